@@ -1,0 +1,36 @@
+# minerwatch — build, test, demo. `make help` lists the targets.
+GO        ?= go
+PYTHON    ?= python3
+BIN       := bin/minerwatch
+SHARED    ?= ../shared
+SAMPLES   := datasets/samples
+
+.PHONY: all build test test-go test-python demo bench fuzz help clean
+
+all: build
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build bin/minerwatch
+	$(GO) build -o $(BIN) ./cmd/minerwatch
+
+test: build test-go test-python ## run every test (Go, then Python cross-checks)
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+test-python: build
+	$(PYTHON) -m pytest -q tests/python
+
+demo: build ## run minerwatch on the sample captures in datasets/samples
+	@mkdir -p out
+	$(BIN) flows -r $(SAMPLES)/xmrig-plain-3333.pcap
+	$(BIN) features -r $(SAMPLES)/xmrig-plain-3333.pcap $(SAMPLES)/xmrig-tls-443.pcap -o out/demo-features.arrow
+
+bench: ## Go benchmarks (figures depend on the machine)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin out
