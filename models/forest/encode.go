@@ -1,0 +1,166 @@
+package forest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// wireForest is the JSON form of a Forest: one object per tree with
+// parallel arrays (a node is the same index in each), which is compact,
+// diffable and easy to read back in Python or jq.
+type wireForest struct {
+	NumFeatures int        `json:"num_features"`
+	Params      Params     `json:"params"`
+	Importances []float64  `json:"importances"`
+	OOB         OOBScore   `json:"oob"`
+	Trees       []wireTree `json:"trees"`
+}
+
+// wireTree: for node i, Feature[i] is the split feature or -1 for a leaf;
+// internal nodes go left when x[Feature] <= Threshold, else right; children
+// are Left[i] and Left[i]+1 (Left[i] > i); NaNLeft[i] is 1 when NaN goes
+// left; Value[i] is the node's weighted P(class 1), what a leaf predicts.
+type wireTree struct {
+	Feature   []int32   `json:"feature"`
+	Threshold []float64 `json:"threshold"`
+	Left      []uint32  `json:"left"`
+	NaNLeft   []int8    `json:"nan_left"`
+	Value     []float64 `json:"value"`
+}
+
+// MarshalJSON encodes the forest (trees, parameters, importances, OOB
+// score). Thresholds of +Inf (the "is it missing?" split) are written as
+// 1.7976931348623157e308, the largest float, which routes every number the
+// same way.
+func (f *Forest) MarshalJSON() ([]byte, error) {
+	wf := wireForest{
+		NumFeatures: f.nFeatures,
+		Params:      f.params,
+		Importances: f.importances,
+		OOB:         f.oob,
+		Trees:       make([]wireTree, len(f.roots)),
+	}
+	for t, root := range f.roots {
+		end := f.treeEnd(t)
+		m := int(end - root)
+		wt := wireTree{
+			Feature:   make([]int32, m),
+			Threshold: make([]float64, m),
+			Left:      make([]uint32, m),
+			NaNLeft:   make([]int8, m),
+			Value:     make([]float64, m),
+		}
+		for k := range m {
+			n := f.nodes[root+uint32(k)]
+			wt.Feature[k] = n.feature
+			wt.Value[k] = f.values[root+uint32(k)]
+			if n.feature < 0 {
+				continue
+			}
+			wt.Threshold[k] = clampInf(n.threshold)
+			wt.Left[k] = n.kids&^nanLeftBit - root
+			if n.kids&nanLeftBit != 0 {
+				wt.NaNLeft[k] = 1
+			}
+		}
+		wf.Trees[t] = wt
+	}
+	return json.Marshal(wf)
+}
+
+func clampInf(v float64) float64 {
+	switch {
+	case math.IsInf(v, 1):
+		return math.MaxFloat64
+	case math.IsInf(v, -1):
+		return -math.MaxFloat64
+	}
+	return v
+}
+
+// UnmarshalJSON decodes and validates a forest: every index in range,
+// children after their parent (so walks always end), features within
+// num_features, values in [0,1]. A forest that fails is refused whole.
+func (f *Forest) UnmarshalJSON(data []byte) error {
+	var wf wireForest
+	if err := json.Unmarshal(data, &wf); err != nil {
+		return fmt.Errorf("decode forest: %w", err)
+	}
+	if wf.NumFeatures <= 0 {
+		return fmt.Errorf("decode forest: num_features = %d", wf.NumFeatures)
+	}
+	if len(wf.Trees) == 0 {
+		return fmt.Errorf("decode forest: no trees")
+	}
+	if wf.Importances != nil && len(wf.Importances) != wf.NumFeatures {
+		return fmt.Errorf("decode forest: %d importances for %d features", len(wf.Importances), wf.NumFeatures)
+	}
+	trees := make([][]trainNode, len(wf.Trees))
+	for t, wt := range wf.Trees {
+		nodes, err := wt.nodes(wf.NumFeatures)
+		if err != nil {
+			return fmt.Errorf("decode forest: tree %d: %w", t, err)
+		}
+		trees[t] = nodes
+	}
+	nf := flatten(wf.NumFeatures, trees)
+	nf.params = wf.Params
+	nf.importances = wf.Importances
+	if nf.importances == nil {
+		nf.importances = make([]float64, wf.NumFeatures)
+	}
+	nf.oob = wf.OOB
+	*f = *nf
+	return nil
+}
+
+func (wt wireTree) nodes(nFeatures int) ([]trainNode, error) {
+	m := len(wt.Feature)
+	if m == 0 {
+		return nil, fmt.Errorf("no nodes")
+	}
+	if len(wt.Threshold) != m || len(wt.Left) != m || len(wt.NaNLeft) != m || len(wt.Value) != m {
+		return nil, fmt.Errorf("node arrays differ in length (feature %d, threshold %d, left %d, nan_left %d, value %d)",
+			m, len(wt.Threshold), len(wt.Left), len(wt.NaNLeft), len(wt.Value))
+	}
+	if m >= nanLeftBit/2 {
+		return nil, fmt.Errorf("%d nodes, too many", m)
+	}
+	out := make([]trainNode, m)
+	for i := range m {
+		v := wt.Value[i]
+		if !(v >= 0 && v <= 1) {
+			return nil, fmt.Errorf("node %d: value %v outside [0,1]", i, v)
+		}
+		feat := wt.Feature[i]
+		out[i] = trainNode{feature: feat, value: v}
+		if feat < 0 {
+			if feat != -1 {
+				return nil, fmt.Errorf("node %d: feature %d", i, feat)
+			}
+			continue
+		}
+		if int(feat) >= nFeatures {
+			return nil, fmt.Errorf("node %d: feature %d, forest has %d", i, feat, nFeatures)
+		}
+		left := wt.Left[i]
+		if left <= uint32(i) || uint64(left)+1 >= uint64(m) {
+			return nil, fmt.Errorf("node %d: children %d,%d not in (%d, %d)", i, left, uint64(left)+1, i, m)
+		}
+		thr := wt.Threshold[i]
+		if math.IsNaN(thr) {
+			return nil, fmt.Errorf("node %d: NaN threshold", i)
+		}
+		if thr == math.MaxFloat64 {
+			thr = math.Inf(1)
+		}
+		if wt.NaNLeft[i] != 0 && wt.NaNLeft[i] != 1 {
+			return nil, fmt.Errorf("node %d: nan_left %d, want 0 or 1", i, wt.NaNLeft[i])
+		}
+		out[i].threshold = thr
+		out[i].left = int32(left)
+		out[i].nanLeft = wt.NaNLeft[i] == 1
+	}
+	return out, nil
+}

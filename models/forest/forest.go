@@ -1,0 +1,193 @@
+package forest
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// node is one tree node as inference reads it: 16 bytes, so four share a
+// cache line. Children are adjacent (right = left+1), which saves a field.
+// A leaf has feature -1 and keeps its prediction in threshold, so scoring
+// reads nothing but this array.
+type node struct {
+	threshold float64
+	feature   int32
+	kids      uint32 // index of the left child | nanLeftBit
+}
+
+const nanLeftBit = 1 << 31
+
+// Forest is a trained random forest (or, with one tree, a decision tree)
+// for binary classification. It is immutable after training or loading and
+// safe for concurrent use.
+type Forest struct {
+	nFeatures int
+	roots     []uint32  // index in nodes of each tree's root
+	nodes     []node    // all trees, flattened and contiguous
+	values    []float64 // per node: weighted P(class 1) of its training samples
+
+	params      Params
+	importances []float64
+	oob         OOBScore
+}
+
+// Train grows a random forest on rows X (each of the same length; NaN
+// allowed, meaning missing) with labels y (0 benign, 1 mining). Trees are
+// grown in parallel on Params.Workers goroutines; the result depends only
+// on the data, the Params and the seed.
+func Train(X [][]float64, y []int, p Params) (*Forest, error) {
+	d, err := newDataset(X, y)
+	if err != nil {
+		return nil, fmt.Errorf("train forest: %w", err)
+	}
+	rp, err := p.resolved(d.p)
+	if err != nil {
+		return nil, fmt.Errorf("train forest: %w", err)
+	}
+	f := train(d, rp)
+	if !rp.NoBootstrap {
+		f.oob = f.outOfBag(X, d)
+	}
+	return f, nil
+}
+
+// TrainTree grows a single CART decision tree on all rows (no bootstrap)
+// trying every feature at each split unless p.MaxFeatures says otherwise.
+// p.Trees and p.NoBootstrap are ignored.
+func TrainTree(X [][]float64, y []int, p Params) (*Forest, error) {
+	p.Trees = 1
+	p.NoBootstrap = true
+	if p.MaxFeatures == 0 {
+		p.MaxFeatures = AllFeatures
+	}
+	d, err := newDataset(X, y)
+	if err != nil {
+		return nil, fmt.Errorf("train tree: %w", err)
+	}
+	rp, err := p.resolved(d.p)
+	if err != nil {
+		return nil, fmt.Errorf("train tree: %w", err)
+	}
+	return train(d, rp), nil
+}
+
+func train(d *dataset, p Params) *Forest {
+	workers := min(p.Workers, p.Trees)
+	if p.Split == Histogram {
+		d.binFeatures(p.MaxBins, p.Workers)
+	}
+	classW := p.ClassWeights
+	if p.Balanced {
+		var counts [2]int
+		for _, c := range d.y {
+			counts[c]++
+		}
+		for c, k := range counts {
+			if k > 0 {
+				classW[c] = float64(d.n) / (2 * float64(k))
+			}
+		}
+	}
+	trees := make([][]trainNode, p.Trees)
+	imps := make([][]float64, p.Trees)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := newBuilder(d, &p)
+			for {
+				t := int(next.Add(1) - 1)
+				if t >= p.Trees {
+					return
+				}
+				trees[t] = b.grow(t, classW)
+				imps[t] = normalized(b.importances)
+			}
+		}()
+	}
+	wg.Wait()
+
+	f := flatten(d.p, trees)
+	f.params = p
+	// Mean of per-tree normalised importances, as scikit-learn does, so a
+	// deep tree does not outweigh a shallow one.
+	f.importances = make([]float64, d.p)
+	for _, imp := range imps {
+		for j, v := range imp {
+			f.importances[j] += v
+		}
+	}
+	f.importances = normalized(f.importances)
+	return f
+}
+
+// normalized returns a copy of v scaled to sum 1 (all zeros stay zeros).
+func normalized(v []float64) []float64 {
+	out := make([]float64, len(v))
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	if sum > 0 {
+		for j, x := range v {
+			out[j] = x / sum
+		}
+	}
+	return out
+}
+
+// flatten packs trees into one contiguous node array.
+func flatten(nFeatures int, trees [][]trainNode) *Forest {
+	total := 0
+	for _, t := range trees {
+		total += len(t)
+	}
+	f := &Forest{
+		nFeatures: nFeatures,
+		roots:     make([]uint32, len(trees)),
+		nodes:     make([]node, 0, total),
+		values:    make([]float64, 0, total),
+	}
+	for t, tree := range trees {
+		base := uint32(len(f.nodes))
+		f.roots[t] = base
+		for _, tn := range tree {
+			n := node{feature: tn.feature, threshold: tn.threshold}
+			if tn.feature < 0 {
+				n.threshold = tn.value
+			} else {
+				n.kids = base + uint32(tn.left)
+				if tn.nanLeft {
+					n.kids |= nanLeftBit
+				}
+			}
+			f.nodes = append(f.nodes, n)
+			f.values = append(f.values, tn.value)
+		}
+	}
+	return f
+}
+
+// NumFeatures is the row length the forest expects.
+func (f *Forest) NumFeatures() int { return f.nFeatures }
+
+// NumTrees is the number of trees.
+func (f *Forest) NumTrees() int { return len(f.roots) }
+
+// NumNodes is the total number of nodes over all trees.
+func (f *Forest) NumNodes() int { return len(f.nodes) }
+
+// Params returns the hyper-parameters the forest was trained with
+// (defaults filled in).
+func (f *Forest) Params() Params { return f.params }
+
+// treeEnd is one past the last node of tree t.
+func (f *Forest) treeEnd(t int) uint32 {
+	if t+1 < len(f.roots) {
+		return f.roots[t+1]
+	}
+	return uint32(len(f.nodes))
+}
