@@ -1,0 +1,85 @@
+// Command minerwatch finds cryptocurrency-mining connections in network
+// traffic. It holds flags and wiring only; the work is in the packages under
+// features/, detect/, models/ and train/.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+// command is one subcommand: its one-line summary and its entry point,
+// which returns the process exit code.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"flows":    {"print one line per bidirectional flow of capture files", runFlows},
+		"features": {"extract flow feature sets to an Arrow IPC file", runFeatures},
+		"version":  {"print the version", runVersion},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `minerwatch %s — find cryptocurrency-mining connections in network traffic
+
+Usage: minerwatch <command> [flags]
+
+Commands:
+`, version)
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'minerwatch <command> --help' for a command's flags.\n")
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	cmd, ok := commands()[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "minerwatch: unknown command %q (known: %s)\n", args[0], strings.Join(knownCommands(), ", "))
+		return 2
+	}
+	return cmd.run(args[1:], stdout, stderr)
+}
+
+func knownCommands() []string {
+	var names []string
+	for n := range commands() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stdout, "minerwatch %s\n", version)
+	return 0
+}

@@ -1,0 +1,536 @@
+package flowfeat
+
+import (
+	"math"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+var nan = math.NaN()
+
+// Column offsets of the sets inside a Vector.
+const (
+	NumMW51       = 51
+	NumNetFlow8   = 8
+	NumDeCrypto12 = 12
+	NumAll        = NumMW51 + NumNetFlow8 + NumDeCrypto12
+
+	offMW51       = 0
+	offNetFlow8   = NumMW51
+	offDeCrypto12 = NumMW51 + NumNetFlow8
+)
+
+// Vector holds every feature of every set, mw51 then netflow8 then
+// decrypto12, each in the order of Defs.
+type Vector [NumAll]float64
+
+// Set returns the slice of v that holds the named set (nil if unknown).
+func (v *Vector) Set(name string) []float64 {
+	switch name {
+	case SetMW51:
+		return v[offMW51 : offMW51+NumMW51]
+	case SetNetFlow8:
+		return v[offNetFlow8 : offNetFlow8+NumNetFlow8]
+	case SetDeCrypto12:
+		return v[offDeCrypto12 : offDeCrypto12+NumDeCrypto12]
+	}
+	return nil
+}
+
+// sizeBuckets is the number of 16-byte size buckets for size_entropy;
+// sizes of 1520 B and more (jumbo frames, offload) share the last one.
+const sizeBuckets = 96
+
+// decryptoPackets is DeCrypto's horizon: its features use the first 30
+// packets of a flow.
+const decryptoPackets = 30
+
+// maxPendingExact is how many unanswered up data packets keep their exact
+// times for resp_share; older ones (a bulk upload) are summed and count
+// as unanswered for resp_share.
+const maxPendingExact = 16
+
+type welford struct {
+	n    uint32
+	mean float64
+	m2   float64
+}
+
+func (w *welford) add(x float64) {
+	w.n++
+	d := x - w.mean
+	w.mean += d / float64(w.n)
+	w.m2 += d * (x - w.mean)
+}
+
+func (w *welford) std() float64 {
+	if w.n < 2 {
+		return nan
+	}
+	return math.Sqrt(w.m2 / float64(w.n-1))
+}
+
+func (w *welford) avg() float64 {
+	if w.n == 0 {
+		return nan
+	}
+	return w.mean
+}
+
+type dirAcc struct {
+	pkts, dataPkts   uint32
+	payload, ipBytes uint64
+	sizeMin, sizeMax uint32
+	size             welford
+	hist             *[sizeBuckets]uint32
+	lastData         int64
+	iat              welford
+	iatMin, iatMax   float64
+	iatMed           p2Median
+	psh, retx, acks  uint32
+	synSeen          bool
+	seqValid         bool
+	seqHigh          uint32
+	bins             *periodBins
+}
+
+// Accumulator computes the features of one flow (or one window of it) in
+// bounded memory: a few hundred bytes, plus a size histogram and period bins
+// per direction allocated at the first data packet.
+type Accumulator struct {
+	start       int64 // ns, window start (bins origin)
+	first, last int64 // ns, first/last packet in the window; 0 = none
+	up, down    dirAcc
+	syn, fin    uint32
+	rst         uint32
+	idleMax     float64
+
+	// RTT: handshake times, then the minimum data turnaround.
+	synT, synAckT int64
+	hsRTT         float64
+	minTurn       float64
+
+	// Request/response pairing: up data packets waiting for a down one.
+	pending      [maxPendingExact]int64
+	npending     int
+	overflowN    int
+	overflowSum  float64 // Σ (t - start) s of overflowed pending
+	overflowSum2 float64
+	respN        uint32
+	respAnswered uint32
+	respDelay    welford
+	respSum2     float64 // for overflowed delays folded in by sums
+	respUp       uint32  // up data packets considered
+
+	// DeCrypto: first 30 packets.
+	dc struct {
+		n           int
+		upB, downB  uint64
+		upP, downP  uint32
+		psh         uint32
+		minLen      int
+		sumLen      uint64
+		first, last int64
+	}
+}
+
+// NewAccumulator returns an accumulator for a window starting at start.
+func NewAccumulator(start time.Time) *Accumulator {
+	a := &Accumulator{}
+	a.Reset(start)
+	return a
+}
+
+// Reset empties the accumulator for a new window starting at start.
+func (a *Accumulator) Reset(start time.Time) {
+	*a = Accumulator{start: start.UnixNano(), hsRTT: nan, minTurn: nan}
+}
+
+// Packets returns the packets seen per direction.
+func (a *Accumulator) Packets() (up, down uint32) { return a.up.pkts, a.down.pkts }
+
+// IPBytes returns the IP bytes seen per direction.
+func (a *Accumulator) IPBytes() (up, down uint64) { return a.up.ipBytes, a.down.ipBytes }
+
+// First and Last return the times of the window's first and last packet
+// (zero when empty).
+func (a *Accumulator) First() time.Time { return unixTime(a.first) }
+func (a *Accumulator) Last() time.Time  { return unixTime(a.last) }
+
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// Add accounts one packet of the flow in direction dir.
+func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
+	t := p.Time.UnixNano()
+	if a.first == 0 {
+		a.first = t
+	} else if gap := float64(t-a.last) / 1e9; gap > a.idleMax {
+		a.idleMax = gap
+	}
+	if t > a.last {
+		a.last = t
+	}
+	d := &a.up
+	if dir == packet.Down {
+		d = &a.down
+	}
+	d.pkts++
+	d.ipBytes += uint64(p.IPLen)
+	size := p.PayloadLen
+	isTCP := p.Proto == packet.ProtoTCP && p.HasTCP
+	flags := p.TCPFlags
+	if isTCP {
+		if flags&packet.FlagPSH != 0 {
+			d.psh++
+		}
+		if flags&packet.FlagSYN != 0 {
+			a.syn++
+		}
+		if flags&packet.FlagFIN != 0 {
+			a.fin++
+		}
+		if flags&packet.FlagRST != 0 {
+			a.rst++
+		}
+		if size == 0 && flags&packet.FlagACK != 0 && flags&(packet.FlagSYN|packet.FlagFIN|packet.FlagRST) == 0 {
+			d.acks++
+		}
+		a.trackSeq(d, p, size)
+		a.trackHandshake(p, dir, t)
+	}
+	a.decrypto(p, dir, t)
+	if size == 0 {
+		return
+	}
+	// A data packet.
+	d.dataPkts++
+	d.payload += uint64(size)
+	s := uint32(size)
+	if d.dataPkts == 1 || s < d.sizeMin {
+		d.sizeMin = s
+	}
+	if s > d.sizeMax {
+		d.sizeMax = s
+	}
+	d.size.add(float64(size))
+	if d.hist == nil {
+		d.hist = new([sizeBuckets]uint32)
+		d.bins = newPeriodBins(a.start)
+	}
+	b := size / 16
+	if b >= sizeBuckets {
+		b = sizeBuckets - 1
+	}
+	d.hist[b]++
+	d.bins.add(t)
+	if d.dataPkts > 1 {
+		iat := float64(t-d.lastData) / 1e9
+		if d.iat.n == 0 || iat < d.iatMin {
+			d.iatMin = iat
+		}
+		if iat > d.iatMax {
+			d.iatMax = iat
+		}
+		d.iat.add(iat)
+		d.iatMed.add(iat)
+	}
+	d.lastData = t
+	if dir == packet.Up {
+		a.upData(t)
+	} else {
+		a.downData(t)
+	}
+}
+
+// trackSeq counts retransmissions: a segment that carries nothing beyond
+// the highest sequence number already seen in its direction.
+func (a *Accumulator) trackSeq(d *dirAcc, p *packet.Packet, size int) {
+	flags := p.TCPFlags
+	if flags&packet.FlagSYN != 0 {
+		if d.synSeen {
+			d.retx++
+		}
+		d.synSeen = true
+		d.seqValid = true
+		d.seqHigh = p.Seq + 1
+		return
+	}
+	if size == 0 && flags&packet.FlagFIN == 0 {
+		return
+	}
+	end := p.Seq + uint32(size)
+	if flags&packet.FlagFIN != 0 {
+		end++
+	}
+	if !d.seqValid {
+		d.seqValid = true
+		d.seqHigh = end
+		return
+	}
+	if int32(end-d.seqHigh) <= 0 {
+		d.retx++
+		return
+	}
+	d.seqHigh = end
+}
+
+func (a *Accumulator) trackHandshake(p *packet.Packet, dir packet.Direction, t int64) {
+	flags := p.TCPFlags
+	switch {
+	case dir == packet.Up && flags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN:
+		if a.synT == 0 {
+			a.synT = t
+		}
+	case dir == packet.Down && flags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN|packet.FlagACK:
+		if a.synT != 0 && a.synAckT == 0 {
+			a.synAckT = t
+		}
+	case dir == packet.Up && flags&packet.FlagACK != 0 && a.synAckT != 0 && math.IsNaN(a.hsRTT):
+		// SYN → SYN/ACK → ACK spans one full round trip wherever the
+		// capture point sits on the path.
+		a.hsRTT = float64(t-a.synT) / 1e9
+	}
+}
+
+func (a *Accumulator) rel(t int64) float64 { return float64(t-a.start) / 1e9 }
+
+func (a *Accumulator) upData(t int64) {
+	a.respUp++
+	if a.npending == maxPendingExact {
+		old := a.rel(a.pending[0])
+		a.overflowN++
+		a.overflowSum += old
+		a.overflowSum2 += old * old
+		copy(a.pending[:], a.pending[1:])
+		a.npending--
+	}
+	a.pending[a.npending] = t
+	a.npending++
+}
+
+func (a *Accumulator) rtt() float64 {
+	if !math.IsNaN(a.hsRTT) {
+		return a.hsRTT
+	}
+	return a.minTurn
+}
+
+func (a *Accumulator) downData(t int64) {
+	if a.npending == 0 && a.overflowN == 0 {
+		return
+	}
+	// The turnaround from the latest request is the tightest RTT bound.
+	if a.npending > 0 {
+		turn := float64(t-a.pending[a.npending-1]) / 1e9
+		if math.IsNaN(a.minTurn) || turn < a.minTurn {
+			a.minTurn = turn
+		}
+	}
+	rtt := a.rtt()
+	if math.IsNaN(rtt) {
+		rtt = 0
+	}
+	limit := 2*rtt + 0.05
+	for _, tu := range a.pending[:a.npending] {
+		delay := float64(t-tu) / 1e9
+		a.respDelay.add(delay)
+		if delay <= limit {
+			a.respAnswered++
+		}
+	}
+	if a.overflowN > 0 {
+		// Fold the overflowed delays in exactly from their sums.
+		tr := a.rel(t)
+		n := float64(a.overflowN)
+		sum := n*tr - a.overflowSum
+		sum2 := n*tr*tr - 2*tr*a.overflowSum + a.overflowSum2
+		a.foldDelays(n, sum, sum2)
+	}
+	a.npending, a.overflowN, a.overflowSum, a.overflowSum2 = 0, 0, 0, 0
+}
+
+// foldDelays merges n delays with the given sum and sum of squares into
+// the running mean/variance (Chan et al.'s parallel formula).
+func (a *Accumulator) foldDelays(n, sum, sum2 float64) {
+	w := &a.respDelay
+	mb := sum / n
+	m2b := sum2 - n*mb*mb
+	if m2b < 0 {
+		m2b = 0
+	}
+	na := float64(w.n)
+	tot := na + n
+	delta := mb - w.mean
+	w.mean += delta * n / tot
+	w.m2 += m2b + delta*delta*na*n/tot
+	w.n += uint32(n)
+}
+
+func (a *Accumulator) decrypto(p *packet.Packet, dir packet.Direction, t int64) {
+	dc := &a.dc
+	if dc.n >= decryptoPackets {
+		return
+	}
+	if dc.n == 0 {
+		dc.first = t
+		dc.minLen = p.IPLen
+	}
+	dc.n++
+	dc.last = t
+	if dir == packet.Up {
+		dc.upB += uint64(p.IPLen)
+		dc.upP++
+	} else {
+		dc.downB += uint64(p.IPLen)
+		dc.downP++
+	}
+	if p.HasTCP && p.TCPFlags&packet.FlagPSH != 0 {
+		dc.psh++
+	}
+	if p.IPLen < dc.minLen {
+		dc.minLen = p.IPLen
+	}
+	dc.sumLen += uint64(p.IPLen)
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return nan
+	}
+	return a / b
+}
+
+func ratioOr0(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func (d *dirAcc) entropy() float64 {
+	if d.dataPkts == 0 {
+		return nan
+	}
+	n := float64(d.dataPkts)
+	var h float64
+	for _, c := range d.hist {
+		if c > 0 {
+			q := float64(c) / n
+			h -= q * math.Log2(q)
+		}
+	}
+	return h + 0 // avoid -0
+}
+
+func (d *dirAcc) fill(out []float64, dur float64) {
+	out[0] = float64(d.pkts)
+	out[1] = float64(d.dataPkts)
+	out[2] = float64(d.payload)
+	if d.dataPkts > 0 {
+		out[3] = float64(d.sizeMin)
+		out[4] = float64(d.sizeMax)
+	} else {
+		out[3], out[4] = nan, nan
+	}
+	out[5] = d.size.avg()
+	out[6] = d.size.std()
+	out[7] = d.entropy()
+	if d.iat.n > 0 {
+		out[8], out[9] = d.iatMin, d.iatMax
+	} else {
+		out[8], out[9] = nan, nan
+	}
+	out[10] = d.iat.avg()
+	out[11] = d.iat.std()
+	out[12] = d.iatMed.value()
+	out[13] = ratio(float64(d.pkts), dur)
+	out[14] = ratio(float64(d.payload), dur)
+	out[15] = float64(d.psh)
+	out[16] = float64(d.retx)
+	out[17] = float64(d.acks)
+}
+
+// Snapshot writes every feature over the window [start, end] into v; end
+// is the window's end (a checkpoint time, or the last packet for a final
+// row) and sets the window duration for the per-second rates.
+func (a *Accumulator) Snapshot(end time.Time, v *Vector) {
+	var scratch [periodBinCount]float64
+	a.snapshot(end.UnixNano(), v, &scratch)
+}
+
+func (a *Accumulator) snapshot(end int64, v *Vector, scratch *[periodBinCount]float64) {
+	dur := float64(end-a.start) / 1e9
+	if dur < 0 {
+		dur = 0
+	}
+	m := v[offMW51 : offMW51+NumMW51]
+	a.up.fill(m[0:18], dur)
+	a.down.fill(m[18:36], dur)
+	f := m[36:]
+	if a.first != 0 {
+		f[0] = float64(a.last-a.first) / 1e9
+	} else {
+		f[0] = nan
+	}
+	f[1] = ratio(float64(a.up.payload), float64(a.down.payload))
+	f[2] = ratio(float64(a.up.dataPkts), float64(a.down.dataPkts))
+	f[3], f[4], f[5] = float64(a.syn), float64(a.fin), float64(a.rst)
+	f[6] = a.rtt()
+	f[7] = ratio(float64(a.respAnswered), float64(a.respUp))
+	f[8] = a.respDelay.avg()
+	f[9] = a.respDelay.std()
+	f[10], f[11] = a.period(&a.down, end, scratch)
+	f[12], f[13] = a.period(&a.up, end, scratch)
+	if a.up.pkts+a.down.pkts >= 2 {
+		f[14] = a.idleMax
+	} else {
+		f[14] = nan
+	}
+
+	nf := v[offNetFlow8 : offNetFlow8+NumNetFlow8]
+	upP, downP := float64(a.up.pkts), float64(a.down.pkts)
+	upB, downB := float64(a.up.ipBytes), float64(a.down.ipBytes)
+	nf[0] = ratioOr0(downP, dur)
+	nf[1] = ratioOr0(upP, dur)
+	nf[2] = ratioOr0(downB, dur)
+	nf[3] = ratioOr0(upB, dur)
+	nf[4] = ratioOr0(downB, downP)
+	nf[5] = ratioOr0(upB, upP)
+	nf[6] = ratioOr0(downB, upB)
+	nf[7] = ratioOr0(downP, upP)
+
+	dc := &a.dc
+	d := v[offDeCrypto12 : offDeCrypto12+NumDeCrypto12]
+	tot := float64(dc.upB + dc.downB)
+	d[0], d[1] = float64(dc.upB), float64(dc.downB)
+	d[2], d[3] = float64(dc.upP), float64(dc.downP)
+	d[4] = ratio(float64(dc.upB), tot)
+	d[5] = ratio(float64(dc.downB), tot)
+	if dc.n >= 2 {
+		d[6] = float64(dc.last-dc.first) / 1e9 / float64(dc.n-1)
+	} else {
+		d[6] = nan
+	}
+	if dc.n >= 1 {
+		d[7] = float64(dc.last-dc.first) / 1e9
+		d[8] = float64(dc.sumLen) / float64(dc.n)
+		d[9] = float64(dc.psh) / float64(dc.n)
+		d[10] = float64(dc.minLen)
+	} else {
+		d[7], d[8], d[9], d[10] = nan, nan, nan, nan
+	}
+	d[11] = ratio(float64(dc.upB), float64(dc.downB))
+}
+
+func (a *Accumulator) period(d *dirAcc, end int64, scratch *[periodBinCount]float64) (float64, float64) {
+	if d.bins == nil || d.dataPkts < minPeriodPkts {
+		return nan, nan
+	}
+	return d.bins.dominantPeriod(end, scratch)
+}

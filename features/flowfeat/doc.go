@@ -1,0 +1,19 @@
+// Package flowfeat computes the flow feature sets of FEATURES.md — mw51 (our
+// 51 features), netflow8 (Muñoz et al. 2019) and decrypto12 (DeCrypto 2022) —
+// from packet headers, sizes and times only, in bounded memory per flow.
+//
+// The feature table in defs.go (name, set, unit, direction, definition) is
+// the single source of truth: the README's table is generated from it
+// (`minerwatch features --list --markdown`) and a test checks they agree.
+//
+// Undefined values (the std of one sample, a ratio over zero, a median of
+// nothing) are NaN, in exports and for the model alike: our forest learns a
+// default direction for NaN at every split, so no neutral value is needed.
+// netflow8 follows its source and makes a ratio 0 when its denominator is 0.
+//
+// An Accumulator takes packets of one flow (Add) and yields a snapshot of
+// every feature over what it has seen (Snapshot). A Tracker runs one
+// accumulator per flow and emits rows at the early-detection checkpoints
+// (cumulative: 30 s, 60 s, 120 s, 300 s, then every 300 s), optionally in
+// fixed windows, and at flow end.
+package flowfeat

@@ -1,0 +1,225 @@
+package flowfeat
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// Row kinds.
+const (
+	KindCheckpoint = "checkpoint" // whole flow so far, at a checkpoint
+	KindWindow     = "window"     // one fixed-length window
+	KindEnd        = "end"        // whole flow, at its end
+)
+
+// Checkpoints is the schedule of cumulative snapshots: the listed offsets
+// from a flow's first packet, then every Every after the last one (0 = no
+// repetition).
+type Checkpoints struct {
+	At    []time.Duration
+	Every time.Duration
+}
+
+// DefaultCheckpoints is 30 s, 60 s, 120 s, 300 s, then every 300 s.
+func DefaultCheckpoints() Checkpoints {
+	return Checkpoints{At: []time.Duration{30 * time.Second, 60 * time.Second, 120 * time.Second, 300 * time.Second}, Every: 300 * time.Second}
+}
+
+// ParseCheckpoints parses "30,60,120,300,+300": offsets in seconds (or Go
+// durations like 90s, 2m), an optional "+N" last item meaning "then every
+// N", or "none".
+func ParseCheckpoints(s string) (Checkpoints, error) {
+	var c Checkpoints
+	if s == "none" || s == "" {
+		return c, nil
+	}
+	for i, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		repeat := strings.HasPrefix(item, "+")
+		d, err := parseSeconds(strings.TrimPrefix(item, "+"))
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("checkpoint %q: want a positive number of seconds or a duration like 90s", item)
+		}
+		if repeat {
+			if i != len(strings.Split(s, ","))-1 {
+				return c, fmt.Errorf("checkpoint %q: the +N repetition must come last", item)
+			}
+			c.Every = d
+			continue
+		}
+		c.At = append(c.At, d)
+	}
+	sort.Slice(c.At, func(i, j int) bool { return c.At[i] < c.At[j] })
+	return c, nil
+}
+
+func parseSeconds(s string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	return time.ParseDuration(s)
+}
+
+// String renders the schedule in ParseCheckpoints' syntax.
+func (c Checkpoints) String() string {
+	var parts []string
+	for _, d := range c.At {
+		parts = append(parts, strconv.FormatFloat(d.Seconds(), 'g', -1, 64))
+	}
+	if c.Every > 0 {
+		parts = append(parts, "+"+strconv.FormatFloat(c.Every.Seconds(), 'g', -1, 64))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ",")
+}
+
+// next returns the first checkpoint strictly after prev (0 = none yet).
+func (c Checkpoints) next(prev time.Duration) time.Duration {
+	for _, d := range c.At {
+		if d > prev {
+			return d
+		}
+	}
+	if c.Every <= 0 {
+		return 0
+	}
+	base := time.Duration(0)
+	if n := len(c.At); n > 0 {
+		base = c.At[n-1]
+	}
+	if prev < base {
+		return base + c.Every
+	}
+	return prev + c.Every - (prev-base)%c.Every
+}
+
+// Row is one feature row: a flow at a checkpoint, in a window, or at end.
+// Values is reused between rows; copy it to keep it.
+type Row struct {
+	Flow *flows.Flow
+	Kind string
+	// Checkpoint is the checkpoint's offset (KindCheckpoint) or the
+	// window's index (KindWindow); 0 for KindEnd.
+	Checkpoint time.Duration
+	Window     int
+	// Start and End bound the window: flow start and checkpoint time for a
+	// checkpoint, the window bounds for a window, flow start and last
+	// packet for an end row.
+	Start, End         time.Time
+	First, Last        time.Time // first and last packet inside the window
+	UpPkts, DownPkts   uint32
+	UpBytes, DownBytes uint64 // IP bytes
+	Values             *Vector
+}
+
+// TrackerConfig selects what rows a Tracker emits.
+type TrackerConfig struct {
+	Checkpoints Checkpoints
+	// Window > 0 also emits a row per fixed window of this length.
+	Window time.Duration
+	// NoEndRow suppresses the final whole-flow row.
+	NoEndRow bool
+}
+
+// State is a flow's feature state, created by Tracker.Start.
+type State struct {
+	cum      Accumulator
+	nextCP   time.Duration
+	win      *Accumulator
+	winIndex int
+	winStart time.Time
+}
+
+// Tracker keeps one Accumulator per flow and emits rows through Emit.
+// Per-flow state hangs off flows.Flow.Data (via State/SetState helpers the
+// caller provides), so the tracker itself holds no per-flow map.
+type Tracker struct {
+	cfg     TrackerConfig
+	emit    func(*Row)
+	vec     Vector
+	row     Row
+	scratch [periodBinCount]float64
+}
+
+// NewTracker returns a tracker that calls emit for every row.
+func NewTracker(cfg TrackerConfig, emit func(*Row)) *Tracker {
+	return &Tracker{cfg: cfg, emit: emit}
+}
+
+
+// Start creates the feature state of a new flow.
+func (t *Tracker) Start(f *flows.Flow) *State {
+	s := &State{}
+	s.cum.Reset(f.First)
+	s.nextCP = t.cfg.Checkpoints.next(0)
+	if t.cfg.Window > 0 {
+		s.win = NewAccumulator(f.First)
+		s.winStart = f.First
+	}
+	return s
+}
+
+// Packet accounts p, first emitting the checkpoints and windows that p's
+// time has passed.
+func (t *Tracker) Packet(s *State, f *flows.Flow, p *packet.Packet, dir packet.Direction) {
+	t.advance(s, f, p.Time)
+	s.cum.Add(p, dir)
+	if s.win != nil {
+		s.win.Add(p, dir)
+	}
+}
+
+// advance emits every checkpoint and window that ends at or before now.
+func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
+	for s.nextCP > 0 && !now.Before(f.First.Add(s.nextCP)) {
+		end := f.First.Add(s.nextCP)
+		t.emitRow(&s.cum, f, KindCheckpoint, s.nextCP, 0, f.First, end)
+		s.nextCP = t.cfg.Checkpoints.next(s.nextCP)
+	}
+	if s.win != nil {
+		for !now.Before(s.winStart.Add(t.cfg.Window)) {
+			end := s.winStart.Add(t.cfg.Window)
+			if s.win.first != 0 {
+				t.emitRow(s.win, f, KindWindow, 0, s.winIndex, s.winStart, end)
+			}
+			s.winIndex++
+			s.winStart = end
+			s.win.Reset(end)
+		}
+	}
+}
+
+// End emits the final rows of a flow: its last partial window and the
+// whole-flow row.
+func (t *Tracker) End(s *State, f *flows.Flow) {
+	if s.win != nil && s.win.first != 0 {
+		t.emitRow(s.win, f, KindWindow, 0, s.winIndex, s.winStart, s.win.Last())
+	}
+	if !t.cfg.NoEndRow {
+		t.emitRow(&s.cum, f, KindEnd, 0, 0, f.First, s.cum.Last())
+	}
+}
+
+// Snapshot computes the flow's features so far (for scoring outside the
+// checkpoint schedule) into v.
+func (t *Tracker) Snapshot(s *State, end time.Time, v *Vector) {
+	s.cum.snapshot(end.UnixNano(), v, &t.scratch)
+}
+
+func (t *Tracker) emitRow(a *Accumulator, f *flows.Flow, kind string, cp time.Duration, win int, start, end time.Time) {
+	a.snapshot(end.UnixNano(), &t.vec, &t.scratch)
+	r := &t.row
+	*r = Row{Flow: f, Kind: kind, Checkpoint: cp, Window: win, Start: start, End: end,
+		First: a.First(), Last: a.Last(), Values: &t.vec}
+	r.UpPkts, r.DownPkts = a.Packets()
+	r.UpBytes, r.DownBytes = a.IPBytes()
+	t.emit(r)
+}

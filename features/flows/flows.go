@@ -1,0 +1,414 @@
+package flows
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// Config holds the flow table's timeouts and limits.
+type Config struct {
+	IdleTCP       time.Duration // established TCP flow with no packet
+	IdleUDP       time.Duration // UDP and other IP protocols
+	IdleHalfOpen  time.Duration // TCP flow that saw a SYN but no data yet
+	CloseLinger   time.Duration // after both FINs or a RST
+	ActiveTimeout time.Duration // emit a record per active period (0 = never)
+	MaxFlows      int           // hard cap on concurrent flows
+	// IDBase is OR-ed into every flow ID, so several tables (one per worker)
+	// hand out distinct IDs.
+	IDBase uint64
+}
+
+// DefaultConfig returns the defaults documented in the package comment.
+func DefaultConfig() Config {
+	return Config{
+		IdleTCP:       600 * time.Second,
+		IdleUDP:       120 * time.Second,
+		IdleHalfOpen:  30 * time.Second,
+		CloseLinger:   5 * time.Second,
+		ActiveTimeout: 30 * time.Minute,
+		MaxFlows:      1 << 20,
+	}
+}
+
+// Key identifies a flow independent of direction: the endpoint with the
+// smaller (address, port) comes first.
+type Key struct {
+	LoAddr, HiAddr netip.Addr
+	LoPort, HiPort uint16
+	Proto          uint8
+	VLAN           [2]uint16
+}
+
+// KeyOf returns the direction-independent key of p.
+func KeyOf(p *packet.Packet) Key {
+	k := Key{Proto: p.Proto, VLAN: p.VLAN}
+	c := p.SrcIP.Compare(p.DstIP)
+	if c < 0 || (c == 0 && p.SrcPort <= p.DstPort) {
+		k.LoAddr, k.LoPort, k.HiAddr, k.HiPort = p.SrcIP, p.SrcPort, p.DstIP, p.DstPort
+	} else {
+		k.LoAddr, k.LoPort, k.HiAddr, k.HiPort = p.DstIP, p.DstPort, p.SrcIP, p.SrcPort
+	}
+	return k
+}
+
+// EndReason says why a flow ended.
+type EndReason uint8
+
+const (
+	EndIdle EndReason = iota
+	EndClosed
+	EndReused
+	EndEvicted
+	EndFlush
+)
+
+func (r EndReason) String() string {
+	return [...]string{"idle", "closed", "reused", "evicted", "flush"}[r]
+}
+
+// Counters are per-direction totals.
+type Counters struct {
+	Pkts    uint64
+	Bytes   uint64 // IP bytes, as NetFlow counts them
+	Payload uint64 // transport payload bytes
+}
+
+// Flow is one bidirectional flow. The table owns it; observers may read it
+// during callbacks and keep their own per-flow state in Data.
+type Flow struct {
+	ID         uint64
+	Key        Key
+	Client     netip.AddrPort
+	Server     netip.AddrPort
+	Proto      uint8
+	VLAN       [2]uint16
+	First      time.Time
+	Last       time.Time
+	Up, Down   Counters
+	SawSYN     bool // the client was identified by its SYN
+	Records    int  // active-timeout records emitted so far
+	periodFrom time.Time
+	periodUp   Counters
+	periodDown Counters
+
+	finUp, finDown, rst bool
+	synSent             bool
+	class               class
+	prev, next          *Flow
+
+	// Data is free for the observer's per-flow state.
+	Data any
+}
+
+// Closed reports whether the TCP connection was closed (both FINs or a RST).
+func (f *Flow) Closed() bool { return f.rst || (f.finUp && f.finDown) }
+
+// Duration is the time between the first and the last packet.
+func (f *Flow) Duration() time.Duration { return f.Last.Sub(f.First) }
+
+// Record is an active-timeout (or final) NetFlow-style record: the counts
+// of one active period of a flow.
+type Record struct {
+	Flow      *Flow
+	From, To  time.Time
+	Up, Down  Counters
+	Final     bool
+	EndReason EndReason // valid when Final
+}
+
+// Observer receives the table's events. Calls happen on the goroutine that
+// calls Add/Advance/Flush.
+type Observer interface {
+	// FlowStarted is called for a new flow before its first packet.
+	FlowStarted(f *Flow)
+	// Packet is called for every packet after the flow's counters are updated.
+	Packet(f *Flow, p *packet.Packet, dir packet.Direction)
+	// ActiveRecord is called at each active timeout of a flow that lives on.
+	ActiveRecord(r *Record)
+	// FlowEnded is called once when the flow leaves the table.
+	FlowEnded(f *Flow, reason EndReason)
+}
+
+// Stats counts the table's work.
+type Stats struct {
+	Packets      int64
+	NoPorts      int64 // packets without ports (non-first fragments, cut headers): counted, not flowed
+	FlowsCreated int64
+	FlowsEnded   [5]int64 // by EndReason
+	Evicted      int64
+	Active       int
+	MaxActive    int
+}
+
+type class uint8
+
+const (
+	classNone class = iota
+	classHalfOpen
+	classTCP
+	classUDP
+	classClosed
+	numClasses
+)
+
+type lruList struct{ head, tail *Flow }
+
+func (l *lruList) remove(f *Flow) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else {
+		l.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else {
+		l.tail = f.prev
+	}
+	f.prev, f.next = nil, nil
+}
+
+func (l *lruList) pushBack(f *Flow) {
+	f.prev, f.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = f
+	} else {
+		l.head = f
+	}
+	l.tail = f
+}
+
+// Table is a bidirectional flow table. It is not safe for concurrent use;
+// run one per worker.
+type Table struct {
+	cfg   Config
+	obs   Observer
+	flows map[Key]*Flow
+	lists [numClasses]lruList
+	seq   uint64
+	now   time.Time
+	stats Stats
+}
+
+// NewTable returns an empty table.
+func NewTable(cfg Config, obs Observer) *Table {
+	if cfg.MaxFlows <= 0 {
+		cfg.MaxFlows = DefaultConfig().MaxFlows
+	}
+	return &Table{cfg: cfg, obs: obs, flows: make(map[Key]*Flow)}
+}
+
+// Stats returns the counters so far.
+func (t *Table) Stats() Stats {
+	s := t.stats
+	s.Active = len(t.flows)
+	return s
+}
+
+// Len returns the number of flows in the table.
+func (t *Table) Len() int { return len(t.flows) }
+
+func (t *Table) timeout(c class) time.Duration {
+	switch c {
+	case classHalfOpen:
+		return t.cfg.IdleHalfOpen
+	case classTCP:
+		return t.cfg.IdleTCP
+	case classClosed:
+		return t.cfg.CloseLinger
+	default:
+		return t.cfg.IdleUDP
+	}
+}
+
+// Add accounts one packet. Packets without ports (non-first fragments,
+// headers cut before the ports) are counted in Stats and not flowed.
+func (t *Table) Add(p *packet.Packet) {
+	t.stats.Packets++
+	if !p.HasPorts && (p.Proto == packet.ProtoTCP || p.Proto == packet.ProtoUDP) {
+		t.stats.NoPorts++
+		return
+	}
+	if p.Time.After(t.now) {
+		t.now = p.Time
+		t.expire(t.now)
+	}
+	key := KeyOf(p)
+	f := t.flows[key]
+	syn := p.Proto == packet.ProtoTCP && p.HasTCP && p.TCPFlags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN
+	if f != nil && syn && f.Closed() {
+		t.end(f, EndReused)
+		f = nil
+	}
+	if f == nil {
+		f = t.newFlow(key, p, syn)
+	}
+	dir := packet.Up
+	if p.SrcIP != f.Client.Addr() || p.SrcPort != f.Client.Port() {
+		dir = packet.Down
+	}
+	if !p.Time.Before(f.Last) {
+		f.Last = p.Time
+	}
+	c := &f.Up
+	pc := &f.periodUp
+	if dir == packet.Down {
+		c, pc = &f.Down, &f.periodDown
+	}
+	c.Pkts++
+	c.Bytes += uint64(p.IPLen)
+	c.Payload += uint64(p.PayloadLen)
+	pc.Pkts++
+	pc.Bytes += uint64(p.IPLen)
+	pc.Payload += uint64(p.PayloadLen)
+	if p.Proto == packet.ProtoTCP && p.HasTCP {
+		if p.TCPFlags&packet.FlagRST != 0 {
+			f.rst = true
+		}
+		if p.TCPFlags&packet.FlagFIN != 0 {
+			if dir == packet.Up {
+				f.finUp = true
+			} else {
+				f.finDown = true
+			}
+		}
+	}
+	t.obs.Packet(f, p, dir)
+	t.touch(f, p)
+	if t.cfg.ActiveTimeout > 0 && p.Time.Sub(f.periodFrom) >= t.cfg.ActiveTimeout {
+		t.emitActive(f, p.Time)
+	}
+}
+
+func (t *Table) newFlow(key Key, p *packet.Packet, syn bool) *Flow {
+	if len(t.flows) >= t.cfg.MaxFlows {
+		t.evictOne()
+	}
+	t.seq++
+	f := &Flow{
+		ID:         t.cfg.IDBase | t.seq,
+		Key:        key,
+		Proto:      p.Proto,
+		VLAN:       p.VLAN,
+		First:      p.Time,
+		Last:       p.Time,
+		periodFrom: p.Time,
+		SawSYN:     syn,
+	}
+	src := netip.AddrPortFrom(p.SrcIP, p.SrcPort)
+	dst := netip.AddrPortFrom(p.DstIP, p.DstPort)
+	f.Client, f.Server = src, dst
+	// A SYN/ACK as the first packet seen means the capture missed the SYN:
+	// its receiver is the client.
+	if p.Proto == packet.ProtoTCP && p.HasTCP && p.TCPFlags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN|packet.FlagACK {
+		f.Client, f.Server = dst, src
+	}
+	t.flows[key] = f
+	t.stats.FlowsCreated++
+	if n := len(t.flows); n > t.stats.MaxActive {
+		t.stats.MaxActive = n
+	}
+	t.obs.FlowStarted(f)
+	return f
+}
+
+// touch moves f to the back of the LRU list of its current class.
+func (t *Table) touch(f *Flow, p *packet.Packet) {
+	c := classUDP
+	if f.Proto == packet.ProtoTCP {
+		switch {
+		case f.Closed():
+			c = classClosed
+		case f.Up.Payload == 0 && f.Down.Payload == 0:
+			c = classHalfOpen
+		default:
+			c = classTCP
+		}
+	}
+	if f.class != classNone {
+		t.lists[f.class].remove(f)
+	}
+	f.class = c
+	t.lists[c].pushBack(f)
+}
+
+func (t *Table) emitActive(f *Flow, now time.Time) {
+	f.Records++
+	r := Record{Flow: f, From: f.periodFrom, To: now, Up: f.periodUp, Down: f.periodDown}
+	t.obs.ActiveRecord(&r)
+	f.periodFrom = now
+	f.periodUp, f.periodDown = Counters{}, Counters{}
+}
+
+// PeriodCounters returns the counts of the flow's current (not yet
+// reported) active period.
+func (f *Flow) PeriodCounters() (from time.Time, up, down Counters) {
+	return f.periodFrom, f.periodUp, f.periodDown
+}
+
+func (t *Table) expire(now time.Time) {
+	for c := classHalfOpen; c < numClasses; c++ {
+		to := t.timeout(c)
+		l := &t.lists[c]
+		for l.head != nil && now.Sub(l.head.Last) > to {
+			reason := EndIdle
+			if c == classClosed {
+				reason = EndClosed
+			}
+			t.end(l.head, reason)
+		}
+	}
+}
+
+// Advance expires flows as of the wall-clock (or packet-clock) time now,
+// for a quiet interface where no packet moves the clock.
+func (t *Table) Advance(now time.Time) {
+	if now.After(t.now) {
+		t.now = now
+	}
+	t.expire(now)
+}
+
+func (t *Table) evictOne() {
+	for _, c := range []class{classClosed, classHalfOpen, classUDP, classTCP} {
+		if f := t.lists[c].head; f != nil {
+			t.stats.Evicted++
+			t.end(f, EndEvicted)
+			return
+		}
+	}
+}
+
+func (t *Table) end(f *Flow, reason EndReason) {
+	if f.class != classNone {
+		t.lists[f.class].remove(f)
+		f.class = classNone
+	}
+	delete(t.flows, f.Key)
+	t.stats.FlowsEnded[reason]++
+	t.obs.FlowEnded(f, reason)
+}
+
+// Flush ends every flow (end of input, or shutdown), oldest first.
+func (t *Table) Flush() {
+	for {
+		var oldest *Flow
+		for c := classHalfOpen; c < numClasses; c++ {
+			if h := t.lists[c].head; h != nil && (oldest == nil || h.Last.Before(oldest.Last)) {
+				oldest = h
+			}
+		}
+		if oldest == nil {
+			return
+		}
+		t.end(oldest, EndFlush)
+	}
+}
+
+// Each calls fn for every flow in the table (in no particular order).
+func (t *Table) Each(fn func(*Flow)) {
+	for _, f := range t.flows {
+		fn(f)
+	}
+}

@@ -1,0 +1,76 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/decode"
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// Stats are the counters of one run.
+type Stats struct {
+	Capture capture.Stats
+	Decode  decode.Stats
+	Flows   flows.Stats
+}
+
+// Options tune a run.
+type Options struct {
+	// OnPacket, if set, is called for every decoded IP packet before the
+	// flow table sees it (rec.File tells which input it came from).
+	OnPacket func(rec *capture.Record, p *packet.Packet)
+	// Progress, if set, is called every ProgressEvery records.
+	Progress      func(s *Stats)
+	ProgressEvery int64
+	// NoFlush leaves the flows in the table at end of input.
+	NoFlush bool
+}
+
+// Run feeds every record of r through a decoder into t, then flushes t.
+// It stops early, without flushing, when ctx is cancelled.
+func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (Stats, error) {
+	var (
+		st  Stats
+		dec decode.Decoder
+		rec capture.Record
+		p   packet.Packet
+	)
+	every := opt.ProgressEvery
+	if every <= 0 {
+		every = 1 << 16
+	}
+	for n := int64(0); ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+		err := r.Next(&rec)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			st.Capture, st.Decode, st.Flows = r.Stats(), dec.Stats, t.Stats()
+			return st, fmt.Errorf("read packets: %w", err)
+		}
+		if dec.Decode(rec.LinkType, rec.Data, rec.Time, &p) != decode.OK {
+			continue
+		}
+		if opt.OnPacket != nil {
+			opt.OnPacket(&rec, &p)
+		}
+		t.Add(&p)
+		if opt.Progress != nil && n%every == every-1 {
+			st.Capture, st.Decode, st.Flows = r.Stats(), dec.Stats, t.Stats()
+			opt.Progress(&st)
+		}
+	}
+	if !opt.NoFlush {
+		t.Flush()
+	}
+	st.Capture, st.Decode, st.Flows = r.Stats(), dec.Stats, t.Stats()
+	return st, nil
+}
