@@ -61,6 +61,7 @@ type Mining struct {
 	Worker          string   `json:"worker,omitempty"`
 	Algorithms      []string `json:"algorithms,omitempty"`
 	PoolHost        string   `json:"pool_host,omitempty"`
+	PoolPort        uint16   `json:"pool_port,omitempty"`
 	Difficulty      float64  `json:"difficulty,omitempty"`
 	Target          string   `json:"target,omitempty"`
 	Jobs            int      `json:"jobs"`
@@ -69,6 +70,8 @@ type Mining struct {
 	SharesRejected  int      `json:"shares_rejected"`
 	// HashrateHs is Σ difficulty of accepted shares ÷ seconds since the first job (H/s).
 	HashrateHs float64 `json:"hashrate_hs,omitempty"`
+	// ReportedHashrateHs is the hashrate the miner itself reported (eth_submitHashrate), H/s.
+	ReportedHashrateHs float64 `json:"reported_hashrate_hs,omitempty"`
 }
 
 // Intel describes a threat-intelligence match.
@@ -79,6 +82,7 @@ type Intel struct {
 	Domain  string `json:"domain,omitempty"` // the listed name behind a learned/dns-answer IP
 	Query   string `json:"query,omitempty"`  // the DNS name or SNI seen
 	Expires string `json:"expires,omitempty"`
+	Note    string `json:"note,omitempty"` // the entry's reference or pool name, from its list
 }
 
 // Model describes a flow-classifier score.

@@ -1,0 +1,217 @@
+package jsonrpc
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// HTTPInfo is what an HTTPReader keeps of one HTTP message's start line
+// and headers. Slices alias the reader's buffer and are valid during the
+// Body call only.
+type HTTPInfo struct {
+	Request   bool   // a request (else a response)
+	Method    []byte // request method
+	Target    []byte // request target (path and query)
+	Status    int    // response status code
+	UserAgent []byte
+	Host      []byte
+	Mining    bool   // the request had an X-Mining-Extensions header
+	XStratum  []byte // response X-Stratum header (redirect to Stratum)
+}
+
+// HTTPHandler receives each HTTP message body (possibly empty).
+type HTTPHandler interface {
+	Body(info *HTTPInfo, body []byte)
+}
+
+// HTTPStats counts what an HTTPReader saw.
+type HTTPStats struct {
+	Messages int64 // complete messages
+	Broken   int64 // streams given up (bad framing, message over the cap)
+}
+
+// DefaultMaxHTTPMessage bounds one buffered HTTP message (headers + body).
+// getwork and eth-proxy messages are < 1 KB; a getblocktemplate reply with
+// transactions can be far larger and is given up (the request still counts).
+const DefaultMaxHTTPMessage = 32 << 10
+
+// HTTPReader splits an HTTP/1.x byte stream (one direction) into messages.
+type HTTPReader struct {
+	MaxMessage int
+	buf        []byte
+	broken     bool
+	info       HTTPInfo
+	Stats      HTTPStats
+}
+
+// LooksLikeHTTP reports whether b starts like an HTTP/1.x request or response.
+func LooksLikeHTTP(b []byte) bool {
+	for _, p := range [...]string{"POST ", "GET ", "PUT ", "HTTP/1."} {
+		if len(b) >= len(p) && string(b[:len(p)]) == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Broken reports whether the reader gave up on the stream.
+func (r *HTTPReader) Broken() bool { return r.broken }
+
+// Gap gives up: HTTP framing cannot resync after a hole.
+func (r *HTTPReader) Gap() { r.fail() }
+
+func (r *HTTPReader) fail() {
+	if !r.broken {
+		r.Stats.Broken++
+	}
+	r.broken = true
+	r.buf = nil
+}
+
+// Write consumes a chunk of the stream.
+func (r *HTTPReader) Write(b []byte, h HTTPHandler) {
+	if r.broken {
+		return
+	}
+	max := r.MaxMessage
+	if max <= 0 {
+		max = DefaultMaxHTTPMessage
+	}
+	if len(r.buf)+len(b) > max {
+		r.fail()
+		return
+	}
+	r.buf = append(r.buf, b...)
+	for len(r.buf) > 0 && !r.broken {
+		n := r.parse(h)
+		if n == 0 {
+			return
+		}
+		rest := copy(r.buf, r.buf[n:])
+		r.buf = r.buf[:rest]
+	}
+}
+
+var crlf2 = []byte("\r\n\r\n")
+
+// parse handles one complete message at the start of buf and returns its
+// length, or 0 if it is not complete yet.
+func (r *HTTPReader) parse(h HTTPHandler) int {
+	b := r.buf
+	he := bytes.Index(b, crlf2)
+	if he < 0 {
+		return 0
+	}
+	head := b[:he]
+	r.info = HTTPInfo{}
+	line, rest, _ := bytes.Cut(head, []byte("\r\n"))
+	f := bytes.Fields(line)
+	if len(f) < 2 {
+		r.fail()
+		return 0
+	}
+	if bytes.HasPrefix(f[0], []byte("HTTP/1.")) {
+		st, err := strconv.Atoi(string(f[1]))
+		if err != nil {
+			r.fail()
+			return 0
+		}
+		r.info.Status = st
+	} else {
+		r.info.Request, r.info.Method, r.info.Target = true, f[0], f[1]
+	}
+	length, chunked := 0, false
+	for len(rest) > 0 {
+		var l []byte
+		l, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		k, v, ok := bytes.Cut(l, []byte(":"))
+		if !ok {
+			continue
+		}
+		v = bytes.TrimSpace(v)
+		switch {
+		case bytes.EqualFold(k, []byte("Content-Length")):
+			n, err := strconv.Atoi(string(v))
+			if err != nil || n < 0 {
+				r.fail()
+				return 0
+			}
+			length = n
+		case bytes.EqualFold(k, []byte("Transfer-Encoding")):
+			chunked = bytes.Contains(bytes.ToLower(v), []byte("chunked"))
+		case bytes.EqualFold(k, []byte("User-Agent")):
+			r.info.UserAgent = v
+		case bytes.EqualFold(k, []byte("Host")):
+			r.info.Host = v
+		case bytes.EqualFold(k, []byte("X-Mining-Extensions")):
+			r.info.Mining = true
+		case bytes.EqualFold(k, []byte("X-Stratum")):
+			r.info.XStratum = v
+		}
+	}
+	body := b[he+4:]
+	if chunked {
+		n, payload, ok := dechunk(body)
+		if !ok {
+			return 0
+		}
+		r.Stats.Messages++
+		h.Body(&r.info, payload)
+		return he + 4 + n
+	}
+	if len(body) < length {
+		return 0
+	}
+	r.Stats.Messages++
+	h.Body(&r.info, body[:length])
+	return he + 4 + length
+}
+
+// dechunk joins a chunked body in place. It returns the encoded length
+// consumed, the joined payload, and false if the body is incomplete.
+func dechunk(b []byte) (int, []byte, bool) {
+	// Decode into a scratch copy-free way: payload is compacted at the
+	// front of b only once the whole body is present, so check first.
+	i, total := 0, 0
+	for {
+		le := bytes.Index(b[i:], []byte("\r\n"))
+		if le < 0 {
+			return 0, nil, false
+		}
+		sz, _, _ := bytes.Cut(b[i:i+le], []byte(";"))
+		n, err := strconv.ParseUint(string(bytes.TrimSpace(sz)), 16, 31)
+		if err != nil {
+			return 0, nil, false
+		}
+		i += le + 2
+		if n == 0 {
+			te := bytes.Index(b[i:], []byte("\r\n"))
+			if te < 0 {
+				return 0, nil, false
+			}
+			i += te + 2 // trailers ignored
+			break
+		}
+		if len(b) < i+int(n)+2 {
+			return 0, nil, false
+		}
+		i += int(n) + 2
+		total += int(n)
+	}
+	// Complete: compact the chunk data to the front.
+	out, j := 0, 0
+	for {
+		le := bytes.Index(b[j:], []byte("\r\n"))
+		sz, _, _ := bytes.Cut(b[j:j+le], []byte(";"))
+		n, _ := strconv.ParseUint(string(bytes.TrimSpace(sz)), 16, 31)
+		j += le + 2
+		if n == 0 {
+			break
+		}
+		copy(b[out:], b[j:j+int(n)])
+		out += int(n)
+		j += int(n) + 2
+	}
+	_ = total
+	return i, b[:out], true
+}

@@ -1,0 +1,420 @@
+package signature
+
+import (
+	"time"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/jsonrpc"
+	"github.com/minerwatch/minerwatch/detect/proxy"
+	"github.com/minerwatch/minerwatch/detect/reassembly"
+	"github.com/minerwatch/minerwatch/detect/stratum"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// Config bounds the work and memory of one flow.
+type Config struct {
+	// Stream bounds each direction's reassembly until a verdict.
+	Stream reassembly.Config
+	// Follow bounds each direction after a verdict: in-order only (holes
+	// are skipped at once) and at most Follow.MaxBytes more bytes (0 = until
+	// flow end), so shares and hashrate keep updating cheaply.
+	Follow reassembly.Config
+	// MaxLine is the longest JSON-RPC line kept; longer ones are skipped.
+	MaxLine int
+}
+
+// DefaultConfig: the first 64 KiB per direction, 16 KiB held out of
+// order, 16 KiB lines; after a verdict, 16 MiB more per direction.
+func DefaultConfig() Config {
+	return Config{
+		Stream:  reassembly.DefaultConfig(),
+		Follow:  reassembly.Config{MaxBytes: 16 << 20},
+		MaxLine: jsonrpc.DefaultMaxLine,
+	}
+}
+
+type mode uint8
+
+const (
+	modeStart mode = iota // buffering the first bytes: proxy preamble? HTTP? SV2?
+	modeLines             // newline-delimited JSON-RPC
+	modeHTTP              // JSON-RPC in HTTP bodies
+	modeSV2               // Stratum V2 plaintext frames
+	modeOff               // nothing we can read
+)
+
+// maxSV2Buffered bounds the bytes kept to frame Stratum V2 setup messages.
+const maxSV2Buffered = 4 << 10
+
+// Stats counts one flow's stage-1 work, for metrics.
+type Stats struct {
+	Lines            int64 // JSON-RPC lines read
+	Messages         int64 // lines that were JSON objects
+	MiningMessages   int64 // messages recognised as mining vocabulary
+	OversizedLines   int64 // lines over MaxLine, skipped
+	SkippedBytes     int64 // bytes of oversized lines and non-JSON lines
+	Gaps             int64 // reassembly holes skipped
+	GapBytes         int64
+	CapDropped       int64 // bytes beyond the per-stream caps
+	BudgetDropped    int64 // bytes dropped because the global budget was full
+	Retransmitted    int64
+	TruncatedPackets int64 // packets whose payload was cut by the snaplen (not inspected)
+	HTTPMessages     int64
+}
+
+// Add adds o's counters to s.
+func (s *Stats) Add(o Stats) {
+	s.Lines += o.Lines
+	s.Messages += o.Messages
+	s.MiningMessages += o.MiningMessages
+	s.OversizedLines += o.OversizedLines
+	s.SkippedBytes += o.SkippedBytes
+	s.Gaps += o.Gaps
+	s.GapBytes += o.GapBytes
+	s.CapDropped += o.CapDropped
+	s.BudgetDropped += o.BudgetDropped
+	s.Retransmitted += o.Retransmitted
+	s.TruncatedPackets += o.TruncatedPackets
+	s.HTTPMessages += o.HTTPMessages
+}
+
+// sink adapts one direction of a Flow to the reassembly, line and HTTP
+// callbacks without allocating closures.
+type sink struct {
+	f   *Flow
+	dir packet.Direction
+}
+
+func (s *sink) Data(b []byte)                            { s.f.data(s.dir, b) }
+func (s *sink) Gap(n uint32)                             { s.f.gap(s.dir) }
+func (s *sink) Line(line []byte)                         { s.f.line(s.dir, line) }
+func (s *sink) Body(info *jsonrpc.HTTPInfo, body []byte) { s.f.body(s.dir, info, body) }
+
+// Flow is stage 1 for one TCP flow: reassembly of both directions, proxy
+// preamble, JSON-RPC reading and the Stratum machine.
+type Flow struct {
+	cfg     Config
+	budget  *reassembly.Budget
+	streams [2]reassembly.Stream
+	sinks   [2]sink
+	mode    mode
+	pre     [2][]byte // first bytes while mode == modeStart, SV2 frames in modeSV2
+	lines   [2]jsonrpc.Reader
+	http    [2]jsonrpc.HTTPReader
+	msg     jsonrpc.Message
+	machine stratum.Machine
+	tap     func(dir packet.Direction, data []byte)
+	now     time.Time
+
+	proxy     proxy.Result
+	proxyDone bool
+	following bool
+	payloads  [2]int // payload packets seen per direction (Noise check)
+	firstLen  [2]int // first payload length per direction
+	stats     Stats
+}
+
+// New returns stage-1 state for one flow; budget (may be nil) is shared by all flows.
+func New(cfg Config, budget *reassembly.Budget) *Flow {
+	f := &Flow{cfg: cfg, budget: budget}
+	f.init()
+	return f
+}
+
+func (f *Flow) init() {
+	for d := range f.streams {
+		f.streams[d].Init(f.cfg.Stream, f.budget)
+		f.sinks[d] = sink{f: f, dir: packet.Direction(d)}
+		f.lines[d].MaxLine = f.cfg.MaxLine
+	}
+}
+
+// SetTap installs a hook called with every in-order reassembled chunk of
+// each direction (for parsers of other stages: TLS ClientHello, DNS over
+// TCP). data is valid only during the call.
+func (f *Flow) SetTap(tap func(dir packet.Direction, data []byte)) { f.tap = tap }
+
+// Packet feeds one packet of the flow; dir is its direction (Up = client → server).
+func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
+	if p.Proto != packet.ProtoTCP || !p.HasTCP || dir > packet.Down {
+		return
+	}
+	f.now = p.Time
+	payload := p.Payload
+	if p.Truncated() {
+		f.stats.TruncatedPackets++
+		payload = nil
+	}
+	if len(payload) > 0 {
+		f.noiseCheck(dir, len(payload))
+	}
+	f.streams[dir].Add(p.Seq, p.Has(packet.FlagSYN), p.Has(packet.FlagFIN), payload, &f.sinks[dir])
+	if !f.following && f.machine.Mining() {
+		f.follow()
+	}
+}
+
+// noiseCheck looks for the Stratum V2 Noise handshake: the client's first
+// payload is exactly 64 bytes and the server's first payload, arriving
+// before any other client payload, exactly 234 bytes.
+func (f *Flow) noiseCheck(dir packet.Direction, n int) {
+	f.payloads[dir]++
+	if f.payloads[dir] == 1 {
+		f.firstLen[dir] = n
+	}
+	if dir == packet.Down && f.payloads[packet.Down] == 1 && f.payloads[packet.Up] == 1 &&
+		f.firstLen[packet.Up] == stratum.SV2NoiseClientHello && n == stratum.SV2NoiseServerReply {
+		f.machine.NoiseHandshake(f.now)
+	}
+}
+
+// follow switches to cheap in-order following after a verdict.
+func (f *Flow) follow() {
+	f.following = true
+	for d := range f.streams {
+		s := &f.streams[d]
+		lim := f.cfg.Follow
+		if lim.MaxBytes > 0 {
+			lim.MaxBytes += s.Stats.Delivered
+		}
+		s.Flush(&f.sinks[d])
+		s.SetLimits(lim)
+	}
+}
+
+func (f *Flow) data(dir packet.Direction, b []byte) {
+	if f.tap != nil {
+		f.tap(dir, b)
+	}
+	switch f.mode {
+	case modeStart:
+		f.start(dir, b)
+	case modeLines:
+		f.lines[dir].Write(b, &f.sinks[dir])
+	case modeHTTP:
+		f.http[dir].Write(b, &f.sinks[dir])
+	case modeSV2:
+		f.sv2(dir, b)
+	}
+}
+
+// start buffers the first bytes of both directions until it knows what
+// the stream is: a proxy preamble, HTTP, Stratum V2, or JSON lines.
+func (f *Flow) start(dir packet.Direction, b []byte) {
+	room := proxy.MaxPreamble - len(f.pre[dir])
+	full := len(b) > room
+	if full {
+		b = b[:room]
+	}
+	if f.pre[dir] == nil {
+		f.pre[dir] = make([]byte, 0, 256)
+	}
+	f.pre[dir] = append(f.pre[dir], b...)
+	up, down := f.pre[packet.Up], f.pre[packet.Down]
+	if len(up) == 0 {
+		if full {
+			f.decide(nil) // a server that talks first (or a mid-session capture)
+		}
+		return
+	}
+	if f.proxyDone {
+		f.decide(nil)
+		return
+	}
+	r := proxy.Parse(up, down)
+	switch {
+	case r.Status == proxy.Found:
+		f.proxy, f.proxyDone = r, true
+		f.pre[packet.Up] = up[r.UpStart:]
+		f.pre[packet.Down] = down[r.DownStart:]
+		if len(f.pre[packet.Up]) > 0 {
+			f.decide(nil)
+		}
+	case r.Status == proxy.Refused:
+		f.proxy, f.proxyDone = r, true
+		f.off()
+	case r.Status == proxy.NotProxy || full:
+		f.decide(nil)
+	}
+}
+
+// decide picks the reading mode from the first client bytes and replays
+// what was buffered.
+func (f *Flow) decide(_ []byte) {
+	up := f.pre[packet.Up]
+	switch {
+	case jsonrpc.LooksLikeHTTP(up):
+		f.mode = modeHTTP
+		f.machine.PairByOrder = true
+	case stratum.LooksLikeSV2Setup(up):
+		f.mode = modeSV2
+	case len(up) > 0 && up[0] == 0x16: // TLS handshake: nothing to read here
+		f.off()
+		return
+	default:
+		f.mode = modeLines
+	}
+	down := f.pre[packet.Down]
+	f.pre = [2][]byte{}
+	if f.mode == modeSV2 {
+		f.sv2(packet.Up, up)
+		f.sv2(packet.Down, down)
+		return
+	}
+	f.data(packet.Up, up)
+	f.data(packet.Down, down)
+}
+
+func (f *Flow) off() {
+	f.mode = modeOff
+	f.pre = [2][]byte{}
+}
+
+func (f *Flow) gap(dir packet.Direction) {
+	switch f.mode {
+	case modeStart:
+		// A hole before the stream's kind is known: read what we have as
+		// lines (or whatever decide picks), then resync.
+		f.decide(nil)
+		f.gap(dir)
+	case modeLines:
+		f.lines[dir].Gap()
+	case modeHTTP:
+		f.http[dir].Gap()
+	case modeSV2:
+		f.pre[dir] = nil
+	}
+}
+
+func (f *Flow) line(dir packet.Direction, line []byte) {
+	f.stats.Lines++
+	if f.msg.Parse(line) != nil {
+		f.stats.SkippedBytes += int64(len(line))
+		return
+	}
+	f.stats.Messages++
+	f.machine.Feed(dir, &f.msg, f.now)
+}
+
+func (f *Flow) body(dir packet.Direction, info *jsonrpc.HTTPInfo, body []byte) {
+	f.stats.HTTPMessages++
+	if info.Request && len(info.UserAgent) > 0 && f.machine.Meta.Agent == "" {
+		f.machine.Meta.SetAgent(string(info.UserAgent))
+	}
+	if info.Request && len(info.Host) > 0 && f.machine.Meta.PoolHost == "" {
+		f.machine.Meta.PoolHost = string(info.Host)
+	}
+	if f.msg.Parse(body) != nil {
+		f.stats.SkippedBytes += int64(len(body))
+		return
+	}
+	f.stats.Messages++
+	f.machine.Feed(dir, &f.msg, f.now)
+}
+
+// sv2 frames Stratum V2 setup messages; only the first few frames matter.
+func (f *Flow) sv2(dir packet.Direction, b []byte) {
+	if len(f.pre[dir])+len(b) > maxSV2Buffered {
+		f.pre[dir] = nil
+		return
+	}
+	f.pre[dir] = append(f.pre[dir], b...)
+	for {
+		t, payload, n, ok := stratum.SV2Frame(f.pre[dir])
+		if !ok {
+			return
+		}
+		f.machine.FeedSV2(dir, t, payload, f.now)
+		f.pre[dir] = f.pre[dir][n:]
+	}
+}
+
+// Decided reports cheaply whether the flow has a mining verdict.
+func (f *Flow) Decided() bool { return f.following }
+
+// Machine exposes the state machine (read-only use).
+func (f *Flow) Machine() *stratum.Machine { return &f.machine }
+
+// Stats returns the flow's counters.
+func (f *Flow) Stats() Stats {
+	s := f.stats
+	all, mining := f.machine.Messages()
+	_ = all
+	s.MiningMessages = mining
+	for d := range f.streams {
+		st := f.streams[d].Stats
+		s.Gaps += st.Gaps
+		s.GapBytes += st.GapBytes
+		s.CapDropped += st.CapDropped
+		s.BudgetDropped += st.BudgetDropped
+		s.Retransmitted += st.Retransmitted
+		ls := f.lines[d].Stats
+		s.OversizedLines += ls.Oversized
+		s.SkippedBytes += ls.OversizeBytes
+	}
+	return s
+}
+
+// Close returns the flow's memory to the budget. The Flow must not be used after.
+func (f *Flow) Close() {
+	for d := range f.streams {
+		f.streams[d].Release()
+		f.lines[d].Reset()
+	}
+	f.pre = [2][]byte{}
+}
+
+// Verdict is stage 1's conclusion for a flow.
+type Verdict struct {
+	Mining bool
+	// Confidence: 0.99 confirmed exchange (a mining request answered by a
+	// valid mining reply), 0.95 mining vocabulary from both sides without a
+	// matched reply, 0.8 Stratum V2 Noise handshake sizes only; 0 = not mining.
+	Confidence float64
+	Dialect    string
+	Reason     string    // "<dialect>: <state path>"
+	At         time.Time // packet time when the verdict was reached
+	State      string    // last state reached
+	States     []string  // the state path
+	Meta       stratum.Meta
+	// Proxy is the plaintext proxy preamble in front of the conversation, if any.
+	Proxy *proxy.Result
+}
+
+// Verdict returns the flow's verdict with current metadata (it allocates:
+// call it when Decided() turns true and at flow end, not per packet).
+func (f *Flow) Verdict() Verdict {
+	mv := f.machine.Verdict()
+	v := Verdict{
+		Mining: mv.Mining, Confidence: mv.Confidence, Dialect: mv.Dialect, Reason: mv.Reason, At: mv.At,
+		State: f.machine.State().String(), States: f.machine.States(), Meta: f.machine.Meta,
+	}
+	if f.proxy.Status == proxy.Found || f.proxy.Status == proxy.Refused {
+		p := f.proxy
+		v.Proxy = &p
+	}
+	return v
+}
+
+// FillMining writes the verdict's metadata into an alert's mining record.
+func (v *Verdict) FillMining(a *alert.Mining) {
+	md := &v.Meta
+	*a = alert.Mining{
+		Dialect: v.Dialect, State: v.State, StatePath: v.States,
+		Agent: md.Agent, MinerName: md.MinerName, MinerVersion: md.MinerVersion, MinerOS: md.MinerOS,
+		Login: md.Login, Coin: md.Coin, Worker: md.Worker, Algorithms: md.Algorithms,
+		PoolHost: md.PoolHost, PoolPort: md.PoolPort, Difficulty: md.Difficulty, Target: md.Target,
+		Jobs: md.Jobs, SharesSubmitted: md.Submitted, SharesAccepted: md.Accepted, SharesRejected: md.Rejected,
+		HashrateHs: md.Hashrate(), ReportedHashrateHs: md.ReportedHashrate,
+	}
+}
+
+// FillProxy writes the proxy preamble into an alert's proxy record and
+// reports whether there was one.
+func (v *Verdict) FillProxy(a *alert.Proxy) bool {
+	if v.Proxy == nil {
+		return false
+	}
+	*a = alert.Proxy{Kind: v.Proxy.Kind, TargetHost: v.Proxy.TargetHost, TargetPort: v.Proxy.TargetPort}
+	return true
+}
