@@ -1,0 +1,317 @@
+package intel
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Reasons a learned entry exists.
+const (
+	ReasonDNSAnswer = "dns-answer" // resolved for a listed name; expires with the record's TTL
+	ReasonConfirmed = "confirmed"  // the signature stage saw mining on this endpoint
+	ReasonManual    = "manual"     // added with `minerwatch intel add`
+)
+
+// LearnedEntry is one learned pool endpoint.
+type LearnedEntry struct {
+	Addr netip.Addr `json:"ip"`
+	// Port is the server port; 0 = any port (DNS-learned addresses).
+	Port    uint16    `json:"port,omitempty"`
+	Domain  string    `json:"domain,omitempty"` // the listed name or SNI behind it, when known
+	Reason  string    `json:"reason"`
+	Source  string    `json:"source,omitempty"` // list of the DNS entry, or the detector that confirmed
+	Added   time.Time `json:"added"`
+	Expires time.Time `json:"expires"`
+}
+
+// Key is the entry in list syntax: "1.2.3.4" or "1.2.3.4:3333".
+func (e LearnedEntry) Key() string {
+	if e.Port == 0 {
+		return e.Addr.String()
+	}
+	return netip.AddrPortFrom(e.Addr, e.Port).String()
+}
+
+// MaxLearned bounds the learned store so hostile DNS cannot grow it
+// without limit; past it, expired entries are dropped and then new
+// DNS-learned entries are refused (confirmed and manual ones still go in).
+const MaxLearned = 1 << 20
+
+// Learned is the learned-endpoint store. It is safe for concurrent use.
+type Learned struct {
+	mu      sync.RWMutex
+	m       map[addrKey]LearnedEntry
+	path    string
+	dirty   bool
+	refused int
+}
+
+// NewLearned returns an empty in-memory store (Save needs a path).
+func NewLearned() *Learned { return &Learned{m: map[addrKey]LearnedEntry{}} }
+
+// OpenLearned loads the store persisted at path (JSON lines, one
+// LearnedEntry per line). A missing file is an empty store. Bad lines are
+// returned as warnings and skipped.
+func OpenLearned(path string) (*Learned, []Warning, error) {
+	l := NewLearned()
+	l.path = path
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return l, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("learned list: %w", err)
+	}
+	var warns []Warning
+	for n, line := range bytes.Split(data, []byte{'\n'}) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		var e LearnedEntry
+		if err := json.Unmarshal(line, &e); err != nil || !e.Addr.IsValid() {
+			if err == nil {
+				err = errors.New(`missing "ip"`)
+			}
+			warns = append(warns, Warning{File: path, Line: n + 1, Reason: err.Error()})
+			continue
+		}
+		e.Addr = e.Addr.Unmap()
+		l.m[learnedKey(e.Addr, e.Port)] = e
+	}
+	return l, warns, nil
+}
+
+// Path is where Save writes ("" for an in-memory store).
+func (l *Learned) Path() string { return l.path }
+
+func learnedKey(a netip.Addr, port uint16) addrKey {
+	return addrKey{ip: a.Unmap().As16(), port: port}
+}
+
+// Add inserts or replaces the entry for e's address and port. A
+// DNS-learned entry never shortens or downgrades a confirmed/manual one.
+func (l *Learned) Add(e LearnedEntry) bool {
+	e.Addr = e.Addr.Unmap()
+	k := learnedKey(e.Addr, e.Port)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old, exists := l.m[k]
+	if exists && e.Reason == ReasonDNSAnswer && old.Reason != ReasonDNSAnswer && old.Expires.After(e.Expires) {
+		return false
+	}
+	if !exists && len(l.m) >= MaxLearned {
+		l.expireLocked(e.Added)
+		if len(l.m) >= MaxLearned && e.Reason == ReasonDNSAnswer {
+			l.refused++
+			return false
+		}
+	}
+	l.m[k] = e
+	l.dirty = true
+	return true
+}
+
+// Remove deletes the entry for addr and port (0 = the any-port entry).
+func (l *Learned) Remove(addr netip.Addr, port uint16) bool {
+	k := learnedKey(addr, port)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.m[k]; !ok {
+		return false
+	}
+	delete(l.m, k)
+	l.dirty = true
+	return true
+}
+
+// Match finds an unexpired entry for addr with this port, else for any port.
+func (l *Learned) Match(addr netip.Addr, port uint16, now time.Time) (LearnedEntry, bool) {
+	a16 := addr.Unmap().As16()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if len(l.m) == 0 {
+		return LearnedEntry{}, false
+	}
+	for _, p := range [2]uint16{port, 0} {
+		if e, ok := l.m[addrKey{ip: a16, port: p}]; ok && now.Before(e.Expires) {
+			return e, true
+		}
+	}
+	return LearnedEntry{}, false
+}
+
+// Expire drops entries expired at now and returns how many.
+func (l *Learned) Expire(now time.Time) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.expireLocked(now)
+}
+
+func (l *Learned) expireLocked(now time.Time) int {
+	n := 0
+	for k, e := range l.m {
+		if !now.Before(e.Expires) {
+			delete(l.m, k)
+			n++
+		}
+	}
+	if n > 0 {
+		l.dirty = true
+	}
+	return n
+}
+
+// Len is the number of entries, expired or not.
+func (l *Learned) Len() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.m)
+}
+
+// Refused counts DNS-learned entries refused because the store was full.
+func (l *Learned) Refused() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.refused
+}
+
+// Entries returns a snapshot sorted by address and port.
+func (l *Learned) Entries() []LearnedEntry {
+	l.mu.RLock()
+	out := make([]LearnedEntry, 0, len(l.m))
+	for _, e := range l.m {
+		out = append(out, e)
+	}
+	l.mu.RUnlock()
+	slices.SortFunc(out, func(a, b LearnedEntry) int {
+		if c := a.Addr.Compare(b.Addr); c != 0 {
+			return c
+		}
+		return int(a.Port) - int(b.Port)
+	})
+	return out
+}
+
+// WriteJSONL writes the entries as JSON lines (the file format).
+func (l *Learned) WriteJSONL(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for _, e := range l.Entries() {
+		if err := enc.Encode(e); err != nil {
+			return fmt.Errorf("encode learned entry: %w", err)
+		}
+	}
+	return bw.Flush()
+}
+
+// AsEntries yields the learned entries as list entries (for CSV or plain
+// export, so a learned list can be shared as an ordinary --intel list).
+func (l *Learned) AsEntries() func(yield func(Entry) bool) {
+	return func(yield func(Entry) bool) {
+		for _, le := range l.Entries() {
+			e := Entry{Kind: KindAddr, Prefix: netip.PrefixFrom(le.Addr, le.Addr.BitLen()), Port: le.Port,
+				Source: le.Source, Expires: le.Expires, Note: learnedNote(le)}
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
+
+func learnedNote(e LearnedEntry) string {
+	s := "learned:" + e.Reason
+	if e.Domain != "" {
+		s += " domain=" + e.Domain
+	}
+	return s
+}
+
+// Save writes the store to its path if it changed since the last load or
+// save: a temporary file in the same directory, synced, then renamed over
+// the old one, so a crash leaves the old or the new list, never half.
+func (l *Learned) Save() error {
+	l.mu.RLock()
+	dirty, path := l.dirty, l.path
+	l.mu.RUnlock()
+	if !dirty {
+		return nil
+	}
+	if path == "" {
+		return errors.New("learned list: no file to save to")
+	}
+	if err := l.SaveAs(path); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.dirty = false
+	l.mu.Unlock()
+	return nil
+}
+
+// SaveAs writes the store atomically to path.
+func (l *Learned) SaveAs(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("learned list: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("learned list: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := io.WriteString(tmp, "# minerwatch learned pool endpoints, one JSON object per line; edit with `minerwatch intel`\n"); err == nil {
+		err = l.WriteJSONL(tmp)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("save learned list %s: %w", path, err)
+	}
+	return nil
+}
+
+// DefaultLearnedPath is $MINERWATCH_LEARNED, else
+// $XDG_STATE_HOME/minerwatch/learned.jsonl, else
+// ~/.local/state/minerwatch/learned.jsonl (learned state, not configuration).
+func DefaultLearnedPath() string {
+	if p := os.Getenv("MINERWATCH_LEARNED"); p != "" {
+		return p
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "minerwatch", "learned.jsonl")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "minerwatch", "learned.jsonl")
+	}
+	return "minerwatch-learned.jsonl"
+}
+
+// ParseEndpoint parses "IP" or "IP:port" / "[IPv6]:port" for the learned list.
+func ParseEndpoint(s string) (netip.Addr, uint16, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), ap.Port(), nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		return a.Unmap(), 0, nil
+	}
+	return netip.Addr{}, 0, fmt.Errorf("bad endpoint %q (want IP or IP:port)", s)
+}
