@@ -54,6 +54,9 @@ func LooksLikeHTTP(b []byte) bool {
 	return false
 }
 
+// Pending returns the bytes buffered for an incomplete message.
+func (r *HTTPReader) Pending() int { return len(r.buf) }
+
 // Broken reports whether the reader gave up on the stream.
 func (r *HTTPReader) Broken() bool { return r.broken }
 

@@ -97,14 +97,18 @@ type Flow struct {
 	budget  *reassembly.Budget
 	streams [2]reassembly.Stream
 	sinks   [2]sink
-	mode    mode
-	pre     [2][]byte // first bytes while mode == modeStart, SV2 frames in modeSV2
-	lines   [2]jsonrpc.Reader
-	http    [2]jsonrpc.HTTPReader
-	msg     jsonrpc.Message
-	machine stratum.Machine
-	tap     func(dir packet.Direction, data []byte)
-	now     time.Time
+	mode    mode // how both directions are read (modeStart until decided)
+	// downLines: the client speaks HTTP but the server answered with bare
+	// JSON lines (a Stratum server hit with a getwork/GBT POST).
+	downLines bool
+	sawFirst  bool
+	pre       [2][]byte // first bytes while mode == modeStart, SV2 frames in modeSV2
+	lines     [2]jsonrpc.Reader
+	http      [2]jsonrpc.HTTPReader
+	msg       jsonrpc.Message
+	machine   stratum.Machine
+	tap       func(dir packet.Direction, data []byte)
+	now       time.Time
 
 	proxy     proxy.Result
 	proxyDone bool
@@ -140,6 +144,11 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 		return
 	}
 	f.now = p.Time
+	if !f.sawFirst {
+		f.sawFirst = true
+		// Without a SYN the caller's client/server guess may be wrong.
+		f.machine.MayBeSwapped = !p.Has(packet.FlagSYN)
+	}
 	payload := p.Payload
 	if p.Truncated() {
 		f.stats.TruncatedPackets++
@@ -192,6 +201,14 @@ func (f *Flow) data(dir packet.Direction, b []byte) {
 	case modeLines:
 		f.lines[dir].Write(b, &f.sinks[dir])
 	case modeHTTP:
+		if dir == packet.Down && !f.downLines && f.http[dir].Stats.Messages == 0 && len(b) > 0 &&
+			!f.http[dir].Broken() && f.http[dir].Pending() == 0 && !jsonrpc.LooksLikeHTTP(b) {
+			f.downLines = true
+		}
+		if dir == packet.Down && f.downLines {
+			f.lines[dir].Write(b, &f.sinks[dir])
+			return
+		}
 		f.http[dir].Write(b, &f.sinks[dir])
 	case modeSV2:
 		f.sv2(dir, b)
@@ -281,6 +298,7 @@ func (f *Flow) gap(dir packet.Direction) {
 		f.lines[dir].Gap()
 	case modeHTTP:
 		f.http[dir].Gap()
+		f.lines[dir].Gap()
 	case modeSV2:
 		f.pre[dir] = nil
 	}
@@ -298,6 +316,9 @@ func (f *Flow) line(dir packet.Direction, line []byte) {
 
 func (f *Flow) body(dir packet.Direction, info *jsonrpc.HTTPInfo, body []byte) {
 	f.stats.HTTPMessages++
+	if !info.Request && len(info.XStratum) > 0 {
+		f.machine.ServerRedirect(string(info.XStratum), f.now)
+	}
 	if info.Request && len(info.UserAgent) > 0 && f.machine.Meta.Agent == "" {
 		f.machine.Meta.SetAgent(string(info.UserAgent))
 	}
@@ -379,6 +400,14 @@ type Verdict struct {
 	Meta       stratum.Meta
 	// Proxy is the plaintext proxy preamble in front of the conversation, if any.
 	Proxy *proxy.Result
+	// Attempt: the client sent a structurally valid mining request
+	// (login/subscribe/authorize/submit/getwork/hello), answered or not.
+	// Not a verdict (a lone subscribe may be a probe or hit a dead pool);
+	// the engine may report it as a weaker, separate event.
+	Attempt bool
+	// Swapped: the capture began mid-session and the first sender turned
+	// out to be the server; client and server are the other way round.
+	Swapped bool
 }
 
 // Verdict returns the flow's verdict with current metadata (it allocates:
@@ -388,6 +417,7 @@ func (f *Flow) Verdict() Verdict {
 	v := Verdict{
 		Mining: mv.Mining, Confidence: mv.Confidence, Dialect: mv.Dialect, Reason: mv.Reason, At: mv.At,
 		State: f.machine.State().String(), States: f.machine.States(), Meta: f.machine.Meta,
+		Attempt: f.machine.Attempt(), Swapped: f.machine.Swapped(),
 	}
 	if f.proxy.Status == proxy.Found || f.proxy.Status == proxy.Refused {
 		p := f.proxy

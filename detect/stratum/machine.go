@@ -79,6 +79,9 @@ type Machine struct {
 	// PairByOrder makes a reply answer the oldest pending request whatever
 	// its id (HTTP: getwork pools reply with unrelated ids).
 	PairByOrder bool
+	// MayBeSwapped says the flow's roles are a guess (no SYN seen): if the
+	// "client" speaks server vocabulary first, the machine swaps them.
+	MayBeSwapped bool
 
 	Meta Meta
 
@@ -93,6 +96,9 @@ type Machine struct {
 	pend      [8]pending
 	pendNext  int
 	verdict   Verdict
+	attempt   bool
+	swapped   bool
+	roleFixed bool
 	messages  int64
 	mining    int64 // messages recognised as mining vocabulary
 }
@@ -105,6 +111,27 @@ func (m *Machine) Messages() (all, mining int64) { return m.messages, m.mining }
 func (m *Machine) Feed(dir packet.Direction, msg *jsonrpc.Message, ts time.Time) {
 	m.messages++
 	m.Meta.touch(ts)
+	if m.swapped {
+		dir = 1 - dir
+	}
+	ok := m.feed(dir, msg, ts)
+	switch {
+	case ok:
+		m.roleFixed = true
+	case m.MayBeSwapped && !m.roleFixed && m.feed(1-dir, msg, ts):
+		// A capture that began mid-session: the first sender was the server.
+		m.swapped, m.roleFixed = true, true
+	}
+	if ok || m.swapped {
+		m.decide(ts)
+	}
+}
+
+// Swapped reports whether the machine found the flow's roles inverted
+// (MayBeSwapped was set and the "client" spoke server vocabulary).
+func (m *Machine) Swapped() bool { return m.swapped }
+
+func (m *Machine) feed(dir packet.Direction, msg *jsonrpc.Message, ts time.Time) bool {
 	switch {
 	case dir == packet.Up && msg.IsRequest():
 		for _, d := range m.order() {
@@ -112,8 +139,11 @@ func (m *Machine) Feed(dir packet.Direction, msg *jsonrpc.Message, ts time.Time)
 				m.mining++
 				m.use(d)
 				m.client = true
+				if k != KindOther {
+					m.attempt = true
+				}
 				m.remember(msg.ID, k, d)
-				break
+				return true
 			}
 		}
 	case dir == packet.Down && msg.IsRequest():
@@ -122,7 +152,7 @@ func (m *Machine) Feed(dir packet.Direction, msg *jsonrpc.Message, ts time.Time)
 				m.mining++
 				m.use(d)
 				m.server = true
-				break
+				return true
 			}
 		}
 	case dir == packet.Down && msg.IsResponse():
@@ -130,20 +160,53 @@ func (m *Machine) Feed(dir packet.Direction, msg *jsonrpc.Message, ts time.Time)
 			if p.dialect.response(m, p.kind, msg, ts) {
 				m.mining++
 				m.server, m.matched = true, true
+				return true
 			}
-			break
 		}
 		for _, d := range m.order() {
 			if d.unsolicited != nil && d.unsolicited(m, msg, ts) {
 				m.mining++
 				m.use(d)
 				m.server = true
-				break
+				return true
 			}
 		}
+		if m.client && stratumError(msg.Error) {
+			// A Stratum server's error triple [code, "message", traceback]
+			// in answer to a mining request (e.g. a getblocktemplate POST
+			// sent to a Stratum port): the server speaks Stratum.
+			m.mining++
+			m.server = true
+			return true
+		}
+	}
+	return false
+}
+
+// stratumError reports whether v is a Stratum v1 error triple [int, "msg", …].
+func stratumError(v []byte) bool {
+	return jsonrpc.Len(v) >= 2 && isNumber(jsonrpc.Index(v, 0)) && jsonrpc.Kind(jsonrpc.Index(v, 1)) == '"'
+}
+
+// ServerRedirect records an HTTP X-Stratum header in reply to a mining
+// request: the server is a Stratum pool pointing the client at its port.
+func (m *Machine) ServerRedirect(url string, ts time.Time) {
+	if !m.client {
+		return
+	}
+	m.mining++
+	m.server = true
+	if m.Meta.PoolHost == "" {
+		m.Meta.PoolHost = url
 	}
 	m.decide(ts)
 }
+
+// Attempt reports whether the client sent a structurally valid mining
+// request (login, subscribe, authorize, submit, getwork, hello…), whether
+// or not any server answered it. It is not a verdict: a lone request can
+// be a probe or a dead pool; see the package rules.
+func (m *Machine) Attempt() bool { return m.attempt }
 
 // order returns the dialects, the flow's current one first.
 func (m *Machine) order() []*dialect {
@@ -178,7 +241,8 @@ func (m *Machine) remember(id []byte, k Kind, d *dialect) {
 	}
 	p := &m.pend[m.pendNext%len(m.pend)]
 	m.pendNext++
-	*p = pending{kind: k, dialect: d, used: true, idLen: uint8(copy(p.id[:], id))}
+	*p = pending{kind: k, dialect: d, used: true}
+	p.idLen = uint8(copy(p.id[:], id))
 }
 
 func (m *Machine) take(id []byte) *pending {
@@ -271,6 +335,9 @@ func (m *Machine) Verdict() Verdict {
 	if v.Mining {
 		v.Dialect = m.dialectNm
 		v.Reason = m.dialectNm + ": " + m.Path()
+		if m.swapped {
+			v.Reason += " (capture began mid-session; roles swapped)"
+		}
 	}
 	return v
 }

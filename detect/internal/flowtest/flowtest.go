@@ -25,6 +25,8 @@ type Flow struct {
 	Sig            *signature.Flow
 	Packets        int
 	Payload        [2]int64 // payload bytes per direction
+	// Head holds the first bytes of each direction when a test asks for them.
+	Head [2][]byte
 }
 
 type key struct{ a, b netip.AddrPort }
@@ -38,6 +40,11 @@ func canon(a, b netip.AddrPort) key {
 
 // Run reads the captures and returns their TCP flows in first-seen order.
 func Run(cfg signature.Config, budget *reassembly.Budget, paths ...string) ([]*Flow, error) {
+	return RunWith(cfg, budget, nil, paths...)
+}
+
+// RunWith is Run with a hook called on each new flow (e.g. to set a tap).
+func RunWith(cfg signature.Config, budget *reassembly.Budget, onNew func(*Flow), paths ...string) ([]*Flow, error) {
 	r, err := capture.Open(paths...)
 	if err != nil {
 		return nil, fmt.Errorf("open %v: %w", paths, err)
@@ -69,6 +76,9 @@ func Run(cfg signature.Config, budget *reassembly.Budget, paths ...string) ([]*F
 				f.Client, f.Server = dst, src // we saw the SYN-ACK first
 			}
 			index[k] = f
+			if onNew != nil {
+				onNew(f)
+			}
 			flows = append(flows, f)
 		}
 		dir := packet.Up
