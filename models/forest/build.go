@@ -43,7 +43,11 @@ func (s stat) cost(c Criterion) float64 {
 	if w <= 0 {
 		return 0
 	}
-	if c == Entropy {
+	if c == Gini {
+		// w·(1 − p0² − p1²) = 2·w0·w1/w.
+		return 2 * s.w[0] * s.w[1] / w
+	}
+	{
 		e := 0.0
 		for _, wc := range s.w {
 			if wc > 0 {
@@ -52,7 +56,6 @@ func (s stat) cost(c Criterion) float64 {
 		}
 		return e
 	}
-	return w - (s.w[0]*s.w[0]+s.w[1]*s.w[1])/w
 }
 
 // trainNode is a node while a tree grows; flatten packs it for inference.
@@ -80,12 +83,13 @@ type builder struct {
 	p   *Params
 	rng *rand.Rand
 
-	sw    [][2]float64 // per row: weight if class 0, weight if class 1 (one is 0)
-	count []int32      // bootstrap multiplicity per row
-	idx   []int32      // rows of the current tree; a node owns idx[start:end]
-	perm  []int        // feature order for the current node
-	hist  [maxBins + 1]stat
-	pairs []valueRow // Exact: node values of one feature
+	sw    [][2]float64        // per row: weight if class 0, weight if class 1 (one is 0)
+	count []int32             // bootstrap multiplicity per row
+	idx   []int32             // rows of the current tree; a node owns idx[start:end]
+	perm  []int               // feature order for the current node
+	hists [][maxBins + 1]stat // Histogram: one per candidate feature, kept zeroed between uses
+	spare []int32             // partition scratch
+	pairs []valueRow          // Exact: node values of one feature
 
 	nodes       []trainNode
 	importances []float64 // Σ weighted impurity decrease per feature
@@ -108,6 +112,8 @@ func newBuilder(d *dataset, p *Params) *builder {
 		sw:          make([][2]float64, d.n),
 		count:       make([]int32, d.n),
 		idx:         make([]int32, 0, d.n),
+		spare:       make([]int32, d.n),
+		hists:       make([][maxBins + 1]stat, d.p),
 		perm:        make([]int, d.p),
 		importances: make([]float64, d.p),
 	}
@@ -195,25 +201,39 @@ func (b *builder) grow(t int, classW [2]float64) []trainNode {
 
 // bestSplit tries features in random order like scikit-learn: it stops
 // after MaxFeatures features unless all of them were constant in the node,
-// in which case it keeps drawing until it meets a non-constant one.
+// in which case it keeps drawing until it meets a non-constant one. The
+// first MaxFeatures draws are evaluated together (one pass over the rows
+// for Histogram); the result is the same as drawing them one by one.
 func (b *builder) bestSplit(start, end int32, parent stat) (split, bool) {
 	best := split{cost: math.Inf(1)}
 	found := false
-	visited, constant := 0, 0
 	perm := b.perm
-	for k := 0; k < len(perm); k++ {
-		if visited >= b.p.MaxFeatures && visited > constant {
-			break
-		}
+	draw := func(k int) int {
 		r := k + b.rng.IntN(len(perm)-k)
 		perm[k], perm[r] = perm[r], perm[k]
-		f := perm[k]
-		visited++
+		return perm[k]
+	}
+	first := min(b.p.MaxFeatures, len(perm))
+	for k := range first {
+		draw(k)
+	}
+	constant := 0
+	if b.p.Split == Exact {
+		for _, f := range perm[:first] {
+			if b.exactSplit(f, start, end, parent, &best, &found) {
+				constant++
+			}
+		}
+	} else {
+		constant = b.histSplits(perm[:first], start, end, parent, &best, &found)
+	}
+	for k := first; k < len(perm) && constant == k; k++ {
+		f := draw(k)
 		var isConst bool
 		if b.p.Split == Exact {
 			isConst = b.exactSplit(f, start, end, parent, &best, &found)
 		} else {
-			isConst = b.histSplit(f, start, end, parent, &best, &found)
+			isConst = b.histSplits(perm[k:k+1], start, end, parent, &best, &found) == 1
 		}
 		if isConst {
 			constant++
@@ -227,46 +247,63 @@ func (b *builder) bestSplit(start, end int32, parent stat) (split, bool) {
 // NaNs in the node the NaN direction is the child with more samples
 // (scikit-learn's rule), so unseen NaNs follow the majority at inference.
 func (b *builder) consider(f int, thr float64, left, right, nan stat, best *split, found *bool) {
-	minLeaf := int32(b.p.MinSamplesLeaf)
-	c := b.p.Criterion
-	try := func(l, r stat, nanLeft bool) {
-		if l.n < minLeaf || r.n < minLeaf {
-			return
-		}
-		cost := l.cost(c) + r.cost(c)
-		if cost < best.cost {
-			*best = split{feature: f, threshold: thr, nanLeft: nanLeft, left: l, right: r, cost: cost}
-			*found = true
-		}
-	}
 	if nan.n == 0 {
-		try(left, right, left.n >= right.n)
+		b.try(f, thr, left, right, left.n >= right.n, best, found)
 		return
 	}
 	l := left
 	l.add(nan)
-	try(l, right, true)
+	b.try(f, thr, l, right, true, best, found)
 	r := right
 	r.add(nan)
-	try(left, r, false)
+	b.try(f, thr, left, r, false, best, found)
 }
 
-// histSplit scans feature f's bins over the node. It reports whether f is
-// constant in the node (one value and no NaN, or only NaN).
-func (b *builder) histSplit(f int, start, end int32, parent stat, best *split, found *bool) bool {
-	bins := b.d.bins[f]
-	nb := len(b.d.binLo[f])
-	h := &b.hist
-	clear(h[:nb])
-	h[nanBin] = stat{}
-	for _, i := range b.idx[start:end] {
-		s := &h[bins[i]]
-		w := &b.sw[i]
-		s.w[0] += w[0]
-		s.w[1] += w[1]
-		s.n++
+func (b *builder) try(f int, thr float64, l, r stat, nanLeft bool, best *split, found *bool) {
+	minLeaf := int32(b.p.MinSamplesLeaf)
+	if l.n < minLeaf || r.n < minLeaf {
+		return
 	}
+	cost := l.cost(b.p.Criterion) + r.cost(b.p.Criterion)
+	if cost < best.cost {
+		*best = split{feature: f, threshold: thr, nanLeft: nanLeft, left: l, right: r, cost: cost}
+		*found = true
+	}
+}
+
+// histSplits fills the histograms of features feats over the node in one
+// pass over its rows, then scans each for the best threshold. It returns
+// how many of feats are constant in the node (one value and no NaN, or
+// only NaN). Histograms are left zeroed for the next node.
+func (b *builder) histSplits(feats []int, start, end int32, parent stat, best *split, found *bool) int {
+	p := b.d.p
+	bins := b.d.bins
+	hs := b.hists[:len(feats)]
+	for _, i := range b.idx[start:end] {
+		row := bins[int(i)*p : int(i)*p+p]
+		w := b.sw[i]
+		for k, f := range feats {
+			s := &hs[k][row[f]]
+			s.w[0] += w[0]
+			s.w[1] += w[1]
+			s.n++
+		}
+	}
+	constant := 0
+	for k, f := range feats {
+		if b.scanHist(f, &hs[k], parent, best, found) {
+			constant++
+		}
+	}
+	return constant
+}
+
+// scanHist finds the best threshold of feature f in its node histogram h,
+// and zeroes h.
+func (b *builder) scanHist(f int, h *[maxBins + 1]stat, parent stat, best *split, found *bool) bool {
+	nb := len(b.d.binLo[f])
 	nan := h[nanBin]
+	h[nanBin] = stat{}
 	values := parent.minus(nan)
 	first, last := -1, -1
 	for k := range nb {
@@ -278,18 +315,22 @@ func (b *builder) histSplit(f int, start, end int32, parent stat, best *split, f
 		}
 	}
 	if first < 0 || (first == last && nan.n == 0) {
+		if first >= 0 {
+			h[first] = stat{}
+		}
 		return true
 	}
 	lo, hi := b.d.binLo[f], b.d.binHi[f]
-	var left stat
+	left := h[first]
+	h[first] = stat{}
 	prev := first
-	left.add(h[first])
 	for k := first + 1; k <= last; k++ {
 		if h[k].n == 0 {
 			continue
 		}
 		b.consider(f, midpoint(hi[prev], lo[k]), left, values.minus(left), nan, best, found)
 		left.add(h[k])
+		h[k] = stat{}
 		prev = k
 	}
 	if nan.n > 0 {
@@ -362,21 +403,24 @@ func (b *builder) exactSplit(f int, start, end int32, parent stat, best *split, 
 }
 
 // partition reorders idx[start:end] so the rows going left come first and
-// returns where the right child starts. It routes by raw value, exactly as
-// inference will.
+// returns where the right child starts. It is stable, so each node's rows
+// stay in increasing order and the histogram pass reads memory forwards.
+// It routes by raw value, exactly as inference will.
 func (b *builder) partition(start, end int32, sp split) int32 {
 	col := b.d.cols[sp.feature]
-	idx := b.idx
-	i, j := start, end-1
-	for i <= j {
-		if goesLeft(col[idx[i]], sp.threshold, sp.nanLeft) {
-			i++
+	idx := b.idx[start:end]
+	right := b.spare[:0]
+	l := 0
+	for _, i := range idx {
+		if goesLeft(col[i], sp.threshold, sp.nanLeft) {
+			idx[l] = i
+			l++
 		} else {
-			idx[i], idx[j] = idx[j], idx[i]
-			j--
+			right = append(right, i)
 		}
 	}
-	return i
+	copy(idx[l:], right)
+	return start + int32(l)
 }
 
 func goesLeft(v, threshold float64, nanLeft bool) bool {

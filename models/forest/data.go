@@ -24,8 +24,10 @@ type dataset struct {
 	cols [][]float64
 	y    []uint8
 
-	// Histogram only.
-	bins  [][]uint8
+	// Histogram only. bins is row-major (row i is bins[i*p:(i+1)*p]) so
+	// that one pass over a node's rows fills the histograms of all
+	// candidate features while touching each row's cache line once.
+	bins  []uint8
 	binLo [][]float64 // smallest training value in each bin
 	binHi [][]float64 // largest training value in each bin
 }
@@ -69,7 +71,7 @@ func newDataset(X [][]float64, y []int) (*dataset, error) {
 
 // binFeatures fills the histogram layout, one feature per goroutine.
 func (d *dataset) binFeatures(nBins, workers int) {
-	d.bins = make([][]uint8, d.p)
+	d.bins = make([]uint8, d.n*d.p)
 	d.binLo = make([][]float64, d.p)
 	d.binHi = make([][]float64, d.p)
 	var wg sync.WaitGroup
@@ -141,18 +143,18 @@ func (d *dataset) binFeature(j, nBins int, sorted []float64) []float64 {
 	for k := range nb {
 		lo[k], hi[k] = math.Inf(1), math.Inf(-1)
 	}
-	bins := make([]uint8, d.n)
+	bins := d.bins
 	for i, v := range col {
 		if v != v {
-			bins[i] = nanBin
+			bins[i*d.p+j] = nanBin
 			continue
 		}
 		b := sort.SearchFloat64s(edges, v) // first edge ≥ v
-		bins[i] = uint8(b)
+		bins[i*d.p+j] = uint8(b)
 		lo[b] = min(lo[b], v)
 		hi[b] = max(hi[b], v)
 	}
-	d.bins[j], d.binLo[j], d.binHi[j] = bins, lo, hi
+	d.binLo[j], d.binHi[j] = lo, hi
 	return sorted
 }
 

@@ -1,0 +1,211 @@
+package modelfile
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/minerwatch/minerwatch/models/forest"
+)
+
+// Format is the value of the "format" field that identifies our files.
+const Format = "minerwatch-model"
+
+// Version is the file-format version this package writes. Load accepts
+// versions 1..Version and refuses newer files rather than guess.
+const Version = 1
+
+// Model is everything the detector needs to score flows, and everything a
+// person needs to know where the model came from.
+type Model struct {
+	Format  string `json:"format"`  // always Format; set by Save
+	Version int    `json:"version"` // set by Save
+
+	// FeatureSet names the extractor's feature set (e.g. "pastor2020-51")
+	// and FeatureNames its columns, in the order rows are given to the
+	// forest. CheckSchema compares them with the extractor's at load time.
+	FeatureSet   string   `json:"feature_set"`
+	FeatureNames []string `json:"feature_names"`
+
+	// Threshold is the probability at or above which a flow is reported as
+	// mining (chosen by training for a target false-positive rate).
+	Threshold float64 `json:"threshold"`
+
+	Training Training       `json:"training"`
+	Forest   *forest.Forest `json:"forest"`
+}
+
+// Training describes how the model was made. The training code fills it;
+// Extra holds anything else it wants to keep (JSON values).
+type Training struct {
+	CreatedAt time.Time          `json:"created_at"`
+	Sources   []string           `json:"sources,omitempty"` // manifests / captures
+	TrainRows int                `json:"train_rows,omitempty"`
+	TestRows  int                `json:"test_rows,omitempty"`
+	Positives int                `json:"positives,omitempty"` // mining rows in training
+	Metrics   map[string]float64 `json:"metrics,omitempty"`   // e.g. "test_auc", "fpr_at_threshold"
+	Extra     map[string]any     `json:"extra,omitempty"`
+}
+
+// Validate reports why m cannot be used, or nil.
+func (m *Model) Validate() error {
+	switch {
+	case m.Forest == nil:
+		return errors.New("no forest")
+	case m.FeatureSet == "":
+		return errors.New("empty feature set name")
+	case len(m.FeatureNames) != m.Forest.NumFeatures():
+		return fmt.Errorf("%d feature names for a forest of %d features", len(m.FeatureNames), m.Forest.NumFeatures())
+	case !(m.Threshold >= 0 && m.Threshold <= 1):
+		return fmt.Errorf("threshold %v outside [0,1]", m.Threshold)
+	}
+	seen := make(map[string]int, len(m.FeatureNames))
+	for i, name := range m.FeatureNames {
+		if name == "" {
+			return fmt.Errorf("feature %d has no name", i)
+		}
+		if j, dup := seen[name]; dup {
+			return fmt.Errorf("feature name %q at %d and %d", name, j, i)
+		}
+		seen[name] = i
+	}
+	return nil
+}
+
+// CheckSchema refuses to score with m unless the extractor's feature set
+// and ordered feature names are exactly the model's: a renamed, missing,
+// added or reordered feature would otherwise be silently mis-scored.
+func (m *Model) CheckSchema(setName string, names []string) error {
+	if setName != m.FeatureSet {
+		return fmt.Errorf("model feature set %q (%d features) does not match extractor feature set %q (%d features)",
+			m.FeatureSet, len(m.FeatureNames), setName, len(names))
+	}
+	for i := range max(len(names), len(m.FeatureNames)) {
+		switch {
+		case i >= len(m.FeatureNames):
+			return fmt.Errorf("feature set %q: extractor has extra feature %d %q the model lacks", setName, i, names[i])
+		case i >= len(names):
+			return fmt.Errorf("feature set %q: model expects feature %d %q the extractor lacks", setName, i, m.FeatureNames[i])
+		case names[i] != m.FeatureNames[i]:
+			return fmt.Errorf("feature set %q: feature %d is %q in the model but %q in the extractor", setName, i, m.FeatureNames[i], names[i])
+		}
+	}
+	return nil
+}
+
+// Save writes m to path as gzip-compressed JSON, atomically: it writes a
+// temporary file in the same directory, syncs it, and renames it over
+// path, then syncs the directory. Readers see the old file or the new one,
+// never a partial one; on error path is untouched and the temporary file
+// is removed.
+func Save(path string, m *Model) (err error) {
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("save model %s: %w", path, err)
+	}
+	out := *m
+	out.Format, out.Version = Format, Version
+	if out.Training.CreatedAt.IsZero() {
+		out.Training.CreatedAt = time.Now().UTC()
+	}
+
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save model %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	zw, err := gzip.NewWriterLevel(tmp, gzip.BestSpeed)
+	if err != nil {
+		return fmt.Errorf("save model %s: %w", path, err)
+	}
+	enc := json.NewEncoder(zw)
+	if err := enc.Encode(&out); err != nil {
+		return fmt.Errorf("save model %s: encode: %w", path, err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("save model %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("save model %s: sync: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save model %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save model %s: %w", path, err)
+	}
+	// Make the rename itself durable. Not every platform can sync a
+	// directory; the file is complete either way, so this is best effort.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Load reads and validates a model file written by Save (gzip-compressed
+// or, after a person unzipped it, plain JSON). A truncated or corrupted
+// file (gzip CRC, JSON syntax, tree structure), a file of another format
+// or a newer version is refused with an error saying which.
+func Load(path string) (*Model, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	m, err := Decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Decode parses and validates the bytes of a model file.
+func Decode(raw []byte) (*Model, error) {
+	data := raw
+	if len(raw) >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("corrupt gzip: %w", err)
+		}
+		// Reading to EOF makes gzip verify its CRC-32 and length.
+		data, err = io.ReadAll(zr)
+		if err != nil {
+			return nil, fmt.Errorf("corrupt or truncated gzip: %w", err)
+		}
+	}
+	var head struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("not a model file (corrupt JSON): %w", err)
+	}
+	if head.Format != Format {
+		return nil, fmt.Errorf("not a model file: format %q, want %q", head.Format, Format)
+	}
+	if head.Version < 1 || head.Version > Version {
+		return nil, fmt.Errorf("model file version %d, this build reads 1..%d (upgrade minerwatch)", head.Version, Version)
+	}
+	var m Model
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("corrupt model: %w", err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid model: %w", err)
+	}
+	return &m, nil
+}
