@@ -40,3 +40,18 @@ func (p *Parser) Reset() {
 	p.Hello.Reset()
 	p.buf, p.done, p.err = p.buf[:0], false, nil
 }
+
+// Find returns the offset of the first plausible ClientHello record in b
+// (handshake record, TLS 1.x version, handshake type 1), or -1. It lets a
+// caller start the Parser after a plaintext preamble (STARTTLS, SOCKS,
+// HTTP CONNECT) whose end it does not know.
+func Find(b []byte) int {
+	for i := 0; i+6 <= len(b); i++ {
+		if b[i] == 22 && b[i+1] == 3 && b[i+2] <= 4 && b[i+5] == 1 {
+			if n := int(be16(b[i+3:])); n > 0 && n <= 16384+2048 {
+				return i
+			}
+		}
+	}
+	return -1
+}
