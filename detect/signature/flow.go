@@ -202,7 +202,7 @@ func (f *Flow) data(dir packet.Direction, b []byte) {
 		f.lines[dir].Write(b, &f.sinks[dir])
 	case modeHTTP:
 		if dir == packet.Down && !f.downLines && f.http[dir].Stats.Messages == 0 && len(b) > 0 &&
-			!f.http[dir].Broken() && f.http[dir].Pending() == 0 && !jsonrpc.LooksLikeHTTP(b) {
+			!f.http[dir].Broken() && f.http[dir].Pending() == 0 && b[0] != 'H' { // not "HTTP/1.x"
 			f.downLines = true
 		}
 		if dir == packet.Down && f.downLines {
@@ -250,9 +250,29 @@ func (f *Flow) start(dir packet.Direction, b []byte) {
 	case r.Status == proxy.Refused:
 		f.proxy, f.proxyDone = r, true
 		f.off()
-	case r.Status == proxy.NotProxy || full:
+	case full:
+		f.decide(nil)
+	case r.Status == proxy.NotProxy && !tooShortToTell(up):
 		f.decide(nil)
 	}
+}
+
+// tooShortToTell reports whether the first client bytes could still turn
+// out to be an HTTP request or a Stratum V2 frame header.
+func tooShortToTell(up []byte) bool {
+	if len(up) >= 11 { // "HTTP/1." / "POST " and an SV2 header + 5 setup bytes
+		return false
+	}
+	if up[0] == 0 {
+		return true
+	}
+	for _, p := range [...]string{"POST ", "GET ", "PUT ", "HTTP/1."} {
+		n := min(len(p), len(up))
+		if string(up[:n]) == p[:n] {
+			return true
+		}
+	}
+	return false
 }
 
 // decide picks the reading mode from the first client bytes and replays

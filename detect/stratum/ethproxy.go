@@ -27,7 +27,7 @@ var ethProxy = dialect{
 				return KindNone
 			}
 			m.Meta.setLogin(login)
-			if w := str(msg.Worker); len(w) > 0 && m.Meta.Worker == "" {
+			if w := str(msg.Worker); len(w) > 0 { // the explicit worker wins over "wallet.worker"
 				m.Meta.Worker = string(w)
 			}
 			m.reach(StateHello)
