@@ -34,3 +34,6 @@ bench: ## Go benchmarks (figures depend on the machine)
 
 clean:
 	rm -rf bin out
+
+readme-table: build ## regenerate the README's feature table from the code
+	$(PYTHON) -c 'import re,subprocess,sys; t=subprocess.run(["$(BIN)","features","--list","--markdown"],capture_output=True,text=True,check=True).stdout; s=open("README.md").read(); s=re.sub(r"(<!-- feature-table:begin -->\n).*?(<!-- feature-table:end -->)", lambda m: m.group(1)+t+m.group(2), s, flags=re.S); open("README.md","w").write(s)'

@@ -22,6 +22,12 @@ const (
 	// minPeriodPkts is how many arrivals a direction needs before its
 	// period is computed; fewer cannot show a repetition.
 	minPeriodPkts = 4
+	// harmonicRatio: a shorter lag whose peak reaches this share of the
+	// best peak is the fundamental. Jitter of a bin spreads a period's
+	// peak, so a multiple (2P, 4P) can score a little higher by chance; a
+	// lag with no events of its own (P/2 when the period is P) scores near
+	// zero, so 0.6 separates the two.
+	harmonicRatio = 0.6
 )
 
 func newPeriodBins(origin int64) *periodBins {
@@ -66,7 +72,7 @@ func (b *periodBins) halve() {
 // autocorrelation r(k) — normalised over the overlapping part, so long lags
 // are not penalised — is searched after its first local minimum, among lags
 // up to half the series (two repetitions at least). Of the local maxima, the
-// shortest lag within 90% of the best is the period, so a harmonic (2P, 3P)
+// shortest lag within harmonicRatio of the best is the period, so a harmonic (2P, 3P)
 // does not win over its fundamental. Strength is r at that lag; no peak
 // gives period NaN and strength 0.
 func (b *periodBins) dominantPeriod(end int64, scratch *[periodBinCount]float64) (period, strength float64) {
@@ -147,7 +153,7 @@ func (b *periodBins) dominantPeriod(end int64, scratch *[periodBinCount]float64)
 		return nan, 0
 	}
 	for _, p := range peaks[:np] {
-		if p.r >= 0.9*best {
+		if p.r >= harmonicRatio*best {
 			bestLag, best = p.lag, p.r
 			break
 		}

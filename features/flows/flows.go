@@ -73,6 +73,7 @@ type Counters struct {
 	Pkts    uint64
 	Bytes   uint64 // IP bytes, as NetFlow counts them
 	Payload uint64 // transport payload bytes
+	Frames  uint64 // frame bytes on the wire, link layer included
 }
 
 // Flow is one bidirectional flow. The table owns it; observers may read it
@@ -259,9 +260,11 @@ func (t *Table) Add(p *packet.Packet) {
 	c.Pkts++
 	c.Bytes += uint64(p.IPLen)
 	c.Payload += uint64(p.PayloadLen)
+	c.Frames += uint64(p.FrameLen)
 	pc.Pkts++
 	pc.Bytes += uint64(p.IPLen)
 	pc.Payload += uint64(p.PayloadLen)
+	pc.Frames += uint64(p.FrameLen)
 	if p.Proto == packet.ProtoTCP && p.HasTCP {
 		if p.TCPFlags&packet.FlagRST != 0 {
 			f.rst = true

@@ -59,6 +59,7 @@ func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (S
 		if dec.Decode(rec.LinkType, rec.Data, rec.Time, &p) != decode.OK {
 			continue
 		}
+		p.FrameLen = rec.OrigLen
 		if opt.OnPacket != nil {
 			opt.OnPacket(&rec, &p)
 		}

@@ -52,6 +52,10 @@ type Packet struct {
 	Proto        uint8 // ProtoTCP, ProtoUDP or another IP protocol number
 	TTL          uint8 // IPv4 TTL or IPv6 hop limit
 
+	// FrameLen is the frame's length on the wire, link layer included (what
+	// tshark's conversation tables count); set by the capture loop.
+	FrameLen int
+
 	// IPLen is the IP packet length from the IP header (what NetFlow counts),
 	// even when the capture holds fewer bytes.
 	IPLen int

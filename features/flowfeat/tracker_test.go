@@ -1,0 +1,156 @@
+package flowfeat
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+func TestParseCheckpoints(t *testing.T) {
+	cases := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{"30,60,120,300,+300", "30,60,120,300,+300", false},
+		{"120,30", "30,120", false},
+		{"90s,2m", "90,120", false},
+		{"none", "none", false},
+		{"+60", "+60", false},
+		{"30,+60,90", "", true},
+		{"-5", "", true},
+		{"abc", "", true},
+	}
+	for _, c := range cases {
+		got, err := ParseCheckpoints(c.in)
+		if (err != nil) != c.wantErr {
+			t.Errorf("ParseCheckpoints(%q) error = %v, wantErr %v", c.in, err, c.wantErr)
+			continue
+		}
+		if err == nil && got.String() != c.want {
+			t.Errorf("ParseCheckpoints(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+func TestCheckpointScheduleRepeats(t *testing.T) {
+	c := DefaultCheckpoints()
+	var got []string
+	prev := time.Duration(0)
+	for i := 0; i < 7; i++ {
+		prev = c.next(prev)
+		got = append(got, prev.String())
+	}
+	want := "30s 1m0s 2m0s 5m0s 10m0s 15m0s 20m0s"
+	if strings.Join(got, " ") != want {
+		t.Errorf("schedule = %s, want %s", strings.Join(got, " "), want)
+	}
+}
+
+// A flow with a data packet every 10 s for 700 s yields checkpoint rows at
+// 30, 60, 120, 300 and 600 s and one end row; each checkpoint row counts
+// only the packets before its time.
+func TestTrackerEmitsCheckpointRowsBeforeTheCrossingPacket(t *testing.T) {
+	type got struct {
+		kind string
+		cp   time.Duration
+		pkts float64
+	}
+	var rows []got
+	tr := NewTracker(TrackerConfig{Checkpoints: DefaultCheckpoints()}, func(r *Row) {
+		rows = append(rows, got{r.Kind, r.Checkpoint, r.Values.Set(SetMW51)[0]})
+	})
+	f := &flows.Flow{First: t0}
+	st := tr.Start(f)
+	for i := 0; i <= 70; i++ {
+		p := &packet.Packet{Time: t0.Add(time.Duration(i) * 10 * time.Second), Proto: packet.ProtoUDP,
+			SrcIP: netip.MustParseAddr("10.0.0.1"), DstIP: netip.MustParseAddr("10.0.0.2"), PayloadLen: 10, IPLen: 38}
+		tr.Packet(st, f, p, packet.Up)
+	}
+	tr.End(st, f)
+	want := []got{
+		{KindCheckpoint, 30 * time.Second, 3}, // packets at 0, 10, 20
+		{KindCheckpoint, 60 * time.Second, 6},
+		{KindCheckpoint, 120 * time.Second, 12},
+		{KindCheckpoint, 300 * time.Second, 30},
+		{KindCheckpoint, 600 * time.Second, 60},
+		{KindEnd, 0, 71},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("rows = %v, want %v", rows, want)
+	}
+	for i := range want {
+		if rows[i] != want[i] {
+			t.Errorf("row %d = %+v, want %+v", i, rows[i], want[i])
+		}
+	}
+}
+
+func TestTrackerFixedWindows(t *testing.T) {
+	var counts []float64
+	tr := NewTracker(TrackerConfig{Window: 60 * time.Second, NoEndRow: true}, func(r *Row) {
+		if r.Kind == KindWindow {
+			counts = append(counts, r.Values.Set(SetMW51)[0])
+		}
+	})
+	f := &flows.Flow{First: t0}
+	st := tr.Start(f)
+	// Packets at 0..150 s every 10 s, then silence until one at 400 s:
+	// windows [0,60) 6, [60,120) 6, [120,180) 4, empty ones skipped, [360,420) 1.
+	for _, at := range []int{0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 400} {
+		p := &packet.Packet{Time: t0.Add(time.Duration(at) * time.Second), Proto: packet.ProtoUDP, PayloadLen: 1, IPLen: 29}
+		tr.Packet(st, f, p, packet.Up)
+	}
+	tr.End(st, f)
+	want := []float64{6, 6, 4, 1}
+	if len(counts) != len(want) {
+		t.Fatalf("window counts = %v, want %v", counts, want)
+	}
+	for i := range want {
+		if counts[i] != want[i] {
+			t.Fatalf("window counts = %v, want %v", counts, want)
+		}
+	}
+}
+
+func TestDefsHaveFiftyOneEightAndTwelveFeatures(t *testing.T) {
+	for set, n := range map[string]int{SetMW51: 51, SetNetFlow8: 8, SetDeCrypto12: 12} {
+		defs := Defs(set)
+		if len(defs) != n {
+			t.Errorf("%s has %d features, want %d", set, len(defs), n)
+		}
+		var v Vector
+		if len(v.Set(set)) != n {
+			t.Errorf("Vector.Set(%s) has %d slots, want %d", set, len(v.Set(set)), n)
+		}
+		for _, d := range defs {
+			if d.Unit == "" || d.Definition == "" || d.Direction == "" {
+				t.Errorf("%s: incomplete definition %+v", d.Name, d)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, n := range Names(Sets()) {
+		if seen[n] {
+			t.Errorf("duplicate feature name %s", n)
+		}
+		seen[n] = true
+	}
+}
+
+// The README's feature table is generated from Defs; this keeps them equal.
+func TestREADMEFeatureTableMatchesDefs(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), MarkdownTable(Sets())) {
+		t.Error("README.md's feature table differs from flowfeat.Defs; regenerate it with `minerwatch features --list --markdown` (or `make readme-table`)")
+	}
+}

@@ -1,0 +1,212 @@
+package flows_test
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// recorder is an observer that remembers what happened.
+type recorder struct {
+	started []*flows.Flow
+	ended   map[uint64]flows.EndReason
+	order   []uint64
+	records []flows.Record
+}
+
+func newRecorder() *recorder { return &recorder{ended: map[uint64]flows.EndReason{}} }
+
+func (r *recorder) FlowStarted(f *flows.Flow)                              { r.started = append(r.started, f) }
+func (r *recorder) Packet(*flows.Flow, *packet.Packet, packet.Direction) {}
+func (r *recorder) ActiveRecord(rec *flows.Record)                       { r.records = append(r.records, *rec) }
+func (r *recorder) FlowEnded(f *flows.Flow, why flows.EndReason) {
+	r.ended[f.ID] = why
+	r.order = append(r.order, f.ID)
+}
+
+func tcp(at float64, src, dst string, flags uint8, payload int) *packet.Packet {
+	s, d := netip.MustParseAddrPort(src), netip.MustParseAddrPort(dst)
+	return &packet.Packet{
+		Time:  t0.Add(time.Duration(at * float64(time.Second))),
+		SrcIP: s.Addr(), DstIP: d.Addr(), SrcPort: s.Port(), DstPort: d.Port(),
+		Proto: packet.ProtoTCP, HasPorts: true, HasTCP: true, TCPFlags: flags,
+		PayloadLen: payload, IPLen: 40 + payload,
+	}
+}
+
+func udp(at float64, src, dst string, payload int) *packet.Packet {
+	p := tcp(at, src, dst, 0, payload)
+	p.Proto, p.HasTCP, p.IPLen = packet.ProtoUDP, false, 28+payload
+	return p
+}
+
+const (
+	cli = "10.0.0.1:40000"
+	srv = "10.0.0.2:3333"
+	syn = packet.FlagSYN
+	ack = packet.FlagACK
+	fin = packet.FlagFIN
+	rst = packet.FlagRST
+)
+
+func TestClientIsTheSYNSender(t *testing.T) {
+	cases := []struct {
+		name  string
+		first *packet.Packet
+		want  string
+	}{
+		{"SYN from client", tcp(0, cli, srv, syn, 0), cli},
+		{"SYN/ACK first (capture missed the SYN)", tcp(0, srv, cli, syn|ack, 0), cli},
+		{"mid-session: first sender", tcp(0, srv, cli, ack, 10), srv},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := newRecorder()
+			tab := flows.NewTable(flows.DefaultConfig(), rec)
+			tab.Add(c.first)
+			if got := rec.started[0].Client.String(); got != c.want {
+				t.Errorf("client = %s, want %s", got, c.want)
+			}
+		})
+	}
+}
+
+func TestBothDirectionsShareOneFlow(t *testing.T) {
+	rec := newRecorder()
+	tab := flows.NewTable(flows.DefaultConfig(), rec)
+	tab.Add(tcp(0, cli, srv, syn, 0))
+	tab.Add(tcp(0.05, srv, cli, syn|ack, 0))
+	tab.Add(tcp(0.1, cli, srv, ack, 0))
+	tab.Add(tcp(0.2, cli, srv, ack, 100))
+	if tab.Len() != 1 {
+		t.Fatalf("flows = %d, want 1", tab.Len())
+	}
+	f := rec.started[0]
+	if f.Up.Pkts != 3 || f.Down.Pkts != 1 || f.Up.Payload != 100 || f.Up.Bytes != 40*3+100 {
+		t.Errorf("counters up=%+v down=%+v", f.Up, f.Down)
+	}
+}
+
+func TestIdleTimeoutEndsFlow(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	rec := newRecorder()
+	tab := flows.NewTable(cfg, rec)
+	tab.Add(tcp(0, cli, srv, ack, 10))
+	// A mining flow idle for 60 s survives the 600 s default …
+	tab.Add(tcp(60, srv, cli, ack, 10))
+	if len(rec.ended) != 0 {
+		t.Fatalf("flow ended after 60 s idle: %v", rec.ended)
+	}
+	// … but not 601 s of silence: the next packet starts a new flow.
+	tab.Add(tcp(661.5, srv, cli, ack, 10))
+	if len(rec.started) != 2 || rec.ended[rec.started[0].ID] != flows.EndIdle {
+		t.Fatalf("started %d flows, ended %v; want the first to end idle", len(rec.started), rec.ended)
+	}
+}
+
+func TestAdvanceExpiresQuietFlowsByWallClock(t *testing.T) {
+	rec := newRecorder()
+	tab := flows.NewTable(flows.DefaultConfig(), rec)
+	tab.Add(udp(0, "10.0.0.1:5353", "10.0.0.2:53", 30))
+	tab.Advance(t0.Add(119 * time.Second))
+	if len(rec.ended) != 0 {
+		t.Fatal("UDP flow ended before its 120 s timeout")
+	}
+	tab.Advance(t0.Add(121 * time.Second))
+	if len(rec.ended) != 1 {
+		t.Fatal("UDP flow did not end after its 120 s timeout")
+	}
+}
+
+func TestCloseLingersForFinalACKs(t *testing.T) {
+	rec := newRecorder()
+	tab := flows.NewTable(flows.DefaultConfig(), rec)
+	tab.Add(tcp(0, cli, srv, syn, 0))
+	tab.Add(tcp(0.1, cli, srv, ack, 10))
+	tab.Add(tcp(1, cli, srv, fin|ack, 0))
+	tab.Add(tcp(1.1, srv, cli, fin|ack, 0))
+	tab.Add(tcp(1.2, cli, srv, ack, 0)) // the last ACK stays in the flow
+	if len(rec.ended) != 0 || rec.started[0].Up.Pkts != 4 {
+		t.Fatalf("last ACK not in flow: ended %v, up pkts %d", rec.ended, rec.started[0].Up.Pkts)
+	}
+	tab.Advance(t0.Add(10 * time.Second))
+	if rec.ended[rec.started[0].ID] != flows.EndClosed {
+		t.Fatalf("closed flow not ended after linger: %v", rec.ended)
+	}
+}
+
+func TestNewSYNOnClosedTupleStartsNewFlow(t *testing.T) {
+	rec := newRecorder()
+	tab := flows.NewTable(flows.DefaultConfig(), rec)
+	tab.Add(tcp(0, cli, srv, syn, 0))
+	tab.Add(tcp(0.5, srv, cli, rst|ack, 0))
+	tab.Add(tcp(1, cli, srv, syn, 0))
+	if len(rec.started) != 2 || rec.ended[rec.started[0].ID] != flows.EndReused {
+		t.Fatalf("started %d, ended %v; want a reused-tuple split", len(rec.started), rec.ended)
+	}
+}
+
+func TestActiveTimeoutEmitsRecordsAndFlowLivesOn(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	cfg.ActiveTimeout = 100 * time.Second
+	rec := newRecorder()
+	tab := flows.NewTable(cfg, rec)
+	for at := 0.0; at <= 350; at += 10 {
+		tab.Add(tcp(at, cli, srv, ack, 10))
+	}
+	tab.Flush()
+	if len(rec.started) != 1 {
+		t.Fatalf("flows = %d, want 1 (it lives on)", len(rec.started))
+	}
+	if len(rec.records) != 3 {
+		t.Fatalf("active records = %d, want 3 (at 100, 200, 300 s)", len(rec.records))
+	}
+	var sum uint64
+	for _, r := range rec.records {
+		sum += r.Up.Pkts
+	}
+	// The packet that reaches the timeout closes its period: 0..100 s (11),
+	// 110..200 s (10), 210..300 s (10).
+	if sum != 31 {
+		t.Errorf("packets in active records = %d, want 31", sum)
+	}
+}
+
+func TestTableCapEvictsAndCounts(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	cfg.MaxFlows = 100
+	rec := newRecorder()
+	tab := flows.NewTable(cfg, rec)
+	// One established flow, then a SYN flood from 1000 ports.
+	tab.Add(tcp(0, cli, srv, ack, 10))
+	for i := 0; i < 1000; i++ {
+		src := netip.AddrPortFrom(netip.MustParseAddr("10.9.0.1"), uint16(1000+i)).String()
+		tab.Add(tcp(1+float64(i)/1000, src, srv, syn, 0))
+		if tab.Len() > cfg.MaxFlows {
+			t.Fatalf("table grew to %d > cap %d", tab.Len(), cfg.MaxFlows)
+		}
+	}
+	st := tab.Stats()
+	if st.Evicted != 901 {
+		t.Errorf("evicted = %d, want 901", st.Evicted)
+	}
+	// Half-open flood flows go first: the established flow survives.
+	if _, gone := rec.ended[rec.started[0].ID]; gone {
+		t.Error("the established flow was evicted before the half-open flood")
+	}
+}
+
+func TestPacketsWithoutPortsAreCountedNotFlowed(t *testing.T) {
+	tab := flows.NewTable(flows.DefaultConfig(), newRecorder())
+	p := udp(0, "10.0.0.1:0", "10.0.0.2:0", 1000)
+	p.HasPorts, p.Fragment = false, true
+	tab.Add(p)
+	if tab.Len() != 0 || tab.Stats().NoPorts != 1 {
+		t.Errorf("len %d, no-ports %d; want 0, 1", tab.Len(), tab.Stats().NoPorts)
+	}
+}
