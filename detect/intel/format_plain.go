@@ -62,22 +62,18 @@ func parseList(l *loader) error {
 			line = strings.TrimSpace(line[:i])
 		}
 		fields := strings.Fields(line)
+		if len(fields) > 2 {
+			l.warn(n, "%d fields: want VALUE [EXPIRY] [# note]", len(fields))
+			return
+		}
 		e, err := ParseValue(fields[0])
 		if err != nil {
 			l.warn(n, "%v", err)
 			return
 		}
-		if len(fields) > 2 {
-			l.warn(n, "%d fields: want VALUE [EXPIRY] [# note]", len(fields))
-			return
-		}
 		if len(fields) == 2 {
 			if e.Expires, err = parseExpiry(fields[1], l.date); err != nil {
 				l.warn(n, "%v", err)
-				return
-			}
-			if e.Expires.IsZero() && !strings.EqualFold(fields[1], "never") {
-				l.warn(n, "bad expiry %q", fields[1])
 				return
 			}
 		}
