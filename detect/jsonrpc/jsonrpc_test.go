@@ -1,0 +1,212 @@
+package jsonrpc_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/minerwatch/minerwatch/detect/jsonrpc"
+)
+
+func TestParseIgnoresKeyOrderAndWhitespace(t *testing.T) {
+	// Shapes from the captures: XMRig compact id-first, xmr-stak method-first
+	// without jsonrpc, cgminer spaced params-first (PROTOCOLS.md, tshark).
+	lines := []string{
+		`{"id":4,"jsonrpc":"2.0","method":"mining.submit","params":["w","j"]}`,
+		`{"method":"mining.submit","params":["w","j"],"id":4}`,
+		`{"params": ["w", "j"], "id": 4, "method": "mining.submit"}`,
+		"{ \"id\" :\t4 ,\r\n \"method\" : \"mining.submit\" , \"params\" : [ \"w\" , \"j\" ] }",
+	}
+	var m jsonrpc.Message
+	for _, l := range lines {
+		if err := m.Parse([]byte(l)); err != nil {
+			t.Fatalf("%s: %v", l, err)
+		}
+		if string(m.Method) != "mining.submit" || string(m.ID) != "4" || jsonrpc.Len(m.Params) != 2 ||
+			string(jsonrpc.Index(m.Params, 1)) != `"j"` {
+			t.Errorf("%s: got method %q id %q params %q", l, m.Method, m.ID, m.Params)
+		}
+	}
+}
+
+func TestParseRejectsWhatIsNotOneJSONObject(t *testing.T) {
+	for _, l := range []string{
+		``, `[1,2]`, `{"id":1`, `{"id":1}}`, `{"id":1} trailing`, `{id:1}`, `{"a":tru}`, `{"a":"x` + "\x01" + `"}`,
+		`SELECT "mining.notify"`, `{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
+	} {
+		var m jsonrpc.Message
+		if err := m.Parse([]byte(l)); err == nil {
+			t.Errorf("%q parsed", l)
+		}
+	}
+}
+
+func TestFieldReadsNestedValues(t *testing.T) {
+	var m jsonrpc.Message
+	line := `{"id":1,"result":{"id":"s","job":{"blob":"00ff","job_id":"j\"1","target":"0d74da00"},"status":"OK"}}`
+	if err := m.Parse([]byte(line)); err != nil {
+		t.Fatal(err)
+	}
+	job := jsonrpc.Field(m.Result, "job")
+	if s, _ := jsonrpc.Str(jsonrpc.Field(job, "target")); string(s) != "0d74da00" {
+		t.Errorf("target %q", s)
+	}
+	if _, ok := jsonrpc.Str(jsonrpc.Field(job, "job_id")); ok {
+		t.Errorf("escaped string returned as plain")
+	}
+	if jsonrpc.Field(m.Result, "nope") != nil || jsonrpc.Index(m.Result, 0) != nil {
+		t.Errorf("absent values found")
+	}
+}
+
+type lines []string
+
+func (l *lines) Line(b []byte) { *l = append(*l, string(b)) }
+
+func TestReaderJoinsSplitLinesAndSkipsOversized(t *testing.T) {
+	r := jsonrpc.Reader{MaxLine: 16}
+	var got lines
+	for _, chunk := range []string{`{"a":`, "1}\n{\"b\":2}\n{\"c\"", ":3}\r\n", strings.Repeat("x", 40), "yy\n{\"d\":4}\n", "\n\n"} {
+		r.Write([]byte(chunk), &got)
+	}
+	want := []string{`{"a":1}`, `{"b":2}`, `{"c":3}`, `{"d":4}`}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q", got)
+	}
+	if r.Stats.Oversized != 1 || r.Stats.Lines != 4 {
+		t.Errorf("stats %+v", r.Stats)
+	}
+	if r.Buffered() > 512 {
+		t.Errorf("buffer grew to %d", r.Buffered())
+	}
+}
+
+func TestReaderResyncsAfterAGap(t *testing.T) {
+	var r jsonrpc.Reader
+	var got lines
+	r.Write([]byte(`{"id":1,"meth`), &got)
+	r.Gap()
+	r.Write([]byte("od\":\"x\"}\n{\"id\":2}\n"), &got)
+	if len(got) != 1 || got[0] != `{"id":2}` {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestEndlessLineStaysWithinMaxLine: one line that never ends (hostile
+// flow) keeps the buffer at or below MaxLine.
+func TestEndlessLineStaysWithinMaxLine(t *testing.T) {
+	r := jsonrpc.Reader{MaxLine: 4096}
+	var got lines
+	chunk := []byte(strings.Repeat("{", 1400))
+	for i := 0; i < 10000; i++ { // 14 MB without a newline
+		r.Write(chunk, &got)
+		if r.Buffered() > 4096 {
+			t.Fatalf("buffer %d > MaxLine", r.Buffered())
+		}
+	}
+	if len(got) != 0 || r.Stats.Oversized != 1 {
+		t.Errorf("lines %d stats %+v", len(got), r.Stats)
+	}
+}
+
+type nop struct{}
+
+func (nop) Line([]byte) {}
+
+func TestReadingAndParsingDoNotAllocate(t *testing.T) {
+	chunk := []byte(`{"id":2,"jsonrpc":"2.0","method":"submit","params":{"id":"eb2a","job_id":"QKGG","nonce":"ae000000","result":"55d0"}}` + "\n")
+	var r jsonrpc.Reader
+	var m jsonrpc.Message
+	r.Write(chunk[:10], nop{}) // warm the partial-line buffer
+	r.Write(chunk[10:], nop{})
+	allocs := testing.AllocsPerRun(1000, func() {
+		r.Write(chunk[:30], nop{})
+		r.Write(chunk[30:], nop{})
+		if m.Parse(chunk[:len(chunk)-1]) != nil || jsonrpc.Field(m.Params, "nonce") == nil {
+			t.Fatal("parse failed")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per line", allocs)
+	}
+}
+
+type bodies []string
+
+func (b *bodies) Body(info *jsonrpc.HTTPInfo, body []byte) { *b = append(*b, string(body)) }
+
+func TestHTTPReaderFramesBodies(t *testing.T) {
+	var r jsonrpc.HTTPReader
+	var got bodies
+	stream := "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n{\"a\":1}" +
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"b\r\n4\r\n\":2}\r\n0\r\n\r\n"
+	for i := 0; i < len(stream); i += 5 {
+		r.Write([]byte(stream[i:min(i+5, len(stream))]), &got)
+	}
+	if strings.Join(got, "|") != `{"a":1}|{"b":2}` {
+		t.Errorf("got %q", got)
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("{\"id\":1}\n{\"method\":\"login\",\"params\":{}}\n"), uint8(7))
+	f.Add([]byte(`{"params": ["a", 1.5e3, null, true], "id": "x"}`+"\n"), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		r := jsonrpc.Reader{MaxLine: 64}
+		var m jsonrpc.Message
+		n := int(cut%16) + 1
+		h := handler{m: &m}
+		for i := 0; i < len(data); i += n {
+			r.Write(data[i:min(i+n, len(data))], h)
+			if i%3 == 0 {
+				r.Gap()
+			}
+			if r.Buffered() > 512 {
+				t.Fatalf("buffer %d", r.Buffered())
+			}
+		}
+	})
+}
+
+type handler struct{ m *jsonrpc.Message }
+
+func (h handler) Line(b []byte) {
+	if len(b) > 64 {
+		panic("line over MaxLine")
+	}
+	if h.m.Parse(b) == nil {
+		jsonrpc.Field(h.m.Params, "login")
+		jsonrpc.Len(h.m.Params)
+		jsonrpc.Index(h.m.Result, 2)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"id":1,"result":[[["mining.notify","ae"],"08",4]],"error":null}`))
+	f.Add([]byte(`{"a":{"b":[1,{"c":"d\"e"}]}}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var m jsonrpc.Message
+		if m.Parse(line) != nil {
+			return
+		}
+		for _, v := range [][]byte{m.ID, m.Method, m.Params, m.Result, m.Error} {
+			jsonrpc.Len(v)
+			jsonrpc.Index(v, 1)
+			jsonrpc.Field(v, "x")
+			jsonrpc.Str(v)
+		}
+	})
+}
+
+func FuzzHTTPReader(f *testing.F) {
+	f.Add([]byte("POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := jsonrpc.HTTPReader{MaxMessage: 256}
+		var got bodies
+		for i := 0; i < len(data); i += 7 {
+			r.Write(data[i:min(i+7, len(data))], &got)
+			if r.Pending() > 256 {
+				t.Fatalf("pending %d", r.Pending())
+			}
+		}
+	})
+}
