@@ -24,6 +24,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"flows":    {"print one line per bidirectional flow of capture files", runFlows},
+		"detect":   {"find mining connections in captures (intel, Stratum signatures, flow model)", runDetect},
 		"features": {"extract flow feature sets to an Arrow IPC file", runFeatures},
 		"version":  {"print the version", runVersion},
 	}

@@ -29,6 +29,9 @@ type Options struct {
 	ProgressEvery int64
 	// NoFlush leaves the flows in the table at end of input.
 	NoFlush bool
+	// Sink, if set, receives every packet instead of a flow table (Run's
+	// table argument may then be nil): a detection engine owns its table.
+	Sink func(p *packet.Packet)
 }
 
 // Run feeds every record of r through a decoder into t, then flushes t.
@@ -53,7 +56,7 @@ func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (S
 			break
 		}
 		if err != nil {
-			st.Capture, st.Decode, st.Flows = r.Stats(), dec.Stats, t.Stats()
+			st.Capture, st.Decode = r.Stats(), dec.Stats
 			return st, fmt.Errorf("read packets: %w", err)
 		}
 		if dec.Decode(rec.LinkType, rec.Data, rec.Time, &p) != decode.OK {
@@ -63,15 +66,25 @@ func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (S
 		if opt.OnPacket != nil {
 			opt.OnPacket(&rec, &p)
 		}
-		t.Add(&p)
+		if opt.Sink != nil {
+			opt.Sink(&p)
+		} else {
+			t.Add(&p)
+		}
 		if opt.Progress != nil && n%every == every-1 {
-			st.Capture, st.Decode, st.Flows = r.Stats(), dec.Stats, t.Stats()
+			st.Capture, st.Decode = r.Stats(), dec.Stats
+			if t != nil {
+				st.Flows = t.Stats()
+			}
 			opt.Progress(&st)
 		}
 	}
-	if !opt.NoFlush {
+	if t != nil && !opt.NoFlush {
 		t.Flush()
 	}
-	st.Capture, st.Decode, st.Flows = r.Stats(), dec.Stats, t.Stats()
+	st.Capture, st.Decode = r.Stats(), dec.Stats
+	if t != nil {
+		st.Flows = t.Stats()
+	}
 	return st, nil
 }

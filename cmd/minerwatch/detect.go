@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/ingest"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// detectOptions are the parsed flags of `minerwatch detect`.
+type detectOptions struct {
+	files       []string
+	out         string
+	summary     bool
+	intelFiles  multiFlag
+	allowFiles  multiFlag
+	noDefault   bool
+	learned     string
+	noLearned   bool
+	checkpoints string
+	flowCfg     flows.Config
+	stats       bool
+}
+
+func runDetect(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("detect", "-r FILE... [flags]",
+		"Find mining connections in capture files: threat intelligence (pool addresses, DNS, TLS SNI),\nthe Stratum signature state machine, and the flow classifier. Alerts are JSON lines\n(EVE-like field names), one per detection, written as soon as a flow is decided, plus an\n\"update\" event with final share counts when a mining flow ends.", stderr)
+	var o detectOptions
+	var files multiFlag
+	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
+	fs.StringVar(&o.out, "o", "", "append alerts to this file (default: stdout)")
+	fs.BoolVar(&o.summary, "summary", false, "print a per-host table at the end (to stderr when alerts go to stdout)")
+	fs.Var(&o.intelFiles, "intel", "extra intel list (plain, hosts, Maltrail, CSV; \"format:path\" to force a format); repeatable")
+	fs.Var(&o.allowFiles, "allow", "allowlist file; wins over every list; repeatable")
+	fs.BoolVar(&o.noDefault, "no-default-intel", false, "do not load the shipped default intel list")
+	fs.StringVar(&o.learned, "learned", intel.DefaultLearnedPath(), "learned pool list: loaded at start, saved at end")
+	fs.BoolVar(&o.noLearned, "no-learned", false, "keep the learned list in memory only (neither load nor save it)")
+	fs.StringVar(&o.checkpoints, "checkpoints", flowfeat.DefaultCheckpoints().String(), "when the flow classifier scores a flow (seconds; last +N repeats)")
+	fs.BoolVar(&o.stats, "stats", false, "print pipeline counters at the end (stderr)")
+	ftc := flowFlags(fs)
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	o.files = append(files, fs.Args()...)
+	if len(o.files) == 0 {
+		return fail(stderr, "detect", errors.New("no capture given (use -r FILE)"))
+	}
+	var err error
+	if o.flowCfg, err = ftc(); err != nil {
+		return fail(stderr, "detect", err)
+	}
+	return detectFiles(o, stdout, stderr)
+}
+
+func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
+	cp, err := flowfeat.ParseCheckpoints(o.checkpoints)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	learnedPath := o.learned
+	if o.noLearned {
+		learnedPath = ""
+	}
+	in, warns, err := intel.Load(intel.Options{NoDefault: o.noDefault, Lists: o.intelFiles, Allow: o.allowFiles, LearnedPath: learnedPath})
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	for _, w := range warns {
+		fmt.Fprintf(stderr, "minerwatch detect: warning: %s\n", w)
+	}
+	r, err := capture.Open(o.files...)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	defer r.Close()
+
+	var sink io.Writer = stdout
+	if o.out != "" {
+		f, err := os.OpenFile(o.out, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return fail(stderr, "detect", fmt.Errorf("open alert output: %w", err))
+		}
+		defer f.Close()
+		sink = f
+	}
+	aw := alert.NewWriter(sink)
+	var writeErr error
+	current := ""
+	cfg := engine.DefaultConfig()
+	cfg.Flows = o.flowCfg
+	cfg.Intel = in
+	cfg.Checkpoints = cp
+	cfg.Capture = func() string { return current }
+	eng := engine.New(cfg, func(a *alert.Alert) {
+		if err := aw.Write(a); err != nil && writeErr == nil {
+			writeErr = err
+		}
+	})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	progress := newProgress(stderr, r)
+	st, err := ingest.Run(ctx, r, nil, ingest.Options{
+		Sink: eng.Packet,
+		OnPacket: func(rec *capture.Record, _ *packet.Packet) {
+			current = filepath.Base(r.Path(rec.File))
+		},
+		Progress: progress.update,
+	})
+	progress.done()
+	// Interrupted or not, flows in progress are decided and reported.
+	eng.Flush()
+	if in.Learned().Path() != "" {
+		if serr := in.Learned().Save(); serr != nil {
+			fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", serr)
+		}
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(stderr, "minerwatch detect: warning: %s\n", w)
+	}
+	if o.summary {
+		sw := stdout
+		if o.out == "" {
+			sw = stderr
+		}
+		engine.WriteSummary(sw, eng.Hosts())
+	}
+	if o.stats {
+		es := eng.Stats()
+		fmt.Fprintf(stderr, "packets %d, flows %d (evicted %d), alerts %v, DNS messages %d, TLS hellos %d, scored windows %d\n",
+			st.Capture.Records, es.Flows.FlowsCreated, es.Flows.Evicted, es.Alerts, es.DNSParsed, es.TLSHellos, es.Scored)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fail(stderr, "detect", err)
+	}
+	if writeErr != nil {
+		return fail(stderr, "detect", writeErr)
+	}
+	return 0
+}
+
+// progress prints a one-line progress report to a terminal (and nothing
+// when stderr is not one).
+type progress struct {
+	w     io.Writer
+	on    bool
+	start time.Time
+	last  time.Time
+}
+
+func newProgress(w io.Writer, _ *capture.Reader) *progress {
+	return &progress{w: w, on: isTerminal(w), start: time.Now()}
+}
+
+func (p *progress) update(s *ingest.Stats) {
+	if !p.on || time.Since(p.last) < 500*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	el := time.Since(p.start).Seconds()
+	fmt.Fprintf(p.w, "\r%d packets, %d flows, %.0f pkts/s ", s.Capture.Records, s.Flows.FlowsCreated, float64(s.Capture.Records)/el)
+}
+
+func (p *progress) done() {
+	if p.on && !p.last.IsZero() {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

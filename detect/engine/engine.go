@@ -1,0 +1,463 @@
+package engine
+
+import (
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/dnsmsg"
+	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/detect/reassembly"
+	"github.com/minerwatch/minerwatch/detect/signature"
+	"github.com/minerwatch/minerwatch/detect/tlshello"
+	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// Scorer is stage 2: a flow classifier over one feature set.
+type Scorer interface {
+	// FeatureSet is the flowfeat set the model reads.
+	FeatureSet() string
+	// Score returns the mining probability of a feature vector of that set
+	// and the features that pushed it most.
+	Score(x []float64) (score float64, top []alert.FeatureValue)
+	// Threshold is the decision threshold.
+	Threshold() float64
+	// ID names the model in alerts.
+	ID() string
+}
+
+// Config configures an Engine.
+type Config struct {
+	Flows     flows.Config
+	Signature signature.Config
+	// ReassemblyBudget caps the bytes all flows may hold for reassembly.
+	ReassemblyBudget int64
+	// Intel is stage 0; nil disables it.
+	Intel *intel.Intel
+	// Model is stage 2; nil disables it.
+	Model Scorer
+	// Checkpoints is when stage 2 scores a flow.
+	Checkpoints flowfeat.Checkpoints
+	// MinScorePackets: flows with fewer data packets at a checkpoint are
+	// not scored (nothing to judge).
+	MinScorePackets int
+	// Capture names the input for the alert's capture field.
+	Capture func() string
+	// OnRow, if set, receives every feature row (stage 2 must be on, or
+	// Features set, for rows to be computed).
+	OnRow func(r *flowfeat.Row, fl *FlowInfo)
+	// Features forces feature computation even without a model.
+	Features bool
+}
+
+// DefaultConfig returns defaults for offline and online detection.
+func DefaultConfig() Config {
+	return Config{
+		Flows:            flows.DefaultConfig(),
+		Signature:        signature.DefaultConfig(),
+		ReassemblyBudget: 512 << 20,
+		Checkpoints:      flowfeat.DefaultCheckpoints(),
+		MinScorePackets:  6,
+	}
+}
+
+// Stats counts the engine's work.
+type Stats struct {
+	Flows      flows.Stats
+	Signature  signature.Stats
+	Budget     reassembly.BudgetStats
+	Alerts     map[string]int64 // by detector
+	DNSParsed  int64
+	DNSErrors  int64
+	TLSHellos  int64
+	Scored     int64
+	ScoreNanos int64
+}
+
+// FlowInfo is the engine's per-flow state; OnRow callers may read it.
+type FlowInfo struct {
+	flow    *flows.Flow
+	Capture string
+	sig     *signature.Flow
+	feat    *flowfeat.State
+	tls     *tlshello.Parser
+	tlsMeta *alert.TLS
+	dns     [2]*dnsmsg.Stream
+	// Alerted records which detectors have alerted on this flow.
+	Alerted   map[string]bool
+	sigFired  bool
+	upBytes   int // stream bytes seen by the TLS tap
+	lastScore float64
+}
+
+// Engine runs the detection pipeline over packets. It is not safe for
+// concurrent use: run one per worker.
+type Engine struct {
+	cfg     Config
+	table   *flows.Table
+	tracker *flowfeat.Tracker
+	budget  *reassembly.Budget
+	out     func(*alert.Alert)
+	hosts   map[netip.Addr]*HostSummary
+	dnsMsg  dnsmsg.Message
+	dnsRes  intel.DNSResult
+	sigDone signature.Stats
+	stats   Stats
+	vec     flowfeat.Vector
+	// dnsSeen de-duplicates dns-query alerts per (host, name): a host that
+	// resolves a pool name every minute is one finding, not a flood.
+	dnsSeen map[string]time.Time
+}
+
+// dnsRepeat is how long a (host, name) dns-query alert is not repeated.
+const dnsRepeat = time.Hour
+
+// maxDNSSeen bounds the de-duplication map; past it, it starts over.
+const maxDNSSeen = 1 << 16
+
+// New returns an engine that reports alerts to out.
+func New(cfg Config, out func(*alert.Alert)) *Engine {
+	e := &Engine{cfg: cfg, out: out, hosts: map[netip.Addr]*HostSummary{}, dnsSeen: map[string]time.Time{}}
+	e.stats.Alerts = map[string]int64{}
+	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
+	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
+		e.tracker = flowfeat.NewTracker(flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints}, e.row)
+	}
+	e.table = flows.NewTable(cfg.Flows, observer{e})
+	return e
+}
+
+// Packet runs one decoded packet through the pipeline.
+func (e *Engine) Packet(p *packet.Packet) { e.table.Add(p) }
+
+// Advance expires idle flows as of now (for a quiet live interface).
+func (e *Engine) Advance(now time.Time) { e.table.Advance(now) }
+
+// Flush ends every flow (end of input or shutdown), emitting final events.
+func (e *Engine) Flush() { e.table.Flush() }
+
+// Stats returns the counters so far.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Flows = e.table.Stats()
+	s.Budget = e.budget.Stats()
+	s.Signature = e.sigDone
+	e.table.Each(func(f *flows.Flow) {
+		if fi, ok := f.Data.(*FlowInfo); ok && fi.sig != nil {
+			st := fi.sig.Stats()
+			s.Signature.Add(st)
+		}
+	})
+	s.Alerts = map[string]int64{}
+	for k, v := range e.stats.Alerts {
+		s.Alerts[k] = v
+	}
+	return s
+}
+
+func (e *Engine) capture() string {
+	if e.cfg.Capture == nil {
+		return ""
+	}
+	return e.cfg.Capture()
+}
+
+func (e *Engine) flowStarted(f *flows.Flow) {
+	fi := &FlowInfo{flow: f, Capture: e.capture()}
+	f.Data = fi
+	if f.Proto == packet.ProtoTCP {
+		fi.sig = signature.New(e.cfg.Signature, e.budget)
+		fi.sig.SetTap(func(dir packet.Direction, data []byte) { e.tap(fi, dir, data) })
+	}
+	if e.tracker != nil {
+		fi.feat = e.tracker.Start(f)
+	}
+	if e.cfg.Intel != nil {
+		if h, ok := e.cfg.Intel.CheckFlow(f.Client, f.Server, f.First); ok {
+			a := e.newAlert(fi, alert.DetectorIntel, f.First, false)
+			a.Confidence = intelConfidence(h.Kind)
+			a.Reason = "server " + f.Server.String() + " is listed (" + string(h.Kind) + ": " + h.Entry + ")"
+			a.Intel = h.Alert()
+			e.emit(fi, a)
+		}
+	}
+}
+
+func intelConfidence(k intel.MatchKind) float64 {
+	switch k {
+	case intel.MatchLearned:
+		return 0.95 // confirmed mining on this endpoint earlier
+	case intel.MatchDNSQuery, intel.MatchDNSAnswer, intel.MatchSNI:
+		return 0.9
+	}
+	return 0.85 // pool IPs are sometimes shared hosting
+}
+
+func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
+	fi := f.Data.(*FlowInfo)
+	if fi.feat != nil {
+		e.tracker.Packet(fi.feat, f, p, dir)
+	}
+	if fi.sig != nil {
+		fi.sig.Packet(p, dir)
+		if !fi.sigFired && fi.sig.Decided() {
+			fi.sigFired = true
+			e.signatureVerdict(fi, p.Time)
+		}
+	}
+	if f.Proto == packet.ProtoUDP && len(p.Payload) > 0 && (p.SrcPort == 53 || p.DstPort == 53) && e.cfg.Intel != nil {
+		e.dnsMessage(fi, p.Payload, p.Time)
+	}
+}
+
+// tap receives every in-order chunk of a TCP flow's reassembled streams.
+func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
+	if e.cfg.Intel == nil {
+		return
+	}
+	f := fi.flow
+	if f.Server.Port() == 53 || f.Client.Port() == 53 {
+		s := fi.dns[dir]
+		if s == nil {
+			s = &dnsmsg.Stream{}
+			fi.dns[dir] = s
+		}
+		s.Write(data)
+		for {
+			msg, ok := s.Next()
+			if !ok {
+				break
+			}
+			e.dnsMessage(fi, msg, f.Last)
+		}
+		return
+	}
+	if dir != packet.Up || fi.upBytes >= tlshello.MaxStream {
+		return
+	}
+	if fi.tls == nil {
+		if fi.upBytes > 0 {
+			return // the stream did not start with a ClientHello
+		}
+		start := tlshello.Find(data)
+		if start < 0 || start > 512 {
+			fi.upBytes += len(data)
+			return
+		}
+		fi.tls = &tlshello.Parser{}
+		data = data[start:]
+	}
+	fi.upBytes += len(data)
+	if fi.tls.Done() {
+		return
+	}
+	if err := fi.tls.Feed(data); err == tlshello.ErrNeedMore {
+		return
+	} else if err != nil {
+		return
+	}
+	e.stats.TLSHellos++
+	meta, hit, ok := e.cfg.Intel.CheckHello(&fi.tls.Hello, f.Server, f.Last)
+	fi.tlsMeta = meta
+	if ok && !fi.Alerted[alert.DetectorIntel] {
+		a := e.newAlert(fi, alert.DetectorIntel, f.Last, false)
+		a.Confidence = intelConfidence(hit.Kind)
+		a.Reason = "TLS server name " + hit.Query + " is listed (" + hit.Entry + ")"
+		a.Intel = hit.Alert()
+		e.emit(fi, a)
+	}
+	fi.tls = &tlshello.Parser{} // drop the buffered bytes; keep Done semantics below
+	fi.upBytes = tlshello.MaxStream
+}
+
+func (e *Engine) dnsMessage(fi *FlowInfo, b []byte, now time.Time) {
+	if err := dnsmsg.Parse(b, &e.dnsMsg); err != nil {
+		e.stats.DNSErrors++
+		return
+	}
+	e.stats.DNSParsed++
+	e.cfg.Intel.CheckDNS(&e.dnsMsg, now, &e.dnsRes)
+	host := fi.flow.Client.Addr()
+	for i := range e.dnsRes.Hits {
+		h := &e.dnsRes.Hits[i]
+		key := host.String() + " " + h.Query
+		if last, ok := e.dnsSeen[key]; ok && now.Sub(last) < dnsRepeat {
+			continue
+		}
+		if len(e.dnsSeen) >= maxDNSSeen {
+			clear(e.dnsSeen)
+		}
+		e.dnsSeen[key] = now
+		a := e.newAlert(fi, alert.DetectorIntel, now, false)
+		a.Confidence = intelConfidence(h.Kind)
+		a.Reason = "host " + host.String() + " resolved listed name " + h.Query + " (" + h.Entry + ")"
+		a.Intel = h.Alert()
+		e.emit(fi, a)
+	}
+}
+
+func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
+	v := fi.sig.Verdict()
+	if !v.Mining {
+		return
+	}
+	if !v.At.IsZero() {
+		at = v.At
+	}
+	a := e.newAlert(fi, alert.DetectorSignature, at, v.Swapped)
+	a.Confidence = v.Confidence
+	a.Reason = v.Reason
+	a.Mining = &alert.Mining{}
+	v.FillMining(a.Mining)
+	var px alert.Proxy
+	if v.FillProxy(&px) {
+		a.Proxy = &px
+	}
+	e.emit(fi, a)
+	if e.cfg.Intel != nil {
+		server := fi.flow.Server
+		if v.Swapped {
+			server = fi.flow.Client
+		}
+		if a.Proxy == nil { // behind a proxy the server is the proxy, not the pool
+			e.cfg.Intel.Confirm(server, v.Meta.PoolHost, "signature:"+v.Dialect, at)
+		}
+	}
+}
+
+// row receives every feature row from the tracker.
+func (e *Engine) row(r *flowfeat.Row) {
+	fi := r.Flow.Data.(*FlowInfo)
+	if e.cfg.OnRow != nil {
+		e.cfg.OnRow(r, fi)
+	}
+	m := e.cfg.Model
+	if m == nil || r.Kind != flowfeat.KindCheckpoint || r.Flow.Proto != packet.ProtoTCP {
+		return
+	}
+	if fi.Alerted[alert.DetectorSignature] || fi.Alerted[alert.DetectorIntel] || fi.Alerted[alert.DetectorModel] {
+		return
+	}
+	x := r.Values.Set(m.FeatureSet())
+	mw := r.Values.Set(flowfeat.SetMW51)
+	if int(mw[1]+mw[19]) < e.cfg.MinScorePackets { // up + down data packets
+		return
+	}
+	start := time.Now()
+	score, top := m.Score(x)
+	e.stats.ScoreNanos += time.Since(start).Nanoseconds()
+	e.stats.Scored++
+	fi.lastScore = score
+	if score < m.Threshold() {
+		return
+	}
+	a := e.newAlert(fi, alert.DetectorModel, r.End, false)
+	a.Confidence = score
+	a.Reason = "flow statistics score " + ftoa(score) + " ≥ threshold " + ftoa(m.Threshold()) + " at the " + r.Checkpoint.String() + " checkpoint"
+	a.Model = &alert.Model{Score: score, Threshold: m.Threshold(), Checkpoint: r.Checkpoint.Seconds(),
+		FeatureSet: m.FeatureSet(), TopFeatures: top, ModelID: m.ID()}
+	e.emit(fi, a)
+}
+
+func (e *Engine) flowEnded(f *flows.Flow, _ flows.EndReason) {
+	fi := f.Data.(*FlowInfo)
+	if fi.feat != nil {
+		e.tracker.End(fi.feat, f)
+	}
+	if fi.sig != nil {
+		if !fi.sigFired && fi.sig.Decided() {
+			fi.sigFired = true
+			e.signatureVerdict(fi, f.Last)
+		}
+		if fi.Alerted[alert.DetectorSignature] {
+			v := fi.sig.Verdict()
+			a := e.newAlert(fi, alert.DetectorSignature, f.Last, v.Swapped)
+			a.EventType = alert.EventUpdate
+			a.Confidence = v.Confidence
+			a.Reason = v.Reason
+			a.Mining = &alert.Mining{}
+			v.FillMining(a.Mining)
+			var px alert.Proxy
+			if v.FillProxy(&px) {
+				a.Proxy = &px
+			}
+			e.updateHost(a)
+			e.out(a)
+		}
+		e.sigDone.Add(fi.sig.Stats())
+		fi.sig.Close()
+	}
+	f.Data = nil
+}
+
+func (e *Engine) newAlert(fi *FlowInfo, detector string, at time.Time, swapped bool) *alert.Alert {
+	f := fi.flow
+	c, s := f.Client, f.Server
+	if swapped {
+		c, s = s, c
+	}
+	a := &alert.Alert{
+		Timestamp: at, EventType: alert.EventAlert, FlowID: f.ID,
+		SrcIP: c.Addr().String(), SrcPort: c.Port(), DestIP: s.Addr().String(), DestPort: s.Port(),
+		Proto: protoName(f.Proto), Detector: detector, Capture: fi.Capture, TLS: fi.tlsMeta,
+	}
+	if f.VLAN[0] != 0 {
+		a.VLAN = []uint16{f.VLAN[0]}
+		if f.VLAN[1] != 0 {
+			a.VLAN = append(a.VLAN, f.VLAN[1])
+		}
+	}
+	return a
+}
+
+func (e *Engine) emit(fi *FlowInfo, a *alert.Alert) {
+	if fi.Alerted == nil {
+		fi.Alerted = map[string]bool{}
+	}
+	// DNS-query alerts are per name, not per flow; the others once per flow.
+	if a.Intel == nil || a.Intel.Match != string(intel.MatchDNSQuery) {
+		fi.Alerted[a.Detector] = true
+	}
+	e.stats.Alerts[a.Detector]++
+	e.updateHost(a)
+	e.out(a)
+}
+
+func protoName(p uint8) string {
+	switch p {
+	case packet.ProtoTCP:
+		return "TCP"
+	case packet.ProtoUDP:
+		return "UDP"
+	}
+	return "IP"
+}
+
+// Hosts returns the per-host summary, most shares first.
+func (e *Engine) Hosts() []*HostSummary {
+	out := make([]*HostSummary, 0, len(e.hosts))
+	for _, h := range e.hosts {
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Shares != out[j].Shares {
+			return out[i].Shares > out[j].Shares
+		}
+		return out[i].Host.Less(out[j].Host)
+	})
+	return out
+}
+
+// observer adapts the engine to flows.Observer without exporting the
+// callbacks on Engine itself.
+type observer struct{ e *Engine }
+
+func (o observer) FlowStarted(f *flows.Flow) { o.e.flowStarted(f) }
+func (o observer) Packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
+	o.e.packet(f, p, dir)
+}
+func (o observer) ActiveRecord(*flows.Record)                 {}
+func (o observer) FlowEnded(f *flows.Flow, r flows.EndReason) { o.e.flowEnded(f, r) }
