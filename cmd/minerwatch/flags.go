@@ -38,9 +38,26 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (int, bool) {
 			break
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2, false
+	// Flags may follow positional arguments (`-r a.pcap b.pcap -o x`), as
+	// with tcpdump and tshark: parse, set aside one positional, go on.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return 2, false
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if rest[0] == "--" || (len(args) > len(rest) && args[len(args)-len(rest)-1] == "--") {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
+	// Leave the positionals where callers look for them.
+	fs.Parse(append([]string{"--"}, positional...))
 	return 0, true
 }
 
