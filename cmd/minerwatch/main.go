@@ -81,6 +81,10 @@ func knownCommands() []string {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", "", "Print minerwatch's version.", stderr)
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
 	fmt.Fprintf(stdout, "minerwatch %s\n", version)
 	return 0
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const sample = "../../datasets/samples/xmrig-plain-3333.pcap"
+
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestBadInputGivesOneErrorLineAndNonZeroExit(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	os.WriteFile(text, []byte("this is not a capture file\n"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"flows on a text file", []string{"flows", "-r", text}, "not a pcap or pcapng capture"},
+		{"flows on a missing file", []string{"flows", "-r", filepath.Join(dir, "missing.pcap")}, "no such file"},
+		{"flows without -r", []string{"flows"}, "no capture given"},
+		{"features without -o", []string{"features", "-r", sample}, "no output given"},
+		{"features with an unknown set", []string{"features", "-r", sample, "--set", "xyz", "-o", filepath.Join(dir, "o.arrow")}, "unknown feature set"},
+		{"features with bad checkpoints", []string{"features", "-r", sample, "--checkpoints", "abc", "-o", filepath.Join(dir, "o.arrow")}, "checkpoint"},
+		{"features on a text file", []string{"features", "-r", text, "-o", filepath.Join(dir, "o.arrow")}, "not a pcap or pcapng capture"},
+		{"detect on a text file", []string{"detect", "--no-learned", "-r", text}, "not a pcap or pcapng capture"},
+		{"unknown command", []string{"frobnicate"}, "unknown command"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runCmd(c.args...)
+			if code == 0 {
+				t.Fatalf("exit 0, want non-zero")
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if len(lines) != 1 || !strings.Contains(stderr, c.want) {
+				t.Errorf("stderr = %q, want one line containing %q", stderr, c.want)
+			}
+		})
+	}
+	// A failed features run leaves no output file behind.
+	if _, err := os.Stat(filepath.Join(dir, "o.arrow")); !os.IsNotExist(err) {
+		t.Errorf("failed run left o.arrow behind (err=%v)", err)
+	}
+}
+
+func TestHelpEverywhere(t *testing.T) {
+	for _, cmd := range knownCommands() {
+		code, stdout, _ := runCmd(cmd, "--help")
+		if code != 0 || !strings.Contains(stdout, "Usage: minerwatch "+cmd) {
+			t.Errorf("%s --help: exit %d, stdout %q", cmd, code, stdout)
+		}
+	}
+	if code, stdout, _ := runCmd("--help"); code != 0 || !strings.Contains(stdout, "Commands:") {
+		t.Errorf("--help: exit %d, stdout %q", code, stdout)
+	}
+}
+
+func TestFlowsPrintsOneLinePerFlow(t *testing.T) {
+	code, stdout, stderr := runCmd("flows", "-r", sample)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	// Header + one TCP flow: the sample holds one Stratum connection (162
+	// packets up, 90 down, per tshark -z conv,tcp).
+	if len(lines) != 2 || !strings.Contains(lines[1], "162") || !strings.Contains(lines[1], "90") {
+		t.Errorf("flows output:\n%s", stdout)
+	}
+}
+
+func TestDetectAlertsAreEVELikeJSONLines(t *testing.T) {
+	code, stdout, stderr := runCmd("detect", "--no-learned", "-r", sample)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	n := 0
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("not JSON: %s", sc.Text())
+		}
+		for _, k := range []string{"timestamp", "event_type", "flow_id", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "detector", "confidence", "reason"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("alert lacks %q: %s", k, sc.Text())
+			}
+		}
+		n++
+	}
+	if n != 2 { // the signature alert and its final update
+		t.Errorf("events = %d, want 2:\n%s", n, stdout)
+	}
+}
