@@ -2,6 +2,7 @@ package signature_test
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -306,5 +307,45 @@ func TestCloseReturnsMemoryToTheBudget(t *testing.T) {
 	f.Close()
 	if b.Stats().InUse != 0 {
 		t.Errorf("budget holds %d bytes after Close", b.Stats().InUse)
+	}
+}
+
+// TestHostileFlowStaysWithinItsMemoryCap: one endless line in tiny
+// segments, plus a flood of out-of-order segments, never holds more than
+// the configured caps.
+func TestHostileFlowStaysWithinItsMemoryCap(t *testing.T) {
+	cfg := signature.DefaultConfig()
+	cfg.Stream.MaxBytes = 0 // no delivery cap: only the line and buffer caps bound memory
+	budget := reassembly.NewBudget(1 << 30)
+	f := signature.New(cfg, budget)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	seg := []byte(`{"a":"xxxxxxx`)
+	p := packet.Packet{Proto: packet.ProtoTCP, HasTCP: true}
+	seq := uint32(1)
+	for i := 0; i < 1_000_000; i++ {
+		p.Seq, p.Payload, p.PayloadLen = seq, seg, len(seg)
+		if i%5000 == 4999 { // now and then a segment arrives far ahead of its place
+			p.Seq = seq + 100_000 + uint32(i)
+		} else {
+			seq += uint32(len(seg))
+		}
+		f.Packet(&p, up)
+		if b := budget.Stats().InUse; b > int64(cfg.Stream.MaxBuffered) {
+			t.Fatalf("segment %d: %d bytes held > cap %d", i, b, cfg.Stream.MaxBuffered)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 1<<20 {
+		t.Errorf("heap grew by %d bytes over 13 MB of hostile input", grown)
+	}
+	if st := f.Stats(); st.OversizedLines == 0 || st.Gaps == 0 {
+		t.Errorf("stats %+v: the endless line and the holes were not counted", st)
+	}
+	f.Close()
+	if budget.Stats().InUse != 0 {
+		t.Errorf("budget holds %d after Close", budget.Stats().InUse)
 	}
 }

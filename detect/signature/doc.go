@@ -1,0 +1,40 @@
+// Package signature is stage 1 for one TCP flow: it reassembles both
+// directions (bounded), recognises a plaintext proxy preamble (SOCKS4/4a,
+// SOCKS5, HTTP CONNECT) at the start, reads the conversation as
+// newline-delimited JSON-RPC, as JSON-RPC in HTTP bodies (getwork,
+// getblocktemplate, eth-proxy over HTTP) or as Stratum V2 setup frames,
+// and drives the stratum.Machine, which decides.
+//
+// The engine holds one *Flow per TCP flow:
+//
+//	budget := reassembly.NewBudget(256 << 20)          // shared by all flows
+//	f := signature.New(signature.DefaultConfig(), budget)
+//	f.SetTap(func(dir packet.Direction, b []byte) {…})  // optional: TLS/DNS parsers
+//	f.Packet(&p, dir)                                  // every packet, Up = client → server
+//	if f.Decided() { v := f.Verdict(); v.FillMining(&a.Mining); v.FillProxy(&a.Proxy) }
+//	f.Close()                                          // at flow end
+//
+// # Rules
+//
+//   - Stream kind is chosen from the client's first bytes: a proxy
+//     preamble (then the tunnelled bytes are examined the same way), an
+//     HTTP request ("POST ", "GET ", …), a Stratum V2 SetupConnection
+//     header, a TLS record (0x16: nothing to read), else JSON lines. A
+//     server answering an HTTP request with bare JSON lines (a Stratum
+//     port hit by a getwork client) is read as lines.
+//   - Until a verdict, each direction delivers at most Config.Stream.MaxBytes
+//     (64 KiB) and holds at most 16 KiB out of order; after the caps the
+//     flow costs nothing more. After a verdict the flow is followed in
+//     order only (holes skipped at once, the line reader resyncs at the
+//     next newline) for up to Config.Follow.MaxBytes more, so shares and
+//     hashrate keep updating.
+//   - Packets whose payload the snaplen cut are not inspected (counted).
+//   - Without a SYN the caller's client/server guess may be wrong; the
+//     machine swaps roles if the "client" speaks server vocabulary first.
+//   - Verdict rules and confidence scale: see package stratum. A Verdict's
+//     Attempt flag marks a client that sent valid mining requests nobody
+//     answered in mining vocabulary: not a verdict (rule 3).
+//
+// Stats exposes the flow's counters (lines, oversized lines, skipped
+// non-JSON bytes, gaps, bytes dropped by caps and by the budget) for metrics.
+package signature
