@@ -34,9 +34,9 @@ func TestTruthFollowsTheManifestForms(t *testing.T) {
 		{1, "1.1.1.1:1", "2.2.2.2:2", manifest.Benign},
 		{2, "1.1.1.1:1", "10.0.0.6:443", manifest.Mining},
 		{2, "1.1.1.1:1", "10.0.0.7:443", manifest.Benign},
-		{3, "10.0.0.2:3333", "10.0.0.1:5000", manifest.Mining}, // exact flow, either order
+		{3, "10.0.0.2:3333", "10.0.0.1:5000", manifest.Mining},  // exact flow, either order
 		{3, "10.0.0.1:5001", "10.0.0.2:3333", manifest.Ignored}, // same pool, other flow
-		{3, "10.0.0.3:1", "10.0.0.9:4444", manifest.Mining},    // single endpoint line
+		{3, "10.0.0.3:1", "10.0.0.9:4444", manifest.Mining},     // single endpoint line
 		{3, "10.0.0.3:1", "10.0.0.4:1", manifest.Benign},
 	}
 	for _, tc := range cases {
