@@ -66,10 +66,19 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	return detectFiles(o, stdout, stderr)
 }
 
-func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
+// detectSetup is what both the offline and the live paths need: the
+// loaded intelligence and an engine configuration (without output hooks).
+type detectSetup struct {
+	intel  *intel.Intel
+	engine engine.Config
+}
+
+// setupDetect loads intel (and, once wired, the model) and builds the engine
+// configuration from the flags. Warnings go to stderr.
+func setupDetect(o detectOptions, stderr io.Writer) (*detectSetup, error) {
 	cp, err := flowfeat.ParseCheckpoints(o.checkpoints)
 	if err != nil {
-		return fail(stderr, "detect", err)
+		return nil, err
 	}
 	learnedPath := o.learned
 	if o.noLearned {
@@ -77,33 +86,51 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 	}
 	in, warns, err := intel.Load(intel.Options{NoDefault: o.noDefault, Lists: o.intelFiles, Allow: o.allowFiles, LearnedPath: learnedPath})
 	if err != nil {
-		return fail(stderr, "detect", err)
+		return nil, err
 	}
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "minerwatch detect: warning: %s\n", w)
 	}
+	cfg := engine.DefaultConfig()
+	cfg.Flows = o.flowCfg
+	cfg.Intel = in
+	cfg.Checkpoints = cp
+	return &detectSetup{intel: in, engine: cfg}, nil
+}
+
+// openAlertSink returns where alerts go: stdout, or a file opened for
+// appending (alert logs are never truncated).
+func openAlertSink(path string, stdout io.Writer) (io.Writer, func() error, error) {
+	if path == "" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open alert output: %w", err)
+	}
+	return f, f.Close, nil
+}
+
+func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
+	setup, err := setupDetect(o, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	in := setup.intel
 	r, err := capture.Open(o.files...)
 	if err != nil {
 		return fail(stderr, "detect", err)
 	}
 	defer r.Close()
-
-	var sink io.Writer = stdout
-	if o.out != "" {
-		f, err := os.OpenFile(o.out, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err != nil {
-			return fail(stderr, "detect", fmt.Errorf("open alert output: %w", err))
-		}
-		defer f.Close()
-		sink = f
+	sink, closeSink, err := openAlertSink(o.out, stdout)
+	if err != nil {
+		return fail(stderr, "detect", err)
 	}
+	defer closeSink()
 	aw := alert.NewWriter(sink)
 	var writeErr error
 	current := ""
-	cfg := engine.DefaultConfig()
-	cfg.Flows = o.flowCfg
-	cfg.Intel = in
-	cfg.Checkpoints = cp
+	cfg := setup.engine
 	cfg.Capture = func() string { return current }
 	eng := engine.New(cfg, func(a *alert.Alert) {
 		if err := aw.Write(a); err != nil && writeErr == nil {
