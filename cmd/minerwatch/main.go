@@ -25,6 +25,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"flows":    {"print one line per bidirectional flow of capture files", runFlows},
 		"detect":   {"find mining connections in captures (intel, Stratum signatures, flow model)", runDetect},
+		"intel":    {"manage threat-intelligence lists and the learned pool list", runIntel},
 		"features": {"extract flow feature sets to an Arrow IPC file", runFeatures},
 		"version":  {"print the version", runVersion},
 	}
