@@ -56,6 +56,7 @@ type file struct {
 	closer  []io.Closer
 	r       packetReader
 	ng      *pcapgo.NgReader
+	gz      *cutReader // the decompressed stream of a gzip file, else nil
 	link    layers.LinkType
 	pending Record
 	has     bool
@@ -111,7 +112,8 @@ func openFile(path string, index int) (*file, error) {
 			return nil, fmt.Errorf("open capture %s: gzip: %w", path, err)
 		}
 		f.closer = append(f.closer, gz)
-		gbr := bufio.NewReaderSize(gz, 1<<16)
+		f.gz = &cutReader{r: gz}
+		gbr := bufio.NewReaderSize(f.gz, 1<<16)
 		if magic, err = gbr.Peek(4); err != nil {
 			f.close()
 			return nil, fmt.Errorf("open capture %s: %w (gzip content too short)", path, ErrNotCapture)
@@ -151,6 +153,23 @@ func isPcapMagic(m []byte) bool {
 	return false
 }
 
+// cutReader remembers whether the stream beneath it ended early, so a
+// cut-short gzip capture is recognised however the pcap/pcapng reader
+// reports it (pcapgo's NgReader formats a failed skip of block padding
+// with %v, which hides io.ErrUnexpectedEOF from errors.Is).
+type cutReader struct {
+	r   io.Reader
+	cut bool
+}
+
+func (c *cutReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		c.cut = true
+	}
+	return n, err
+}
+
 func (f *file) close() {
 	for i := len(f.closer) - 1; i >= 0; i-- {
 		f.closer[i].Close()
@@ -166,12 +185,14 @@ func (f *file) fill(r *Reader) error {
 	data, ci, err := f.r.ZeroCopyReadPacketData()
 	if err != nil {
 		f.done = true
-		if err == io.EOF {
-			return nil
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
+		// A gzip stream that ended early is a cut file even when the
+		// reader above it saw a clean io.EOF at a record boundary.
+		if errors.Is(err, io.ErrUnexpectedEOF) || (f.gz != nil && f.gz.cut) {
 			r.stats.CutShort++
 			r.Warnings = append(r.Warnings, f.path+": capture cut short in the middle of a record; records before the cut were read")
+			return nil
+		}
+		if err == io.EOF {
 			return nil
 		}
 		return fmt.Errorf("read capture %s: %w", f.path, err)

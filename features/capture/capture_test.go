@@ -448,3 +448,64 @@ func TestCutShortFileDoesNotStopTheOthers(t *testing.T) {
 		t.Errorf("CutShort = %d, want 1", r.Stats().CutShort)
 	}
 }
+
+// TestEveryCutPointEndsCleanly cuts a three-record capture at every byte
+// past its magic and requires Next to end in io.EOF, never in an error
+// (Open may fail for a cut inside the file header; that error is the
+// report). A gzip stream knows it was cut, so there CutShort must be 1
+// whenever records are missing; a plain file cut on a record boundary looks
+// complete, and pcapgo also reports a pcap cut right after a record header
+// (no data bytes at all) as a clean EOF, so plain files are only counted.
+// This found pcapng-in-gzip cuts surfacing as "could not discard N bytes"
+// errors and gzip cuts on a record boundary going unreported.
+func TestEveryCutPointEndsCleanly(t *testing.T) {
+	// Small frames keep the number of cut points (and the test) small.
+	fr := []frame{
+		{at: t0, link: layers.LinkTypeEthernet, data: payloadOf(1, 60)},
+		{at: t0.Add(time.Millisecond), link: layers.LinkTypeEthernet, data: payloadOf(2, 78)},
+		{at: t0.Add(time.Second), link: layers.LinkTypeEthernet, data: payloadOf(3, 42), wireLen: 1514},
+	}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name       string
+		whole      []byte
+		knowsItCut bool
+	}{
+		{"pcap", pcapBytes(t, layers.LinkTypeEthernet, false, fr...), false},
+		{"pcapng", pcapngBytes(t, fr...), false},
+		{"pcap.gz", gzipped(t, pcapBytes(t, layers.LinkTypeEthernet, false, fr...)), true},
+		{"pcapng.gz", gzipped(t, pcapngBytes(t, fr...)), true},
+	} {
+		path := filepath.Join(dir, c.name)
+		opened, silent := 0, 0
+		for n := 4; n < len(c.whole); n++ {
+			if err := os.WriteFile(path, c.whole[:n], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := capture.Open(path)
+			if err != nil {
+				continue
+			}
+			opened++
+			var rec capture.Record
+			k := 0
+			for err = r.Next(&rec); err == nil; err = r.Next(&rec) {
+				k++
+			}
+			cutShort := r.Stats().CutShort
+			r.Close()
+			switch {
+			case !errors.Is(err, io.EOF):
+				t.Errorf("%s cut at %d of %d bytes: Next after %d records: %v", c.name, n, len(c.whole), k, err)
+			case k < len(fr) && cutShort == 0 && c.knowsItCut:
+				t.Errorf("%s cut at %d of %d bytes: %d records and CutShort 0, want 1", c.name, n, len(c.whole), k)
+			case k < len(fr) && cutShort == 0:
+				silent++
+			}
+		}
+		if opened == 0 {
+			t.Errorf("%s: no cut point opened", c.name)
+		}
+		t.Logf("%s: %d cut points opened, %d read as complete", c.name, opened, silent)
+	}
+}
