@@ -89,6 +89,8 @@ type FlowInfo struct {
 	// Alerted records which detectors have alerted on this flow.
 	Alerted   map[string]bool
 	sigFired  bool
+	// Dialect is the signature stage's dialect once it confirmed mining.
+	Dialect string
 	upBytes   int // stream bytes seen by the TLS tap
 	lastScore float64
 }
@@ -307,6 +309,7 @@ func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
 	if !v.At.IsZero() {
 		at = v.At
 	}
+	fi.Dialect = v.Dialect
 	a := e.newAlert(fi, alert.DetectorSignature, at, v.Swapped)
 	a.Confidence = v.Confidence
 	a.Reason = v.Reason
@@ -364,14 +367,16 @@ func (e *Engine) row(r *flowfeat.Row) {
 
 func (e *Engine) flowEnded(f *flows.Flow, _ flows.EndReason) {
 	fi := f.Data.(*FlowInfo)
+	// Decide first, so the end row's consumers (weak labelling) see the
+	// flow's final verdict.
+	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
+		fi.sigFired = true
+		e.signatureVerdict(fi, f.Last)
+	}
 	if fi.feat != nil {
 		e.tracker.End(fi.feat, f)
 	}
 	if fi.sig != nil {
-		if !fi.sigFired && fi.sig.Decided() {
-			fi.sigFired = true
-			e.signatureVerdict(fi, f.Last)
-		}
 		if fi.Alerted[alert.DetectorSignature] {
 			v := fi.sig.Verdict()
 			a := e.newAlert(fi, alert.DetectorSignature, f.Last, v.Swapped)

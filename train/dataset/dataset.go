@@ -1,0 +1,236 @@
+package dataset
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/features/ingest"
+	"github.com/minerwatch/minerwatch/train/manifest"
+)
+
+// Labels, as written in the label column.
+const (
+	LabelMining = "mining"
+	LabelBenign = "benign"
+	LabelIgnore = "ignore"
+)
+
+// Label sources.
+const (
+	SourceManifest  = "manifest"
+	SourceSignature = "signature"
+)
+
+// Row is one labelled feature row.
+type Row struct {
+	Capture     string // capture path as written in the manifest
+	Group       string // grouped-split id (see package doc)
+	Scenario    string // the capture's scenario for mining rows, "" for benign
+	Label       string
+	LabelSource string
+	Dialect     string // signature stage's dialect when it confirmed the flow
+
+	Kind       string
+	Checkpoint time.Duration
+	Window     int
+	FlowID     uint64
+	Client     netip.AddrPort
+	Server     netip.AddrPort
+	Proto      uint8
+	VLAN       uint16
+	FlowFirst  time.Time
+	Start, End time.Time
+	First      time.Time
+	Last       time.Time
+	UpPkts     uint32
+	DownPkts   uint32
+	UpBytes    uint64
+	DownBytes  uint64
+	X          flowfeat.Vector
+}
+
+// Positive reports whether the row is labelled mining.
+func (r *Row) Positive() bool { return r.Label == LabelMining }
+
+// Options select what rows are built.
+type Options struct {
+	Checkpoints flowfeat.Checkpoints
+	Window      time.Duration // fixed windows too, when > 0
+	// Workers is how many captures are processed at once; 0 = GOMAXPROCS.
+	Workers int
+	// Filter, if set, keeps only the entries it accepts.
+	Filter func(e *manifest.Entry) bool
+}
+
+// Summary counts what Build produced.
+type Summary struct {
+	Captures int
+	Flows    int
+	Rows     int
+	ByLabel  map[string]int // rows by label
+	Packets  int64
+}
+
+// GroupOf returns the grouped-split id of a capture path.
+func GroupOf(path string) string {
+	base := filepath.Base(path)
+	for _, ext := range []string{".gz", ".pcapng", ".pcap"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	if i := strings.Index(base, "_aux-"); i > 0 {
+		base = base[:i]
+	}
+	return base
+}
+
+// Build processes every (accepted) capture of m and calls emit for each
+// row, capture by capture in manifest order. An unreadable capture fails
+// the build with an error naming it.
+func Build(ctx context.Context, m *manifest.Manifest, o Options, emit func(*Row) error) (Summary, error) {
+	sum := Summary{ByLabel: map[string]int{}}
+	var entries []*manifest.Entry
+	for i := range m.Entries {
+		e := &m.Entries[i]
+		if o.Filter == nil || o.Filter(e) {
+			entries = append(entries, e)
+		}
+	}
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type result struct {
+		rows    []Row
+		flows   int
+		packets int64
+		err     error
+		done    chan struct{}
+	}
+	results := make([]*result, len(entries))
+	for i := range results {
+		results[i] = &result{done: make(chan struct{})}
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	go func() {
+		for i, e := range entries {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(r *result, e *manifest.Entry) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				defer close(r.done)
+				r.rows, r.flows, r.packets, r.err = buildCapture(ctx, e, o)
+			}(results[i], e)
+		}
+	}()
+	var firstErr error
+	for _, r := range results {
+		<-r.done
+		if firstErr != nil {
+			continue
+		}
+		if r.err != nil {
+			firstErr = r.err
+			continue
+		}
+		sum.Captures++
+		sum.Flows += r.flows
+		sum.Packets += r.packets
+		for i := range r.rows {
+			sum.Rows++
+			sum.ByLabel[r.rows[i].Label]++
+			if err := emit(&r.rows[i]); err != nil {
+				firstErr = err
+				break
+			}
+		}
+		r.rows = nil
+	}
+	wg.Wait()
+	return sum, firstErr
+}
+
+// pendingFlow holds a flow's rows until its end decides the label.
+type pendingFlow struct {
+	rows []Row
+}
+
+func buildCapture(ctx context.Context, e *manifest.Entry, o Options) ([]Row, int, int64, error) {
+	r, err := capture.Open(e.File)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("manifest line %d: %w", e.Line, err)
+	}
+	defer r.Close()
+	var out []Row
+	pending := map[uint64]*pendingFlow{}
+	flowsSeen := 0
+	cfg := engine.DefaultConfig()
+	cfg.Checkpoints = o.Checkpoints
+	cfg.Features = true
+	group := GroupOf(e.Path)
+	cfg.OnRow = func(fr *flowfeat.Row, fi *engine.FlowInfo) {
+		f := fr.Flow
+		p := pending[f.ID]
+		if p == nil {
+			p = &pendingFlow{}
+			pending[f.ID] = p
+			flowsSeen++
+		}
+		row := Row{
+			Capture: e.Path, Group: group, Kind: fr.Kind, Checkpoint: fr.Checkpoint, Window: fr.Window,
+			FlowID: f.ID, Client: f.Client, Server: f.Server, Proto: f.Proto, VLAN: f.VLAN[0],
+			FlowFirst: f.First, Start: fr.Start, End: fr.End, First: fr.First, Last: fr.Last,
+			UpPkts: fr.UpPkts, DownPkts: fr.DownPkts, UpBytes: fr.UpBytes, DownBytes: fr.DownBytes,
+			X: *fr.Values,
+		}
+		p.rows = append(p.rows, row)
+		if fr.Kind != flowfeat.KindEnd {
+			return
+		}
+		label, source, scenario := labelFlow(e, f.Client, f.Server, fi.Dialect)
+		for i := range p.rows {
+			p.rows[i].Label, p.rows[i].LabelSource, p.rows[i].Scenario, p.rows[i].Dialect = label, source, scenario, fi.Dialect
+		}
+		out = append(out, p.rows...)
+		delete(pending, f.ID)
+	}
+	eng := engine.New(cfg, func(*alert.Alert) {})
+	st, err := ingest.Run(ctx, r, nil, ingest.Options{Sink: eng.Packet})
+	eng.Flush()
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: %w", e.Path, err)
+	}
+	return out, flowsSeen, st.Capture.Records, nil
+}
+
+// labelFlow applies the manifest, then the signature stage's weak label.
+func labelFlow(e *manifest.Entry, client, server netip.AddrPort, dialect string) (label, source, scenario string) {
+	confirmed := dialect != ""
+	if e.Label == "unknown" {
+		if confirmed {
+			return LabelMining, SourceSignature, "plaintext"
+		}
+		return LabelBenign, SourceSignature, ""
+	}
+	switch e.Truth(client, server) {
+	case manifest.Mining:
+		return LabelMining, SourceManifest, e.Scenario
+	case manifest.Ignored:
+		return LabelIgnore, SourceManifest, ""
+	}
+	if e.Label == "mixed" && confirmed {
+		return LabelMining, SourceSignature, "plaintext"
+	}
+	return LabelBenign, SourceManifest, ""
+}
