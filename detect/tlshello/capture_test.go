@@ -170,21 +170,25 @@ func itoa(n uint16) string {
 // TCP streams and are counted as out of scope.
 func TestEveryClientHelloInCapturesMatchesTshark(t *testing.T) {
 	ds := sharedDatasets(t)
-	var checked, withSNI, outOfScope, afterPreamble, sslv2 int
+	var checked, withSNI, outOfScope, afterPreamble, sslv2, quic int
 	for capPath, rows := range readHellos(t) {
 		streams := upStreams(t, filepath.Join(ds, capPath))
 		next := map[string]int{} // offset into the stream for repeated hellos
 		conn := map[string]int{} // which connection of a reused 4-tuple
 		for _, w := range rows {
-			if w.proto != "tcp" || w.sport == "" {
-				outOfScope++
-				continue
-			}
-			k := strings.Join([]string{w.src, w.sport, w.dst, w.dport}, "|")
-			if strings.Contains(capPath, "openvpn") {
+			if w.sport == "" || strings.Contains(capPath, "openvpn") {
 				outOfScope++ // OpenVPN carries TLS inside its own control-channel framing
 				continue
 			}
+			if w.proto == "udp" {
+				checkQUIC(t, filepath.Join(ds, capPath), w)
+				quic++
+				if w.sni != "" {
+					withSNI++
+				}
+				continue
+			}
+			k := strings.Join([]string{w.src, w.sport, w.dst, w.dport}, "|")
 			var s []byte
 			start, i := 0, -1
 			for ; conn[k] < len(streams[k]); conn[k], next[k] = conn[k]+1, 0 {
@@ -245,6 +249,47 @@ func TestEveryClientHelloInCapturesMatchesTshark(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d TCP ClientHellos (%d with SNI, %d after a plaintext preamble) match tshark's SNI, ALPN and JA3; %d SSLv2-format hellos (no SNI, no JA3 in tshark) and %d QUIC/OpenVPN hellos out of scope",
-		checked, withSNI, afterPreamble, sslv2, outOfScope)
+	t.Logf("%d TCP and %d QUIC ClientHellos (%d with SNI; %d after a plaintext preamble) match tshark's SNI, ALPN and JA3; out of scope: %d SSLv2-format hellos (no SNI, no JA3 in tshark), %d inside OpenVPN",
+		checked, quic, withSNI, afterPreamble, sslv2, outOfScope)
+}
+
+// checkQUIC feeds the client's UDP payloads of one flow to a QUICParser
+// and compares the hello with tshark's row.
+func checkQUIC(t *testing.T, path string, w hello) {
+	t.Helper()
+	r, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var rec capture.Record
+	var d decode.Decoder
+	var q tlshello.QUICParser
+	err = tlshello.ErrNeedMore
+	for err == tlshello.ErrNeedMore {
+		if e := r.Next(&rec); e != nil {
+			break
+		}
+		var p packet.Packet
+		if d.Decode(rec.LinkType, rec.Data, rec.Time, &p) != decode.OK || p.Proto != packet.ProtoUDP ||
+			p.SrcIP.String() != w.src || itoa(p.SrcPort) != w.sport || p.DstIP.String() != w.dst || itoa(p.DstPort) != w.dport {
+			continue
+		}
+		err = q.Feed(p.Payload)
+	}
+	if err != nil {
+		t.Errorf("%s frame %s: QUIC: %v", path, w.frame, err)
+		return
+	}
+	h := &q.Hello
+	var alpn []string
+	for _, a := range h.ALPN {
+		alpn = append(alpn, string(a))
+	}
+	if string(h.SNI) != w.sni || strings.Join(alpn, ",") != w.alpn || h.JA3() != w.ja3f || h.JA3Hash() != w.ja3h {
+		t.Errorf("%s frame %s: QUIC hello SNI %q ALPN %q JA3 %s; tshark %q %q %s", path, w.frame, h.SNI, alpn, h.JA3(), w.sni, w.alpn, w.ja3f)
+	}
+	if !strings.HasPrefix(h.JA4(), "q13d") {
+		t.Errorf("QUIC JA4 %s", h.JA4())
+	}
 }

@@ -85,9 +85,9 @@ func VersionName(v uint16) string {
 
 // JA4 returns the JA4 TLS client fingerprint (FoxIO, JA4+ specification,
 // https://github.com/FoxIO-LLC/ja4/blob/main/technical_details/JA4.md),
-// e.g. "t13d1516h2_8daaf6152771_e5627efa2ab1", for a hello seen over TCP.
+// e.g. "t13d1516h2_8daaf6152771_e5627efa2ab1".
 //
-//   - a: "t", the 2-character version (highest supported_versions value,
+//   - a: "t" (TCP) or "q" (QUIC), the 2-character version (highest supported_versions value,
 //     else the legacy version), "d" when the SNI extension is present else
 //     "i", the cipher and extension counts (2 digits each, capped at 99,
 //     GREASE not counted; the extension count includes SNI and ALPN), and
@@ -113,7 +113,11 @@ func (h *ClientHello) JA4R() string {
 
 func (h *ClientHello) ja4Parts() (a, b, c string) {
 	pre := make([]byte, 0, 10)
-	pre = append(pre, 't')
+	if h.QUIC {
+		pre = append(pre, 'q')
+	} else {
+		pre = append(pre, 't')
+	}
 	pre = append(pre, ja4Version(h.MaxVersion())...)
 	if h.HasSNI {
 		pre = append(pre, 'd')

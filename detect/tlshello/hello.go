@@ -44,6 +44,8 @@ type ClientHello struct {
 	SNI    []byte
 	HasSNI bool
 	ALPN   [][]byte
+	// QUIC is set for a hello carried in QUIC Initial packets (JA4 "q").
+	QUIC bool
 
 	hs []byte // the handshake message, reassembled from its records
 }
@@ -116,10 +118,7 @@ func Parse(stream []byte, h *ClientHello) error {
 			}
 		}
 		if need >= 0 && len(h.hs) >= need {
-			if err := h.decode(h.hs[4:need]); err != nil {
-				return fmt.Errorf("%w: %v", ErrMalformed, err)
-			}
-			return nil
+			return h.decodeMessage(need)
 		}
 	}
 }
@@ -142,6 +141,14 @@ func plausibleStart(b []byte) bool {
 func checkHeader(hs []byte) error {
 	if len(hs) >= 1 && hs[0] != 1 {
 		return ErrNotTLS
+	}
+	return nil
+}
+
+// decodeMessage decodes the complete handshake message h.hs[:need].
+func (h *ClientHello) decodeMessage(need int) error {
+	if err := h.decode(h.hs[4:need]); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return nil
 }
