@@ -331,6 +331,32 @@ func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
 	}
 }
 
+// signatureAttempt reports, at flow end, a flow whose client sent
+// structurally valid mining requests that no server answered in mining
+// vocabulary (a miner trying a dead, refusing or blocking pool). The host
+// is trying to mine; the exchange is unconfirmed, so the confidence is
+// lower and the endpoint does not join the learned intel.
+func (e *Engine) signatureAttempt(fi *FlowInfo) {
+	v := fi.sig.Verdict()
+	if v.Mining || !v.Attempt {
+		return
+	}
+	a := e.newAlert(fi, alert.DetectorSignature, fi.flow.Last, v.Swapped)
+	a.Confidence = attemptConfidence
+	a.Reason = "attempt: the client sent mining requests the server did not answer as a pool (" + v.Reason + ")"
+	a.Mining = &alert.Mining{}
+	v.FillMining(a.Mining)
+	a.Mining.State = "attempt"
+	var px alert.Proxy
+	if v.FillProxy(&px) {
+		a.Proxy = &px
+	}
+	e.emit(fi, a)
+}
+
+// attemptConfidence is the confidence of an unanswered mining attempt.
+const attemptConfidence = 0.7
+
 // row receives every feature row from the tracker.
 func (e *Engine) row(r *flowfeat.Row) {
 	fi := r.Flow.Data.(*FlowInfo)
@@ -372,6 +398,9 @@ func (e *Engine) flowEnded(f *flows.Flow, _ flows.EndReason) {
 	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
 		fi.sigFired = true
 		e.signatureVerdict(fi, f.Last)
+	}
+	if fi.sig != nil && !fi.sigFired {
+		e.signatureAttempt(fi)
 	}
 	if fi.feat != nil {
 		e.tracker.End(fi.feat, f)
