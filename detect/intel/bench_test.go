@@ -83,3 +83,17 @@ func BenchmarkLookups(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDefaultListDomainMiss is the common case on real traffic: a
+// benign name checked against the shipped list.
+func BenchmarkDefaultListDomainMiss(b *testing.B) {
+	s, err := DefaultList()
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.MatchDomain("clients4.google.com", now)
+	}
+}
