@@ -1,0 +1,182 @@
+package online
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/netip"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/engine"
+)
+
+// HostState is the live view of one alerting host, built from the merged
+// alert stream (workers' engines are not shared, so the view is kept
+// here rather than read from them).
+type HostState struct {
+	Host      string    `json:"host"`
+	First     time.Time `json:"first"`
+	Last      time.Time `json:"last"`
+	Alerts    int       `json:"alerts"`
+	Detectors []string  `json:"detectors"`
+	Pools     []string  `json:"pools"`
+	Dialects  []string  `json:"dialects,omitempty"`
+	// Shares and HashrateHs sum the latest counts of the host's mining flows.
+	Shares     int     `json:"shares"`
+	HashrateHs float64 `json:"hashrate_hs,omitempty"`
+}
+
+// HostView is the per-host state of a running detector.
+type HostView struct {
+	mu    sync.Mutex
+	hosts map[string]*hostEntry
+}
+
+type hostEntry struct {
+	HostState
+	detectors, pools, dialects map[string]bool
+	flowShares                 map[uint64]int
+	flowRate                   map[uint64]float64
+}
+
+// maxHosts bounds the view; past it, new hosts are not added (they still
+// alert) — the view is for operators, not a second log.
+const maxHosts = 1 << 16
+
+// NewHostView returns an empty view.
+func NewHostView() *HostView { return &HostView{hosts: map[string]*hostEntry{}} }
+
+// Add accounts one alert.
+func (v *HostView) Add(a *alert.Alert) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	h := v.hosts[a.SrcIP]
+	if h == nil {
+		if len(v.hosts) >= maxHosts {
+			return
+		}
+		h = &hostEntry{HostState: HostState{Host: a.SrcIP, First: a.Timestamp, Last: a.Timestamp},
+			detectors: map[string]bool{}, pools: map[string]bool{}, dialects: map[string]bool{},
+			flowShares: map[uint64]int{}, flowRate: map[uint64]float64{}}
+		v.hosts[a.SrcIP] = h
+	}
+	if a.Timestamp.Before(h.First) {
+		h.First = a.Timestamp
+	}
+	if a.Timestamp.After(h.Last) {
+		h.Last = a.Timestamp
+	}
+	if a.EventType == alert.EventAlert {
+		h.Alerts++
+	}
+	h.detectors[a.Detector] = true
+	pool := a.DestIP + ":" + strconv.Itoa(int(a.DestPort))
+	if a.Intel != nil && a.Intel.Match == "dns-query" {
+		pool = a.Intel.Query + " (DNS)"
+	}
+	h.pools[pool] = true
+	if a.Mining != nil {
+		h.dialects[a.Mining.Dialect] = true
+		h.flowShares[a.FlowID] = a.Mining.SharesAccepted
+		h.flowRate[a.FlowID] = a.Mining.HashrateHs
+	}
+}
+
+// Snapshot returns the hosts, most recent activity first.
+func (v *HostView) Snapshot() []HostState {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]HostState, 0, len(v.hosts))
+	for _, h := range v.hosts {
+		s := h.HostState
+		s.Detectors, s.Pools, s.Dialects = keys(h.detectors), keys(h.pools), keys(h.dialects)
+		s.Shares, s.HashrateHs = 0, 0
+		for id, n := range h.flowShares {
+			s.Shares += n
+			s.HashrateHs += h.flowRate[id]
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Last.Equal(out[j].Last) {
+			return out[i].Last.After(out[j].Last)
+		}
+		return out[i].Host < out[j].Host
+	})
+	return out
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ServeHTTP writes the view as JSON.
+func (v *HostView) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v.Snapshot())
+}
+
+// MergeHosts merges the per-host summaries of several engines (one per
+// worker: a host's flows may have landed on different workers).
+func MergeHosts(lists ...[]*engine.HostSummary) []*engine.HostSummary {
+	byHost := map[netip.Addr]*engine.HostSummary{}
+	var order []netip.Addr
+	for _, l := range lists {
+		for _, h := range l {
+			m := byHost[h.Host]
+			if m == nil {
+				c := *h
+				c.Pools, c.Dialects, c.Detectors = copySet(h.Pools), copySet(h.Dialects), copySet(h.Detectors)
+				byHost[h.Host] = &c
+				order = append(order, h.Host)
+				continue
+			}
+			for k := range h.Pools {
+				m.Pools[k] = true
+			}
+			for k := range h.Dialects {
+				m.Dialects[k] = true
+			}
+			for k := range h.Detectors {
+				m.Detectors[k] = true
+			}
+			if h.First.Before(m.First) {
+				m.First = h.First
+			}
+			if h.Last.After(m.Last) {
+				m.Last = h.Last
+			}
+			m.Shares += h.Shares
+			m.HashrateHs += h.HashrateHs
+		}
+	}
+	out := make([]*engine.HostSummary, 0, len(order))
+	for _, a := range order {
+		out = append(out, byHost[a])
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Shares != out[j].Shares {
+			return out[i].Shares > out[j].Shares
+		}
+		return out[i].Host.Less(out[j].Host)
+	})
+	return out
+}
+
+func copySet(m map[string]bool) map[string]bool {
+	c := make(map[string]bool, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}

@@ -1,0 +1,198 @@
+package online
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/decode"
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/live"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// ErrTimeout is returned by Source.Next when no packet came in time; the
+// worker uses the pause to expire flows by the wall clock.
+var ErrTimeout = errors.New("no packet yet")
+
+// Frame is one captured frame. Data is valid until the next Next call.
+type Frame struct {
+	Data []byte
+	Time time.Time
+	Len  int // length on the wire
+	Link layers.LinkType
+}
+
+// Source delivers the frames of one worker. Next returns ErrTimeout when
+// nothing arrived for a while, io.EOF at the end of a finite input, and
+// another error when the input is lost.
+type Source interface {
+	Next(f *Frame) error
+}
+
+// KernelStatser is a Source that reports the kernel's capture counters.
+type KernelStatser interface {
+	KernelStats() (live.Stats, error)
+}
+
+// LiveSources adapts the sockets of a capture group, one per worker.
+func LiveSources(g *live.Group) []Source {
+	var out []Source
+	for _, s := range g.Sockets() {
+		out = append(out, &liveSource{s: s, link: g.LinkType()})
+	}
+	return out
+}
+
+type liveSource struct {
+	s    *live.Socket
+	link layers.LinkType
+}
+
+func (l *liveSource) Next(f *Frame) error {
+	data, ci, err := l.s.Read()
+	if errors.Is(err, live.ErrTimeout) {
+		return ErrTimeout
+	}
+	if err != nil {
+		return err
+	}
+	*f = Frame{Data: data, Time: ci.Timestamp, Len: ci.Length, Link: l.link}
+	return nil
+}
+
+func (l *liveSource) KernelStats() (live.Stats, error) { return l.s.Stats() }
+
+// ReplayConfig configures a capture-file replay.
+type ReplayConfig struct {
+	Files   []string
+	Workers int
+	// Realtime paces the frames at their recorded inter-arrival times and
+	// moves their timestamps to the wall clock (first frame = start), so
+	// wall-clock expiry and early alerts behave as on an interface.
+	Realtime bool
+	// Speed multiplies the pace (0 or 1 = recorded pace).
+	Speed float64
+}
+
+// replayQueue is how many frames may wait per worker.
+const replayQueue = 1024
+
+// Replay reads capture files and hands each frame to a worker chosen by a
+// symmetric hash of its flow key, as the kernel's fanout does. Start the
+// returned function (it returns when the files are read or ctx ends), and
+// give the sources to the runner.
+func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error) {
+	if cfg.Workers < 1 {
+		cfg.Workers = 1
+	}
+	if cfg.Speed <= 0 {
+		cfg.Speed = 1
+	}
+	r, err := capture.Open(cfg.Files...)
+	if err != nil {
+		return nil, nil, err
+	}
+	chans := make([]chan Frame, cfg.Workers)
+	srcs := make([]Source, cfg.Workers)
+	for i := range chans {
+		chans[i] = make(chan Frame, replayQueue)
+		srcs[i] = &chanSource{c: chans[i]}
+	}
+	run := func(ctx context.Context) error {
+		defer r.Close()
+		defer func() {
+			for _, c := range chans {
+				close(c)
+			}
+		}()
+		var (
+			rec   capture.Record
+			dec   decode.Decoder
+			p     packet.Packet
+			seed  = maphash.MakeSeed()
+			first time.Time
+			start = time.Now()
+		)
+		for {
+			err := r.Next(&rec)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("replay: %w", err)
+			}
+			ts := rec.Time
+			if cfg.Realtime {
+				if first.IsZero() {
+					first = ts
+				}
+				off := time.Duration(float64(ts.Sub(first)) / cfg.Speed)
+				ts = start.Add(off)
+				if d := time.Until(ts); d > 0 {
+					select {
+					case <-time.After(d):
+					case <-ctx.Done():
+						return nil
+					}
+				}
+			}
+			w := 0
+			if cfg.Workers > 1 && dec.Decode(rec.LinkType, rec.Data, ts, &p) == decode.OK {
+				k := flows.KeyOf(&p)
+				w = int(maphash.Comparable(seed, k) % uint64(cfg.Workers))
+			}
+			f := Frame{Data: append([]byte(nil), rec.Data...), Time: ts, Len: rec.OrigLen, Link: rec.LinkType}
+			select {
+			case chans[w] <- f:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+	return srcs, run, nil
+}
+
+// chanSource is one worker's share of a replay.
+type chanSource struct {
+	c     chan Frame
+	timer *time.Timer
+}
+
+// pollTimeout matches the live capture's: how long a worker waits before
+// it gets control back on a quiet input.
+const pollTimeout = 100 * time.Millisecond
+
+func (s *chanSource) Next(f *Frame) error {
+	select {
+	case fr, ok := <-s.c:
+		if !ok {
+			return io.EOF
+		}
+		*f = fr
+		return nil
+	default:
+	}
+	if s.timer == nil {
+		s.timer = time.NewTimer(pollTimeout)
+	} else {
+		s.timer.Reset(pollTimeout)
+	}
+	select {
+	case fr, ok := <-s.c:
+		s.timer.Stop()
+		if !ok {
+			return io.EOF
+		}
+		*f = fr
+		return nil
+	case <-s.timer.C:
+		return ErrTimeout
+	}
+}
