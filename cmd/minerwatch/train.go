@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/models/modelfile"
+	"github.com/minerwatch/minerwatch/train"
+)
+
+// trainFlags registers the flags shared by train and eval.
+type trainFlags struct {
+	manifests   multiFlag
+	set         string
+	exclude     string
+	targetFPR   float64
+	trees       int
+	folds       int
+	seed        uint64
+	checkpoints string
+	reportDir   string
+}
+
+func (t *trainFlags) register(fs *flag.FlagSet) {
+	d := train.DefaultConfig()
+	fs.Var(&t.manifests, "manifest", "dataset manifest (TSV: path label mining scenario ignore note); repeatable")
+	fs.StringVar(&t.set, "set", d.Set, "feature set: mw51, netflow8 or decrypto12")
+	fs.StringVar(&t.exclude, "exclude", strings.Join(d.Exclude, ","), "features the model may not use (comma-separated; '' for none)")
+	fs.Float64Var(&t.targetFPR, "target-fpr", d.TargetFPR, "false-positive rate per benign flow-checkpoint the threshold aims at")
+	fs.IntVar(&t.trees, "trees", d.Params.Trees, "trees in the forest")
+	fs.IntVar(&t.folds, "folds", d.Folds, "grouped cross-validation folds")
+	fs.Uint64Var(&t.seed, "seed", d.Seed, "random seed (training is reproducible given the seed)")
+	fs.StringVar(&t.checkpoints, "checkpoints", flowfeat.DefaultCheckpoints().String(), "checkpoints (seconds; last +N repeats)")
+	fs.StringVar(&t.reportDir, "report", "", "also write the report as JSON and SVG into this directory")
+}
+
+func (t *trainFlags) config() (train.Config, flowfeat.Checkpoints, error) {
+	c := train.DefaultConfig()
+	c.Set, c.TargetFPR, c.Folds, c.Seed = t.set, t.targetFPR, t.folds, t.seed
+	c.Params.Trees, c.Params.Seed = t.trees, t.seed
+	c.Exclude = nil
+	for _, x := range strings.Split(t.exclude, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			c.Exclude = append(c.Exclude, x)
+		}
+	}
+	if flowfeat.Defs(c.Set) == nil {
+		return c, flowfeat.Checkpoints{}, fmt.Errorf("unknown feature set %q (known: %s)", c.Set, strings.Join(flowfeat.Sets(), ", "))
+	}
+	if c.TargetFPR <= 0 || c.TargetFPR >= 1 {
+		return c, flowfeat.Checkpoints{}, errors.New("--target-fpr must be in (0, 1)")
+	}
+	if c.Folds < 2 {
+		return c, flowfeat.Checkpoints{}, errors.New("--folds must be at least 2")
+	}
+	if c.Params.Trees < 1 {
+		return c, flowfeat.Checkpoints{}, errors.New("--trees must be at least 1")
+	}
+	if _, err := train.ExcludeIndex(c.Set, c.Exclude); err != nil {
+		return c, flowfeat.Checkpoints{}, err
+	}
+	cp, err := flowfeat.ParseCheckpoints(t.checkpoints)
+	if err != nil {
+		return c, cp, err
+	}
+	if len(t.manifests) == 0 {
+		return c, cp, errors.New("no manifest given (use --manifest FILE)")
+	}
+	return c, cp, nil
+}
+
+func writeReports(dir, base string, reps []*train.Report, stdout io.Writer) error {
+	for _, r := range reps {
+		r.WriteText(stdout)
+		fmt.Fprintln(stdout)
+	}
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report directory: %w", err)
+	}
+	for _, r := range reps {
+		name := base + "-" + strings.ReplaceAll(r.Experiment, ":", "-")
+		for _, out := range []struct {
+			ext   string
+			write func(io.Writer) error
+		}{
+			{".json", r.WriteJSON},
+			{".svg", r.WriteSVG},
+			{".txt", func(w io.Writer) error { r.WriteText(w); return nil }},
+		} {
+			if err := writeFileAtomic(filepath.Join(dir, name+out.ext), out.write); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes a file under a temporary name and renames it.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("train", "--manifest M -o MODEL [flags]",
+		"Train the flow classifier on labelled captures: extract features, evaluate with grouped\ncross-validation (splits by capture session, never by flow), fit the forest on everything,\npick the threshold for the target false-positive rate on out-of-group benign rows, and\nwrite a versioned model file (gzip JSON, atomically).", stderr)
+	var t trainFlags
+	t.register(fs)
+	out := fs.String("o", "", "model file to write (e.g. model.json.gz)")
+	noCV := fs.Bool("no-cv", false, "skip the cross-validation report")
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	cfg, cp, err := t.config()
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
+	if *out == "" {
+		return fail(stderr, "train", errors.New("no output given (use -o MODEL)"))
+	}
+	rows, sum, err := train.LoadRows(context.Background(), t.manifests, cp)
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
+	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
+	var cv *train.Report
+	if !*noCV {
+		reps, err := train.Run(train.ExpCV, rows, cfg)
+		if err != nil {
+			return fail(stderr, "train", err)
+		}
+		cv = reps[0]
+		if err := writeReports(t.reportDir, "train", reps, stdout); err != nil {
+			return fail(stderr, "train", err)
+		}
+	}
+	m, err := train.BuildModel(rows, cfg, t.manifests, cv)
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
+	if err := modelfile.Save(*out, m); err != nil {
+		return fail(stderr, "train", err)
+	}
+	fmt.Fprintf(stderr, "model → %s (threshold %.4f, %d rows, %d mining)\n", *out, m.Threshold, m.Training.TrainRows, m.Training.Positives)
+	return 0
+}
+
+func runEval(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("eval", "--manifest M [--model MODEL | --experiment NAME] [flags]",
+		"Evaluate: score a manifest's captures with a trained model (use captures it was not\ntrained on), or run a training experiment: "+strings.Join(train.Experiments(), ", ")+".\nPrecision, recall, F1, FPR per benign flow and per benign flow-hour, per scenario and\ncheckpoint, confusion matrix, PR curve, feature importances: text here, JSON+SVG with --report.", stderr)
+	var t trainFlags
+	t.register(fs)
+	modelPath := fs.String("model", "", "model file to evaluate")
+	exp := fs.String("experiment", "", "experiment to run instead of scoring a model: "+strings.Join(train.Experiments(), ", "))
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	cfg, cp, err := t.config()
+	if err != nil {
+		return fail(stderr, "eval", err)
+	}
+	if (*modelPath == "") == (*exp == "") {
+		return fail(stderr, "eval", errors.New("give exactly one of --model or --experiment"))
+	}
+	var m *modelfile.Model
+	if *modelPath != "" {
+		if m, err = modelfile.Load(*modelPath); err != nil {
+			return fail(stderr, "eval", err)
+		}
+		cfg.Set = m.FeatureSet
+	}
+	rows, sum, err := train.LoadRows(context.Background(), t.manifests, cp)
+	if err != nil {
+		return fail(stderr, "eval", err)
+	}
+	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
+	var reps []*train.Report
+	if m != nil {
+		rep, err := train.ScoreWithModel(rows, m, cfg)
+		if err != nil {
+			return fail(stderr, "eval", err)
+		}
+		reps = []*train.Report{rep}
+	} else if reps, err = train.Run(*exp, rows, cfg); err != nil {
+		return fail(stderr, "eval", err)
+	}
+	if err := writeReports(t.reportDir, "eval", reps, stdout); err != nil {
+		return fail(stderr, "eval", err)
+	}
+	return 0
+}

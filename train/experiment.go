@@ -1,0 +1,186 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/models/modelfile"
+	"github.com/minerwatch/minerwatch/train/dataset"
+	"github.com/minerwatch/minerwatch/train/manifest"
+)
+
+// Experiment names.
+const (
+	ExpCV          = "grouped-cv"
+	ExpPlaintext   = "plaintext-to-encrypted"
+	ExpFeatureSets = "feature-sets"
+)
+
+// Experiments lists the experiment names.
+func Experiments() []string { return []string{ExpCV, ExpPlaintext, ExpFeatureSets} }
+
+// LoadRows builds the dataset rows of every manifest and keeps the usable
+// ones (see Usable).
+func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints) ([]dataset.Row, dataset.Summary, error) {
+	var rows []dataset.Row
+	total := dataset.Summary{ByLabel: map[string]int{}}
+	for _, path := range manifests {
+		m, err := manifest.Load(path)
+		if err != nil {
+			return nil, total, err
+		}
+		sum, err := dataset.Build(ctx, m, dataset.Options{Checkpoints: cp}, func(r *dataset.Row) error {
+			if Usable(r) {
+				rows = append(rows, *r)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, total, err
+		}
+		total.Captures += sum.Captures
+		total.Flows += sum.Flows
+		total.Rows += sum.Rows
+		total.Packets += sum.Packets
+		for k, v := range sum.ByLabel {
+			total.ByLabel[k] += v
+		}
+	}
+	return rows, total, nil
+}
+
+// Samples extracts cfg.Set's features from rows.
+func Samples(rows []dataset.Row, cfg Config) ([]Sample, error) {
+	ex, err := ExcludeIndex(cfg.Set, cfg.Exclude)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Sample, len(rows))
+	for i := range rows {
+		out[i] = NewSample(&rows[i], cfg.Set, ex)
+	}
+	return out, nil
+}
+
+// Run runs a named experiment and returns its reports (one per feature
+// set for ExpFeatureSets).
+func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
+	switch name {
+	case ExpCV, ExpPlaintext:
+		s, err := Samples(rows, cfg)
+		if err != nil {
+			return nil, err
+		}
+		var scored []Scored
+		var folds []FoldInfo
+		if name == ExpCV {
+			scored, folds, err = CrossValidate(s, cfg)
+		} else {
+			tr, te := PlaintextSplit(s)
+			scored, folds, err = Holdout(tr, te, cfg)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return []*Report{NewReport(name, cfg, scored, folds)}, nil
+	case ExpFeatureSets:
+		var out []*Report
+		for _, set := range flowfeat.Sets() {
+			c := cfg
+			c.Set = set
+			reps, err := Run(ExpCV, rows, c)
+			if err != nil {
+				return nil, err
+			}
+			reps[0].Experiment = ExpFeatureSets + ":" + set
+			out = append(out, reps[0])
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unknown experiment %q (known: %v)", name, Experiments())
+}
+
+// BuildModel fits the model on every row and describes its making.
+func BuildModel(rows []dataset.Row, cfg Config, sources []string, cv *Report) (*modelfile.Model, error) {
+	s, err := Samples(rows, cfg)
+	if err != nil {
+		return nil, err
+	}
+	f, thr, err := Fit(s, cfg)
+	if err != nil {
+		return nil, err
+	}
+	pos := 0
+	for _, x := range s {
+		pos += x.Y
+	}
+	groups := map[string]bool{}
+	for _, x := range s {
+		groups[x.Group] = true
+	}
+	m := &modelfile.Model{
+		FeatureSet:   cfg.Set,
+		FeatureNames: flowfeat.Names([]string{cfg.Set}),
+		Threshold:    thr,
+		Forest:       f,
+		Training: modelfile.Training{
+			CreatedAt: time.Now().UTC(), Sources: sources, TrainRows: len(s), Positives: pos,
+			Metrics: map[string]float64{"oob_auc": f.OOB().ROCAUC, "oob_accuracy": f.OOB().Accuracy},
+			Extra: map[string]any{
+				"target_fpr": cfg.TargetFPR, "excluded_features": cfg.Exclude, "groups": len(groups),
+				"threshold_from": "out-of-group benign scores of inner grouped folds",
+				"rows":           "TCP flows at checkpoints, labelled by manifest and signature stage",
+			},
+		},
+	}
+	if cv != nil {
+		m.Training.Metrics["cv_flow_recall"] = cv.Flows.Recall
+		m.Training.Metrics["cv_flow_fpr"] = cv.Flows.FPR
+		m.Training.Metrics["cv_false_alarms_per_flow_hour"] = cv.Flows.FalseAlarmsPerHour
+		m.Training.Metrics["cv_row_auc"] = cv.ROCAUC
+		for _, sl := range cv.ByCheckpoint {
+			if sl.Name == "120s" {
+				m.Training.Metrics["cv_recall_120s"] = sl.Recall
+				m.Training.Metrics["cv_f1_120s"] = sl.F1
+			}
+		}
+	}
+	return m, nil
+}
+
+// ScoreWithModel evaluates an existing model on rows (captures it did not
+// train on, for an honest figure).
+func ScoreWithModel(rows []dataset.Row, m *modelfile.Model, cfg Config) (*Report, error) {
+	if err := m.CheckSchema(cfg.Set, flowfeat.Names([]string{cfg.Set})); err != nil {
+		return nil, err
+	}
+	s, err := Samples(rows, Config{Set: m.FeatureSet})
+	if err != nil {
+		return nil, err
+	}
+	scored := make([]Scored, len(s))
+	for i := range s {
+		scored[i] = Scored{Sample: s[i], Score: m.Forest.PredictProba(s[i].X), Threshold: m.Threshold}
+	}
+	c := cfg
+	c.Exclude = nil
+	rep := NewReport("model", c, scored, []FoldInfo{{Threshold: m.Threshold, TestRows: len(s), Importances: m.Forest.Importances()}})
+	return rep, nil
+}
+
+// GroupsOf lists the distinct groups of rows, sorted.
+func GroupsOf(rows []dataset.Row) []string {
+	seen := map[string]bool{}
+	for i := range rows {
+		seen[rows[i].Group] = true
+	}
+	out := make([]string, 0, len(seen))
+	for g := range seen {
+		out = append(out, g)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,233 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/models/forest"
+)
+
+// Config is what an experiment or a fit needs.
+type Config struct {
+	Set       string        // feature set
+	Exclude   []string      // features the model may not use (see DefaultExclude)
+	Params    forest.Params // forest hyper-parameters
+	TargetFPR float64       // per benign row (flow at a checkpoint)
+	Folds     int           // outer folds of cross-validation
+	// InnerFolds split the training part again to get out-of-group benign
+	// scores for the threshold; 0 → 3.
+	InnerFolds int
+	Seed       uint64
+}
+
+// DefaultExclude lists mw51 features the default model does not use, and
+// why: they describe how a capture was made rather than how mining
+// behaves. syn/fin/rst: whether a capture saw a connection's handshake or
+// end depends on when the capture started and stopped (lab captures always
+// hold the SYN; public traces often start mid-flow). duration and idle_max
+// at a checkpoint are bounded by the checkpoint itself and by capture
+// length. rtt is the path's round-trip time: a property of where the pool
+// is, and one lab's fixed delays would be learned as "mining".
+var DefaultExclude = []string{"syn", "fin", "rst", "duration", "rtt"}
+
+// DefaultParams are the forest settings of the shipped model.
+func DefaultParams() forest.Params {
+	return forest.Params{Trees: 200, MinSamplesLeaf: 2, Balanced: true, Seed: 1}
+}
+
+// DefaultConfig is the configuration of `minerwatch train`.
+func DefaultConfig() Config {
+	return Config{Set: flowfeat.SetMW51, Exclude: DefaultExclude, Params: DefaultParams(), TargetFPR: 0.005, Folds: 5, InnerFolds: 3, Seed: 1}
+}
+
+// ExcludeIndex maps excluded feature names to column indices of set,
+// rejecting unknown names.
+func ExcludeIndex(set string, names []string) (map[int]bool, error) {
+	defs := flowfeat.Defs(set)
+	if defs == nil {
+		return nil, fmt.Errorf("unknown feature set %q", set)
+	}
+	out := map[int]bool{}
+	for _, n := range names {
+		found := false
+		for i, d := range defs {
+			if d.Name == n {
+				out[i], found = true, true
+			}
+		}
+		if !found {
+			// A feature of another set is irrelevant here, not an error:
+			// DefaultExclude names mw51 features and applies to every set.
+			if !inAnySet(n) {
+				return nil, fmt.Errorf("exclude: no feature %q", n)
+			}
+		}
+	}
+	return out, nil
+}
+
+func inAnySet(name string) bool {
+	for _, n := range flowfeat.Names(flowfeat.Sets()) {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Fit trains a forest on samples and picks its threshold from
+// out-of-group benign scores (inner grouped folds) at cfg.TargetFPR.
+func Fit(samples []Sample, cfg Config) (*forest.Forest, float64, error) {
+	if len(samples) == 0 {
+		return nil, 0, errors.New("no training rows")
+	}
+	pos := 0
+	for _, s := range samples {
+		pos += s.Y
+	}
+	if pos == 0 || pos == len(samples) {
+		return nil, 0, fmt.Errorf("training rows need both classes (%d mining of %d)", pos, len(samples))
+	}
+	X, y := Matrix(samples)
+	f, err := forest.Train(X, y, cfg.Params)
+	if err != nil {
+		return nil, 0, err
+	}
+	inner := cfg.InnerFolds
+	if inner <= 0 {
+		inner = 3
+	}
+	var benign []float64
+	for _, test := range GroupKFold(samples, inner, cfg.Seed+1) {
+		tr := Subset(samples, Complement(len(samples), test))
+		te := Subset(samples, test)
+		trPos := 0
+		for _, s := range tr {
+			trPos += s.Y
+		}
+		if trPos == 0 || trPos == len(tr) || len(te) == 0 {
+			continue
+		}
+		Xi, yi := Matrix(tr)
+		fi, err := forest.Train(Xi, yi, cfg.Params)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, s := range te {
+			if s.Y == 0 {
+				benign = append(benign, fi.PredictProba(s.X))
+			}
+		}
+	}
+	return f, PickThreshold(benign, cfg.TargetFPR), nil
+}
+
+// Scored is a sample with its out-of-fold score and the threshold of the
+// model that scored it.
+type Scored struct {
+	Sample
+	Score     float64
+	Threshold float64
+	Fold      int
+}
+
+// Alarm reports whether the score reaches the threshold.
+func (s *Scored) Alarm() bool { return s.Score >= s.Threshold }
+
+// CrossValidate scores every sample with a model that never saw its group.
+func CrossValidate(samples []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
+	folds := GroupKFold(samples, cfg.Folds, cfg.Seed)
+	var out []Scored
+	var infos []FoldInfo
+	for k, test := range folds {
+		if len(test) == 0 {
+			continue
+		}
+		tr := Subset(samples, Complement(len(samples), test))
+		f, thr, err := Fit(tr, cfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("fold %d: %w", k, err)
+		}
+		infos = append(infos, FoldInfo{Fold: k, Threshold: thr, TrainRows: len(tr), TestRows: len(test), Importances: f.Importances()})
+		for _, i := range test {
+			s := samples[i]
+			out = append(out, Scored{Sample: s, Score: f.PredictProba(s.X), Threshold: thr, Fold: k})
+		}
+	}
+	return out, infos, nil
+}
+
+// Holdout fits on train and scores test.
+func Holdout(trainS, testS []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
+	f, thr, err := Fit(trainS, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]Scored, len(testS))
+	for i, s := range testS {
+		out[i] = Scored{Sample: s, Score: f.PredictProba(s.X), Threshold: thr}
+	}
+	return out, []FoldInfo{{Threshold: thr, TrainRows: len(trainS), TestRows: len(testS), Importances: f.Importances()}}, nil
+}
+
+// FoldInfo describes one trained model of an experiment.
+type FoldInfo struct {
+	Fold        int       `json:"fold"`
+	Threshold   float64   `json:"threshold"`
+	TrainRows   int       `json:"train_rows"`
+	TestRows    int       `json:"test_rows"`
+	Importances []float64 `json:"-"`
+}
+
+// PlaintextSplit splits samples for the "plaintext → encrypted"
+// experiment: test groups are those with TLS or proxied mining, plus every
+// other benign group (alternating after sorting, so both sides see hard
+// negatives); training gets the groups with plaintext mining and the rest
+// of the benign groups. A session's plaintext aux leg shares its group, so
+// it stays with the encrypted test capture.
+func PlaintextSplit(samples []Sample) (trainS, testS []Sample) {
+	encrypted := map[string]bool{}
+	positive := map[string]bool{}
+	var benignGroups []string
+	seen := map[string]bool{}
+	for _, s := range samples {
+		if s.Y == 1 {
+			positive[s.Group] = true
+			if s.Scenario == "tls" || s.Scenario == "proxy" {
+				encrypted[s.Group] = true
+			}
+		}
+	}
+	for _, s := range samples {
+		if !positive[s.Group] && !seen[s.Group] {
+			seen[s.Group] = true
+			benignGroups = append(benignGroups, s.Group)
+		}
+	}
+	sort.Strings(benignGroups)
+	testBenign := map[string]bool{}
+	for i, g := range benignGroups {
+		if i%2 == 1 {
+			testBenign[g] = true
+		}
+	}
+	for _, s := range samples {
+		if encrypted[s.Group] || testBenign[s.Group] {
+			testS = append(testS, s)
+		} else {
+			trainS = append(trainS, s)
+		}
+	}
+	return trainS, testS
+}
+
+func fmtF(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'f', 4, 64)
+}
