@@ -34,6 +34,7 @@ type detectOptions struct {
 	checkpoints string
 	flowCfg     flows.Config
 	stats       bool
+	live        liveOptions // online path: -i / --realtime (detect_live.go)
 }
 
 func runDetect(args []string, stdout, stderr io.Writer) int {
@@ -52,16 +53,20 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.checkpoints, "checkpoints", flowfeat.DefaultCheckpoints().String(), "when the flow classifier scores a flow (seconds; last +N repeats)")
 	fs.BoolVar(&o.stats, "stats", false, "print pipeline counters at the end (stderr)")
 	ftc := flowFlags(fs)
+	liveFlags(fs, &o.live)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	o.files = append(files, fs.Args()...)
-	if len(o.files) == 0 {
-		return fail(stderr, "detect", errors.New("no capture given (use -r FILE)"))
+	if len(o.files) == 0 && !o.live.online() {
+		return fail(stderr, "detect", errors.New("no capture given (use -r FILE or -i IFACE)"))
 	}
 	var err error
 	if o.flowCfg, err = ftc(); err != nil {
 		return fail(stderr, "detect", err)
+	}
+	if o.live.online() {
+		return detectLive(o, stdout, stderr)
 	}
 	return detectFiles(o, stdout, stderr)
 }

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/detect/online"
+	"github.com/minerwatch/minerwatch/features/export"
+	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/features/live"
+)
+
+// liveOptions are the flags of the online path of `minerwatch detect`.
+type liveOptions struct {
+	iface       string
+	filter      string
+	workers     int
+	snaplen     int
+	noPromisc   bool
+	metrics     string
+	realtime    bool
+	speed       float64
+	pcapOut     string
+	pcapMaxMB   int64
+	rowsOut     string
+	rotateMB    int64
+	rotateEvery time.Duration
+}
+
+func liveFlags(fs *flag.FlagSet, o *liveOptions) {
+	fs.StringVar(&o.iface, "i", "", "capture live on this interface (AF_PACKET, TPACKET_V3; needs root or CAP_NET_RAW)")
+	fs.StringVar(&o.filter, "f", "", "capture filter: a tcpdump expression (builds with -tags libpcap), or @FILE with `tcpdump -ddd` output")
+	fs.IntVar(&o.workers, "workers", 1, "online workers, each with its own flow table (flows are spread by a symmetric flow hash)")
+	fs.IntVar(&o.snaplen, "snaplen", 65535, "bytes kept of each captured frame")
+	fs.BoolVar(&o.noPromisc, "no-promisc", false, "do not put the interface into promiscuous mode")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on ADDR/metrics and the per-host view on ADDR/hosts (e.g. 127.0.0.1:9410)")
+	fs.BoolVar(&o.realtime, "realtime", false, "with -r: replay the capture at its recorded pace through the online path")
+	fs.Float64Var(&o.speed, "speed", 1, "with --realtime: replay this many times faster")
+	fs.StringVar(&o.pcapOut, "pcap-out", "", "online: write the packets of alerted flows (from the alert on) to this pcap")
+	fs.Int64Var(&o.pcapMaxMB, "pcap-out-max", 64, "online: cap of the --pcap-out file in MiB")
+	fs.StringVar(&o.rowsOut, "rows-out", "", "online: write flow records and checkpoint feature rows to Arrow IPC stream files named after this path")
+	fs.Int64Var(&o.rotateMB, "rotate-size", 256, "online: start a new --rows-out file after this many MiB (0 = never)")
+	fs.DurationVar(&o.rotateEvery, "rotate-every", time.Hour, "online: start a new --rows-out file this often (0 = never)")
+}
+
+// online reports whether the flags ask for the online path.
+func (o *liveOptions) online() bool { return o.iface != "" || o.realtime }
+
+func detectLive(o detectOptions, stdout, stderr io.Writer) int {
+	lo := o.live
+	switch {
+	case lo.iface != "" && len(o.files) > 0:
+		return fail(stderr, "detect", errors.New("-i and -r are exclusive"))
+	case lo.realtime && len(o.files) == 0:
+		return fail(stderr, "detect", errors.New("--realtime replays a capture: give -r FILE"))
+	case lo.workers < 1 || lo.workers > 64:
+		return fail(stderr, "detect", errors.New("--workers must be between 1 and 64"))
+	case lo.filter != "" && lo.iface == "":
+		return fail(stderr, "detect", errors.New("-f applies to a live capture (-i)"))
+	}
+	setup, err := setupDetect(o, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var (
+		sources []online.Source
+		replay  func(context.Context) error
+		name    string
+	)
+	if lo.iface != "" {
+		prog, err := live.CompileFilter(lo.filter, lo.snaplen)
+		if err != nil {
+			return fail(stderr, "detect", err)
+		}
+		g, err := live.Open(live.Config{Interface: lo.iface, Workers: lo.workers, Snaplen: lo.snaplen,
+			Promiscuous: !lo.noPromisc, Filter: prog})
+		if err != nil {
+			return fail(stderr, "detect", err)
+		}
+		// Closed only after Run returns: a socket's ring must outlive its reader.
+		defer g.Close()
+		sources, name = online.LiveSources(g), lo.iface
+	} else {
+		sources, replay, err = online.Replay(online.ReplayConfig{Files: o.files, Workers: lo.workers, Realtime: lo.realtime, Speed: lo.speed})
+		if err != nil {
+			return fail(stderr, "detect", err)
+		}
+		name = filepath.Base(o.files[0])
+	}
+
+	alerts, err := online.OpenAlertLog(o.out, stdout)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	defer alerts.Close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if err := alerts.Reopen(); err != nil {
+				fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", err)
+			}
+		}
+	}()
+
+	cfg := online.Config{Engine: setup.engine, Name: name, Alerts: alerts}
+	var rows *export.StreamWriter
+	if lo.rowsOut != "" {
+		rows, err = export.NewStream(export.StreamConfig{Path: lo.rowsOut,
+			Meta:     export.Meta{Version: version, Sets: flowfeat.Sets(), Checkpoints: o.checkpoints, FlowTable: o.flowCfg, LabelSources: []string{"signature", "intel"}},
+			MaxBytes: lo.rotateMB << 20, MaxAge: lo.rotateEvery})
+		if err != nil {
+			return fail(stderr, "detect", err)
+		}
+		cfg.Engine.Features = true
+		cfg.OnRow = func(r *flowfeat.Row, fi *engine.FlowInfo) {
+			if err := rows.Write(r, rowLabels(fi)); err != nil {
+				fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", err)
+			}
+		}
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if err := rows.Maintain(); err != nil {
+						fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", err)
+					}
+				}
+			}
+		}()
+	}
+	var ev *online.Evidence
+	if lo.pcapOut != "" {
+		if ev, err = online.CreateEvidence(online.EvidenceConfig{Path: lo.pcapOut, MaxBytes: lo.pcapMaxMB << 20, Snaplen: lo.snaplen}); err != nil {
+			return fail(stderr, "detect", err)
+		}
+		cfg.Evidence = ev
+	}
+	runner := online.New(cfg, sources)
+	if lo.metrics != "" {
+		ln, err := net.Listen("tcp", lo.metrics)
+		if err != nil {
+			return fail(stderr, "detect", fmt.Errorf("metrics: %w", err))
+		}
+		srv := &http.Server{Handler: runner.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		fmt.Fprintf(stderr, "minerwatch detect: metrics on http://%s/metrics\n", ln.Addr())
+	}
+	var replayErr error
+	if replay != nil {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() { defer close(done); replayErr = replay(ctx) }()
+	}
+	start := time.Now()
+	runErr := runner.Run(ctx)
+	stop()
+
+	// Outputs are completed even when the input was lost.
+	var errs []error
+	if rows != nil {
+		errs = append(errs, rows.Close())
+	}
+	if ev != nil {
+		errs = append(errs, ev.Close())
+	}
+	errs = append(errs, alerts.Close())
+	if in := setup.intel; in.Learned().Path() != "" {
+		if serr := in.Learned().Save(); serr != nil {
+			fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", serr)
+		}
+	}
+	if o.summary {
+		sw := stdout
+		if o.out == "" {
+			sw = stderr
+		}
+		engine.WriteSummary(sw, runner.HostSummaries())
+	}
+	t := runner.Totals()
+	el := time.Since(start).Seconds()
+	fmt.Fprintf(stderr, "minerwatch detect: %s: packets %d (%.0f/s), kernel drops %d, flows %d (evicted %d), alerts %v\n",
+		name, t.Packets, float64(t.Packets)/el, t.KernelDrops, t.Engine.Flows.FlowsCreated, t.Engine.Flows.Evicted, t.Engine.Alerts)
+	if err := errors.Join(append([]error{runErr, replayErr}, errs...)...); err != nil {
+		return fail(stderr, "detect", err)
+	}
+	return 0
+}
+
+// rowLabels labels an online row: only what the detectors said (there is
+// no manifest online).
+func rowLabels(fi *engine.FlowInfo) export.Labels {
+	lab := export.Labels{Capture: fi.Capture}
+	switch {
+	case fi.Alerted["signature"]:
+		lab.Label, lab.LabelSource = "mining", "signature"
+	case fi.Alerted["intel"]:
+		lab.Label, lab.LabelSource = "mining", "intel"
+	}
+	return lab
+}
