@@ -5,7 +5,7 @@ BIN       := bin/minerwatch
 SHARED    ?= ../shared
 SAMPLES   := datasets/samples
 
-.PHONY: all build test test-go test-python demo bench fuzz help clean
+.PHONY: all build test test-go test-python demo bench fuzz help clean model readme-table
 
 all: build
 
@@ -39,3 +39,12 @@ clean:
 
 readme-table: build ## regenerate the README's feature table from the code
 	$(PYTHON) -c 'import re,subprocess,sys; t=subprocess.run(["$(BIN)","features","--list","--markdown"],capture_output=True,text=True,check=True).stdout; s=open("README.md").read(); s=re.sub(r"(<!-- feature-table:begin -->\n).*?(<!-- feature-table:end -->)", lambda m: m.group(1)+t+m.group(2), s, flags=re.S); open("README.md","w").write(s)'
+
+MODEL_DIR := models/defaultmodel
+# The default model: trained on every capture of the shared datasets with a
+# fixed seed and SOURCE_DATE_EPOCH, so a rebuild gives the same file.
+model: build ## retrain the shipped default model and its reports from ../shared/datasets
+	SOURCE_DATE_EPOCH=1795392000 $(BIN) train --manifest $(SHARED)/datasets/manifest.tsv -o $(MODEL_DIR)/model.json.gz --report $(MODEL_DIR)/report > /dev/null
+	$(BIN) eval --experiment plaintext-to-encrypted --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
+	$(BIN) eval --experiment feature-sets --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
+	$(GO) build -o $(BIN) ./cmd/minerwatch

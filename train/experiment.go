@@ -3,7 +3,9 @@ package train
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/flowfeat"
@@ -88,7 +90,7 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 		return []*Report{NewReport(name, cfg, scored, folds)}, nil
 	case ExpFeatureSets:
 		var out []*Report
-		for _, set := range flowfeat.Sets() {
+		for _, set := range flowfeat.ModelSets() {
 			c := cfg
 			c.Set = set
 			reps, err := Run(ExpCV, rows, c)
@@ -121,13 +123,19 @@ func BuildModel(rows []dataset.Row, cfg Config, sources []string, cv *Report) (*
 	for _, x := range s {
 		groups[x.Group] = true
 	}
+	created := time.Now().UTC()
+	// SOURCE_DATE_EPOCH (reproducible-builds.org) pins the creation time,
+	// so `make model` rebuilds a byte-identical file from the same data.
+	if v, err := strconv.ParseInt(os.Getenv("SOURCE_DATE_EPOCH"), 10, 64); err == nil {
+		created = time.Unix(v, 0).UTC()
+	}
 	m := &modelfile.Model{
 		FeatureSet:   cfg.Set,
 		FeatureNames: flowfeat.Names([]string{cfg.Set}),
 		Threshold:    thr,
 		Forest:       f,
 		Training: modelfile.Training{
-			CreatedAt: time.Now().UTC(), Sources: sources, TrainRows: len(s), Positives: pos,
+			CreatedAt: created, Sources: sources, TrainRows: len(s), Positives: pos,
 			Metrics: map[string]float64{"oob_auc": f.OOB().ROCAUC, "oob_accuracy": f.OOB().Accuracy},
 			Extra: map[string]any{
 				"target_fpr": cfg.TargetFPR, "excluded_features": cfg.Exclude, "groups": len(groups),

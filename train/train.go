@@ -41,7 +41,7 @@ func DefaultParams() forest.Params {
 
 // DefaultConfig is the configuration of `minerwatch train`.
 func DefaultConfig() Config {
-	return Config{Set: flowfeat.SetMW51, Exclude: DefaultExclude, Params: DefaultParams(), TargetFPR: 0.005, Folds: 5, InnerFolds: 3, Seed: 1}
+	return Config{Set: flowfeat.SetMW51X, Exclude: DefaultExclude, Params: DefaultParams(), TargetFPR: 0.02, Folds: 5, InnerFolds: 3, Seed: 1}
 }
 
 // ExcludeIndex maps excluded feature names to column indices of set,

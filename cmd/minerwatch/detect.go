@@ -14,11 +14,14 @@ import (
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/detect/score"
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/ingest"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/models/defaultmodel"
+	"github.com/minerwatch/minerwatch/models/modelfile"
 )
 
 // detectOptions are the parsed flags of `minerwatch detect`.
@@ -32,6 +35,8 @@ type detectOptions struct {
 	learned     string
 	noLearned   bool
 	checkpoints string
+	modelPath   string
+	noModel     bool
 	flowCfg     flows.Config
 	stats       bool
 	live        liveOptions // online path: -i / --realtime (detect_live.go)
@@ -50,6 +55,8 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.noDefault, "no-default-intel", false, "do not load the shipped default intel list")
 	fs.StringVar(&o.learned, "learned", intel.DefaultLearnedPath(), "learned pool list: loaded at start, saved at end")
 	fs.BoolVar(&o.noLearned, "no-learned", false, "keep the learned list in memory only (neither load nor save it)")
+	fs.StringVar(&o.modelPath, "model", "", "flow classifier model file (default: the model shipped in the binary)")
+	fs.BoolVar(&o.noModel, "no-model", false, "do not score flows with the flow classifier (stage 2)")
 	fs.StringVar(&o.checkpoints, "checkpoints", flowfeat.DefaultCheckpoints().String(), "when the flow classifier scores a flow (seconds; last +N repeats)")
 	fs.BoolVar(&o.stats, "stats", false, "print pipeline counters at the end (stderr)")
 	ftc := flowFlags(fs)
@@ -100,7 +107,32 @@ func setupDetect(o detectOptions, stderr io.Writer) (*detectSetup, error) {
 	cfg.Flows = o.flowCfg
 	cfg.Intel = in
 	cfg.Checkpoints = cp
+	if !o.noModel {
+		sc, err := loadScorer(o.modelPath)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Model = sc
+	}
 	return &detectSetup{intel: in, engine: cfg}, nil
+}
+
+// loadScorer loads the model at path, or the shipped default, and checks
+// its feature schema against this build's extractor.
+func loadScorer(path string) (*score.Scorer, error) {
+	var m *modelfile.Model
+	var err error
+	id := defaultmodel.ID
+	if path != "" {
+		m, err = modelfile.Load(path)
+		id = filepath.Base(path)
+	} else {
+		m, err = defaultmodel.Load()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return score.New(m, id)
 }
 
 // openAlertSink returns where alerts go: stdout, or a file opened for

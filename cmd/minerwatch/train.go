@@ -31,7 +31,7 @@ type trainFlags struct {
 func (t *trainFlags) register(fs *flag.FlagSet) {
 	d := train.DefaultConfig()
 	fs.Var(&t.manifests, "manifest", "dataset manifest (TSV: path label mining scenario ignore note); repeatable")
-	fs.StringVar(&t.set, "set", d.Set, "feature set: mw51, netflow8 or decrypto12")
+	fs.StringVar(&t.set, "set", d.Set, "feature set: "+strings.Join(flowfeat.ModelSets(), ", ")+" (mw51x = mw51 followed by mwx)")
 	fs.StringVar(&t.exclude, "exclude", strings.Join(d.Exclude, ","), "features the model may not use (comma-separated; '' for none)")
 	fs.Float64Var(&t.targetFPR, "target-fpr", d.TargetFPR, "false-positive rate per benign flow-checkpoint the threshold aims at")
 	fs.IntVar(&t.trees, "trees", d.Params.Trees, "trees in the forest")
@@ -52,7 +52,7 @@ func (t *trainFlags) config() (train.Config, flowfeat.Checkpoints, error) {
 		}
 	}
 	if flowfeat.Defs(c.Set) == nil {
-		return c, flowfeat.Checkpoints{}, fmt.Errorf("unknown feature set %q (known: %s)", c.Set, strings.Join(flowfeat.Sets(), ", "))
+		return c, flowfeat.Checkpoints{}, fmt.Errorf("unknown feature set %q (known: %s)", c.Set, strings.Join(flowfeat.ModelSets(), ", "))
 	}
 	if c.TargetFPR <= 0 || c.TargetFPR >= 1 {
 		return c, flowfeat.Checkpoints{}, errors.New("--target-fpr must be in (0, 1)")
@@ -112,6 +112,9 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	err = write(f)
+	if err == nil {
+		err = f.Chmod(0o644) // CreateTemp makes 0600; reports are for sharing
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -246,6 +246,9 @@ func (w *Writer) Close() error {
 		err = fmt.Errorf("finish %s: %w", w.path, cerr)
 	}
 	w.rb.Release()
+	if cerr := w.file.Chmod(0o644); err == nil && cerr != nil { // CreateTemp makes 0600
+		err = fmt.Errorf("chmod %s: %w", w.path, cerr)
+	}
 	if serr := w.file.Sync(); err == nil && serr != nil {
 		err = fmt.Errorf("sync %s: %w", w.path, serr)
 	}

@@ -12,17 +12,19 @@ var nan = math.NaN()
 // Column offsets of the sets inside a Vector.
 const (
 	NumMW51       = 51
+	NumMWX        = 7
 	NumNetFlow8   = 8
 	NumDeCrypto12 = 12
-	NumAll        = NumMW51 + NumNetFlow8 + NumDeCrypto12
+	NumAll        = NumMW51 + NumMWX + NumNetFlow8 + NumDeCrypto12
 
 	offMW51       = 0
-	offNetFlow8   = NumMW51
-	offDeCrypto12 = NumMW51 + NumNetFlow8
+	offMWX        = NumMW51 // right after mw51, so mw51x is one slice
+	offNetFlow8   = offMWX + NumMWX
+	offDeCrypto12 = offNetFlow8 + NumNetFlow8
 )
 
-// Vector holds every feature of every set, mw51 then netflow8 then
-// decrypto12, each in the order of Defs.
+// Vector holds every feature of every set, mw51, mwx, netflow8, decrypto12,
+// each in the order of Defs.
 type Vector [NumAll]float64
 
 // Set returns the slice of v that holds the named set (nil if unknown).
@@ -30,6 +32,10 @@ func (v *Vector) Set(name string) []float64 {
 	switch name {
 	case SetMW51:
 		return v[offMW51 : offMW51+NumMW51]
+	case SetMWX:
+		return v[offMWX : offMWX+NumMWX]
+	case SetMW51X:
+		return v[offMW51 : offMWX+NumMWX]
 	case SetNetFlow8:
 		return v[offNetFlow8 : offNetFlow8+NumNetFlow8]
 	case SetDeCrypto12:
@@ -50,6 +56,10 @@ const decryptoPackets = 30
 // times for resp_share; older ones (a bulk upload) are summed and count
 // as unanswered for resp_share.
 const maxPendingExact = 16
+
+// burstGap separates down bursts: segments of one message arrive back to
+// back, well within 50 ms on any path.
+const burstGap = int64(50e6)
 
 type welford struct {
 	n    uint32
@@ -122,6 +132,12 @@ type Accumulator struct {
 	respDelay    welford
 	respSum2     float64 // for overflowed delays folded in by sums
 	respUp       uint32  // up data packets considered
+
+	// Down bursts and whether the client sent data since the last one.
+	downBursts      uint32
+	downUnsolicited uint32
+	upSinceDown     bool
+	lastDownData    int64
 
 	// DeCrypto: first 30 packets.
 	dc struct {
@@ -240,10 +256,22 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 		d.iat.add(iat)
 		d.iatMed.add(iat)
 	}
+	prevData := d.lastData
 	d.lastData = t
 	if dir == packet.Up {
+		a.upSinceDown = true
 		a.upData(t)
 	} else {
+		// A burst is a run of down data packets less than burstGap apart
+		// (one message cut into segments); it is unsolicited when no up
+		// data came since the previous burst.
+		if d.dataPkts == 1 || a.upSinceDown || t-prevData > burstGap {
+			a.downBursts++
+			if !a.upSinceDown {
+				a.downUnsolicited++
+			}
+		}
+		a.upSinceDown = false
 		a.downData(t)
 	}
 }
@@ -428,6 +456,18 @@ func (d *dirAcc) entropy() float64 {
 	return h + 0 // avoid -0
 }
 
+// topShare is the share of data packets in the fullest size bucket.
+func (d *dirAcc) topShare() float64 {
+	if d.dataPkts == 0 {
+		return nan
+	}
+	var top uint32
+	for _, c := range d.hist {
+		top = max(top, c)
+	}
+	return float64(top) / float64(d.dataPkts)
+}
+
 func (d *dirAcc) fill(out []float64, dur float64) {
 	out[0] = float64(d.pkts)
 	out[1] = float64(d.dataPkts)
@@ -492,6 +532,15 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *[periodBinCount]fl
 	} else {
 		f[14] = nan
 	}
+
+	x := v[offMWX : offMWX+NumMWX]
+	x[0] = ratio(m[11], m[10])
+	x[1] = ratio(m[18+11], m[18+10])
+	x[2] = m[4] - m[3]
+	x[3] = m[18+4] - m[18+3]
+	x[4] = a.up.topShare()
+	x[5] = a.down.topShare()
+	x[6] = ratio(float64(a.downUnsolicited), float64(a.downBursts))
 
 	nf := v[offNetFlow8 : offNetFlow8+NumNetFlow8]
 	upP, downP := float64(a.up.pkts), float64(a.down.pkts)

@@ -66,12 +66,12 @@ func near(a, b float64) bool {
 var exchange = []seg{
 	{0.000, packet.Up, 0, syn, 1000},
 	{0.050, packet.Down, 0, syn | ack, 5000},
-	{0.100, packet.Up, 0, ack, 1001},          // handshake done: rtt = 0.100
-	{1.000, packet.Up, 100, psh | ack, 1001},  // request 1
+	{0.100, packet.Up, 0, ack, 1001},           // handshake done: rtt = 0.100
+	{1.000, packet.Up, 100, psh | ack, 1001},   // request 1
 	{1.060, packet.Down, 200, psh | ack, 5001}, // answer after 0.060
-	{1.100, packet.Up, 0, ack, 1101},          // pure ack
-	{11.000, packet.Up, 100, psh | ack, 1101}, // request 2
-	{11.010, packet.Up, 100, psh | ack, 1101}, // retransmission of request 2
+	{1.100, packet.Up, 0, ack, 1101},           // pure ack
+	{11.000, packet.Up, 100, psh | ack, 1101},  // request 2
+	{11.010, packet.Up, 100, psh | ack, 1101},  // retransmission of request 2
 	{11.070, packet.Down, 40, psh | ack, 5201}, // answer: 0.070 after request 2, 0.060 after its copy
 	{31.000, packet.Up, 0, fin | ack, 1201},
 	{31.050, packet.Down, 0, rst, 5241},
@@ -91,8 +91,8 @@ func TestHandBuiltExchangeFeatures(t *testing.T) {
 		{"up_size_min", 100}, {"up_size_max", 100}, {"up_size_mean", 100}, {"up_size_std", 0},
 		{"down_size_min", 40}, {"down_size_max", 200}, {"down_size_mean", 120},
 		{"down_size_std", math.Sqrt((80*80 + 80*80) / 1.0)}, // sample std of {200, 40}
-		{"up_size_entropy", 0},  // one bucket
-		{"down_size_entropy", 1}, // buckets 12 and 2, one packet each
+		{"up_size_entropy", 0},                              // one bucket
+		{"down_size_entropy", 1},                            // buckets 12 and 2, one packet each
 		// up data at 1, 11, 11.01 → iats 10, 0.01
 		{"up_iat_min", 0.01}, {"up_iat_max", 10}, {"up_iat_mean", 5.005}, {"up_iat_std", 4.995 * math.Sqrt2}, {"up_iat_median", 5.005},
 		{"down_iat_min", 10.01}, {"down_iat_max", 10.01}, {"down_iat_mean", 10.01}, {"down_iat_std", math.NaN()},
@@ -122,6 +122,11 @@ func TestHandBuiltExchangeFeatures(t *testing.T) {
 		{"AVG_PKT_INTERVAL", 31.05 / 10}, {"OVERALL_DURATION", 31.05},
 		{"AVG_PKT_LEN", 980.0 / 11}, {"PSH_RATIO", 5.0 / 11}, {"MIN_PKT_LEN", 40},
 		{"DATA_SYMMETRY", 580.0 / 400},
+		// mwx
+		{"up_iat_cv", 4.995 * math.Sqrt2 / 5.005}, {"down_iat_cv", math.NaN()}, // one down iat: no std
+		{"up_size_range", 0}, {"down_size_range", 160},
+		{"up_size_top_share", 1}, {"down_size_top_share", 0.5},
+		{"down_unsolicited_share", 0}, // both answers follow a request
 	}
 	for _, c := range cases {
 		if got := value(t, &v, c.name); !near(got, c.want) {
@@ -356,5 +361,24 @@ func TestPeriodBinsStayBoundedForLongFlows(t *testing.T) {
 	// resolvable; what matters is a defined, bounded result.
 	if s := value(t, &v, "down_period_strength"); math.IsNaN(s) || s < 0 || s > 1 {
 		t.Errorf("strength = %v, want within [0,1]", s)
+	}
+}
+
+// Server pushes (jobs) are unsolicited down bursts; a message cut into
+// back-to-back segments is one burst.
+func TestUnsolicitedShareCountsServerPushes(t *testing.T) {
+	a := feed([]seg{
+		{1, packet.Up, 100, psh | ack, 1},           // request
+		{1.05, packet.Down, 60, psh | ack, 1},       // its reply: solicited
+		{30, packet.Down, 1448, ack, 61},            // a pushed job, first segment
+		{30.001, packet.Down, 300, psh | ack, 1509}, // its second segment: same burst
+		{60, packet.Down, 400, psh | ack, 1809},     // another push
+		{61, packet.Up, 100, psh | ack, 101},
+		{61.05, packet.Down, 60, psh | ack, 2209}, // reply
+	})
+	var v Vector
+	a.Snapshot(t0.Add(70*time.Second), &v)
+	if got := value(t, &v, "down_unsolicited_share"); !near(got, 2.0/4) {
+		t.Errorf("down_unsolicited_share = %v, want 2/4", got)
 	}
 }

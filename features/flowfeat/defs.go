@@ -8,8 +8,11 @@ import (
 // Set names.
 const (
 	SetMW51       = "mw51"
+	SetMWX        = "mwx"
 	SetNetFlow8   = "netflow8"
 	SetDeCrypto12 = "decrypto12"
+	// SetMW51X is mw51 followed by mwx, the default model's input.
+	SetMW51X = "mw51x"
 )
 
 // Def describes one feature.
@@ -61,6 +64,23 @@ var flowLevel = []struct{ name, unit, def string }{
 	{"idle_max", "s", "longest gap with no packet in either direction"},
 }
 
+// mwx extends mw51 with shape features that a TLS or AEAD tunnel does not
+// change: they are ratios, ranges and shares, so a constant per-record
+// overhead (TLS adds ~22–29 B per record, shadowsocks 34 B per chunk)
+// cancels out, and a plaintext-trained model still reads an encrypted
+// flow. The IAT coefficients of variation separate timer-driven polling
+// (≈0) from Poisson-like share submission (≈1); unsolicited down bursts are
+// server pushes — new jobs — which request/response protocols lack.
+var mwx = []Def{
+	{"up_iat_cv", SetMWX, "ratio", "up", "up_iat_std / up_iat_mean (0 for a fixed timer, ≈1 for Poisson arrivals)"},
+	{"down_iat_cv", SetMWX, "ratio", "down", "down_iat_std / down_iat_mean"},
+	{"up_size_range", SetMWX, "bytes", "up", "up_size_max − up_size_min (invariant to a constant per-record overhead)"},
+	{"down_size_range", SetMWX, "bytes", "down", "down_size_max − down_size_min"},
+	{"up_size_top_share", SetMWX, "ratio", "up", "share of up data packets in the most common 16-byte size bucket"},
+	{"down_size_top_share", SetMWX, "ratio", "down", "share of down data packets in the most common 16-byte size bucket"},
+	{"down_unsolicited_share", SetMWX, "ratio", "down", "share of down data bursts (packets < 50 ms apart) with no up data since the previous down burst: server pushes"},
+}
+
 var netflow8 = []Def{
 	{"pkts_in_per_s", SetNetFlow8, "1/s", "down", "down packets / window duration"},
 	{"pkts_out_per_s", SetNetFlow8, "1/s", "up", "up packets / window duration"},
@@ -102,6 +122,10 @@ func Defs(set string) []Def {
 			out = append(out, Def{d.name, SetMW51, d.unit, "both", d.def})
 		}
 		return out
+	case SetMWX:
+		return append([]Def(nil), mwx...)
+	case SetMW51X:
+		return append(Defs(SetMW51), mwx...)
 	case SetNetFlow8:
 		return append([]Def(nil), netflow8...)
 	case SetDeCrypto12:
@@ -110,8 +134,12 @@ func Defs(set string) []Def {
 	return nil
 }
 
-// Sets lists the set names in their canonical order.
-func Sets() []string { return []string{SetMW51, SetNetFlow8, SetDeCrypto12} }
+// Sets lists the set names in their canonical order (the column order of
+// exports; mw51x is not listed, being mw51 followed by mwx).
+func Sets() []string { return []string{SetMW51, SetMWX, SetNetFlow8, SetDeCrypto12} }
+
+// ModelSets lists the sets a model may be trained on.
+func ModelSets() []string { return []string{SetMW51X, SetMW51, SetMWX, SetNetFlow8, SetDeCrypto12} }
 
 // ParseSets parses a comma-separated list of set names ("all" for every set).
 func ParseSets(list string) ([]string, error) {
@@ -122,7 +150,7 @@ func ParseSets(list string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, s := range strings.Split(list, ",") {
 		s = strings.TrimSpace(s)
-		if Defs(s) == nil {
+		if Defs(s) == nil || s == SetMW51X {
 			return nil, fmt.Errorf("unknown feature set %q (known: %s, all)", s, strings.Join(Sets(), ", "))
 		}
 		if !seen[s] {

@@ -154,7 +154,6 @@ func NewTracker(cfg TrackerConfig, emit func(*Row)) *Tracker {
 	return &Tracker{cfg: cfg, emit: emit}
 }
 
-
 // Start creates the feature state of a new flow.
 func (t *Tracker) Start(f *flows.Flow) *State {
 	s := &State{}

@@ -119,8 +119,8 @@ func TestTrackerFixedWindows(t *testing.T) {
 	}
 }
 
-func TestDefsHaveFiftyOneEightAndTwelveFeatures(t *testing.T) {
-	for set, n := range map[string]int{SetMW51: 51, SetNetFlow8: 8, SetDeCrypto12: 12} {
+func TestSetSizes(t *testing.T) {
+	for set, n := range map[string]int{SetMW51: 51, SetMWX: 7, SetMW51X: 58, SetNetFlow8: 8, SetDeCrypto12: 12} {
 		defs := Defs(set)
 		if len(defs) != n {
 			t.Errorf("%s has %d features, want %d", set, len(defs), n)

@@ -32,7 +32,10 @@ func (s stat) proba() float64 {
 	if w <= 0 {
 		return 0
 	}
-	return s.w[1] / w
+	// A child's stat is parent minus sibling: with fractional (balanced)
+	// weights, rounding can leave a class weight of −1e-13, and the ratio a
+	// hair outside [0,1], which the model file then refuses. Clamp.
+	return min(1, max(0, s.w[1]/w))
 }
 
 // cost is impurity × weight, the quantity a split minimises summed over
@@ -341,7 +344,9 @@ func (b *builder) scanHist(f int, h *[maxBins + 1]stat, parent stat, best *split
 }
 
 // considerMissing evaluates sending every non-NaN sample left and every
-// NaN right (threshold +Inf, so any number goes left).
+// NaN right. Its threshold is the largest float64, so every finite number
+// goes left; +Inf goes right with NaN (inference substitutes +Inf for a NaN
+// that goes right, so the two must agree).
 func (b *builder) considerMissing(f int, values, nan stat, best *split, found *bool) {
 	minLeaf := int32(b.p.MinSamplesLeaf)
 	if values.n < minLeaf || nan.n < minLeaf {
@@ -349,7 +354,7 @@ func (b *builder) considerMissing(f int, values, nan stat, best *split, found *b
 	}
 	c := b.p.Criterion
 	if cost := values.cost(c) + nan.cost(c); cost < best.cost {
-		*best = split{feature: f, threshold: math.Inf(1), nanLeft: false, left: values, right: nan, cost: cost}
+		*best = split{feature: f, threshold: math.MaxFloat64, nanLeft: false, left: values, right: nan, cost: cost}
 		*found = true
 	}
 }
@@ -424,8 +429,8 @@ func (b *builder) partition(start, end int32, sp split) int32 {
 }
 
 func goesLeft(v, threshold float64, nanLeft bool) bool {
-	if v <= threshold {
-		return true
+	if v != v {
+		return nanLeft
 	}
-	return v != v && nanLeft
+	return v <= threshold
 }

@@ -139,6 +139,9 @@ func Save(path string, m *Model) (err error) {
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("save model %s: %w", path, err)
 	}
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes 0600; models are shared
+		return fmt.Errorf("save model %s: %w", path, err)
+	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("save model %s: sync: %w", path, err)
 	}

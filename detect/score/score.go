@@ -1,0 +1,77 @@
+package score
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/models/modelfile"
+)
+
+// TopFeatures is how many contributing features an alert names.
+const TopFeatures = 5
+
+// Scorer scores flows with a model. It is safe for concurrent use only
+// through separate Clone()s (it keeps scratch buffers).
+type Scorer struct {
+	m       *modelfile.Model
+	names   []string
+	id      string
+	contrib []float64
+}
+
+// New checks m's schema against the extractor and returns a scorer.
+func New(m *modelfile.Model, id string) (*Scorer, error) {
+	if flowfeat.Defs(m.FeatureSet) == nil {
+		return nil, fmt.Errorf("model feature set %q is not one this build extracts (known: %v)", m.FeatureSet, flowfeat.ModelSets())
+	}
+	names := flowfeat.Names([]string{m.FeatureSet})
+	if err := m.CheckSchema(m.FeatureSet, names); err != nil {
+		return nil, fmt.Errorf("model %s: %w", id, err)
+	}
+	return &Scorer{m: m, names: names, id: id, contrib: make([]float64, len(names))}, nil
+}
+
+// Clone returns a scorer sharing the model with its own scratch space
+// (one per worker).
+func (s *Scorer) Clone() *Scorer {
+	c := *s
+	c.contrib = make([]float64, len(s.names))
+	return &c
+}
+
+// FeatureSet implements engine.Scorer.
+func (s *Scorer) FeatureSet() string { return s.m.FeatureSet }
+
+// Threshold implements engine.Scorer.
+func (s *Scorer) Threshold() float64 { return s.m.Threshold }
+
+// ID implements engine.Scorer.
+func (s *Scorer) ID() string { return s.id }
+
+// Model returns the underlying model.
+func (s *Scorer) Model() *modelfile.Model { return s.m }
+
+// Score implements engine.Scorer: the probability, and the features with
+// the largest positive contributions when the score is worth explaining.
+func (s *Scorer) Score(x []float64) (float64, []alert.FeatureValue) {
+	p := s.m.Forest.PredictProba(x)
+	if p < s.m.Threshold {
+		return p, nil
+	}
+	s.m.Forest.Contributions(x, s.contrib)
+	idx := make([]int, len(x))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return s.contrib[idx[a]] > s.contrib[idx[b]] })
+	var top []alert.FeatureValue
+	for _, i := range idx[:min(TopFeatures, len(idx))] {
+		if s.contrib[i] <= 0 {
+			break
+		}
+		top = append(top, alert.FeatureValue{Name: s.names[i], Value: x[i], Contribution: s.contrib[i]})
+	}
+	return p, top
+}
