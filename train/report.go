@@ -156,7 +156,10 @@ func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Repo
 	fs := FlowSummary{ByScenario: map[string]int{}, MiningByScenario: map[string]int{}}
 	caps := map[string]*CaptureLine{}
 	var firsts []float64
-	for _, fa := range flows {
+	// Sorted, so float sums (flow-hours) are the same in every run: a
+	// rebuilt model file must be byte-identical.
+	for _, key := range sortedKeys(flows) {
+		fa := flows[key]
 		cl := caps[fa.capture]
 		if cl == nil {
 			label := "benign"

@@ -1,0 +1,185 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/minerwatch/minerwatch/models/forest"
+)
+
+func TestPickThresholdHitsTargetOnSyntheticScores(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cases := []struct {
+		name   string
+		scores func() float64
+		n      int
+		target float64
+	}{
+		{"uniform", rng.Float64, 10000, 0.01},
+		{"beta-like skewed low", func() float64 { return math.Pow(rng.Float64(), 4) }, 5000, 0.005},
+		{"many ties at zero", func() float64 {
+			if rng.IntN(2) == 0 {
+				return 0
+			}
+			return rng.Float64()
+		}, 2000, 0.02},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := make([]float64, c.n)
+			for i := range s {
+				s[i] = c.scores()
+			}
+			thr := PickThreshold(s, c.target)
+			fpr := FPRAt(s, thr)
+			if fpr > c.target {
+				t.Errorf("FPR at threshold %.4f = %.4f, above target %.4f", thr, fpr, c.target)
+			}
+			// And not needlessly strict: one step lower would exceed the target
+			// or hit a tie (within one sample of the target).
+			if fpr < c.target-1.0/float64(c.n) && FPRAt(s, math.Nextafter(thr, 0)) <= c.target {
+				t.Errorf("threshold %.4f too strict: FPR %.4f, target %.4f", thr, fpr, c.target)
+			}
+		})
+	}
+	if got := PickThreshold([]float64{0.9, 0.9, 0.9}, 0.01); FPRAt([]float64{0.9, 0.9, 0.9}, got) != 0 {
+		t.Errorf("tied top scores: threshold %v lets them alarm", got)
+	}
+}
+
+func synthSamples(groups, perGroup int, posEvery int) []Sample {
+	var out []Sample
+	for g := 0; g < groups; g++ {
+		for i := 0; i < perGroup+g%3; i++ { // unequal group sizes
+			y := 0
+			if g%posEvery == 0 {
+				y = 1
+			}
+			out = append(out, Sample{X: []float64{float64(g), float64(i)}, Y: y, Group: fmt.Sprintf("g%02d", g), FlowKey: fmt.Sprintf("g%02d#%d", g, i/3)})
+		}
+	}
+	return out
+}
+
+func TestGroupKFoldNeverSplitsAGroup(t *testing.T) {
+	s := synthSamples(23, 10, 4)
+	folds := GroupKFold(s, 5, 7)
+	foldOf := map[string]int{}
+	seen := 0
+	for k, idx := range folds {
+		for _, i := range idx {
+			g := s[i].Group
+			if f, ok := foldOf[g]; ok && f != k {
+				t.Fatalf("group %s in folds %d and %d", g, f, k)
+			}
+			foldOf[g] = k
+			seen++
+		}
+		pos := 0
+		for _, i := range idx {
+			pos += s[i].Y
+		}
+		if pos == 0 {
+			t.Errorf("fold %d has no positive group (6 positive groups, 5 folds)", k)
+		}
+	}
+	if seen != len(s) {
+		t.Errorf("folds cover %d of %d samples", seen, len(s))
+	}
+	// Train and test sides of every fold share no group.
+	for k, test := range folds {
+		testG := map[string]bool{}
+		for _, i := range test {
+			testG[s[i].Group] = true
+		}
+		for _, i := range Complement(len(s), test) {
+			if testG[s[i].Group] {
+				t.Fatalf("fold %d: group %s on both sides", k, s[i].Group)
+			}
+		}
+	}
+}
+
+func TestGroupKFoldBalancesHugeGroup(t *testing.T) {
+	s := synthSamples(20, 5, 5)
+	for i := 0; i < 1000; i++ { // one week-long capture
+		s = append(s, Sample{X: []float64{99, float64(i)}, Group: "huge"})
+	}
+	folds := GroupKFold(s, 5, 1)
+	for k, idx := range folds {
+		hasHuge := false
+		for _, i := range idx {
+			hasHuge = hasHuge || s[i].Group == "huge"
+		}
+		if !hasHuge && len(idx) < 15 {
+			t.Errorf("fold %d nearly empty (%d samples): sizes not balanced", k, len(idx))
+		}
+	}
+}
+
+func TestPlaintextSplitKeepsEncryptedSessionsInTest(t *testing.T) {
+	s := []Sample{
+		{Y: 1, Group: "xmrig-plain", Scenario: "plaintext"},
+		{Y: 1, Group: "xmrig-ss", Scenario: "proxy"},
+		{Y: 1, Group: "xmrig-ss", Scenario: "plaintext"}, // the aux leg of the same session
+		{Y: 1, Group: "xmrig-tls", Scenario: "tls"},
+		{Y: 0, Group: "b1"}, {Y: 0, Group: "b2"}, {Y: 0, Group: "b3"}, {Y: 0, Group: "b4"},
+	}
+	tr, te := PlaintextSplit(s)
+	for _, x := range tr {
+		if x.Group == "xmrig-ss" || x.Group == "xmrig-tls" {
+			t.Errorf("encrypted session %s (%s) in training", x.Group, x.Scenario)
+		}
+	}
+	trB, teB := 0, 0
+	for _, x := range tr {
+		if x.Y == 0 {
+			trB++
+		}
+	}
+	for _, x := range te {
+		if x.Y == 0 {
+			teB++
+		}
+	}
+	if trB != 2 || teB != 2 {
+		t.Errorf("benign groups split %d/%d, want 2/2", trB, teB)
+	}
+}
+
+// A cross-validated model on a separable synthetic problem finds every
+// positive group and keeps false alarms within the target.
+func TestCrossValidateOnSeparableData(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var s []Sample
+	for g := 0; g < 40; g++ {
+		y := 0
+		if g%4 == 0 {
+			y = 1
+		}
+		for i := 0; i < 20; i++ {
+			x := rng.NormFloat64()
+			if y == 1 {
+				x += 6
+			}
+			s = append(s, Sample{X: []float64{x, rng.Float64()}, Y: y, Group: fmt.Sprint("g", g), FlowKey: fmt.Sprint(g, "#", i), Checkpoint: 30})
+		}
+	}
+	cfg := Config{Set: "mw51", Params: forest.Params{Trees: 30, Seed: 1, Balanced: true}, TargetFPR: 0.02, Folds: 4, InnerFolds: 3, Seed: 1}
+	scored, folds, err := CrossValidate(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(folds) != 4 || len(scored) != len(s) {
+		t.Fatalf("%d folds, %d scored of %d", len(folds), len(scored), len(s))
+	}
+	r := NewReport("cv", cfg, scored, nil)
+	if r.Rows.Recall < 0.95 {
+		t.Errorf("recall %.3f on separable data", r.Rows.Recall)
+	}
+	if r.Rows.FPR > 0.05 {
+		t.Errorf("FPR %.3f, target 0.02", r.Rows.FPR)
+	}
+}
