@@ -12,13 +12,13 @@ import (
 // TopFeatures is how many contributing features an alert names.
 const TopFeatures = 5
 
-// Scorer scores flows with a model. It is safe for concurrent use only
-// through separate Clone()s (it keeps scratch buffers).
+// Scorer scores flows with a model. It is safe for concurrent use (live
+// workers share one): scoring allocates nothing, and the explanation of an
+// alerting score allocates its own buffer.
 type Scorer struct {
-	m       *modelfile.Model
-	names   []string
-	id      string
-	contrib []float64
+	m     *modelfile.Model
+	names []string
+	id    string
 }
 
 // New checks m's schema against the extractor and returns a scorer.
@@ -30,15 +30,7 @@ func New(m *modelfile.Model, id string) (*Scorer, error) {
 	if err := m.CheckSchema(m.FeatureSet, names); err != nil {
 		return nil, fmt.Errorf("model %s: %w", id, err)
 	}
-	return &Scorer{m: m, names: names, id: id, contrib: make([]float64, len(names))}, nil
-}
-
-// Clone returns a scorer sharing the model with its own scratch space
-// (one per worker).
-func (s *Scorer) Clone() *Scorer {
-	c := *s
-	c.contrib = make([]float64, len(s.names))
-	return &c
+	return &Scorer{m: m, names: names, id: id}, nil
 }
 
 // FeatureSet implements engine.Scorer.
@@ -60,18 +52,19 @@ func (s *Scorer) Score(x []float64) (float64, []alert.FeatureValue) {
 	if p < s.m.Threshold {
 		return p, nil
 	}
-	s.m.Forest.Contributions(x, s.contrib)
+	contrib := make([]float64, len(x))
+	s.m.Forest.Contributions(x, contrib)
 	idx := make([]int, len(x))
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.Slice(idx, func(a, b int) bool { return s.contrib[idx[a]] > s.contrib[idx[b]] })
+	sort.Slice(idx, func(a, b int) bool { return contrib[idx[a]] > contrib[idx[b]] })
 	var top []alert.FeatureValue
 	for _, i := range idx[:min(TopFeatures, len(idx))] {
-		if s.contrib[i] <= 0 {
+		if contrib[i] <= 0 {
 			break
 		}
-		top = append(top, alert.FeatureValue{Name: s.names[i], Value: x[i], Contribution: s.contrib[i]})
+		top = append(top, alert.FeatureValue{Name: s.names[i], Value: x[i], Contribution: contrib[i]})
 	}
 	return p, top
 }
