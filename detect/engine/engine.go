@@ -87,10 +87,10 @@ type FlowInfo struct {
 	tlsMeta *alert.TLS
 	dns     [2]*dnsmsg.Stream
 	// Alerted records which detectors have alerted on this flow.
-	Alerted   map[string]bool
-	sigFired  bool
+	Alerted  map[string]bool
+	sigFired bool
 	// Dialect is the signature stage's dialect once it confirmed mining.
-	Dialect string
+	Dialect   string
 	upBytes   int // stream bytes seen by the TLS tap
 	lastScore float64
 }

@@ -21,7 +21,7 @@ type recorder struct {
 
 func newRecorder() *recorder { return &recorder{ended: map[uint64]flows.EndReason{}} }
 
-func (r *recorder) FlowStarted(f *flows.Flow)                              { r.started = append(r.started, f) }
+func (r *recorder) FlowStarted(f *flows.Flow)                            { r.started = append(r.started, f) }
 func (r *recorder) Packet(*flows.Flow, *packet.Packet, packet.Direction) {}
 func (r *recorder) ActiveRecord(rec *flows.Record)                       { r.records = append(r.records, *rec) }
 func (r *recorder) FlowEnded(f *flows.Flow, why flows.EndReason) {
