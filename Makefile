@@ -4,6 +4,10 @@ PYTHON    ?= python3
 BIN       := bin/minerwatch
 SHARED    ?= ../shared
 SAMPLES   := datasets/samples
+# With libpcap's headers installed, build in its BPF filter compiler so
+# `detect -i IFACE -f 'EXPR'` takes tcpdump expressions; without them the
+# binary is pure Go and -f takes `@FILE` (tcpdump -ddd output).
+GOTAGS    ?= $(shell [ -e /usr/include/pcap/pcap.h ] && echo libpcap)
 
 .PHONY: all build test test-go test-python demo bench fuzz help clean model readme-table
 
@@ -13,13 +17,13 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 build: ## build bin/minerwatch
-	$(GO) build -o $(BIN) ./cmd/minerwatch
+	$(GO) build -tags '$(GOTAGS)' -o $(BIN) ./cmd/minerwatch
 
 test: build test-go test-python ## run every test (Go, then Python cross-checks)
 
 test-go:
 	$(GO) vet ./...
-	$(GO) test ./...
+	$(GO) test -tags '$(GOTAGS)' ./...
 
 test-python: build
 	$(PYTHON) -m pytest -q tests/python
@@ -47,4 +51,4 @@ model: build ## retrain the shipped default model and its reports from ../shared
 	SOURCE_DATE_EPOCH=1795392000 $(BIN) train --manifest $(SHARED)/datasets/manifest.tsv -o $(MODEL_DIR)/model.json.gz --report $(MODEL_DIR)/report > /dev/null
 	$(BIN) eval --experiment plaintext-to-encrypted --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
 	$(BIN) eval --experiment feature-sets --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
-	$(GO) build -o $(BIN) ./cmd/minerwatch
+	$(GO) build -tags '$(GOTAGS)' -o $(BIN) ./cmd/minerwatch

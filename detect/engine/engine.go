@@ -84,6 +84,8 @@ type FlowInfo struct {
 	sig     *signature.Flow
 	feat    *flowfeat.State
 	tls     *tlshello.Parser
+	quic    *tlshello.QUICParser
+	pre     []byte // first client bytes, while looking for a ClientHello
 	tlsMeta *alert.TLS
 	dns     [2]*dnsmsg.Stream
 	// Alerted records which detectors have alerted on this flow.
@@ -210,8 +212,13 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 			e.signatureVerdict(fi, p.Time)
 		}
 	}
-	if f.Proto == packet.ProtoUDP && len(p.Payload) > 0 && (p.SrcPort == 53 || p.DstPort == 53) && e.cfg.Intel != nil {
-		e.dnsMessage(fi, p.Payload, p.Time)
+	if f.Proto == packet.ProtoUDP && len(p.Payload) > 0 && e.cfg.Intel != nil {
+		switch {
+		case p.SrcPort == 53 || p.DstPort == 53:
+			e.dnsMessage(fi, p.Payload, p.Time)
+		case dir == packet.Up && f.Server.Port() == 443 && fi.tlsMeta == nil && f.Up.Pkts <= maxQUICPackets:
+			e.quicInitial(fi, p.Payload, p.Time)
+		}
 	}
 }
 
@@ -240,47 +247,95 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 	if dir != packet.Up || fi.upBytes >= tlshello.MaxStream {
 		return
 	}
+	fi.upBytes += len(data)
 	if fi.tls == nil {
-		if fi.upBytes > 0 {
-			return // the stream did not start with a ClientHello
-		}
-		start := tlshello.Find(data)
-		if start < 0 || start > 512 {
-			fi.upBytes += len(data)
+		// The hello may follow a plaintext preamble (SOCKS, HTTP CONNECT,
+		// STARTTLS): look for it in the first helloSearch bytes.
+		n := min(len(data), helloSearch-len(fi.pre))
+		fi.pre = append(fi.pre, data[:n]...)
+		start := tlshello.Find(fi.pre)
+		if start < 0 {
+			if len(fi.pre) >= helloSearch {
+				fi.pre, fi.upBytes = nil, tlshello.MaxStream // not TLS: stop looking
+			}
 			return
 		}
 		fi.tls = &tlshello.Parser{}
-		data = data[start:]
+		// Feed from the hello's start: the searched prefix, then whatever
+		// of this chunk did not fit into it.
+		if err := fi.tls.Feed(fi.pre[start:]); err != tlshello.ErrNeedMore || n == len(data) {
+			fi.pre = nil
+			e.helloDone(fi, err)
+			return
+		}
+		fi.pre = nil
+		data = data[n:]
 	}
-	fi.upBytes += len(data)
-	if fi.tls.Done() {
+	e.helloDone(fi, fi.tls.Feed(data))
+}
+
+// helloDone acts on the ClientHello parser's answer: nothing until the
+// hello is complete; then check it, and stop parsing either way.
+func (e *Engine) helloDone(fi *FlowInfo, err error) {
+	if err == tlshello.ErrNeedMore {
 		return
 	}
-	if err := fi.tls.Feed(data); err == tlshello.ErrNeedMore {
-		return
-	} else if err != nil {
-		return
+	if err == nil {
+		e.hello(fi, &fi.tls.Hello, fi.flow.Last)
 	}
+	fi.tls = nil // final either way: drop the buffered bytes
+	fi.upBytes = tlshello.MaxStream
+}
+
+// helloSearch is how far into a client stream a ClientHello is looked for.
+const helloSearch = 1024
+
+// hello checks a complete ClientHello (TLS or QUIC) and keeps its
+// metadata for the flow's later alerts.
+func (e *Engine) hello(fi *FlowInfo, h *tlshello.ClientHello, now time.Time) {
 	e.stats.TLSHellos++
-	meta, hit, ok := e.cfg.Intel.CheckHello(&fi.tls.Hello, f.Server, f.Last)
+	meta, hit, ok := e.cfg.Intel.CheckHello(h, fi.flow.Server, now)
 	fi.tlsMeta = meta
 	if ok && !fi.Alerted[alert.DetectorIntel] {
-		a := e.newAlert(fi, alert.DetectorIntel, f.Last, false)
+		a := e.newAlert(fi, alert.DetectorIntel, now, false)
 		a.Confidence = intelConfidence(hit.Kind)
 		a.Reason = "TLS server name " + hit.Query + " is listed (" + hit.Entry + ")"
 		a.Intel = hit.Alert()
 		e.emit(fi, a)
 	}
-	fi.tls = &tlshello.Parser{} // drop the buffered bytes; keep Done semantics below
-	fi.upBytes = tlshello.MaxStream
+}
+
+// maxQUICPackets bounds how many client datagrams of a UDP/443 flow are
+// tried as QUIC Initials: the ClientHello comes first or not at all.
+const maxQUICPackets = 4
+
+// quicInitial feeds a client datagram of a UDP/443 flow to the QUIC
+// Initial decryptor; a complete ClientHello is checked like a TLS one.
+func (e *Engine) quicInitial(fi *FlowInfo, b []byte, now time.Time) {
+	if fi.quic == nil {
+		fi.quic = &tlshello.QUICParser{}
+	}
+	if fi.quic.Done() {
+		return
+	}
+	if err := fi.quic.Feed(b); err != nil {
+		return // need more, or not QUIC: either way nothing to check yet
+	}
+	e.hello(fi, &fi.quic.Hello, now)
+	fi.quic = nil
 }
 
 func (e *Engine) dnsMessage(fi *FlowInfo, b []byte, now time.Time) {
 	if err := dnsmsg.Parse(b, &e.dnsMsg); err != nil {
 		e.stats.DNSErrors++
-		return
+		// A response cut by the snaplen or by IP fragmentation still
+		// holds its question: match it, as a query.
+		if len(e.dnsMsg.Questions) == 0 {
+			return
+		}
+	} else {
+		e.stats.DNSParsed++
 	}
-	e.stats.DNSParsed++
 	e.cfg.Intel.CheckDNS(&e.dnsMsg, now, &e.dnsRes)
 	host := fi.flow.Client.Addr()
 	for i := range e.dnsRes.Hits {
