@@ -4,28 +4,43 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/export"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/ingest"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/train"
+	"github.com/minerwatch/minerwatch/train/dataset"
+	"github.com/minerwatch/minerwatch/train/manifest"
 )
 
 func runFeatures(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("features", "-r FILE... [--set NAME] [--checkpoints LIST] -o OUT.arrow",
-		"Extract flow features (sets mw51, netflow8, decrypto12) to an Arrow IPC file: one row per\n(flow, checkpoint), per fixed window with --window, and per flow at its end.", stderr)
+	fs := newFlagSet("features", "(-r FILE... | --manifest M) [--set NAME] [--checkpoints LIST] -o OUT.arrow|OUT.parquet|OUT.arrows|-",
+		"Extract flow features (sets mw51, mwx, netflow8, decrypto12) to an Arrow IPC file, an Arrow IPC\n"+
+			"stream or a Parquet file: one row per (flow, checkpoint), per fixed window with --window, and\n"+
+			"per flow at its end. With --manifest, writes the labelled rows `minerwatch train` builds from\n"+
+			"that manifest (label, label_source, scenario, capture, group), so training can be reproduced\n"+
+			"outside Go. Rows are written in record batches as they come: memory stays bounded.", stderr)
 	var files multiFlag
 	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	out := fs.String("o", "", "output Arrow IPC file (required unless --list)")
-	sets := fs.String("set", "all", "feature sets, comma-separated: mw51, netflow8, decrypto12 or all")
+	out := fs.String("o", "", "output file; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream)")
+	format := fs.String("format", "", "output format: arrow, arrows (IPC stream) or parquet (default: from -o's extension)")
+	manifestPath := fs.String("manifest", "", "dataset manifest (TSV): write its labelled rows, as `train` builds them, instead of reading -r files")
+	trainRows := fs.Bool("train-rows", false, "with --manifest: keep only the rows `train` fits on (TCP checkpoint rows ≤ 3600 s, not labelled ignore)")
+	sets := fs.String("set", "all", "feature sets, comma-separated: mw51, mwx, netflow8, decrypto12 or all")
 	cps := fs.String("checkpoints", flowfeat.DefaultCheckpoints().String(), "cumulative checkpoints in seconds; a last +N repeats every N s; 'none' for no checkpoint rows")
 	window := fs.Duration("window", 0, "also emit a row per fixed window of this length (e.g. 60s); 0 = off")
 	noEnd := fs.Bool("no-end-rows", false, "do not emit the whole-flow row at each flow's end")
@@ -53,11 +68,26 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	files = append(files, fs.Args()...)
-	if len(files) == 0 {
-		return fail(stderr, "features", errors.New("no capture given (use -r FILE)"))
+	if *manifestPath != "" && len(files) > 0 {
+		return fail(stderr, "features", errors.New("--manifest and -r are mutually exclusive (the manifest names the captures)"))
+	}
+	if *manifestPath == "" && len(files) == 0 {
+		return fail(stderr, "features", errors.New("no capture given (use -r FILE or --manifest M)"))
+	}
+	if *manifestPath == "" && *trainRows {
+		return fail(stderr, "features", errors.New("--train-rows needs --manifest"))
 	}
 	if *out == "" {
 		return fail(stderr, "features", errors.New("no output given (use -o OUT.arrow)"))
+	}
+	ofmt := export.FormatOf(*out)
+	if *out == "-" {
+		ofmt = export.FormatArrowStream // a pipe cannot be seeked back for a footer-first reader
+	}
+	if *format != "" {
+		if ofmt, err = export.ParseFormat(*format); err != nil {
+			return fail(stderr, "features", err)
+		}
 	}
 	cp, err := flowfeat.ParseCheckpoints(*cps)
 	if err != nil {
@@ -70,10 +100,27 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "features", err)
 	}
+	o := featureOutput{path: *out, format: ofmt, stdout: stdout}
+	if *manifestPath != "" {
+		// The labelled rows are exactly train's: its engine, its flow
+		// table, its labelling. Flags that would make them differ are
+		// refused rather than silently ignored.
+		var bad []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "window", "no-end-rows", "each", "idle-timeout", "udp-timeout", "active-timeout", "max-flows":
+				bad = append(bad, "--"+f.Name)
+			}
+		})
+		if len(bad) > 0 {
+			return fail(stderr, "features", fmt.Errorf("%s cannot be used with --manifest (its rows are those `train` builds)", strings.Join(bad, ", ")))
+		}
+		return featuresFromManifest(*manifestPath, setList, cp, *trainRows, o, stderr)
+	}
 	// Open every input before writing anything, so a bad file fails fast.
 	var inputs []export.Input
 	for _, f := range files {
-		in, err := describeInput(f)
+		in, err := describeInput(f, f)
 		if err != nil {
 			return fail(stderr, "features", err)
 		}
@@ -84,9 +131,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	} else {
 		r.Close()
 	}
-	w, err := export.Create(*out, export.Meta{
+	w, err := o.create(export.Meta{
 		Version: version, Sets: setList, Inputs: inputs, Checkpoints: cp.String(),
-		Window: *window, FlowTable: fcfg,
+		Window: *window, FlowTable: fcfg, Created: createdTime(),
 	})
 	if err != nil {
 		return fail(stderr, "features", err)
@@ -112,8 +159,123 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	if err := w.Close(); err != nil {
 		return fail(stderr, "features", err)
 	}
-	fmt.Fprintf(stderr, "%d packets, %d flows, %d rows → %s\n", total.Capture.Records, total.Flows.FlowsCreated, w.Rows(), *out)
+	fmt.Fprintf(stderr, "%d packets, %d flows, %d rows → %s (%s)\n", total.Capture.Records, total.Flows.FlowsCreated, w.Rows(), o.name(), ofmt)
 	return 0
+}
+
+// featureOutput is where the rows go: a file (written atomically) or
+// standard output.
+type featureOutput struct {
+	path   string
+	format export.Format
+	stdout io.Writer
+}
+
+func (o featureOutput) name() string {
+	if o.path == "-" {
+		return "standard output"
+	}
+	return o.path
+}
+
+func (o featureOutput) create(meta export.Meta) (*export.Writer, error) {
+	if o.path == "-" {
+		return export.NewWriter(o.stdout, o.name(), o.format, meta)
+	}
+	return export.CreateFormat(o.path, o.format, meta)
+}
+
+// trainRowsRule states train.Usable in the terms of the file's columns
+// (a pandas query), so a reader can select the training rows of a full
+// export.
+func trainRowsRule() string {
+	return fmt.Sprintf("window_kind == 'checkpoint' and checkpoint_s <= %g and label != 'ignore' and proto == 6", train.MaxCheckpoint.Seconds())
+}
+
+// featuresFromManifest writes the labelled rows dataset.Build makes from a
+// manifest — the rows `train` uses — with the manifest's captures (and
+// their hashes) as the file's inputs.
+func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, onlyTrain bool, o featureOutput, stderr io.Writer) int {
+	m, err := manifest.Load(path)
+	if err != nil {
+		return fail(stderr, "features", err)
+	}
+	if len(m.Entries) == 0 {
+		return fail(stderr, "features", fmt.Errorf("%s: no captures listed", path))
+	}
+	mIn, err := describeInput(path, filepath.Base(path))
+	if err != nil {
+		return fail(stderr, "features", err)
+	}
+	// Hashing every capture first also fails fast on a missing file,
+	// before anything is written.
+	var inputs []export.Input
+	for _, e := range m.Entries {
+		in, err := describeInput(e.File, e.Path)
+		if err != nil {
+			return fail(stderr, "features", fmt.Errorf("manifest line %d: %w", e.Line, err))
+		}
+		inputs = append(inputs, in)
+	}
+	manifestJSON, err := json.Marshal(mIn)
+	if err != nil {
+		return fail(stderr, "features", fmt.Errorf("encode manifest metadata: %w", err))
+	}
+	rowsKept := "all"
+	if onlyTrain {
+		rowsKept = "train"
+	}
+	w, err := o.create(export.Meta{
+		Version: version, Sets: sets, Inputs: inputs, Checkpoints: cp.String(),
+		FlowTable:    engine.DefaultConfig().Flows,
+		LabelSources: []string{dataset.SourceManifest, dataset.SourceSignature},
+		Created:      createdTime(),
+		Extra: map[string]string{
+			"manifest":   string(manifestJSON),
+			"rows":       rowsKept,
+			"train_rows": trainRowsRule(),
+		},
+	})
+	if err != nil {
+		return fail(stderr, "features", err)
+	}
+	byLabel := map[string]int{}
+	sum, err := dataset.Build(context.Background(), m, dataset.Options{Checkpoints: cp}, func(r *dataset.Row) error {
+		if onlyTrain && !train.Usable(r) {
+			return nil
+		}
+		byLabel[r.Label]++
+		x := r.X
+		return w.WriteRow(&export.Row{
+			FlowID: r.FlowID, Client: r.Client, Server: r.Server, Proto: r.Proto, VLAN: r.VLAN,
+			FlowFirst: r.FlowFirst, Kind: r.Kind, Checkpoint: r.Checkpoint, Window: r.Window,
+			Start: r.Start, End: r.End, First: r.First, Last: r.Last,
+			UpPkts: uint64(r.UpPkts), DownPkts: uint64(r.DownPkts), UpBytes: r.UpBytes, DownBytes: r.DownBytes,
+			Values: &x,
+			Labels: export.Labels{Capture: r.Capture, Group: r.Group, Scenario: r.Scenario, Label: r.Label, LabelSource: r.LabelSource},
+		})
+	})
+	if err != nil {
+		w.Abort()
+		return fail(stderr, "features", err)
+	}
+	if err := w.Close(); err != nil {
+		return fail(stderr, "features", err)
+	}
+	fmt.Fprintf(stderr, "%d captures, %d packets, %d flows, %d rows (mining %d, benign %d, ignore %d) → %s (%s)\n",
+		sum.Captures, sum.Packets, sum.Flows, w.Rows(), byLabel[dataset.LabelMining], byLabel[dataset.LabelBenign],
+		byLabel[dataset.LabelIgnore], o.name(), o.format)
+	return 0
+}
+
+// createdTime is the creation time recorded in outputs: now, or
+// SOURCE_DATE_EPOCH (reproducible-builds.org) when set, so the same inputs
+// give byte-identical files.
+func createdTime() time.Time {
+	if v, err := strconv.ParseInt(os.Getenv("SOURCE_DATE_EPOCH"), 10, 64); err == nil {
+		return time.Unix(v, 0).UTC()
+	}
+	return time.Now().UTC()
 }
 
 // extractFeatures runs one flow table over files and writes its rows.
@@ -167,8 +329,10 @@ func (o *featureObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
 	o.tracker.End(f.Data.(*featureFlow).feat, f)
 }
 
-// describeInput hashes a capture file for the export's provenance record.
-func describeInput(path string) (export.Input, error) {
+// describeInput hashes a file for the export's provenance record; name is
+// how the record names it (the manifest's relative path, not this
+// machine's).
+func describeInput(path, name string) (export.Input, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return export.Input{}, fmt.Errorf("open capture: %w", err)
@@ -179,7 +343,5 @@ func describeInput(path string) (export.Input, error) {
 	if err != nil {
 		return export.Input{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	return export.Input{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
+	return export.Input{Path: name, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
 }
-
-var _ = time.Second
