@@ -1,6 +1,7 @@
 package export
 
 import (
+	"context"
 	"math"
 	"net/netip"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/flows"
@@ -35,75 +38,246 @@ func testRows(n int) []flowfeat.Row {
 	return rows
 }
 
-// Rows written and read back with arrow-go are identical, NaN included,
-// across several record batches.
-func TestArrowRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rt.arrow")
-	sets := flowfeat.Sets()
-	w, err := Create(path, Meta{Version: "test", Sets: sets, Checkpoints: "30,+300"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := testRows(batchRows + 17)
-	for i := range rows {
-		if err := w.Write(&rows[i], Labels{Capture: "c.pcap", Label: "mining", LabelSource: "manifest"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+// readBack reads a whole output with arrow-go and returns its schema, its
+// record batches (row groups for Parquet) and how many there were.
+func readBack(t *testing.T, path string, format Format) (*arrow.Schema, []arrow.RecordBatch) {
+	t.Helper()
+	mem := memory.NewGoAllocator()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, err := ipc.NewFileReader(f, ipc.WithAllocator(memory.NewGoAllocator()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	schema := r.Schema()
-	if v, _ := schema.Metadata().GetValue("minerwatch.checkpoints"); v != "30,+300" {
-		t.Errorf("checkpoints metadata = %q", v)
-	}
-	names := flowfeat.Names(sets)
-	firstFeature := schema.FieldIndices(names[0])[0]
-	if md := schema.Field(firstFeature).Metadata; md.FindKey("unit") < 0 {
-		t.Error("feature field has no unit metadata")
-	}
-	if r.NumRecords() < 2 {
-		t.Errorf("record batches = %d, want ≥ 2 (streamed in batches)", r.NumRecords())
-	}
-	row := 0
-	for b := 0; b < r.NumRecords(); b++ {
-		rec, err := r.Record(b)
+	t.Cleanup(func() { f.Close() })
+	var recs []arrow.RecordBatch
+	switch format {
+	case FormatArrow:
+		r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := 0; i < int(rec.NumRows()); i++ {
-			want := rows[row]
-			if got := rec.Column(0).(*array.Uint64).Value(i); got != want.Flow.ID {
-				t.Fatalf("row %d flow_id = %d", row, got)
+		for i := 0; i < r.NumRecords(); i++ {
+			rec, err := r.Record(i)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if got := rec.Column(schema.FieldIndices("dest_ip")[0]).(*array.String).Value(i); got != "2001:db8::1" {
-				t.Fatalf("dest_ip = %q", got)
+			rec.Retain()
+			recs = append(recs, rec)
+		}
+		return r.Schema(), recs
+	case FormatArrowStream:
+		r, err := ipc.NewReader(f, ipc.WithAllocator(mem))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r.Next() {
+			rec := r.RecordBatch()
+			rec.Retain()
+			recs = append(recs, rec)
+		}
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return r.Schema(), recs
+	case FormatParquet:
+		pf, err := file.NewParquetReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1 << 20}, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema, err := fr.Schema()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols := make([]int, pf.MetaData().Schema.NumColumns()) // nil would read no column
+		for i := range cols {
+			cols[i] = i
+		}
+		for g := 0; g < pf.NumRowGroups(); g++ {
+			tbl, err := fr.ReadRowGroups(context.Background(), cols, []int{g})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if got := rec.Column(schema.FieldIndices("window_end")[0]).(*array.Timestamp).Value(i); got != arrow.Timestamp(want.End.UnixMicro()) {
-				t.Fatalf("window_end = %v", got)
+			tr := array.NewTableReader(tbl, tbl.NumRows())
+			for tr.Next() {
+				rec := tr.RecordBatch()
+				rec.Retain()
+				recs = append(recs, rec)
 			}
-			for j := range names {
-				got := rec.Column(firstFeature + j).(*array.Float64).Value(i)
-				w := want.Values[j]
-				if !(got == w || (math.IsNaN(got) && math.IsNaN(w))) {
-					t.Fatalf("row %d %s = %v, want %v", row, names[j], got, w)
+			tr.Release()
+			tbl.Release()
+		}
+		return schema, recs
+	}
+	t.Fatalf("unknown format %v", format)
+	return nil, nil
+}
+
+// Rows written and read back with arrow-go are identical, NaN included,
+// across several record batches (row groups), in every output format; the
+// schema metadata and field metadata survive too (Parquet keeps them
+// through pqarrow's stored Arrow schema).
+func TestRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		format Format
+		batch  int
+	}{
+		{FormatArrow, batchRows},
+		{FormatArrowStream, batchRows},
+		{FormatParquet, parquetBatchRows},
+	} {
+		t.Run(tc.format.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "rt."+tc.format.String())
+			sets := flowfeat.Sets()
+			w, err := CreateFormat(path, tc.format, Meta{Version: "test", Sets: sets, Checkpoints: "30,+300",
+				Inputs: []Input{{Path: "c.pcap", SHA256: "ab", Bytes: 1}}, Extra: map[string]string{"rows": "all"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := testRows(tc.batch + 17)
+			for i := range rows {
+				if err := w.Write(&rows[i], Labels{Capture: "c.pcap", Group: "c", Scenario: "tls", Label: "mining", LabelSource: "manifest"}); err != nil {
+					t.Fatal(err)
 				}
 			}
-			row++
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			schema, recs := readBack(t, path, tc.format)
+			for k, want := range map[string]string{
+				"minerwatch.checkpoints":    "30,+300",
+				"minerwatch.version":        "test",
+				"minerwatch.schema_version": SchemaVersion,
+				"minerwatch.rows":           "all",
+				"minerwatch.inputs":         `[{"path":"c.pcap","sha256":"ab","bytes":1}]`,
+			} {
+				if v, _ := schema.Metadata().GetValue(k); v != want {
+					t.Errorf("metadata %s = %q, want %q", k, v, want)
+				}
+			}
+			names := flowfeat.Names(sets)
+			firstFeature := schema.FieldIndices(names[0])[0]
+			if md := schema.Field(firstFeature).Metadata; md.FindKey("unit") < 0 || md.FindKey("definition") < 0 {
+				t.Errorf("feature field metadata = %v, want unit and definition", md)
+			}
+			if port := schema.Field(schema.FieldIndices("dest_port")[0]); port.Type.ID() != arrow.UINT16 {
+				t.Errorf("dest_port type = %v, want uint16", port.Type)
+			}
+			if len(recs) < 2 {
+				t.Errorf("record batches = %d, want ≥ 2 (written in batches of %d)", len(recs), tc.batch)
+			}
+			col := func(rec arrow.RecordBatch, name string) arrow.Array { return rec.Column(schema.FieldIndices(name)[0]) }
+			row := 0
+			for _, rec := range recs {
+				for i := 0; i < int(rec.NumRows()); i++ {
+					want := rows[row]
+					if got := col(rec, "flow_id").(*array.Uint64).Value(i); got != want.Flow.ID {
+						t.Fatalf("row %d flow_id = %d", row, got)
+					}
+					if got := col(rec, "dest_ip").(*array.String).Value(i); got != "2001:db8::1" {
+						t.Fatalf("dest_ip = %q", got)
+					}
+					if got := col(rec, "dest_port").(*array.Uint16).Value(i); got != 3333 {
+						t.Fatalf("dest_port = %d", got)
+					}
+					if got := col(rec, "pkts_up").(*array.Uint64).Value(i); got != uint64(want.UpPkts) {
+						t.Fatalf("pkts_up = %d, want %d", got, want.UpPkts)
+					}
+					if got := col(rec, "window_end").(*array.Timestamp).Value(i); got != arrow.Timestamp(want.End.UnixMicro()) {
+						t.Fatalf("window_end = %v", got)
+					}
+					if got := col(rec, "label").(*array.String).Value(i); got != "mining" {
+						t.Fatalf("label = %q", got)
+					}
+					for j := range names {
+						got := rec.Column(firstFeature + j).(*array.Float64).Value(i)
+						w := want.Values[j]
+						if !(got == w || (math.IsNaN(got) && math.IsNaN(w))) {
+							t.Fatalf("row %d %s = %v, want %v", row, names[j], got, w)
+						}
+					}
+					row++
+				}
+				rec.Release()
+			}
+			if row != len(rows) {
+				t.Errorf("read %d rows, wrote %d", row, len(rows))
+			}
+		})
+	}
+}
+
+// The file writer and the online stream writer (stream.go) fill the same
+// schema with separate code; a row must come out the same from both.
+func TestFileAndStreamRowsAgree(t *testing.T) {
+	sets := flowfeat.Sets()
+	schema, err := Schema(Meta{Sets: sets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := testRows(3)
+	rows[1].First, rows[1].Last = time.Time{}, time.Time{} // null first_ts/last_ts
+	lab := Labels{Capture: "c.pcap", Group: "g", Scenario: "proxy", Label: "mining", LabelSource: "signature"}
+	mem := memory.NewGoAllocator()
+	viaFile, viaStream := array.NewRecordBuilder(mem, schema), array.NewRecordBuilder(mem, schema)
+	defer viaFile.Release()
+	defer viaStream.Release()
+	for i := range rows {
+		r := FromFlowRow(&rows[i], lab)
+		appendExportRow(viaFile, sets, &r)
+		appendRow(viaStream, sets, &rows[i], lab)
+	}
+	a, b := viaFile.NewRecordBatch(), viaStream.NewRecordBatch()
+	defer a.Release()
+	defer b.Release()
+	for c := 0; c < int(a.NumCols()); c++ {
+		// ApproxEqual with NaNs equal: the NaN feature must be NaN in both.
+		if !array.ApproxEqual(a.Column(c), b.Column(c), array.WithNaNsEqual(true)) {
+			t.Errorf("column %s differs: file %v, stream %v", schema.Field(c).Name, a.Column(c), b.Column(c))
 		}
 	}
-	if row != len(rows) {
-		t.Errorf("read %d rows, wrote %d", row, len(rows))
+}
+
+// Every fixed column documents itself, and a feature set's version
+// changes with its definition table only.
+func TestSchemaDescribesColumns(t *testing.T) {
+	schema, err := Schema(Meta{Sets: []string{flowfeat.SetMW51}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range schema.Fields() {
+		if i := f.Metadata.FindKey("definition"); i < 0 || f.Metadata.Values()[i] == "" {
+			t.Errorf("column %s has no definition", f.Name)
+		}
+	}
+	v, _ := schema.Metadata().GetValue("minerwatch.feature_set_versions")
+	if want := `{"mw51":"` + SetVersion(flowfeat.SetMW51) + `"}`; v != want {
+		t.Errorf("feature_set_versions = %s, want %s", v, want)
+	}
+	if SetVersion(flowfeat.SetMW51) == SetVersion(flowfeat.SetMWX) {
+		t.Error("two different sets have the same version")
+	}
+}
+
+func TestFormatOf(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		want Format
+	}{
+		{"x.arrow", FormatArrow},
+		{"x.feather", FormatArrow},
+		{"x.parquet", FormatParquet},
+		{"X.PQ", FormatParquet},
+		{"x.arrows", FormatArrowStream},
+	} {
+		if got := FormatOf(tc.path); got != tc.want {
+			t.Errorf("FormatOf(%q) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+	if _, err := ParseFormat("csv"); err == nil {
+		t.Error("ParseFormat accepted csv")
 	}
 }
 
@@ -120,6 +294,21 @@ func TestAbortLeavesNoFile(t *testing.T) {
 	w.Abort()
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {
+		t.Errorf("files left after Abort: %v", entries)
+	}
+}
+
+// The same holds for Parquet, whose writer would otherwise close the file.
+func TestParquetAbortLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	w, err := CreateFormat(filepath.Join(dir, "x.parquet"), FormatParquet, Meta{Sets: []string{flowfeat.SetMW51}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := testRows(3)
+	w.Write(&rows[0], Labels{})
+	w.Abort()
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("files left after Abort: %v", entries)
 	}
 }
