@@ -82,6 +82,10 @@ type Report struct {
 	AvgPrecision float64       `json:"average_precision"`
 	ByCheckpoint []Slice       `json:"by_checkpoint"`
 	ByScenario   []Slice       `json:"by_scenario"`
+	// ByScenarioCheckpoint crosses them at the early checkpoints
+	// ("tls@120s"): mining rows of the scenario plus every benign row at
+	// that checkpoint.
+	ByScenarioCheckpoint []Slice `json:"by_scenario_checkpoint"`
 	Flows        FlowSummary   `json:"flows"`
 	Captures     []CaptureLine `json:"captures"`
 	PR           []PRPoint     `json:"pr_curve"`
@@ -94,6 +98,7 @@ func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Repo
 	var all Confusion
 	byCP := map[float64]*Confusion{}
 	bySc := map[string]*Confusion{}
+	byScCP := map[string]*Confusion{}
 	y := make([]int, len(scored))
 	p := make([]float64, len(scored))
 	type flowAgg struct {
@@ -122,6 +127,21 @@ func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Repo
 			bySc[sc] = &Confusion{}
 		}
 		bySc[sc].add(s.Y, alarm)
+		if earlyCheckpoints[s.Checkpoint] {
+			var keys []string
+			if s.Y == 1 {
+				keys = []string{s.Scenario}
+			} else {
+				keys = []string{"plaintext", "tls", "proxy"} // benign rows count against every scenario
+			}
+			for _, k := range keys {
+				k = fmt.Sprintf("%s@%gs", k, s.Checkpoint)
+				if byScCP[k] == nil {
+					byScCP[k] = &Confusion{}
+				}
+				byScCP[k].add(s.Y, alarm)
+			}
+		}
 		fa := flows[s.FlowKey]
 		if fa == nil {
 			fa = &flowAgg{y: s.Y, scenario: sc, capture: s.Capture, first: -1}
@@ -152,6 +172,9 @@ func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Repo
 	}
 	for _, sc := range sortedKeys(bySc) {
 		r.ByScenario = append(r.ByScenario, newSlice(sc, *bySc[sc]))
+	}
+	for _, k := range sortedKeys(byScCP) {
+		r.ByScenarioCheckpoint = append(r.ByScenarioCheckpoint, newSlice(k, *byScCP[k]))
 	}
 	fs := FlowSummary{ByScenario: map[string]int{}, MiningByScenario: map[string]int{}}
 	caps := map[string]*CaptureLine{}
@@ -212,6 +235,9 @@ func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Repo
 	r.Importances = meanImportances(cfg.Set, folds)
 	return r
 }
+
+// earlyCheckpoints are the checkpoints crossed with scenarios in reports.
+var earlyCheckpoints = map[float64]bool{30: true, 60: true, 120: true, 300: true}
 
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
@@ -295,6 +321,7 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintln(tw, "slice\tTP\tFN\tFP\tTN\tprecision\trecall\tF1\tFPR\t")
 	rows := append([]Slice{r.Rows}, r.ByCheckpoint...)
 	rows = append(rows, r.ByScenario...)
+	rows = append(rows, r.ByScenarioCheckpoint...)
 	for _, s := range rows {
 		c := s.Confusion
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", s.Name, c.TP, c.FN, c.FP, c.TN, pct(s.Precision), pct(s.Recall), pct(s.F1), pct(s.FPR))
