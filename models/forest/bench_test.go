@@ -48,25 +48,36 @@ func benchData(n, p int) ([][]float64, []int) {
 }
 
 var (
-	benchOnce   sync.Once
-	benchX      [][]float64
-	benchY      []int
-	benchForest *Forest
+	benchOnce    sync.Once
+	benchX       [][]float64
+	benchForests map[string]*Forest
 )
 
-// benchModel is a 100-tree default forest on benchData, trained once per
-// benchmark binary.
-func benchModel(b *testing.B) (*Forest, [][]float64) {
+// benchModels are 100-tree forests on benchData, trained once per
+// benchmark binary: "full" grows trees to purity (scikit-learn's default;
+// ~13k nodes per tree on this noisy data, 16 MB of nodes, so scoring is
+// bound by memory latency), "leaf20" stops at 20 rows per leaf (~1k nodes
+// per tree, fits in cache; about what a deployed model should look like).
+func benchModels(b *testing.B) (map[string]*Forest, [][]float64) {
 	benchOnce.Do(func() {
-		benchX, benchY = benchData(100_000, 51)
-		f, err := Train(benchX, benchY, Params{Trees: 100, Seed: 1})
-		if err != nil {
-			panic(err)
+		var y []int
+		benchX, y = benchData(100_000, 51)
+		benchForests = map[string]*Forest{}
+		for name, p := range map[string]Params{
+			"full":   {Trees: 100, Seed: 1},
+			"leaf20": {Trees: 100, Seed: 1, MinSamplesLeaf: 20},
+		} {
+			f, err := Train(benchX, y, p)
+			if err != nil {
+				panic(err)
+			}
+			benchForests[name] = f
 		}
-		benchForest = f
 	})
-	return benchForest, benchX
+	return benchForests, benchX
 }
+
+var benchModelNames = []string{"full", "leaf20"}
 
 func BenchmarkTrain(b *testing.B) {
 	X, y := benchData(100_000, 51)
@@ -89,40 +100,51 @@ func BenchmarkTrain(b *testing.B) {
 }
 
 func BenchmarkPredictProba(b *testing.B) {
-	f, X := benchModel(b)
-	b.ResetTimer()
-	i := 0
-	sink := 0.0
-	for b.Loop() {
-		sink += f.PredictProba(X[i])
-		i = (i + 7919) % len(X) // stride so rows are not in cache order
+	forests, X := benchModels(b)
+	for _, name := range benchModelNames {
+		f := forests[name]
+		b.Run(fmt.Sprintf("%s/%dnodes", name, f.NumNodes()), func(b *testing.B) {
+			i := 0
+			sink := 0.0
+			for b.Loop() {
+				sink += f.PredictProba(X[i])
+				i = (i + 7919) % len(X) // stride so rows are not in cache order
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
+			_ = sink
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
-	b.ReportMetric(float64(f.NumTrees()), "trees")
-	_ = sink
 }
 
 func BenchmarkPredictProbaBatch(b *testing.B) {
-	f, X := benchModel(b)
-	const rows = 4096
+	forests, X := benchModels(b)
+	const rows = 1024
 	out := make([]float64, rows)
-	b.ResetTimer()
-	start := 0
-	for b.Loop() {
-		f.PredictProbaBatch(X[start:start+rows], out)
-		start = (start + rows) % (len(X) - rows)
+	for _, name := range benchModelNames {
+		f := forests[name]
+		b.Run(fmt.Sprintf("%s/%drows", name, rows), func(b *testing.B) {
+			start := 0
+			for b.Loop() {
+				f.PredictProbaBatch(X[start:start+rows], out)
+				start = (start + rows) % (len(X) - rows)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
 }
 
 func BenchmarkContributions(b *testing.B) {
-	f, X := benchModel(b)
-	dst := make([]float64, f.NumFeatures())
-	b.ResetTimer()
-	i := 0
-	for b.Loop() {
-		f.Contributions(X[i], dst)
-		i = (i + 7919) % len(X)
+	forests, X := benchModels(b)
+	for _, name := range benchModelNames {
+		f := forests[name]
+		b.Run(name, func(b *testing.B) {
+			dst := make([]float64, f.NumFeatures())
+			i := 0
+			for b.Loop() {
+				f.Contributions(X[i], dst)
+				i = (i + 7919) % len(X)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
 }

@@ -30,9 +30,9 @@ type wireTree struct {
 }
 
 // MarshalJSON encodes the forest (trees, parameters, importances, OOB
-// score). Thresholds of +Inf (the "is it missing?" split) are written as
-// 1.7976931348623157e308, the largest float, which routes every number the
-// same way.
+// score). JSON has no infinities; a ±Inf threshold (a split between a
+// finite value and an infinite one) is written as ±1.7976931348623157e308,
+// which routes every finite value the same way.
 func (f *Forest) MarshalJSON() ([]byte, error) {
 	wf := wireForest{
 		NumFeatures: f.nFeatures,
@@ -55,7 +55,8 @@ func (f *Forest) MarshalJSON() ([]byte, error) {
 			n := f.nodes[root+uint32(k)]
 			wt.Feature[k] = n.feature
 			wt.Value[k] = f.values[root+uint32(k)]
-			if n.feature < 0 {
+			if n.isLeaf(root + uint32(k)) {
+				wt.Feature[k] = -1
 				continue
 			}
 			wt.Threshold[k] = clampInf(n.threshold)
@@ -151,9 +152,6 @@ func (wt wireTree) nodes(nFeatures int) ([]trainNode, error) {
 		thr := wt.Threshold[i]
 		if math.IsNaN(thr) {
 			return nil, fmt.Errorf("node %d: NaN threshold", i)
-		}
-		if thr == math.MaxFloat64 {
-			thr = math.Inf(1)
 		}
 		if wt.NaNLeft[i] != 0 && wt.NaNLeft[i] != 1 {
 			return nil, fmt.Errorf("node %d: nan_left %d, want 0 or 1", i, wt.NaNLeft[i])

@@ -2,14 +2,18 @@ package forest
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 )
 
 // node is one tree node as inference reads it: 16 bytes, so four share a
 // cache line. Children are adjacent (right = left+1), which saves a field.
-// A leaf has feature -1 and keeps its prediction in threshold, so scoring
-// reads nothing but this array.
+// A step is branch-free: NaN is replaced by −Inf (NaN goes left) or +Inf
+// (right), then the row goes to left + (x > threshold). A leaf is its own
+// left child with threshold +Inf, so stepping from a leaf stays put; that
+// lets PredictProba walk several trees in lock-step until all stand still.
+// The leaf's prediction is in Forest.values.
 type node struct {
 	threshold float64
 	feature   int32
@@ -157,7 +161,7 @@ func flatten(nFeatures int, trees [][]trainNode) *Forest {
 		for _, tn := range tree {
 			n := node{feature: tn.feature, threshold: tn.threshold}
 			if tn.feature < 0 {
-				n.threshold = tn.value
+				n = node{threshold: math.Inf(1), kids: uint32(len(f.nodes)) | nanLeftBit}
 			} else {
 				n.kids = base + uint32(tn.left)
 				if tn.nanLeft {
@@ -170,6 +174,9 @@ func flatten(nFeatures int, trees [][]trainNode) *Forest {
 	}
 	return f
 }
+
+// isLeaf reports whether node i (n) is a leaf.
+func (n *node) isLeaf(i uint32) bool { return n.kids&^nanLeftBit == i }
 
 // NumFeatures is the row length the forest expects.
 func (f *Forest) NumFeatures() int { return f.nFeatures }

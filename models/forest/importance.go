@@ -54,7 +54,7 @@ func (f *Forest) outOfBag(X [][]float64, d *dataset) OOBScore {
 				if inBag[t*words+i/64]&(1<<(i%64)) != 0 {
 					continue
 				}
-				sum += f.nodes[f.leaf(r, X[i])].threshold
+				sum += f.values[f.leaf(r, X[i])]
 				k++
 			}
 			if k > 0 {

@@ -42,8 +42,8 @@ func (f *Forest) Rules(t int, names []string) (string, error) {
 func (f *Forest) writeNode(w *bufio.Writer, i uint32, depth int, names []string) {
 	indent := strings.Repeat("  ", depth)
 	n := f.nodes[i]
-	if n.feature < 0 {
-		fmt.Fprintf(w, "%sreturn %.4g  // P(mining)\n", indent, n.threshold)
+	if n.isLeaf(i) {
+		fmt.Fprintf(w, "%sreturn %.4g  // P(mining)\n", indent, f.values[i])
 		return
 	}
 	name := "f" + strconv.Itoa(int(n.feature))
