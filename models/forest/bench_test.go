@@ -82,7 +82,7 @@ var benchModelNames = []string{"full", "leaf20"}
 func BenchmarkTrain(b *testing.B) {
 	X, y := benchData(100_000, 51)
 	for _, method := range []SplitMethod{Histogram, Exact} {
-		b.Run(fmt.Sprintf("100k×51/100trees/%v", method), func(b *testing.B) {
+		b.Run(fmt.Sprintf("100kx51/100trees/%v", method), func(b *testing.B) {
 			var f *Forest
 			for b.Loop() {
 				var err error

@@ -344,9 +344,7 @@ func (b *builder) scanHist(f int, h *[maxBins + 1]stat, parent stat, best *split
 }
 
 // considerMissing evaluates sending every non-NaN sample left and every
-// NaN right. Its threshold is the largest float64, so every finite number
-// goes left; +Inf goes right with NaN (inference substitutes +Inf for a NaN
-// that goes right, so the two must agree).
+// NaN right (threshold +Inf: every number, +Inf included, goes left).
 func (b *builder) considerMissing(f int, values, nan stat, best *split, found *bool) {
 	minLeaf := int32(b.p.MinSamplesLeaf)
 	if values.n < minLeaf || nan.n < minLeaf {
@@ -354,7 +352,7 @@ func (b *builder) considerMissing(f int, values, nan stat, best *split, found *b
 	}
 	c := b.p.Criterion
 	if cost := values.cost(c) + nan.cost(c); cost < best.cost {
-		*best = split{feature: f, threshold: math.MaxFloat64, nanLeft: false, left: values, right: nan, cost: cost}
+		*best = split{feature: f, threshold: math.Inf(1), nanLeft: false, left: values, right: nan, cost: cost}
 		*found = true
 	}
 }

@@ -156,6 +156,16 @@ func (wt wireTree) nodes(nFeatures int) ([]trainNode, error) {
 		if wt.NaNLeft[i] != 0 && wt.NaNLeft[i] != 1 {
 			return nil, fmt.Errorf("node %d: nan_left %d, want 0 or 1", i, wt.NaNLeft[i])
 		}
+		// ±MaxFloat64 stands for ±Inf (see MarshalJSON). A genuine
+		// threshold of ±MaxFloat64 needs a training value of exactly
+		// ±MaxFloat64 next to an infinity; only infinite inputs could then
+		// be routed differently after a reload, a corner we accept.
+		switch thr {
+		case math.MaxFloat64:
+			thr = math.Inf(1)
+		case -math.MaxFloat64:
+			thr = math.Inf(-1)
+		}
 		out[i].threshold = thr
 		out[i].left = int32(left)
 		out[i].nanLeft = wt.NaNLeft[i] == 1

@@ -9,9 +9,9 @@ import (
 
 // node is one tree node as inference reads it: 16 bytes, so four share a
 // cache line. Children are adjacent (right = left+1), which saves a field.
-// A step is branch-free: NaN is replaced by −Inf (NaN goes left) or +Inf
-// (right), then the row goes to left + (x > threshold). A leaf is its own
-// left child with threshold +Inf, so stepping from a leaf stays put; that
+// A step goes to left + (x > threshold), or for NaN to the side the nanLeft
+// bit says. A leaf is its own left child with threshold +Inf and nanLeft
+// set, so stepping from a leaf stays put; that
 // lets PredictProba walk several trees in lock-step until all stand still.
 // The leaf's prediction is in Forest.values.
 type node struct {

@@ -366,3 +366,35 @@ func TestROCAUCMatchesAHandCount(t *testing.T) {
 		t.Errorf("AUC = %v, want %v", got, 5.5/9)
 	}
 }
+
+func TestInfiniteValuesRouteTheSameInTrainingScoringAndAfterReload(t *testing.T) {
+	// Ratios over an empty direction can come out ±Inf. Training must
+	// route them as scoring does, and the JSON form (which has no Inf)
+	// must not change any decision on these rows.
+	inf := math.Inf(1)
+	X := [][]float64{{-inf}, {-inf}, {-1}, {0}, {2}, {inf}, {inf}, {math.NaN()}, {math.NaN()}}
+	y := []int{1, 1, 0, 0, 0, 1, 1, 0, 1}
+	tree, err := TrainTree(X, y, Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := tree.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Forest
+	if err := back.UnmarshalJSON(raw); err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range X[:7] {
+		if p := tree.PredictProba(row); p != float64(y[i]) {
+			t.Errorf("row %v: P = %v, label %d", row, p, y[i])
+		}
+		if a, b := tree.PredictProba(row), back.PredictProba(row); a != b {
+			t.Errorf("row %v: %v before JSON, %v after", row, a, b)
+		}
+	}
+	if p := tree.PredictProba([]float64{math.NaN()}); p != 0.5 {
+		t.Errorf("P(NaN) = %v, want 0.5 (one of each NaN row in training)", p)
+	}
+}

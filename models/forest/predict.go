@@ -1,29 +1,26 @@
 package forest
 
-import (
-	"fmt"
-	"math"
-)
-
-// nanAs is what a NaN is replaced by at a split: +Inf goes right, −Inf
-// goes left; indexed by the node's nanLeft bit.
-var nanAs = [2]float64{math.Inf(1), math.Inf(-1)}
+import "fmt"
 
 // step moves row one level down from node i (a leaf stays where it is).
-// Compiled without a data-dependent branch except the rare NaN one.
+// The comparison compiles to a conditional move, not a branch: which way a
+// row goes is unpredictable, so a branch would be mispredicted half the
+// time. NaN takes a real branch, which is rare and hence predictable.
 func step(nodes []node, row []float64, i uint32) uint32 {
 	n := &nodes[i]
 	v := row[n.feature]
+	left := n.kids &^ nanLeftBit
 	if v != v {
-		v = nanAs[n.kids>>31]
+		if n.kids&nanLeftBit != 0 {
+			return left
+		}
+		return left + 1
 	}
-	// After the NaN substitution v > threshold is !(v <= threshold), and
-	// the form without negation compiles to a conditional move.
 	var right uint32
 	if v > n.threshold {
 		right = 1
 	}
-	return n.kids&^nanLeftBit + right
+	return left + right
 }
 
 // leaf walks one tree from root for row and returns its leaf's index.

@@ -83,7 +83,7 @@ def main():
     ap.add_argument("--trees", type=int, default=100)
     ap.add_argument("--nan", action="store_true")
     ap.add_argument("--no-go", action="store_true")
-    ap.add_argument("--splits", default="histogram,exact")
+    ap.add_argument("--splits", default="histogram", help="comma-separated: histogram,exact")
     a = ap.parse_args()
 
     Xtr, ytr, Xte, yte = make_data(a.rows, a.test_rows, a.features, a.nan)
