@@ -235,16 +235,23 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 		d.sizeMax = s
 	}
 	d.size.add(float64(size))
-	if d.hist == nil {
+	switch {
+	case d.dataPkts == 1:
+		// Most flows of a busy link carry one data packet or none each
+		// way (scans, probes, DNS): their size histogram and arrival bins
+		// are allocated only at the second data packet, which replays the
+		// first from sizeMin and lastData.
+	case d.hist == nil:
 		d.hist = new([sizeBuckets]uint32)
 		d.bins = newPeriodBins(a.start)
+		// sizeMin and sizeMax now hold the first size and this one.
+		d.hist[sizeBucket(int(d.sizeMin+d.sizeMax)-size)]++
+		d.bins.add(d.lastData)
+		fallthrough
+	default:
+		d.hist[sizeBucket(size)]++
+		d.bins.add(t)
 	}
-	b := size / 16
-	if b >= sizeBuckets {
-		b = sizeBuckets - 1
-	}
-	d.hist[b]++
-	d.bins.add(t)
 	if d.dataPkts > 1 {
 		iat := float64(t-d.lastData) / 1e9
 		if d.iat.n == 0 || iat < d.iatMin {
@@ -441,9 +448,14 @@ func ratioOr0(a, b float64) float64 {
 	return a / b
 }
 
+func sizeBucket(size int) int { return min(size/16, sizeBuckets-1) }
+
 func (d *dirAcc) entropy() float64 {
-	if d.dataPkts == 0 {
+	switch d.dataPkts {
+	case 0:
 		return nan
+	case 1:
+		return 0 // one packet, one bucket
 	}
 	n := float64(d.dataPkts)
 	var h float64
@@ -458,8 +470,11 @@ func (d *dirAcc) entropy() float64 {
 
 // topShare is the share of data packets in the fullest size bucket.
 func (d *dirAcc) topShare() float64 {
-	if d.dataPkts == 0 {
+	switch d.dataPkts {
+	case 0:
 		return nan
+	case 1:
+		return 1
 	}
 	var top uint32
 	for _, c := range d.hist {
