@@ -128,7 +128,16 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	e.stats.Alerts = map[string]int64{}
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
-		e.tracker = flowfeat.NewTracker(flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints}, e.row)
+		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints}
+		if cfg.OnRow == nil && !cfg.Features {
+			// Rows only feed the model: skip those it would not score.
+			tc.NoEndRow = true
+			tc.Skip = func(f *flows.Flow, _ string) bool {
+				fi, _ := f.Data.(*FlowInfo)
+				return fi == nil || len(fi.Alerted) > 0
+			}
+		}
+		e.tracker = flowfeat.NewTracker(tc, e.row)
 	}
 	e.table = flows.NewTable(cfg.Flows, observer{e})
 	return e
@@ -176,7 +185,9 @@ func (e *Engine) flowStarted(f *flows.Flow) {
 		fi.sig = signature.New(e.cfg.Signature, e.budget)
 		fi.sig.SetTap(func(dir packet.Direction, data []byte) { e.tap(fi, dir, data) })
 	}
-	if e.tracker != nil {
+	// Stage 2 scores TCP flows only; UDP flows get feature state when
+	// someone wants their rows.
+	if e.tracker != nil && (f.Proto == packet.ProtoTCP || e.cfg.OnRow != nil || e.cfg.Features) {
 		fi.feat = e.tracker.Start(f)
 	}
 	if e.cfg.Intel != nil {

@@ -58,13 +58,12 @@ func (e *Engine) updateHost(a *alert.Alert) {
 			pool += " (" + a.Mining.PoolHost + ")"
 		}
 		h.Dialects[a.Mining.Dialect] = true
+		// Replace this flow's previous counts in the running totals (a
+		// host may have thousands of flows; no re-summing per alert).
+		h.Shares += a.Mining.SharesAccepted - h.flowShares[a.FlowID]
+		h.HashrateHs += a.Mining.HashrateHs - h.flowRate[a.FlowID]
 		h.flowShares[a.FlowID] = a.Mining.SharesAccepted
 		h.flowRate[a.FlowID] = a.Mining.HashrateHs
-		h.Shares, h.HashrateHs = 0, 0
-		for id, n := range h.flowShares {
-			h.Shares += n
-			h.HashrateHs += h.flowRate[id]
-		}
 	}
 	h.Pools[pool] = true
 }

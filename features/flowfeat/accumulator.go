@@ -515,11 +515,11 @@ func (d *dirAcc) fill(out []float64, dur float64) {
 // is the window's end (a checkpoint time, or the last packet for a final
 // row) and sets the window duration for the per-second rates.
 func (a *Accumulator) Snapshot(end time.Time, v *Vector) {
-	var scratch [periodBinCount]float64
-	a.snapshot(end.UnixNano(), v, &scratch)
+	var sc periodScratch
+	a.snapshot(end.UnixNano(), v, &sc)
 }
 
-func (a *Accumulator) snapshot(end int64, v *Vector, scratch *[periodBinCount]float64) {
+func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 	dur := float64(end-a.start) / 1e9
 	if dur < 0 {
 		dur = 0
@@ -592,7 +592,7 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *[periodBinCount]fl
 	d[11] = ratio(float64(dc.upB), float64(dc.downB))
 }
 
-func (a *Accumulator) period(d *dirAcc, end int64, scratch *[periodBinCount]float64) (float64, float64) {
+func (a *Accumulator) period(d *dirAcc, end int64, scratch *periodScratch) (float64, float64) {
 	if d.bins == nil || d.dataPkts < minPeriodPkts {
 		return nan, nan
 	}

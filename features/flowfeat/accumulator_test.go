@@ -382,3 +382,25 @@ func TestUnsolicitedShareCountsServerPushes(t *testing.T) {
 		t.Errorf("down_unsolicited_share = %v, want 2/4", got)
 	}
 }
+
+// The FFT path gives the same lagged products as the direct sum.
+func TestLaggedProductsMatchDirectSum(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	var sc periodScratch
+	for _, n := range []int{6, 37, 128, 256} {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		got := sc.lagged(x)
+		for k := 0; k < n; k++ {
+			var want float64
+			for i := 0; i+k < n; i++ {
+				want += x[i] * x[i+k]
+			}
+			if math.Abs(got[k]-want) > 1e-9*math.Max(1, math.Abs(want)) {
+				t.Fatalf("n=%d lag %d: %v, direct %v", n, k, got[k], want)
+			}
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package flowfeat
 
-import "math"
+import (
+	"math"
+
+	"gonum.org/v1/gonum/dsp/fourier"
+)
 
 // periodBins counts data-packet arrivals of one direction in a bounded
 // series of time bins. When the series would outgrow its bins, adjacent
@@ -75,7 +79,7 @@ func (b *periodBins) halve() {
 // shortest lag within harmonicRatio of the best is the period, so a harmonic (2P, 3P)
 // does not win over its fundamental. Strength is r at that lag; no peak
 // gives period NaN and strength 0.
-func (b *periodBins) dominantPeriod(end int64, scratch *[periodBinCount]float64) (period, strength float64) {
+func (b *periodBins) dominantPeriod(end int64, sc *periodScratch) (period, strength float64) {
 	n := b.used
 	if end > b.origin {
 		if want := int((end - b.origin + b.width - 1) / b.width); want > n {
@@ -88,7 +92,7 @@ func (b *periodBins) dominantPeriod(end int64, scratch *[periodBinCount]float64)
 	if n < 6 {
 		return nan, 0
 	}
-	x := scratch[:n]
+	x := sc.x[:n]
 	for i := 0; i < n; i++ {
 		v := 2 * float64(b.c[i])
 		if i > 0 {
@@ -107,25 +111,27 @@ func (b *periodBins) dominantPeriod(end int64, scratch *[periodBinCount]float64)
 	for i := range x {
 		x[i] -= mean
 	}
-	r := func(k int) float64 {
-		var sxy, sxx, syy float64
-		for i := 0; i+k < n; i++ {
-			sxy += x[i] * x[i+k]
-			sxx += x[i] * x[i]
-			syy += x[i+k] * x[i+k]
-		}
-		if sxx == 0 || syy == 0 {
-			return 0
-		}
-		return sxy / math.Sqrt(sxx*syy)
-	}
 	maxLag := n / 2
 	if maxLag < 3 {
 		return nan, 0
 	}
+	// Σ x_i·x_{i+k} for every lag at once: the inverse FFT of the power
+	// spectrum of the zero-padded series (O(n log n) instead of O(n²);
+	// long flows are re-scored every 300 s for as long as they live).
+	lagged := sc.lagged(x)
+	// Σ x_i² over the two overlapping parts, from prefix sums.
+	pre := sc.pre[:n+1]
+	pre[0] = 0
+	for i, v := range x {
+		pre[i+1] = pre[i] + v*v
+	}
 	var acf [periodBinCount/2 + 2]float64
 	for k := 1; k <= maxLag+1 && k < n; k++ {
-		acf[k] = r(k)
+		sxx, syy := pre[n-k], pre[n]-pre[k]
+		if sxx <= 0 || syy <= 0 {
+			continue
+		}
+		acf[k] = lagged[k] / math.Sqrt(sxx*syy)
 	}
 	// Skip the initial decay (the smoothing and bursts make small lags
 	// correlated): start after the first local minimum.
@@ -162,4 +168,47 @@ func (b *periodBins) dominantPeriod(end int64, scratch *[periodBinCount]float64)
 		best = 1
 	}
 	return float64(bestLag) * float64(b.width) / 1e9, best
+}
+
+// periodScratch holds the buffers and FFT plans of dominantPeriod, reused
+// across calls (one per Tracker; not safe for concurrent use).
+type periodScratch struct {
+	x, pre [periodBinCount + 1]float64
+	seq    []float64
+	coeff  []complex128
+	ffts   map[int]*fourier.FFT
+}
+
+// lagged returns s[k] = Σ_i x_i·x_{i+k} for k in [0, len(x)).
+func (sc *periodScratch) lagged(x []float64) []float64 {
+	n := len(x)
+	m := 1
+	for m < 2*n {
+		m <<= 1
+	}
+	if sc.ffts == nil {
+		sc.ffts = map[int]*fourier.FFT{}
+	}
+	fft := sc.ffts[m]
+	if fft == nil {
+		fft = fourier.NewFFT(m)
+		sc.ffts[m] = fft
+	}
+	if cap(sc.seq) < m {
+		sc.seq = make([]float64, m)
+		sc.coeff = make([]complex128, m/2+1)
+	}
+	seq := sc.seq[:m]
+	copy(seq, x)
+	clear(seq[n:])
+	coeff := fft.Coefficients(sc.coeff[:m/2+1], seq)
+	for i, c := range coeff {
+		coeff[i] = complex(real(c)*real(c)+imag(c)*imag(c), 0)
+	}
+	out := fft.Sequence(seq, coeff)
+	inv := 1 / float64(m) // gonum's transforms are unnormalised
+	for i := range out[:n] {
+		out[i] *= inv
+	}
+	return out[:n]
 }

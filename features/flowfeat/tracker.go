@@ -81,6 +81,14 @@ func (c Checkpoints) String() string {
 	return strings.Join(parts, ",")
 }
 
+// last returns the last listed checkpoint (0 when none).
+func (c Checkpoints) last() time.Duration {
+	if len(c.At) == 0 {
+		return 0
+	}
+	return c.At[len(c.At)-1]
+}
+
 // next returns the first checkpoint strictly after prev (0 = none yet).
 func (c Checkpoints) next(prev time.Duration) time.Duration {
 	for _, d := range c.At {
@@ -127,6 +135,10 @@ type TrackerConfig struct {
 	Window time.Duration
 	// NoEndRow suppresses the final whole-flow row.
 	NoEndRow bool
+	// Skip, if set, is asked before each row is computed; true skips the
+	// row (a detector that already decided a flow needs no more of them,
+	// and a snapshot is the expensive part).
+	Skip func(f *flows.Flow, kind string) bool
 }
 
 // State is a flow's feature state, created by Tracker.Start.
@@ -146,7 +158,7 @@ type Tracker struct {
 	emit    func(*Row)
 	vec     Vector
 	row     Row
-	scratch [periodBinCount]float64
+	scratch periodScratch
 }
 
 // NewTracker returns a tracker that calls emit for every row.
@@ -176,23 +188,35 @@ func (t *Tracker) Packet(s *State, f *flows.Flow, p *packet.Packet, dir packet.D
 	}
 }
 
-// advance emits every checkpoint and window that ends at or before now.
+// advance emits the checkpoints and windows that end at or before now.
+// When a packet passes several checkpoints at once (the flow was idle
+// across them, or a capture's clock jumped), only the last one is emitted:
+// the skipped ones would repeat it (no packet came in between), and a
+// packet stamped a year ahead must not cost a hundred thousand snapshots.
 func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
-	for s.nextCP > 0 && !now.Before(f.First.Add(s.nextCP)) {
-		end := f.First.Add(s.nextCP)
-		t.emitRow(&s.cum, f, KindCheckpoint, s.nextCP, 0, f.First, end)
-		s.nextCP = t.cfg.Checkpoints.next(s.nextCP)
-	}
-	if s.win != nil {
-		for !now.Before(s.winStart.Add(t.cfg.Window)) {
-			end := s.winStart.Add(t.cfg.Window)
-			if s.win.first != 0 {
-				t.emitRow(s.win, f, KindWindow, 0, s.winIndex, s.winStart, end)
+	if s.nextCP > 0 && !now.Before(f.First.Add(s.nextCP)) {
+		cp := s.nextCP
+		for next := t.cfg.Checkpoints.next(cp); next > 0 && !now.Before(f.First.Add(next)); next = t.cfg.Checkpoints.next(cp) {
+			if t.cfg.Checkpoints.Every > 0 && next > t.cfg.Checkpoints.last() {
+				// Jump straight to the last repetition before now.
+				k := (now.Sub(f.First) - next) / t.cfg.Checkpoints.Every
+				next += k * t.cfg.Checkpoints.Every
 			}
-			s.winIndex++
-			s.winStart = end
-			s.win.Reset(end)
+			cp = next
 		}
+		t.emitRow(&s.cum, f, KindCheckpoint, cp, 0, f.First, f.First.Add(cp))
+		s.nextCP = t.cfg.Checkpoints.next(cp)
+	}
+	if s.win != nil && !now.Before(s.winStart.Add(t.cfg.Window)) {
+		end := s.winStart.Add(t.cfg.Window)
+		if s.win.first != 0 {
+			t.emitRow(s.win, f, KindWindow, 0, s.winIndex, s.winStart, end)
+		}
+		// Empty windows in between are skipped in one step.
+		k := int(now.Sub(s.winStart) / t.cfg.Window)
+		s.winIndex += k
+		s.winStart = s.winStart.Add(time.Duration(k) * t.cfg.Window)
+		s.win.Reset(s.winStart)
 	}
 }
 
@@ -214,6 +238,9 @@ func (t *Tracker) Snapshot(s *State, end time.Time, v *Vector) {
 }
 
 func (t *Tracker) emitRow(a *Accumulator, f *flows.Flow, kind string, cp time.Duration, win int, start, end time.Time) {
+	if t.cfg.Skip != nil && t.cfg.Skip(f, kind) {
+		return
+	}
 	a.snapshot(end.UnixNano(), &t.vec, &t.scratch)
 	r := &t.row
 	*r = Row{Flow: f, Kind: kind, Checkpoint: cp, Window: win, Start: start, End: end,

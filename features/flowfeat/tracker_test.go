@@ -154,3 +154,29 @@ func TestREADMEFeatureTableMatchesDefs(t *testing.T) {
 		t.Error("README.md's feature table differs from flowfeat.Defs; regenerate it with `minerwatch features --list --markdown` (or `make readme-table`)")
 	}
 }
+
+// A packet that passes many checkpoints at once (an idle flow, or a clock
+// that jumped a year ahead) yields one row, at the last checkpoint passed.
+func TestTrackerSkipsCheckpointsAFlowSleptThrough(t *testing.T) {
+	var cps []time.Duration
+	tr := NewTracker(TrackerConfig{Checkpoints: DefaultCheckpoints(), Window: time.Minute, NoEndRow: true}, func(r *Row) {
+		if r.Kind == KindCheckpoint {
+			cps = append(cps, r.Checkpoint)
+		}
+	})
+	f := &flows.Flow{First: t0}
+	st := tr.Start(f)
+	pk := func(at time.Duration) *packet.Packet {
+		return &packet.Packet{Time: t0.Add(at), Proto: packet.ProtoUDP, PayloadLen: 1, IPLen: 29}
+	}
+	tr.Packet(st, f, pk(0), packet.Up)
+	tr.Packet(st, f, pk(10*time.Second), packet.Up)
+	tr.Packet(st, f, pk(1000*time.Second), packet.Up) // passes 30, 60, 120, 300, 600, 900
+	tr.Packet(st, f, pk(365*24*time.Hour), packet.Up) // a year later
+	if len(cps) != 2 || cps[0] != 900*time.Second {
+		t.Fatalf("checkpoints = %v, want [15m0s, <last repetition before a year>]", cps)
+	}
+	if year := 365 * 24 * time.Hour; cps[1] > year || cps[1] <= year-300*time.Second {
+		t.Errorf("second row at %v, want the last 300 s repetition before %v", cps[1], year)
+	}
+}
