@@ -26,6 +26,28 @@ func (c Criterion) String() string {
 	return fmt.Sprintf("Criterion(%d)", int(c))
 }
 
+// MarshalText writes the criterion by name, so model files say "gini".
+func (c Criterion) MarshalText() ([]byte, error) {
+	if c != Gini && c != Entropy {
+		return nil, fmt.Errorf("unknown criterion %d", int(c))
+	}
+	return []byte(c.String()), nil
+}
+
+// UnmarshalJSON reads a criterion name, or the number earlier model files
+// (written before names) hold.
+func (c *Criterion) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case `"gini"`, "0":
+		*c = Gini
+	case `"entropy"`, "1":
+		*c = Entropy
+	default:
+		return fmt.Errorf("unknown criterion %s", b)
+	}
+	return nil
+}
+
 // SplitMethod chooses how candidate thresholds are enumerated.
 type SplitMethod int
 
@@ -52,6 +74,28 @@ func (s SplitMethod) String() string {
 		return "exact"
 	}
 	return fmt.Sprintf("SplitMethod(%d)", int(s))
+}
+
+// MarshalText writes the split method by name.
+func (s SplitMethod) MarshalText() ([]byte, error) {
+	if s != Histogram && s != Exact {
+		return nil, fmt.Errorf("unknown split method %d", int(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalJSON reads a split method name, or the number earlier model
+// files hold.
+func (s *SplitMethod) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case `"histogram"`, "0":
+		*s = Histogram
+	case `"exact"`, "1":
+		*s = Exact
+	default:
+		return fmt.Errorf("unknown split method %s", b)
+	}
+	return nil
 }
 
 // AllFeatures, as Params.MaxFeatures, tries every feature at every split

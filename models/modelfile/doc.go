@@ -16,12 +16,12 @@
 //
 // JSON because people must be able to see what a model is before trusting
 // it with alerts (`zcat model.json.gz | jq .training`), and Python can read
-// it without our code; trees are stored as parallel arrays, so a forest of
-// 100 trees × 10k nodes is ~10 MB compressed and loads in well under a
-// second — a binary format would be smaller and faster to load, but load
-// time is not on any hot path and the opacity would cost more. gzip adds a
-// CRC-32, so a corrupted or truncated file is detected; Load also accepts
-// the unzipped JSON. Float values are written in the shortest form that
+// it without our code. Trees are stored as parallel arrays; 100 fully grown
+// trees on 100k rows (1M nodes) make an 11 MB file that saves in ~1.5 s and
+// loads in ~3 s on our shared 2-core machine. A binary format would be
+// smaller and load faster, but loading is not on any hot path and opacity
+// would cost more. gzip adds a CRC-32, so a corrupted or truncated file is
+// detected; Load also accepts the unzipped JSON. Float values are written in the shortest form that
 // reads back to the identical float64, so a loaded model scores exactly
 // like the one that was saved.
 //

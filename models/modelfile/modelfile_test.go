@@ -63,6 +63,11 @@ func TestSavedModelLoadsBackAndScoresIdentically(t *testing.T) {
 	if a, b := m.Forest.Importances(), got.Forest.Importances(); a[2] != b[2] {
 		t.Errorf("importances %v, want %v", b, a)
 	}
+	wantParams := m.Forest.Params()
+	wantParams.Workers = 0 // a property of the training machine, not of the model
+	if got.Forest.Params() != wantParams {
+		t.Errorf("params %+v, want %+v", got.Forest.Params(), wantParams)
+	}
 	if got.Forest.OOB() != m.Forest.OOB() {
 		t.Errorf("OOB %v, want %v", got.Forest.OOB(), m.Forest.OOB())
 	}
@@ -204,5 +209,30 @@ func TestFailedSaveLeavesNoPartialFile(t *testing.T) {
 			got = append(got, e.Name())
 		}
 		t.Errorf("directory holds %v, want only model.json.gz", got)
+	}
+}
+
+func TestModelFilesFromBeforeNamedParamsStillLoad(t *testing.T) {
+	// The first files wrote criterion and split method as numbers
+	// ("criterion":0,"split":1); they must keep loading.
+	m := smallModel(t)
+	path := filepath.Join(t.TempDir(), "m.json.gz")
+	if err := Save(path, m); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	zr, _ := gzip.NewReader(bytes.NewReader(raw))
+	var plain bytes.Buffer
+	plain.ReadFrom(zr)
+	old := strings.Replace(strings.Replace(plain.String(), `"criterion":"gini"`, `"criterion":1`, 1), `"split":"histogram"`, `"split":1`, 1)
+	if old == plain.String() {
+		t.Fatal("did not find named params to replace")
+	}
+	got, err := Decode([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := got.Forest.Params(); p.Criterion != forest.Entropy || p.Split != forest.Exact {
+		t.Errorf("params %+v, want entropy/exact", p)
 	}
 }
