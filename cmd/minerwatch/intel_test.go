@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,13 +85,9 @@ func TestIntelImportWritesOneCSVAndReportsBadLines(t *testing.T) {
 // TestIntelImportReadsTheSharedPublicFeeds is the first-class import path
 // on the real lists in ../shared/datasets/intel (read there, not copied).
 func TestIntelImportReadsTheSharedPublicFeeds(t *testing.T) {
-	root := os.Getenv("MINERWATCH_SHARED")
-	if root == "" {
-		root = filepath.Join("..", "..", "..", "shared")
-	}
-	files, _ := filepath.Glob(filepath.Join(root, "datasets", "intel", "*_*.*"))
+	files, _ := filepath.Glob(filepath.Join(shareddata.Require(t), "intel", "*_*.*"))
 	if len(files) == 0 {
-		t.Skipf("no intel lists under %s/datasets/intel (set MINERWATCH_SHARED)", root)
+		t.Fatal("no intel lists in the shared datasets")
 	}
 	out := filepath.Join(t.TempDir(), "all.csv")
 	code, _, errs := runIntelCmd(t, append([]string{"import", "--strict", "-o", out}, files...)...)

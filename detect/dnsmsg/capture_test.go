@@ -14,29 +14,8 @@ import (
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/decode"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
 )
-
-// sharedDatasets locates ../shared/datasets relative to the repository
-// root ($MINERWATCH_SHARED overrides ../shared) or skips the test.
-func sharedDatasets(t *testing.T) string {
-	t.Helper()
-	root := os.Getenv("MINERWATCH_SHARED")
-	if root == "" {
-		dir, _ := os.Getwd()
-		for dir != "/" {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				break
-			}
-			dir = filepath.Dir(dir)
-		}
-		root = filepath.Join(dir, "..", "shared")
-	}
-	d := filepath.Join(root, "datasets")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("shared datasets not found at %s (set MINERWATCH_SHARED): %v", d, err)
-	}
-	return d
-}
 
 // tsharkDNS is one row of testdata/tshark-dns.tsv, computed once with
 // tshark 4.0.17 by testdata/gen-tshark.sh (CI may lack tshark).
@@ -106,7 +85,7 @@ func forEachFrame(t *testing.T, path string, fn func(frame int, p *packet.Packet
 // authority and additional sections, which the parser skips, so our answers
 // must be a prefix of tshark's list (and equal it when those are empty).
 func TestEveryDNSMessageInCapturesParsesLikeTshark(t *testing.T) {
-	ds := sharedDatasets(t)
+	ds := shareddata.Require(t)
 	want := readTsharkDNS(t)
 	var m dnsmsg.Message
 	names, msgs, frags := 0, 0, 0

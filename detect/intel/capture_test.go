@@ -19,6 +19,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/decode"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
 )
 
 // readTSV reads a tshark testdata file of a sibling package (computed once
@@ -49,7 +50,7 @@ func readTSV(t *testing.T, path string) [][]string {
 // flow, with the ones tshark's names predict. Flows to addresses learned
 // from DNS answers of listed names must alert as dns-answer.
 func TestListsBuiltFromCaptureNamesRaiseExactlyTheExpectedAlerts(t *testing.T) {
-	ds := sharedDatasets(t)
+	ds := shareddata.Require(t)
 	dnsRows := readTSV(t, "../dnsmsg/testdata/tshark-dns.tsv")
 	tlsRows := readTSV(t, "../tlshello/testdata/tshark-clienthello.tsv")
 

@@ -3,6 +3,7 @@ package intel
 import (
 	"bufio"
 	"bytes"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,26 +12,6 @@ import (
 	"testing"
 	"time"
 )
-
-func sharedDatasets(t *testing.T) string {
-	t.Helper()
-	root := os.Getenv("MINERWATCH_SHARED")
-	if root == "" {
-		dir, _ := os.Getwd()
-		for dir != "/" {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				break
-			}
-			dir = filepath.Dir(dir)
-		}
-		root = filepath.Join(dir, "..", "shared")
-	}
-	d := filepath.Join(root, "datasets")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("shared datasets not found at %s (set MINERWATCH_SHARED): %v", d, err)
-	}
-	return d
-}
 
 func TestInvalidLinesAreReportedWithFileAndLineAndSkipped(t *testing.T) {
 	for _, tc := range []struct {
@@ -93,7 +74,7 @@ func TestFormatIsDetectedFromNameAndContent(t *testing.T) {
 // and checks the entry count against the "entries" column of its
 // SOURCES.tsv (counted by whoever fetched the lists), with no invalid lines.
 func TestPublicFeedsImportCompletely(t *testing.T) {
-	dir := filepath.Join(sharedDatasets(t), "intel")
+	dir := filepath.Join(shareddata.Require(t), "intel")
 	f, err := os.Open(filepath.Join(dir, "SOURCES.tsv"))
 	if err != nil {
 		t.Fatal(err)

@@ -15,27 +15,8 @@ import (
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/decode"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
 )
-
-func sharedDatasets(t *testing.T) string {
-	t.Helper()
-	root := os.Getenv("MINERWATCH_SHARED")
-	if root == "" {
-		dir, _ := os.Getwd()
-		for dir != "/" {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				break
-			}
-			dir = filepath.Dir(dir)
-		}
-		root = filepath.Join(dir, "..", "shared")
-	}
-	d := filepath.Join(root, "datasets")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("shared datasets not found at %s (set MINERWATCH_SHARED): %v", d, err)
-	}
-	return d
-}
 
 // hello is one row of testdata/tshark-clienthello.tsv, computed once with
 // tshark 4.0.17 by testdata/gen-tshark.sh (CI may lack tshark).
@@ -169,7 +150,7 @@ func itoa(n uint16) string {
 // QUIC Initial packets (encrypted) and OpenVPN's control channel are not
 // TCP streams and are counted as out of scope.
 func TestEveryClientHelloInCapturesMatchesTshark(t *testing.T) {
-	ds := sharedDatasets(t)
+	ds := shareddata.Require(t)
 	var checked, withSNI, outOfScope, afterPreamble, sslv2, quic int
 	for capPath, rows := range readHellos(t) {
 		streams := upStreams(t, filepath.Join(ds, capPath))

@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"github.com/minerwatch/minerwatch/internal/shareddata"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -67,13 +68,7 @@ func TestInvalidLinesAreReportedWithFileAndLine(t *testing.T) {
 
 // TestSharedManifestLoads parses the real manifest when ../shared is present.
 func TestSharedManifestLoads(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "datasets", "manifest.tsv")
-	if d := os.Getenv("MINERWATCH_SHARED"); d != "" {
-		path = filepath.Join(d, "datasets", "manifest.tsv")
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("../shared/datasets/manifest.tsv not found (set MINERWATCH_SHARED)")
-	}
+	path := filepath.Join(shareddata.Require(t), "manifest.tsv")
 	m, err := manifest.Load(path)
 	if err != nil {
 		t.Fatal(err)

@@ -6,11 +6,10 @@ package flowtest
 import (
 	"errors"
 	"fmt"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
 	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/minerwatch/minerwatch/detect/reassembly"
 	"github.com/minerwatch/minerwatch/detect/signature"
@@ -95,14 +94,9 @@ func RunWith(cfg signature.Config, budget *reassembly.Budget, onNew func(*Flow),
 // SharedDir returns ../shared relative to the repository root, or
 // $MINERWATCH_SHARED; ok is false when it does not exist.
 func SharedDir() (string, bool) {
-	if d := os.Getenv("MINERWATCH_SHARED"); d != "" {
-		_, err := os.Stat(d)
-		return d, err == nil
+	d := shareddata.Dir() // …/shared/datasets
+	if d == "" {
+		return "", false
 	}
-	_, file, _, _ := runtime.Caller(0)
-	// this file is <root>/detect/internal/flowtest/flowtest.go
-	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
-	d := filepath.Clean(filepath.Join(root, "..", "shared"))
-	_, err := os.Stat(filepath.Join(d, "datasets", "manifest.tsv"))
-	return d, err == nil
+	return filepath.Dir(d), true
 }
