@@ -376,15 +376,7 @@ func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
 		at = v.At
 	}
 	fi.Dialect = v.Dialect
-	a := e.newAlert(fi, alert.DetectorSignature, at, v.Swapped)
-	a.Confidence = v.Confidence
-	a.Reason = v.Reason
-	a.Mining = &alert.Mining{}
-	v.FillMining(a.Mining)
-	var px alert.Proxy
-	if v.FillProxy(&px) {
-		a.Proxy = &px
-	}
+	a := e.signatureAlert(fi, &v, at)
 	e.emit(fi, a)
 	if e.cfg.Intel != nil {
 		server := fi.flow.Server
@@ -407,17 +399,26 @@ func (e *Engine) signatureAttempt(fi *FlowInfo) {
 	if v.Mining || !v.Attempt {
 		return
 	}
-	a := e.newAlert(fi, alert.DetectorSignature, fi.flow.Last, v.Swapped)
+	a := e.signatureAlert(fi, &v, fi.flow.Last)
 	a.Confidence = attemptConfidence
 	a.Reason = "attempt: the client sent mining requests the server did not answer as a pool (" + v.Reason + ")"
+	a.Mining.State = "attempt"
+	e.emit(fi, a)
+}
+
+// signatureAlert builds the signature stage's alert (or update) of a flow
+// from its verdict: metadata, and the proxy preamble if there was one.
+func (e *Engine) signatureAlert(fi *FlowInfo, v *signature.Verdict, at time.Time) *alert.Alert {
+	a := e.newAlert(fi, alert.DetectorSignature, at, v.Swapped)
+	a.Confidence = v.Confidence
+	a.Reason = v.Reason
 	a.Mining = &alert.Mining{}
 	v.FillMining(a.Mining)
-	a.Mining.State = "attempt"
 	var px alert.Proxy
 	if v.FillProxy(&px) {
 		a.Proxy = &px
 	}
-	e.emit(fi, a)
+	return a
 }
 
 // attemptConfidence is the confidence of an unanswered mining attempt.
@@ -474,16 +475,8 @@ func (e *Engine) flowEnded(f *flows.Flow, _ flows.EndReason) {
 	if fi.sig != nil {
 		if fi.Alerted[alert.DetectorSignature] {
 			v := fi.sig.Verdict()
-			a := e.newAlert(fi, alert.DetectorSignature, f.Last, v.Swapped)
+			a := e.signatureAlert(fi, &v, f.Last)
 			a.EventType = alert.EventUpdate
-			a.Confidence = v.Confidence
-			a.Reason = v.Reason
-			a.Mining = &alert.Mining{}
-			v.FillMining(a.Mining)
-			var px alert.Proxy
-			if v.FillProxy(&px) {
-				a.Proxy = &px
-			}
 			e.updateHost(a)
 			e.out(a)
 		}
