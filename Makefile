@@ -52,3 +52,18 @@ model: build ## retrain the shipped default model and its reports from ../shared
 	$(BIN) eval --experiment plaintext-to-encrypted --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
 	$(BIN) eval --experiment feature-sets --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
 	$(GO) build -tags '$(GOTAGS)' -o $(BIN) ./cmd/minerwatch
+
+NB_DATA     := notebooks/data
+# The notebooks read the shared datasets when they are there, else the
+# repo's four sample captures (datasets/manifest.tsv).
+NB_MANIFEST := $(if $(wildcard $(SHARED)/datasets/manifest.tsv),$(SHARED)/datasets/manifest.tsv,datasets/manifest.tsv)
+
+.PHONY: notebooks-data notebooks
+notebooks-data: build ## feature files the notebooks read, from ../shared/datasets (or the repo samples)
+	@mkdir -p $(NB_DATA)
+	$(BIN) features --manifest $(NB_MANIFEST) -o $(NB_DATA)/features.arrow
+	$(BIN) features --manifest $(NB_MANIFEST) -o $(NB_DATA)/features.parquet
+	$(BIN) features --each --window 10s -r $(SAMPLES)/xmrig-tls-443.pcap $(SAMPLES)/benign_https-poll-curl-tls13_20min.pcap -o $(NB_DATA)/timeline.arrow
+
+notebooks: notebooks-data ## execute both notebooks; executed copies go to notebooks/data/executed/
+	$(PYTHON) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=300 --output-dir $(NB_DATA)/executed notebooks/*.ipynb
