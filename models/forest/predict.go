@@ -81,7 +81,7 @@ func (f *Forest) PredictProba(row []float64) float64 {
 
 // batchBlock rows are scored tree by tree, so a tree's nodes are fetched
 // from memory once per block instead of once per row.
-const batchBlock = 256
+const batchBlock = 1024
 
 // PredictProbaBatch writes PredictProba(X[i]) into out[i] for every row
 // (bit-identical). len(out) must be len(X). It does not allocate. It is
@@ -94,10 +94,14 @@ func (f *Forest) PredictProbaBatch(X [][]float64, out []float64) {
 	for _, row := range X {
 		f.checkRow(row)
 	}
+	f.predictBlocks(X, out, batchBlock)
+}
+
+func (f *Forest) predictBlocks(X [][]float64, out []float64, block int) {
 	nodes, values := f.nodes, f.values
 	n := float64(len(f.roots))
-	for start := 0; start < len(X); start += batchBlock {
-		rows := X[start:min(start+batchBlock, len(X))]
+	for start := 0; start < len(X); start += block {
+		rows := X[start:min(start+block, len(X))]
 		acc := out[start : start+len(rows)]
 		clear(acc)
 		for _, root := range f.roots {
