@@ -72,24 +72,24 @@ type NamedValue struct {
 
 // Report is the evaluation of one experiment.
 type Report struct {
-	Experiment   string        `json:"experiment"`
-	FeatureSet   string        `json:"feature_set"`
-	Excluded     []string      `json:"excluded_features"`
-	TargetFPR    float64       `json:"target_fpr"`
-	Folds        []FoldInfo    `json:"folds"`
-	Rows         Slice         `json:"rows"`
-	ROCAUC       float64       `json:"roc_auc"`
-	AvgPrecision float64       `json:"average_precision"`
-	ByCheckpoint []Slice       `json:"by_checkpoint"`
-	ByScenario   []Slice       `json:"by_scenario"`
+	Experiment   string     `json:"experiment"`
+	FeatureSet   string     `json:"feature_set"`
+	Excluded     []string   `json:"excluded_features"`
+	TargetFPR    float64    `json:"target_fpr"`
+	Folds        []FoldInfo `json:"folds"`
+	Rows         Slice      `json:"rows"`
+	ROCAUC       float64    `json:"roc_auc"`
+	AvgPrecision float64    `json:"average_precision"`
+	ByCheckpoint []Slice    `json:"by_checkpoint"`
+	ByScenario   []Slice    `json:"by_scenario"`
 	// ByScenarioCheckpoint crosses them at the early checkpoints
 	// ("tls@120s"): mining rows of the scenario plus every benign row at
 	// that checkpoint.
-	ByScenarioCheckpoint []Slice `json:"by_scenario_checkpoint"`
-	Flows        FlowSummary   `json:"flows"`
-	Captures     []CaptureLine `json:"captures"`
-	PR           []PRPoint     `json:"pr_curve"`
-	Importances  []NamedValue  `json:"importances"`
+	ByScenarioCheckpoint []Slice       `json:"by_scenario_checkpoint"`
+	Flows                FlowSummary   `json:"flows"`
+	Captures             []CaptureLine `json:"captures"`
+	PR                   []PRPoint     `json:"pr_curve"`
+	Importances          []NamedValue  `json:"importances"`
 }
 
 // NewReport summarises scored samples.

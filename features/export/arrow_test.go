@@ -209,37 +209,6 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// The file writer and the online stream writer (stream.go) fill the same
-// schema with separate code; a row must come out the same from both.
-func TestFileAndStreamRowsAgree(t *testing.T) {
-	sets := flowfeat.Sets()
-	schema, err := Schema(Meta{Sets: sets})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := testRows(3)
-	rows[1].First, rows[1].Last = time.Time{}, time.Time{} // null first_ts/last_ts
-	lab := Labels{Capture: "c.pcap", Group: "g", Scenario: "proxy", Label: "mining", LabelSource: "signature"}
-	mem := memory.NewGoAllocator()
-	viaFile, viaStream := array.NewRecordBuilder(mem, schema), array.NewRecordBuilder(mem, schema)
-	defer viaFile.Release()
-	defer viaStream.Release()
-	for i := range rows {
-		r := FromFlowRow(&rows[i], lab)
-		appendExportRow(viaFile, sets, &r)
-		appendRow(viaStream, sets, &rows[i], lab)
-	}
-	a, b := viaFile.NewRecordBatch(), viaStream.NewRecordBatch()
-	defer a.Release()
-	defer b.Release()
-	for c := 0; c < int(a.NumCols()); c++ {
-		// ApproxEqual with NaNs equal: the NaN feature must be NaN in both.
-		if !array.ApproxEqual(a.Column(c), b.Column(c), array.WithNaNsEqual(true)) {
-			t.Errorf("column %s differs: file %v, stream %v", schema.Field(c).Name, a.Column(c), b.Column(c))
-		}
-	}
-}
-
 // Every fixed column documents itself, and a feature set's version
 // changes with its definition table only.
 func TestSchemaDescribesColumns(t *testing.T) {

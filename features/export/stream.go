@@ -124,7 +124,8 @@ func (s *StreamWriter) Write(r *flowfeat.Row, lab Labels) error {
 			return err
 		}
 	}
-	appendRow(s.cur.rb, s.cfg.Meta.Sets, r, lab)
+	row := FromFlowRow(r, lab)
+	appendExportRow(s.cur.rb, s.cfg.Meta.Sets, &row)
 	s.cur.pending++
 	s.rows++
 	return s.maintain(now)
@@ -223,49 +224,4 @@ func (s *StreamWriter) Close() error {
 		return nil
 	}
 	return s.finish()
-}
-
-// appendRow appends one row to a record builder of Schema's layout. It
-// mirrors Writer.Write column for column (the file writer keeps its own
-// copy so its behaviour stays untouched); the stream test checks both
-// produce the same columns.
-func appendRow(b *array.RecordBuilder, sets []string, r *flowfeat.Row, lab Labels) {
-	f := r.Flow
-	i := 0
-	next := func() array.Builder { x := b.Field(i); i++; return x }
-	next().(*array.Uint64Builder).Append(f.ID)
-	next().(*array.StringBuilder).Append(lab.Capture)
-	next().(*array.StringBuilder).Append(lab.Group)
-	next().(*array.StringBuilder).Append(f.Client.Addr().String())
-	next().(*array.Uint16Builder).Append(f.Client.Port())
-	next().(*array.StringBuilder).Append(f.Server.Addr().String())
-	next().(*array.Uint16Builder).Append(f.Server.Port())
-	next().(*array.Uint8Builder).Append(f.Proto)
-	next().(*array.Uint16Builder).Append(f.VLAN[0])
-	next().(*array.TimestampBuilder).Append(ts(f.First))
-	next().(*array.StringBuilder).Append(r.Kind)
-	next().(*array.Float64Builder).Append(r.Checkpoint.Seconds())
-	next().(*array.Int32Builder).Append(int32(r.Window))
-	next().(*array.TimestampBuilder).Append(ts(r.Start))
-	next().(*array.TimestampBuilder).Append(ts(r.End))
-	for _, t := range []time.Time{r.First, r.Last} {
-		tb := next().(*array.TimestampBuilder)
-		if t.IsZero() {
-			tb.AppendNull()
-		} else {
-			tb.Append(ts(t))
-		}
-	}
-	next().(*array.Uint64Builder).Append(uint64(r.UpPkts))
-	next().(*array.Uint64Builder).Append(uint64(r.DownPkts))
-	next().(*array.Uint64Builder).Append(r.UpBytes)
-	next().(*array.Uint64Builder).Append(r.DownBytes)
-	for _, set := range sets {
-		for _, v := range r.Values.Set(set) {
-			next().(*array.Float64Builder).Append(v)
-		}
-	}
-	next().(*array.StringBuilder).Append(lab.Scenario)
-	next().(*array.StringBuilder).Append(lab.Label)
-	next().(*array.StringBuilder).Append(lab.LabelSource)
 }
