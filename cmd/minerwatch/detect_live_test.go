@@ -84,8 +84,13 @@ func TestLiveDetectOnVethAlertsCountsAndFlushesOnSIGTERM(t *testing.T) {
 	if sig["capture"] != nw.Capture || sig["dest_port"] != float64(3333) {
 		t.Errorf("alert = %v", sig)
 	}
-	metrics := scrape(t, nw, "http://127.0.0.1:9410/metrics")
-	// 286 frames in the capture (capinfos); every one is IP.
+	// 286 frames in the capture (capinfos). The alert can be written
+	// before the workers have drained the ring, so wait for the count.
+	var metrics string
+	waitFor(5*time.Second, func() bool {
+		metrics = scrape(t, nw, "http://127.0.0.1:9410/metrics")
+		return sumMetric(metrics, "minerwatch_packets_total") >= 286
+	})
 	if got := sumMetric(metrics, "minerwatch_packets_total"); got < 286 {
 		t.Errorf("minerwatch_packets_total = %v, want ≥ 286\n%s", got, metrics)
 	}
