@@ -9,7 +9,7 @@ SAMPLES   := datasets/samples
 # binary is pure Go and -f takes `@FILE` (tcpdump -ddd output).
 GOTAGS    ?= $(shell [ -e /usr/include/pcap/pcap.h ] && echo libpcap)
 
-.PHONY: all build test test-go test-python demo bench fuzz help clean model readme-table
+.PHONY: all build test test-go test-python demo bench bench-forest fuzz help clean model readme-table
 
 all: build
 
@@ -34,6 +34,10 @@ demo: build ## run minerwatch on the sample captures in datasets/samples
 	$(BIN) features -r $(SAMPLES)/xmrig-plain-3333.pcap $(SAMPLES)/xmrig-tls-443.pcap -o out/demo-features.arrow
 	$(BIN) detect --no-learned --summary -o out/demo-alerts.jsonl -r $(SAMPLES)/*.pcap
 	@echo "alerts: out/demo-alerts.jsonl ($$(wc -l < out/demo-alerts.jsonl) events)"
+
+bench-forest: build ## forest training/scoring benchmarks, then scikit-learn on the same-shaped data
+	$(GO) test -run '^$$' -bench . -benchmem ./models/...
+	$(PYTHON) tests/python/bench_forest_sklearn.py
 
 bench: ## Go benchmarks (figures depend on the machine)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
