@@ -11,8 +11,12 @@ import (
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/detect/online"
+	"github.com/minerwatch/minerwatch/detect/score"
+	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/features/ingest"
 	"github.com/minerwatch/minerwatch/internal/shareddata"
+	"github.com/minerwatch/minerwatch/models/defaultmodel"
 )
 
 // stubScorer stands in for the forest (the model stage is wired
@@ -100,4 +104,99 @@ func TestRealtimeReplayAlertsAtTheFirstCheckpointOverThreshold(t *testing.T) {
 	if early := end.Sub(arrived); early < 5*time.Second {
 		t.Errorf("alert only %v before the end of the flow: not an early alert", early)
 	}
+}
+
+// The same with the shipped model at the recorded pace: the model alert
+// of the live path comes at the checkpoint where the offline path's score
+// first crosses the threshold, half a minute into a twenty-minute flow.
+// Speeding the replay up would change the rates the model reads, so this
+// runs at speed 1 and stops at the alert (about 35 s; skipped with -short).
+func TestRealtimeReplayWithShippedModelAlertsAtTheOfflineCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a 35 s real-time replay")
+	}
+	data := shareddata.Require(t)
+	capturePath := filepath.Join(data, "lab/mining/xmrig-tls-443.pcap")
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := score.New(m, defaultmodel.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := engine.DefaultConfig()
+	cfg.Model = sc
+
+	// Offline: which checkpoint first crosses the threshold?
+	want := offlineModelCheckpoint(t, capturePath, cfg)
+	if want <= 0 || want > 120 {
+		t.Fatalf("offline model alert at %vs; this test expects an early one", want)
+	}
+
+	srcs, replay, err := online.Replay(online.ReplayConfig{Files: []string{capturePath}, Workers: 1, Realtime: true, Speed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(want+30)*time.Second)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		first   time.Time
+		model   *alert.Alert
+		arrived time.Time
+	)
+	r := online.New(online.Config{Engine: cfg, Name: "replay",
+		OnRow: func(row *flowfeat.Row, _ *engine.FlowInfo) {
+			mu.Lock()
+			first = row.Flow.First
+			mu.Unlock()
+		},
+		OnAlert: func(a *alert.Alert) {
+			mu.Lock()
+			defer mu.Unlock()
+			if a.Detector == alert.DetectorModel && model == nil {
+				model, arrived = a, time.Now()
+				cancel() // the flow has 19 more minutes; we have what we came for
+			}
+		}}, srcs)
+	start := time.Now()
+	go replay(ctx)
+	r.Run(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if model == nil {
+		t.Fatal("no model alert from the live path")
+	}
+	if model.Model.Checkpoint != want {
+		t.Errorf("live alert at the %vs checkpoint, offline at %vs", model.Model.Checkpoint, want)
+	}
+	if got := model.Timestamp.Sub(first); got != time.Duration(want*float64(time.Second)) {
+		t.Errorf("alert timestamp is flow start + %v, want + %vs", got, want)
+	}
+	if el := arrived.Sub(start); el > time.Duration(want+5)*time.Second {
+		t.Errorf("alert arrived %v into the replay, checkpoint at %vs", el, want)
+	}
+}
+
+// offlineModelCheckpoint runs the capture through the offline path and
+// returns the checkpoint (s) of its model alert, 0 if none.
+func offlineModelCheckpoint(t *testing.T, path string, cfg engine.Config) float64 {
+	t.Helper()
+	rd, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	cp := 0.0
+	e := engine.New(cfg, func(a *alert.Alert) {
+		if a.Detector == alert.DetectorModel && cp == 0 {
+			cp = a.Model.Checkpoint
+		}
+	})
+	if _, err := ingest.Run(context.Background(), rd, nil, ingest.Options{Sink: e.Packet}); err != nil {
+		t.Fatal(err)
+	}
+	e.Flush()
+	return cp
 }
