@@ -26,7 +26,7 @@ func Experiments() []string { return []string{ExpCV, ExpPlaintext, ExpFeatureSet
 
 // LoadRows builds the dataset rows of every manifest and keeps the usable
 // ones (see Usable).
-func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints) ([]dataset.Row, dataset.Summary, error) {
+func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, augment []dataset.Augmentation) ([]dataset.Row, dataset.Summary, error) {
 	var rows []dataset.Row
 	total := dataset.Summary{ByLabel: map[string]int{}}
 	for _, path := range manifests {
@@ -34,7 +34,7 @@ func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints) 
 		if err != nil {
 			return nil, total, err
 		}
-		sum, err := dataset.Build(ctx, m, dataset.Options{Checkpoints: cp}, func(r *dataset.Row) error {
+		sum, err := dataset.Build(ctx, m, dataset.Options{Checkpoints: cp, Augment: augment}, func(r *dataset.Row) error {
 			if Usable(r) {
 				rows = append(rows, *r)
 			}
@@ -72,6 +72,9 @@ func Samples(rows []dataset.Row, cfg Config) ([]Sample, error) {
 func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 	switch name {
 	case ExpCV, ExpPlaintext:
+		if !cfg.Augment {
+			rows = withoutAugmented(rows)
+		}
 		s, err := Samples(rows, cfg)
 		if err != nil {
 			return nil, err
@@ -105,8 +108,21 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 	return nil, fmt.Errorf("unknown experiment %q (known: %v)", name, Experiments())
 }
 
+func withoutAugmented(rows []dataset.Row) []dataset.Row {
+	var out []dataset.Row
+	for i := range rows {
+		if rows[i].Augment == "" {
+			out = append(out, rows[i])
+		}
+	}
+	return out
+}
+
 // BuildModel fits the model on every row and describes its making.
 func BuildModel(rows []dataset.Row, cfg Config, sources []string, cv *Report) (*modelfile.Model, error) {
+	if !cfg.Augment {
+		rows = withoutAugmented(rows)
+	}
 	s, err := Samples(rows, cfg)
 	if err != nil {
 		return nil, err
@@ -138,7 +154,7 @@ func BuildModel(rows []dataset.Row, cfg Config, sources []string, cv *Report) (*
 			CreatedAt: created, Sources: sources, TrainRows: len(s), Positives: pos,
 			Metrics: map[string]float64{"oob_auc": f.OOB().ROCAUC, "oob_accuracy": f.OOB().Accuracy},
 			Extra: map[string]any{
-				"target_fpr": cfg.TargetFPR, "excluded_features": cfg.Exclude, "groups": len(groups),
+				"target_fpr": cfg.TargetFPR, "excluded_features": cfg.Exclude, "groups": len(groups), "augmented": cfg.Augment,
 				"threshold_from": "out-of-group benign scores of inner grouped folds",
 				"rows":           "TCP flows at checkpoints, labelled by manifest and signature stage",
 			},
@@ -165,7 +181,7 @@ func ScoreWithModel(rows []dataset.Row, m *modelfile.Model, cfg Config) (*Report
 	if err := m.CheckSchema(cfg.Set, flowfeat.Names([]string{cfg.Set})); err != nil {
 		return nil, err
 	}
-	s, err := Samples(rows, Config{Set: m.FeatureSet})
+	s, err := Samples(withoutAugmented(rows), Config{Set: m.FeatureSet})
 	if err != nil {
 		return nil, err
 	}

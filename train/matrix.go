@@ -18,6 +18,9 @@ type Sample struct {
 	Checkpoint float64 // seconds
 	FlowKey    string  // capture + flow id: unique per flow
 	Duration   float64 // flow duration so far (s), for false alarms per hour
+	// Augmented rows are training-only copies (see dataset.Augmentation):
+	// never scored in an evaluation, never used to set a threshold.
+	Augmented bool
 }
 
 // MaxCheckpoint is the last checkpoint used for training and evaluation.
@@ -52,7 +55,7 @@ func NewSample(r *dataset.Row, set string, exclude map[int]bool) Sample {
 	return Sample{
 		X: x, Y: y, Group: r.Group, Capture: r.Capture, Scenario: r.Scenario,
 		Checkpoint: r.Checkpoint.Seconds(), FlowKey: r.Capture + "#" + itoa(r.FlowID),
-		Duration: mw[36],
+		Duration: mw[36], Augmented: r.Augment != "",
 	}
 }
 
@@ -78,4 +81,15 @@ func Matrix(s []Sample) ([][]float64, []int) {
 		X[i], y[i] = s[i].X, s[i].Y
 	}
 	return X, y
+}
+
+// Originals returns the indices in idx of samples that are not augmented.
+func Originals(samples []Sample, idx []int) []int {
+	out := idx[:0:0]
+	for _, i := range idx {
+		if !samples[i].Augmented {
+			out = append(out, i)
+		}
+	}
+	return out
 }

@@ -75,6 +75,7 @@ type Report struct {
 	Experiment   string     `json:"experiment"`
 	FeatureSet   string     `json:"feature_set"`
 	Excluded     []string   `json:"excluded_features"`
+	Augmented    bool       `json:"augmented_training"`
 	TargetFPR    float64    `json:"target_fpr"`
 	Folds        []FoldInfo `json:"folds"`
 	Rows         Slice      `json:"rows"`
@@ -94,7 +95,7 @@ type Report struct {
 
 // NewReport summarises scored samples.
 func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Report {
-	r := &Report{Experiment: name, FeatureSet: cfg.Set, Excluded: cfg.Exclude, TargetFPR: cfg.TargetFPR, Folds: folds}
+	r := &Report{Experiment: name, FeatureSet: cfg.Set, Excluded: cfg.Exclude, Augmented: cfg.Augment, TargetFPR: cfg.TargetFPR, Folds: folds}
 	var all Confusion
 	byCP := map[float64]*Confusion{}
 	bySc := map[string]*Confusion{}
@@ -303,6 +304,9 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "experiment: %s — feature set %s, target FPR %s per benign row", r.Experiment, r.FeatureSet, pct(r.TargetFPR))
 	if len(r.Excluded) > 0 {
 		fmt.Fprintf(w, ", excluded: %s", strings.Join(r.Excluded, ", "))
+	}
+	if r.Augmented {
+		fmt.Fprint(w, ", trained with record-overhead augmentation")
 	}
 	fmt.Fprintln(w)
 	for _, f := range r.Folds {

@@ -183,3 +183,35 @@ func TestCrossValidateOnSeparableData(t *testing.T) {
 		t.Errorf("FPR %.3f, target 0.02", r.Rows.FPR)
 	}
 }
+
+// Augmented copies train but are never scored: an evaluation counts the
+// captures as recorded only.
+func TestAugmentedRowsAreNeverScored(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var s []Sample
+	for g := 0; g < 20; g++ {
+		y := 0
+		if g%4 == 0 {
+			y = 1
+		}
+		for i := 0; i < 10; i++ {
+			x := rng.NormFloat64() + 4*float64(y)
+			for _, aug := range []bool{false, true} {
+				s = append(s, Sample{X: []float64{x}, Y: y, Group: fmt.Sprint("g", g), FlowKey: fmt.Sprint(g, "#", i), Augmented: aug})
+			}
+		}
+	}
+	cfg := Config{Set: "mw51", Params: forest.Params{Trees: 10, Seed: 1, Balanced: true}, TargetFPR: 0.05, Folds: 4, InnerFolds: 2, Seed: 1}
+	scored, _, err := CrossValidate(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scored) != len(s)/2 {
+		t.Errorf("scored %d rows, want the %d originals", len(scored), len(s)/2)
+	}
+	for _, x := range scored {
+		if x.Augmented {
+			t.Fatal("an augmented row was scored")
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/models/modelfile"
 	"github.com/minerwatch/minerwatch/train"
+	"github.com/minerwatch/minerwatch/train/dataset"
 )
 
 // trainFlags registers the flags shared by train and eval.
@@ -26,6 +27,7 @@ type trainFlags struct {
 	seed        uint64
 	checkpoints string
 	reportDir   string
+	augment     bool
 }
 
 func (t *trainFlags) register(fs *flag.FlagSet) {
@@ -39,12 +41,14 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&t.seed, "seed", d.Seed, "random seed (training is reproducible given the seed)")
 	fs.StringVar(&t.checkpoints, "checkpoints", flowfeat.DefaultCheckpoints().String(), "checkpoints (seconds; last +N repeats)")
 	fs.StringVar(&t.reportDir, "report", "", "also write the report as JSON and SVG into this directory")
+	fs.BoolVar(&t.augment, "augment", false, "also train on copies of every capture with TLS/AEAD/SSH record overhead added to each data packet (evaluation uses the recorded captures only)")
 }
 
 func (t *trainFlags) config() (train.Config, flowfeat.Checkpoints, error) {
 	c := train.DefaultConfig()
 	c.Set, c.TargetFPR, c.Folds, c.Seed = t.set, t.targetFPR, t.folds, t.seed
 	c.Params.Trees, c.Params.Seed = t.trees, t.seed
+	c.Augment = t.augment
 	c.Exclude = nil
 	for _, x := range strings.Split(t.exclude, ",") {
 		if x = strings.TrimSpace(x); x != "" {
@@ -74,6 +78,13 @@ func (t *trainFlags) config() (train.Config, flowfeat.Checkpoints, error) {
 		return c, cp, errors.New("no manifest given (use --manifest FILE)")
 	}
 	return c, cp, nil
+}
+
+func (t *trainFlags) augmentations(cfg train.Config) []dataset.Augmentation {
+	if !cfg.Augment {
+		return nil
+	}
+	return dataset.DefaultAugmentations()
 }
 
 func writeReports(dir, base string, reps []*train.Report, stdout io.Writer) error {
@@ -145,7 +156,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if *out == "" {
 		return fail(stderr, "train", errors.New("no output given (use -o MODEL)"))
 	}
-	rows, sum, err := train.LoadRows(context.Background(), t.manifests, cp)
+	rows, sum, err := train.LoadRows(context.Background(), t.manifests, cp, t.augmentations(cfg))
 	if err != nil {
 		return fail(stderr, "train", err)
 	}
@@ -196,7 +207,11 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.Set = m.FeatureSet
 	}
-	rows, sum, err := train.LoadRows(context.Background(), t.manifests, cp)
+	aug := t.augmentations(cfg)
+	if m != nil {
+		aug = nil // scoring a model: the captures as recorded only
+	}
+	rows, sum, err := train.LoadRows(context.Background(), t.manifests, cp, aug)
 	if err != nil {
 		return fail(stderr, "eval", err)
 	}

@@ -51,6 +51,10 @@ type Config struct {
 	OnRow func(r *flowfeat.Row, fl *FlowInfo)
 	// Features forces feature computation even without a model.
 	Features bool
+	// SizeOverhead augments feature rows (training only): every data
+	// packet counts this many bytes larger. The other stages see the
+	// packets as they are.
+	SizeOverhead int
 }
 
 // DefaultConfig returns defaults for offline and online detection.
@@ -128,7 +132,7 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	e.stats.Alerts = map[string]int64{}
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
-		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints}
+		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead}
 		if cfg.OnRow == nil && !cfg.Features {
 			// Rows only feed the model: skip those it would not score.
 			tc.NoEndRow = true

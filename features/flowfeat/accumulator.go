@@ -139,6 +139,9 @@ type Accumulator struct {
 	upSinceDown     bool
 	lastDownData    int64
 
+	// overhead is added to every data packet's size (augmentation).
+	overhead int
+
 	// DeCrypto: first 30 packets.
 	dc struct {
 		n           int
@@ -158,10 +161,17 @@ func NewAccumulator(start time.Time) *Accumulator {
 	return a
 }
 
-// Reset empties the accumulator for a new window starting at start.
+// Reset empties the accumulator for a new window starting at start (its
+// size overhead stays).
 func (a *Accumulator) Reset(start time.Time) {
-	*a = Accumulator{start: start.UnixNano(), hsRTT: nan, minTurn: nan}
+	*a = Accumulator{start: start.UnixNano(), hsRTT: nan, minTurn: nan, overhead: a.overhead}
 }
+
+// SetOverhead makes the accumulator count every data packet as overhead
+// bytes larger (payload and IP length): training-time augmentation that
+// shows a model what a TLS record or AEAD chunk does to a plaintext flow.
+// Sequence numbers (retransmissions) keep the packet's real length.
+func (a *Accumulator) SetOverhead(overhead int) { a.overhead = overhead }
 
 // Packets returns the packets seen per direction.
 func (a *Accumulator) Packets() (up, down uint32) { return a.up.pkts, a.down.pkts }
@@ -197,8 +207,12 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 		d = &a.down
 	}
 	d.pkts++
-	d.ipBytes += uint64(p.IPLen)
-	size := p.PayloadLen
+	ipLen, size := p.IPLen, p.PayloadLen
+	if size > 0 && a.overhead != 0 {
+		ipLen += a.overhead
+		size += a.overhead
+	}
+	d.ipBytes += uint64(ipLen)
 	isTCP := p.Proto == packet.ProtoTCP && p.HasTCP
 	flags := p.TCPFlags
 	if isTCP {
@@ -217,10 +231,10 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 		if size == 0 && flags&packet.FlagACK != 0 && flags&(packet.FlagSYN|packet.FlagFIN|packet.FlagRST) == 0 {
 			d.acks++
 		}
-		a.trackSeq(d, p, size)
+		a.trackSeq(d, p, p.PayloadLen) // sequence space is the packet's own
 		a.trackHandshake(p, dir, t)
 	}
-	a.decrypto(p, dir, t)
+	a.decrypto(p, ipLen, dir, t)
 	if size == 0 {
 		return
 	}
@@ -407,31 +421,31 @@ func (a *Accumulator) foldDelays(n, sum, sum2 float64) {
 	w.n += uint32(n)
 }
 
-func (a *Accumulator) decrypto(p *packet.Packet, dir packet.Direction, t int64) {
+func (a *Accumulator) decrypto(p *packet.Packet, ipLen int, dir packet.Direction, t int64) {
 	dc := &a.dc
 	if dc.n >= decryptoPackets {
 		return
 	}
 	if dc.n == 0 {
 		dc.first = t
-		dc.minLen = p.IPLen
+		dc.minLen = ipLen
 	}
 	dc.n++
 	dc.last = t
 	if dir == packet.Up {
-		dc.upB += uint64(p.IPLen)
+		dc.upB += uint64(ipLen)
 		dc.upP++
 	} else {
-		dc.downB += uint64(p.IPLen)
+		dc.downB += uint64(ipLen)
 		dc.downP++
 	}
 	if p.HasTCP && p.TCPFlags&packet.FlagPSH != 0 {
 		dc.psh++
 	}
-	if p.IPLen < dc.minLen {
-		dc.minLen = p.IPLen
+	if ipLen < dc.minLen {
+		dc.minLen = ipLen
 	}
-	dc.sumLen += uint64(p.IPLen)
+	dc.sumLen += uint64(ipLen)
 }
 
 func ratio(a, b float64) float64 {

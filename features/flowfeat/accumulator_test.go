@@ -404,3 +404,36 @@ func TestLaggedProductsMatchDirectSum(t *testing.T) {
 		}
 	}
 }
+
+// Augmentation by a per-record overhead grows sizes and IP bytes of data
+// packets only, leaves shape features and retransmission counting alone.
+func TestOverheadGrowsDataPacketsOnly(t *testing.T) {
+	plain, grown := feed(exchange), NewAccumulator(t0)
+	grown.SetOverhead(22)
+	for _, s := range exchange {
+		p := &packet.Packet{
+			Time:  t0.Add(time.Duration(s.at * float64(time.Second))),
+			SrcIP: netip.MustParseAddr("10.0.0.1"), DstIP: netip.MustParseAddr("10.0.0.2"),
+			Proto: packet.ProtoTCP, HasTCP: true, HasPorts: true, TCPFlags: s.flags, Seq: s.seq,
+			PayloadLen: s.size, IPLen: 40 + s.size,
+		}
+		grown.Add(p, s.dir)
+	}
+	var a, b Vector
+	plain.Snapshot(t0.Add(40*time.Second), &a)
+	grown.Snapshot(t0.Add(40*time.Second), &b)
+	cases := []struct {
+		name  string
+		delta float64
+	}{
+		{"up_bytes", 3 * 22}, {"up_size_mean", 22}, {"up_size_min", 22}, {"down_size_max", 22},
+		{"up_size_std", 0}, {"up_size_range", 0}, {"down_unsolicited_share", 0},
+		{"up_retx_pkts", 0}, {"up_pkts", 0}, {"resp_share", 0},
+		{"BYTES", 3 * 22}, {"BYTES_REV", 2 * 22},
+	}
+	for _, c := range cases {
+		if got := value(t, &b, c.name) - value(t, &a, c.name); !near(got, c.delta) {
+			t.Errorf("%s grew by %v, want %v", c.name, got, c.delta)
+		}
+	}
+}

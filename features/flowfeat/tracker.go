@@ -139,6 +139,9 @@ type TrackerConfig struct {
 	// row (a detector that already decided a flow needs no more of them,
 	// and a snapshot is the expensive part).
 	Skip func(f *flows.Flow, kind string) bool
+	// SizeOverhead grows every data packet by this many bytes in the
+	// features (see Accumulator.SetOverhead); 0 for real use.
+	SizeOverhead int
 }
 
 // State is a flow's feature state, created by Tracker.Start.
@@ -169,10 +172,12 @@ func NewTracker(cfg TrackerConfig, emit func(*Row)) *Tracker {
 // Start creates the feature state of a new flow.
 func (t *Tracker) Start(f *flows.Flow) *State {
 	s := &State{}
+	s.cum.SetOverhead(t.cfg.SizeOverhead)
 	s.cum.Reset(f.First)
 	s.nextCP = t.cfg.Checkpoints.next(0)
 	if t.cfg.Window > 0 {
 		s.win = NewAccumulator(f.First)
+		s.win.SetOverhead(t.cfg.SizeOverhead)
 		s.winStart = f.First
 	}
 	return s
