@@ -20,10 +20,11 @@ type Config struct {
 	Folds     int           // outer folds of cross-validation
 	// Augment adds the augmented copies of every capture to the training
 	// rows (dataset.DefaultAugmentations); evaluation uses originals only.
-	// Off by default: on the shared datasets it moved grouped-CV TLS recall
-	// from 10/15 to 12/15 at the same false alarms, but the
-	// plaintext → encrypted experiment from 9/15 to 5/15 TLS — the gap is
-	// not (only) record overhead, and the measurements do not justify it.
+	// Off by default: on the shared datasets (model checkpoints) it found
+	// one more proxy flow in grouped CV at the same false alarms, and in
+	// plaintext → encrypted two more TLS flows at twice the false alarms —
+	// the gap is not (only) record overhead; the measurements do not
+	// justify it.
 	Augment bool
 	// InnerFolds split the training part again to get out-of-group benign
 	// scores for the threshold; 0 → 3.

@@ -57,7 +57,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.noLearned, "no-learned", false, "keep the learned list in memory only (neither load nor save it)")
 	fs.StringVar(&o.modelPath, "model", "", "flow classifier model file (default: the model shipped in the binary)")
 	fs.BoolVar(&o.noModel, "no-model", false, "do not score flows with the flow classifier (stage 2)")
-	fs.StringVar(&o.checkpoints, "checkpoints", flowfeat.DefaultCheckpoints().String(), "when the flow classifier scores a flow (seconds; last +N repeats)")
+	fs.StringVar(&o.checkpoints, "checkpoints", flowfeat.ModelCheckpoints().String(), "when the flow classifier scores a flow (seconds; last +N repeats)")
 	fs.BoolVar(&o.stats, "stats", false, "print pipeline counters at the end (stderr)")
 	ftc := flowFlags(fs)
 	liveFlags(fs, &o.live)

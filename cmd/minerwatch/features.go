@@ -41,7 +41,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	manifestPath := fs.String("manifest", "", "dataset manifest (TSV): write its labelled rows, as `train` builds them, instead of reading -r files")
 	trainRows := fs.Bool("train-rows", false, "with --manifest: keep only the rows `train` fits on (TCP checkpoint rows ≤ 3600 s, not labelled ignore)")
 	sets := fs.String("set", "all", "feature sets, comma-separated: mw51, mwx, netflow8, decrypto12 or all")
-	cps := fs.String("checkpoints", flowfeat.DefaultCheckpoints().String(), "cumulative checkpoints in seconds; a last +N repeats every N s; 'none' for no checkpoint rows")
+	cps := fs.String("checkpoints", flowfeat.DefaultCheckpoints().String(), "cumulative checkpoints in seconds; a last +N repeats every N s; 'none' for no checkpoint rows (with --manifest the default is train's: "+flowfeat.ModelCheckpoints().String()+")")
 	window := fs.Duration("window", 0, "also emit a row per fixed window of this length (e.g. 60s); 0 = off")
 	noEnd := fs.Bool("no-end-rows", false, "do not emit the whole-flow row at each flow's end")
 	each := fs.Bool("each", false, "process each file on its own (separate flow tables) instead of merging them in time order")
@@ -106,14 +106,20 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		// table, its labelling. Flags that would make them differ are
 		// refused rather than silently ignored.
 		var bad []string
+		cpSet := false
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
+			case "checkpoints":
+				cpSet = true
 			case "window", "no-end-rows", "each", "idle-timeout", "udp-timeout", "active-timeout", "max-flows":
 				bad = append(bad, "--"+f.Name)
 			}
 		})
 		if len(bad) > 0 {
 			return fail(stderr, "features", fmt.Errorf("%s cannot be used with --manifest (its rows are those `train` builds)", strings.Join(bad, ", ")))
+		}
+		if !cpSet {
+			cp = flowfeat.ModelCheckpoints() // train's schedule, unless asked otherwise
 		}
 		return featuresFromManifest(*manifestPath, setList, cp, *trainRows, o, stderr)
 	}

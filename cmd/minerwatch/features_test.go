@@ -59,7 +59,8 @@ func TestFeaturesManifestWritesTrainRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	all, usable := map[string]int{}, map[string]int{}
-	if _, err := dataset.Build(context.Background(), m, dataset.Options{Checkpoints: flowfeat.DefaultCheckpoints()}, func(r *dataset.Row) error {
+	// train's schedule: --manifest defaults to it.
+	if _, err := dataset.Build(context.Background(), m, dataset.Options{Checkpoints: flowfeat.ModelCheckpoints()}, func(r *dataset.Row) error {
 		all[r.Label]++
 		if train.Usable(r) {
 			usable[r.Label]++

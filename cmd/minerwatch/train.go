@@ -39,7 +39,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.trees, "trees", d.Params.Trees, "trees in the forest")
 	fs.IntVar(&t.folds, "folds", d.Folds, "grouped cross-validation folds")
 	fs.Uint64Var(&t.seed, "seed", d.Seed, "random seed (training is reproducible given the seed)")
-	fs.StringVar(&t.checkpoints, "checkpoints", flowfeat.DefaultCheckpoints().String(), "checkpoints (seconds; last +N repeats)")
+	fs.StringVar(&t.checkpoints, "checkpoints", flowfeat.ModelCheckpoints().String(), "checkpoints the model trains and is evaluated at (seconds; last +N repeats)")
 	fs.StringVar(&t.reportDir, "report", "", "also write the report as JSON and SVG into this directory")
 	fs.BoolVar(&t.augment, "augment", false, "also train on copies of every capture with TLS/AEAD/SSH record overhead added to each data packet (evaluation uses the recorded captures only)")
 }

@@ -63,7 +63,7 @@ func DefaultConfig() Config {
 		Flows:            flows.DefaultConfig(),
 		Signature:        signature.DefaultConfig(),
 		ReassemblyBudget: 512 << 20,
-		Checkpoints:      flowfeat.DefaultCheckpoints(),
+		Checkpoints:      flowfeat.ModelCheckpoints(),
 		MinScorePackets:  6,
 	}
 }
