@@ -151,7 +151,29 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 func (e *Engine) Packet(p *packet.Packet) { e.table.Add(p) }
 
 // Advance expires idle flows as of now (for a quiet live interface).
-func (e *Engine) Advance(now time.Time) { e.table.Advance(now) }
+//
+// It also scores the flows whose checkpoint has passed without a packet
+// since: on a live link the model alert comes at its checkpoint, not at
+// the flow's next packet (a miner may be quiet for a minute). That visits
+// every flow with feature state, so call it about once a second, not per
+// packet.
+func (e *Engine) Advance(now time.Time) {
+	e.table.Advance(now)
+	if e.tracker == nil {
+		return
+	}
+	// A second of grace: packets stamped just before the checkpoint may
+	// still be in the capture ring when the clock passes it.
+	due := now.Add(-advanceGrace)
+	e.table.Each(func(f *flows.Flow) {
+		if fi, ok := f.Data.(*FlowInfo); ok && fi.feat != nil {
+			e.tracker.Advance(fi.feat, f, due)
+		}
+	})
+}
+
+// advanceGrace is how long after a checkpoint Advance scores a quiet flow.
+const advanceGrace = time.Second
 
 // Flush ends every flow (end of input or shutdown), emitting final events.
 func (e *Engine) Flush() { e.table.Flush() }

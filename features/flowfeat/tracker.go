@@ -204,6 +204,10 @@ func (t *Tracker) Packet(s *State, f *flows.Flow, p *packet.Packet, dir packet.D
 	}
 }
 
+// Advance emits the rows of checkpoints and windows that ended at or
+// before now, with no packet since (a quiet flow on a live link).
+func (t *Tracker) Advance(s *State, f *flows.Flow, now time.Time) { t.advance(s, f, now) }
+
 // advance emits the checkpoints and windows that end at or before now.
 // When a packet passes several checkpoints at once (the flow was idle
 // across them, or a capture's clock jumped), only the last one is emitted:
