@@ -106,7 +106,8 @@ def test_metadata(table):
     feature_table = json.loads(md["minerwatch.feature_table"])
     assert [f["name"] for f in feature_table] == table.schema.names[len(FIXED):-3]
     assert json.loads(md["minerwatch.label_sources"]) == ["manifest", "signature"]
-    assert md["minerwatch.checkpoints"] == "30,60,120,300,+300"
+    # --manifest defaults to train's checkpoint schedule (flowfeat.ModelCheckpoints).
+    assert md["minerwatch.checkpoints"] == "60,120,300,+300"
     assert json.loads(md["minerwatch.flow_table"])["IdleTCP"] > 0
     assert json.loads(md["minerwatch.manifest"])["path"] == "manifest.tsv"
     # Inputs are named as the manifest names them, with the files' real hashes.
@@ -154,7 +155,8 @@ def test_rows_match_minerwatch_flows(table):
     cps = df[df["window_kind"] == "checkpoint"].merge(
         ends[["capture", "flow_id", "pkts_up"]], on=["capture", "flow_id"], suffixes=("", "_end"))
     assert (cps["pkts_up"] <= cps["pkts_up_end"]).all()
-    assert set(cps["checkpoint_s"]) >= {30.0, 60.0, 120.0, 300.0}
+    assert set(cps["checkpoint_s"]) >= {60.0, 120.0, 300.0}
+    assert 30.0 not in set(cps["checkpoint_s"])
 
 
 def test_parquet_and_stream_hold_the_same_rows(exports, table):
