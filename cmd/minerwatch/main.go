@@ -26,7 +26,7 @@ func commands() map[string]command {
 		"flows":    {"print one line per bidirectional flow of capture files", runFlows},
 		"detect":   {"find mining connections in captures (intel, Stratum signatures, flow model)", runDetect},
 		"intel":    {"manage threat-intelligence lists and the learned pool list", runIntel},
-		"features": {"extract flow feature sets to an Arrow IPC file", runFeatures},
+		"features": {"extract flow feature sets (optionally labelled) to Arrow or Parquet", runFeatures},
 		"train":    {"train the flow classifier on labelled captures (grouped CV report + model file)", runTrain},
 		"eval":     {"evaluate a model or run a training experiment on labelled captures", runEval},
 		"version":  {"print the version", runVersion},
