@@ -44,7 +44,7 @@ type detectOptions struct {
 
 func runDetect(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("detect", "(-r FILE... | -i IFACE) [flags]",
-		"Find mining connections in capture files or live on a mirrored interface: threat intelligence (pool addresses, DNS, TLS SNI),\nthe Stratum signature state machine, and the flow classifier. Alerts are JSON lines\n(EVE-like field names), one per detection, written as soon as a flow is decided, plus an\n\"update\" event with final share counts when a mining flow ends.", stderr)
+		"Find mining connections in capture files, or live on a mirrored interface (see README,\n\"Online mode\"): threat intelligence (pool addresses, DNS, TLS SNI), the Stratum signature\nstate machine, and the flow classifier. Alerts are JSON lines (EVE-like field names), one\nper detection, written as soon as a flow is decided, plus an \"update\" event with final\nshare counts when a mining flow ends.", stderr)
 	var o detectOptions
 	var files multiFlag
 	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
