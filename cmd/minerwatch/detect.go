@@ -53,7 +53,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&o.intelFiles, "intel", "extra intel list (plain, hosts, Maltrail, CSV; \"format:path\" to force a format); repeatable")
 	fs.Var(&o.allowFiles, "allow", "allowlist file; wins over every list; repeatable")
 	fs.BoolVar(&o.noDefault, "no-default-intel", false, "do not load the shipped default intel list")
-	fs.StringVar(&o.learned, "learned", intel.DefaultLearnedPath(), "learned pool list: loaded at start, saved at end")
+	fs.StringVar(&o.learned, "learned", "", "learned pool list, loaded at start and saved at end (default: "+intel.DefaultLearnedPath()+" with -i; none with -r)")
 	fs.BoolVar(&o.noLearned, "no-learned", false, "keep the learned list in memory only (neither load nor save it)")
 	fs.StringVar(&o.modelPath, "model", "", "flow classifier model file (default: the model shipped in the binary)")
 	fs.BoolVar(&o.noModel, "no-model", false, "do not score flows with the flow classifier (stage 2)")
@@ -93,6 +93,12 @@ func setupDetect(o detectOptions, stderr io.Writer) (*detectSetup, error) {
 		return nil, err
 	}
 	learnedPath := o.learned
+	// A probe on a live link keeps what it learned across restarts; an
+	// offline run does not inherit pools from unrelated captures (two
+	// networks may reuse the same private addresses) unless asked to.
+	if learnedPath == "" && o.live.iface != "" {
+		learnedPath = intel.DefaultLearnedPath()
+	}
 	if o.noLearned {
 		learnedPath = ""
 	}
