@@ -32,6 +32,7 @@ demo: build ## run minerwatch on the sample captures in datasets/samples
 	@mkdir -p out
 	$(BIN) flows -r $(SAMPLES)/xmrig-plain-3333.pcap
 	$(BIN) features -r $(SAMPLES)/xmrig-plain-3333.pcap $(SAMPLES)/xmrig-tls-443.pcap -o out/demo-features.arrow
+	@rm -f out/demo-alerts.jsonl
 	$(BIN) detect --summary -o out/demo-alerts.jsonl -r $(SAMPLES)/*.pcap
 	@echo "alerts: out/demo-alerts.jsonl ($$(wc -l < out/demo-alerts.jsonl) events)"
 
