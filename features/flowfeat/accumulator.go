@@ -55,7 +55,7 @@ const decryptoPackets = 30
 // maxPendingExact is how many unanswered up data packets keep their exact
 // times for resp_share; older ones (a bulk upload) are summed and count
 // as unanswered for resp_share.
-const maxPendingExact = 16
+const maxPendingExact = 8
 
 // burstGap separates down bursts: segments of one message arrive back to
 // back, well within 50 ms on any path.

@@ -8,7 +8,7 @@ import "sort"
 type p2Median struct {
 	n   int
 	q   [5]float64 // marker heights
-	pos [5]float64 // marker positions (1-based)
+	pos [5]int32   // marker positions (1-based; whole numbers, so int32 halves them)
 }
 
 func (m *p2Median) add(x float64) {
@@ -18,7 +18,7 @@ func (m *p2Median) add(x float64) {
 		if m.n == 5 {
 			sort.Float64s(m.q[:])
 			for i := range m.pos {
-				m.pos[i] = float64(i + 1)
+				m.pos[i] = int32(i + 1)
 			}
 		}
 		return
@@ -46,7 +46,7 @@ func (m *p2Median) add(x float64) {
 	nf := float64(m.n - 1)
 	desired := [5]float64{1, 1 + nf/4, 1 + nf/2, 1 + 3*nf/4, float64(m.n)}
 	for i := 1; i <= 3; i++ {
-		d := desired[i] - m.pos[i]
+		d := desired[i] - float64(m.pos[i])
 		if (d >= 1 && m.pos[i+1]-m.pos[i] > 1) || (d <= -1 && m.pos[i-1]-m.pos[i] < -1) {
 			s := 1.0
 			if d < 0 {
@@ -58,20 +58,21 @@ func (m *p2Median) add(x float64) {
 			} else {
 				m.q[i] = m.linear(i, s)
 			}
-			m.pos[i] += s
+			m.pos[i] += int32(s)
 		}
 	}
 }
 
 func (m *p2Median) parabolic(i int, d float64) float64 {
-	return m.q[i] + d/(m.pos[i+1]-m.pos[i-1])*
-		((m.pos[i]-m.pos[i-1]+d)*(m.q[i+1]-m.q[i])/(m.pos[i+1]-m.pos[i])+
-			(m.pos[i+1]-m.pos[i]-d)*(m.q[i]-m.q[i-1])/(m.pos[i]-m.pos[i-1]))
+	n := func(k int) float64 { return float64(m.pos[k]) }
+	return m.q[i] + d/(n(i+1)-n(i-1))*
+		((n(i)-n(i-1)+d)*(m.q[i+1]-m.q[i])/(n(i+1)-n(i))+
+			(n(i+1)-n(i)-d)*(m.q[i]-m.q[i-1])/(n(i)-n(i-1)))
 }
 
 func (m *p2Median) linear(i int, d float64) float64 {
 	j := i + int(d)
-	return m.q[i] + d*(m.q[j]-m.q[i])/(m.pos[j]-m.pos[i])
+	return m.q[i] + d*(m.q[j]-m.q[i])/float64(m.pos[j]-m.pos[i])
 }
 
 // value returns the median estimate, NaN with no samples.

@@ -157,11 +157,16 @@ type TrackerConfig struct {
 
 // State is a flow's feature state, created by Tracker.Start.
 type State struct {
-	cum      Accumulator
-	nextCP   time.Duration
-	win      *Accumulator
-	winIndex int
-	winStart time.Time
+	cum    Accumulator
+	nextCP time.Duration
+	win    *window // only with fixed windows: most users never pay for it
+}
+
+// window is the fixed-window accumulator of a flow.
+type window struct {
+	acc   Accumulator
+	index int
+	start time.Time
 }
 
 // Tracker keeps one Accumulator per flow and emits rows through Emit.
@@ -187,9 +192,9 @@ func (t *Tracker) Start(f *flows.Flow) *State {
 	s.cum.Reset(f.First)
 	s.nextCP = t.cfg.Checkpoints.next(0)
 	if t.cfg.Window > 0 {
-		s.win = NewAccumulator(f.First)
-		s.win.SetOverhead(t.cfg.SizeOverhead)
-		s.winStart = f.First
+		s.win = &window{start: f.First}
+		s.win.acc.SetOverhead(t.cfg.SizeOverhead)
+		s.win.acc.Reset(f.First)
 	}
 	return s
 }
@@ -200,7 +205,7 @@ func (t *Tracker) Packet(s *State, f *flows.Flow, p *packet.Packet, dir packet.D
 	t.advance(s, f, p.Time)
 	s.cum.Add(p, dir)
 	if s.win != nil {
-		s.win.Add(p, dir)
+		s.win.acc.Add(p, dir)
 	}
 }
 
@@ -227,24 +232,24 @@ func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
 		t.emitRow(&s.cum, f, KindCheckpoint, cp, 0, f.First, f.First.Add(cp))
 		s.nextCP = t.cfg.Checkpoints.next(cp)
 	}
-	if s.win != nil && !now.Before(s.winStart.Add(t.cfg.Window)) {
-		end := s.winStart.Add(t.cfg.Window)
-		if s.win.first != 0 {
-			t.emitRow(s.win, f, KindWindow, 0, s.winIndex, s.winStart, end)
+	if w := s.win; w != nil && !now.Before(w.start.Add(t.cfg.Window)) {
+		end := w.start.Add(t.cfg.Window)
+		if w.acc.first != 0 {
+			t.emitRow(&w.acc, f, KindWindow, 0, w.index, w.start, end)
 		}
 		// Empty windows in between are skipped in one step.
-		k := int(now.Sub(s.winStart) / t.cfg.Window)
-		s.winIndex += k
-		s.winStart = s.winStart.Add(time.Duration(k) * t.cfg.Window)
-		s.win.Reset(s.winStart)
+		k := int(now.Sub(w.start) / t.cfg.Window)
+		w.index += k
+		w.start = w.start.Add(time.Duration(k) * t.cfg.Window)
+		w.acc.Reset(w.start)
 	}
 }
 
 // End emits the final rows of a flow: its last partial window and the
 // whole-flow row.
 func (t *Tracker) End(s *State, f *flows.Flow) {
-	if s.win != nil && s.win.first != 0 {
-		t.emitRow(s.win, f, KindWindow, 0, s.winIndex, s.winStart, s.win.Last())
+	if w := s.win; w != nil && w.acc.first != 0 {
+		t.emitRow(&w.acc, f, KindWindow, 0, w.index, w.start, w.acc.Last())
 	}
 	if !t.cfg.NoEndRow {
 		t.emitRow(&s.cum, f, KindEnd, 0, 0, f.First, s.cum.Last())

@@ -80,7 +80,6 @@ type Counters struct {
 // during callbacks and keep their own per-flow state in Data.
 type Flow struct {
 	ID         uint64
-	Key        Key
 	Client     netip.AddrPort
 	Server     netip.AddrPort
 	Proto      uint8
@@ -101,6 +100,19 @@ type Flow struct {
 
 	// Data is free for the observer's per-flow state.
 	Data any
+}
+
+// key recomputes the flow's table key; the flow does not store it (the
+// map holds it already, and a million flows would pay 64 B each).
+func (f *Flow) key() Key {
+	k := Key{Proto: f.Proto, VLAN: f.VLAN}
+	a, b := f.Client, f.Server
+	c := a.Addr().Compare(b.Addr())
+	if c > 0 || (c == 0 && a.Port() > b.Port()) {
+		a, b = b, a
+	}
+	k.LoAddr, k.LoPort, k.HiAddr, k.HiPort = a.Addr(), a.Port(), b.Addr(), b.Port()
+	return k
 }
 
 // Closed reports whether the TCP connection was closed (both FINs or a RST).
@@ -291,7 +303,6 @@ func (t *Table) newFlow(key Key, p *packet.Packet, syn bool) *Flow {
 	t.seq++
 	f := &Flow{
 		ID:         t.cfg.IDBase | t.seq,
-		Key:        key,
 		Proto:      p.Proto,
 		VLAN:       p.VLAN,
 		First:      p.Time,
@@ -388,7 +399,7 @@ func (t *Table) end(f *Flow, reason EndReason) {
 		t.lists[f.class].remove(f)
 		f.class = classNone
 	}
-	delete(t.flows, f.Key)
+	delete(t.flows, f.key())
 	t.stats.FlowsEnded[reason]++
 	t.obs.FlowEnded(f, reason)
 }
