@@ -56,37 +56,8 @@ func TestRealtimeReplayAlertsAtTheFirstCheckpointOverThreshold(t *testing.T) {
 	cfg.MinScorePackets = 0
 	stub := &stubScorer{from: 2}
 	cfg.Model = stub
-	srcs, replay, err := online.Replay(online.ReplayConfig{
-		Files: []string{filepath.Join(data, "lab/mining/xmrig-tls-443.pcap")}, Workers: 2, Realtime: true, Speed: speed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu      sync.Mutex
-		first   time.Time
-		model   *alert.Alert
-		arrived time.Time
-	)
-	r := online.New(online.Config{Engine: cfg, Name: "replay",
-		OnRow: func(row *flowfeat.Row, _ *engine.FlowInfo) {
-			mu.Lock()
-			first = row.Flow.First
-			mu.Unlock()
-		},
-		OnAlert: func(a *alert.Alert) {
-			mu.Lock()
-			defer mu.Unlock()
-			if a.Detector == alert.DetectorModel && model == nil {
-				model, arrived = a, time.Now()
-			}
-		}}, srcs)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	go replay(ctx)
-	if err := r.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	end := time.Now()
+	res := replayUntil(t, cfg, filepath.Join(data, "lab/mining/xmrig-tls-443.pcap"), 2, speed, 30*time.Second, false)
+	first, model, arrived, end := res.first, res.model, res.arrived, res.end
 	if model == nil {
 		t.Fatalf("no model alert (stub called %d times)", stub.calls.Load())
 	}
@@ -134,37 +105,9 @@ func TestRealtimeReplayWithShippedModelAlertsAtTheOfflineCheckpoint(t *testing.T
 		t.Fatalf("offline model alert at %vs; this test expects an early one", want)
 	}
 
-	srcs, replay, err := online.Replay(online.ReplayConfig{Files: []string{capturePath}, Workers: 1, Realtime: true, Speed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(want+30)*time.Second)
-	defer cancel()
-	var (
-		mu      sync.Mutex
-		first   time.Time
-		model   *alert.Alert
-		arrived time.Time
-	)
-	r := online.New(online.Config{Engine: cfg, Name: "replay",
-		OnRow: func(row *flowfeat.Row, _ *engine.FlowInfo) {
-			mu.Lock()
-			first = row.Flow.First
-			mu.Unlock()
-		},
-		OnAlert: func(a *alert.Alert) {
-			mu.Lock()
-			defer mu.Unlock()
-			if a.Detector == alert.DetectorModel && model == nil {
-				model, arrived = a, time.Now()
-				cancel() // the flow has 19 more minutes; we have what we came for
-			}
-		}}, srcs)
-	start := time.Now()
-	go replay(ctx)
-	r.Run(ctx)
-	mu.Lock()
-	defer mu.Unlock()
+	// The flow has 19 more minutes after its alert: stop there.
+	res := replayUntil(t, cfg, capturePath, 1, 1, time.Duration(want+30)*time.Second, true)
+	first, model, arrived, start := res.first, res.model, res.arrived, res.start
 	if model == nil {
 		t.Fatal("no model alert from the live path")
 	}
@@ -177,6 +120,53 @@ func TestRealtimeReplayWithShippedModelAlertsAtTheOfflineCheckpoint(t *testing.T
 	if el := arrived.Sub(start); el > time.Duration(want+5)*time.Second {
 		t.Errorf("alert arrived %v into the replay, checkpoint at %vs", el, want)
 	}
+}
+
+// replayed is what replayUntil saw.
+type replayed struct {
+	first, start, arrived, end time.Time // flow start; replay start; model alert written; replay done
+	model                      *alert.Alert
+}
+
+// replayUntil replays a capture through the online path at speed and
+// records the first model alert, stopping there when stopAtAlert.
+func replayUntil(t *testing.T, cfg engine.Config, path string, workers int, speed float64, limit time.Duration, stopAtAlert bool) replayed {
+	t.Helper()
+	srcs, replay, err := online.Replay(online.ReplayConfig{Files: []string{path}, Workers: workers, Realtime: true, Speed: speed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	var (
+		mu  sync.Mutex
+		res replayed
+	)
+	r := online.New(online.Config{Engine: cfg, Name: "replay",
+		OnRow: func(row *flowfeat.Row, _ *engine.FlowInfo) {
+			mu.Lock()
+			res.first = row.Flow.First
+			mu.Unlock()
+		},
+		OnAlert: func(a *alert.Alert) {
+			mu.Lock()
+			defer mu.Unlock()
+			if a.Detector == alert.DetectorModel && res.model == nil {
+				res.model, res.arrived = a, time.Now()
+				if stopAtAlert {
+					cancel()
+				}
+			}
+		}}, srcs)
+	res.start = time.Now()
+	go replay(ctx)
+	if err := r.Run(ctx); err != nil && !stopAtAlert {
+		t.Fatal(err)
+	}
+	res.end = time.Now()
+	mu.Lock()
+	defer mu.Unlock()
+	return res
 }
 
 // offlineModelCheckpoint runs the capture through the offline path and
