@@ -1,6 +1,7 @@
 package train
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/flowfeat"
@@ -54,23 +55,9 @@ func NewSample(r *dataset.Row, set string, exclude map[int]bool) Sample {
 	mw := v.Set(flowfeat.SetMW51)
 	return Sample{
 		X: x, Y: y, Group: r.Group, Capture: r.Capture, Scenario: r.Scenario,
-		Checkpoint: r.Checkpoint.Seconds(), FlowKey: r.Capture + "#" + itoa(r.FlowID),
+		Checkpoint: r.Checkpoint.Seconds(), FlowKey: r.Capture + "#" + strconv.FormatUint(r.FlowID, 10),
 		Duration: mw[36], Augmented: r.Augment != "",
 	}
-}
-
-func itoa(v uint64) string {
-	if v == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return string(b[i:])
 }
 
 // Matrix returns the X and y of samples.

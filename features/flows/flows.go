@@ -121,14 +121,12 @@ func (f *Flow) Closed() bool { return f.rst || (f.finUp && f.finDown) }
 // Duration is the time between the first and the last packet.
 func (f *Flow) Duration() time.Duration { return f.Last.Sub(f.First) }
 
-// Record is an active-timeout (or final) NetFlow-style record: the counts
-// of one active period of a flow.
+// Record is an active-timeout NetFlow-style record: the counts of one
+// active period of a flow that lives on (its end is FlowEnded's).
 type Record struct {
-	Flow      *Flow
-	From, To  time.Time
-	Up, Down  Counters
-	Final     bool
-	EndReason EndReason // valid when Final
+	Flow     *Flow
+	From, To time.Time
+	Up, Down Counters
 }
 
 // Observer receives the table's events. Calls happen on the goroutine that
@@ -353,12 +351,6 @@ func (t *Table) emitActive(f *Flow, now time.Time) {
 	t.obs.ActiveRecord(&r)
 	f.periodFrom = now
 	f.periodUp, f.periodDown = Counters{}, Counters{}
-}
-
-// PeriodCounters returns the counts of the flow's current (not yet
-// reported) active period.
-func (f *Flow) PeriodCounters() (from time.Time, up, down Counters) {
-	return f.periodFrom, f.periodUp, f.periodDown
 }
 
 func (t *Table) expire(now time.Time) {
