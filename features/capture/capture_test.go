@@ -350,7 +350,9 @@ func TestOutOfOrderRecordsWithinAFileAreCounted(t *testing.T) {
 }
 
 func TestNonCaptureFilesAreRejectedNamingTheFile(t *testing.T) {
-	good := writeFile(t, "good.pcap", pcapBytes(t, layers.LinkTypeEthernet, false, threeEthernetFrames()...))
+	goodFrames := threeEthernetFrames()
+	good := writeFile(t, "good.pcap", pcapBytes(t, layers.LinkTypeEthernet, false, goodFrames...))
+	dir := t.TempDir()
 	for _, c := range []struct {
 		name    string
 		content []byte
@@ -360,24 +362,52 @@ func TestNonCaptureFilesAreRejectedNamingTheFile(t *testing.T) {
 		{"three-bytes.pcap", []byte{0xd4, 0xc3, 0xb2}},
 		{"gzipped-text.pcap.gz", gzipped(t, []byte("hello, not a capture"))},
 		{"gzipped-empty.pcap.gz", gzipped(t, nil)},
+		{"pcap-header-cut.pcap", pcapBytes(t, layers.LinkTypeEthernet, false)[:20]},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bad := writeFile(t, c.name, c.content)
-			// The bad file fails the whole Open, wherever it is in the list.
-			for _, paths := range [][]string{{bad}, {good, bad}} {
+			// Alone, the bad file fails Open.
+			r, err := capture.Open(bad)
+			if err == nil {
+				r.Close()
+				t.Fatalf("Open(%s) succeeded", bad)
+			}
+			if !errors.Is(err, capture.ErrNotCapture) || !strings.Contains(err.Error(), bad) {
+				t.Errorf("error %q does not wrap ErrNotCapture or does not name %s", err, bad)
+			}
+			// Among good files (before, between, after them), it is left
+			// out and reported; the good files are read whole.
+			for _, paths := range [][]string{{bad, good}, {good, bad, good}, {good, bad}} {
 				r, err := capture.Open(paths...)
-				if err == nil {
-					r.Close()
-					t.Fatalf("Open(%v) succeeded", paths)
+				if err != nil {
+					t.Fatalf("Open(%v): %v", paths, err)
 				}
-				if !errors.Is(err, capture.ErrNotCapture) {
-					t.Errorf("error %q does not wrap ErrNotCapture", err)
+				read := readAll(t, r)
+				r.Close()
+				if want := len(goodFrames) * (len(paths) - 1); len(read) != want {
+					t.Errorf("Open(%v) read %d records, want %d", paths, len(read), want)
 				}
-				if !strings.Contains(err.Error(), bad) {
-					t.Errorf("error %q does not name %s", err, bad)
+				errs := r.Errs()
+				var fe *capture.FileError
+				if len(errs) != 1 || !errors.As(errs[0], &fe) || fe.Path != bad || paths[fe.Index] != bad ||
+					!errors.Is(errs[0], capture.ErrNotCapture) || !strings.Contains(errs[0].Error(), bad) {
+					t.Errorf("Open(%v): Errs() = %v, want one FileError naming %s", paths, errs, bad)
+				}
+				if r.Stats().Failed != 1 {
+					t.Errorf("Stats().Failed = %d, want 1", r.Stats().Failed)
 				}
 			}
 		})
+	}
+	// Every file bad: Open fails naming each.
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	os.WriteFile(a, []byte("not a capture"), 0o644)
+	os.WriteFile(b, []byte("nor this"), 0o644)
+	if r, err := capture.Open(a, b); err == nil {
+		r.Close()
+		t.Error("Open of two text files succeeded")
+	} else if !strings.Contains(err.Error(), a) || !strings.Contains(err.Error(), b) {
+		t.Errorf("error %q does not name both files", err)
 	}
 }
 
