@@ -44,7 +44,7 @@ func ci(f frame) gopacket.CaptureInfo {
 
 // pcapBytes encodes frames as a classic little-endian pcap (µs, or ns when
 // nanos is set) with pcapgo's writer.
-func pcapBytes(t *testing.T, link layers.LinkType, nanos bool, frames ...frame) []byte {
+func pcapBytes(t testing.TB, link layers.LinkType, nanos bool, frames ...frame) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := pcapgo.NewWriter(&buf)
@@ -64,7 +64,7 @@ func pcapBytes(t *testing.T, link layers.LinkType, nanos bool, frames ...frame) 
 
 // pcapngBytes encodes frames as pcapng with one interface per distinct link
 // type, in order of first use.
-func pcapngBytes(t *testing.T, frames ...frame) []byte {
+func pcapngBytes(t testing.TB, frames ...frame) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	ifaces := map[layers.LinkType]int{}
@@ -98,7 +98,7 @@ func pcapngBytes(t *testing.T, frames ...frame) []byte {
 	return buf.Bytes()
 }
 
-func gzipped(t *testing.T, b []byte) []byte {
+func gzipped(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
