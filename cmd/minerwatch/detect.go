@@ -198,9 +198,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", serr)
 		}
 	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(stderr, "minerwatch detect: warning: %s\n", w)
-	}
+	inputFailed := reportInputs(stderr, "detect", r)
 	if o.summary {
 		sw := stdout
 		if o.out == "" {
@@ -218,6 +216,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 	}
 	if writeErr != nil {
 		return fail(stderr, "detect", writeErr)
+	}
+	if inputFailed {
+		return 1
 	}
 	return 0
 }

@@ -58,11 +58,12 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "flows", err)
 	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(stderr, "minerwatch flows: warning: %s\n", w)
-	}
+	inputFailed := reportInputs(stderr, "flows", r)
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d not IP, %d malformed, %d without ports, %d evicted\n",
 		st.Capture.Records, st.Flows.FlowsCreated, st.Decode.NotIP, st.Decode.Malformed, st.Flows.NoPorts, st.Flows.Evicted)
+	if inputFailed {
+		return 1
+	}
 	return 0
 }
 

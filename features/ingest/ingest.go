@@ -35,7 +35,9 @@ type Options struct {
 }
 
 // Run feeds every record of r through a decoder into t, then flushes t.
-// It stops early, without flushing, when ctx is cancelled.
+// It stops early, without flushing, when ctx is cancelled. A file that
+// fails while being read is left out and the others are read on: the
+// caller reports r.Errs() and decides the exit status.
 func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (Stats, error) {
 	var (
 		st  Stats
@@ -54,6 +56,12 @@ func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (S
 		err := r.Next(&rec)
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		var fileErr *capture.FileError
+		if errors.As(err, &fileErr) {
+			// One bad file does not end the run: the reader left it out
+			// and keeps its error (Reader.Errs) for the caller to report.
+			continue
 		}
 		if err != nil {
 			st.Capture, st.Decode = r.Stats(), dec.Stats
