@@ -156,7 +156,12 @@ func (f *file) open() error {
 	if f.osf, err = os.Open(f.path); err != nil {
 		return fmt.Errorf("open capture: %w", err)
 	}
-	f.in = newInput(f.osf)
+	return f.start(f.osf)
+}
+
+// start reads the file header from src: gzip or not, pcap or pcapng.
+func (f *file) start(src io.Reader) error {
+	f.in = newInput(src)
 	magic, err := f.in.peek(4)
 	if len(magic) < 4 {
 		if err != nil && !errors.Is(err, io.EOF) {
