@@ -292,72 +292,90 @@ func TestCorruptPcapngBlockLengthIsResynchronised(t *testing.T) {
 	})
 }
 
+// ngBlock frames a pcapng block body (padded to 4 bytes).
+func ngBlock(o binary.AppendByteOrder, typ uint32, body []byte) []byte {
+	for len(body)%4 != 0 {
+		body = append(body, 0)
+	}
+	var b []byte
+	b = o.AppendUint32(b, typ)
+	b = o.AppendUint32(b, uint32(len(body)+12))
+	b = append(b, body...)
+	return o.AppendUint32(b, uint32(len(body)+12))
+}
+
+// ngSHB is a Section Header Block in byte order o.
+func ngSHB(o binary.AppendByteOrder) []byte {
+	var body []byte
+	body = o.AppendUint32(body, 0x1a2b3c4d)
+	body = o.AppendUint16(body, 1)
+	body = o.AppendUint16(body, 0)
+	body = o.AppendUint64(body, ^uint64(0))
+	return ngBlock(o, 0x0a0d0d0a, body)
+}
+
+// ngIDB is an Interface Description Block with if_tsresol (when not 0)
+// and if_tsoffset (when not 0).
+func ngIDB(o binary.AppendByteOrder, link layers.LinkType, tsresol byte, tsoffset int64) []byte {
+	var body []byte
+	body = o.AppendUint16(body, uint16(link))
+	body = o.AppendUint16(body, 0)
+	body = o.AppendUint32(body, 0)
+	if tsresol != 0 {
+		body = o.AppendUint16(body, 9)
+		body = o.AppendUint16(body, 1)
+		body = append(body, tsresol, 0, 0, 0)
+	}
+	if tsoffset != 0 {
+		body = o.AppendUint16(body, 14)
+		body = o.AppendUint16(body, 8)
+		body = o.AppendUint64(body, uint64(tsoffset))
+	}
+	if tsresol != 0 || tsoffset != 0 {
+		body = o.AppendUint32(body, 0) // opt_endofopt
+	}
+	return ngBlock(o, 1, body)
+}
+
+// ngPacket is an Enhanced (typ 6) or obsolete (typ 2) Packet Block.
+func ngPacket(o binary.AppendByteOrder, typ uint32, ifc uint32, ts uint64, data []byte, wire uint32) []byte {
+	var body []byte
+	if typ == 6 {
+		body = o.AppendUint32(body, ifc)
+	} else {
+		body = o.AppendUint16(body, uint16(ifc))
+		body = o.AppendUint16(body, 0)
+	}
+	body = o.AppendUint32(body, uint32(ts>>32))
+	body = o.AppendUint32(body, uint32(ts))
+	body = o.AppendUint32(body, uint32(len(data)))
+	body = o.AppendUint32(body, wire)
+	return ngBlock(o, typ, append(body, data...))
+}
+
+// ngSPB is a Simple Packet Block.
+func ngSPB(o binary.AppendByteOrder, data []byte) []byte {
+	return ngBlock(o, 3, append(o.AppendUint32(nil, uint32(len(data))), data...))
+}
+
 // TestSeveralSectionsAndBigEndianPcapng reads a pcapng whose second section
 // is big-endian with its own interface (mergecap of captures from two
 // machines), with a nanosecond interface, a Simple Packet Block, an
 // obsolete Packet Block and an unknown block in between.
 func TestSeveralSectionsAndBigEndianPcapng(t *testing.T) {
 	le, be := binary.LittleEndian, binary.BigEndian
-	block := func(o binary.AppendByteOrder, typ uint32, body []byte) []byte {
-		for len(body)%4 != 0 {
-			body = append(body, 0)
-		}
-		var b []byte
-		b = o.AppendUint32(b, typ)
-		b = o.AppendUint32(b, uint32(len(body)+12))
-		b = append(b, body...)
-		return o.AppendUint32(b, uint32(len(body)+12))
-	}
-	shb := func(o binary.AppendByteOrder) []byte {
-		var body []byte
-		body = o.AppendUint32(body, 0x1a2b3c4d)
-		body = o.AppendUint16(body, 1)
-		body = o.AppendUint16(body, 0)
-		body = o.AppendUint64(body, ^uint64(0))
-		return block(o, 0x0a0d0d0a, body)
-	}
-	idb := func(o binary.AppendByteOrder, link layers.LinkType, tsresol byte) []byte {
-		var body []byte
-		body = o.AppendUint16(body, uint16(link))
-		body = o.AppendUint16(body, 0)
-		body = o.AppendUint32(body, 0)
-		if tsresol != 0 {
-			body = o.AppendUint16(body, 9)
-			body = o.AppendUint16(body, 1)
-			body = append(body, tsresol, 0, 0, 0)
-			body = o.AppendUint32(body, 0) // opt_endofopt
-		}
-		return block(o, 1, body)
-	}
-	pkt := func(o binary.AppendByteOrder, typ uint32, ifc uint32, ts uint64, data []byte, wire uint32) []byte {
-		var body []byte
-		if typ == 6 {
-			body = o.AppendUint32(body, ifc)
-		} else {
-			body = o.AppendUint16(body, uint16(ifc))
-			body = o.AppendUint16(body, 0)
-		}
-		body = o.AppendUint32(body, uint32(ts>>32))
-		body = o.AppendUint32(body, uint32(ts))
-		body = o.AppendUint32(body, uint32(len(data)))
-		body = o.AppendUint32(body, wire)
-		return block(o, typ, append(body, data...))
-	}
-	spb := func(o binary.AppendByteOrder, data []byte) []byte {
-		return block(o, 3, append(o.AppendUint32(nil, uint32(len(data))), data...))
-	}
 	us := uint64(t0.UnixMicro())
 	ns := uint64(t0.UnixNano())
 	var b []byte
-	b = append(b, shb(le)...)
-	b = append(b, idb(le, layers.LinkTypeEthernet, 0)...)
-	b = append(b, pkt(le, 6, 0, us, payloadOf(1, 60), 60)...)
-	b = append(b, spb(le, payloadOf(2, 61))...)
-	b = append(b, block(le, 0x80000123, []byte("local-use block, skipped"))...)
-	b = append(b, shb(be)...)
-	b = append(b, idb(be, layers.LinkTypeRaw, 9)...)
-	b = append(b, pkt(be, 6, 0, ns+5, payloadOf(3, 40), 1500)...)
-	b = append(b, pkt(be, 2, 0, ns+7, payloadOf(4, 41), 41)...)
+	b = append(b, ngSHB(le)...)
+	b = append(b, ngIDB(le, layers.LinkTypeEthernet, 0, 0)...)
+	b = append(b, ngPacket(le, 6, 0, us, payloadOf(1, 60), 60)...)
+	b = append(b, ngSPB(le, payloadOf(2, 61))...)
+	b = append(b, ngBlock(le, 0x80000123, []byte("local-use block, skipped"))...)
+	b = append(b, ngSHB(be)...)
+	b = append(b, ngIDB(be, layers.LinkTypeRaw, 9, 0)...)
+	b = append(b, ngPacket(be, 6, 0, ns+5, payloadOf(3, 40), 1500)...)
+	b = append(b, ngPacket(be, 2, 0, ns+7, payloadOf(4, 41), 41)...)
 	read, r := openAll(t, writeFile(t, "sections.pcapng", b))
 	checkRecords(t, read, []frame{
 		{at: t0, link: layers.LinkTypeEthernet, data: payloadOf(1, 60)},
@@ -368,6 +386,54 @@ func TestSeveralSectionsAndBigEndianPcapng(t *testing.T) {
 	if st := r.Stats(); st.Corrupt != 0 || st.CutShort != 0 {
 		t.Errorf("stats %+v", st)
 	}
+}
+
+// TestPcapngTimestampResolutionsAndOffset: if_tsresol in powers of 10
+// and of 2, and if_tsoffset (seconds added to every timestamp).
+func TestPcapngTimestampResolutionsAndOffset(t *testing.T) {
+	le := binary.LittleEndian
+	for _, c := range []struct {
+		name    string
+		tsresol byte
+		offset  int64
+		ts      uint64
+		want    time.Time
+	}{
+		{"default microseconds", 0, 0, 1_700_000_000_250_000, time.Unix(1_700_000_000, 250_000_000)},
+		{"milliseconds", 3, 0, 1_700_000_000_250, time.Unix(1_700_000_000, 250_000_000)},
+		{"nanoseconds", 9, 0, 1_700_000_000_000_000_001, time.Unix(1_700_000_000, 1)},
+		// 2^-10 s units: 512 of them are half a second.
+		{"binary 2^-10", 0x80 | 10, 0, 1_700_000_000<<10 | 512, time.Unix(1_700_000_000, 500_000_000)},
+		{"seconds with an offset", 0x80 | 0, 1_000, 1_699_999_000, time.Unix(1_700_000_000, 0)},
+		{"negative offset", 6, -3600, 1_700_003_600_000_000, time.Unix(1_700_000_000, 0)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b []byte
+			b = append(b, ngSHB(le)...)
+			b = append(b, ngIDB(le, layers.LinkTypeRaw, c.tsresol, c.offset)...)
+			b = append(b, ngPacket(le, 6, 0, c.ts, payloadOf(0x45, 20), 20)...)
+			read, _ := openAll(t, writeFile(t, "ts.pcapng", b))
+			checkRecords(t, read, []frame{{at: c.want, link: layers.LinkTypeRaw, data: payloadOf(0x45, 20)}}, 0)
+		})
+	}
+}
+
+// TestModifiedPcapIsRead reads the 24-byte record headers of Alexey
+// Kuznetzov's patched libpcap (magic 0xa1b2cd34), which libpcap reads too.
+func TestModifiedPcapIsRead(t *testing.T) {
+	le := binary.LittleEndian
+	b := pcapHeader(le, 0xa1b2cd34, 2, 4, layers.LinkTypeEthernet)
+	for i := range 2 {
+		data := payloadOf(byte(i+1), 60)
+		b = append(b, pcapRecordHeader(le, t0.Add(time.Duration(i)*time.Second), 60, 60)...)
+		b = append(b, 2, 0, 0, 0, 0, 8, 0, 0) // ifindex, protocol, pkt_type, pad
+		b = append(b, data...)
+	}
+	read, _ := openAll(t, writeFile(t, "kuznetzov.pcap", b))
+	checkRecords(t, read, []frame{
+		{at: t0, link: layers.LinkTypeEthernet, data: payloadOf(1, 60)},
+		{at: t0.Add(time.Second), link: layers.LinkTypeEthernet, data: payloadOf(2, 60)},
+	}, 0)
 }
 
 // TestFIFOIsReadOnce reads a capture from a named pipe, as
