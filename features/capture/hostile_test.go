@@ -436,6 +436,45 @@ func TestModifiedPcapIsRead(t *testing.T) {
 	}, 0)
 }
 
+// TestInterfaceBlockFloodIsBounded: gzip makes millions of identical
+// interface blocks cost a few KB; the reader must refuse a section with
+// more interfaces than a packet block can name instead of growing its
+// interface table without bound.
+func TestInterfaceBlockFloodIsBounded(t *testing.T) {
+	le := binary.LittleEndian
+	idb := ngIDB(le, layers.LinkTypeEthernet, 0, 0)
+	b := append(ngSHB(le), ngIDB(le, layers.LinkTypeEthernet, 0, 0)...)
+	b = append(b, ngPacket(le, 6, 0, uint64(t0.UnixMicro()), payloadOf(1, 60), 60)...)
+	b = append(b, bytes.Repeat(idb, 1<<18)...)
+	path := writeFile(t, "idb-flood.pcapng.gz", gzipped(t, b))
+	var errs []error
+	var read []got
+	alloc := allocatedBy(func() {
+		r, err := capture.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec capture.Record
+		for err = r.Next(&rec); err != io.EOF; err = r.Next(&rec) {
+			if err == nil {
+				read = append(read, got{data: bytes.Clone(rec.Data)})
+			}
+		}
+		errs = r.Errs()
+		r.Close()
+	})
+	if len(read) != 1 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "interfaces") || !strings.Contains(errs[0].Error(), path) {
+		t.Errorf("read %d records, errors %v; want the one record and an error about interfaces", len(read), errs)
+	}
+	// The table ends at 65536 × 32 B = 2 MiB; TotalAlloc also counts its
+	// growth copies (append grows by 1.25× at this size: about 5× in all).
+	// Without the cap, the 5 MB of blocks here would cost 8 MiB (40 in all),
+	// and a 4 MB gzip of them 200 million entries.
+	if alloc > 16<<20 {
+		t.Errorf("allocated %d bytes", alloc)
+	}
+}
+
 // TestFIFOIsReadOnce reads a capture from a named pipe, as
 // `minerwatch flows -r <(zcat x.pcap.gz)` or a FIFO fed by tcpdump does:
 // the bytes can be read once only, so a reader that opens the input
@@ -603,6 +642,7 @@ func BenchmarkNext(b *testing.B) {
 	}{
 		{"pcap", pcapBytes(b, layers.LinkTypeEthernet, false, fr...)},
 		{"pcapng", pcapngBytes(b, fr...)},
+		{"pcap.gz", gzipped(b, pcapBytes(b, layers.LinkTypeEthernet, false, fr...))},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "bench")

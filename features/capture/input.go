@@ -139,6 +139,11 @@ func (in *input) Read(p []byte) (int, error) {
 }
 
 func (in *input) ReadByte() (byte, error) {
+	if in.lo < in.hi { // the common case, inlined: flate calls this per byte
+		c := in.buf[in.lo]
+		in.consume(1)
+		return c, nil
+	}
 	b, err := in.peek(1)
 	if len(b) == 0 {
 		if err == nil {

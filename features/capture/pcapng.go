@@ -33,6 +33,10 @@ const (
 	// ngMaxOther is the longest non-packet block skipped on trust of its
 	// length; a longer one is taken for a corrupt length.
 	ngMaxOther = 16 << 20
+	// ngMaxIfaces bounds the interfaces of one section (the obsolete
+	// Packet Block numbers them in 16 bits): a compressed file of
+	// repeated interface blocks must not grow the table without bound.
+	ngMaxIfaces = 1 << 16
 )
 
 // ngIface is one Interface Description Block.
@@ -326,6 +330,9 @@ func (g *ngFile) skipLong(f *file, typ, l uint32) error {
 func (g *ngFile) addIface(body []byte) error {
 	if len(body) < 8 {
 		return errCorrupt
+	}
+	if len(g.ifaces) >= ngMaxIfaces {
+		return fmt.Errorf("pcapng: more than %d interfaces in one section", ngMaxIfaces)
 	}
 	o := g.order
 	i := ngIface{link: layers.LinkType(o.Uint16(body[0:2])), snaplen: o.Uint32(body[4:8]), perSec: 1e6, exp: 6}
