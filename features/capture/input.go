@@ -17,20 +17,27 @@ const (
 	// maxPeek bounds what one peek may ask for: a largest record plus
 	// room for its block header and options.
 	maxPeek = MaxRecordLen + minChunk
+	// maxBuf is the largest buffer: twice maxPeek, so that moving unread
+	// bytes to the front happens only after half the buffer was consumed
+	// (a resync scan that peeks maxPeek ahead at every 4-byte step would
+	// otherwise move maxPeek bytes per step).
+	maxBuf = 2 * maxPeek
 )
 
 // input is a buffered reader that can look ahead (peek) up to maxPeek
 // bytes without consuming them, so a record's bytes are returned in place
 // (zero copy) and a pcapng reader can look for the next valid block after
-// a corrupt one. Unlike bufio.Reader its buffer grows only when it is full
-// of bytes that really arrived: a header that claims a large record in a
-// short file costs the bytes the file holds, not the bytes it claims.
+// a corrupt one. Unlike bufio.Reader its buffer grows only when more than
+// half of it holds bytes that really arrived: a header that claims a large
+// record in a short file costs the bytes the file holds, not the bytes it
+// claims.
 type input struct {
 	r      io.Reader
 	buf    []byte
 	lo, hi int   // buf[lo:hi] is read but not consumed
 	off    int64 // stream offset of buf[lo]
 	err    error // sticky error of r (io.EOF at the end)
+	moved  int64 // bytes copied inside the buffer (compaction, growth)
 }
 
 func newInput(r io.Reader) *input { return &input{r: r} }
@@ -59,20 +66,21 @@ func (in *input) peek(n int) ([]byte, error) {
 }
 
 // makeRoom frees space at the end of a full buffer: by moving the unread
-// bytes to the front, or, when the buffer holds nothing but unread bytes,
-// by doubling it (up to maxPeek).
+// bytes to the front when at least half the buffer is consumed (so each
+// byte is moved O(1) times), else by doubling the buffer (up to maxBuf),
+// which then holds more than half a buffer of bytes that really arrived.
 func (in *input) makeRoom() {
-	if in.lo > 0 {
+	if in.lo > 0 && (in.lo >= len(in.buf)/2 || len(in.buf) >= maxBuf) {
 		in.hi = copy(in.buf, in.buf[in.lo:in.hi])
+		in.moved += int64(in.hi)
 		in.lo = 0
 		return
 	}
-	size := max(2*len(in.buf), minChunk)
-	if size > maxPeek {
-		size = maxPeek
-	}
+	size := min(max(2*len(in.buf), minChunk), maxBuf)
 	nb := make([]byte, size)
-	copy(nb, in.buf[:in.hi])
+	in.hi = copy(nb, in.buf[in.lo:in.hi])
+	in.moved += int64(in.hi)
+	in.lo = 0
 	in.buf = nb
 }
 
