@@ -188,7 +188,8 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		OnPacket: func(rec *capture.Record, _ *packet.Packet) {
 			current = filepath.Base(r.Path(rec.File))
 		},
-		Progress: progress.update,
+		Progress:     progress.update,
+		SkipBadFiles: true,
 	})
 	progress.done()
 	// Interrupted or not, flows in progress are decided and reported.

@@ -334,7 +334,8 @@ func extractFeatures(r *capture.Reader, fcfg flows.Config, tcfg flowfeat.Tracker
 	})
 	t := flows.NewTable(fcfg, obs)
 	st, err = ingest.Run(context.Background(), r, t, ingest.Options{
-		OnPacket: func(rec *capture.Record, _ *packet.Packet) { obs.file = rec.File },
+		OnPacket:     func(rec *capture.Record, _ *packet.Packet) { obs.file = rec.File },
+		SkipBadFiles: true,
 	})
 	failed = reportInputs(stderr, "features", r)
 	if err == nil {

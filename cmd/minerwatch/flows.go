@@ -53,7 +53,7 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 			f.First.UTC().Format("2006-01-02T15:04:05.000000Z"), f.Duration().Seconds(), reason)
 	}}
 	t := flows.NewTable(cfg, obs)
-	st, err := ingest.Run(context.Background(), r, t, ingest.Options{})
+	st, err := ingest.Run(context.Background(), r, t, ingest.Options{SkipBadFiles: true})
 	tw.Flush()
 	if err != nil {
 		return fail(stderr, "flows", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,5 +177,36 @@ func TestFIFOInputsAreReadOnce(t *testing.T) {
 	got, want := captureCounts(t, []byte(out)), captureCounts(t, []byte(wantFeatures))
 	if got["in.fifo"] == 0 || got["in.fifo"] != want[filepath.Base(sample)] {
 		t.Errorf("features -r FIFO: rows %v, want as many as from the file %v", got, want)
+	}
+}
+
+// A capture whose gzip stream is damaged half-way is read up to the
+// damage, named on stderr with the offset, and the run goes on with the
+// other files and exits 1.
+func TestFileDamagedMidwayIsReportedAndTheRestRead(t *testing.T) {
+	raw, err := os.ReadFile(sampleTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(raw)
+	zw.Close()
+	b := z.Bytes()
+	for i := len(b) / 2; i < len(b)/2+32; i++ {
+		b[i] ^= 0xa5
+	}
+	damaged := filepath.Join(t.TempDir(), "damaged.pcap.gz")
+	os.WriteFile(damaged, b, 0o644)
+	_, alone, _ := runCmd("flows", "-r", sample)
+	code, stdout, stderr := runCmd("flows", "-r", damaged, "-r", sample)
+	if code != 1 || !strings.Contains(stderr, damaged) || !strings.Contains(stderr, "offset") {
+		t.Errorf("exit %d, stderr %q; want 1 and the damaged file named with the offset", code, stderr)
+	}
+	// The good sample's one flow is printed as when read alone.
+	want := strings.Split(strings.TrimSpace(alone), "\n")[1]
+	want = want[strings.Index(want, "tcp"):]
+	if !strings.Contains(stdout, want) {
+		t.Errorf("stdout lacks the good sample's flow %q:\n%s", want, stdout)
 	}
 }
