@@ -82,7 +82,7 @@ type file struct {
 	osf     *os.File
 	gz      *gzip.Reader
 	in      *input
-	fmt     format
+	src     format
 	unread  int // bytes of the pending record still in the input
 	pending Record
 	has     bool
@@ -188,7 +188,7 @@ func (f *file) start(src io.Reader) error {
 			return fmt.Errorf("open capture %s: %w", f.path, err)
 		}
 		ng.path = f.path
-		f.fmt = ng
+		f.src = ng
 	default:
 		if _, _, ok := pcapMagic(magic); !ok {
 			return fmt.Errorf("open capture %s: %w (magic %02x%02x%02x%02x)", f.path, ErrNotCapture, magic[0], magic[1], magic[2], magic[3])
@@ -197,7 +197,7 @@ func (f *file) start(src io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("open capture %s: %w", f.path, err)
 		}
-		f.fmt = p
+		f.src = p
 	}
 	return nil
 }
@@ -254,7 +254,7 @@ func (f *file) fill() error {
 		f.in.consume(f.unread)
 		f.unread = 0
 	}
-	err := f.fmt.next(f, &f.pending)
+	err := f.src.next(f, &f.pending)
 	switch {
 	case err == nil:
 	case err == io.EOF:
