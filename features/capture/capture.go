@@ -39,7 +39,8 @@ type Stats struct {
 	// Oversize counts records longer than MaxRecordLen, skipped.
 	Oversize int64
 	// Corrupt counts corrupt pcapng regions the reader resynchronised
-	// over (a bad block length, a packet naming no interface).
+	// over (a bad block length) and well-framed blocks it could not use
+	// (a packet naming an interface the section does not describe).
 	Corrupt int64
 	// Failed counts files that could not be opened or read to their end
 	// (see Reader.Errs).
@@ -229,6 +230,16 @@ func (f *file) corrupt(at, n int64) {
 	f.corrupted++
 	if f.corrupted <= maxFileWarnings {
 		f.r.warn("%s: corrupt pcapng block at offset %d; resynchronised %d bytes later", f.path, at, n)
+	}
+}
+
+// badPacket counts a well-framed pcapng block at offset at whose contents
+// cannot be used (why), skipped.
+func (f *file) badPacket(at int64, why string) {
+	f.r.stats.Corrupt++
+	f.corrupted++
+	if f.corrupted <= maxFileWarnings {
+		f.r.warn("%s: pcapng block at offset %d skipped: %s", f.path, at, why)
 	}
 }
 

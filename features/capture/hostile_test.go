@@ -475,6 +475,62 @@ func TestInterfaceBlockFloodIsBounded(t *testing.T) {
 	}
 }
 
+// TestPacketsOfALostInterfaceAreSkippedAndTheRestRead: when an interface
+// block is lost (a corrupt length resynchronised over) or unusable (too
+// short, an unsupported resolution), the packets that name it are skipped
+// and counted one by one, and the packets of the other interfaces are read
+// with their own link types; before, the first such packet ended the file.
+func TestPacketsOfALostInterfaceAreSkippedAndTheRestRead(t *testing.T) {
+	le := binary.LittleEndian
+	us := uint64(t0.UnixMicro())
+	eth, raw := payloadOf(0xe0, 60), payloadOf(0x45, 40)
+	build := func(third []byte) []byte {
+		var b []byte
+		b = append(b, ngSHB(le)...)
+		b = append(b, ngIDB(le, layers.LinkTypeEthernet, 0, 0)...)
+		b = append(b, ngIDB(le, layers.LinkTypeRaw, 0, 0)...)
+		b = append(b, third...)
+		for i := range 6 {
+			b = append(b, ngPacket(le, 6, uint32(i%3), us+uint64(i), [][]byte{eth, raw, eth}[i%3], 60)...)
+		}
+		return b
+	}
+	want := []frame{
+		{at: t0, link: layers.LinkTypeEthernet, data: eth, wireLen: 60},
+		{at: t0.Add(time.Microsecond), link: layers.LinkTypeRaw, data: raw, wireLen: 60},
+		{at: t0.Add(3 * time.Microsecond), link: layers.LinkTypeEthernet, data: eth, wireLen: 60},
+		{at: t0.Add(4 * time.Microsecond), link: layers.LinkTypeRaw, data: raw, wireLen: 60},
+	}
+	lost := build(ngIDB(le, layers.LinkTypeEthernet, 0, 0))
+	at := len(ngSHB(le)) + 2*len(ngIDB(le, layers.LinkTypeEthernet, 0, 0))
+	binary.LittleEndian.PutUint32(lost[at+4:], 0xfff0)
+	for _, c := range []struct {
+		name        string
+		content     []byte
+		wantCorrupt int64
+	}{
+		// One region resynchronised over, then the two packets naming
+		// interface 2.
+		{"interface block with a corrupt length", lost, 3},
+		// A well-framed but too short description, and one with a
+		// resolution of 10^-30 s: the block, then the two packets.
+		{"interface block too short", build(ngBlock(le, 1, []byte{1, 0})), 3},
+		{"unsupported resolution", build(ngIDB(le, layers.LinkTypeEthernet, 30, 0)), 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeFile(t, "lost-if.pcapng", c.content)
+			read, r := openAll(t, path)
+			checkRecords(t, read, want, 0)
+			if st := r.Stats(); st.Corrupt != c.wantCorrupt || len(r.Errs()) != 0 {
+				t.Errorf("stats %+v, errors %v; want Corrupt %d and no error", st, r.Errs(), c.wantCorrupt)
+			}
+			if len(r.Warnings) == 0 || !strings.Contains(strings.Join(r.Warnings, "\n"), "interface 2") {
+				t.Errorf("warnings %q do not name interface 2", r.Warnings)
+			}
+		})
+	}
+}
+
 // TestFIFOIsReadOnce reads a capture from a named pipe, as
 // `minerwatch flows -r <(zcat x.pcap.gz)` or a FIFO fed by tcpdump does:
 // the bytes can be read once only, so a reader that opens the input

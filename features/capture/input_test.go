@@ -8,10 +8,10 @@ import (
 )
 
 // TestResyncOverHostileBytesIsLinear feeds the pcapng resync scan 2 MB in
-// which every other 4-byte step looks like an Enhanced Packet Block of
-// almost maxPeek bytes (type 6, a length whose trailer even matches) that
-// names a missing interface. Each candidate makes the scan peek maxPeek
-// bytes ahead; a buffer that moved its unread bytes to the front on every
+// which every other 4-byte step looks like the start of an Enhanced Packet
+// Block of almost maxPeek bytes (type 6 and a plausible length; only its
+// trailer, maxPeek bytes on, does not match). Each candidate makes the
+// scan peek maxPeek bytes ahead; a buffer that moved its unread bytes to the front on every
 // such peek would copy ~320 KiB per step (80 GB here). The bytes moved
 // inside the buffer must stay a small multiple of the stream's length, and
 // the file must fail with an error giving the offset.
@@ -33,7 +33,7 @@ func TestResyncOverHostileBytesIsLinear(t *testing.T) {
 	b = le.AppendUint32(b, 20)
 	var unit []byte
 	unit = le.AppendUint32(unit, ngEPB)
-	unit = le.AppendUint32(unit, maxPeek-16)
+	unit = le.AppendUint32(unit, maxPeek-12) // ≡ 4 mod 8: the trailer reads a type word
 	b = append(b, bytes.Repeat(unit, 2<<20/len(unit))...)
 
 	r, err := readerOf(b)

@@ -49,6 +49,9 @@ type ngIface struct {
 	binary bool
 	exp    uint8
 	offset int64
+	// bad marks an interface whose description could not be used; its
+	// packets are skipped and counted.
+	bad bool
 }
 
 // time converts a 64-bit pcapng timestamp.
@@ -200,15 +203,13 @@ func (g *ngFile) block(f *file, rec *Record) error {
 		case ngSHB:
 			// checked above
 		case ngIDB:
-			if err := g.addIface(body); err != nil {
+			if err := g.addIface(f, body); err != nil {
 				return err
 			}
 		case ngEPB, ngPB, ngSPB:
-			ok, err := g.packet(f, typ, body, rec)
-			if err != nil {
-				return err
-			}
-			if ok {
+			// The block is well framed (its trailer matched): a packet
+			// in it that does not hold together is skipped alone.
+			if g.packet(f, typ, body, rec) {
 				f.unread = int(l)
 				return nil
 			}
@@ -218,8 +219,10 @@ func (g *ngFile) block(f *file, rec *Record) error {
 }
 
 // packet fills rec from a packet block body. It returns false for a
-// packet that is skipped and counted (over MaxRecordLen).
-func (g *ngFile) packet(f *file, typ uint32, body []byte, rec *Record) (bool, error) {
+// packet that is skipped and counted: over MaxRecordLen, or inconsistent
+// (a captured length beyond its block, an interface the section does not
+// describe, as after a corrupt interface block).
+func (g *ngFile) packet(f *file, typ uint32, body []byte, rec *Record) bool {
 	var (
 		ifc        uint32
 		ts         uint64
@@ -233,7 +236,8 @@ func (g *ngFile) packet(f *file, typ uint32, body []byte, rec *Record) (bool, er
 	switch typ {
 	case ngEPB, ngPB:
 		if len(body) < 20 {
-			return false, errCorrupt
+			f.badPacket(g.in.off, "shorter than its fixed fields")
+			return false
 		}
 		if typ == ngEPB {
 			ifc = o.Uint32(body[0:4])
@@ -243,12 +247,14 @@ func (g *ngFile) packet(f *file, typ uint32, body []byte, rec *Record) (bool, er
 		ts = uint64(o.Uint32(body[4:8]))<<32 | uint64(o.Uint32(body[8:12]))
 		caplen, wire = o.Uint32(body[12:16]), o.Uint32(body[16:20])
 		if uint64(caplen) > uint64(len(body)-fixedBytes) {
-			return false, errCorrupt
+			f.badPacket(g.in.off, "captured length beyond the block")
+			return false
 		}
 		data = body[20 : 20+caplen]
 	case ngSPB:
 		if len(body) < 4 || len(g.ifaces) == 0 {
-			return false, errCorrupt
+			f.badPacket(g.in.off, "simple packet block before any interface")
+			return false
 		}
 		hasTime = false
 		wire = o.Uint32(body[0:4])
@@ -261,12 +267,13 @@ func (g *ngFile) packet(f *file, typ uint32, body []byte, rec *Record) (bool, er
 		}
 		data = body[4 : 4+caplen]
 	}
-	if int(ifc) >= len(g.ifaces) {
-		return false, errCorrupt
+	if int(ifc) >= len(g.ifaces) || g.ifaces[ifc].bad {
+		f.badPacket(g.in.off, fmt.Sprintf("interface %d is not described (or its description was unreadable)", ifc))
+		return false
 	}
 	if caplen > MaxRecordLen {
 		f.oversize(g.in.off, int64(caplen))
-		return false, nil
+		return false
 	}
 	iface := &g.ifaces[ifc]
 	at := f.last // a Simple Packet Block has no time: keep the file's clock
@@ -274,7 +281,7 @@ func (g *ngFile) packet(f *file, typ uint32, body []byte, rec *Record) (bool, er
 		at = iface.time(ts)
 	}
 	*rec = Record{Time: at, LinkType: iface.link, Data: data[:len(data):len(data)], OrigLen: int(wire)}
-	return true, nil
+	return true
 }
 
 // skipLong handles a block longer than the reader looks ahead: a packet
@@ -326,13 +333,17 @@ func (g *ngFile) skipLong(f *file, typ, l uint32) error {
 	return nil
 }
 
-// addIface parses an Interface Description Block body.
-func (g *ngFile) addIface(body []byte) error {
-	if len(body) < 8 {
-		return errCorrupt
-	}
+// addIface parses an Interface Description Block body. One that cannot
+// be used still takes its interface number, marked bad, so the packets of
+// the other interfaces keep theirs.
+func (g *ngFile) addIface(f *file, body []byte) error {
 	if len(g.ifaces) >= ngMaxIfaces {
 		return fmt.Errorf("pcapng: more than %d interfaces in one section", ngMaxIfaces)
+	}
+	if len(body) < 8 {
+		f.badPacket(g.in.off, "interface description shorter than its fixed fields")
+		g.ifaces = append(g.ifaces, ngIface{bad: true})
+		return nil
 	}
 	o := g.order
 	i := ngIface{link: layers.LinkType(o.Uint16(body[0:2])), snaplen: o.Uint32(body[4:8]), perSec: 1e6, exp: 6}
@@ -347,12 +358,16 @@ func (g *ngFile) addIface(body []byte) error {
 			i.binary, i.exp = v[0]&0x80 != 0, v[0]&0x7f
 			if i.binary {
 				if i.exp > 63 {
-					return fmt.Errorf("pcapng: interface %d: timestamp resolution 2^-%d is not supported", len(g.ifaces), i.exp)
+					f.badPacket(g.in.off, fmt.Sprintf("interface %d: timestamp resolution 2^-%d is not supported", len(g.ifaces), i.exp))
+					i.bad = true
+					break
 				}
 				i.perSec = 1 << i.exp
 			} else {
 				if i.exp > 19 {
-					return fmt.Errorf("pcapng: interface %d: timestamp resolution 10^-%d is not supported", len(g.ifaces), i.exp)
+					f.badPacket(g.in.off, fmt.Sprintf("interface %d: timestamp resolution 10^-%d is not supported", len(g.ifaces), i.exp))
+					i.bad = true
+					break
 				}
 				i.perSec = pow10[i.exp]
 			}
@@ -414,7 +429,9 @@ func (g *ngFile) plausible(h []byte) bool {
 	if len(b) < int(l) || o.Uint32(b[l-4:]) != l {
 		return false
 	}
-	if typ == ngEPB && (l < 32 || o.Uint32(b[8:12]) >= uint32(len(g.ifaces)) || uint64(o.Uint32(b[20:24])) > uint64(l-32)) {
+	// The interface number is not checked: after a lost interface block
+	// the packets of the others must still be found.
+	if typ == ngEPB && (l < 32 || uint64(o.Uint32(b[20:24])) > uint64(l-32)) {
 		return false
 	}
 	return true
