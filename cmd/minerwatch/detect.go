@@ -188,7 +188,8 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		OnPacket: func(rec *capture.Record, _ *packet.Packet) {
 			current = filepath.Base(r.Path(rec.File))
 		},
-		Progress: progress.update,
+		Progress:     progress.update,
+		SkipBadFiles: true,
 	})
 	progress.done()
 	// Interrupted or not, flows in progress are decided and reported.
@@ -198,9 +199,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", serr)
 		}
 	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(stderr, "minerwatch detect: warning: %s\n", w)
-	}
+	inputFailed := reportInputs(stderr, "detect", r)
 	if o.summary {
 		sw := stdout
 		if o.out == "" {
@@ -218,6 +217,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 	}
 	if writeErr != nil {
 		return fail(stderr, "detect", writeErr)
+	}
+	if inputFailed {
+		return 1
 	}
 	return 0
 }

@@ -123,19 +123,58 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		}
 		return featuresFromManifest(*manifestPath, setList, cp, *trainRows, o, stderr)
 	}
-	// Open every input before writing anything, so a bad file fails fast.
-	var inputs []export.Input
-	for _, f := range files {
-		in, err := describeInput(f, f)
-		if err != nil {
-			return fail(stderr, "features", err)
+	// Open every input, once (a FIFO can be read only once), before
+	// writing anything: a file that cannot be read is reported and left
+	// out, and when none can, nothing is written.
+	groups := [][]string{files}
+	if *each {
+		groups = nil
+		for _, f := range files {
+			groups = append(groups, []string{f})
 		}
-		inputs = append(inputs, in)
 	}
-	if r, err := capture.Open(files...); err != nil {
-		return fail(stderr, "features", err)
-	} else {
-		r.Close()
+	var (
+		readers     []*capture.Reader
+		inputs      []export.Input
+		openErrs    []error
+		inputFailed bool
+	)
+	defer func() {
+		for _, r := range readers {
+			r.Close()
+		}
+	}()
+	for _, g := range groups {
+		r, err := capture.Open(g...)
+		if err != nil {
+			openErrs = append(openErrs, err)
+			continue
+		}
+		readers = append(readers, r)
+		bad := map[int]bool{}
+		for _, err := range r.Errs() {
+			var fe *capture.FileError
+			if errors.As(err, &fe) {
+				bad[fe.Index] = true
+			}
+		}
+		for i, f := range g {
+			if bad[i] {
+				continue
+			}
+			in, err := describeInput(f, f)
+			if err != nil {
+				return fail(stderr, "features", err)
+			}
+			inputs = append(inputs, in)
+		}
+	}
+	if len(readers) == 0 {
+		return fail(stderr, "features", errors.Join(openErrs...))
+	}
+	for _, err := range openErrs {
+		fmt.Fprintf(stderr, "minerwatch features: %v (skipped; the other inputs were read)\n", err)
+		inputFailed = true
 	}
 	w, err := o.create(export.Meta{
 		Version: version, Sets: setList, Inputs: inputs, Checkpoints: cp.String(),
@@ -145,20 +184,14 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "features", err)
 	}
 	tcfg := flowfeat.TrackerConfig{Checkpoints: cp, Window: *window, NoEndRow: *noEnd}
-	groups := [][]string{files}
-	if *each {
-		groups = nil
-		for _, f := range files {
-			groups = append(groups, []string{f})
-		}
-	}
 	var total ingest.Stats
-	for _, g := range groups {
-		st, err := extractFeatures(g, fcfg, tcfg, w, stderr)
+	for _, r := range readers {
+		st, failed, err := extractFeatures(r, fcfg, tcfg, w, stderr)
 		if err != nil {
 			w.Abort()
 			return fail(stderr, "features", err)
 		}
+		inputFailed = inputFailed || failed
 		total.Capture.Records += st.Capture.Records
 		total.Flows.FlowsCreated += st.Flows.FlowsCreated
 	}
@@ -166,6 +199,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "features", err)
 	}
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d rows → %s (%s)\n", total.Capture.Records, total.Flows.FlowsCreated, w.Rows(), o.name(), ofmt)
+	if inputFailed {
+		return 1
+	}
 	return 0
 }
 
@@ -284,33 +320,28 @@ func createdTime() time.Time {
 	return time.Now().UTC()
 }
 
-// extractFeatures runs one flow table over files and writes its rows.
-func extractFeatures(files []string, fcfg flows.Config, tcfg flowfeat.TrackerConfig, w *export.Writer, stderr io.Writer) (ingest.Stats, error) {
-	r, err := capture.Open(files...)
-	if err != nil {
-		return ingest.Stats{}, err
-	}
-	defer r.Close()
+// extractFeatures runs one flow table over the files of r and writes its
+// rows; failed reports whether a file of r could not be read.
+func extractFeatures(r *capture.Reader, fcfg flows.Config, tcfg flowfeat.TrackerConfig, w *export.Writer, stderr io.Writer) (st ingest.Stats, failed bool, err error) {
 	var writeErr error
 	obs := &featureObserver{}
 	obs.tracker = flowfeat.NewTracker(tcfg, func(row *flowfeat.Row) {
 		if writeErr != nil {
 			return
 		}
-		st := row.Flow.Data.(*featureFlow)
-		writeErr = w.Write(row, export.Labels{Capture: filepath.Base(files[st.file]), Group: filepath.Base(files[st.file])})
+		name := filepath.Base(r.Path(row.Flow.Data.(*featureFlow).file))
+		writeErr = w.Write(row, export.Labels{Capture: name, Group: name})
 	})
 	t := flows.NewTable(fcfg, obs)
-	st, err := ingest.Run(context.Background(), r, t, ingest.Options{
-		OnPacket: func(rec *capture.Record, _ *packet.Packet) { obs.file = rec.File },
+	st, err = ingest.Run(context.Background(), r, t, ingest.Options{
+		OnPacket:     func(rec *capture.Record, _ *packet.Packet) { obs.file = rec.File },
+		SkipBadFiles: true,
 	})
-	for _, warn := range r.Warnings {
-		fmt.Fprintf(stderr, "minerwatch features: warning: %s\n", warn)
-	}
+	failed = reportInputs(stderr, "features", r)
 	if err == nil {
 		err = writeErr
 	}
-	return st, err
+	return st, failed, err
 }
 
 type featureFlow struct {
@@ -337,8 +368,16 @@ func (o *featureObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
 
 // describeInput hashes a file for the export's provenance record; name is
 // how the record names it (the manifest's relative path, not this
-// machine's).
+// machine's). A FIFO or pipe (`-r <(zcat x.pcap.gz)`) can be read only
+// once, by the capture reader: it is recorded by name only, without hash.
 func describeInput(path, name string) (export.Input, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return export.Input{}, fmt.Errorf("open capture: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return export.Input{Path: name}, nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return export.Input{}, fmt.Errorf("open capture: %w", err)

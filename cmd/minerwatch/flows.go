@@ -53,16 +53,17 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 			f.First.UTC().Format("2006-01-02T15:04:05.000000Z"), f.Duration().Seconds(), reason)
 	}}
 	t := flows.NewTable(cfg, obs)
-	st, err := ingest.Run(context.Background(), r, t, ingest.Options{})
+	st, err := ingest.Run(context.Background(), r, t, ingest.Options{SkipBadFiles: true})
 	tw.Flush()
 	if err != nil {
 		return fail(stderr, "flows", err)
 	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(stderr, "minerwatch flows: warning: %s\n", w)
-	}
+	inputFailed := reportInputs(stderr, "flows", r)
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d not IP, %d malformed, %d without ports, %d evicted\n",
 		st.Capture.Records, st.Flows.FlowsCreated, st.Decode.NotIP, st.Decode.Malformed, st.Flows.NoPorts, st.Flows.Evicted)
+	if inputFailed {
+		return 1
+	}
 	return 0
 }
 

@@ -99,6 +99,12 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	// capture.Open leaves out a bad file among good ones (the offline
+	// path reports and skips it); a replay keeps refusing to start.
+	if errs := r.Errs(); len(errs) > 0 {
+		r.Close()
+		return nil, nil, errors.Join(errs...)
+	}
 	chans := make([]chan Frame, cfg.Workers)
 	srcs := make([]Source, cfg.Workers)
 	for i := range chans {

@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -9,9 +8,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Record is one captured frame.
@@ -39,181 +36,272 @@ type Stats struct {
 	// OutOfOrder counts records whose time is earlier than the previous
 	// record's from the same file.
 	OutOfOrder int64
+	// Oversize counts records longer than MaxRecordLen, skipped.
+	Oversize int64
+	// Corrupt counts corrupt pcapng regions the reader resynchronised
+	// over (a bad block length) and well-framed blocks it could not use
+	// (a packet naming an interface the section does not describe).
+	Corrupt int64
+	// Failed counts files that could not be opened or read to their end
+	// (see Reader.Errs).
+	Failed int
 }
 
-// ErrNotCapture is returned (wrapped) by Open for a file that is neither
-// pcap nor pcapng.
+// ErrNotCapture is returned (wrapped) for a file that is neither pcap nor
+// pcapng.
 var ErrNotCapture = errors.New("not a pcap or pcapng capture")
 
-type packetReader interface {
-	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+// FileError is a file that could not be opened, or could not be read to
+// its end (Records records were read from it before the error).
+type FileError struct {
+	Path    string
+	Index   int
+	Records int64
+	Err     error // names the path
+}
+
+func (e *FileError) Error() string { return e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// maxWarnings bounds Reader.Warnings; further problems are only counted.
+const maxWarnings = 100
+
+// maxFileWarnings bounds the warnings about oversize records and corrupt
+// blocks of one file; the file's totals are reported when it ends.
+const maxFileWarnings = 5
+
+// format reads one file's records.
+type format interface {
+	next(f *file, rec *Record) error
 }
 
 // file is one open capture file with one record read ahead.
 type file struct {
+	r       *Reader
 	path    string
 	index   int
-	closer  []io.Closer
-	r       packetReader
-	ng      *pcapgo.NgReader
-	gz      *cutReader // the decompressed stream of a gzip file, else nil
-	link    layers.LinkType
+	osf     *os.File
+	gz      *gzip.Reader
+	in      *input
+	src     format
+	unread  int // bytes of the pending record still in the input
 	pending Record
 	has     bool
 	done    bool
 	last    time.Time
+	records int64
+
+	oversized, corrupted int64
 }
 
 // Reader merges one or more capture files into one time-ordered stream.
+// A file that cannot be opened or read is reported (Errs) and left out;
+// the others are read to their end.
 type Reader struct {
 	files []*file
 	stats Stats
-	// Warnings collects non-fatal problems (a file cut short) in the form
-	// "path: problem".
+	// Warnings collects non-fatal problems (a file cut short, skipped
+	// records) in the form "path: problem"; at most 100 are kept.
 	Warnings []string
+	errs     []error
 	cur      *file
 }
 
-// Open opens the capture files. An unreadable or non-capture file fails the
-// whole call with an error naming the file.
+// Open opens the capture files, each exactly once (so FIFOs and
+// `<(zcat x.pcap.gz)` work). A file that cannot be opened or is not a
+// capture is left out and reported by Errs; Open fails only when no file
+// can be read, with an error naming each.
 func Open(paths ...string) (*Reader, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no capture files given")
 	}
 	r := &Reader{}
+	ok := 0
 	for i, p := range paths {
-		f, err := openFile(p, i)
-		if err != nil {
-			r.Close()
-			return nil, err
+		f := &file{r: r, path: p, index: i}
+		if err := f.open(); err != nil {
+			f.close()
+			f.done = true
+			r.fail(f, err)
+		} else {
+			ok++
 		}
 		r.files = append(r.files, f)
+	}
+	if ok == 0 {
+		r.Close()
+		return nil, errors.Join(r.errs...)
 	}
 	return r, nil
 }
 
-func openFile(path string, index int) (*file, error) {
-	osf, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open capture: %w", err)
+func (r *Reader) fail(f *file, err error) {
+	r.stats.Failed++
+	r.errs = append(r.errs, &FileError{Path: f.path, Index: f.index, Records: f.records, Err: err})
+}
+
+func (r *Reader) warn(format string, args ...any) {
+	if len(r.Warnings) < maxWarnings {
+		r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))
 	}
-	f := &file{path: path, index: index, closer: []io.Closer{osf}}
-	br := bufio.NewReaderSize(osf, 1<<16)
-	magic, err := br.Peek(4)
+}
+
+func (f *file) open() error {
+	fi, err := os.Stat(f.path)
 	if err != nil {
-		osf.Close()
-		return nil, fmt.Errorf("open capture %s: %w (file too short to be a capture)", path, ErrNotCapture)
+		return fmt.Errorf("open capture: %w", err)
 	}
-	var src io.Reader = br
+	if fi.IsDir() {
+		return fmt.Errorf("open capture %s: is a directory", f.path)
+	}
+	if f.osf, err = os.Open(f.path); err != nil {
+		return fmt.Errorf("open capture: %w", err)
+	}
+	return f.start(f.osf)
+}
+
+// start reads the file header from src: gzip or not, pcap or pcapng.
+func (f *file) start(src io.Reader) error {
+	f.in = newInput(src)
+	magic, err := f.in.peek(4)
+	if len(magic) < 4 {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("open capture %s: %w", f.path, err)
+		}
+		return fmt.Errorf("open capture %s: %w (file too short to be a capture)", f.path, ErrNotCapture)
+	}
 	if magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			osf.Close()
-			return nil, fmt.Errorf("open capture %s: gzip: %w", path, err)
+		if f.gz, err = gzip.NewReader(f.in); err != nil {
+			return fmt.Errorf("open capture %s: gzip: %w", f.path, err)
 		}
-		f.closer = append(f.closer, gz)
-		f.gz = &cutReader{r: gz}
-		gbr := bufio.NewReaderSize(f.gz, 1<<16)
-		if magic, err = gbr.Peek(4); err != nil {
-			f.close()
-			return nil, fmt.Errorf("open capture %s: %w (gzip content too short)", path, ErrNotCapture)
+		f.in = newInput(f.gz)
+		if magic, err = f.in.peek(4); len(magic) < 4 {
+			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("open capture %s: gzip: %w", f.path, err)
+			}
+			return fmt.Errorf("open capture %s: %w (gzip content too short)", f.path, ErrNotCapture)
 		}
-		src = gbr
 	}
 	switch {
 	case magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a:
-		ng, err := pcapgo.NewNgReader(src, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		ng, err := openPcapng(f.in)
 		if err != nil {
-			f.close()
-			return nil, fmt.Errorf("open capture %s: pcapng: %w", path, err)
+			return fmt.Errorf("open capture %s: %w", f.path, err)
 		}
-		f.r, f.ng, f.link = ng, ng, ng.LinkType()
-	case isPcapMagic(magic):
-		pr, err := pcapgo.NewReader(src)
-		if err != nil {
-			f.close()
-			return nil, fmt.Errorf("open capture %s: pcap: %w", path, err)
-		}
-		f.r, f.link = pr, pr.LinkType()
+		ng.path = f.path
+		f.src = ng
 	default:
-		f.close()
-		return nil, fmt.Errorf("open capture %s: %w (magic %02x%02x%02x%02x)", path, ErrNotCapture, magic[0], magic[1], magic[2], magic[3])
-	}
-	return f, nil
-}
-
-func isPcapMagic(m []byte) bool {
-	le := uint32(m[0]) | uint32(m[1])<<8 | uint32(m[2])<<16 | uint32(m[3])<<24
-	be := uint32(m[3]) | uint32(m[2])<<8 | uint32(m[1])<<16 | uint32(m[0])<<24
-	for _, v := range []uint32{0xa1b2c3d4, 0xa1b23c4d} {
-		if le == v || be == v {
-			return true
+		if _, _, ok := pcapMagic(magic); !ok {
+			return fmt.Errorf("open capture %s: %w (magic %02x%02x%02x%02x)", f.path, ErrNotCapture, magic[0], magic[1], magic[2], magic[3])
 		}
+		p, err := openPcap(f.in)
+		if err != nil {
+			return fmt.Errorf("open capture %s: %w", f.path, err)
+		}
+		f.src = p
 	}
-	return false
-}
-
-// cutReader remembers whether the stream beneath it ended early, so a
-// cut-short gzip capture is recognised however the pcap/pcapng reader
-// reports it (pcapgo's NgReader formats a failed skip of block padding
-// with %v, which hides io.ErrUnexpectedEOF from errors.Is).
-type cutReader struct {
-	r   io.Reader
-	cut bool
-}
-
-func (c *cutReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		c.cut = true
-	}
-	return n, err
+	return nil
 }
 
 func (f *file) close() {
-	for i := len(f.closer) - 1; i >= 0; i-- {
-		f.closer[i].Close()
+	if f.gz != nil {
+		f.gz.Close()
+		f.gz = nil
 	}
-	f.closer = nil
+	if f.osf != nil {
+		f.osf.Close()
+		f.osf = nil
+	}
 }
 
-// fill reads the file's next record into pending.
-func (f *file) fill(r *Reader) error {
+// oversize counts a skipped record over MaxRecordLen at offset at.
+func (f *file) oversize(at, n int64) {
+	f.r.stats.Oversize++
+	f.oversized++
+	if f.oversized <= maxFileWarnings {
+		f.r.warn("%s: record at offset %d claims %d bytes, over the %d-byte limit; skipped", f.path, at, n, MaxRecordLen)
+	}
+}
+
+// corrupt counts a corrupt region of n bytes at offset at that the reader
+// skipped to the next valid block.
+func (f *file) corrupt(at, n int64) {
+	f.r.stats.Corrupt++
+	f.corrupted++
+	if f.corrupted <= maxFileWarnings {
+		f.r.warn("%s: corrupt pcapng block at offset %d; resynchronised %d bytes later", f.path, at, n)
+	}
+}
+
+// badPacket counts a well-framed pcapng block at offset at whose contents
+// cannot be used (why), skipped.
+func (f *file) badPacket(at int64, why string) {
+	f.r.stats.Corrupt++
+	f.corrupted++
+	if f.corrupted <= maxFileWarnings {
+		f.r.warn("%s: pcapng block at offset %d skipped: %s", f.path, at, why)
+	}
+}
+
+// end closes a file that is read to its end, or that failed with err.
+func (f *file) end(err error) {
+	f.done = true
+	f.close()
+	if f.oversized > maxFileWarnings {
+		f.r.warn("%s: %d records over the %d-byte limit skipped in all", f.path, f.oversized, MaxRecordLen)
+	}
+	if f.corrupted > maxFileWarnings {
+		f.r.warn("%s: %d corrupt regions skipped in all", f.path, f.corrupted)
+	}
+}
+
+// fill reads the file's next record into pending. A file that fails is
+// closed and its error returned (once).
+func (f *file) fill() error {
 	if f.has || f.done {
 		return nil
 	}
-	data, ci, err := f.r.ZeroCopyReadPacketData()
-	if err != nil {
-		f.done = true
-		// A gzip stream that ended early is a cut file even when the
-		// reader above it saw a clean io.EOF at a record boundary.
-		if errors.Is(err, io.ErrUnexpectedEOF) || (f.gz != nil && f.gz.cut) {
-			r.stats.CutShort++
-			r.Warnings = append(r.Warnings, f.path+": capture cut short in the middle of a record; records before the cut were read")
-			return nil
-		}
-		if err == io.EOF {
-			return nil
-		}
-		return fmt.Errorf("read capture %s: %w", f.path, err)
+	if f.unread > 0 {
+		f.in.consume(f.unread)
+		f.unread = 0
 	}
-	link := f.link
-	if f.ng != nil {
-		if iface, err := f.ng.Interface(ci.InterfaceIndex); err == nil {
-			link = iface.LinkType
+	err := f.src.next(f, &f.pending)
+	switch {
+	case err == nil:
+	case err == io.EOF:
+		f.end(nil)
+		return nil
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// A plain file that stops inside a record, or a gzip stream that
+		// stops early (even on a record boundary).
+		f.end(nil)
+		f.r.stats.CutShort++
+		f.r.warn("%s: capture cut short in the middle of a record; records before the cut were read", f.path)
+		return nil
+	default:
+		what := "offset"
+		if f.gz != nil {
+			what = "uncompressed offset"
 		}
+		err = fmt.Errorf("read capture %s at %s %d after %d records: %w", f.path, what, f.in.off, f.records, err)
+		f.end(err)
+		f.r.fail(f, err)
+		return f.r.errs[len(f.r.errs)-1]
 	}
-	if !f.last.IsZero() && ci.Timestamp.Before(f.last) {
-		r.stats.OutOfOrder++
+	f.pending.File = f.index
+	if !f.last.IsZero() && f.pending.Time.Before(f.last) {
+		f.r.stats.OutOfOrder++
 	}
-	f.last = ci.Timestamp
-	f.pending = Record{Time: ci.Timestamp, LinkType: link, Data: data, OrigLen: ci.Length, File: f.index}
+	f.last = f.pending.Time
+	f.records++
 	f.has = true
 	return nil
 }
 
 // Next fills rec with the earliest pending record of all files, or returns
-// io.EOF when every file is exhausted.
+// io.EOF when every file is exhausted. A file that fails while being read
+// makes Next return its *FileError once; the file is then left out and
+// calling Next again goes on with the others.
 func (r *Reader) Next(rec *Record) error {
 	if r.cur != nil {
 		r.cur.has = false // the caller is done with the previous record's buffer
@@ -221,7 +309,7 @@ func (r *Reader) Next(rec *Record) error {
 	}
 	var best *file
 	for _, f := range r.files {
-		if err := f.fill(r); err != nil {
+		if err := f.fill(); err != nil {
 			return err
 		}
 		if f.has && (best == nil || f.pending.Time.Before(best.pending.Time)) {
@@ -237,6 +325,10 @@ func (r *Reader) Next(rec *Record) error {
 	r.stats.Bytes += int64(len(rec.Data))
 	return nil
 }
+
+// Errs returns a *FileError for each file that could not be opened or
+// read to its end, in the order they happened.
+func (r *Reader) Errs() []error { return r.errs }
 
 // Stats returns the counters so far.
 func (r *Reader) Stats() Stats { return r.stats }

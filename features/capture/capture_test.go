@@ -44,7 +44,7 @@ func ci(f frame) gopacket.CaptureInfo {
 
 // pcapBytes encodes frames as a classic little-endian pcap (µs, or ns when
 // nanos is set) with pcapgo's writer.
-func pcapBytes(t *testing.T, link layers.LinkType, nanos bool, frames ...frame) []byte {
+func pcapBytes(t testing.TB, link layers.LinkType, nanos bool, frames ...frame) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := pcapgo.NewWriter(&buf)
@@ -64,7 +64,7 @@ func pcapBytes(t *testing.T, link layers.LinkType, nanos bool, frames ...frame) 
 
 // pcapngBytes encodes frames as pcapng with one interface per distinct link
 // type, in order of first use.
-func pcapngBytes(t *testing.T, frames ...frame) []byte {
+func pcapngBytes(t testing.TB, frames ...frame) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	ifaces := map[layers.LinkType]int{}
@@ -98,7 +98,7 @@ func pcapngBytes(t *testing.T, frames ...frame) []byte {
 	return buf.Bytes()
 }
 
-func gzipped(t *testing.T, b []byte) []byte {
+func gzipped(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -350,7 +350,9 @@ func TestOutOfOrderRecordsWithinAFileAreCounted(t *testing.T) {
 }
 
 func TestNonCaptureFilesAreRejectedNamingTheFile(t *testing.T) {
-	good := writeFile(t, "good.pcap", pcapBytes(t, layers.LinkTypeEthernet, false, threeEthernetFrames()...))
+	goodFrames := threeEthernetFrames()
+	good := writeFile(t, "good.pcap", pcapBytes(t, layers.LinkTypeEthernet, false, goodFrames...))
+	dir := t.TempDir()
 	for _, c := range []struct {
 		name    string
 		content []byte
@@ -360,24 +362,52 @@ func TestNonCaptureFilesAreRejectedNamingTheFile(t *testing.T) {
 		{"three-bytes.pcap", []byte{0xd4, 0xc3, 0xb2}},
 		{"gzipped-text.pcap.gz", gzipped(t, []byte("hello, not a capture"))},
 		{"gzipped-empty.pcap.gz", gzipped(t, nil)},
+		{"pcap-header-cut.pcap", pcapBytes(t, layers.LinkTypeEthernet, false)[:20]},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bad := writeFile(t, c.name, c.content)
-			// The bad file fails the whole Open, wherever it is in the list.
-			for _, paths := range [][]string{{bad}, {good, bad}} {
+			// Alone, the bad file fails Open.
+			r, err := capture.Open(bad)
+			if err == nil {
+				r.Close()
+				t.Fatalf("Open(%s) succeeded", bad)
+			}
+			if !errors.Is(err, capture.ErrNotCapture) || !strings.Contains(err.Error(), bad) {
+				t.Errorf("error %q does not wrap ErrNotCapture or does not name %s", err, bad)
+			}
+			// Among good files (before, between, after them), it is left
+			// out and reported; the good files are read whole.
+			for _, paths := range [][]string{{bad, good}, {good, bad, good}, {good, bad}} {
 				r, err := capture.Open(paths...)
-				if err == nil {
-					r.Close()
-					t.Fatalf("Open(%v) succeeded", paths)
+				if err != nil {
+					t.Fatalf("Open(%v): %v", paths, err)
 				}
-				if !errors.Is(err, capture.ErrNotCapture) {
-					t.Errorf("error %q does not wrap ErrNotCapture", err)
+				read := readAll(t, r)
+				r.Close()
+				if want := len(goodFrames) * (len(paths) - 1); len(read) != want {
+					t.Errorf("Open(%v) read %d records, want %d", paths, len(read), want)
 				}
-				if !strings.Contains(err.Error(), bad) {
-					t.Errorf("error %q does not name %s", err, bad)
+				errs := r.Errs()
+				var fe *capture.FileError
+				if len(errs) != 1 || !errors.As(errs[0], &fe) || fe.Path != bad || paths[fe.Index] != bad ||
+					!errors.Is(errs[0], capture.ErrNotCapture) || !strings.Contains(errs[0].Error(), bad) {
+					t.Errorf("Open(%v): Errs() = %v, want one FileError naming %s", paths, errs, bad)
+				}
+				if r.Stats().Failed != 1 {
+					t.Errorf("Stats().Failed = %d, want 1", r.Stats().Failed)
 				}
 			}
 		})
+	}
+	// Every file bad: Open fails naming each.
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	os.WriteFile(a, []byte("not a capture"), 0o644)
+	os.WriteFile(b, []byte("nor this"), 0o644)
+	if r, err := capture.Open(a, b); err == nil {
+		r.Close()
+		t.Error("Open of two text files succeeded")
+	} else if !strings.Contains(err.Error(), a) || !strings.Contains(err.Error(), b) {
+		t.Errorf("error %q does not name both files", err)
 	}
 }
 
@@ -452,12 +482,11 @@ func TestCutShortFileDoesNotStopTheOthers(t *testing.T) {
 // TestEveryCutPointEndsCleanly cuts a three-record capture at every byte
 // past its magic and requires Next to end in io.EOF, never in an error
 // (Open may fail for a cut inside the file header; that error is the
-// report). A gzip stream knows it was cut, so there CutShort must be 1
-// whenever records are missing; a plain file cut on a record boundary looks
-// complete, and pcapgo also reports a pcap cut right after a record header
-// (no data bytes at all) as a clean EOF, so plain files are only counted.
-// This found pcapng-in-gzip cuts surfacing as "could not discard N bytes"
-// errors and gzip cuts on a record boundary going unreported.
+// report). A cut anywhere but on a record (pcapng: block) boundary must be
+// reported (CutShort 1), and every cut of a gzip stream must be (it lacks
+// its trailer, even when no record is lost). pcapgo, the reader this package used
+// before, read a pcap cut right after a record header as complete, and
+// reported pcapng-in-gzip cuts as "could not discard N bytes" errors.
 func TestEveryCutPointEndsCleanly(t *testing.T) {
 	// Small frames keep the number of cut points (and the test) small.
 	fr := []frame{
@@ -465,16 +494,29 @@ func TestEveryCutPointEndsCleanly(t *testing.T) {
 		{at: t0.Add(time.Millisecond), link: layers.LinkTypeEthernet, data: payloadOf(2, 78)},
 		{at: t0.Add(time.Second), link: layers.LinkTypeEthernet, data: payloadOf(3, 42), wireLen: 1514},
 	}
+	pc, ng := pcapBytes(t, layers.LinkTypeEthernet, false, fr...), pcapngBytes(t, fr...)
+	// Record boundaries: after the 24-byte pcap header and each 16-byte
+	// record header + data; after each pcapng block.
+	pcBounds := map[int]bool{24: true}
+	for off, i := 24, 0; i < len(fr); i++ {
+		off += 16 + len(fr[i].data)
+		pcBounds[off] = true
+	}
+	ngBounds := map[int]bool{}
+	for _, off := range ngBlocks(ng) {
+		ngBounds[off] = true
+	}
 	dir := t.TempDir()
 	for _, c := range []struct {
-		name       string
-		whole      []byte
-		knowsItCut bool
+		name   string
+		whole  []byte
+		gz     bool
+		bounds map[int]bool
 	}{
-		{"pcap", pcapBytes(t, layers.LinkTypeEthernet, false, fr...), false},
-		{"pcapng", pcapngBytes(t, fr...), false},
-		{"pcap.gz", gzipped(t, pcapBytes(t, layers.LinkTypeEthernet, false, fr...)), true},
-		{"pcapng.gz", gzipped(t, pcapngBytes(t, fr...)), true},
+		{"pcap", pc, false, pcBounds},
+		{"pcapng", ng, false, ngBounds},
+		{"pcap.gz", gzipped(t, pc), true, nil},
+		{"pcapng.gz", gzipped(t, ng), true, nil},
 	} {
 		path := filepath.Join(dir, c.name)
 		opened, silent := 0, 0
@@ -494,12 +536,15 @@ func TestEveryCutPointEndsCleanly(t *testing.T) {
 			}
 			cutShort := r.Stats().CutShort
 			r.Close()
+			mustKnow := c.gz || !c.bounds[n] // a gzip stream cut anywhere lacks its trailer
 			switch {
 			case !errors.Is(err, io.EOF):
 				t.Errorf("%s cut at %d of %d bytes: Next after %d records: %v", c.name, n, len(c.whole), k, err)
-			case k < len(fr) && cutShort == 0 && c.knowsItCut:
-				t.Errorf("%s cut at %d of %d bytes: %d records and CutShort 0, want 1", c.name, n, len(c.whole), k)
-			case k < len(fr) && cutShort == 0:
+			case mustKnow && cutShort != 1:
+				t.Errorf("%s cut at %d of %d bytes: %d records and CutShort %d, want 1", c.name, n, len(c.whole), k, cutShort)
+			case !mustKnow && cutShort != 0:
+				t.Errorf("%s cut on a boundary at %d of %d bytes: CutShort %d, want 0", c.name, n, len(c.whole), cutShort)
+			case cutShort == 0 && k < len(fr):
 				silent++
 			}
 		}

@@ -32,10 +32,16 @@ type Options struct {
 	// Sink, if set, receives every packet instead of a flow table (Run's
 	// table argument may then be nil): a detection engine owns its table.
 	Sink func(p *packet.Packet)
+	// SkipBadFiles goes on with the other files when one fails while
+	// being read (a *capture.FileError; the caller reports r.Errs() and
+	// decides the exit status). Without it that error ends the run, as a
+	// training pass wants: no model from half a capture.
+	SkipBadFiles bool
 }
 
 // Run feeds every record of r through a decoder into t, then flushes t.
-// It stops early, without flushing, when ctx is cancelled.
+// It stops early, without flushing, when ctx is cancelled, and on a file
+// that fails while being read unless opt.SkipBadFiles.
 func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (Stats, error) {
 	var (
 		st  Stats
@@ -54,6 +60,12 @@ func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (S
 		err := r.Next(&rec)
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		var fileErr *capture.FileError
+		if opt.SkipBadFiles && errors.As(err, &fileErr) {
+			// The reader left the file out and keeps its error
+			// (Reader.Errs) for the caller to report.
+			continue
 		}
 		if err != nil {
 			st.Capture, st.Decode = r.Stats(), dec.Stats
