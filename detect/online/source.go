@@ -12,6 +12,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/decode"
+	"github.com/minerwatch/minerwatch/features/defrag"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/live"
 	"github.com/minerwatch/minerwatch/features/packet"
@@ -119,6 +120,11 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 			seed  = maphash.MakeSeed()
 			first time.Time
 			start = time.Now()
+			// With several workers, fragments are reassembled here, before
+			// the flow hash, as the kernel's fanout defrag does: a later
+			// fragment has no ports and would hash to another worker than
+			// its first. One worker reassembles on its own.
+			frg = defrag.New(defrag.Config{})
 		)
 		for {
 			err := r.Next(&rec)
@@ -144,11 +150,27 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 				}
 			}
 			w := 0
+			f := Frame{Time: ts, Len: rec.OrigLen, Link: rec.LinkType}
 			if cfg.Workers > 1 && dec.Decode(rec.LinkType, rec.Data, ts, &p) == decode.OK {
-				k := flows.KeyOf(&p)
+				p.FrameLen = rec.OrigLen
+				q := frg.Add(&p, dec.IPPacket())
+				if q == nil {
+					continue // a fragment held for reassembly
+				}
+				if q != &p {
+					// The reassembled datagram behind the last fragment's
+					// link header (no link type here carries a length).
+					ip := dec.IPPacket()
+					hdr := rec.Data[:len(rec.Data)-len(ip)]
+					f.Data = append(append(make([]byte, 0, len(hdr)+len(frg.Datagram())), hdr...), frg.Datagram()...)
+					f.Len = q.FrameLen
+				}
+				k := flows.KeyOf(q)
 				w = int(maphash.Comparable(seed, k) % uint64(cfg.Workers))
 			}
-			f := Frame{Data: append([]byte(nil), rec.Data...), Time: ts, Len: rec.OrigLen, Link: rec.LinkType}
+			if f.Data == nil {
+				f.Data = append([]byte(nil), rec.Data...)
+			}
 			select {
 			case chans[w] <- f:
 			case <-ctx.Done():

@@ -3,6 +3,7 @@ package defrag
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -95,6 +96,33 @@ type Stats struct {
 // healthy stack sends: conflicting overlaps, oversize, too many fragments
 // and malformed headers.
 func (s Stats) Anomalies() int64 { return s.Conflicts + s.Oversize + s.TooMany + s.Malformed }
+
+// Any reports whether a run met any fragment at all.
+func (s Stats) Any() bool { return s.Fragments+s.Truncated+s.Malformed > 0 }
+
+// String is the one-line report the commands print.
+func (s Stats) String() string {
+	return fmt.Sprintf("fragments %d: reassembled %d datagrams, dropped %d timed out, %d evicted (memcap), %d incomplete at end; "+
+		"overlaps %d (conflicting %d), refused %d oversize, %d too many fragments; passed through %d cut by snaplen, %d malformed",
+		s.Fragments, s.Reassembled, s.TimedOut, s.Evicted, s.Incomplete, s.Overlaps, s.Conflicts, s.Oversize, s.TooMany, s.Truncated, s.Malformed)
+}
+
+// Add adds o's counters to s (to sum the tables of several workers).
+func (s *Stats) Add(o Stats) {
+	s.Fragments += o.Fragments
+	s.Reassembled += o.Reassembled
+	s.TimedOut += o.TimedOut
+	s.Evicted += o.Evicted
+	s.Incomplete += o.Incomplete
+	s.Overlaps += o.Overlaps
+	s.Conflicts += o.Conflicts
+	s.Oversize += o.Oversize
+	s.TooMany += o.TooMany
+	s.Truncated += o.Truncated
+	s.Malformed += o.Malformed
+	s.HeldBytes += o.HeldBytes
+	s.HeldDgrams += o.HeldDgrams
+}
 
 // key identifies a datagram. proto is 0 for IPv6 (RFC 8200 keys on the
 // addresses and identification only).
