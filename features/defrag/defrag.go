@@ -92,11 +92,6 @@ type Stats struct {
 	HeldDgrams  int64 // datagrams in progress right now
 }
 
-// Anomalies is the sum of the counters that mean someone sent fragments no
-// healthy stack sends: conflicting overlaps, oversize, too many fragments
-// and malformed headers.
-func (s Stats) Anomalies() int64 { return s.Conflicts + s.Oversize + s.TooMany + s.Malformed }
-
 // Any reports whether a run met any fragment at all.
 func (s Stats) Any() bool { return s.Fragments+s.Truncated+s.Malformed > 0 }
 
