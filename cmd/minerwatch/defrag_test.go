@@ -188,7 +188,7 @@ func TestFlowsOfFragmentedSessionHavePorts(t *testing.T) {
 // a dispatcher that did not reassemble would split most datagrams).
 func TestFragmentedSessionIsAlertedOnline(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "frag.pcap")
-	refragment(t, path, false, func(ip []byte) [][]byte { return splitOrFail(t, ip, 40, 0) })
+	n := refragment(t, path, false, func(ip []byte) [][]byte { return splitOrFail(t, ip, 40, 0) })
 	for _, workers := range []string{"1", "2", "7"} {
 		code, stdout, stderr := runCmd("detect", "--no-learned", "--realtime", "--speed", "100000", "--workers", workers, "-r", path)
 		if code != 0 {
@@ -196,6 +196,9 @@ func TestFragmentedSessionIsAlertedOnline(t *testing.T) {
 		}
 		if !strings.Contains(stdout, `"detector":"signature"`) {
 			t.Errorf("workers %s: no signature alert:\n%s\n%s", workers, stdout, stderr)
+		}
+		if !strings.Contains(stderr, "reassembled "+strconv.Itoa(n)+" datagrams") {
+			t.Errorf("workers %s: want %d reassembled in the exit report:\n%s", workers, n, stderr)
 		}
 	}
 }

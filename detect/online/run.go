@@ -146,6 +146,9 @@ func (r *Runner) Totals() Totals {
 		e.Scored += s.Scored
 		e.Budget.InUse += s.Budget.InUse
 		t.Defrag.Add(w.defragSnapshot())
+		if ds, ok := w.src.(interface{ DefragStats() defrag.Stats }); ok {
+			t.Defrag.Add(ds.DefragStats()) // a multi-worker replay reassembles before the workers
+		}
 	}
 	return t
 }

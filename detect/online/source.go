@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -106,12 +107,21 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 		chans[i] = make(chan Frame, replayQueue)
 		srcs[i] = &chanSource{c: chans[i]}
 	}
+	// The dispatcher's reassembly counters are reported through the first
+	// source, so the runner's totals count them once.
+	dstats := &defragCounters{}
+	srcs[0].(*chanSource).defrag = dstats
 	run := func(ctx context.Context) error {
 		defer r.Close()
 		defer func() {
 			for _, c := range chans {
 				close(c)
 			}
+		}()
+		frg := defrag.New(defrag.Config{})
+		defer func() {
+			frg.Flush()
+			dstats.set(frg.Stats())
 		}()
 		var (
 			rec   capture.Record
@@ -124,7 +134,7 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 			// the flow hash, as the kernel's fanout defrag does: a later
 			// fragment has no ports and would hash to another worker than
 			// its first. One worker reassembles on its own.
-			frg = defrag.New(defrag.Config{})
+			n int
 		)
 		for {
 			err := r.Next(&rec)
@@ -154,6 +164,9 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 			if cfg.Workers > 1 && dec.Decode(rec.LinkType, rec.Data, ts, &p) == decode.OK {
 				p.FrameLen = rec.OrigLen
 				q := frg.Add(&p, dec.IPPacket())
+				if n++; n%4096 == 0 {
+					dstats.set(frg.Stats())
+				}
 				if q == nil {
 					continue // a fragment held for reassembly
 				}
@@ -183,8 +196,31 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 
 // chanSource is one worker's share of a replay.
 type chanSource struct {
-	c     chan Frame
-	timer *time.Timer
+	c      chan Frame
+	timer  *time.Timer
+	defrag *defragCounters // set on the first source only
+}
+
+// DefragStats returns the dispatcher's fragment reassembly counters (zero
+// but for the first source).
+func (s *chanSource) DefragStats() defrag.Stats {
+	if s.defrag == nil {
+		return defrag.Stats{}
+	}
+	return s.defrag.get()
+}
+
+// defragCounters hands the dispatcher's counters to the runner's goroutine.
+type defragCounters struct {
+	mu sync.Mutex
+	s  defrag.Stats
+}
+
+func (c *defragCounters) set(s defrag.Stats) { c.mu.Lock(); c.s = s; c.mu.Unlock() }
+func (c *defragCounters) get() defrag.Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.s
 }
 
 // pollTimeout matches the live capture's: how long a worker waits before
