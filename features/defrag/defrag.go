@@ -145,7 +145,8 @@ type datagram struct {
 	ttl        uint8
 	v6         bool
 	seq        int
-	frameLen   int
+	frameLen   int  // of the first copy of the offset-0 fragment
+	haveFirst  bool // an offset-0 fragment arrived
 }
 
 // Table reassembles fragments. It is not safe for concurrent use; give each
@@ -338,8 +339,12 @@ func (t *Table) insert(d *datagram, fi *fragInfo, p *packet.Packet) bool {
 			t.stats.Conflicts++ // a second, different end: the first one stands
 		}
 	}
-	if fi.off == 0 {
-		d.proto, d.ttl = fi.proto, p.TTL
+	if fi.off == 0 && !d.haveFirst {
+		// The frame that carries the transport header is the one tshark
+		// (without reassembly) and the flow table before reassembly
+		// counted: its length stays the datagram's frame length, so frame
+		// byte counts match tshark's conversations; IPLen has the rest.
+		d.proto, d.ttl, d.frameLen, d.haveFirst = fi.proto, p.TTL, p.FrameLen, true
 	}
 	// Compare with the bytes already held: count overlaps and conflicts,
 	// and skip a fragment that adds nothing (a duplicate costs no memory).
@@ -369,7 +374,6 @@ func (t *Table) insert(d *datagram, fi *fragInfo, p *packet.Packet) bool {
 		t.stats.Conflicts++
 	}
 	if overlap && !gap && covered >= end {
-		d.frameLen += p.FrameLen
 		return true
 	}
 	if len(d.frags) >= t.cfg.MaxFragments {
@@ -382,7 +386,6 @@ func (t *Table) insert(d *datagram, fi *fragInfo, p *packet.Packet) bool {
 	i, _ := slices.BinarySearchFunc(d.frags, fi.off, func(f frag, off int) int { return f.off - off })
 	d.frags = slices.Insert(d.frags, i, frag{off: fi.off, seq: d.seq, data: data})
 	d.seq++
-	d.frameLen += p.FrameLen
 	n := len(data) + fragmentCost
 	d.held += n
 	t.stats.HeldBytes += int64(n)

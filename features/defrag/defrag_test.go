@@ -103,6 +103,7 @@ func TestFragmentedSegmentIsReassembledWithPortsAndPayload(t *testing.T) {
 			if len(frags) < 4 {
 				t.Fatalf("only %d fragments", len(frags))
 			}
+			first := frags[0]
 			if tc.order != nil {
 				frags = tc.order(frags)
 			}
@@ -123,6 +124,11 @@ func TestFragmentedSegmentIsReassembledWithPortsAndPayload(t *testing.T) {
 			}
 			if !bytes.Equal(got.Payload, login) {
 				t.Errorf("payload = %q", got.Payload)
+			}
+			// Frame bytes as tshark counts them without reassembly: the
+			// first fragment's frame; the IP length is the whole datagram's.
+			if got.FrameLen != len(first) || got.IPLen != len(whole) {
+				t.Errorf("FrameLen %d IPLen %d, want %d and %d", got.FrameLen, got.IPLen, len(first), len(whole))
 			}
 			if want := t0.Add(time.Duration(len(frags)-1) * time.Millisecond); !got.Time.Equal(want) {
 				t.Errorf("time = %v, want the last fragment's %v", got.Time, want)
@@ -299,5 +305,68 @@ func TestSnaplenCutFragmentPassesThrough(t *testing.T) {
 	}
 	if st := f.t.Stats(); st.Truncated != 1 || st.HeldDgrams != 0 {
 		t.Errorf("%+v", st)
+	}
+}
+
+// withHopByHop inserts an 8-byte hop-by-hop options header before the
+// fragment header of an IPv6 fragment (the unfragmentable part of RFC 8200).
+func withHopByHop(frag []byte) []byte {
+	out := make([]byte, 0, len(frag)+8)
+	out = append(out, frag[:40]...)
+	out[6] = 0 // hop-by-hop next
+	out = append(out, 44, 0, 1, 4, 0, 0, 0, 0) // next: fragment; PadN
+	out = append(out, frag[40:]...)
+	binary.BigEndian.PutUint16(out[4:6], uint16(len(out)-40))
+	return out
+}
+
+func TestIPv6ShapesAreReassembled(t *testing.T) {
+	whole := tcpPacket(t, true, 0, login)
+	for _, tc := range []struct {
+		name  string
+		frags [][]byte
+	}{
+		// RFC 6946: offset 0 and no more fragments — a whole packet behind
+		// a fragment header, handed on at once.
+		{"atomic fragment", split(t, whole, 4096)},
+		{"hop-by-hop before the fragment header", func() [][]byte {
+			fs := split(t, whole, 64)
+			for i := range fs {
+				fs[i] = withHopByHop(fs[i])
+			}
+			return fs
+		}()},
+	} {
+		f := newFeeder(t, defrag.Config{})
+		var got *packet.Packet
+		for _, fr := range tc.frags {
+			got = f.add(fr, t0)
+		}
+		if got == nil || got == &f.p || got.DstPort != 3333 || !bytes.Equal(got.Payload, login) {
+			t.Errorf("%s: not reassembled: %+v", tc.name, f.t.Stats())
+		}
+	}
+}
+
+func TestDisagreeingEndIsAConflict(t *testing.T) {
+	frags := split(t, tcpPacket(t, false, 21, login), 64)
+	last := frags[len(frags)-1]
+	// A second "last" fragment ending 8 bytes earlier, sent first.
+	early := append([]byte(nil), last[:len(last)-8]...)
+	binary.BigEndian.PutUint16(early[2:4], uint16(len(early)))
+	f := newFeeder(t, defrag.Config{})
+	f.add(early, t0)
+	f.add(last, t0) // the real end, 8 bytes further: a conflict
+	var got *packet.Packet
+	for _, fr := range frags[:len(frags)-1] {
+		got = f.add(fr, t0)
+	}
+	st := f.t.Stats()
+	if st.Conflicts == 0 {
+		t.Errorf("a second, different end not counted: %+v", st)
+	}
+	// First policy: the earlier end stands, so the datagram is 8 bytes short.
+	if got == nil || got.IPLen != len(tcpPacket(t, false, 21, login))-8 {
+		t.Errorf("reassembled %+v", got)
 	}
 }

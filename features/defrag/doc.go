@@ -12,14 +12,16 @@
 // dropped or odd is counted in Stats, never silently lost.
 //
 // Overlaps are resolved with the "first" policy (Suricata's `first`): bytes
-// already received win, a later copy of the same range is ignored.
-// Ptacek & Newsham's insertion/evasion attacks play on hosts that resolve
-// overlaps differently (Linux and Windows also keep the first copy for most
-// shapes, older BSDs prefer a later copy), so every overlap is counted and
-// an overlap whose bytes differ from those held is counted again as a
-// conflict: an operator sees the anomaly even when this policy and the
-// victim's disagree. Likewise the first fragment to say where the datagram
-// ends wins; a later one that disagrees is a conflict.
+// already received win, a later copy of the same range is ignored; an
+// exact duplicate costs nothing. Ptacek & Newsham's insertion/evasion
+// attacks play on hosts that resolve overlaps differently — Linux since
+// 4.19 and RFC 5722 IPv6 stacks discard a datagram whose fragments overlap,
+// Windows keeps the first copy, older BSDs prefer a later one — so no single
+// policy matches every victim. Every overlap is therefore counted, and one
+// whose bytes differ from those held is counted again as a conflict: an
+// operator sees the anomaly even when this policy and the victim's
+// disagree. Likewise the first fragment to say where the datagram ends
+// wins; a later one that disagrees is a conflict.
 //
 // Limits: a reassembled IPv4 datagram is at most 65535 bytes and an IPv6
 // payload at most 65535 bytes (no jumbograms); a fragment that would reach
@@ -41,7 +43,9 @@
 // The reassembled packet is re-decoded from a rebuilt IP header (IPv4
 // without options; IPv6 without the extension headers that preceded the
 // fragment header) followed by the reassembled payload, stamped with the
-// time and VLAN tags of the fragment that completed it; its FrameLen is the
-// sum of the fragments' frame lengths. It and its Payload are valid until
-// the next Add.
+// time and VLAN tags of the fragment that completed it. Its FrameLen is the
+// frame length of the first fragment (the frame that carries the transport
+// header, which is what tshark counts in a conversation when it does not
+// reassemble), its IPLen the whole datagram's. It and its Payload are valid
+// until the next Add.
 package defrag

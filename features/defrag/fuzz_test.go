@@ -39,6 +39,15 @@ func FuzzDefrag(f *testing.F) {
 	}
 	f.Add(fuzzInput([]int8{0}, append(rev, v4[1], v4[0])))
 	f.Add(fuzzInput([]int8{40}, v6))
+	hbh := make([][]byte, len(v6))
+	for i := range v6 {
+		hbh[i] = withHopByHop(v6[i])
+	}
+	f.Add(fuzzInput([]int8{0, 2}, hbh))
+	f.Add(fuzzInput([]int8{0}, split(f, tcpPacket(f, true, 0, login), 4096))) // atomic fragment
+	decoy := append([]byte(nil), v4[1]...)
+	decoy[len(decoy)-1] ^= 0xff
+	f.Add(fuzzInput([]int8{0}, append([][]byte{decoy}, v4...)))
 	cfg := defrag.Config{MemCap: defrag.MinMemCap, MaxDatagrams: 4, MaxFragments: 8, Timeout: 5 * time.Second}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tbl := defrag.New(cfg)
