@@ -456,7 +456,10 @@ func (t *Table) reassemble(d *datagram, last *packet.Packet) *packet.Packet {
 		copy(h[12:16], src[:])
 		copy(h[16:20], dst[:])
 	}
-	if t.dec.Decode(layers.LinkTypeRaw, t.buf, last.Time, &t.out) != decode.OK {
+	if t.dec.Decode(layers.LinkTypeRaw, t.buf, last.Time, &t.out) != decode.OK || t.out.Fragment {
+		// A fragment header inside the reassembled payload (nested
+		// fragmentation, which RFC 8200 does not allow) would make the
+		// datagram a fragment again: refuse it rather than loop.
 		t.stats.Malformed++
 		return nil
 	}

@@ -313,7 +313,7 @@ func TestSnaplenCutFragmentPassesThrough(t *testing.T) {
 func withHopByHop(frag []byte) []byte {
 	out := make([]byte, 0, len(frag)+8)
 	out = append(out, frag[:40]...)
-	out[6] = 0 // hop-by-hop next
+	out[6] = 0                                 // hop-by-hop next
 	out = append(out, 44, 0, 1, 4, 0, 0, 0, 0) // next: fragment; PadN
 	out = append(out, frag[40:]...)
 	binary.BigEndian.PutUint16(out[4:6], uint16(len(out)-40))
@@ -368,5 +368,20 @@ func TestDisagreeingEndIsAConflict(t *testing.T) {
 	// First policy: the earlier end stands, so the datagram is 8 bytes short.
 	if got == nil || got.IPLen != len(tcpPacket(t, false, 21, login))-8 {
 		t.Errorf("reassembled %+v", got)
+	}
+}
+
+// A fragment header inside a reassembled IPv6 payload (found by
+// FuzzDefrag) is nested fragmentation: refused as malformed, never handed
+// on as a datagram that is itself a fragment.
+func TestNestedFragmentHeaderIsRefused(t *testing.T) {
+	inner := split(t, tcpPacket(t, true, 0, login), 64)[0] // a fragment, next header 44
+	outer := split(t, inner, 4096)                         // fragmented again: one atomic fragment
+	f := newFeeder(t, defrag.Config{})
+	if out := f.add(outer[0], t0); out != nil {
+		t.Fatalf("handed on %+v", out)
+	}
+	if st := f.t.Stats(); st.Malformed != 1 || st.HeldDgrams != 0 || st.HeldBytes != 0 {
+		t.Errorf("%+v", st)
 	}
 }
