@@ -2,98 +2,26 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/minerwatch/minerwatch/features/defrag/defragtest"
 )
 
 // refragment rewrites the sample XMRig session (a real capture: login,
 // job, submits, results in both directions) into path, handing every IP
-// packet that carries TCP payload to shape, which returns the raw IP
-// packets to write in its place. With v6 every IPv4 packet is first turned
-// into IPv6 (addresses 2001:db8::<v4>), so the IPv6 fragment header path is
-// taken. Returns how many packets were fragmented.
+// packet that carries TCP payload to shape (see defragtest.Rewrite).
+// Returns how many packets were reshaped.
 func refragment(t *testing.T, path string, v6 bool, shape func(ip []byte) [][]byte) int {
 	t.Helper()
-	in, err := os.Open(sample)
+	n, err := defragtest.Rewrite(sample, path, v6, func(ip []byte) ([][]byte, error) { return shape(ip), nil })
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer in.Close()
-	r, err := pcapgo.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	w := pcapgo.NewWriter(out)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for {
-		data, ci, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(data) < 34 || binary.BigEndian.Uint16(data[12:14]) != 0x0800 {
-			continue // ARP: not part of the session
-		}
-		ip := data[14:]
-		ip = ip[:binary.BigEndian.Uint16(ip[2:4])]
-		ihl := int(ip[0]&0x0f) * 4
-		hasPayload := ip[9] == 6 && len(ip) > ihl+int(ip[ihl+12]>>4)*4
-		if v6 {
-			ip = toIPv6(ip)
-		}
-		pkts := [][]byte{ip}
-		if hasPayload {
-			pkts = shape(ip)
-			n++
-		}
-		for _, p := range pkts {
-			fr := defragtest.Ether(p)
-			ci.CaptureLength, ci.Length = len(fr), len(fr)
-			if err := w.WritePacket(ci, fr); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
 	return n
-}
-
-// toIPv6 rewrites a raw IPv4 packet (no options) as IPv6. Checksums are
-// left as they are: nothing in minerwatch verifies them.
-func toIPv6(ip []byte) []byte {
-	ihl := int(ip[0]&0x0f) * 4
-	body := ip[ihl:]
-	out := make([]byte, 40+len(body))
-	out[0] = 0x60
-	binary.BigEndian.PutUint16(out[4:6], uint16(len(body)))
-	out[6], out[7] = ip[9], ip[8]
-	copy(out[8:], []byte{0x20, 0x01, 0x0d, 0xb8})
-	copy(out[20:24], ip[12:16])
-	copy(out[24:], []byte{0x20, 0x01, 0x0d, 0xb8})
-	copy(out[36:40], ip[16:20])
-	copy(out[40:], body)
-	return out
 }
 
 func splitOrFail(t *testing.T, ip []byte, size int, id uint32) [][]byte {
