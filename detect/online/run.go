@@ -197,10 +197,12 @@ type worker struct {
 
 	packets, bytes, undecoded atomic.Uint64
 
-	// frg reassembles IP fragments. Live capture gets whole datagrams from
-	// the kernel (fanout with defrag) and a multi-worker replay from its
-	// dispatcher, so it only works for a single-worker replay; elsewhere it
-	// is a pass-through.
+	// frg reassembles IP fragments. A multi-worker replay reassembles in
+	// its dispatcher and live capture gets IPv4 datagrams reassembled by
+	// the kernel (fanout with defrag), so it works for a single-worker
+	// replay and for live IPv6 fragments: the kernel's fanout defrag is
+	// IPv4-only, and hashes all fragments of an IPv6 datagram alike (no
+	// ports), so they meet in one worker — not always the flow's.
 	frg *defrag.Table
 
 	mu    sync.Mutex // guards stat and dstat
