@@ -196,6 +196,13 @@ type fragInfo struct {
 // when p was a fragment that is now held or dropped, and the reassembled
 // datagram when p completed one; that Packet is valid until the next Add.
 func (t *Table) Add(p *packet.Packet, ip []byte) *packet.Packet {
+	if t.front == nil && !p.Fragment {
+		return p // small enough to inline: the common case costs two loads
+	}
+	return t.add(p, ip)
+}
+
+func (t *Table) add(p *packet.Packet, ip []byte) *packet.Packet {
 	if t.front != nil {
 		t.expire(p.Time)
 	}
