@@ -385,3 +385,46 @@ func TestNestedFragmentHeaderIsRefused(t *testing.T) {
 		t.Errorf("%+v", st)
 	}
 }
+
+// RFC 1858's tiny-fragment attack splits the TCP header over fragments so
+// a filter that looks at the first one alone sees no flags; its overlap
+// attack rewrites the header with a later fragment at offset 8. Reassembly
+// sees the whole header; the rewrite is a conflict and the first copy
+// stands.
+func TestRFC1858FragmentAttacks(t *testing.T) {
+	whole := tcpPacket(t, false, 31, login)
+	t.Run("tiny fragments", func(t *testing.T) {
+		frags := split(t, whole, 8) // ports in the first, seq in the second, flags in the third
+		if len(frags) > defrag.DefaultMaxFragments {
+			t.Fatalf("%d fragments", len(frags))
+		}
+		f := newFeeder(t, defrag.Config{})
+		var got *packet.Packet
+		for _, fr := range frags {
+			got = f.add(fr, t0)
+		}
+		if got == nil || !got.HasTCP || !got.Has(packet.FlagPSH|packet.FlagACK) || !bytes.Equal(got.Payload, login) {
+			t.Fatalf("not reassembled: %+v", f.t.Stats())
+		}
+	})
+	t.Run("overlapping header rewrite", func(t *testing.T) {
+		frags := split(t, whole, 64)
+		// Offset 8 (IP payload bytes 8..15): the TCP ack, data offset and
+		// flags, here rewritten to a RST with a 60-byte header.
+		evil := append([]byte(nil), frags[0][:20+8]...)
+		binary.BigEndian.PutUint16(evil[2:4], 28)
+		binary.BigEndian.PutUint16(evil[6:8], 0x2000|1)
+		copy(evil[20:], []byte{0, 0, 0, 0, 0xf0, packet.FlagRST, 0, 0})
+		f := newFeeder(t, defrag.Config{})
+		var got *packet.Packet
+		for _, fr := range append([][]byte{frags[0], evil}, frags[1:]...) {
+			got = f.add(fr, t0)
+		}
+		if got == nil || got.Has(packet.FlagRST) || !bytes.Equal(got.Payload, login) {
+			t.Fatalf("the rewrite won: %+v", got)
+		}
+		if st := f.t.Stats(); st.Conflicts != 1 {
+			t.Errorf("conflicts %d, want 1", st.Conflicts)
+		}
+	})
+}
