@@ -97,7 +97,7 @@ func (s Stats) Any() bool { return s.Fragments+s.Truncated+s.Malformed > 0 }
 
 // String is the one-line report the commands print.
 func (s Stats) String() string {
-	return fmt.Sprintf("fragments %d: reassembled %d datagrams, dropped %d timed out, %d evicted (memcap), %d incomplete at end; "+
+	return fmt.Sprintf("fragments %d: reassembled %d datagrams, dropped %d timed out, %d evicted (caps), %d incomplete at end; "+
 		"overlaps %d (conflicting %d), refused %d oversize, %d too many fragments; passed through %d cut by snaplen, %d malformed",
 		s.Fragments, s.Reassembled, s.TimedOut, s.Evicted, s.Incomplete, s.Overlaps, s.Conflicts, s.Oversize, s.TooMany, s.Truncated, s.Malformed)
 }
