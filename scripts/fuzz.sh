@@ -8,11 +8,13 @@
 #   FUZZTIME=20s scripts/fuzz.sh ./detect/...   # the targets under some packages
 #
 # Fuzzing uses every core (-parallel defaults to GOMAXPROCS); on a shared
-# machine set FUZZPARALLEL=1.
+# machine set FUZZPARALLEL=1. A crashing input is minimised for at most
+# FUZZMINIMIZETIME (default 10s) so one crash does not double a target's time.
 set -u
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-60s}
 FUZZPARALLEL=${FUZZPARALLEL:-}
+FUZZMINIMIZETIME=${FUZZMINIMIZETIME:-10s}
 pkgs=${*:-./...}
 log=$(mktemp "${TMPDIR:-/tmp}/minerwatch-fuzz.XXXXXX")
 trap 'rm -f "$log"' EXIT INT TERM HUP
@@ -47,7 +49,7 @@ echo "$targets" | {
 			$GO vet "$pkg" >"$log" 2>&1
 			status=FAIL
 			failed=$((failed + 1))
-		elif $GO test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" $par "$pkg" >"$log" 2>&1; then
+		elif $GO test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" $par "$pkg" >"$log" 2>&1; then
 			status=ok
 		else
 			status=FAIL
