@@ -118,6 +118,10 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 				close(c)
 			}
 		}()
+		// With several workers, fragments are reassembled here, before the
+		// flow hash, as the kernel's fanout defrag does: a later fragment
+		// has no ports and would hash to another worker than its first.
+		// One worker reassembles on its own (and this table stays empty).
 		frg := defrag.New(defrag.Config{})
 		defer func() {
 			frg.Flush()
@@ -130,11 +134,7 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 			seed  = maphash.MakeSeed()
 			first time.Time
 			start = time.Now()
-			// With several workers, fragments are reassembled here, before
-			// the flow hash, as the kernel's fanout defrag does: a later
-			// fragment has no ports and would hash to another worker than
-			// its first. One worker reassembles on its own.
-			n int
+			n     int // frames decoded, to publish the reassembly counters now and then
 		)
 		for {
 			err := r.Next(&rec)
