@@ -43,6 +43,10 @@ bench-forest: build ## forest training/scoring benchmarks, then scikit-learn on 
 bench: ## Go benchmarks (figures depend on the machine)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+FUZZTIME ?= 60s
+fuzz: ## run every fuzz target for FUZZTIME each (default 60s), one after another
+	FUZZTIME=$(FUZZTIME) GO=$(GO) sh scripts/fuzz.sh
+
 clean:
 	rm -rf bin out
 

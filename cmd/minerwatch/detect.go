@@ -211,6 +211,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		es := eng.Stats()
 		fmt.Fprintf(stderr, "packets %d, flows %d (evicted %d), alerts %v, DNS messages %d, TLS hellos %d, scored windows %d\n",
 			st.Capture.Records, es.Flows.FlowsCreated, es.Flows.Evicted, es.Alerts, es.DNSParsed, es.TLSHellos, es.Scored)
+		if st.Defrag.Any() {
+			fmt.Fprintf(stderr, "%v\n", st.Defrag)
+		}
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fail(stderr, "detect", err)

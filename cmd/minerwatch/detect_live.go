@@ -201,6 +201,9 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	el := time.Since(start).Seconds()
 	fmt.Fprintf(stderr, "minerwatch detect: %s: packets %d (%.0f/s), kernel drops %d, flows %d (evicted %d), alerts %v\n",
 		name, t.Packets, float64(t.Packets)/el, t.KernelDrops, t.Engine.Flows.FlowsCreated, t.Engine.Flows.Evicted, t.Engine.Alerts)
+	if t.Defrag.Any() {
+		fmt.Fprintf(stderr, "minerwatch detect: %s: %v\n", name, t.Defrag)
+	}
 	if err := errors.Join(append([]error{runErr, replayErr}, errs...)...); err != nil {
 		return fail(stderr, "detect", err)
 	}

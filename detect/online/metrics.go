@@ -102,6 +102,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descReasmMax, float64(s.Budget.Max), id)
 		counter(descReasmRefus, float64(s.Budget.RefusedBytes), id)
 		counter(descScored, float64(s.Scored), id)
+		collectDefrag(ch, w, id)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/features/decode"
+	"github.com/minerwatch/minerwatch/features/defrag"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
@@ -59,7 +60,7 @@ func New(cfg Config, sources []Source) *Runner {
 	r := &Runner{cfg: cfg, hosts: NewHostView()}
 	r.metrics = newMetrics(r)
 	for i, src := range sources {
-		w := &worker{id: i, src: src, r: r}
+		w := &worker{id: i, src: src, r: r, frg: defrag.New(defrag.Config{})}
 		ec := cfg.Engine
 		ec.Flows.IDBase = uint64(i) << workerIDShift
 		name := cfg.Name
@@ -114,6 +115,7 @@ type Totals struct {
 	KernelPackets             uint64
 	KernelDrops               uint64
 	Engine                    engine.Stats
+	Defrag                    defrag.Stats
 }
 
 // Totals sums the workers' counters (engine counters as of the last wall-
@@ -143,6 +145,10 @@ func (r *Runner) Totals() Totals {
 		e.TLSHellos += s.TLSHellos
 		e.Scored += s.Scored
 		e.Budget.InUse += s.Budget.InUse
+		t.Defrag.Add(w.defragSnapshot())
+		if ds, ok := w.src.(interface{ DefragStats() defrag.Stats }); ok {
+			t.Defrag.Add(ds.DefragStats()) // a multi-worker replay reassembles before the workers
+		}
 	}
 	return t
 }
@@ -191,8 +197,17 @@ type worker struct {
 
 	packets, bytes, undecoded atomic.Uint64
 
-	mu   sync.Mutex // guards stat
-	stat engine.Stats
+	// frg reassembles IP fragments. A multi-worker replay reassembles in
+	// its dispatcher and live capture gets IPv4 datagrams reassembled by
+	// the kernel (fanout with defrag), so it works for a single-worker
+	// replay and for live IPv6 fragments: the kernel's fanout defrag is
+	// IPv4-only, and hashes all fragments of an IPv6 datagram alike (no
+	// ports), so they meet in one worker — not always the flow's.
+	frg *defrag.Table
+
+	mu    sync.Mutex // guards stat and dstat
+	stat  engine.Stats
+	dstat defrag.Stats
 }
 
 func (w *worker) alert(a *alert.Alert) {
@@ -210,10 +225,16 @@ func (w *worker) alert(a *alert.Alert) {
 
 // publish copies the engine's counters for readers on other goroutines.
 func (w *worker) publish() {
-	s := w.eng.Stats()
+	s, ds := w.eng.Stats(), w.frg.Stats()
 	w.mu.Lock()
-	w.stat = s
+	w.stat, w.dstat = s, ds
 	w.mu.Unlock()
+}
+
+func (w *worker) defragSnapshot() defrag.Stats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dstat
 }
 
 func (w *worker) snapshot() engine.Stats {
@@ -237,8 +258,10 @@ func (w *worker) run(ctx context.Context) error {
 			w.bytes.Add(uint64(fr.Len))
 			if dec.Decode(fr.Link, fr.Data, fr.Time, &p) == decode.OK {
 				p.FrameLen = fr.Len
-				w.eng.Packet(&p)
-				w.ev.packet(&p, &fr)
+				if q := w.frg.Add(&p, dec.IPPacket()); q != nil {
+					w.eng.Packet(q)
+					w.ev.packet(q, &fr) // for a datagram: its last fragment's frame
+				}
 			} else {
 				w.undecoded.Add(1)
 			}
@@ -256,6 +279,7 @@ func (w *worker) run(ctx context.Context) error {
 		}
 	}
 	// Shutdown, end of input or a lost source: decide every open flow.
+	w.frg.Flush()
 	w.eng.Flush()
 	w.publish()
 	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, ErrTimeout) {

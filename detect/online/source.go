@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/decode"
+	"github.com/minerwatch/minerwatch/features/defrag"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/live"
 	"github.com/minerwatch/minerwatch/features/packet"
@@ -111,12 +113,25 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 		chans[i] = make(chan Frame, replayQueue)
 		srcs[i] = &chanSource{c: chans[i]}
 	}
+	// The dispatcher's reassembly counters are reported through the first
+	// source, so the runner's totals count them once.
+	dstats := &defragCounters{}
+	srcs[0].(*chanSource).defrag = dstats
 	run := func(ctx context.Context) error {
 		defer r.Close()
 		defer func() {
 			for _, c := range chans {
 				close(c)
 			}
+		}()
+		// With several workers, fragments are reassembled here, before the
+		// flow hash, as the kernel's fanout defrag does: a later fragment
+		// has no ports and would hash to another worker than its first.
+		// One worker reassembles on its own (and this table stays empty).
+		frg := defrag.New(defrag.Config{})
+		defer func() {
+			frg.Flush()
+			dstats.set(frg.Stats())
 		}()
 		var (
 			rec   capture.Record
@@ -125,6 +140,7 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 			seed  = maphash.MakeSeed()
 			first time.Time
 			start = time.Now()
+			n     int // frames decoded, to publish the reassembly counters now and then
 		)
 		for {
 			err := r.Next(&rec)
@@ -150,11 +166,30 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 				}
 			}
 			w := 0
+			f := Frame{Time: ts, Len: rec.OrigLen, Link: rec.LinkType}
 			if cfg.Workers > 1 && dec.Decode(rec.LinkType, rec.Data, ts, &p) == decode.OK {
-				k := flows.KeyOf(&p)
+				p.FrameLen = rec.OrigLen
+				q := frg.Add(&p, dec.IPPacket())
+				if n++; n%4096 == 0 {
+					dstats.set(frg.Stats())
+				}
+				if q == nil {
+					continue // a fragment held for reassembly
+				}
+				if q != &p {
+					// The reassembled datagram behind the last fragment's
+					// link header (no link type here carries a length).
+					ip := dec.IPPacket()
+					hdr := rec.Data[:len(rec.Data)-len(ip)]
+					f.Data = append(append(make([]byte, 0, len(hdr)+len(frg.Datagram())), hdr...), frg.Datagram()...)
+					f.Len = q.FrameLen
+				}
+				k := flows.KeyOf(q)
 				w = int(maphash.Comparable(seed, k) % uint64(cfg.Workers))
 			}
-			f := Frame{Data: append([]byte(nil), rec.Data...), Time: ts, Len: rec.OrigLen, Link: rec.LinkType}
+			if f.Data == nil {
+				f.Data = append([]byte(nil), rec.Data...)
+			}
 			select {
 			case chans[w] <- f:
 			case <-ctx.Done():
@@ -167,8 +202,31 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 
 // chanSource is one worker's share of a replay.
 type chanSource struct {
-	c     chan Frame
-	timer *time.Timer
+	c      chan Frame
+	timer  *time.Timer
+	defrag *defragCounters // set on the first source only
+}
+
+// DefragStats returns the dispatcher's fragment reassembly counters (zero
+// but for the first source).
+func (s *chanSource) DefragStats() defrag.Stats {
+	if s.defrag == nil {
+		return defrag.Stats{}
+	}
+	return s.defrag.get()
+}
+
+// defragCounters hands the dispatcher's counters to the runner's goroutine.
+type defragCounters struct {
+	mu sync.Mutex
+	s  defrag.Stats
+}
+
+func (c *defragCounters) set(s defrag.Stats) { c.mu.Lock(); c.s = s; c.mu.Unlock() }
+func (c *defragCounters) get() defrag.Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.s
 }
 
 // pollTimeout matches the live capture's: how long a worker waits before

@@ -22,7 +22,7 @@ func ParseAgent(a string) (name, version, os string) {
 	} else if v, _, _ := strings.Cut(rest, " "); v != "" && v[0] >= '0' && v[0] <= '9' {
 		version = v
 	}
-	if strings.HasPrefix(name, "xmr-stak") {
+	if strings.HasPrefix(name, "xmr-stak") && len(parts) > 2 { // a bare "xmr-stak" has no build fields
 		for _, p := range parts[2:] {
 			switch p {
 			case "lin":

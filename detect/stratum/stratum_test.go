@@ -14,6 +14,8 @@ func TestParseAgentSplitsNameVersionOS(t *testing.T) {
 		{"XMRig/6.22.2 (Macintosh; macOS; arm64) libuv/1.48.0 clang/15.0.0", "XMRig", "6.22.2", "macOS"},
 		{"xmr-stak/2.10.8/3f5f4ac/master/lin/cpu/aeon-monero/0", "xmr-stak", "2.10.8", "Linux"},
 		{"xmr-stak-cpu/1.3.0-1.5.0", "xmr-stak-cpu", "1.3.0-1.5.0", ""},
+		{"xmr-stak", "xmr-stak", "", ""}, // crashed the parser (FuzzSignatureFlow): any client could send it
+		{"xmr-stak/2.10.8", "xmr-stak", "2.10.8", ""},
 		{"cpuminer/2.5.1", "cpuminer", "2.5.1", ""},
 		{"cgminer 3.7.2", "cgminer", "3.7.2", ""},
 		{"EWBF 0.3.4b", "EWBF", "0.3.4b", ""},

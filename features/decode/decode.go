@@ -55,7 +55,17 @@ type Stats struct {
 // Decoder is not safe for concurrent use (use one per goroutine).
 type Decoder struct {
 	Stats Stats
+
+	// ip is the IP packet of the last decoded frame (a view of the frame),
+	// kept so fragment reassembly can read the IP header fields a Packet
+	// does not carry (identification, offset) without a second link walk.
+	ip []byte
 }
+
+// IPPacket returns the IP packet (header included) of the frame last given
+// to Decode, as a view of that frame; nil when Decode found no IP header.
+// It is valid as long as the frame is.
+func (d *Decoder) IPPacket() []byte { return d.ip }
 
 const (
 	etherIPv4  = 0x0800
@@ -69,6 +79,7 @@ const (
 // field. p.Payload aliases data.
 func (d *Decoder) Decode(link layers.LinkType, data []byte, ts time.Time, p *packet.Packet) Result {
 	d.Stats.Frames++
+	d.ip = nil
 	*p = packet.Packet{Time: ts}
 	r := d.decodeLink(link, data, p)
 	switch r {
@@ -149,6 +160,7 @@ func (d *Decoder) decodeIP(data []byte, p *packet.Packet) Result {
 	if len(data) < 1 {
 		return Malformed
 	}
+	d.ip = data
 	switch data[0] >> 4 {
 	case 4:
 		return d.decodeIPv4(data, p)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/decode"
+	"github.com/minerwatch/minerwatch/features/defrag"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
@@ -104,7 +105,7 @@ func (o *featureObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
 }
 
 // BenchmarkDecodeFlowFeatures is the features command's per-packet work on
-// in-memory records: decode, flow table, feature tracker with the default
+// in-memory records: decode, defrag, flow table, feature tracker with the default
 // checkpoints. One op is one pass over every lab capture with a fresh
 // table (so per-flow setup and the end-of-input flush are included).
 func BenchmarkDecodeFlowFeatures(b *testing.B) {
@@ -115,6 +116,7 @@ func BenchmarkDecodeFlowFeatures(b *testing.B) {
 	m0 := mallocs()
 	for b.Loop() {
 		var d decode.Decoder
+		frg := defrag.New(defrag.Config{})
 		obs := &featureObserver{tracker: flowfeat.NewTracker(flowfeat.TrackerConfig{Checkpoints: flowfeat.DefaultCheckpoints()},
 			func(*flowfeat.Row) { rows++ })}
 		t := flows.NewTable(flows.DefaultConfig(), obs)
@@ -123,7 +125,9 @@ func BenchmarkDecodeFlowFeatures(b *testing.B) {
 			if d.Decode(r.link, r.data, r.at, &p) != decode.OK {
 				continue
 			}
-			t.Add(&p)
+			if q := frg.Add(&p, d.IPPacket()); q != nil {
+				t.Add(q)
+			}
 		}
 		t.Flush()
 	}

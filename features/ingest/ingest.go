@@ -8,6 +8,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/decode"
+	"github.com/minerwatch/minerwatch/features/defrag"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
 )
@@ -17,6 +18,7 @@ type Stats struct {
 	Capture capture.Stats
 	Decode  decode.Stats
 	Flows   flows.Stats
+	Defrag  defrag.Stats
 }
 
 // Options tune a run.
@@ -37,17 +39,22 @@ type Options struct {
 	// decides the exit status). Without it that error ends the run, as a
 	// training pass wants: no model from half a capture.
 	SkipBadFiles bool
+	// Defrag bounds the IP fragment reassembly (zero = defaults).
+	Defrag defrag.Config
 }
 
-// Run feeds every record of r through a decoder into t, then flushes t.
-// It stops early, without flushing, when ctx is cancelled, and on a file
-// that fails while being read unless opt.SkipBadFiles.
+// Run feeds every record of r through a decoder and the fragment
+// reassembler into t, then flushes t. It stops early, without flushing,
+// when ctx is cancelled, and on a file that fails while being read unless
+// opt.SkipBadFiles. OnPacket and the table see a reassembled datagram
+// once, with the record of its last fragment, instead of its fragments.
 func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (Stats, error) {
 	var (
 		st  Stats
 		dec decode.Decoder
 		rec capture.Record
 		p   packet.Packet
+		frg = defrag.New(opt.Defrag)
 	)
 	every := opt.ProgressEvery
 	if every <= 0 {
@@ -68,33 +75,38 @@ func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (S
 			continue
 		}
 		if err != nil {
-			st.Capture, st.Decode = r.Stats(), dec.Stats
+			st.Capture, st.Decode, st.Defrag = r.Stats(), dec.Stats, frg.Stats()
 			return st, fmt.Errorf("read packets: %w", err)
 		}
 		if dec.Decode(rec.LinkType, rec.Data, rec.Time, &p) != decode.OK {
 			continue
 		}
 		p.FrameLen = rec.OrigLen
+		q := frg.Add(&p, dec.IPPacket())
+		if q == nil {
+			continue // a fragment, held until its datagram is whole
+		}
 		if opt.OnPacket != nil {
-			opt.OnPacket(&rec, &p)
+			opt.OnPacket(&rec, q)
 		}
 		if opt.Sink != nil {
-			opt.Sink(&p)
+			opt.Sink(q)
 		} else {
-			t.Add(&p)
+			t.Add(q)
 		}
 		if opt.Progress != nil && n%every == every-1 {
-			st.Capture, st.Decode = r.Stats(), dec.Stats
+			st.Capture, st.Decode, st.Defrag = r.Stats(), dec.Stats, frg.Stats()
 			if t != nil {
 				st.Flows = t.Stats()
 			}
 			opt.Progress(&st)
 		}
 	}
+	frg.Flush() // datagrams still missing fragments at the end are counted as incomplete
 	if t != nil && !opt.NoFlush {
 		t.Flush()
 	}
-	st.Capture, st.Decode = r.Stats(), dec.Stats
+	st.Capture, st.Decode, st.Defrag = r.Stats(), dec.Stats, frg.Stats()
 	if t != nil {
 		st.Flows = t.Stats()
 	}
