@@ -108,6 +108,58 @@ func TestEndlessLineStaysWithinMaxLine(t *testing.T) {
 	}
 }
 
+// TestPaddingCannotMakeALineOversized: JSON parsers skip whitespace, so a
+// miner (or an attacker) can put 70 KB of it before or inside a login;
+// the line must still come out whole, with the buffer within MaxLine.
+func TestPaddingCannotMakeALineOversized(t *testing.T) {
+	login := `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4A","pass":"x","agent":"XMRig/6.21.0 (Linux x86_64)"}}`
+	pad := strings.Repeat(" ", 70_000)
+	cases := []struct {
+		name, in, want string
+	}{
+		{"spaces before the line", pad + login + "\n", login},
+		{"blank lines and tabs before the line", strings.Repeat("\r\n\t \n", 20_000) + login + "\n", login},
+		{"spaces between tokens", `{"id":1,` + pad + `"method":` + pad + `"login"}` + "\n", `{"id":1, "method": "login"}`},
+		{"spaces inside a string are cut to 16", `{"a":"x` + pad + `y"}` + "\n", `{"a":"x` + strings.Repeat(" ", 16) + `y"}`},
+		{"an escaped quote does not end the string", `{"a":"\"` + pad + `"}` + "\n", `{"a":"\"` + strings.Repeat(" ", 16) + `"}`},
+		{"a long garbage line, then the login", strings.Repeat("x", 40_000) + "\n" + login + "\n", login},
+	}
+	for _, tc := range cases {
+		for _, seg := range []int{1400, 1} {
+			if seg == 1 && len(tc.in) > 100_000 {
+				continue
+			}
+			r := jsonrpc.Reader{MaxLine: 16 << 10}
+			var got lines
+			for b := []byte(tc.in); len(b) > 0; {
+				n := min(seg, len(b))
+				r.Write(b[:n], &got)
+				b = b[n:]
+				if r.Buffered() > 16<<10 {
+					t.Fatalf("%s: buffer %d > MaxLine", tc.name, r.Buffered())
+				}
+			}
+			if len(got) != 1 || got[0] != tc.want {
+				t.Errorf("%s (segments of %d): got %d lines %.80q", tc.name, seg, len(got), got)
+			}
+		}
+	}
+}
+
+// TestEndlessSpacesHoldNothing: a stream of nothing but whitespace keeps
+// no bytes at all.
+func TestEndlessSpacesHoldNothing(t *testing.T) {
+	var r jsonrpc.Reader
+	var got lines
+	chunk := []byte(strings.Repeat(" \t\r", 500))
+	for i := 0; i < 10_000; i++ {
+		r.Write(chunk, &got)
+	}
+	if r.Buffered() != 0 || len(got) != 0 || r.Stats.Squeezed != 15_000_000 {
+		t.Errorf("buffered %d, lines %d, stats %+v", r.Buffered(), len(got), r.Stats)
+	}
+}
+
 type nop struct{}
 
 func (nop) Line([]byte) {}

@@ -121,16 +121,17 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte{0, 1, 'a', 3, 'b', 'c', 2, 'x'}, uint16(8))
 	f.Add([]byte{5, 'z', 0, 'a', 1, 'b', 1, 'b'}, uint16(2))
 	f.Fuzz(func(t *testing.T, script []byte, maxBuf uint16) {
-		cfg := reassembly.Config{MaxBytes: 1 << 12, MaxBuffered: int(maxBuf % 512), MaxSegments: 4}
-		b := reassembly.NewBudget(256)
+		cfg := reassembly.Config{MaxBytes: 1 << 12, MaxPadding: 64, MaxBuffered: int(maxBuf % 512), MaxSegments: 4, Conflicts: true}
+		const limit = 256 + reassembly.AltWindow
+		b := reassembly.NewBudget(limit)
 		var s reassembly.Stream
 		s.Init(cfg, b)
-		var c collect
+		var c altCollect
 		// script: pairs (offset, byte) → a 1–3 byte segment at that offset.
 		for i := 0; i+1 < len(script); i += 2 {
 			n := int(script[i+1]%3) + 1
 			s.Add(uint32(script[i]), i == 0, false, bytes.Repeat(script[i+1:i+2], n), &c)
-			if s.Held() > cfg.MaxBuffered || b.Stats().InUse > 256 {
+			if s.Held() > cfg.MaxBuffered || b.Stats().InUse > limit {
 				t.Fatalf("held %d budget %d", s.Held(), b.Stats().InUse)
 			}
 		}
@@ -139,8 +140,139 @@ func FuzzStream(f *testing.F) {
 		if b.Stats().InUse != 0 {
 			t.Fatalf("budget leak %d", b.Stats().InUse)
 		}
-		if int64(c.out.Len()-c.gaps) > cfg.MaxBytes {
+		if int64(c.out.Len()-c.gaps) > cfg.MaxBytes+cfg.MaxPadding || c.alt.Len()-c.altGaps > c.out.Len() {
 			t.Fatalf("delivered %d > cap", c.out.Len())
 		}
 	})
+}
+
+// TestPaddingDoesNotCountTowardTheCap: 70 KB of whitespace before a
+// message does not use up a 64 KiB cap, until MaxPadding is spent.
+func TestPaddingDoesNotCountTowardTheCap(t *testing.T) {
+	pad := bytes.Repeat([]byte(" \r\n\t"), 70_000/4)
+	cases := []struct {
+		name       string
+		maxPadding int64
+		want       bool // "login" delivered
+	}{
+		{"padding is free", 1 << 20, true},
+		{"padding beyond MaxPadding counts", 2 << 10, false},
+		{"no MaxPadding: every byte counts", 0, false},
+	}
+	for _, tc := range cases {
+		cfg := reassembly.Config{MaxBytes: 64 << 10, MaxPadding: tc.maxPadding, MaxBuffered: 16 << 10, MaxSegments: 32}
+		var s reassembly.Stream
+		s.Init(cfg, nil)
+		var c collect
+		s.Add(0, true, false, nil, &c)
+		seq := uint32(1)
+		for b := append(append([]byte{}, pad...), "login"...); len(b) > 0; {
+			n := min(1400, len(b))
+			s.Add(seq, false, false, b[:n], &c)
+			seq += uint32(n)
+			b = b[n:]
+		}
+		if got := bytes.HasSuffix(c.out.Bytes(), []byte("login")); got != tc.want {
+			t.Errorf("%s: login delivered %v, want %v (stats %+v)", tc.name, got, tc.want, s.Stats)
+		}
+	}
+}
+
+// altCollect also records the "last copy wins" reading.
+type altCollect struct {
+	collect
+	alt     bytes.Buffer
+	altGaps int
+}
+
+func (c *altCollect) AltData(b []byte) { c.alt.Write(b) }
+func (c *altCollect) AltGap(n uint32)  { c.altGaps++; c.alt.WriteByte('|') }
+
+// TestConflictingOverlapsAreReadBothWays: a decoy copy of each segment
+// sent first at the same sequence numbers (Ptacek & Newsham insertion)
+// is what the first reading sees; the real copy sent after it is counted
+// as a conflict and is what the alternative reading sees.
+func TestConflictingOverlapsAreReadBothWays(t *testing.T) {
+	real := bytes.Repeat([]byte(`{"id":1,"method":"login"}`+"\n"), 400) // 10 KB: more than AltWindow
+	cases := []struct {
+		name      string
+		seg       int
+		decoyLast bool
+	}{
+		{"decoy first, 100-byte segments", 100, false},
+		{"decoy first, 1-byte segments", 1, false},
+		{"decoy first, 1400-byte segments", 1400, false},
+		{"real first, decoy last", 100, true},
+	}
+	for _, tc := range cases {
+		var s reassembly.Stream
+		s.Init(reassembly.DefaultConfig(), nil)
+		var c altCollect
+		s.Add(999, true, false, nil, &c)
+		for off := 0; off < len(real); off += tc.seg {
+			b := real[off:min(off+tc.seg, len(real))]
+			decoy := bytes.Repeat([]byte{'#'}, len(b))
+			first, second := decoy, b
+			if tc.decoyLast {
+				first, second = b, decoy
+			}
+			s.Add(1000+uint32(off), false, false, first, &c)
+			s.Add(1000+uint32(off), false, false, second, &c)
+		}
+		s.Add(1000+uint32(len(real)), false, true, nil, &c) // FIN: the alternative reading is final
+		firstWant, altWant := bytes.Repeat([]byte{'#'}, len(real)), real
+		if tc.decoyLast {
+			firstWant, altWant = real, firstWant
+		}
+		if !bytes.Equal(c.out.Bytes(), firstWant) {
+			t.Errorf("%s: first reading %.40q", tc.name, c.out.String())
+		}
+		if !bytes.Equal(c.alt.Bytes(), altWant) || c.altGaps != 0 {
+			t.Errorf("%s: alternative reading (%d gaps) %.60q…", tc.name, c.altGaps, c.alt.String())
+		}
+		if s.Stats.Conflicts == 0 || !s.Conflicting() {
+			t.Errorf("%s: conflicts %d", tc.name, s.Stats.Conflicts)
+		}
+	}
+}
+
+// TestIdenticalRetransmissionsAreNoConflict: ordinary retransmissions,
+// even overlapping several segments, start no alternative reading.
+func TestIdenticalRetransmissionsAreNoConflict(t *testing.T) {
+	data := []byte("abcdefghijklmnopqrstuvwxyz")
+	var s reassembly.Stream
+	s.Init(reassembly.DefaultConfig(), nil)
+	var c altCollect
+	s.Add(0, true, false, nil, &c)
+	for off := 0; off < len(data); off += 5 {
+		s.Add(1+uint32(off), false, false, data[off:min(off+5, len(data))], &c)
+	}
+	s.Add(1, false, false, data[:12], &c)  // covers two whole segments
+	s.Add(6, false, false, data[5:20], &c) // and three
+	s.Add(1, false, true, data, &c)
+	if s.Stats.Conflicts != 0 || s.Conflicting() || c.alt.Len() != 0 || c.out.String() != string(data) {
+		t.Errorf("conflicts %d alt %q out %q", s.Stats.Conflicts, c.alt.String(), c.out.String())
+	}
+}
+
+// TestAlternativeReadingIsChargedAndReleased: the alternative reading's
+// window is charged to the budget and returned by Release.
+func TestAlternativeReadingIsChargedAndReleased(t *testing.T) {
+	b := reassembly.NewBudget(1 << 20)
+	var s reassembly.Stream
+	s.Init(reassembly.DefaultConfig(), b)
+	var c altCollect
+	s.Add(1, false, false, []byte("decoy"), &c)
+	s.Add(1, false, false, []byte("login"), &c)
+	if b.Stats().InUse != reassembly.AltWindow || !s.Conflicting() {
+		t.Fatalf("in use %d, conflicting %v", b.Stats().InUse, s.Conflicting())
+	}
+	s.Flush(&c)
+	if c.alt.String() != "login" {
+		t.Errorf("alternative reading %q", c.alt.String())
+	}
+	s.Release()
+	if b.Stats().InUse != 0 {
+		t.Errorf("in use after release %d", b.Stats().InUse)
+	}
 }

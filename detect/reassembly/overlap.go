@@ -1,0 +1,204 @@
+package reassembly
+
+import "hash/maphash"
+
+// AltSink is a Sink that also wants the second reading of a stream with
+// conflicting overlaps. The Stream delivers first copies to Data (as
+// always); from the first conflicting retransmission on, it keeps the
+// last AltWindow bytes as "last copy wins" and hands them to AltData once
+// they can no longer be overwritten (they age out of the window, or at
+// Flush/FlushAlt). An attacker who sends a decoy copy of each segment
+// first (Ptacek & Newsham's insertion) then hides nothing: the real bytes
+// reach AltData.
+type AltSink interface {
+	Sink
+	// AltData is the next in-order bytes of the "last copy wins" reading.
+	AltData(b []byte)
+	// AltGap says bytes are missing from the alternative reading before
+	// the next AltData (0 = unknown how many).
+	AltGap(n uint32)
+}
+
+// AltWindow is how many bytes of the alternative reading are held open to
+// later copies. A power of two; charged to the Budget while held.
+const AltWindow = 4 << 10
+
+// hashSeed keys the chunk hashes with a per-process random seed, so an
+// attacker cannot craft a decoy that hashes like the real bytes. It is
+// set once at start and never written again.
+var hashSeed = maphash.MakeSeed()
+
+// chunk remembers one delivered run of bytes by its hash.
+type chunk struct {
+	seq, n uint32
+	h      uint32
+}
+
+// recentChunks are the last few delivered runs: enough to compare a
+// retransmission of any of them with what was delivered, without keeping
+// the bytes (12 bytes per run instead of a copy of the stream).
+type recentChunks struct {
+	c    [4]chunk
+	next uint8
+}
+
+func hash32(b []byte) uint32 { return uint32(maphash.Bytes(hashSeed, b)) }
+
+func (r *recentChunks) add(seq uint32, b []byte) {
+	r.c[r.next%uint8(len(r.c))] = chunk{seq: seq, n: uint32(len(b)), h: hash32(b)}
+	r.next++
+}
+
+// conflicts reports whether b, a new copy of the bytes at seq, differs
+// from a remembered run it covers entirely; the run then remembers the
+// new copy (last copy wins, so a third identical copy is no new conflict).
+func (r *recentChunks) conflicts(seq uint32, b []byte) bool {
+	found := false
+	for i := range r.c {
+		c := &r.c[i]
+		if c.n == 0 {
+			continue
+		}
+		off := diff(c.seq, seq)
+		if off < 0 || int64(off)+int64(c.n) > int64(len(b)) {
+			continue
+		}
+		if h := hash32(b[off : off+int32(c.n)]); h != c.h {
+			c.h = h
+			found = true
+		}
+	}
+	return found
+}
+
+// altView holds the "last copy wins" bytes [lo, hi) in a ring.
+type altView struct {
+	ring   []byte
+	lo, hi uint32
+}
+
+func (a *altView) held() int { return int(a.hi - a.lo) }
+
+// emit hands the oldest n held bytes to as.
+func (a *altView) emit(n int, as AltSink) {
+	mask := len(a.ring) - 1
+	for n > 0 {
+		i := int(a.lo) & mask
+		k := min(n, len(a.ring)-i)
+		as.AltData(a.ring[i : i+k])
+		a.lo += uint32(k)
+		n -= k
+	}
+}
+
+// append adds in-order bytes at hi, emitting what ages out of the window.
+func (a *altView) append(b []byte, as AltSink) {
+	if over := a.held() + len(b) - len(a.ring); over > 0 {
+		e := min(over, a.held())
+		a.emit(e, as)
+		if over -= e; over > 0 { // b alone is longer than the window
+			as.AltData(b[:over])
+			b = b[over:]
+			a.lo += uint32(over)
+			a.hi += uint32(over)
+		}
+	}
+	mask := len(a.ring) - 1
+	for len(b) > 0 {
+		k := copy(a.ring[int(a.hi)&mask:], b)
+		b = b[k:]
+		a.hi += uint32(k)
+	}
+}
+
+// overwrite replaces the held bytes that b (the bytes at seq) covers.
+func (a *altView) overwrite(seq uint32, b []byte) {
+	if d := diff(a.lo, seq); d > 0 {
+		if int64(d) >= int64(len(b)) {
+			return
+		}
+		b, seq = b[d:], a.lo
+	}
+	if end := diff(a.hi, seq); int64(end) < int64(len(b)) {
+		if end <= 0 {
+			return
+		}
+		b = b[:end]
+	}
+	mask := len(a.ring) - 1
+	for len(b) > 0 {
+		k := copy(a.ring[int(seq)&mask:], b)
+		b = b[k:]
+		seq += uint32(k)
+	}
+}
+
+// overlap looks at old, the part of a segment at seq that covers bytes
+// already delivered: a differing copy is a conflict, and every copy
+// overwrites the alternative reading once there is one.
+func (s *Stream) overlap(seq uint32, old []byte, sink Sink) {
+	if !s.cfg.Conflicts {
+		return
+	}
+	if d := diff(s.first, seq); d > 0 { // bytes before the stream's start were never delivered
+		if int64(d) >= int64(len(old)) {
+			return
+		}
+		old, seq = old[d:], s.first
+	}
+	if len(old) == 0 {
+		return
+	}
+	conflict := s.recent.conflicts(seq, old)
+	if conflict {
+		s.Stats.Conflicts++
+	}
+	if s.alt != nil {
+		s.alt.overwrite(seq, old)
+		return
+	}
+	as, ok := sink.(AltSink)
+	if !conflict || !ok || !s.budget.Take(AltWindow) {
+		return
+	}
+	// The alternative reading starts with this copy; what was delivered
+	// before it is not known in its other version.
+	s.alt = &altView{ring: make([]byte, AltWindow), lo: seq, hi: seq}
+	if seq != s.first {
+		as.AltGap(0)
+	}
+	s.alt.append(old, as)
+	if end := seq + uint32(len(old)); end != s.next {
+		s.alt.emit(s.alt.held(), as)
+		as.AltGap(uint32(diff(s.next, end)))
+		s.alt.lo, s.alt.hi = s.next, s.next
+	}
+}
+
+// altJump follows a hole skipped by the first reading.
+func (s *Stream) altJump(sink Sink) {
+	if s.alt == nil {
+		return
+	}
+	if as, ok := sink.(AltSink); ok {
+		s.alt.emit(s.alt.held(), as)
+		as.AltGap(0)
+	}
+	s.alt.lo, s.alt.hi = s.next, s.next
+}
+
+// FlushAlt hands every held byte of the alternative reading to sink (an
+// AltSink): at FIN, at flow end, and before a stream stops reading. Bytes
+// retransmitted after it can no longer change the alternative reading.
+func (s *Stream) FlushAlt(sink Sink) {
+	if s.alt == nil {
+		return
+	}
+	if as, ok := sink.(AltSink); ok {
+		s.alt.emit(s.alt.held(), as)
+	}
+	s.alt.lo = s.alt.hi
+}
+
+// Conflicting reports whether the stream has an alternative reading.
+func (s *Stream) Conflicting() bool { return s.alt != nil }
