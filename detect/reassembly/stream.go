@@ -95,6 +95,9 @@ func (s *Stream) SetLimits(cfg Config) {
 // Done reports whether the stream has reached MaxBytes and ignores input.
 func (s *Stream) Done() bool { return s.done }
 
+// Next returns the sequence number of the next byte to deliver.
+func (s *Stream) Next() uint32 { return s.next }
+
 // Held returns the bytes currently held out of order.
 func (s *Stream) Held() int { return s.held }
 
