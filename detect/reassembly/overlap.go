@@ -111,26 +111,36 @@ func (a *altView) append(b []byte, as AltSink) {
 	}
 }
 
-// overwrite replaces the held bytes that b (the bytes at seq) covers.
-func (a *altView) overwrite(seq uint32, b []byte) {
+// overwrite replaces the held bytes that b (the bytes at seq) covers and
+// returns how many padding bytes the new copy has where the old had none
+// (negative: fewer).
+func (a *altView) overwrite(seq uint32, b []byte) (morePadding int) {
 	if d := diff(a.lo, seq); d > 0 {
 		if int64(d) >= int64(len(b)) {
-			return
+			return 0
 		}
 		b, seq = b[d:], a.lo
 	}
 	if end := diff(a.hi, seq); int64(end) < int64(len(b)) {
 		if end <= 0 {
-			return
+			return 0
 		}
 		b = b[:end]
 	}
 	mask := len(a.ring) - 1
-	for len(b) > 0 {
-		k := copy(a.ring[int(seq)&mask:], b)
-		b = b[k:]
-		seq += uint32(k)
+	for _, c := range b {
+		i := int(seq) & mask
+		if isPadding(c) != isPadding(a.ring[i]) {
+			if isPadding(c) {
+				morePadding++
+			} else {
+				morePadding--
+			}
+		}
+		a.ring[i] = c
+		seq++
 	}
+	return morePadding
 }
 
 // overlap looks at old, the part of a segment at seq that covers bytes
@@ -154,7 +164,13 @@ func (s *Stream) overlap(seq uint32, old []byte, sink Sink) {
 		s.Stats.Conflicts++
 	}
 	if s.alt != nil {
-		s.alt.overwrite(seq, old)
+		// The cap counts what the later copy holds: a decoy of non-blank
+		// bytes over padding must not use up the cap the padding is free of.
+		if n := int64(s.alt.overwrite(seq, old)); n > 0 && s.cfg.MaxBytes > 0 && s.cfg.MaxPadding > 0 &&
+			s.Stats.Padding+n <= s.cfg.MaxPadding && s.counted >= n {
+			s.counted -= n
+			s.Stats.Padding += n
+		}
 		return
 	}
 	as, ok := sink.(AltSink)
