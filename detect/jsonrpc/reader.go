@@ -30,15 +30,19 @@ const maxStringPad = 16
 // value uses DefaultMaxLine.
 //
 // Whitespace is padding to a JSON parser, so the Reader does not let it
-// fill the line buffer: whitespace at the start of a line is dropped, a
-// run of whitespace between tokens is kept as its first byte, and a run
-// inside a string is cut to maxStringPad bytes. Kilobytes of spaces or
-// blank lines before (or inside) a login therefore neither make the line
-// oversized nor grow a buffer; the line still parses to the same message
-// (only string values with long runs of spaces change).
+// make a line oversized: when a partial line would outgrow MaxLine, it is
+// squeezed first — whitespace at the start of the line is dropped, a run
+// of whitespace between tokens is kept as its first byte, and a run inside
+// a string is cut to maxStringPad bytes — and only a line still too long
+// after that is skipped. Kilobytes of spaces or blank lines before (or
+// inside) a login therefore neither hide it nor grow the buffer past
+// MaxLine; the line still parses to the same message (only string values
+// with long runs of spaces change). Lines that fit are handed out as they
+// came, without a copy when they arrive whole.
 type Reader struct {
 	MaxLine int
 	buf     []byte // partial line carried between chunks, len <= MaxLine
+	sq      int    // buf[:sq] is squeezed; inStr, esc and ws describe buf[sq-1]
 	skip    bool   // discarding until the next newline
 	inStr   bool   // inside a JSON string (quotes counted since the line start)
 	esc     bool   // the previous byte was a backslash inside a string
@@ -64,9 +68,14 @@ func (r *Reader) Write(b []byte, h Handler) {
 		} else {
 			b = nil
 		}
-		if r.skip {
+		switch {
+		case r.skip:
 			r.Stats.OversizeBytes += int64(len(seg))
-		} else {
+		case i >= 0 && len(r.buf) == 0 && len(seg) <= max:
+			r.emit(seg, h) // a whole line in one chunk: no copy
+			r.newLine()
+			continue
+		default:
 			r.add(seg, max)
 		}
 		if i < 0 {
@@ -81,20 +90,60 @@ func (r *Reader) Write(b []byte, h Handler) {
 
 // newLine resets the per-line state after a newline.
 func (r *Reader) newLine() {
-	r.skip, r.inStr, r.esc, r.ws = false, false, false, 0
+	r.skip, r.inStr, r.esc, r.ws, r.sq = false, false, false, 0, 0
 	r.buf = r.buf[:0]
 }
 
-// add appends seg to the partial line, squeezing padding; a line that
-// outgrows max is dropped and the rest of it skipped.
+// special marks the bytes the padding rules look at; runs of other bytes
+// are copied in one piece.
+var special = [256]bool{' ': true, '\t': true, '\r': true, '"': true, '\\': true}
+
+// add appends seg to the partial line. If the line would outgrow max,
+// the part not yet squeezed and seg are squeezed; a line still too long
+// is dropped and the rest of it skipped.
 func (r *Reader) add(seg []byte, max int) {
-	for k, c := range seg {
+	if len(r.buf)+len(seg) <= max {
+		if r.buf == nil {
+			r.buf = make([]byte, 0, 512)
+		}
+		r.buf = append(r.buf, seg...)
+		return
+	}
+	if r.sq < len(r.buf) {
+		// Squeeze in place: the write position never passes the read one.
+		raw := r.buf[r.sq:]
+		r.buf = r.buf[:r.sq]
+		r.squeeze(raw, max)
+	}
+	if r.squeeze(seg, max) {
+		r.sq = len(r.buf)
+	}
+}
+
+// squeeze appends seg to the line with padding squeezed; false if the
+// line outgrew max (it is then dropped and skipped).
+func (r *Reader) squeeze(seg []byte, max int) bool {
+	for i := 0; i < len(seg); {
+		j := i
+		for j < len(seg) && !special[seg[j]] {
+			j++
+		}
+		if j > i {
+			r.ws, r.esc = 0, false
+			if !r.put(seg[i:j], max, len(seg)-i) {
+				return false
+			}
+			i = j
+			continue
+		}
+		c := seg[i]
 		space := c == ' ' || c == '\t' || c == '\r'
 		if space {
 			r.ws++
 		} else {
 			r.ws = 0
 		}
+		keep := true
 		if r.inStr {
 			switch {
 			case r.esc:
@@ -104,31 +153,38 @@ func (r *Reader) add(seg []byte, max int) {
 			case c == '"':
 				r.inStr = false
 			}
-			if space && r.ws > maxStringPad {
-				r.Stats.Squeezed++
-				continue
-			}
+			keep = !space || r.ws <= maxStringPad
 		} else {
-			if space && (len(r.buf) == 0 || r.ws > 1) {
-				r.Stats.Squeezed++
-				continue
-			}
+			keep = !space || len(r.buf) > 0 && r.ws == 1
 			if c == '"' {
 				r.inStr = true
 			}
 		}
-		if len(r.buf) >= max {
-			r.Stats.Oversized++
-			r.Stats.OversizeBytes += int64(len(r.buf) + len(seg) - k)
-			r.buf = r.buf[:0]
-			r.skip = true
-			return
+		if !keep {
+			r.Stats.Squeezed++
+		} else if !r.put(seg[i:i+1], max, len(seg)-i) {
+			return false
 		}
-		if r.buf == nil {
-			r.buf = make([]byte, 0, 512)
-		}
-		r.buf = append(r.buf, c)
+		i++
 	}
+	return true
+}
+
+// put appends b to the line, or drops the line if it would outgrow max
+// (rest: the bytes of the chunk from b on, counted as skipped).
+func (r *Reader) put(b []byte, max, rest int) bool {
+	if len(r.buf)+len(b) > max {
+		r.Stats.Oversized++
+		r.Stats.OversizeBytes += int64(len(r.buf) + rest)
+		r.buf = r.buf[:0]
+		r.skip = true
+		return false
+	}
+	if r.buf == nil {
+		r.buf = make([]byte, 0, 512)
+	}
+	r.buf = append(r.buf, b...)
+	return true
 }
 
 func (r *Reader) emit(line []byte, h Handler) {

@@ -83,17 +83,24 @@ func (discard) Data([]byte) {}
 func (discard) Gap(uint32)  {}
 
 func TestInOrderSegmentsDoNotAllocate(t *testing.T) {
-	var s reassembly.Stream
-	s.Init(reassembly.Config{MaxBuffered: 1 << 10, MaxSegments: 8}, nil)
-	payload := make([]byte, 1400)
-	seq := uint32(1)
-	s.Add(0, true, false, nil, discard{})
-	allocs := testing.AllocsPerRun(1000, func() {
-		s.Add(seq, false, false, payload, discard{})
-		seq += 1400
-	})
-	if allocs != 0 {
-		t.Errorf("%.1f allocations per in-order segment, want 0", allocs)
+	payload := bytes.Repeat([]byte(`{"id": 1, "method": "submit"}`+"\n"), 45)
+	for _, cfg := range []reassembly.Config{
+		{MaxBuffered: 1 << 10, MaxSegments: 8},
+		// Padding accounting and conflict detection on, cap never reached.
+		{MaxBytes: 1 << 40, MaxPadding: 1 << 40, MaxBuffered: 1 << 10, MaxSegments: 8, Conflicts: true},
+	} {
+		var s reassembly.Stream
+		s.Init(cfg, nil)
+		seq := uint32(1)
+		s.Add(0, true, false, nil, discard{})
+		allocs := testing.AllocsPerRun(1000, func() {
+			s.Add(seq, false, false, payload, discard{})
+			s.Add(seq, false, false, payload, discard{}) // an identical retransmission
+			seq += uint32(len(payload))
+		})
+		if allocs != 0 || s.Stats.Padding == 0 && cfg.MaxPadding > 0 {
+			t.Errorf("%+v: %.1f allocations per in-order segment, want 0 (stats %+v)", cfg, allocs, s.Stats)
+		}
 	}
 }
 
