@@ -36,39 +36,75 @@ type chunk struct {
 
 // recentChunks are the last few delivered runs: enough to compare a
 // retransmission of any of them with what was delivered, without keeping
-// the bytes (12 bytes per run instead of a copy of the stream).
+// the bytes (12 bytes per run instead of a copy of the stream). A run
+// longer than chunkBlock is remembered as its chunkBlock-aligned blocks,
+// so a retransmission cut differently (one big decoy, then the real bytes
+// in smaller segments) still covers whole remembered blocks.
 type recentChunks struct {
-	c    [4]chunk
+	c    [8]chunk
 	next uint8
 }
+
+// chunkBlock is the block size remembered for long runs; a power of two.
+const chunkBlock = 512
 
 func hash32(b []byte) uint32 { return uint32(maphash.Bytes(hashSeed, b)) }
 
 func (r *recentChunks) add(seq uint32, b []byte) {
+	if len(b) <= chunkBlock {
+		r.put(seq, b)
+		return
+	}
+	// The aligned blocks inside b; only the last len(r.c) are kept.
+	first := (seq + chunkBlock - 1) &^ (chunkBlock - 1)
+	end := seq + uint32(len(b))
+	last := end &^ (chunkBlock - 1) // end of the last whole block
+	n := int(diff(last, first)) / chunkBlock
+	if n <= 0 {
+		r.put(seq, b)
+		return
+	}
+	if head := diff(first, seq); head > 0 {
+		r.put(seq, b[:head])
+	}
+	for i := max(0, n-len(r.c)+2); i < n; i++ {
+		bs := first + uint32(i*chunkBlock)
+		off := diff(bs, seq)
+		r.put(bs, b[off:off+chunkBlock])
+	}
+	if tail := diff(end, last); tail > 0 {
+		r.put(last, b[len(b)-int(tail):])
+	}
+}
+
+func (r *recentChunks) put(seq uint32, b []byte) {
 	r.c[r.next%uint8(len(r.c))] = chunk{seq: seq, n: uint32(len(b)), h: hash32(b)}
 	r.next++
 }
 
-// conflicts reports whether b, a new copy of the bytes at seq, differs
-// from a remembered run it covers entirely; the run then remembers the
-// new copy (last copy wins, so a third identical copy is no new conflict).
-func (r *recentChunks) conflicts(seq uint32, b []byte) bool {
-	found := false
+// compare reports whether b, a new copy of the bytes at seq, differs
+// from a remembered run it covers entirely (the run then remembers the
+// new copy: last copy wins, so a third identical copy is no new
+// conflict), and whether it overlaps a remembered run only in part, so
+// that it cannot be checked against it.
+func (r *recentChunks) compare(seq uint32, b []byte) (conflict, partial bool) {
 	for i := range r.c {
 		c := &r.c[i]
 		if c.n == 0 {
 			continue
 		}
-		off := diff(c.seq, seq)
-		if off < 0 || int64(off)+int64(c.n) > int64(len(b)) {
-			continue
-		}
-		if h := hash32(b[off : off+int32(c.n)]); h != c.h {
-			c.h = h
-			found = true
+		off := int64(diff(c.seq, seq))
+		switch {
+		case off >= 0 && off+int64(c.n) <= int64(len(b)):
+			if h := hash32(b[off : off+int64(c.n)]); h != c.h {
+				c.h = h
+				conflict = true
+			}
+		case off < int64(len(b)) && off+int64(c.n) > 0:
+			partial = true
 		}
 	}
-	return found
+	return conflict, partial
 }
 
 // altView holds the "last copy wins" bytes [lo, hi) in a ring.
@@ -111,25 +147,29 @@ func (a *altView) append(b []byte, as AltSink) {
 	}
 }
 
-// overwrite replaces the held bytes that b (the bytes at seq) covers and
+// overwrite replaces the held bytes that b (the bytes at seq) covers. It
 // returns how many padding bytes the new copy has where the old had none
-// (negative: fewer).
-func (a *altView) overwrite(seq uint32, b []byte) (morePadding int) {
+// (negative: fewer), and whether it differs from a known held byte (held
+// zeros stand for bytes not known, see Stream.overlap).
+func (a *altView) overwrite(seq uint32, b []byte) (morePadding int, differs bool) {
 	if d := diff(a.lo, seq); d > 0 {
 		if int64(d) >= int64(len(b)) {
-			return 0
+			return 0, false
 		}
 		b, seq = b[d:], a.lo
 	}
 	if end := diff(a.hi, seq); int64(end) < int64(len(b)) {
 		if end <= 0 {
-			return 0
+			return 0, false
 		}
 		b = b[:end]
 	}
 	mask := len(a.ring) - 1
 	for _, c := range b {
 		i := int(seq) & mask
+		if c != a.ring[i] && a.ring[i] != 0 {
+			differs = true
+		}
 		if isPadding(c) != isPadding(a.ring[i]) {
 			if isPadding(c) {
 				morePadding++
@@ -140,7 +180,7 @@ func (a *altView) overwrite(seq uint32, b []byte) (morePadding int) {
 		a.ring[i] = c
 		seq++
 	}
-	return morePadding
+	return morePadding, differs
 }
 
 // overlap looks at old, the part of a segment at seq that covers bytes
@@ -159,22 +199,32 @@ func (s *Stream) overlap(seq uint32, old []byte, sink Sink) {
 	if len(old) == 0 {
 		return
 	}
-	conflict := s.recent.conflicts(seq, old)
-	if conflict {
-		s.Stats.Conflicts++
+	conflict, partial := s.recent.compare(seq, old)
+	if !conflict && len(old) == 1 && seq == s.next-1 {
+		return // a keep-alive probe: one garbage byte before the next
 	}
 	if s.alt != nil {
 		// The cap counts what the later copy holds: a decoy of non-blank
 		// bytes over padding must not use up the cap the padding is free of.
-		if n := int64(s.alt.overwrite(seq, old)); n > 0 && s.cfg.MaxBytes > 0 && s.cfg.MaxPadding > 0 &&
+		n, differs := s.alt.overwrite(seq, old)
+		if conflict || differs {
+			s.Stats.Conflicts++
+		}
+		if n := int64(n); n > 0 && s.cfg.MaxBytes > 0 && s.cfg.MaxPadding > 0 &&
 			s.Stats.Padding+n <= s.cfg.MaxPadding && s.counted >= n {
 			s.counted -= n
 			s.Stats.Padding += n
 		}
 		return
 	}
+	if conflict {
+		s.Stats.Conflicts++
+	}
+	// A copy that covers a delivered run only in part cannot be checked
+	// against it: read it the other way too, from here on the window
+	// compares byte by byte.
 	as, ok := sink.(AltSink)
-	if !conflict || !ok || !s.budget.Take(AltWindow) {
+	if !(conflict || partial) || !ok || !s.budget.Take(AltWindow) {
 		return
 	}
 	// The alternative reading starts with this copy; what was delivered
@@ -184,7 +234,18 @@ func (s *Stream) overlap(seq uint32, old []byte, sink Sink) {
 		as.AltGap(0)
 	}
 	s.alt.append(old, as)
-	if end := seq + uint32(len(old)); end != s.next {
+	end := seq + uint32(len(old))
+	switch {
+	case end == s.next:
+	case diff(s.next, seq) <= AltWindow && diff(end, s.resumed) >= 0:
+		// Bytes after this copy were delivered in one run with the ones
+		// it replaced: hold their place (zeros, which no JSON line
+		// survives) for the later copies that will overwrite them.
+		var zeros [256]byte
+		for n := int(diff(s.next, end)); n > 0; n -= min(n, len(zeros)) {
+			s.alt.append(zeros[:min(n, len(zeros))], as)
+		}
+	default:
 		s.alt.emit(s.alt.held(), as)
 		as.AltGap(uint32(diff(s.next, end)))
 		s.alt.lo, s.alt.hi = s.next, s.next

@@ -74,6 +74,7 @@ type Stream struct {
 	held    int       // bytes in pending
 	counted int64     // bytes counted toward MaxBytes (Delivered minus free padding)
 	first   uint32    // sequence number of the first data byte
+	resumed uint32    // where delivery resumed after the last skipped hole
 	recent  recentChunks
 	alt     *altView // the "last copy wins" reading, from the first conflict on
 	Stats   Stats
@@ -130,7 +131,7 @@ func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, sink Sink) {
 		s.started, s.next = true, seq
 	}
 	if s.Stats.Delivered == 0 && s.Stats.Gaps == 0 {
-		s.first = s.next
+		s.first, s.resumed = s.next, s.next
 	}
 	off := diff(seq, s.next)
 	if off > 0 {
@@ -260,6 +261,7 @@ func (s *Stream) skip(sink Sink) {
 	s.Stats.GapBytes += int64(n)
 	sink.Gap(n)
 	s.next = s.pending[0].seq
+	s.resumed = s.next
 	s.altJump(sink)
 	s.drain(sink)
 }
@@ -274,6 +276,7 @@ func (s *Stream) hold(seq uint32, payload []byte, sink Sink) {
 		s.Stats.GapBytes += int64(n)
 		sink.Gap(n)
 		s.next = seq
+		s.resumed = s.next
 		s.altJump(sink)
 		s.deliver(seq, payload, sink)
 		return

@@ -62,6 +62,7 @@ type Stats struct {
 	HTTPMessages     int64
 	Padding          int64 // whitespace bytes let through without counting toward the cap
 	OverlapConflicts int64 // retransmissions whose bytes differed from the first copy
+	AltReadings      int64 // flows read a second time, last copy wins (conflicts or unverifiable overlaps)
 }
 
 // Add adds o's counters to s.
@@ -80,6 +81,7 @@ func (s *Stats) Add(o Stats) {
 	s.HTTPMessages += o.HTTPMessages
 	s.Padding += o.Padding
 	s.OverlapConflicts += o.OverlapConflicts
+	s.AltReadings += o.AltReadings
 }
 
 // sink adapts one direction of a Flow to the reassembly, line and HTTP
@@ -462,6 +464,9 @@ func (f *Flow) Stats() Stats {
 		s.Retransmitted += st.Retransmitted
 		s.Padding += st.Padding
 		s.OverlapConflicts += st.Conflicts
+		if f.streams[d].Conflicting() {
+			s.AltReadings++
+		}
 		ls := f.lines[d].Stats
 		s.OversizedLines += ls.Oversized
 		s.SkippedBytes += ls.OversizeBytes
