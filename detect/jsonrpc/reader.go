@@ -42,11 +42,11 @@ const maxStringPad = 16
 type Reader struct {
 	MaxLine int
 	buf     []byte // partial line carried between chunks, len <= MaxLine
-	sq      int    // buf[:sq] is squeezed; inStr, esc and ws describe buf[sq-1]
+	sq      int32  // buf[:sq] is squeezed; inStr, esc and ws describe buf[sq-1]
+	ws      int32  // length of the current whitespace run
 	skip    bool   // discarding until the next newline
 	inStr   bool   // inside a JSON string (quotes counted since the line start)
 	esc     bool   // the previous byte was a backslash inside a string
-	ws      int    // length of the current whitespace run
 	Stats   Stats
 }
 
@@ -109,14 +109,14 @@ func (r *Reader) add(seg []byte, max int) {
 		r.buf = append(r.buf, seg...)
 		return
 	}
-	if r.sq < len(r.buf) {
+	if int(r.sq) < len(r.buf) {
 		// Squeeze in place: the write position never passes the read one.
 		raw := r.buf[r.sq:]
 		r.buf = r.buf[:r.sq]
 		r.squeeze(raw, max)
 	}
 	if r.squeeze(seg, max) {
-		r.sq = len(r.buf)
+		r.sq = int32(len(r.buf))
 	}
 }
 

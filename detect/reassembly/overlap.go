@@ -28,15 +28,19 @@ const AltWindow = 4 << 10
 // set once at start and never written again.
 var hashSeed = maphash.MakeSeed()
 
-// chunk remembers one delivered run of bytes by its hash.
+// chunk remembers one delivered run of bytes (at most chunkBlock long)
+// by a 16-bit keyed hash: a decoy that happens to hash like the real
+// bytes goes unnoticed in that run only (1 in 65536), and an attacker
+// cannot aim for it without the per-process key.
 type chunk struct {
-	seq, n uint32
-	h      uint32
+	seq uint32
+	n   uint16
+	h   uint16
 }
 
 // recentChunks are the last few delivered runs: enough to compare a
 // retransmission of any of them with what was delivered, without keeping
-// the bytes (12 bytes per run instead of a copy of the stream). A run
+// the bytes (8 bytes per run instead of a copy of the stream). A run
 // longer than chunkBlock is remembered as its chunkBlock-aligned blocks,
 // so a retransmission cut differently (one big decoy, then the real bytes
 // in smaller segments) still covers whole remembered blocks.
@@ -48,7 +52,7 @@ type recentChunks struct {
 // chunkBlock is the block size remembered for long runs; a power of two.
 const chunkBlock = 512
 
-func hash32(b []byte) uint32 { return uint32(maphash.Bytes(hashSeed, b)) }
+func hash16(b []byte) uint16 { return uint16(maphash.Bytes(hashSeed, b)) }
 
 func (r *recentChunks) add(seq uint32, b []byte) {
 	if len(b) <= chunkBlock {
@@ -78,7 +82,7 @@ func (r *recentChunks) add(seq uint32, b []byte) {
 }
 
 func (r *recentChunks) put(seq uint32, b []byte) {
-	r.c[r.next%uint8(len(r.c))] = chunk{seq: seq, n: uint32(len(b)), h: hash32(b)}
+	r.c[r.next%uint8(len(r.c))] = chunk{seq: seq, n: uint16(len(b)), h: hash16(b)}
 	r.next++
 }
 
@@ -96,7 +100,7 @@ func (r *recentChunks) compare(seq uint32, b []byte) (conflict, partial bool) {
 		off := int64(diff(c.seq, seq))
 		switch {
 		case off >= 0 && off+int64(c.n) <= int64(len(b)):
-			if h := hash32(b[off : off+int64(c.n)]); h != c.h {
+			if h := hash16(b[off : off+int64(c.n)]); h != c.h {
 				c.h = h
 				conflict = true
 			}
