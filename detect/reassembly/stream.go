@@ -88,8 +88,16 @@ func (s *Stream) Init(cfg Config, budget *Budget) {
 
 // SetLimits changes the stream's bounds. Lowering MaxBuffered below what
 // is held skips the holes at the next Add.
+//
+// Turning Conflicts off drops the alternative reading (call Flush or
+// FlushAlt first to read its last bytes) and returns its window to the
+// budget.
 func (s *Stream) SetLimits(cfg Config) {
 	s.cfg = cfg
+	if !cfg.Conflicts && s.alt != nil {
+		s.budget.Release(len(s.alt.ring))
+		s.alt = nil
+	}
 	if cfg.MaxBytes == 0 || s.counted < cfg.MaxBytes {
 		s.done = false
 	}

@@ -316,3 +316,20 @@ func TestKeepAliveProbeIsNoConflict(t *testing.T) {
 		t.Errorf("conflicts %d, second reading %v", s.Stats.Conflicts, s.Conflicting())
 	}
 }
+
+// TestFollowingDropsTheAlternativeReading: once limits without Conflicts
+// are set (the signature stage follows a decided flow), the alternative
+// reading's window goes back to the budget.
+func TestFollowingDropsTheAlternativeReading(t *testing.T) {
+	b := reassembly.NewBudget(1 << 20)
+	var s reassembly.Stream
+	s.Init(reassembly.DefaultConfig(), b)
+	var c altCollect
+	s.Add(1, false, false, []byte("decoy"), &c)
+	s.Add(1, false, false, []byte("login"), &c)
+	s.Flush(&c)
+	s.SetLimits(reassembly.Config{MaxBytes: 16 << 20})
+	if b.Stats().InUse != 0 || s.Conflicting() || c.alt.String() != "login" {
+		t.Errorf("in use %d, conflicting %v, alternative reading %q", b.Stats().InUse, s.Conflicting(), c.alt.String())
+	}
+}

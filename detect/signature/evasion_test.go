@@ -77,7 +77,8 @@ func TestDecoyOverlapsDoNotHideTheSession(t *testing.T) {
 		{"newline decoy, 1-byte segments", "\n", 1},
 		{"JSON-looking decoy, 536-byte segments", `{"id":0,"method":"keepalived"}` + "\n", 536},
 	} {
-		f := signature.New(signature.DefaultConfig(), reassembly.NewBudget(1<<20))
+		budget := reassembly.NewBudget(1 << 20)
+		f := signature.New(signature.DefaultConfig(), budget)
 		flowtest.Script{Segment: tc.seg, Decoy: []byte(tc.decoy)}.Run(f, xmrigSession(""))
 		f.Finish()
 		v := f.Verdict()
@@ -88,6 +89,9 @@ func TestDecoyOverlapsDoNotHideTheSession(t *testing.T) {
 		}
 		if v.Evidence != "" {
 			t.Errorf("%s: a verdict read from conflicting copies claims evidence %q", tc.name, v.Evidence)
+		}
+		if in := budget.Stats().InUse; in != 0 { // the verdict's follow mode dropped the second reading
+			t.Errorf("%s: %d bytes still charged after the verdict", tc.name, in)
 		}
 		f.Close()
 	}
