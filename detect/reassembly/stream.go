@@ -106,6 +106,21 @@ func (s *Stream) SetLimits(cfg Config) {
 // Done reports whether the stream has reached MaxBytes and ignores input.
 func (s *Stream) Done() bool { return s.done }
 
+// Forgive stops counting n bytes already delivered toward MaxBytes, as
+// padding (within MaxPadding): the consumer found them to be no message
+// at all (e.g. a line too long to be one). A stream already done stays
+// done.
+func (s *Stream) Forgive(n int64) {
+	if s.cfg.MaxPadding <= 0 {
+		return
+	}
+	n = min(n, s.counted, s.cfg.MaxPadding-s.Stats.Padding)
+	if n > 0 {
+		s.counted -= n
+		s.Stats.Padding += n
+	}
+}
+
 // Next returns the sequence number of the next byte to deliver.
 func (s *Stream) Next() uint32 { return s.next }
 

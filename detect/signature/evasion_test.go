@@ -26,6 +26,8 @@ func TestPaddingCannotHideTheLogin(t *testing.T) {
 		{"70 KB of blank lines", strings.Repeat("\r\n", 35_000)},
 		{"200 KB of tabs and spaces", strings.Repeat("\t ", 100_000)},
 		{"a 20 KB garbage line", strings.Repeat("A", 20_000) + "\n"},
+		{"a 200 KB garbage line", strings.Repeat("A", 200_000) + "\n"},
+		{"100 KB of binary without a newline", strings.Repeat("\x00\x01\xfe\xff", 25_000) + "\n"},
 		{"spaces inside the login", ""}, // built below
 	}
 	for _, tc := range cases {

@@ -149,6 +149,7 @@ type Flow struct {
 	firstLen  [2]int // first payload length per direction
 	stats     Stats
 	alt       *altReading // nil unless a stream had conflicting overlaps
+	forgiven  [2]int64    // oversized-line bytes handed back to each stream's cap
 	ev        evidence
 }
 
@@ -218,6 +219,18 @@ func (f *Flow) Finish() {
 	}
 }
 
+// forgiveOversized hands the bytes of lines too long to be a message back
+// to the stream's cap (within its padding allowance): a garbage line of
+// any length before the login must not use up the window the login is
+// looked for in. Benign binary streams seldom go 16 KiB without a
+// newline, so this costs them nothing.
+func (f *Flow) forgiveOversized(dir packet.Direction) {
+	if n := f.lines[dir].Stats.OversizeBytes - f.forgiven[dir]; n > 0 {
+		f.forgiven[dir] += n
+		f.streams[dir].Forgive(n)
+	}
+}
+
 func (f *Flow) altData(dir packet.Direction, b []byte) {
 	if f.alt == nil {
 		f.alt = &altReading{}
@@ -273,6 +286,7 @@ func (f *Flow) data(dir packet.Direction, b []byte) {
 		f.start(dir, b)
 	case modeLines:
 		f.lines[dir].Write(b, &f.sinks[dir])
+		f.forgiveOversized(dir)
 	case modeHTTP:
 		if dir == packet.Down && !f.downLines && f.http[dir].Stats.Messages == 0 && len(b) > 0 &&
 			!f.http[dir].Broken() && f.http[dir].Pending() == 0 && b[0] != 'H' { // not "HTTP/1.x"
