@@ -100,6 +100,33 @@ func decoyed(pkts []packet.Packet) []packet.Packet {
 	return out
 }
 
+// decoyedSpanning sends, before every other client payload packet, one
+// decoy covering it and the client's next payload packet: the decoy is
+// cut differently from the real segments.
+func decoyedSpanning(pkts []packet.Packet) []packet.Packet {
+	var out []packet.Packet
+	pending := -1 // index of the next client payload packet to decoy
+	for i, p := range pkts {
+		if fromClient(&p) && len(p.Payload) > 0 && pending < 0 {
+			n := len(p.Payload)
+			for _, q := range pkts[i+1:] {
+				if fromClient(&q) && len(q.Payload) > 0 {
+					n += len(q.Payload)
+					break
+				}
+			}
+			d := p
+			d.Payload = bytes.Repeat([]byte("x"), n)
+			out = append(out, d)
+			pending = 1
+		} else if fromClient(&p) && len(p.Payload) > 0 {
+			pending = -1
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // spoofed drops the handshake and the acknowledgement numbers, and moves
 // the session to client: one forged exchange, as an attacker on the link
 // could inject it to teach the sensor a "pool".
@@ -157,6 +184,7 @@ func TestEvasionsOfTheSampleSessionAreAlerted(t *testing.T) {
 		{"70 KB of spaces before the login", padded(pkts, 70_000), false},
 		{"1 MB of spaces before the login", padded(pkts, 1_000_000), false},
 		{"a decoy before every segment", decoyed(pkts), true},
+		{"client decoys spanning two segments each", decoyedSpanning(pkts), true},
 		{"padded and decoyed", decoyed(padded(pkts, 70_000)), true},
 	}
 	for _, tc := range cases {
@@ -165,6 +193,9 @@ func TestEvasionsOfTheSampleSessionAreAlerted(t *testing.T) {
 		e.Flush()
 		a := signatureAlert(*alerts)
 		if a == nil || a.Mining == nil || a.Mining.Dialect != "cryptonote" || a.SrcIP != sampleClient.String() {
+			for _, x := range *alerts {
+				t.Logf("%s: %s %s %+v", tc.name, x.Detector, x.Reason, x.Mining)
+			}
 			t.Errorf("%s: no cryptonote signature alert (%d alerts)", tc.name, len(*alerts))
 			continue
 		}

@@ -62,12 +62,8 @@ func (r *recentChunks) add(seq uint32, b []byte) {
 	// The aligned blocks inside b; only the last len(r.c) are kept.
 	first := (seq + chunkBlock - 1) &^ (chunkBlock - 1)
 	end := seq + uint32(len(b))
-	last := end &^ (chunkBlock - 1) // end of the last whole block
-	n := int(diff(last, first)) / chunkBlock
-	if n <= 0 {
-		r.put(seq, b)
-		return
-	}
+	last := end &^ (chunkBlock - 1)          // end of the last whole block
+	n := int(diff(last, first)) / chunkBlock // ≥ 0: b is longer than a block
 	if head := diff(first, seq); head > 0 {
 		r.put(seq, b[:head])
 	}
@@ -279,6 +275,23 @@ func (s *Stream) FlushAlt(sink Sink) {
 		s.alt.emit(s.alt.held(), as)
 	}
 	s.alt.lo = s.alt.hi
+}
+
+// AckAlt hands the alternative reading's bytes before ack (the other
+// side's acknowledgement number) to sink: the receiver has taken them, so
+// no later copy can change what it read. Without it the second reading
+// would lag 4 KiB, or the whole flow, behind the first.
+func (s *Stream) AckAlt(ack uint32, sink Sink) {
+	if s.alt == nil {
+		return
+	}
+	n := int64(diff(ack, s.alt.lo))
+	if n <= 0 {
+		return
+	}
+	if as, ok := sink.(AltSink); ok {
+		s.alt.emit(int(min(n, int64(s.alt.held()))), as)
+	}
 }
 
 // Conflicting reports whether the stream has an alternative reading.

@@ -193,6 +193,11 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 		f.noiseCheck(dir, len(payload))
 	}
 	f.ev.packet(p, dir, f)
+	if p.Has(packet.FlagACK) {
+		// What the other side acknowledged is final for the second reading
+		// (and comes before this packet's answer to it).
+		f.streams[1-dir].AckAlt(p.Ack, &f.sinks[1-dir])
+	}
 	f.streams[dir].Add(p.Seq, p.Has(packet.FlagSYN), p.Has(packet.FlagFIN), payload, &f.sinks[dir])
 	if !f.following && f.mining() {
 		f.follow()
@@ -280,6 +285,12 @@ func (f *Flow) follow() {
 func (f *Flow) data(dir packet.Direction, b []byte) {
 	if f.tap != nil {
 		f.tap(dir, b)
+	}
+	if f.alt != nil && !f.streams[dir].Conflicting() {
+		// A direction without conflicts reads the same both ways: the
+		// second reading needs its bytes too (a server's answers to the
+		// client's decoyed requests).
+		f.alt.lines[dir].Write(b, &f.alt.sinks[dir])
 	}
 	switch f.mode {
 	case modeStart:
