@@ -294,5 +294,8 @@ func (s *Stream) AckAlt(ack uint32, sink Sink) {
 	}
 }
 
+// Watching reports whether conflicting overlaps are being looked for.
+func (s *Stream) Watching() bool { return s.cfg.Conflicts }
+
 // Conflicting reports whether the stream has an alternative reading.
 func (s *Stream) Conflicting() bool { return s.alt != nil }

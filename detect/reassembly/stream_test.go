@@ -333,3 +333,31 @@ func TestFollowingDropsTheAlternativeReading(t *testing.T) {
 		t.Errorf("in use %d, conflicting %v, alternative reading %q", b.Stats().InUse, s.Conflicting(), c.alt.String())
 	}
 }
+
+// BenchmarkStreamInOrder: in-order 1400-byte segments of JSON lines,
+// with and without padding accounting and conflict detection (bytes/s).
+func BenchmarkStreamInOrder(b *testing.B) {
+	payload := bytes.Repeat([]byte(`{"id": 2, "method": "submit", "params": {"nonce": "ae000000"}}`+"\n"), 23)[:1400]
+	for _, bc := range []struct {
+		name string
+		cfg  reassembly.Config
+	}{
+		{"plain", reassembly.Config{MaxBuffered: 16 << 10, MaxSegments: 32}},
+		{"padding", reassembly.Config{MaxBytes: 1 << 62, MaxPadding: 1 << 62, MaxBuffered: 16 << 10, MaxSegments: 32}},
+		{"conflicts", reassembly.Config{MaxBuffered: 16 << 10, MaxSegments: 32, Conflicts: true}},
+		{"padding+conflicts", reassembly.Config{MaxBytes: 1 << 62, MaxPadding: 1 << 62, MaxBuffered: 16 << 10, MaxSegments: 32, Conflicts: true}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var s reassembly.Stream
+			s.Init(bc.cfg, nil)
+			s.Add(0, true, false, nil, discard{})
+			seq := uint32(1)
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			for range b.N {
+				s.Add(seq, false, false, payload, discard{})
+				seq += uint32(len(payload))
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/minerwatch/minerwatch/detect/internal/flowtest"
 	"github.com/minerwatch/minerwatch/detect/reassembly"
 	"github.com/minerwatch/minerwatch/detect/signature"
+	"github.com/minerwatch/minerwatch/features/packet"
 )
 
 // xmrigSession is the lab XMRig exchange (login, job, two shares) with
@@ -133,6 +134,42 @@ func TestEvidenceNeedsAHandshakeAndAnAnswer(t *testing.T) {
 		v := f.Verdict()
 		if !v.Mining || v.Evidence != tc.want {
 			t.Errorf("%s: mining %v evidence %q, want %q", tc.name, v.Mining, v.Evidence, tc.want)
+		}
+	}
+}
+
+// TestUnreadableFlowsStopWatchingAfterTheirFirstBytes: a flow read as TLS
+// looks for conflicting copies in the first 4 KiB of each direction (a
+// decoy ClientHello in front of a plaintext login is caught there), and
+// not in the rest of a download, which would cost hashing every byte.
+func TestUnreadableFlowsStopWatchingAfterTheirFirstBytes(t *testing.T) {
+	hello := "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + strings.Repeat("r", 500)
+	body := strings.Repeat("\x17\x03\x03\x40\x00"+strings.Repeat("e", 995), 10) // 10 KB of records
+	for _, tc := range []struct {
+		name      string
+		at        int // where in the client stream the conflicting copy goes
+		conflicts bool
+	}{
+		{"conflict in the first 4 KiB", 1000, true},
+		{"conflict after 8 KiB", 8000, false},
+		{"conflict at the start", 0, true},
+	} {
+		stream := hello + body
+		f := signature.New(signature.DefaultConfig(), nil)
+		send := func(seq int, b string) {
+			p := packet.Packet{Proto: packet.ProtoTCP, HasTCP: true, TCPFlags: packet.FlagACK, Seq: 1001 + uint32(seq), Payload: []byte(b), PayloadLen: len(b)}
+			f.Packet(&p, up)
+		}
+		f.Packet(&packet.Packet{Proto: packet.ProtoTCP, HasTCP: true, TCPFlags: packet.FlagSYN, Seq: 1000}, up)
+		for off := 0; off < len(stream); off += 1000 {
+			seg := stream[off:min(off+1000, len(stream))]
+			send(off, seg)
+			if off == tc.at {
+				send(off, strings.Repeat("Z", len(seg))) // the other copy
+			}
+		}
+		if got := f.Stats().OverlapConflicts > 0; got != tc.conflicts {
+			t.Errorf("%s: conflicts %d", tc.name, f.Stats().OverlapConflicts)
 		}
 	}
 }

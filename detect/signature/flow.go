@@ -202,7 +202,27 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 	if !f.following && f.mining() {
 		f.follow()
 	}
+	if !f.following && f.mode != modeLines && f.mode != modeStart {
+		f.lean(dir)
+	}
 	f.ev.answered(p, dir, f)
+}
+
+// lean stops looking for padding and conflicting overlaps in a direction
+// of a flow not read as JSON lines (TLS, HTTP, Stratum V2, unreadable)
+// once it has delivered AltWindow bytes without a conflict: its kind was
+// decided on its first bytes, and hashing and counting every byte of a
+// TLS download up to the cap would cost more than the rest of the stage.
+// A decoy would have to run more than AltWindow ahead of its real copy,
+// which the second reading's window does not cover anyway.
+func (f *Flow) lean(dir packet.Direction) {
+	s := &f.streams[dir]
+	if !s.Watching() || s.Conflicting() || s.Stats.Delivered <= reassembly.AltWindow {
+		return
+	}
+	lim := f.cfg.Stream
+	lim.Conflicts, lim.MaxPadding = false, 0
+	s.SetLimits(lim)
 }
 
 // mining reports whether either reading has reached a verdict.
