@@ -173,3 +173,21 @@ func TestUnreadableFlowsStopWatchingAfterTheirFirstBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestTapSeesEachByteOnce: the first bytes are buffered until the stream's
+// kind is known and then replayed to the reader, not to the tap (the DNS
+// over TCP and TLS parsers behind it would read them twice).
+func TestTapSeesEachByteOnce(t *testing.T) {
+	msgs := xmrigSession("")
+	var want [2]int
+	for _, m := range msgs {
+		want[m.Dir] += len(m.Data)
+	}
+	f := signature.New(signature.DefaultConfig(), nil)
+	var got [2]int
+	f.SetTap(func(dir packet.Direction, b []byte) { got[dir] += len(b) })
+	flowtest.Script{Segment: 5}.Run(f, msgs)
+	if got != want || !f.Decided() {
+		t.Errorf("tap saw %v bytes, want %v (decided %v)", got, want, f.Decided())
+	}
+}

@@ -312,6 +312,13 @@ func (f *Flow) data(dir packet.Direction, b []byte) {
 		// client's decoyed requests).
 		f.alt.lines[dir].Write(b, &f.alt.sinks[dir])
 	}
+	f.read(dir, b)
+}
+
+// read reads in-order bytes the current way; decide replays the first
+// bytes through it (not through data: the tap and the second reading
+// have had them already).
+func (f *Flow) read(dir packet.Direction, b []byte) {
 	switch f.mode {
 	case modeStart:
 		f.start(dir, b)
@@ -416,8 +423,8 @@ func (f *Flow) decide(_ []byte) {
 		f.sv2(packet.Down, down)
 		return
 	}
-	f.data(packet.Up, up)
-	f.data(packet.Down, down)
+	f.read(packet.Up, up)
+	f.read(packet.Down, down)
 }
 
 func (f *Flow) off() {
