@@ -36,8 +36,13 @@
 //     counted (Verdict.OverlapConflicts, "overlap_conflicts" in alerts)
 //     and the "last copy wins" bytes are read as JSON lines by a second
 //     machine; the verdict is the first reading's, else the second's
-//     (Verdict.AltReading). Call Finish at flow end so the second
-//     reading's last 4 KiB are read.
+//     (Verdict.AltReading). The second reading takes bytes as final when
+//     the other side acknowledges them; a direction without conflicts
+//     feeds it the same bytes as the first. Call Finish at flow end so
+//     its last bytes are read. A direction not read as JSON lines (TLS,
+//     HTTP, SV2, unreadable) stops watching after 4 KiB without conflict.
+//   - Bytes of lines too long to be a message are not counted toward the
+//     64 KiB either (Stream.Forgive, same allowance as padding).
 //   - Verdict.Evidence is EvidenceHandshake only for a flow with a
 //     complete handshake in sequence whose server acknowledged the
 //     client's mining request and answered it by id; the engine lets
