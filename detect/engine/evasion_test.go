@@ -202,6 +202,12 @@ func TestEvasionsOfTheSampleSessionAreAlerted(t *testing.T) {
 		if got := a.Mining.OverlapConflicts > 0; got != tc.conflicts {
 			t.Errorf("%s: overlap_conflicts %d", tc.name, a.Mining.OverlapConflicts)
 		}
+		// The alert comes with the pool's answer to the login, 0.109 s
+		// into the capture (tcpdump -nn), not at the end of its 20 minutes:
+		// the second reading takes the bytes the other side acknowledged.
+		if at := a.Timestamp.Sub(pkts[0].Time); at > time.Second {
+			t.Errorf("%s: alert %v into the session", tc.name, at)
+		}
 	}
 }
 

@@ -204,6 +204,11 @@ func (r *Reader) Gap() {
 	r.skip = true
 }
 
+// Discard drops the partial line and starts the next bytes as a new line
+// (unlike Gap, which skips to the next newline): the caller knows they
+// replace the partial line's bytes.
+func (r *Reader) Discard() { r.newLine() }
+
 // Buffered returns the bytes held for a partial line.
 func (r *Reader) Buffered() int { return cap(r.buf) }
 

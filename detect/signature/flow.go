@@ -106,6 +106,9 @@ type altReading struct {
 	sinks   [2]altLineSink
 	msg     jsonrpc.Message
 	machine stratum.Machine
+	// mirrored: the direction was fed the first reading's bytes; own: its
+	// stream now feeds its own second reading.
+	mirrored, own [2]bool
 }
 
 // altLineSink hands the alternative reading's lines to its machine.
@@ -265,6 +268,14 @@ func (f *Flow) altData(dir packet.Direction, b []byte) {
 			f.alt.sinks[d] = altLineSink{f: f, dir: packet.Direction(d)}
 		}
 	}
+	if !f.alt.own[dir] {
+		f.alt.own[dir] = true
+		if f.alt.mirrored[dir] {
+			// The mirrored partial line was the first copy of the bytes
+			// that start here.
+			f.alt.lines[dir].Discard()
+		}
+	}
 	f.alt.lines[dir].Write(b, &f.alt.sinks[dir])
 }
 
@@ -310,6 +321,7 @@ func (f *Flow) data(dir packet.Direction, b []byte) {
 		// A direction without conflicts reads the same both ways: the
 		// second reading needs its bytes too (a server's answers to the
 		// client's decoyed requests).
+		f.alt.mirrored[dir] = true
 		f.alt.lines[dir].Write(b, &f.alt.sinks[dir])
 	}
 	f.read(dir, b)
