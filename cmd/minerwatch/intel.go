@@ -102,12 +102,12 @@ func intelList(args []string, stdout, stderr io.Writer) int {
 	}
 	now := time.Now()
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENDPOINT\tREASON\tDOMAIN\tSOURCE\tEXPIRES")
+	fmt.Fprintln(tw, "ENDPOINT\tREASON\tEVIDENCE\tDOMAIN\tSOURCE\tEXPIRES")
 	for _, e := range l.Entries() {
 		if !all && !now.Before(e.Expires) {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Key(), e.Reason, dash(e.Domain), dash(e.Source), e.Expires.UTC().Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Key(), e.Reason, dash(e.Evidence), dash(e.Domain), dash(e.Source), e.Expires.UTC().Format(time.RFC3339))
 	}
 	if err := tw.Flush(); err != nil {
 		return fail(stderr, "intel list", err)

@@ -72,6 +72,9 @@ type Mining struct {
 	HashrateHs float64 `json:"hashrate_hs,omitempty"`
 	// ReportedHashrateHs is the hashrate the miner itself reported (eth_submitHashrate), H/s.
 	ReportedHashrateHs float64 `json:"reported_hashrate_hs,omitempty"`
+	// OverlapConflicts counts TCP retransmissions whose bytes differed
+	// from the first copy (an insertion/evasion attempt or a broken path).
+	OverlapConflicts int64 `json:"overlap_conflicts,omitempty"`
 }
 
 // Intel describes a threat-intelligence match.

@@ -405,12 +405,15 @@ func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
 	a := e.signatureAlert(fi, &v, at)
 	e.emit(fi, a)
 	if e.cfg.Intel != nil {
-		server := fi.flow.Server
+		server, client := fi.flow.Server, fi.flow.Client
 		if v.Swapped {
-			server = fi.flow.Client
+			server, client = client, server
 		}
 		if a.Proxy == nil { // behind a proxy the server is the proxy, not the pool
-			e.cfg.Intel.Confirm(server, v.Meta.PoolHost, "signature:"+v.Dialect, at)
+			// Trusted at once only with v.Evidence, else pending until a
+			// second client confirms the endpoint (one forged exchange
+			// must not flag every host using it).
+			e.cfg.Intel.Confirm(server, client.Addr(), v.Meta.PoolHost, "signature:"+v.Dialect, v.Evidence, at)
 		}
 	}
 }
@@ -487,7 +490,11 @@ func (e *Engine) row(r *flowfeat.Row) {
 func (e *Engine) flowEnded(f *flows.Flow, _ flows.EndReason) {
 	fi := f.Data.(*FlowInfo)
 	// Decide first, so the end row's consumers (weak labelling) see the
-	// flow's final verdict.
+	// flow's final verdict (Finish reads what the signature stage still
+	// holds: the last bytes of a conflicting-overlap reading).
+	if fi.sig != nil {
+		fi.sig.Finish()
+	}
 	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
 		fi.sigFired = true
 		e.signatureVerdict(fi, f.Last)

@@ -349,16 +349,20 @@ func TLSMeta(h *tlshello.ClientHello, port uint16) *alert.TLS {
 	return t
 }
 
-// Confirm records that the signature stage confirmed mining on server:
-// the endpoint joins the learned store for Config.ConfirmedTTL, so other
-// hosts reaching the same pool are flagged (kind learned) even over TLS.
-// domain is the pool host if known (SNI or the login's host), source
-// names the confirming detector (e.g. "signature:cryptonote").
-func (in *Intel) Confirm(server netip.AddrPort, domain, source string, now time.Time) LearnedEntry {
+// Confirm records that the signature stage confirmed mining on server in
+// a flow from client: the endpoint joins the learned store for
+// Config.ConfirmedTTL, so other hosts reaching the same pool are flagged
+// (kind learned) even over TLS — but only with evidence a spoofer cannot
+// give with one forged exchange: evidence from the confirming flow (e.g.
+// "handshake+answer"), or a second client address confirming the same
+// endpoint. Until then the confirmation is pending (see Learned.Propose)
+// and Confirm reports false. domain is the pool host if known (SNI or the
+// login's host), source names the confirming detector (e.g.
+// "signature:cryptonote").
+func (in *Intel) Confirm(server netip.AddrPort, client netip.Addr, domain, source, evidence string, now time.Time) (LearnedEntry, bool) {
 	e := LearnedEntry{Addr: server.Addr().Unmap(), Port: server.Port(), Domain: domain, Reason: ReasonConfirmed,
-		Source: source, Added: now, Expires: now.Add(in.cfg.ConfirmedTTL)}
-	in.learned.Add(e)
-	return e
+		Source: source, Evidence: evidence, Added: now, Expires: now.Add(in.cfg.ConfirmedTTL)}
+	return in.learned.Propose(e, client)
 }
 
 // Describe is a one-line summary for logs: how many entries in which lists.

@@ -36,7 +36,7 @@ func TestAllowlistWinsOverEveryList(t *testing.T) {
 	}
 	// The allowlist also wins over learned entries: a confirmed endpoint
 	// that is allowlisted stays quiet.
-	in.Confirm(ap("1.2.3.4:443"), "", "signature", t0)
+	in.Confirm(ap("1.2.3.4:443"), netip.MustParseAddr("10.0.0.1"), "", "signature", "handshake+answer", t0)
 	if _, ok := in.CheckFlow(client, ap("1.2.3.4:443"), t0); ok {
 		t.Error("allowlisted learned endpoint alerted")
 	}
@@ -131,7 +131,7 @@ func TestConfirmedEndpointsAreLearnedAndSurviveARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.Confirm(ap("203.0.113.7:3333"), "pool.private.test", "signature:cryptonote", t0)
+	in.Confirm(ap("203.0.113.7:3333"), netip.MustParseAddr("10.0.0.9"), "pool.private.test", "signature:cryptonote", "handshake+answer", t0)
 	if h, ok := in.CheckFlow(ap("10.0.0.9:1234"), ap("203.0.113.7:3333"), t0.Add(time.Hour)); !ok || h.Kind != MatchLearned || h.Domain != "pool.private.test" {
 		t.Fatalf("confirmed endpoint: %+v %v", h, ok)
 	}

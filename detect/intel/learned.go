@@ -3,6 +3,7 @@ package intel
 import (
 	"bufio"
 	"bytes"
+	"container/list"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,16 +24,23 @@ const (
 	ReasonManual    = "manual"     // added with `minerwatch intel add`
 )
 
+// EvidenceTwoClients is the Evidence of a confirmed entry that two
+// distinct client addresses confirmed (each without evidence of its own).
+const EvidenceTwoClients = "2 clients"
+
 // LearnedEntry is one learned pool endpoint.
 type LearnedEntry struct {
 	Addr netip.Addr `json:"ip"`
 	// Port is the server port; 0 = any port (DNS-learned addresses).
-	Port    uint16    `json:"port,omitempty"`
-	Domain  string    `json:"domain,omitempty"` // the listed name or SNI behind it, when known
-	Reason  string    `json:"reason"`
-	Source  string    `json:"source,omitempty"` // list of the DNS entry, or the detector that confirmed
-	Added   time.Time `json:"added"`
-	Expires time.Time `json:"expires"`
+	Port   uint16 `json:"port,omitempty"`
+	Domain string `json:"domain,omitempty"` // the listed name or SNI behind it, when known
+	Reason string `json:"reason"`
+	Source string `json:"source,omitempty"` // list of the DNS entry, or the detector that confirmed
+	// Evidence says why a confirmed entry was trusted: the confirming
+	// flow's (e.g. "handshake+answer") or EvidenceTwoClients.
+	Evidence string    `json:"evidence,omitempty"`
+	Added    time.Time `json:"added"`
+	Expires  time.Time `json:"expires"`
 }
 
 // Key is the entry in list syntax: "1.2.3.4" or "1.2.3.4:3333".
@@ -48,17 +56,38 @@ func (e LearnedEntry) Key() string {
 // DNS-learned entries are refused (confirmed and manual ones still go in).
 const MaxLearned = 1 << 20
 
+// MaxPending bounds the confirmations waiting for a second client; past
+// it the least recently confirmed one is dropped (counted).
+const MaxPending = 4096
+
 // Learned is the learned-endpoint store. It is safe for concurrent use.
+//
+// Confirmations without evidence (Propose) wait in a separate pending
+// set, bounded by MaxPending and least-recently-confirmed first out: they
+// never match a flow and are never saved.
 type Learned struct {
 	mu      sync.RWMutex
 	m       map[addrKey]LearnedEntry
 	path    string
 	dirty   bool
 	refused int
+
+	pending        map[addrKey]*list.Element // of *pendingConfirm
+	lru            list.List                 // front = most recently confirmed
+	pendingEvicted int64
+}
+
+// pendingConfirm is a confirmation waiting for a second client.
+type pendingConfirm struct {
+	key    addrKey
+	entry  LearnedEntry
+	client netip.Addr // the client of the first confirming flow
 }
 
 // NewLearned returns an empty in-memory store (Save needs a path).
-func NewLearned() *Learned { return &Learned{m: map[addrKey]LearnedEntry{}} }
+func NewLearned() *Learned {
+	return &Learned{m: map[addrKey]LearnedEntry{}, pending: map[addrKey]*list.Element{}}
+}
 
 // OpenLearned loads the store persisted at path (JSON lines, one
 // LearnedEntry per line). A missing file is an empty store. Bad lines are
@@ -104,9 +133,13 @@ func learnedKey(a netip.Addr, port uint16) addrKey {
 // DNS-learned entry never shortens or downgrades a confirmed/manual one.
 func (l *Learned) Add(e LearnedEntry) bool {
 	e.Addr = e.Addr.Unmap()
-	k := learnedKey(e.Addr, e.Port)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.addLocked(e)
+}
+
+func (l *Learned) addLocked(e LearnedEntry) bool {
+	k := learnedKey(e.Addr, e.Port)
 	old, exists := l.m[k]
 	if exists && e.Reason == ReasonDNSAnswer && old.Reason != ReasonDNSAnswer && old.Expires.After(e.Expires) {
 		return false
@@ -121,6 +154,64 @@ func (l *Learned) Add(e LearnedEntry) bool {
 	l.m[k] = e
 	l.dirty = true
 	return true
+}
+
+// Propose records that the flow of client confirmed mining on e's
+// endpoint. With e.Evidence set the entry is trusted and added at once.
+// Without, it is pending until a different client address confirms the
+// same endpoint before e.Expires (it is then added with Evidence
+// EvidenceTwoClients); a pending entry never matches and is never saved,
+// and a confirmation without evidence does not refresh a trusted entry.
+// It returns the entry as stored and whether it is trusted.
+func (l *Learned) Propose(e LearnedEntry, client netip.Addr) (LearnedEntry, bool) {
+	e.Addr = e.Addr.Unmap()
+	client = client.Unmap()
+	k := learnedKey(e.Addr, e.Port)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if el, ok := l.pending[k]; ok {
+		p := el.Value.(*pendingConfirm)
+		switch {
+		case !e.Added.Before(p.entry.Expires): // stale: start over
+			l.lru.Remove(el)
+			delete(l.pending, k)
+		case e.Evidence == "" && p.client == client:
+			l.lru.MoveToFront(el)
+			return p.entry, false
+		default:
+			l.lru.Remove(el)
+			delete(l.pending, k)
+			if e.Evidence == "" {
+				e.Evidence = EvidenceTwoClients
+			}
+		}
+	}
+	if e.Evidence != "" {
+		l.addLocked(e)
+		return e, true
+	}
+	if old, ok := l.m[k]; ok && e.Added.Before(old.Expires) {
+		return old, true
+	}
+	if l.pending == nil {
+		l.pending = map[addrKey]*list.Element{}
+	}
+	if len(l.pending) >= MaxPending {
+		oldest := l.lru.Back()
+		l.lru.Remove(oldest)
+		delete(l.pending, oldest.Value.(*pendingConfirm).key)
+		l.pendingEvicted++
+	}
+	l.pending[k] = l.lru.PushFront(&pendingConfirm{key: k, entry: e, client: client})
+	return e, false
+}
+
+// Pending returns the number of confirmations waiting for a second
+// client, and how many were dropped because MaxPending was reached.
+func (l *Learned) Pending() (n int, evicted int64) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.pending), l.pendingEvicted
 }
 
 // Remove deletes the entry for addr and port (0 = the any-port entry).
@@ -232,6 +323,9 @@ func (l *Learned) AsEntries() func(yield func(Entry) bool) {
 
 func learnedNote(e LearnedEntry) string {
 	s := "learned:" + e.Reason
+	if e.Evidence != "" {
+		s += " evidence=" + e.Evidence
+	}
 	if e.Domain != "" {
 		s += " domain=" + e.Domain
 	}

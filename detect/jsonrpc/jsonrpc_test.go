@@ -108,6 +108,69 @@ func TestEndlessLineStaysWithinMaxLine(t *testing.T) {
 	}
 }
 
+// TestPaddingCannotMakeALineOversized: JSON parsers skip whitespace, so a
+// miner (or an attacker) can put 70 KB of it before or inside a login;
+// the line must still come out whole, with the buffer within MaxLine.
+func TestPaddingCannotMakeALineOversized(t *testing.T) {
+	login := `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4A","pass":"x","agent":"XMRig/6.21.0 (Linux x86_64)"}}`
+	pad := strings.Repeat(" ", 70_000)
+	cases := []struct {
+		name, in, want string
+	}{
+		{"spaces before the line", pad + login + "\n", login},
+		{"blank lines and tabs before the line", strings.Repeat("\r\n\t \n", 20_000) + login + "\n", login},
+		{"spaces between tokens", `{"id":1,` + pad + `"method":` + pad + `"login"}` + "\n", `{"id":1, "method": "login"}`},
+		{"spaces inside a string are cut to 16", `{"a":"x` + pad + `y"}` + "\n", `{"a":"x` + strings.Repeat(" ", 16) + `y"}`},
+		{"an escaped quote does not end the string", `{"a":"\"` + pad + `"}` + "\n", `{"a":"\"` + strings.Repeat(" ", 16) + `"}`},
+		{"a long garbage line, then the login", strings.Repeat("x", 40_000) + "\n" + login + "\n", login},
+	}
+	for _, tc := range cases {
+		for _, seg := range []int{1400, 1} {
+			if seg == 1 && len(tc.in) > 100_000 {
+				continue
+			}
+			r := jsonrpc.Reader{MaxLine: 16 << 10}
+			var got lines
+			for b := []byte(tc.in); len(b) > 0; {
+				n := min(seg, len(b))
+				r.Write(b[:n], &got)
+				b = b[n:]
+				if r.Buffered() > 16<<10 {
+					t.Fatalf("%s: buffer %d > MaxLine", tc.name, r.Buffered())
+				}
+			}
+			// The part of a line that fits is handed out as it came; only
+			// what would overflow is squeezed: compare up to whitespace runs.
+			garbage := strings.HasPrefix(tc.name, "a long garbage line") // that line, and only it, is oversized
+			if len(got) != 1 || normal(got[0]) != normal(tc.want) || (r.Stats.Oversized == 1) != garbage {
+				t.Errorf("%s (segments of %d): got %d lines %.80q", tc.name, seg, len(got), got)
+			}
+		}
+	}
+}
+
+// normal collapses whitespace runs, for comparing lines as JSON sees them.
+func normal(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestEndlessSpacesStayWithinMaxLine: a stream of nothing but whitespace
+// never grows the buffer past MaxLine and is never "oversized" (the next
+// real line would be lost with it).
+func TestEndlessSpacesStayWithinMaxLine(t *testing.T) {
+	r := jsonrpc.Reader{MaxLine: 4096}
+	var got lines
+	chunk := []byte(strings.Repeat(" \t\r", 500))
+	for i := 0; i < 10_000; i++ { // 15 MB
+		r.Write(chunk, &got)
+		if r.Buffered() > 4096 {
+			t.Fatalf("buffer %d > MaxLine", r.Buffered())
+		}
+	}
+	r.Write([]byte(`{"id":1}`+"\n"), &got)
+	if len(got) != 1 || got[0] != `{"id":1}` || r.Stats.Oversized != 0 || r.Stats.Squeezed < 14_990_000 {
+		t.Errorf("lines %q, stats %+v", got, r.Stats)
+	}
+}
+
 type nop struct{}
 
 func (nop) Line([]byte) {}
@@ -209,4 +272,17 @@ func FuzzHTTPReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkReaderLines: XMRig-sized lines in 1400-byte chunks (bytes/s).
+func BenchmarkReaderLines(b *testing.B) {
+	line := `{"id":2,"jsonrpc":"2.0","method":"submit","params":{"id":"eb2a","job_id":"QKGG","nonce":"ae000000","result":"55d0"}}` + "\n"
+	data := []byte(strings.Repeat(line, 64))
+	var r jsonrpc.Reader
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		for off := 0; off < len(data); off += 1400 {
+			r.Write(data[off:min(off+1400, len(data))], nop{})
+		}
+	}
 }

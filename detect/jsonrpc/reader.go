@@ -14,18 +14,39 @@ type Stats struct {
 	Oversized     int64 // lines longer than MaxLine, skipped
 	OversizeBytes int64 // bytes of those lines
 	Resyncs       int64 // gaps after which the partial line was dropped
+	Squeezed      int64 // whitespace bytes dropped as padding (see Reader)
 }
 
 // DefaultMaxLine fits the largest message in the datasets (an Equihash
 // mining.submit, ~2.9 KB; an XMRig login, ~600 B) with room to spare.
 const DefaultMaxLine = 16 << 10
 
+// maxStringPad is the longest run of whitespace kept inside a JSON
+// string; longer runs are cut to it (no real login, agent or job string
+// holds more, and padding must not make a line oversized).
+const maxStringPad = 16
+
 // Reader splits a byte stream into newline-terminated lines. The zero
 // value uses DefaultMaxLine.
+//
+// Whitespace is padding to a JSON parser, so the Reader does not let it
+// make a line oversized: when a partial line would outgrow MaxLine, it is
+// squeezed first — whitespace at the start of the line is dropped, a run
+// of whitespace between tokens is kept as its first byte, and a run inside
+// a string is cut to maxStringPad bytes — and only a line still too long
+// after that is skipped. Kilobytes of spaces or blank lines before (or
+// inside) a login therefore neither hide it nor grow the buffer past
+// MaxLine; the line still parses to the same message (only string values
+// with long runs of spaces change). Lines that fit are handed out as they
+// came, without a copy when they arrive whole.
 type Reader struct {
 	MaxLine int
 	buf     []byte // partial line carried between chunks, len <= MaxLine
+	sq      int32  // buf[:sq] is squeezed; inStr, esc and ws describe buf[sq-1]
+	ws      int32  // length of the current whitespace run
 	skip    bool   // discarding until the next newline
+	inStr   bool   // inside a JSON string (quotes counted since the line start)
+	esc     bool   // the previous byte was a backslash inside a string
 	Stats   Stats
 }
 
@@ -40,59 +61,130 @@ func (r *Reader) max() int {
 func (r *Reader) Write(b []byte, h Handler) {
 	max := r.max()
 	for len(b) > 0 {
+		seg := b
 		i := bytes.IndexByte(b, '\n')
+		if i >= 0 {
+			seg, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		switch {
+		case r.skip:
+			r.Stats.OversizeBytes += int64(len(seg))
+		case i >= 0 && len(r.buf) == 0 && len(seg) <= max:
+			r.emit(seg, h) // a whole line in one chunk: no copy
+			r.newLine()
+			continue
+		default:
+			r.add(seg, max)
+		}
 		if i < 0 {
-			r.partial(b, max)
 			return
 		}
-		seg := b[:i]
-		b = b[i+1:]
-		if r.skip {
-			r.skip = false
-			r.Stats.OversizeBytes += int64(len(seg))
-			continue
+		if !r.skip {
+			r.emit(r.buf, h)
 		}
-		if len(r.buf) > 0 {
-			if len(r.buf)+len(seg) > max {
-				r.oversized(len(r.buf) + len(seg))
-				continue
-			}
-			r.buf = append(r.buf, seg...)
-			line := r.buf
-			r.buf = r.buf[:0]
-			r.emit(line, h)
-			continue
-		}
-		if len(seg) > max {
-			r.oversized(len(seg))
-			continue
-		}
-		r.emit(seg, h)
+		r.newLine()
 	}
 }
 
-func (r *Reader) partial(b []byte, max int) {
-	if r.skip {
-		r.Stats.OversizeBytes += int64(len(b))
+// newLine resets the per-line state after a newline.
+func (r *Reader) newLine() {
+	r.skip, r.inStr, r.esc, r.ws, r.sq = false, false, false, 0, 0
+	r.buf = r.buf[:0]
+}
+
+// special marks the bytes the padding rules look at; runs of other bytes
+// are copied in one piece.
+var special = [256]bool{' ': true, '\t': true, '\r': true, '"': true, '\\': true}
+
+// add appends seg to the partial line. If the line would outgrow max,
+// the part not yet squeezed and seg are squeezed; a line still too long
+// is dropped and the rest of it skipped.
+func (r *Reader) add(seg []byte, max int) {
+	if len(r.buf)+len(seg) <= max {
+		if r.buf == nil {
+			r.buf = make([]byte, 0, 512)
+		}
+		r.buf = append(r.buf, seg...)
 		return
 	}
+	if int(r.sq) < len(r.buf) {
+		// Squeeze in place: the write position never passes the read one.
+		raw := r.buf[r.sq:]
+		r.buf = r.buf[:r.sq]
+		r.squeeze(raw, max)
+	}
+	if r.squeeze(seg, max) {
+		r.sq = int32(len(r.buf))
+	}
+}
+
+// squeeze appends seg to the line with padding squeezed; false if the
+// line outgrew max (it is then dropped and skipped).
+func (r *Reader) squeeze(seg []byte, max int) bool {
+	for i := 0; i < len(seg); {
+		j := i
+		for j < len(seg) && !special[seg[j]] {
+			j++
+		}
+		if j > i {
+			r.ws, r.esc = 0, false
+			if !r.put(seg[i:j], max, len(seg)-i) {
+				return false
+			}
+			i = j
+			continue
+		}
+		c := seg[i]
+		space := c == ' ' || c == '\t' || c == '\r'
+		if space {
+			r.ws++
+		} else {
+			r.ws = 0
+		}
+		keep := true
+		if r.inStr {
+			switch {
+			case r.esc:
+				r.esc = false
+			case c == '\\':
+				r.esc = true
+			case c == '"':
+				r.inStr = false
+			}
+			keep = !space || r.ws <= maxStringPad
+		} else {
+			keep = !space || len(r.buf) > 0 && r.ws == 1
+			if c == '"' {
+				r.inStr = true
+			}
+		}
+		if !keep {
+			r.Stats.Squeezed++
+		} else if !r.put(seg[i:i+1], max, len(seg)-i) {
+			return false
+		}
+		i++
+	}
+	return true
+}
+
+// put appends b to the line, or drops the line if it would outgrow max
+// (rest: the bytes of the chunk from b on, counted as skipped).
+func (r *Reader) put(b []byte, max, rest int) bool {
 	if len(r.buf)+len(b) > max {
-		r.Stats.OversizeBytes += int64(len(r.buf) + len(b))
 		r.Stats.Oversized++
+		r.Stats.OversizeBytes += int64(len(r.buf) + rest)
 		r.buf = r.buf[:0]
 		r.skip = true
-		return
+		return false
 	}
 	if r.buf == nil {
 		r.buf = make([]byte, 0, 512)
 	}
 	r.buf = append(r.buf, b...)
-}
-
-func (r *Reader) oversized(n int) {
-	r.Stats.Oversized++
-	r.Stats.OversizeBytes += int64(n)
-	r.buf = r.buf[:0]
+	return true
 }
 
 func (r *Reader) emit(line []byte, h Handler) {
@@ -108,15 +200,20 @@ func (r *Reader) emit(line []byte, h Handler) {
 // after a hole cannot be joined to the bytes before it.
 func (r *Reader) Gap() {
 	r.Stats.Resyncs++
-	r.buf = r.buf[:0]
+	r.newLine()
 	r.skip = true
 }
+
+// Discard drops the partial line and starts the next bytes as a new line
+// (unlike Gap, which skips to the next newline): the caller knows they
+// replace the partial line's bytes.
+func (r *Reader) Discard() { r.newLine() }
 
 // Buffered returns the bytes held for a partial line.
 func (r *Reader) Buffered() int { return cap(r.buf) }
 
 // Reset frees the line buffer.
 func (r *Reader) Reset() {
+	r.newLine()
 	r.buf = nil
-	r.skip = false
 }

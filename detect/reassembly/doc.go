@@ -6,7 +6,16 @@
 // not for delivery guarantees:
 //
 //   - Retransmissions and overlaps are trimmed: a byte already delivered is
-//     never delivered twice (first copy wins, as in most IDS reassemblers).
+//     never delivered twice to Data (first copy wins, as in most IDS
+//     reassemblers). With Config.Conflicts, a retransmission whose bytes
+//     differ from a recently delivered run (remembered by a keyed hash, not
+//     a copy) is counted in Stats.Conflicts, and from then on a Sink that
+//     is an AltSink also gets a second, "last copy wins" reading of the
+//     stream through a 4 KiB window (AltWindow, charged to the Budget): a
+//     decoy sent first at the same sequence numbers hides nothing.
+//   - With Config.MaxPadding, JSON whitespace does not count toward
+//     MaxBytes (up to MaxPadding bytes of it), so padding cannot push the
+//     first message past the cap.
 //   - Out-of-order segments are copied and held until the hole before them
 //     fills. A hole that does not fill before the held bytes reach
 //     Config.MaxBuffered, or Config.MaxSegments segments are waiting, is

@@ -12,7 +12,8 @@
 //	f.SetTap(func(dir packet.Direction, b []byte) {…})  // optional: TLS/DNS parsers
 //	f.Packet(&p, dir)                                  // every packet, Up = client → server
 //	if f.Decided() { v := f.Verdict(); v.FillMining(&a.Mining); v.FillProxy(&a.Proxy) }
-//	f.Close()                                          // at flow end
+//	f.Finish()                                         // at flow end, then Decided/Verdict once more
+//	f.Close()
 //
 // # Rules
 //
@@ -28,6 +29,24 @@
 //     order only (holes skipped at once, the line reader resyncs at the
 //     next newline) for up to Config.Follow.MaxBytes more, so shares and
 //     hashrate keep updating.
+//   - Whitespace padding does not count toward the 64 KiB (up to
+//     Config.Stream.MaxPadding, 16 MiB) and the line reader squeezes it,
+//     so spaces or blank lines cannot push the login past the cap.
+//   - Conflicting retransmissions (same sequence numbers, other bytes) are
+//     counted (Verdict.OverlapConflicts, "overlap_conflicts" in alerts)
+//     and the "last copy wins" bytes are read as JSON lines by a second
+//     machine; the verdict is the first reading's, else the second's
+//     (Verdict.AltReading). The second reading takes bytes as final when
+//     the other side acknowledges them; a direction without conflicts
+//     feeds it the same bytes as the first. Call Finish at flow end so
+//     its last bytes are read. A direction not read as JSON lines (TLS,
+//     HTTP, SV2, unreadable) stops watching after 4 KiB without conflict.
+//   - Bytes of lines too long to be a message are not counted toward the
+//     64 KiB either (Stream.Forgive, same allowance as padding).
+//   - Verdict.Evidence is EvidenceHandshake only for a flow with a
+//     complete handshake in sequence whose server acknowledged the
+//     client's mining request and answered it by id; the engine lets
+//     only such verdicts teach the learned list on their own.
 //   - Packets whose payload the snaplen cut are not inspected (counted).
 //   - Without a SYN the caller's client/server guess may be wrong; the
 //     machine swaps roles if the "client" speaks server vocabulary first.

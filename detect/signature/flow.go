@@ -60,6 +60,9 @@ type Stats struct {
 	Retransmitted    int64
 	TruncatedPackets int64 // packets whose payload was cut by the snaplen (not inspected)
 	HTTPMessages     int64
+	Padding          int64 // whitespace bytes let through without counting toward the cap
+	OverlapConflicts int64 // retransmissions whose bytes differed from the first copy
+	AltReadings      int64 // flows read a second time, last copy wins (conflicts or unverifiable overlaps)
 }
 
 // Add adds o's counters to s.
@@ -76,6 +79,9 @@ func (s *Stats) Add(o Stats) {
 	s.Retransmitted += o.Retransmitted
 	s.TruncatedPackets += o.TruncatedPackets
 	s.HTTPMessages += o.HTTPMessages
+	s.Padding += o.Padding
+	s.OverlapConflicts += o.OverlapConflicts
+	s.AltReadings += o.AltReadings
 }
 
 // sink adapts one direction of a Flow to the reassembly, line and HTTP
@@ -89,6 +95,35 @@ func (s *sink) Data(b []byte)                            { s.f.data(s.dir, b) }
 func (s *sink) Gap(n uint32)                             { s.f.gap(s.dir) }
 func (s *sink) Line(line []byte)                         { s.f.line(s.dir, line) }
 func (s *sink) Body(info *jsonrpc.HTTPInfo, body []byte) { s.f.body(s.dir, info, body) }
+func (s *sink) AltData(b []byte)                         { s.f.altData(s.dir, b) }
+func (s *sink) AltGap(n uint32)                          { s.f.altGap(s.dir) }
+
+// altReading is the second reading of a flow whose streams had
+// conflicting overlaps: the "last copy wins" bytes, read as JSON lines by
+// a second machine. Allocated at the first conflict; one per flow.
+type altReading struct {
+	lines   [2]jsonrpc.Reader
+	sinks   [2]altLineSink
+	msg     jsonrpc.Message
+	machine stratum.Machine
+	// mirrored: the direction was fed the first reading's bytes; own: its
+	// stream now feeds its own second reading.
+	mirrored, own [2]bool
+}
+
+// altLineSink hands the alternative reading's lines to its machine.
+type altLineSink struct {
+	f   *Flow
+	dir packet.Direction
+}
+
+func (s *altLineSink) Line(line []byte) {
+	a := s.f.alt
+	if a.msg.Parse(line) != nil {
+		return
+	}
+	a.machine.Feed(s.dir, &a.msg, s.f.now)
+}
 
 // Flow is stage 1 for one TCP flow: reassembly of both directions, proxy
 // preamble, JSON-RPC reading and the Stratum machine.
@@ -116,6 +151,9 @@ type Flow struct {
 	payloads  [2]int // payload packets seen per direction (Noise check)
 	firstLen  [2]int // first payload length per direction
 	stats     Stats
+	alt       *altReading // nil unless a stream had conflicting overlaps
+	forgiven  [2]int64    // oversized-line bytes handed back to each stream's cap
+	ev        evidence
 }
 
 // New returns stage-1 state for one flow; budget (may be nil) is shared by all flows.
@@ -157,9 +195,93 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 	if len(payload) > 0 {
 		f.noiseCheck(dir, len(payload))
 	}
+	f.ev.packet(p, dir, f)
+	if p.Has(packet.FlagACK) {
+		// What the other side acknowledged is final for the second reading
+		// (and comes before this packet's answer to it).
+		f.streams[1-dir].AckAlt(p.Ack, &f.sinks[1-dir])
+	}
 	f.streams[dir].Add(p.Seq, p.Has(packet.FlagSYN), p.Has(packet.FlagFIN), payload, &f.sinks[dir])
-	if !f.following && f.machine.Mining() {
+	if !f.following && f.mining() {
 		f.follow()
+	}
+	if !f.following && f.mode != modeLines && f.mode != modeStart {
+		f.lean(dir)
+	}
+	f.ev.answered(p, dir, f)
+}
+
+// lean stops looking for padding and conflicting overlaps in a direction
+// of a flow not read as JSON lines (TLS, HTTP, Stratum V2, unreadable)
+// once it has delivered AltWindow bytes without a conflict: its kind was
+// decided on its first bytes, and hashing and counting every byte of a
+// TLS download up to the cap would cost more than the rest of the stage.
+// A decoy would have to run more than AltWindow ahead of its real copy,
+// which the second reading's window does not cover anyway.
+func (f *Flow) lean(dir packet.Direction) {
+	s := &f.streams[dir]
+	if !s.Watching() || s.Conflicting() || s.Stats.Delivered <= reassembly.AltWindow {
+		return
+	}
+	lim := f.cfg.Stream
+	lim.Conflicts, lim.MaxPadding = false, 0
+	s.SetLimits(lim)
+}
+
+// mining reports whether either reading has reached a verdict.
+func (f *Flow) mining() bool {
+	return f.machine.Mining() || f.alt != nil && f.alt.machine.Mining()
+}
+
+// Finish ends the flow's readings (call at flow end, before Decided and
+// Verdict): the alternative reading's last bytes are read.
+func (f *Flow) Finish() {
+	if f.following {
+		return
+	}
+	for d := range f.streams {
+		f.streams[d].FlushAlt(&f.sinks[d])
+	}
+	if f.mining() {
+		f.follow()
+	}
+}
+
+// forgiveOversized hands the bytes of lines too long to be a message back
+// to the stream's cap (within its padding allowance): a garbage line of
+// any length before the login must not use up the window the login is
+// looked for in. Benign binary streams seldom go 16 KiB without a
+// newline, so this costs them nothing.
+func (f *Flow) forgiveOversized(dir packet.Direction) {
+	if n := f.lines[dir].Stats.OversizeBytes - f.forgiven[dir]; n > 0 {
+		f.forgiven[dir] += n
+		f.streams[dir].Forgive(n)
+	}
+}
+
+func (f *Flow) altData(dir packet.Direction, b []byte) {
+	if f.alt == nil {
+		f.alt = &altReading{}
+		f.alt.machine.MayBeSwapped = f.machine.MayBeSwapped
+		for d := range f.alt.lines {
+			f.alt.lines[d].MaxLine = f.cfg.MaxLine
+			f.alt.sinks[d] = altLineSink{f: f, dir: packet.Direction(d)}
+		}
+	}
+	if !f.alt.own[dir] {
+		f.alt.own[dir] = true
+		if f.alt.mirrored[dir] {
+			// The mirrored partial line was the first copy of the bytes
+			// that start here.
+			f.alt.lines[dir].Discard()
+		}
+	}
+	f.alt.lines[dir].Write(b, &f.alt.sinks[dir])
+}
+
+func (f *Flow) altGap(dir packet.Direction) {
+	if f.alt != nil {
+		f.alt.lines[dir].Gap()
 	}
 }
 
@@ -195,11 +317,26 @@ func (f *Flow) data(dir packet.Direction, b []byte) {
 	if f.tap != nil {
 		f.tap(dir, b)
 	}
+	if f.alt != nil && !f.streams[dir].Conflicting() {
+		// A direction without conflicts reads the same both ways: the
+		// second reading needs its bytes too (a server's answers to the
+		// client's decoyed requests).
+		f.alt.mirrored[dir] = true
+		f.alt.lines[dir].Write(b, &f.alt.sinks[dir])
+	}
+	f.read(dir, b)
+}
+
+// read reads in-order bytes the current way; decide replays the first
+// bytes through it (not through data: the tap and the second reading
+// have had them already).
+func (f *Flow) read(dir packet.Direction, b []byte) {
 	switch f.mode {
 	case modeStart:
 		f.start(dir, b)
 	case modeLines:
 		f.lines[dir].Write(b, &f.sinks[dir])
+		f.forgiveOversized(dir)
 	case modeHTTP:
 		if dir == packet.Down && !f.downLines && f.http[dir].Stats.Messages == 0 && len(b) > 0 &&
 			!f.http[dir].Broken() && f.http[dir].Pending() == 0 && b[0] != 'H' { // not "HTTP/1.x"
@@ -298,8 +435,8 @@ func (f *Flow) decide(_ []byte) {
 		f.sv2(packet.Down, down)
 		return
 	}
-	f.data(packet.Up, up)
-	f.data(packet.Down, down)
+	f.read(packet.Up, up)
+	f.read(packet.Down, down)
 }
 
 func (f *Flow) off() {
@@ -389,6 +526,11 @@ func (f *Flow) Stats() Stats {
 		s.CapDropped += st.CapDropped
 		s.BudgetDropped += st.BudgetDropped
 		s.Retransmitted += st.Retransmitted
+		s.Padding += st.Padding
+		s.OverlapConflicts += st.Conflicts
+		if f.streams[d].Conflicting() {
+			s.AltReadings++
+		}
 		ls := f.lines[d].Stats
 		s.OversizedLines += ls.Oversized
 		s.SkippedBytes += ls.OversizeBytes
@@ -403,6 +545,7 @@ func (f *Flow) Close() {
 		f.lines[d].Reset()
 	}
 	f.pre = [2][]byte{}
+	f.alt = nil
 }
 
 // Verdict is stage 1's conclusion for a flow.
@@ -428,16 +571,39 @@ type Verdict struct {
 	// Swapped: the capture began mid-session and the first sender turned
 	// out to be the server; client and server are the other way round.
 	Swapped bool
+	// OverlapConflicts counts retransmissions whose bytes differed from
+	// the first copy (an insertion attempt, or a broken path); with
+	// AltReading the verdict came from the "last copy wins" reading.
+	OverlapConflicts int64
+	AltReading       bool
+	// Evidence says why a spoofer could not have produced the verdict
+	// cheaply: EvidenceHandshake when the flow had a complete TCP
+	// handshake in sequence and the server acknowledged the client's
+	// mining request before answering it; "" otherwise. Only verdicts
+	// with evidence teach the learned list on their own.
+	Evidence string
 }
 
 // Verdict returns the flow's verdict with current metadata (it allocates:
 // call it when Decided() turns true and at flow end, not per packet).
 func (f *Flow) Verdict() Verdict {
-	mv := f.machine.Verdict()
+	m := &f.machine
+	alt := !m.Mining() && f.alt != nil && (f.alt.machine.Mining() || !m.Attempt() && f.alt.machine.Attempt())
+	if alt {
+		m = &f.alt.machine
+	}
+	mv := m.Verdict()
 	v := Verdict{
 		Mining: mv.Mining, Confidence: mv.Confidence, Dialect: mv.Dialect, Reason: mv.Reason, At: mv.At,
-		State: f.machine.State().String(), States: f.machine.States(), Meta: f.machine.Meta,
-		Attempt: f.machine.Attempt(), Swapped: f.machine.Swapped(),
+		State: m.State().String(), States: m.States(), Meta: m.Meta,
+		Attempt: m.Attempt(), Swapped: m.Swapped(), AltReading: alt,
+		OverlapConflicts: f.streams[0].Stats.Conflicts + f.streams[1].Stats.Conflicts,
+	}
+	if alt && v.Mining {
+		v.Reason += " (read from the last copy of conflicting retransmissions)"
+	}
+	if v.Mining && !alt && v.Confidence >= stratum.ConfidenceConfirmed && f.ev.ok(f) {
+		v.Evidence = EvidenceHandshake
 	}
 	if f.proxy.Status == proxy.Found || f.proxy.Status == proxy.Refused {
 		p := f.proxy
@@ -456,6 +622,7 @@ func (v *Verdict) FillMining(a *alert.Mining) {
 		PoolHost: md.PoolHost, PoolPort: md.PoolPort, Difficulty: md.Difficulty, Target: md.Target,
 		Jobs: md.Jobs, SharesSubmitted: md.Submitted, SharesAccepted: md.Accepted, SharesRejected: md.Rejected,
 		HashrateHs: md.Hashrate(), ReportedHashrateHs: md.ReportedHashrate,
+		OverlapConflicts: v.OverlapConflicts,
 	}
 }
 

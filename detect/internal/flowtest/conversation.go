@@ -24,6 +24,13 @@ type Script struct {
 	MidSession bool
 	// Start is the time of the first packet; messages are 1 s apart.
 	Start time.Time
+	// Decoy sends, before each segment, a decoy of the same length at the
+	// same sequence numbers (an insertion attack: the receiver keeps the
+	// first copy it accepts, a passive reader may keep the other).
+	Decoy []byte
+	// NoAck leaves every packet's acknowledgement number at 0 (a forged
+	// exchange that does not follow the other side's sequence numbers).
+	NoAck bool
 }
 
 var (
@@ -41,6 +48,9 @@ func (s Script) Run(f *signature.Flow, msgs []Msg) time.Time {
 	pkt := func(dir packet.Direction, flags uint8, payload []byte) {
 		p := packet.Packet{Time: ts, Proto: packet.ProtoTCP, HasTCP: true, HasPorts: true,
 			TCPFlags: flags, Seq: seq[dir], Payload: payload, PayloadLen: len(payload)}
+		if flags&packet.FlagACK != 0 && !s.NoAck {
+			p.Ack = seq[1-dir] // everything the other side sent so far
+		}
 		p.SrcIP, p.DstIP, p.SrcPort, p.DstPort = clientAddr, serverAddr, 40000, 3333
 		if dir == packet.Down {
 			p.SrcIP, p.DstIP, p.SrcPort, p.DstPort = serverAddr, clientAddr, 3333, 40000
@@ -63,6 +73,14 @@ func (s Script) Run(f *signature.Flow, msgs []Msg) time.Time {
 		}
 		for len(b) > 0 {
 			k := min(n, len(b))
+			if len(s.Decoy) > 0 {
+				decoy := make([]byte, k)
+				for i := range decoy {
+					decoy[i] = s.Decoy[i%len(s.Decoy)]
+				}
+				pkt(m.Dir, packet.FlagACK|packet.FlagPSH, decoy)
+				seq[m.Dir] -= uint32(k) // the real copy goes at the same numbers
+			}
 			pkt(m.Dir, packet.FlagACK|packet.FlagPSH, b[:k])
 			b = b[k:]
 		}
