@@ -3,27 +3,37 @@ package online
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/internal/outfile"
 )
 
 // AlertLog is the merged alert output of all workers: JSON lines appended
 // to a file (or written to a stream), flushed after every alert. Reopen
 // closes and reopens the file so a log rotator can move it away (SIGHUP,
 // as logrotate's postrotate expects).
+//
+// The file is opened through internal/outfile in append mode: created
+// 0640 (alerts name hosts, wallets and logins), never truncated, a torn
+// last line (a crash or a full disk in an earlier run) ended with '\n'
+// before the first new alert, a device or FIFO written through, and a path
+// that is one of the inputs refused.
 type AlertLog struct {
-	path string
-	mu   sync.Mutex // guards f, and the swap in Reopen
-	f    *os.File
-	w    *alert.Writer
-	n    int
+	path   string
+	inputs []string
+	stdout io.Writer
+	mu     sync.Mutex // guards f, and the swap in Reopen
+	f      *outfile.File
+	w      *alert.Writer
+	n      int
 }
 
-// OpenAlertLog opens path for appending; an empty path writes to w.
-func OpenAlertLog(path string, w io.Writer) (*AlertLog, error) {
-	l := &AlertLog{path: path}
+// OpenAlertLog opens path for appending; an empty path (or "-") writes
+// to w. An
+// alert log that is the same file as one of inputs is refused.
+func OpenAlertLog(path string, w io.Writer, inputs ...string) (*AlertLog, error) {
+	l := &AlertLog{path: path, inputs: inputs, stdout: w}
 	if path == "" {
 		l.w = alert.NewWriter(w)
 		return l, nil
@@ -35,7 +45,7 @@ func OpenAlertLog(path string, w io.Writer) (*AlertLog, error) {
 }
 
 func (l *AlertLog) open() error {
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := outfile.Create(l.path, outfile.Options{Mode: outfile.Append, Perm: 0o640, EnsureNewline: true, Inputs: l.inputs, Stdout: l.stdout})
 	if err != nil {
 		return fmt.Errorf("open alert log: %w", err)
 	}
@@ -73,7 +83,7 @@ func (l *AlertLog) Reopen() error {
 	if err := l.open(); err != nil {
 		return err // keep writing to the old file
 	}
-	return old.Close()
+	return old.Commit()
 }
 
 // Close closes the file.
@@ -83,7 +93,7 @@ func (l *AlertLog) Close() error {
 	if l.f == nil {
 		return nil
 	}
-	err := l.f.Close()
+	err := l.f.Commit()
 	l.f = nil
 	return err
 }
