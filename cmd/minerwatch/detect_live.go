@@ -6,11 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,15 +47,57 @@ func liveFlags(fs *flag.FlagSet, o *liveOptions) {
 	fs.IntVar(&o.workers, "workers", 1, "online workers, each with its own flow table (flows are spread by a symmetric flow hash)")
 	fs.IntVar(&o.snaplen, "snaplen", 65535, "bytes kept of each captured frame")
 	fs.BoolVar(&o.noPromisc, "no-promisc", false, "do not put the interface into promiscuous mode")
-	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on ADDR/metrics and the per-host view on ADDR/hosts (e.g. 127.0.0.1:9410)")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on ADDR/metrics and the per-host view (hosts, wallets, agents; no auth) on ADDR/hosts; a bare PORT or :PORT binds 127.0.0.1 only")
 	fs.BoolVar(&o.realtime, "realtime", false, "with -r: replay the capture at its recorded pace through the online path")
 	fs.Float64Var(&o.speed, "speed", 1, "with --realtime: replay this many times faster")
-	fs.StringVar(&o.pcapOut, "pcap-out", "", "online: write the packets of alerted flows (from the alert on) to this pcap")
+	fs.StringVar(&o.pcapOut, "pcap-out", "", "online: write the packets of alerted flows (from the alert on, cut to --snaplen) to this pcap; appended to, or an unusable old file moved aside, never truncated")
 	fs.Int64Var(&o.pcapMaxMB, "pcap-out-max", 64, "online: cap of the --pcap-out file in MiB")
 	fs.StringVar(&o.rowsOut, "rows-out", "", "online: write flow records and checkpoint feature rows to Arrow IPC stream files named after this path")
 	fs.Int64Var(&o.rotateMB, "rotate-size", 256, "online: start a new --rows-out file after this many MiB (0 = never)")
 	fs.DurationVar(&o.rotateEvery, "rotate-every", time.Hour, "online: start a new --rows-out file this often (0 = never)")
 }
+
+// metricsAddr is the listen address of --metrics: a bare port ("9410" or
+// ":9410") binds the loopback interface only, because /hosts lists the
+// hosts seen mining with their wallets, logins and miner agents; a host
+// given explicitly (0.0.0.0:9410 included) is honoured.
+func metricsAddr(s string) string {
+	if _, err := strconv.ParseUint(s, 10, 16); err == nil {
+		return net.JoinHostPort("127.0.0.1", s)
+	}
+	if strings.HasPrefix(s, ":") {
+		return "127.0.0.1" + s
+	}
+	return s
+}
+
+// check refuses nonsense values of the online flags (exit 2).
+func (o *liveOptions) check(files []string) error {
+	switch {
+	case o.workers < 1 || o.workers > 64:
+		return errors.New("--workers must be between 1 and 64")
+	case o.snaplen < minSnaplen || o.snaplen > maxSnaplen:
+		return fmt.Errorf("--snaplen must be between %d and %d", minSnaplen, maxSnaplen)
+	case o.pcapMaxMB < 1:
+		return errors.New("--pcap-out-max must be at least 1 (MiB)")
+	case o.rotateMB < 0:
+		return errors.New("--rotate-size must not be negative (0 = never)")
+	case o.rotateEvery < 0:
+		return errors.New("--rotate-every must not be negative (0 = never)")
+	case o.speed <= 0 || math.IsInf(o.speed, 0) || math.IsNaN(o.speed):
+		return errors.New("--speed must be a positive number")
+	case !o.online() && (o.pcapOut != "" || o.rowsOut != "" || o.metrics != ""):
+		return errors.New("--pcap-out, --rows-out and --metrics apply to the online path (-i, or -r with --realtime)")
+	}
+	return nil
+}
+
+// Snaplen bounds: 64 bytes still hold Ethernet, IPv4 and TCP headers;
+// 262144 is libpcap's largest.
+const (
+	minSnaplen = 64
+	maxSnaplen = 262144
+)
 
 // online reports whether the flags ask for the online path.
 func (o *liveOptions) online() bool { return o.iface != "" || o.realtime }
@@ -64,8 +109,6 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		return fail(stderr, "detect", errors.New("-i and -r are exclusive"))
 	case lo.realtime && len(o.files) == 0:
 		return fail(stderr, "detect", errors.New("--realtime replays a capture: give -r FILE"))
-	case lo.workers < 1 || lo.workers > 64:
-		return fail(stderr, "detect", errors.New("--workers must be between 1 and 64"))
 	case lo.filter != "" && lo.iface == "":
 		return fail(stderr, "detect", errors.New("-f applies to a live capture (-i)"))
 	}
@@ -102,7 +145,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		name = filepath.Base(o.files[0])
 	}
 
-	alerts, err := online.OpenAlertLog(o.out, stdout)
+	alerts, err := online.OpenAlertLog(o.out, stdout, o.files...)
 	if err != nil {
 		return fail(stderr, "detect", err)
 	}
@@ -148,19 +191,27 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 			}
 		}()
 	}
+	var ln net.Listener
+	if lo.metrics != "" {
+		if ln, err = net.Listen("tcp", metricsAddr(lo.metrics)); err != nil {
+			return fail(stderr, "detect", fmt.Errorf("metrics: %w", err))
+		}
+		defer ln.Close()
+	}
+	// The evidence file is opened last, once every other part of start-up
+	// has succeeded; it is appended to or moved aside, never truncated.
 	var ev *online.Evidence
 	if lo.pcapOut != "" {
-		if ev, err = online.CreateEvidence(online.EvidenceConfig{Path: lo.pcapOut, MaxBytes: lo.pcapMaxMB << 20, Snaplen: lo.snaplen}); err != nil {
+		if ev, err = online.OpenEvidence(online.EvidenceConfig{Path: lo.pcapOut, MaxBytes: lo.pcapMaxMB << 20, Snaplen: lo.snaplen, Inputs: o.files}); err != nil {
 			return fail(stderr, "detect", err)
+		}
+		for _, r := range ev.Rotated() {
+			fmt.Fprintf(stderr, "minerwatch detect: evidence: moved %s aside to %s\n", lo.pcapOut, r)
 		}
 		cfg.Evidence = ev
 	}
 	runner := online.New(cfg, sources)
-	if lo.metrics != "" {
-		ln, err := net.Listen("tcp", lo.metrics)
-		if err != nil {
-			return fail(stderr, "detect", fmt.Errorf("metrics: %w", err))
-		}
+	if ln != nil {
 		srv := &http.Server{Handler: runner.Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()

@@ -22,6 +22,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/ingest"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/outfile"
 	"github.com/minerwatch/minerwatch/train"
 	"github.com/minerwatch/minerwatch/train/dataset"
 	"github.com/minerwatch/minerwatch/train/manifest"
@@ -36,7 +37,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 			"outside Go. Rows are written in record batches as they come: memory stays bounded.", stderr)
 	var files multiFlag
 	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	out := fs.String("o", "", "output file; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream)")
+	out := fs.String("o", "", "output file; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream); written under a temp name and renamed when complete, a device or FIFO written through")
 	format := fs.String("format", "", "output format: arrow, arrows (IPC stream) or parquet (default: from -o's extension)")
 	manifestPath := fs.String("manifest", "", "dataset manifest (TSV): write its labelled rows, as `train` builds them, instead of reading -r files")
 	trainRows := fs.Bool("train-rows", false, "with --manifest: keep only the rows `train` fits on (TCP checkpoint rows ≤ 3600 s, not labelled ignore)")
@@ -94,13 +95,19 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "features", err)
 	}
 	if *window < 0 {
-		return fail(stderr, "features", errors.New("--window must not be negative"))
+		return badFlag(stderr, "features", errors.New("--window must not be negative"))
 	}
 	fcfg, err := ftc()
 	if err != nil {
+		return badFlag(stderr, "features", err)
+	}
+	sig := watchSignals("features", stderr)
+	defer sig.stop()
+	o := featureOutput{path: *out, format: ofmt, stdout: stdout, inputs: files, temps: sig.temps}
+	// A bad -o (a directory, one of the captures) fails before any work.
+	if err := outfile.Check(*out, o.options()); err != nil {
 		return fail(stderr, "features", err)
 	}
-	o := featureOutput{path: *out, format: ofmt, stdout: stdout}
 	if *manifestPath != "" {
 		// The labelled rows are exactly train's: its engine, its flow
 		// table, its labelling. Flags that would make them differ are
@@ -121,12 +128,15 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		if !cpSet {
 			cp = flowfeat.ModelCheckpoints() // train's schedule, unless asked otherwise
 		}
-		return featuresFromManifest(*manifestPath, setList, cp, *trainRows, o, stderr)
+		return featuresFromManifest(sig, *manifestPath, setList, cp, *trainRows, o, stderr)
 	}
 	// Open every input before writing anything, so a bad file fails fast.
 	var inputs []export.Input
 	for _, f := range files {
-		in, err := describeInput(f, f)
+		in, err := describeInput(sig.ctx, f, f)
+		if sig.signal() != nil {
+			return sig.report("hashing " + f + " (no output written)")
+		}
 		if err != nil {
 			return fail(stderr, "features", err)
 		}
@@ -154,13 +164,19 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	}
 	var total ingest.Stats
 	for _, g := range groups {
-		st, err := extractFeatures(g, fcfg, tcfg, w, stderr)
+		st, err := extractFeatures(sig.ctx, g, fcfg, tcfg, w, stderr)
+		total.Capture.Records += st.Capture.Records
+		total.Flows.FlowsCreated += st.Flows.FlowsCreated
+		if sig.signal() != nil {
+			// An interrupted export is not complete: it is not renamed
+			// into place (a file at -o stays as it was).
+			w.Abort()
+			return sig.report(fmt.Sprintf("%d packets (no output written)", total.Capture.Records))
+		}
 		if err != nil {
 			w.Abort()
 			return fail(stderr, "features", err)
 		}
-		total.Capture.Records += st.Capture.Records
-		total.Flows.FlowsCreated += st.Flows.FlowsCreated
 	}
 	if err := w.Close(); err != nil {
 		return fail(stderr, "features", err)
@@ -169,12 +185,19 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// featureOutput is where the rows go: a file (written atomically) or
-// standard output.
+// featureOutput is where the rows go: a file (written atomically, see
+// internal/outfile), a device or FIFO (written through), or standard
+// output.
 type featureOutput struct {
 	path   string
 	format export.Format
 	stdout io.Writer
+	inputs []string // refused as the output
+	temps  *outfile.Temps
+}
+
+func (o featureOutput) options() outfile.Options {
+	return outfile.Options{Inputs: o.inputs, Stdout: o.stdout, Temps: o.temps}
 }
 
 func (o featureOutput) name() string {
@@ -188,7 +211,11 @@ func (o featureOutput) create(meta export.Meta) (*export.Writer, error) {
 	if o.path == "-" {
 		return export.NewWriter(o.stdout, o.name(), o.format, meta)
 	}
-	return export.CreateFormat(o.path, o.format, meta)
+	out, err := outfile.Create(o.path, o.options())
+	if err != nil {
+		return nil, err
+	}
+	return export.CreateOutput(out, o.format, meta)
 }
 
 // trainRowsRule states train.Usable in the terms of the file's columns
@@ -201,7 +228,7 @@ func trainRowsRule() string {
 // featuresFromManifest writes the labelled rows dataset.Build makes from a
 // manifest — the rows `train` uses — with the manifest's captures (and
 // their hashes) as the file's inputs.
-func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, onlyTrain bool, o featureOutput, stderr io.Writer) int {
+func featuresFromManifest(sig *interruption, path string, sets []string, cp flowfeat.Checkpoints, onlyTrain bool, o featureOutput, stderr io.Writer) int {
 	m, err := manifest.Load(path)
 	if err != nil {
 		return fail(stderr, "features", err)
@@ -209,7 +236,14 @@ func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, o
 	if len(m.Entries) == 0 {
 		return fail(stderr, "features", fmt.Errorf("%s: no captures listed", path))
 	}
-	mIn, err := describeInput(path, filepath.Base(path))
+	o.inputs = []string{path}
+	for _, e := range m.Entries {
+		o.inputs = append(o.inputs, e.File)
+	}
+	if err := outfile.Check(o.path, o.options()); err != nil {
+		return fail(stderr, "features", err)
+	}
+	mIn, err := describeInput(sig.ctx, path, filepath.Base(path))
 	if err != nil {
 		return fail(stderr, "features", err)
 	}
@@ -217,7 +251,10 @@ func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, o
 	// before anything is written.
 	var inputs []export.Input
 	for _, e := range m.Entries {
-		in, err := describeInput(e.File, e.Path)
+		in, err := describeInput(sig.ctx, e.File, e.Path)
+		if sig.signal() != nil {
+			return sig.report("hashing " + e.File + " (no output written)")
+		}
 		if err != nil {
 			return fail(stderr, "features", fmt.Errorf("manifest line %d: %w", e.Line, err))
 		}
@@ -246,7 +283,7 @@ func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, o
 		return fail(stderr, "features", err)
 	}
 	byLabel := map[string]int{}
-	sum, err := dataset.Build(context.Background(), m, dataset.Options{Checkpoints: cp}, func(r *dataset.Row) error {
+	sum, err := dataset.Build(sig.ctx, m, dataset.Options{Checkpoints: cp}, func(r *dataset.Row) error {
 		if onlyTrain && !train.Usable(r) {
 			return nil
 		}
@@ -261,6 +298,10 @@ func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, o
 			Labels: export.Labels{Capture: r.Capture, Group: r.Group, Scenario: r.Scenario, Label: r.Label, LabelSource: r.LabelSource},
 		})
 	})
+	if sig.signal() != nil {
+		w.Abort()
+		return sig.report(fmt.Sprintf("%d rows (no output written)", w.Rows()))
+	}
 	if err != nil {
 		w.Abort()
 		return fail(stderr, "features", err)
@@ -285,7 +326,7 @@ func createdTime() time.Time {
 }
 
 // extractFeatures runs one flow table over files and writes its rows.
-func extractFeatures(files []string, fcfg flows.Config, tcfg flowfeat.TrackerConfig, w *export.Writer, stderr io.Writer) (ingest.Stats, error) {
+func extractFeatures(ctx context.Context, files []string, fcfg flows.Config, tcfg flowfeat.TrackerConfig, w *export.Writer, stderr io.Writer) (ingest.Stats, error) {
 	r, err := capture.Open(files...)
 	if err != nil {
 		return ingest.Stats{}, err
@@ -301,9 +342,10 @@ func extractFeatures(files []string, fcfg flows.Config, tcfg flowfeat.TrackerCon
 		writeErr = w.Write(row, export.Labels{Capture: filepath.Base(files[st.file]), Group: filepath.Base(files[st.file])})
 	})
 	t := flows.NewTable(fcfg, obs)
-	st, err := ingest.Run(context.Background(), r, t, ingest.Options{
+	st, err := ingest.Run(ctx, r, t, ingest.Options{
 		OnPacket: func(rec *capture.Record, _ *packet.Packet) { obs.file = rec.File },
 	})
+	st.Capture = r.Stats() // also when interrupted, for the report
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(stderr, "minerwatch features: warning: %s\n", warn)
 	}
@@ -338,16 +380,30 @@ func (o *featureObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
 // describeInput hashes a file for the export's provenance record; name is
 // how the record names it (the manifest's relative path, not this
 // machine's).
-func describeInput(path, name string) (export.Input, error) {
+func describeInput(ctx context.Context, path, name string) (export.Input, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return export.Input{}, fmt.Errorf("open capture: %w", err)
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, ctxReader{ctx, f})
 	if err != nil {
 		return export.Input{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return export.Input{Path: name, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
+}
+
+// ctxReader stops a long read (hashing a big capture or a pipe) once ctx
+// is cancelled by a signal.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
