@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // copySample copies the plaintext XMRig sample into dir as name.
@@ -217,5 +219,41 @@ func TestMetricsPortAloneBindsLoopback(t *testing.T) {
 		if got := metricsAddr(in); got != want {
 			t.Errorf("metricsAddr(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The evidence pcap of an earlier run survives a restart: the second run
+// appends its packets (the file was truncated at every start before).
+func TestEvidenceIsNotTruncatedAcrossRuns(t *testing.T) {
+	ev := filepath.Join(t.TempDir(), "evidence.pcap")
+	counts := []int{}
+	for run := 0; run < 2; run++ {
+		code, _, stderr := runCmd("detect", "--no-learned", "--no-model", "-r", sample, "--realtime", "--speed", "100000",
+			"--pcap-out", ev, "-o", "/dev/null")
+		if code != 0 {
+			t.Fatalf("run %d: exit %d: %s", run, code, stderr)
+		}
+		f, err := os.Open(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := pcapgo.NewReader(f)
+		if err != nil {
+			t.Fatalf("run %d: evidence is not a pcap: %v", run, err)
+		}
+		n := 0
+		for {
+			if _, _, err := r.ReadPacketData(); err != nil {
+				break
+			}
+			n++
+		}
+		f.Close()
+		counts = append(counts, n)
+	}
+	// Every run records the alerted flow from its alert on: the same
+	// number of packets each time, so the file holds twice as many.
+	if counts[0] == 0 || counts[1] != 2*counts[0] {
+		t.Errorf("evidence packets after run 1 and 2: %v; want n then 2n", counts)
 	}
 }
