@@ -150,6 +150,9 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		return fail(stderr, "detect", err)
 	}
 	defer alerts.Close()
+	alerts.OnFailure(func(err error) {
+		fmt.Fprintf(stderr, "minerwatch detect: error: %v: alerts are being lost until the log is reopened (kill -HUP after freeing space)\n", err)
+	})
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

@@ -27,6 +27,18 @@ type AlertLog struct {
 	f      *outfile.File
 	w      *alert.Writer
 	n      int
+	failed bool            // a write failed since the last (re)open
+	onFail func(err error) // told of the first failure after each (re)open
+}
+
+// OnFailure sets a function told at once of the first failed write after
+// each open (a full disk): a live probe keeps running, so the operator
+// must hear of lost alerts when they start, not at shutdown. It is called
+// with the log's lock held and must not write alerts.
+func (l *AlertLog) OnFailure(fn func(err error)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onFail = fn
 }
 
 // OpenAlertLog opens path for appending; an empty path (or "-") writes
@@ -49,7 +61,7 @@ func (l *AlertLog) open() error {
 	if err != nil {
 		return fmt.Errorf("open alert log: %w", err)
 	}
-	l.f, l.w = f, alert.NewWriter(f)
+	l.f, l.w, l.failed = f, alert.NewWriter(f), false
 	return nil
 }
 
@@ -58,6 +70,10 @@ func (l *AlertLog) Write(a *alert.Alert) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.w.Write(a); err != nil {
+		if !l.failed && l.onFail != nil {
+			l.onFail(err)
+		}
+		l.failed = true
 		return err
 	}
 	l.n++
