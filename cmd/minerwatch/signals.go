@@ -30,7 +30,7 @@ type interruption struct {
 	temps  *outfile.Temps
 	cmd    string
 	stderr io.Writer
-	exit   func(int) // os.Exit; a field so the hard path is visible in one place
+	exit   func(int) // os.Exit outside tests
 
 	ch   chan os.Signal
 	done chan struct{}
@@ -41,9 +41,15 @@ type interruption struct {
 
 // watchSignals starts watching; stop must be called when the run ends.
 func watchSignals(cmd string, stderr io.Writer) *interruption {
+	return watchSignalsExit(cmd, stderr, os.Exit)
+}
+
+// watchSignalsExit is watchSignals with the function that ends the
+// process on the hard path (a test's stand-in for os.Exit).
+func watchSignalsExit(cmd string, stderr io.Writer, exit func(int)) *interruption {
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &interruption{ctx: ctx, cancel: cancel, temps: outfile.NewTemps(), cmd: cmd, stderr: stderr,
-		exit: os.Exit, ch: make(chan os.Signal, 2), done: make(chan struct{})}
+		exit: exit, ch: make(chan os.Signal, 2), done: make(chan struct{})}
 	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go in.loop()
 	return in

@@ -14,6 +14,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/minerwatch/minerwatch/internal/outfile"
 )
 
 // endlessCapture makes path a FIFO and feeds it, every time a reader opens
@@ -206,4 +208,64 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// During a phase that cannot stop early (cross-validation), or on a second
+// signal, the run's temporary files are removed and the process exits at
+// once with 128+signal.
+func TestHardInterruptionRemovesTempsAndExits(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		hard bool
+		sigs []syscall.Signal
+		code int
+		soft bool // the first signal only cancels
+	}{
+		{"signal during a hard phase", true, []syscall.Signal{syscall.SIGTERM}, 143, false},
+		{"second signal", false, []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, 130, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			exited := make(chan int, 1)
+			var stderr syncBuffer
+			sig := watchSignalsExit("train", &stderr, func(code int) { exited <- code })
+			defer sig.stop()
+			out, err := outfile.Create(filepath.Join(dir, "model.json.gz"), outfile.Options{Temps: sig.temps})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.Write([]byte("half a model"))
+			sig.setHard(c.hard)
+			for i, s := range c.sigs {
+				syscall.Kill(os.Getpid(), s)
+				if i == 0 && c.soft {
+					select {
+					case <-sig.ctx.Done():
+					case <-time.After(5 * time.Second):
+						t.Fatal("the first signal did not cancel the run")
+					}
+					select {
+					case code := <-exited:
+						t.Fatalf("exited (%d) on the first signal outside a hard phase", code)
+					case <-time.After(50 * time.Millisecond):
+					}
+				}
+			}
+			select {
+			case code := <-exited:
+				if code != c.code {
+					t.Errorf("exit %d, want %d", code, c.code)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no exit")
+			}
+			noTemps(t, dir)
+			if _, err := os.Stat(filepath.Join(dir, "model.json.gz")); err == nil {
+				t.Error("the model was written")
+			}
+			if !strings.Contains(stderr.String(), "interrupted by") {
+				t.Errorf("stderr %q", stderr.String())
+			}
+		})
+	}
 }
