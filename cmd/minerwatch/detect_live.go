@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -116,8 +117,23 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "detect", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGINT/SIGTERM end the run. On an interface that is the normal end
+	// (exit 0); a --realtime replay stopped before the end of its capture
+	// is an interrupted offline run (exit 128+signal, see signals.go).
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	var stopSig atomic.Value
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case s := <-sigs:
+			stopSig.Store(s)
+			stop()
+		case <-ctx.Done():
+		}
+	}()
 
 	var (
 		sources []online.Source
@@ -255,8 +271,15 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	el := time.Since(start).Seconds()
 	fmt.Fprintf(stderr, "minerwatch detect: %s: packets %d (%.0f/s), kernel drops %d, flows %d (evicted %d), alerts %v\n",
 		name, t.Packets, float64(t.Packets)/el, t.KernelDrops, t.Engine.Flows.FlowsCreated, t.Engine.Flows.Evicted, t.Engine.Alerts)
+	if errors.Is(replayErr, context.Canceled) {
+		replayErr = nil // stopped by a signal, said below
+	}
 	if err := errors.Join(append([]error{runErr, replayErr}, errs...)...); err != nil {
 		return fail(stderr, "detect", err)
+	}
+	if s, ok := stopSig.Load().(os.Signal); ok && replay != nil {
+		fmt.Fprintf(stderr, "minerwatch detect: interrupted by %s after %d packets (the alerts so far are written)\n", signalName(s), t.Packets)
+		return exitCode(s)
 	}
 	return 0
 }

@@ -124,6 +124,19 @@ func TestInterruptedOfflineRunsSayItAndExitNonZero(t *testing.T) {
 			},
 		},
 		{
+			// A --realtime replay (the online path on a file) stopped
+			// before the end of its capture is interrupted too.
+			name: "detect --realtime SIGINT", sig: syscall.SIGINT, code: 130,
+			args: func(_, dir string) []string {
+				abs, _ := filepath.Abs(sample)
+				return []string{"detect", "--no-learned", "--no-model", "-r", abs, "--realtime", "-o", filepath.Join(dir, "alerts.jsonl")}
+			},
+			ready: func(dir string, _ *syncBuffer) bool {
+				b, _ := os.ReadFile(filepath.Join(dir, "alerts.jsonl"))
+				return bytes.Contains(b, []byte("\n"))
+			},
+		},
+		{
 			name: "flows SIGINT", sig: syscall.SIGINT, code: 130,
 			args: func(in, dir string) []string { return []string{"flows", "-r", in} },
 			ready: func(_ string, stdout *syncBuffer) bool {
