@@ -216,6 +216,11 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		}
 		engine.WriteSummary(sw, eng.Hosts())
 	}
+	// Evictions mean flows were decided on part of their packets: said on
+	// every run, not only with --stats.
+	if ev := eng.Stats().Flows.Evicted; ev > 0 {
+		fmt.Fprintf(stderr, "minerwatch detect: warning: flow table full: %d flows evicted (--max-flows %d)\n", ev, o.flowCfg.MaxFlows)
+	}
 	if o.stats {
 		es := eng.Stats()
 		fmt.Fprintf(stderr, "packets %d, flows %d (evicted %d), alerts %v, DNS messages %d, TLS hellos %d, scored windows %d\n",

@@ -79,10 +79,10 @@ func (o *liveOptions) check(files []string) error {
 		return errors.New("--workers must be between 1 and 64")
 	case o.snaplen < minSnaplen || o.snaplen > maxSnaplen:
 		return fmt.Errorf("--snaplen must be between %d and %d", minSnaplen, maxSnaplen)
-	case o.pcapMaxMB < 1:
-		return errors.New("--pcap-out-max must be at least 1 (MiB)")
-	case o.rotateMB < 0:
-		return errors.New("--rotate-size must not be negative (0 = never)")
+	case o.pcapMaxMB < 1 || o.pcapMaxMB > maxFileMiB:
+		return fmt.Errorf("--pcap-out-max must be between 1 and %d (MiB)", maxFileMiB)
+	case o.rotateMB < 0 || o.rotateMB > maxFileMiB:
+		return fmt.Errorf("--rotate-size must be between 0 (never) and %d (MiB)", maxFileMiB)
 	case o.rotateEvery < 0:
 		return errors.New("--rotate-every must not be negative (0 = never)")
 	case o.speed <= 0 || math.IsInf(o.speed, 0) || math.IsNaN(o.speed):
@@ -92,6 +92,10 @@ func (o *liveOptions) check(files []string) error {
 	}
 	return nil
 }
+
+// maxFileMiB bounds the size flags given in MiB (1 TiB), so that their
+// value in bytes cannot overflow.
+const maxFileMiB = 1 << 20
 
 // Snaplen bounds: 64 bytes still hold Ethernet, IPv4 and TCP headers;
 // 262144 is libpcap's largest.

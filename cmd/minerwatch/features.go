@@ -167,6 +167,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		st, err := extractFeatures(sig.ctx, g, fcfg, tcfg, w, stderr)
 		total.Capture.Records += st.Capture.Records
 		total.Flows.FlowsCreated += st.Flows.FlowsCreated
+		total.Flows.Evicted += st.Flows.Evicted
 		if sig.signal() != nil {
 			// An interrupted export is not complete: it is not renamed
 			// into place (a file at -o stays as it was).
@@ -180,6 +181,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := w.Close(); err != nil {
 		return fail(stderr, "features", err)
+	}
+	if total.Flows.Evicted > 0 {
+		fmt.Fprintf(stderr, "minerwatch features: warning: flow table full: %d flows evicted (--max-flows %d); their rows end early\n", total.Flows.Evicted, fcfg.MaxFlows)
 	}
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d rows → %s (%s)\n", total.Capture.Records, total.Flows.FlowsCreated, w.Rows(), o.name(), ofmt)
 	return 0

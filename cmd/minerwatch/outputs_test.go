@@ -193,6 +193,8 @@ func TestNonsenseFlagValuesExitTwo(t *testing.T) {
 		{[]string{"detect", "-r", sample, "--realtime", "--speed", "0"}, "--speed"},
 		{[]string{"detect", "-r", sample, "--realtime", "--pcap-out-max", "-3"}, "--pcap-out-max"},
 		{[]string{"detect", "-r", sample, "--realtime", "--rotate-size", "-1"}, "--rotate-size"},
+		{[]string{"detect", "-r", sample, "--realtime", "--pcap-out-max", "9223372036854775807"}, "--pcap-out-max"},
+		{[]string{"train", "--manifest", "m.tsv", "-o", "m.gz", "--target-fpr", "NaN"}, "--target-fpr"},
 		{[]string{"detect", "-r", sample, "--realtime", "--rotate-every", "-1h"}, "--rotate-every"},
 		{[]string{"detect", "-r", sample, "--pcap-out", "e.pcap"}, "online path"},
 		{[]string{"features", "-r", sample, "-o", "x.arrow", "--window", "-1s"}, "--window"},

@@ -58,7 +58,7 @@ func (t *trainFlags) config() (train.Config, flowfeat.Checkpoints, error) {
 	if flowfeat.Defs(c.Set) == nil {
 		return c, flowfeat.Checkpoints{}, fmt.Errorf("unknown feature set %q (known: %s)", c.Set, strings.Join(flowfeat.ModelSets(), ", "))
 	}
-	if c.TargetFPR <= 0 || c.TargetFPR >= 1 {
+	if !(c.TargetFPR > 0 && c.TargetFPR < 1) { // also refuses NaN
 		return c, flowfeat.Checkpoints{}, errors.New("--target-fpr must be in (0, 1)")
 	}
 	if c.Folds < 2 {
