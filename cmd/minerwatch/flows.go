@@ -64,8 +64,10 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	}}
 	t := flows.NewTable(cfg, obs)
 	st, err := ingest.Run(sig.ctx, r, t, ingest.Options{})
-	if sig.signal() != nil {
-		t.Flush() // the flows read so far are printed, ended as "flush"
+	if sig.signal() != nil || err != nil {
+		// Stopped early (a signal, a bad input): the flows read so far
+		// are printed too, ended as "flush".
+		t.Flush()
 	}
 	if ferr := bw.Flush(); writeErr == nil {
 		writeErr = ferr
