@@ -88,13 +88,18 @@ func resolve(path string, opt Options) (string, kind, error) {
 	}
 	fi := lfi
 	if lfi.Mode()&fs.ModeSymlink != 0 {
-		if target, err = filepath.EvalSymlinks(path); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return "", 0, fmt.Errorf("output %s: dangling symlink (refusing to create its target)", path)
-			}
-			return "", 0, fmt.Errorf("output %s: %w", path, err)
+		if target, err = filepath.EvalSymlinks(path); err == nil {
+			fi, err = os.Stat(target)
+		} else if kfi, kerr := os.Stat(path); kerr == nil && kfi.Mode()&(fs.ModeNamedPipe|fs.ModeCharDevice|fs.ModeSocket) != 0 {
+			// /dev/stdout → /proc/self/fd/1 → "pipe:[…]": a link only
+			// the kernel can follow, to a pipe or a terminal; opening
+			// the path itself reaches it.
+			target, fi, err = path, kfi, nil
 		}
-		if fi, err = os.Stat(target); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", 0, fmt.Errorf("output %s: dangling symlink (refusing to create its target)", path)
+		}
+		if err != nil {
 			return "", 0, fmt.Errorf("output %s: %w", path, err)
 		}
 	}

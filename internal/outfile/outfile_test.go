@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,10 +61,21 @@ func TestReplaceIsAtomicAndAbortLeavesTheOldFile(t *testing.T) {
 	}
 }
 
+// requireCharDevice skips unless path is a character device: a test must
+// never write to a /dev path something else already turned into a file
+// (as root, that would replace it once more).
+func requireCharDevice(t *testing.T, path string) {
+	t.Helper()
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
+		t.Skipf("%s is not a character device here", path)
+	}
+}
+
 func TestCharacterDeviceIsWrittenThroughNotReplaced(t *testing.T) {
+	requireCharDevice(t, "/dev/null")
 	o, err := Create("/dev/null", Options{})
 	if err != nil {
-		t.Skipf("no /dev/null: %v", err)
+		t.Fatal(err)
 	}
 	if !o.WritesThrough() {
 		t.Error("/dev/null: not written through")
@@ -83,9 +95,10 @@ func TestCharacterDeviceIsWrittenThroughNotReplaced(t *testing.T) {
 // /dev/full answers every write with ENOSPC: the error must reach the
 // caller (a command then exits non-zero), the device must survive.
 func TestFullDeviceReportsENOSPC(t *testing.T) {
+	requireCharDevice(t, "/dev/full")
 	o, err := Create("/dev/full", Options{})
 	if err != nil {
-		t.Skipf("no /dev/full: %v", err)
+		t.Fatal(err)
 	}
 	_, werr := o.Write(make([]byte, 4096))
 	o.Abort()
@@ -277,5 +290,35 @@ func TestTempsRemoveAllOnInterrupt(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "a")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a exists after an interrupted run: %v", err)
+	}
+}
+
+// /dev/stdout is a symlink the kernel resolves (/proc/self/fd/1 →
+// "pipe:[…]"); a pipe there is written through, not called dangling.
+func TestDevStdoutOnAPipeIsWrittenThrough(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// /proc/self/fd/N names the pipe the way /dev/stdout names fd 1.
+	p := "/proc/self/fd/" + strconv.Itoa(int(w.Fd()))
+	if _, err := os.Lstat(p); err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	o, err := Create(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.WritesThrough() {
+		t.Error("a pipe is not written through")
+	}
+	o.Write([]byte("via the pipe"))
+	o.Commit()
+	w.Close()
+	b := make([]byte, 64)
+	n, _ := r.Read(b)
+	if string(b[:n]) != "via the pipe" {
+		t.Errorf("read %q", b[:n])
 	}
 }
