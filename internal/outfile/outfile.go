@@ -153,13 +153,19 @@ func Create(path string, opt Options) (*File, error) {
 		out.f, out.w, out.device = f, f, true
 		return out, nil
 	case opt.Mode == Append:
-		// O_RDWR so the last byte can be read for EnsureNewline.
+		// O_RDWR so the last byte can be read for EnsureNewline; a file
+		// we may only write to is appended to without that check.
+		readable := true
 		f, err := os.OpenFile(target, os.O_RDWR|os.O_CREATE|os.O_APPEND, perm)
+		if errors.Is(err, fs.ErrPermission) {
+			readable = false
+			f, err = os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_APPEND, perm)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open output %s: %w", path, err)
 		}
 		out.f, out.w = f, f
-		if opt.EnsureNewline {
+		if opt.EnsureNewline && readable {
 			if err := ensureNewline(f); err != nil {
 				f.Close()
 				return nil, fmt.Errorf("open output %s: %w", path, err)
