@@ -336,6 +336,10 @@ func extractFeatures(ctx context.Context, files []string, fcfg flows.Config, tcf
 		return ingest.Stats{}, err
 	}
 	defer r.Close()
+	// A failed write (a full disk) stops reading at once: the export is
+	// lost either way, and the operator should not wait for the input's end.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var writeErr error
 	obs := &featureObserver{}
 	obs.tracker = flowfeat.NewTracker(tcfg, func(row *flowfeat.Row) {
@@ -343,7 +347,9 @@ func extractFeatures(ctx context.Context, files []string, fcfg flows.Config, tcf
 			return
 		}
 		st := row.Flow.Data.(*featureFlow)
-		writeErr = w.Write(row, export.Labels{Capture: filepath.Base(files[st.file]), Group: filepath.Base(files[st.file])})
+		if writeErr = w.Write(row, export.Labels{Capture: filepath.Base(files[st.file]), Group: filepath.Base(files[st.file])}); writeErr != nil {
+			stop()
+		}
 	})
 	t := flows.NewTable(fcfg, obs)
 	st, err := ingest.Run(ctx, r, t, ingest.Options{
@@ -353,8 +359,8 @@ func extractFeatures(ctx context.Context, files []string, fcfg flows.Config, tcf
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(stderr, "minerwatch features: warning: %s\n", warn)
 	}
-	if err == nil {
-		err = writeErr
+	if writeErr != nil {
+		err = writeErr // not the cancellation it caused
 	}
 	return st, err
 }

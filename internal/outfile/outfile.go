@@ -204,14 +204,9 @@ func ensureNewline(f *os.File) error {
 	return err
 }
 
-// Write writes p to the output.
-func (o *File) Write(p []byte) (int, error) {
-	n, err := o.w.Write(p)
-	if err != nil {
-		err = fmt.Errorf("write %s: %w", o.name, err)
-	}
-	return n, err
-}
+// Write writes p to the output. Errors are the file's own (an
+// *fs.PathError naming the file), left for callers to wrap.
+func (o *File) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 // Name is the path as given.
 func (o *File) Name() string { return o.name }
