@@ -51,6 +51,7 @@ type Evidence struct {
 	out     *outfile.File
 	bw      *bufio.Writer
 	header  bool // the file already has a pcap header
+	regular bool // a regular file (a FIFO or device is never renamed)
 	link    layers.LinkType
 	written int64
 	skipped int64
@@ -115,6 +116,8 @@ func (e *Evidence) open() error {
 		return fmt.Errorf("evidence pcap: %w", err)
 	}
 	e.out, e.bw = out, bufio.NewWriter(out)
+	fi, err := out.File().Stat()
+	e.regular = err == nil && fi.Mode().IsRegular()
 	return nil
 }
 
@@ -182,6 +185,10 @@ func (e *Evidence) write(fr *Frame) {
 	defer e.mu.Unlock()
 	if e.err != nil {
 		e.skipped++
+		return
+	}
+	if e.header && fr.Link != e.link && !e.regular {
+		e.skipped++ // a pipe cannot be moved aside: one link type per stream
 		return
 	}
 	if e.header && fr.Link != e.link {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,5 +144,47 @@ func TestEvidenceRefusesAnInput(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p); string(b) != "capture" {
 		t.Errorf("input changed: %q", b)
+	}
+}
+
+// A FIFO given as --pcap-out is written through and never renamed, even
+// when a frame of another link type comes (it is skipped and counted).
+func TestEvidenceOnAFIFOIsNeverMovedAside(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "evidence.fifo")
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	got := make(chan int, 1)
+	go func() {
+		f, err := os.Open(p)
+		if err != nil {
+			got <- -1
+			return
+		}
+		defer f.Close()
+		r, err := pcapgo.NewReader(f)
+		if err != nil {
+			got <- -1
+			return
+		}
+		n := 0
+		for {
+			if _, _, err := r.ReadPacketData(); err != nil {
+				break
+			}
+			n++
+		}
+		got <- n
+	}()
+	e := writeEvidence(t, EvidenceConfig{Path: p}, frame(1, layers.LinkTypeEthernet), frame(2, layers.LinkTypeRaw), frame(3, layers.LinkTypeEthernet))
+	if n := <-got; n != 2 {
+		t.Errorf("reader got %d frames, want 2 (the Raw one skipped)", n)
+	}
+	if _, skipped := e.Stats(); skipped != 1 || len(e.Rotated()) != 0 {
+		t.Errorf("skipped %d, rotated %v; want 1 skipped, nothing moved", skipped, e.Rotated())
+	}
+	if fi, err := os.Lstat(p); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v", err)
 	}
 }
