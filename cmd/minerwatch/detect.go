@@ -71,7 +71,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	if o.flowCfg, err = ftc(); err != nil {
 		return badFlag(stderr, "detect", err)
 	}
-	if err := o.live.check(o.files); err != nil {
+	if err := o.live.check(o.out); err != nil {
 		return badFlag(stderr, "detect", err)
 	}
 	if o.live.online() {

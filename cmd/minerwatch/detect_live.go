@@ -73,7 +73,7 @@ func metricsAddr(s string) string {
 }
 
 // check refuses nonsense values of the online flags (exit 2).
-func (o *liveOptions) check(files []string) error {
+func (o *liveOptions) check(alertsOut string) error {
 	switch {
 	case o.workers < 1 || o.workers > 64:
 		return errors.New("--workers must be between 1 and 64")
@@ -89,8 +89,24 @@ func (o *liveOptions) check(files []string) error {
 		return errors.New("--speed must be a positive number")
 	case !o.online() && (o.pcapOut != "" || o.rowsOut != "" || o.metrics != ""):
 		return errors.New("--pcap-out, --rows-out and --metrics apply to the online path (-i, or -r with --realtime)")
+	case o.pcapOut != "" && samePath(o.pcapOut, alertsOut):
+		return errors.New("--pcap-out and -o name the same file")
 	}
 	return nil
+}
+
+// samePath reports whether a and b name one file (or one path not yet
+// created).
+func samePath(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 // maxFileMiB bounds the size flags given in MiB (1 TiB), so that their

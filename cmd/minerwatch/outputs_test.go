@@ -197,6 +197,7 @@ func TestNonsenseFlagValuesExitTwo(t *testing.T) {
 		{[]string{"train", "--manifest", "m.tsv", "-o", "m.gz", "--target-fpr", "NaN"}, "--target-fpr"},
 		{[]string{"detect", "-r", sample, "--realtime", "--rotate-every", "-1h"}, "--rotate-every"},
 		{[]string{"detect", "-r", sample, "--pcap-out", "e.pcap"}, "online path"},
+		{[]string{"detect", "-r", sample, "--realtime", "--pcap-out", "./x", "-o", "x"}, "same file"},
 		{[]string{"features", "-r", sample, "-o", "x.arrow", "--window", "-1s"}, "--window"},
 		{[]string{"features", "-r", sample, "-o", "x.arrow", "--max-flows", "0"}, "--max-flows"},
 		{[]string{"train", "--manifest", "m.tsv", "-o", "m.gz", "--trees", "0"}, "--trees"},
