@@ -103,8 +103,11 @@ func resolve(path string, opt Options) (string, kind, error) {
 			return "", 0, fmt.Errorf("output %s: %w", path, err)
 		}
 	}
+	// Only a regular file can be destroyed by writing it while it is read;
+	// a terminal both read and written (-r /dev/stdin -o /dev/stdout) is
+	// left alone.
 	for _, in := range opt.Inputs {
-		if in == "-" || in == "" {
+		if in == "-" || in == "" || !fi.Mode().IsRegular() {
 			continue
 		}
 		if ifi, err := os.Stat(in); err == nil && os.SameFile(ifi, fi) {
