@@ -5,21 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/detect/online"
 	"github.com/minerwatch/minerwatch/detect/score"
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/ingest"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/outfile"
 	"github.com/minerwatch/minerwatch/models/defaultmodel"
 	"github.com/minerwatch/minerwatch/models/modelfile"
 )
@@ -48,7 +47,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	var o detectOptions
 	var files multiFlag
 	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	fs.StringVar(&o.out, "o", "", "append alerts to this file (default: stdout)")
+	fs.StringVar(&o.out, "o", "", "append alerts to this file (created 0640, never truncated; a device or FIFO is written through; default: stdout)")
 	fs.BoolVar(&o.summary, "summary", false, "print a per-host table at the end (to stderr when alerts go to stdout)")
 	fs.Var(&o.intelFiles, "intel", "extra intel list (plain, hosts, Maltrail, CSV; \"format:path\" to force a format); repeatable")
 	fs.Var(&o.allowFiles, "allow", "allowlist file; wins over every list; repeatable")
@@ -70,7 +69,10 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	if o.flowCfg, err = ftc(); err != nil {
-		return fail(stderr, "detect", err)
+		return badFlag(stderr, "detect", err)
+	}
+	if err := o.live.check(o.out); err != nil {
+		return badFlag(stderr, "detect", err)
 	}
 	if o.live.online() {
 		return detectLive(o, stdout, stderr)
@@ -141,20 +143,16 @@ func loadScorer(path string) (*score.Scorer, error) {
 	return score.New(m, id)
 }
 
-// openAlertSink returns where alerts go: stdout, or a file opened for
-// appending (alert logs are never truncated).
-func openAlertSink(path string, stdout io.Writer) (io.Writer, func() error, error) {
-	if path == "" {
-		return stdout, func() error { return nil }, nil
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open alert output: %w", err)
-	}
-	return f, f.Close, nil
-}
-
 func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
+	sig := watchSignals("detect", stderr)
+	defer sig.stop()
+	// An alert log that is one of the captures is refused before any work
+	// (appending JSON into a pcap corrupts it).
+	if o.out != "" {
+		if err := outfile.Check(o.out, outfile.Options{Mode: outfile.Append, Inputs: o.files}); err != nil {
+			return fail(stderr, "detect", err)
+		}
+	}
 	setup, err := setupDetect(o, stderr)
 	if err != nil {
 		return fail(stderr, "detect", err)
@@ -165,23 +163,23 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		return fail(stderr, "detect", err)
 	}
 	defer r.Close()
-	sink, closeSink, err := openAlertSink(o.out, stdout)
+	alerts, err := online.OpenAlertLog(o.out, stdout, o.files...)
 	if err != nil {
 		return fail(stderr, "detect", err)
 	}
-	defer closeSink()
-	aw := alert.NewWriter(sink)
-	var writeErr error
+	defer alerts.Close()
+	// A failed alert write (a full disk) stops the run at once: reading on
+	// would only lose more alerts, and the operator must know now.
+	ctx, stopRun := context.WithCancelCause(sig.ctx)
+	defer stopRun(nil)
 	current := ""
 	cfg := setup.engine
 	cfg.Capture = func() string { return current }
 	eng := engine.New(cfg, func(a *alert.Alert) {
-		if err := aw.Write(a); err != nil && writeErr == nil {
-			writeErr = err
+		if err := alerts.Write(a); err != nil {
+			stopRun(err)
 		}
 	})
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	progress := newProgress(stderr, r)
 	st, err := ingest.Run(ctx, r, nil, ingest.Options{
 		Sink: eng.Packet,
@@ -192,8 +190,18 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		SkipBadFiles: true,
 	})
 	progress.done()
+	st.Capture = r.Stats() // also when stopped early
+	writeErr := context.Cause(ctx)
+	if errors.Is(writeErr, context.Canceled) {
+		writeErr = nil
+	}
 	// Interrupted or not, flows in progress are decided and reported.
-	eng.Flush()
+	if writeErr == nil {
+		eng.Flush()
+	}
+	if cerr := alerts.Close(); writeErr == nil {
+		writeErr = cerr
+	}
 	if in.Learned().Path() != "" {
 		if serr := in.Learned().Save(); serr != nil {
 			fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", serr)
@@ -207,6 +215,11 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		}
 		engine.WriteSummary(sw, eng.Hosts())
 	}
+	// Evictions mean flows were decided on part of their packets: said on
+	// every run, not only with --stats.
+	if ev := eng.Stats().Flows.Evicted; ev > 0 {
+		fmt.Fprintf(stderr, "minerwatch detect: warning: flow table full: %d flows evicted (--max-flows %d)\n", ev, o.flowCfg.MaxFlows)
+	}
 	if o.stats {
 		es := eng.Stats()
 		fmt.Fprintf(stderr, "packets %d, flows %d (evicted %d), alerts %v, DNS messages %d, TLS hellos %d, scored windows %d\n",
@@ -215,11 +228,14 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%v\n", st.Defrag)
 		}
 	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return fail(stderr, "detect", err)
-	}
 	if writeErr != nil {
-		return fail(stderr, "detect", writeErr)
+		return fail(stderr, "detect", fmt.Errorf("%w (stopped after %d packets)", writeErr, st.Capture.Records))
+	}
+	if sig.signal() != nil {
+		return sig.report(fmt.Sprintf("%d packets (the alerts so far are written)", st.Capture.Records))
+	}
+	if err != nil {
+		return fail(stderr, "detect", err)
 	}
 	if inputFailed {
 		return 1

@@ -6,11 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -44,15 +48,77 @@ func liveFlags(fs *flag.FlagSet, o *liveOptions) {
 	fs.IntVar(&o.workers, "workers", 1, "online workers, each with its own flow table (flows are spread by a symmetric flow hash)")
 	fs.IntVar(&o.snaplen, "snaplen", 65535, "bytes kept of each captured frame")
 	fs.BoolVar(&o.noPromisc, "no-promisc", false, "do not put the interface into promiscuous mode")
-	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on ADDR/metrics and the per-host view on ADDR/hosts (e.g. 127.0.0.1:9410)")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on ADDR/metrics and the per-host view (hosts, wallets, agents; no auth) on ADDR/hosts; a bare PORT or :PORT binds 127.0.0.1 only")
 	fs.BoolVar(&o.realtime, "realtime", false, "with -r: replay the capture at its recorded pace through the online path")
 	fs.Float64Var(&o.speed, "speed", 1, "with --realtime: replay this many times faster")
-	fs.StringVar(&o.pcapOut, "pcap-out", "", "online: write the packets of alerted flows (from the alert on) to this pcap")
+	fs.StringVar(&o.pcapOut, "pcap-out", "", "online: write the packets of alerted flows (from the alert on, cut to --snaplen) to this pcap; appended to, or an unusable old file moved aside, never truncated")
 	fs.Int64Var(&o.pcapMaxMB, "pcap-out-max", 64, "online: cap of the --pcap-out file in MiB")
 	fs.StringVar(&o.rowsOut, "rows-out", "", "online: write flow records and checkpoint feature rows to Arrow IPC stream files named after this path")
 	fs.Int64Var(&o.rotateMB, "rotate-size", 256, "online: start a new --rows-out file after this many MiB (0 = never)")
 	fs.DurationVar(&o.rotateEvery, "rotate-every", time.Hour, "online: start a new --rows-out file this often (0 = never)")
 }
+
+// metricsAddr is the listen address of --metrics: a bare port ("9410" or
+// ":9410") binds the loopback interface only, because /hosts lists the
+// hosts seen mining with their wallets, logins and miner agents; a host
+// given explicitly (0.0.0.0:9410 included) is honoured.
+func metricsAddr(s string) string {
+	if _, err := strconv.ParseUint(s, 10, 16); err == nil {
+		return net.JoinHostPort("127.0.0.1", s)
+	}
+	if strings.HasPrefix(s, ":") {
+		return "127.0.0.1" + s
+	}
+	return s
+}
+
+// check refuses nonsense values of the online flags (exit 2).
+func (o *liveOptions) check(alertsOut string) error {
+	switch {
+	case o.workers < 1 || o.workers > 64:
+		return errors.New("--workers must be between 1 and 64")
+	case o.snaplen < minSnaplen || o.snaplen > maxSnaplen:
+		return fmt.Errorf("--snaplen must be between %d and %d", minSnaplen, maxSnaplen)
+	case o.pcapMaxMB < 1 || o.pcapMaxMB > maxFileMiB:
+		return fmt.Errorf("--pcap-out-max must be between 1 and %d (MiB)", maxFileMiB)
+	case o.rotateMB < 0 || o.rotateMB > maxFileMiB:
+		return fmt.Errorf("--rotate-size must be between 0 (never) and %d (MiB)", maxFileMiB)
+	case o.rotateEvery < 0:
+		return errors.New("--rotate-every must not be negative (0 = never)")
+	case o.speed <= 0 || math.IsInf(o.speed, 0) || math.IsNaN(o.speed):
+		return errors.New("--speed must be a positive number")
+	case !o.online() && (o.pcapOut != "" || o.rowsOut != "" || o.metrics != ""):
+		return errors.New("--pcap-out, --rows-out and --metrics apply to the online path (-i, or -r with --realtime)")
+	case o.pcapOut != "" && samePath(o.pcapOut, alertsOut):
+		return errors.New("--pcap-out and -o name the same file")
+	}
+	return nil
+}
+
+// samePath reports whether a and b name one file (or one path not yet
+// created).
+func samePath(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// maxFileMiB bounds the size flags given in MiB (1 TiB), so that their
+// value in bytes cannot overflow.
+const maxFileMiB = 1 << 20
+
+// Snaplen bounds: 64 bytes still hold Ethernet, IPv4 and TCP headers;
+// 262144 is libpcap's largest.
+const (
+	minSnaplen = 64
+	maxSnaplen = 262144
+)
 
 // online reports whether the flags ask for the online path.
 func (o *liveOptions) online() bool { return o.iface != "" || o.realtime }
@@ -64,8 +130,6 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		return fail(stderr, "detect", errors.New("-i and -r are exclusive"))
 	case lo.realtime && len(o.files) == 0:
 		return fail(stderr, "detect", errors.New("--realtime replays a capture: give -r FILE"))
-	case lo.workers < 1 || lo.workers > 64:
-		return fail(stderr, "detect", errors.New("--workers must be between 1 and 64"))
 	case lo.filter != "" && lo.iface == "":
 		return fail(stderr, "detect", errors.New("-f applies to a live capture (-i)"))
 	}
@@ -73,8 +137,23 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "detect", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGINT/SIGTERM end the run. On an interface that is the normal end
+	// (exit 0); a --realtime replay stopped before the end of its capture
+	// is an interrupted offline run (exit 128+signal, see signals.go).
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	var stopSig atomic.Value
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case s := <-sigs:
+			stopSig.Store(s)
+			stop()
+		case <-ctx.Done():
+		}
+	}()
 
 	var (
 		sources []online.Source
@@ -102,11 +181,14 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		name = filepath.Base(o.files[0])
 	}
 
-	alerts, err := online.OpenAlertLog(o.out, stdout)
+	alerts, err := online.OpenAlertLog(o.out, stdout, o.files...)
 	if err != nil {
 		return fail(stderr, "detect", err)
 	}
 	defer alerts.Close()
+	alerts.OnFailure(func(err error) {
+		fmt.Fprintf(stderr, "minerwatch detect: error: %v: alerts are being lost until the log is reopened (kill -HUP after freeing space)\n", err)
+	})
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -148,19 +230,27 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 			}
 		}()
 	}
+	var ln net.Listener
+	if lo.metrics != "" {
+		if ln, err = net.Listen("tcp", metricsAddr(lo.metrics)); err != nil {
+			return fail(stderr, "detect", fmt.Errorf("metrics: %w", err))
+		}
+		defer ln.Close()
+	}
+	// The evidence file is opened last, once every other part of start-up
+	// has succeeded; it is appended to or moved aside, never truncated.
 	var ev *online.Evidence
 	if lo.pcapOut != "" {
-		if ev, err = online.CreateEvidence(online.EvidenceConfig{Path: lo.pcapOut, MaxBytes: lo.pcapMaxMB << 20, Snaplen: lo.snaplen}); err != nil {
+		if ev, err = online.OpenEvidence(online.EvidenceConfig{Path: lo.pcapOut, MaxBytes: lo.pcapMaxMB << 20, Snaplen: lo.snaplen, Inputs: o.files}); err != nil {
 			return fail(stderr, "detect", err)
+		}
+		for _, r := range ev.Rotated() {
+			fmt.Fprintf(stderr, "minerwatch detect: evidence: moved %s aside to %s\n", lo.pcapOut, r)
 		}
 		cfg.Evidence = ev
 	}
 	runner := online.New(cfg, sources)
-	if lo.metrics != "" {
-		ln, err := net.Listen("tcp", lo.metrics)
-		if err != nil {
-			return fail(stderr, "detect", fmt.Errorf("metrics: %w", err))
-		}
+	if ln != nil {
 		srv := &http.Server{Handler: runner.Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
@@ -204,8 +294,15 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	if t.Defrag.Any() {
 		fmt.Fprintf(stderr, "minerwatch detect: %s: %v\n", name, t.Defrag)
 	}
+	if errors.Is(replayErr, context.Canceled) {
+		replayErr = nil // stopped by a signal, said below
+	}
 	if err := errors.Join(append([]error{runErr, replayErr}, errs...)...); err != nil {
 		return fail(stderr, "detect", err)
+	}
+	if s, ok := stopSig.Load().(os.Signal); ok && replay != nil {
+		fmt.Fprintf(stderr, "minerwatch detect: interrupted by %s after %d packets (the alerts so far are written)\n", signalName(s), t.Packets)
+		return exitCode(s)
 	}
 	return 0
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/ingest"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/outfile"
 	"github.com/minerwatch/minerwatch/train"
 	"github.com/minerwatch/minerwatch/train/dataset"
 	"github.com/minerwatch/minerwatch/train/manifest"
@@ -36,7 +37,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 			"outside Go. Rows are written in record batches as they come: memory stays bounded.", stderr)
 	var files multiFlag
 	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	out := fs.String("o", "", "output file; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream)")
+	out := fs.String("o", "", "output file; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream); written under a temp name and renamed when complete, a device or FIFO written through")
 	format := fs.String("format", "", "output format: arrow, arrows (IPC stream) or parquet (default: from -o's extension)")
 	manifestPath := fs.String("manifest", "", "dataset manifest (TSV): write its labelled rows, as `train` builds them, instead of reading -r files")
 	trainRows := fs.Bool("train-rows", false, "with --manifest: keep only the rows `train` fits on (TCP checkpoint rows ≤ 3600 s, not labelled ignore)")
@@ -94,13 +95,19 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "features", err)
 	}
 	if *window < 0 {
-		return fail(stderr, "features", errors.New("--window must not be negative"))
+		return badFlag(stderr, "features", errors.New("--window must not be negative"))
 	}
 	fcfg, err := ftc()
 	if err != nil {
+		return badFlag(stderr, "features", err)
+	}
+	sig := watchSignals("features", stderr)
+	defer sig.stop()
+	o := featureOutput{path: *out, format: ofmt, stdout: stdout, inputs: files, temps: sig.temps}
+	// A bad -o (a directory, one of the captures) fails before any work.
+	if err := outfile.Check(*out, o.options()); err != nil {
 		return fail(stderr, "features", err)
 	}
-	o := featureOutput{path: *out, format: ofmt, stdout: stdout}
 	if *manifestPath != "" {
 		// The labelled rows are exactly train's: its engine, its flow
 		// table, its labelling. Flags that would make them differ are
@@ -121,7 +128,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		if !cpSet {
 			cp = flowfeat.ModelCheckpoints() // train's schedule, unless asked otherwise
 		}
-		return featuresFromManifest(*manifestPath, setList, cp, *trainRows, o, stderr)
+		return featuresFromManifest(sig, *manifestPath, setList, cp, *trainRows, o, stderr)
 	}
 	// Open every input, once (a FIFO can be read only once), before
 	// writing anything: a file that cannot be read is reported and left
@@ -162,7 +169,10 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 			if bad[i] {
 				continue
 			}
-			in, err := describeInput(f, f)
+			in, err := describeInput(sig.ctx, f, f)
+			if sig.signal() != nil {
+				return sig.report("hashing " + f + " (no output written)")
+			}
 			if err != nil {
 				return fail(stderr, "features", err)
 			}
@@ -186,17 +196,27 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	tcfg := flowfeat.TrackerConfig{Checkpoints: cp, Window: *window, NoEndRow: *noEnd}
 	var total ingest.Stats
 	for _, r := range readers {
-		st, failed, err := extractFeatures(r, fcfg, tcfg, w, stderr)
+		st, failed, err := extractFeatures(sig.ctx, r, fcfg, tcfg, w, stderr)
+		total.Capture.Records += st.Capture.Records
+		total.Flows.FlowsCreated += st.Flows.FlowsCreated
+		total.Flows.Evicted += st.Flows.Evicted
+		if sig.signal() != nil {
+			// An interrupted export is not complete: it is not renamed
+			// into place (a file at -o stays as it was).
+			w.Abort()
+			return sig.report(fmt.Sprintf("%d packets (no output written)", total.Capture.Records))
+		}
 		if err != nil {
 			w.Abort()
 			return fail(stderr, "features", err)
 		}
 		inputFailed = inputFailed || failed
-		total.Capture.Records += st.Capture.Records
-		total.Flows.FlowsCreated += st.Flows.FlowsCreated
 	}
 	if err := w.Close(); err != nil {
 		return fail(stderr, "features", err)
+	}
+	if total.Flows.Evicted > 0 {
+		fmt.Fprintf(stderr, "minerwatch features: warning: flow table full: %d flows evicted (--max-flows %d); their rows end early\n", total.Flows.Evicted, fcfg.MaxFlows)
 	}
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d rows → %s (%s)\n", total.Capture.Records, total.Flows.FlowsCreated, w.Rows(), o.name(), ofmt)
 	if inputFailed {
@@ -205,12 +225,19 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// featureOutput is where the rows go: a file (written atomically) or
-// standard output.
+// featureOutput is where the rows go: a file (written atomically, see
+// internal/outfile), a device or FIFO (written through), or standard
+// output.
 type featureOutput struct {
 	path   string
 	format export.Format
 	stdout io.Writer
+	inputs []string // refused as the output
+	temps  *outfile.Temps
+}
+
+func (o featureOutput) options() outfile.Options {
+	return outfile.Options{Inputs: o.inputs, Stdout: o.stdout, Temps: o.temps}
 }
 
 func (o featureOutput) name() string {
@@ -224,7 +251,11 @@ func (o featureOutput) create(meta export.Meta) (*export.Writer, error) {
 	if o.path == "-" {
 		return export.NewWriter(o.stdout, o.name(), o.format, meta)
 	}
-	return export.CreateFormat(o.path, o.format, meta)
+	out, err := outfile.Create(o.path, o.options())
+	if err != nil {
+		return nil, err
+	}
+	return export.CreateOutput(out, o.format, meta)
 }
 
 // trainRowsRule states train.Usable in the terms of the file's columns
@@ -237,7 +268,7 @@ func trainRowsRule() string {
 // featuresFromManifest writes the labelled rows dataset.Build makes from a
 // manifest — the rows `train` uses — with the manifest's captures (and
 // their hashes) as the file's inputs.
-func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, onlyTrain bool, o featureOutput, stderr io.Writer) int {
+func featuresFromManifest(sig *interruption, path string, sets []string, cp flowfeat.Checkpoints, onlyTrain bool, o featureOutput, stderr io.Writer) int {
 	m, err := manifest.Load(path)
 	if err != nil {
 		return fail(stderr, "features", err)
@@ -245,7 +276,14 @@ func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, o
 	if len(m.Entries) == 0 {
 		return fail(stderr, "features", fmt.Errorf("%s: no captures listed", path))
 	}
-	mIn, err := describeInput(path, filepath.Base(path))
+	o.inputs = []string{path}
+	for _, e := range m.Entries {
+		o.inputs = append(o.inputs, e.File)
+	}
+	if err := outfile.Check(o.path, o.options()); err != nil {
+		return fail(stderr, "features", err)
+	}
+	mIn, err := describeInput(sig.ctx, path, filepath.Base(path))
 	if err != nil {
 		return fail(stderr, "features", err)
 	}
@@ -253,7 +291,10 @@ func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, o
 	// before anything is written.
 	var inputs []export.Input
 	for _, e := range m.Entries {
-		in, err := describeInput(e.File, e.Path)
+		in, err := describeInput(sig.ctx, e.File, e.Path)
+		if sig.signal() != nil {
+			return sig.report("hashing " + e.File + " (no output written)")
+		}
 		if err != nil {
 			return fail(stderr, "features", fmt.Errorf("manifest line %d: %w", e.Line, err))
 		}
@@ -282,7 +323,7 @@ func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, o
 		return fail(stderr, "features", err)
 	}
 	byLabel := map[string]int{}
-	sum, err := dataset.Build(context.Background(), m, dataset.Options{Checkpoints: cp}, func(r *dataset.Row) error {
+	sum, err := dataset.Build(sig.ctx, m, dataset.Options{Checkpoints: cp}, func(r *dataset.Row) error {
 		if onlyTrain && !train.Usable(r) {
 			return nil
 		}
@@ -297,6 +338,10 @@ func featuresFromManifest(path string, sets []string, cp flowfeat.Checkpoints, o
 			Labels: export.Labels{Capture: r.Capture, Group: r.Group, Scenario: r.Scenario, Label: r.Label, LabelSource: r.LabelSource},
 		})
 	})
+	if sig.signal() != nil {
+		w.Abort()
+		return sig.report(fmt.Sprintf("%d rows (no output written)", w.Rows()))
+	}
 	if err != nil {
 		w.Abort()
 		return fail(stderr, "features", err)
@@ -322,7 +367,11 @@ func createdTime() time.Time {
 
 // extractFeatures runs one flow table over the files of r and writes its
 // rows; failed reports whether a file of r could not be read.
-func extractFeatures(r *capture.Reader, fcfg flows.Config, tcfg flowfeat.TrackerConfig, w *export.Writer, stderr io.Writer) (st ingest.Stats, failed bool, err error) {
+func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, tcfg flowfeat.TrackerConfig, w *export.Writer, stderr io.Writer) (st ingest.Stats, failed bool, err error) {
+	// A failed write (a full disk) stops reading at once: the export is
+	// lost either way, and the operator should not wait for the input's end.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var writeErr error
 	obs := &featureObserver{}
 	obs.tracker = flowfeat.NewTracker(tcfg, func(row *flowfeat.Row) {
@@ -330,16 +379,19 @@ func extractFeatures(r *capture.Reader, fcfg flows.Config, tcfg flowfeat.Tracker
 			return
 		}
 		name := filepath.Base(r.Path(row.Flow.Data.(*featureFlow).file))
-		writeErr = w.Write(row, export.Labels{Capture: name, Group: name})
+		if writeErr = w.Write(row, export.Labels{Capture: name, Group: name}); writeErr != nil {
+			stop()
+		}
 	})
 	t := flows.NewTable(fcfg, obs)
-	st, err = ingest.Run(context.Background(), r, t, ingest.Options{
+	st, err = ingest.Run(ctx, r, t, ingest.Options{
 		OnPacket:     func(rec *capture.Record, _ *packet.Packet) { obs.file = rec.File },
 		SkipBadFiles: true,
 	})
+	st.Capture = r.Stats() // also when interrupted, for the report
 	failed = reportInputs(stderr, "features", r)
-	if err == nil {
-		err = writeErr
+	if writeErr != nil {
+		err = writeErr // not the cancellation it caused
 	}
 	return st, failed, err
 }
@@ -370,7 +422,7 @@ func (o *featureObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
 // how the record names it (the manifest's relative path, not this
 // machine's). A FIFO or pipe (`-r <(zcat x.pcap.gz)`) can be read only
 // once, by the capture reader: it is recorded by name only, without hash.
-func describeInput(path, name string) (export.Input, error) {
+func describeInput(ctx context.Context, path, name string) (export.Input, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return export.Input{}, fmt.Errorf("open capture: %w", err)
@@ -384,9 +436,23 @@ func describeInput(path, name string) (export.Input, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, ctxReader{ctx, f})
 	if err != nil {
 		return export.Input{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return export.Input{Path: name, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
+}
+
+// ctxReader stops a long read (hashing a big capture or a pipe) once ctx
+// is cancelled by a signal.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

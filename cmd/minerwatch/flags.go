@@ -66,3 +66,10 @@ func fail(stderr io.Writer, cmd string, err error) int {
 	fmt.Fprintf(stderr, "minerwatch %s: %v\n", cmd, err)
 	return 1
 }
+
+// badFlag prints one error line about a flag value and returns exit code
+// 2, as for a flag that does not parse.
+func badFlag(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "minerwatch %s: %v\n", cmd, err)
+	return 2
+}

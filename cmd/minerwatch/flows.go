@@ -1,12 +1,11 @@
 package main
 
 import (
-	"context"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/capture"
@@ -17,7 +16,10 @@ import (
 
 func runFlows(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("flows", "-r FILE... [flags]",
-		"Print one line per bidirectional flow (like tshark -z conv): client, server,\npackets and IP bytes each way, start and duration. Flows are printed as they end.", stderr)
+		"Print one line per bidirectional flow (like tshark -z conv): client, server, packets and\n"+
+			"IP bytes (IP header included, as NetFlow counts them) each way, start, duration and why the\n"+
+			"flow ended. Lines are printed as flows end, in fixed-width columns (a long IPv6 address\n"+
+			"widens its line), so memory stays bounded and an interrupted run keeps what it printed.", stderr)
 	var files multiFlag
 	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
 	proto := fs.String("proto", "", "only flows of this protocol: tcp or udp")
@@ -29,43 +31,72 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		return fail(stderr, "flows", errors.New("no capture given (use -r FILE)"))
 	}
+	if *proto != "" && *proto != "tcp" && *proto != "udp" {
+		return badFlag(stderr, "flows", fmt.Errorf("bad --proto %q (want tcp or udp)", *proto))
+	}
 	cfg, err := ftc()
 	if err != nil {
-		return fail(stderr, "flows", err)
+		return badFlag(stderr, "flows", err)
 	}
+	sig := watchSignals("flows", stderr)
+	defer sig.stop()
 	r, err := capture.Open(files...)
 	if err != nil {
 		return fail(stderr, "flows", err)
 	}
 	defer r.Close()
-	tw := tabwriter.NewWriter(stdout, 0, 0, 1, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "flow_id\tproto\tclient\t\tserver\tpkts_up\tbytes_up\tpkts_down\tbytes_down\tstart\tduration_s\tend\t")
-	var origin time.Time
+	// Each line is formatted as its flow ends and goes out through a
+	// small buffer: nothing is held per flow (a tabwriter would hold every
+	// line until the end to align the columns).
+	bw := bufio.NewWriter(stdout)
+	fmt.Fprintf(bw, flowLineHeader, "flow_id", "proto", "client", "server", "pkts_up", "bytes_up", "pkts_down", "bytes_down", "start", "duration_s", "end")
+	var writeErr error
 	obs := &flowPrinter{fn: func(f *flows.Flow, reason flows.EndReason) {
 		if *proto != "" && protoName(f.Proto) != *proto {
 			return
 		}
-		if origin.IsZero() {
-			origin = f.First
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t<->\t%s\t%d\t%d\t%d\t%d\t%s\t%.3f\t%s\t\n", f.ID, protoName(f.Proto),
+		_, err := fmt.Fprintf(bw, flowLine, f.ID, protoName(f.Proto),
 			f.Client, f.Server, f.Up.Pkts, f.Up.Bytes, f.Down.Pkts, f.Down.Bytes,
 			f.First.UTC().Format("2006-01-02T15:04:05.000000Z"), f.Duration().Seconds(), reason)
+		if err != nil && writeErr == nil {
+			writeErr = err
+		}
 	}}
 	t := flows.NewTable(cfg, obs)
-	st, err := ingest.Run(context.Background(), r, t, ingest.Options{SkipBadFiles: true})
-	tw.Flush()
+	st, err := ingest.Run(sig.ctx, r, t, ingest.Options{SkipBadFiles: true})
+	if sig.signal() != nil || err != nil {
+		// Stopped early (a signal, a failed read): the flows read so far
+		// are printed too, ended as "flush".
+		t.Flush()
+	}
+	if ferr := bw.Flush(); writeErr == nil {
+		writeErr = ferr
+	}
+	inputFailed := reportInputs(stderr, "flows", r)
+	st.Flows = t.Stats()
+	fmt.Fprintf(stderr, "%d packets, %d flows, %d not IP, %d malformed, %d without ports, %d evicted\n",
+		r.Stats().Records, st.Flows.FlowsCreated, st.Decode.NotIP, st.Decode.Malformed, st.Flows.NoPorts, st.Flows.Evicted)
+	if writeErr != nil {
+		return fail(stderr, "flows", fmt.Errorf("write: %w", writeErr))
+	}
+	if sig.signal() != nil {
+		return sig.report(fmt.Sprintf("%d packets", r.Stats().Records))
+	}
 	if err != nil {
 		return fail(stderr, "flows", err)
 	}
-	inputFailed := reportInputs(stderr, "flows", r)
-	fmt.Fprintf(stderr, "%d packets, %d flows, %d not IP, %d malformed, %d without ports, %d evicted\n",
-		st.Capture.Records, st.Flows.FlowsCreated, st.Decode.NotIP, st.Decode.Malformed, st.Flows.NoPorts, st.Flows.Evicted)
 	if inputFailed {
 		return 1
 	}
 	return 0
 }
+
+// The columns of `flows`: numbers right-aligned, addresses padded to the
+// width of an IPv4 address and port; what does not fit widens its line.
+const (
+	flowLineHeader = "%10s %-5s %21s     %-21s %9s %12s %9s %12s %-27s %10s %s\n"
+	flowLine       = "%10d %-5s %21s <-> %-21s %9d %12d %9d %12d %-27s %10.3f %s\n"
+)
 
 func protoName(p uint8) string {
 	switch p {
@@ -99,8 +130,13 @@ func flowFlags(fs interface {
 	active := fs.Duration("active-timeout", d.ActiveTimeout, "emit an active-period record of a long flow this often (0 = never)")
 	max := fs.Int("max-flows", d.MaxFlows, "hard cap on concurrent flows (the oldest are evicted, and counted)")
 	return func() (flows.Config, error) {
-		if *idle <= 0 || *idleUDP <= 0 || *active < 0 {
-			return d, errors.New("timeouts must be positive")
+		switch {
+		case *idle <= 0:
+			return d, errors.New("--idle-timeout must be positive")
+		case *idleUDP <= 0:
+			return d, errors.New("--udp-timeout must be positive")
+		case *active < 0:
+			return d, errors.New("--active-timeout must not be negative (0 = never)")
 		}
 		if *max <= 0 {
 			return d, errors.New("--max-flows must be positive")

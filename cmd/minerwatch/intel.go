@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/internal/outfile"
 )
 
 // intelCommands are the sub-subcommands of `minerwatch intel`.
@@ -244,7 +244,7 @@ func intelExport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "intel export", err)
 	}
-	err = writeOut(out, stdout, func(w io.Writer) error {
+	err = writeOut(out, []string{l.Path()}, stdout, func(w io.Writer) error {
 		if format == "csv" {
 			return intel.WriteCSV(w, l.AsEntries())
 		}
@@ -299,7 +299,7 @@ func intelImport(args []string, stdout, stderr io.Writer) int {
 		invalid += res.Invalid
 		fmt.Fprintf(stderr, "%s: %s, %d entries, %d invalid lines\n", p, res.Format, res.Entries, res.Invalid)
 	}
-	if err := writeOut(out, stdout, func(w io.Writer) error { return intel.WriteCSV(w, s.All()) }); err != nil {
+	if err := writeOut(out, fs.Args(), stdout, func(w io.Writer) error { return intel.WriteCSV(w, s.All()) }); err != nil {
 		return fail(stderr, "intel import", err)
 	}
 	if strict && invalid > 0 {
@@ -377,27 +377,22 @@ func intelCheck(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// writeOut writes to stdout, or atomically to path (temp file + rename) so
-// a failed run never leaves half a list.
-func writeOut(path string, stdout io.Writer, fn func(io.Writer) error) error {
+// writeOut writes to stdout, or to path through internal/outfile (a temp
+// file renamed into place, so a failed run never leaves half a list; a
+// device or FIFO written through). An output that is one of inputs is
+// refused. Mode 0640: the lists say which endpoints this site's hosts
+// mined on.
+func writeOut(path string, inputs []string, stdout io.Writer, fn func(io.Writer) error) error {
 	if path == "" {
 		return fn(stdout)
 	}
-	dir := "."
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		dir = path[:i+1]
-	}
-	tmp, err := os.CreateTemp(dir, ".minerwatch-intel-*")
+	out, err := outfile.Create(path, outfile.Options{Perm: 0o640, Inputs: inputs, Stdout: stdout})
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := fn(tmp); err != nil {
-		tmp.Close()
+	if err := fn(out); err != nil {
+		out.Abort()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return out.Commit()
 }

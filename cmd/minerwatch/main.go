@@ -50,6 +50,8 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintf(w, "\nRun 'minerwatch <command> --help' for a command's flags.\n")
+	fmt.Fprintf(w, "Exit status: 0 done, 1 error, 2 bad command line, 128+N stopped by signal N (130 SIGINT,\n"+
+		"143 SIGTERM, 129 SIGHUP) before the end of an offline input.\n")
 }
 
 func main() {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/internal/outfile"
 	"github.com/minerwatch/minerwatch/models/modelfile"
 	"github.com/minerwatch/minerwatch/train"
 	"github.com/minerwatch/minerwatch/train/dataset"
@@ -58,7 +58,7 @@ func (t *trainFlags) config() (train.Config, flowfeat.Checkpoints, error) {
 	if flowfeat.Defs(c.Set) == nil {
 		return c, flowfeat.Checkpoints{}, fmt.Errorf("unknown feature set %q (known: %s)", c.Set, strings.Join(flowfeat.ModelSets(), ", "))
 	}
-	if c.TargetFPR <= 0 || c.TargetFPR >= 1 {
+	if !(c.TargetFPR > 0 && c.TargetFPR < 1) { // also refuses NaN
 		return c, flowfeat.Checkpoints{}, errors.New("--target-fpr must be in (0, 1)")
 	}
 	if c.Folds < 2 {
@@ -87,7 +87,7 @@ func (t *trainFlags) augmentations(cfg train.Config) []dataset.Augmentation {
 	return dataset.DefaultAugmentations()
 }
 
-func writeReports(dir, base string, reps []*train.Report, stdout io.Writer) error {
+func writeReports(dir, base string, reps []*train.Report, stdout io.Writer, temps *outfile.Temps) error {
 	for _, r := range reps {
 		r.WriteText(stdout)
 		fmt.Fprintln(stdout)
@@ -108,7 +108,7 @@ func writeReports(dir, base string, reps []*train.Report, stdout io.Writer) erro
 			{".svg", r.WriteSVG},
 			{".txt", func(w io.Writer) error { r.WriteText(w); return nil }},
 		} {
-			if err := writeFileAtomic(filepath.Join(dir, name+out.ext), out.write); err != nil {
+			if err := writeFileAtomic(filepath.Join(dir, name+out.ext), out.write, temps); err != nil {
 				return err
 			}
 		}
@@ -116,27 +116,18 @@ func writeReports(dir, base string, reps []*train.Report, stdout io.Writer) erro
 	return nil
 }
 
-// writeFileAtomic writes a file under a temporary name and renames it.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+// writeFileAtomic writes a file through internal/outfile: under a
+// temporary name (registered in temps) renamed into place.
+func writeFileAtomic(path string, write func(io.Writer) error, temps *outfile.Temps) error {
+	out, err := outfile.Create(path, outfile.Options{Temps: temps})
 	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+		return err
 	}
-	err = write(f)
-	if err == nil {
-		err = f.Chmod(0o644) // CreateTemp makes 0600; reports are for sharing
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := write(out); err != nil {
+		out.Abort()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return nil
+	return out.Commit()
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
@@ -151,14 +142,29 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, cp, err := t.config()
 	if err != nil {
-		return fail(stderr, "train", err)
+		return badFlag(stderr, "train", err)
 	}
 	if *out == "" {
-		return fail(stderr, "train", errors.New("no output given (use -o MODEL)"))
+		return badFlag(stderr, "train", errors.New("no output given (use -o MODEL)"))
 	}
-	rows, sum, err := train.LoadRows(context.Background(), t.manifests, cp, t.augmentations(cfg))
+	sig := watchSignals("train", stderr)
+	defer sig.stop()
+	outOpt := outfile.Options{Inputs: t.manifests, Temps: sig.temps}
+	if err := outfile.Check(*out, outOpt); err != nil {
+		return fail(stderr, "train", err)
+	}
+	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, t.augmentations(cfg))
+	if sig.signal() != nil {
+		return sig.report("reading the captures (no model written)")
+	}
 	if err != nil {
 		return fail(stderr, "train", err)
+	}
+	// Cross-validation and fitting cannot stop half-way: a signal now
+	// removes the temporary files and exits at once.
+	sig.setHard(true)
+	if sig.signal() != nil { // arrived just before the switch
+		return sig.report("reading the captures (no model written)")
 	}
 	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
 	var cv *train.Report
@@ -168,7 +174,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "train", err)
 		}
 		cv = reps[0]
-		if err := writeReports(t.reportDir, "train", reps, stdout); err != nil {
+		if err := writeReports(t.reportDir, "train", reps, stdout, sig.temps); err != nil {
 			return fail(stderr, "train", err)
 		}
 	}
@@ -176,7 +182,11 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "train", err)
 	}
-	if err := modelfile.Save(*out, m); err != nil {
+	mf, err := outfile.Create(*out, outOpt)
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
+	if err := modelfile.SaveOutput(mf, m); err != nil {
 		return fail(stderr, "train", err)
 	}
 	fmt.Fprintf(stderr, "model → %s (threshold %.4f, %d rows, %d mining)\n", *out, m.Threshold, m.Training.TrainRows, m.Training.Positives)
@@ -195,11 +205,13 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, cp, err := t.config()
 	if err != nil {
-		return fail(stderr, "eval", err)
+		return badFlag(stderr, "eval", err)
 	}
 	if (*modelPath == "") == (*exp == "") {
-		return fail(stderr, "eval", errors.New("give exactly one of --model or --experiment"))
+		return badFlag(stderr, "eval", errors.New("give exactly one of --model or --experiment"))
 	}
+	sig := watchSignals("eval", stderr)
+	defer sig.stop()
 	var m *modelfile.Model
 	if *modelPath != "" {
 		if m, err = modelfile.Load(*modelPath); err != nil {
@@ -211,9 +223,16 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if m != nil {
 		aug = nil // scoring a model: the captures as recorded only
 	}
-	rows, sum, err := train.LoadRows(context.Background(), t.manifests, cp, aug)
+	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, aug)
+	if sig.signal() != nil {
+		return sig.report("reading the captures (no report written)")
+	}
 	if err != nil {
 		return fail(stderr, "eval", err)
+	}
+	sig.setHard(true) // experiments cannot stop half-way (see runTrain)
+	if sig.signal() != nil {
+		return sig.report("reading the captures (no report written)")
 	}
 	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
 	var reps []*train.Report
@@ -226,7 +245,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	} else if reps, err = train.Run(*exp, rows, cfg); err != nil {
 		return fail(stderr, "eval", err)
 	}
-	if err := writeReports(t.reportDir, "eval", reps, stdout); err != nil {
+	if err := writeReports(t.reportDir, "eval", reps, stdout, sig.temps); err != nil {
 		return fail(stderr, "eval", err)
 	}
 	return 0

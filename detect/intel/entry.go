@@ -153,6 +153,13 @@ func parseHost(h string) (Entry, error) {
 			}
 			a, bits = a.Unmap(), bits-96
 		}
+		if min := minPrefixBits(a); bits < min {
+			// A /0 (or any very short prefix) in a pool list matches most
+			// of the Internet: one careless or hostile list line would
+			// turn every flow into an alert (or, in an allowlist, silence
+			// every alert). No mining pool needs more than a /8 or /16.
+			return Entry{}, fmt.Errorf("CIDR %q is too broad: prefixes shorter than /%d are refused", h, min)
+		}
 		p = netip.PrefixFrom(a, bits).Masked()
 		if bits == a.BitLen() {
 			return Entry{Kind: KindAddr, Prefix: p}, nil
@@ -174,6 +181,16 @@ func parseHost(h string) (Entry, error) {
 		return Entry{}, err
 	}
 	return Entry{Kind: KindSuffix, Domain: d}, nil
+}
+
+// minPrefixBits is the shortest CIDR accepted for an address family: /8
+// for IPv4 (a class A), /16 for IPv6 (shorter than a regional registry's
+// allocation).
+func minPrefixBits(a netip.Addr) int {
+	if a.Is4() {
+		return 8
+	}
+	return 16
 }
 
 func parseURL(s string) (Entry, error) {

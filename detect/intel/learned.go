@@ -15,6 +15,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/minerwatch/minerwatch/internal/outfile"
 )
 
 // Reasons a learned entry exists.
@@ -354,31 +356,26 @@ func (l *Learned) Save() error {
 	return nil
 }
 
-// SaveAs writes the store atomically to path.
+// SaveAs writes the store atomically to path (temp file + rename, see
+// internal/outfile), mode 0600: the list says which hosts mine where.
 func (l *Learned) SaveAs(path string) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("learned list: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	out, err := outfile.Create(path, outfile.Options{Perm: 0o600})
 	if err != nil {
-		return fmt.Errorf("learned list: %w", err)
+		return fmt.Errorf("save learned list: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := io.WriteString(tmp, "# minerwatch learned pool endpoints, one JSON object per line; edit with `minerwatch intel`\n"); err == nil {
-		err = l.WriteJSONL(tmp)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+	if _, err = io.WriteString(out, "# minerwatch learned pool endpoints, one JSON object per line; edit with `minerwatch intel`\n"); err == nil {
+		err = l.WriteJSONL(out)
 	}
 	if err != nil {
+		out.Abort()
 		return fmt.Errorf("save learned list %s: %w", path, err)
+	}
+	if err := out.Commit(); err != nil {
+		return fmt.Errorf("save learned list: %w", err)
 	}
 	return nil
 }

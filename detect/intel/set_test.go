@@ -154,3 +154,42 @@ func TestParseValueRoundTripsAndRejectsNonsense(t *testing.T) {
 		}
 	}
 }
+
+// A list line "0.0.0.0/0" would make every flow an intel hit (or, in an
+// allowlist, hide every alert); prefixes shorter than /8 (IPv4) and /16
+// (IPv6) are refused, the narrowest allowed ones still parse.
+func TestParseValueRefusesPrefixesThatCoverTheInternet(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		ok bool
+	}{
+		{"0.0.0.0/0", false},
+		{"0.0.0.0/0:3333", false},
+		{"::/0", false},
+		{"[::/0]:443", false},
+		{"128.0.0.0/1", false},
+		{"10.0.0.0/7", false},
+		{"::ffff:0.0.0.0/96", false}, // IPv4-mapped /0
+		{"2000::/3", false},
+		{"2001::/15", false},
+		{"10.0.0.0/8", true},
+		{"2001:db8::/16", true},
+	} {
+		_, err := ParseValue(c.in)
+		if (err == nil) != c.ok {
+			t.Errorf("ParseValue(%q): err = %v, want ok=%v", c.in, err, c.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "too broad") {
+			t.Errorf("ParseValue(%q): error %q does not say the prefix is too broad", c.in, err)
+		}
+	}
+	// In a list file the line is skipped with a warning, the rest loaded.
+	s := NewSet()
+	res, err := s.Load(strings.NewReader("0.0.0.0/0\npool.test\n"), "test.txt", LoadOptions{Format: "plain", Now: t0, Date: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 1 || len(res.Warnings) != 1 || res.Warnings[0].Line != 1 {
+		t.Errorf("list with a /0 line: %d entries, warnings %q; want 1 entry and one warning naming line 1", s.Len(), res.Warnings)
+	}
+}

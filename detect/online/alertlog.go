@@ -3,27 +3,49 @@ package online
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/internal/outfile"
 )
 
 // AlertLog is the merged alert output of all workers: JSON lines appended
 // to a file (or written to a stream), flushed after every alert. Reopen
 // closes and reopens the file so a log rotator can move it away (SIGHUP,
 // as logrotate's postrotate expects).
+//
+// The file is opened through internal/outfile in append mode: created
+// 0640 (alerts name hosts, wallets and logins), never truncated, a torn
+// last line (a crash or a full disk in an earlier run) ended with '\n'
+// before the first new alert, a device or FIFO written through, and a path
+// that is one of the inputs refused.
 type AlertLog struct {
-	path string
-	mu   sync.Mutex // guards f, and the swap in Reopen
-	f    *os.File
-	w    *alert.Writer
-	n    int
+	path   string
+	inputs []string
+	stdout io.Writer
+	mu     sync.Mutex // guards f, and the swap in Reopen
+	f      *outfile.File
+	w      *alert.Writer
+	n      int
+	failed bool            // a write failed since the last (re)open
+	onFail func(err error) // told of the first failure after each (re)open
 }
 
-// OpenAlertLog opens path for appending; an empty path writes to w.
-func OpenAlertLog(path string, w io.Writer) (*AlertLog, error) {
-	l := &AlertLog{path: path}
+// OnFailure sets a function told at once of the first failed write after
+// each open (a full disk): a live probe keeps running, so the operator
+// must hear of lost alerts when they start, not at shutdown. It is called
+// with the log's lock held and must not write alerts.
+func (l *AlertLog) OnFailure(fn func(err error)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onFail = fn
+}
+
+// OpenAlertLog opens path for appending; an empty path (or "-") writes
+// to w. An
+// alert log that is the same file as one of inputs is refused.
+func OpenAlertLog(path string, w io.Writer, inputs ...string) (*AlertLog, error) {
+	l := &AlertLog{path: path, inputs: inputs, stdout: w}
 	if path == "" {
 		l.w = alert.NewWriter(w)
 		return l, nil
@@ -35,11 +57,11 @@ func OpenAlertLog(path string, w io.Writer) (*AlertLog, error) {
 }
 
 func (l *AlertLog) open() error {
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := outfile.Create(l.path, outfile.Options{Mode: outfile.Append, Perm: 0o640, EnsureNewline: true, Inputs: l.inputs, Stdout: l.stdout})
 	if err != nil {
 		return fmt.Errorf("open alert log: %w", err)
 	}
-	l.f, l.w = f, alert.NewWriter(f)
+	l.f, l.w, l.failed = f, alert.NewWriter(f), false
 	return nil
 }
 
@@ -48,6 +70,10 @@ func (l *AlertLog) Write(a *alert.Alert) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.w.Write(a); err != nil {
+		if !l.failed && l.onFail != nil {
+			l.onFail(err)
+		}
+		l.failed = true
 		return err
 	}
 	l.n++
@@ -73,7 +99,7 @@ func (l *AlertLog) Reopen() error {
 	if err := l.open(); err != nil {
 		return err // keep writing to the old file
 	}
-	return old.Close()
+	return old.Commit()
 }
 
 // Close closes the file.
@@ -83,7 +109,7 @@ func (l *AlertLog) Close() error {
 	if l.f == nil {
 		return nil
 	}
-	err := l.f.Close()
+	err := l.f.Commit()
 	l.f = nil
 	return err
 }

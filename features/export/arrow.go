@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/internal/outfile"
 )
 
 // SchemaVersion is bumped whenever columns are added, removed or renamed.
@@ -390,15 +390,15 @@ func newSink(w io.Writer, format Format, schema *arrow.Schema, mem memory.Alloca
 // Writer writes feature rows to an Arrow IPC file, an Arrow IPC stream or
 // a Parquet file, one record batch (row group) at a time.
 type Writer struct {
-	path, tmp string
-	file      *os.File // nil when writing to a caller's io.Writer
-	sink      batchSink
-	rb        *array.RecordBuilder
-	sets      []string
-	batch     int
-	pending   int
-	rows      int64
-	closed    bool
+	path    string
+	out     *outfile.File // nil when writing to a caller's io.Writer
+	sink    batchSink
+	rb      *array.RecordBuilder
+	sets    []string
+	batch   int
+	pending int
+	rows    int64
+	closed  bool
 }
 
 // Create starts an Arrow IPC file at path (written under a temporary name
@@ -409,24 +409,31 @@ func Create(path string, meta Meta) (*Writer, error) {
 
 // CreateFormat starts an output file of the given format at path, written
 // under a temporary name in the same directory and renamed into place by
-// Close, so readers never see a half-written file.
+// Close, so readers never see a half-written file (see internal/outfile:
+// a device or FIFO is written through instead).
 func CreateFormat(path string, format Format, meta Meta) (*Writer, error) {
+	out, err := outfile.Create(path, outfile.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return CreateOutput(out, format, meta)
+}
+
+// CreateOutput writes to an output opened by the caller (with its
+// permissions, its refused inputs, its temp-file registry). Close commits
+// it, Abort discards it; on error here it is aborted.
+func CreateOutput(out *outfile.File, format Format, meta Meta) (*Writer, error) {
 	schema, err := Schema(meta)
 	if err != nil {
+		out.Abort()
 		return nil, err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	w, err := newWriter(out, out.Name(), format, schema, meta.Sets)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	w, err := newWriter(f, path, format, schema, meta.Sets)
-	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
+		out.Abort()
 		return nil, err
 	}
-	w.file, w.tmp = f, f.Name()
+	w.out = out
 	return w, nil
 }
 
@@ -496,8 +503,9 @@ func (w *Writer) flush() error {
 	return nil
 }
 
-// Close writes the last batch and the footer; for a file it also syncs and
-// renames the file into place. On error the temporary file is removed.
+// Close writes the last batch and the footer; for a file it also commits
+// the output (sync and rename into place). On error the temporary file is
+// removed.
 func (w *Writer) Close() error {
 	if w.closed {
 		return nil
@@ -508,27 +516,14 @@ func (w *Writer) Close() error {
 		err = fmt.Errorf("finish %s: %w", w.path, cerr)
 	}
 	w.rb.Release()
-	if w.file == nil {
+	if w.out == nil {
 		return err
 	}
-	if cerr := w.file.Chmod(0o644); err == nil && cerr != nil { // CreateTemp makes 0600
-		err = fmt.Errorf("chmod %s: %w", w.path, cerr)
-	}
-	if serr := w.file.Sync(); err == nil && serr != nil {
-		err = fmt.Errorf("sync %s: %w", w.path, serr)
-	}
-	if cerr := w.file.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close %s: %w", w.path, cerr)
-	}
-	if err == nil {
-		if rerr := os.Rename(w.tmp, w.path); rerr != nil {
-			err = fmt.Errorf("rename into %s: %w", w.path, rerr)
-		}
-	}
 	if err != nil {
-		os.Remove(w.tmp)
+		w.out.Abort()
+		return err
 	}
-	return err
+	return w.out.Commit()
 }
 
 // Abort discards the output: nothing is left at path or under the temp
@@ -540,8 +535,7 @@ func (w *Writer) Abort() {
 	w.closed = true
 	w.sink.Close()
 	w.rb.Release()
-	if w.file != nil {
-		w.file.Close()
-		os.Remove(w.tmp)
+	if w.out != nil {
+		w.out.Abort()
 	}
 }

@@ -99,7 +99,7 @@ func (s *StreamWriter) open(now time.Time) error {
 	}
 	final := fmt.Sprintf("%s-%s-%04d%s", stem, now.UTC().Format("20060102T150405Z"), s.seq, ext)
 	part := final + ".part"
-	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640) // rows name hosts and captures: not world-readable
 	if err != nil {
 		return fmt.Errorf("rows output: %w", err)
 	}

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/minerwatch/minerwatch/internal/outfile"
 	"github.com/minerwatch/minerwatch/models/forest"
 )
 
@@ -99,65 +99,55 @@ func (m *Model) CheckSchema(setName string, names []string) error {
 	return nil
 }
 
-// Save writes m to path as gzip-compressed JSON, atomically: it writes a
-// temporary file in the same directory, syncs it, and renames it over
-// path, then syncs the directory. Readers see the old file or the new one,
-// never a partial one; on error path is untouched and the temporary file
-// is removed.
-func Save(path string, m *Model) (err error) {
+// Save writes m to path as gzip-compressed JSON, atomically (see
+// internal/outfile): it writes a temporary file in the same directory,
+// syncs it, and renames it over path, then syncs the directory. Readers
+// see the old file or the new one, never a partial one; on error path is
+// untouched and the temporary file is removed. A device or FIFO at path is
+// written through instead.
+func Save(path string, m *Model) error {
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("save model %s: %w", path, err)
+	}
+	out, err := outfile.Create(path, outfile.Options{})
+	if err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return SaveOutput(out, m)
+}
+
+// SaveOutput writes m to an output the caller opened (with its refused
+// inputs and temp-file registry) and commits it; on error it is aborted.
+func SaveOutput(out *outfile.File, m *Model) error {
+	if err := Write(out, m); err != nil {
+		out.Abort()
+		return fmt.Errorf("save model %s: %w", out.Name(), err)
+	}
+	if err := out.Commit(); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return nil
+}
+
+// Write validates m and writes it to w as gzip-compressed JSON, stamped
+// with this package's format and version.
+func Write(w io.Writer, m *Model) error {
+	if err := m.Validate(); err != nil {
+		return err
 	}
 	out := *m
 	out.Format, out.Version = Format, Version
 	if out.Training.CreatedAt.IsZero() {
 		out.Training.CreatedAt = time.Now().UTC()
 	}
-
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if err != nil {
-		return fmt.Errorf("save model %s: %w", path, err)
+		return err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	zw, err := gzip.NewWriterLevel(tmp, gzip.BestSpeed)
-	if err != nil {
-		return fmt.Errorf("save model %s: %w", path, err)
+	if err := json.NewEncoder(zw).Encode(&out); err != nil {
+		return fmt.Errorf("encode: %w", err)
 	}
-	enc := json.NewEncoder(zw)
-	if err := enc.Encode(&out); err != nil {
-		return fmt.Errorf("save model %s: encode: %w", path, err)
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("save model %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes 0600; models are shared
-		return fmt.Errorf("save model %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("save model %s: sync: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save model %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save model %s: %w", path, err)
-	}
-	// Make the rename itself durable. Not every platform can sync a
-	// directory; the file is complete either way, so this is best effort.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return zw.Close()
 }
 
 // Load reads and validates a model file written by Save (gzip-compressed
