@@ -62,40 +62,42 @@ capture() {
 }
 
 # measure LABEL CMD...: runs CMD RUNS times (stdout discarded) and sets
-# WALL (median seconds), CPU (median user+sys seconds), RSS (largest max
-# RSS in MiB, "–" without GNU time) and STATUS (exit code of the last run).
+# WALL (fastest run, seconds), MEDIAN (median wall seconds), CPU (user+sys
+# seconds of the fastest run), RSS (largest max RSS in MiB, "–" without
+# GNU time) and STATUS (exit code of the last failing run). The fastest run
+# is the one least disturbed by whatever else the machine was doing.
 measure() {
   local label=$1; shift
-  local walls=() cpus=() rss=0 t
+  local walls=() rss=0 t
   t=$(mktemp)
   STATUS=0
   for ((i = 0; i < RUNS; i++)); do
     if ((have_gnu_time)); then
       /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >/dev/null 2>"$t.err" || STATUS=$?
       read -r w u s m < <(tail -n 1 "$t")
-      walls+=("$w"); cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')")
+      walls+=("$w $(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')")
       ((m > rss)) && rss=$m
     else
       local start end
       start=$(date +%s.%N)
       "$@" >/dev/null 2>"$t.err" || STATUS=$?
       end=$(date +%s.%N)
-      walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')"); cpus+=("–")
+      walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}') –")
     fi
   done
   if ((STATUS != 0)); then
     echo "bench: $label exited $STATUS: $(head -c 300 "$t.err")" >&2
   fi
   rm -f "$t" "$t.err"
-  WALL=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-  CPU=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+  read -r WALL CPU < <(printf '%s\n' "${walls[@]}" | sort -n | head -n 1)
+  MEDIAN=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
   if ((have_gnu_time)); then RSS=$(awk -v k="$rss" 'BEGIN{printf "%.0f", k/1024}'); else RSS="–"; fi
 }
 
 results=$OUT/results.md
 {
   echo "minerwatch benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
-  echo "$($GO version), $(git describe --always --dirty 2>/dev/null || echo unknown), $RUNS runs per row (median wall and CPU time, largest max RSS)"
+  echo "$($GO version), $(git describe --always --dirty 2>/dev/null || echo unknown), $RUNS runs per row: rates from the fastest run, its CPU time, the largest max RSS"
   if command -v ndpiReader >/dev/null; then echo "ndpiReader: $(ndpiReader -h 2>&1 | grep -m1 -o 'nDPI [0-9.]*')"; fi
 } | tee "$results"
 
@@ -107,7 +109,7 @@ for name in $CAPTURES; do
     echo
     echo "### $name: $(basename "$cap"), $packets packets, $size MB"
     echo
-    echo "| | command | wall s | CPU s | packets/s | packets/CPU-s | Gbit/s | max RSS MiB |"
+    echo "| | command | wall s (best, median) | CPU s | packets/s | packets/CPU-s | Gbit/s | max RSS MiB |"
     echo "|---|---|---|---|---|---|---|---|"
   } | tee -a "$results"
   declare -A PPS=() CPPS=()
@@ -122,7 +124,7 @@ for name in $CAPTURES; do
     CPPS[$id]=$cpps
     local note=""
     ((STATUS == 0)) || note=" (exit $STATUS)"
-    printf '| (%s) | `%s`%s | %s | %s | %s | %s | %s | %s |\n' "$id" "$label" "$note" "$WALL" "$CPU" \
+    printf '| (%s) | `%s`%s | %s, %s | %s | %s | %s | %s | %s |\n' "$id" "$label" "$note" "$WALL" "$MEDIAN" "$CPU" \
       "$pps" "$cpps" "$gbps" "$RSS" | tee -a "$results"
   }
   if command -v tcpdump >/dev/null; then
