@@ -96,7 +96,8 @@ func (f *Forest) predictAbove(row []float64, threshold float64) (float64, bool) 
 		sum += values[c]
 		sum += values[d]
 		if bound := sum + tail[t+4]; bound < need {
-			return (bound + 1e-9*n) / n, false
+			// Rounding must not lift the bound onto the threshold.
+			return min((bound+1e-9*n)/n, math.Nextafter(threshold, math.Inf(-1))), false
 		}
 	}
 	for ; t < len(roots); t++ {
