@@ -61,7 +61,7 @@ func (f *Forest) MarshalJSON() ([]byte, error) {
 			}
 			wt.Threshold[k] = clampInf(n.threshold)
 			wt.Left[k] = n.left - root
-			if n.nanRight == 0 {
+			if n.flags&nanRight == 0 {
 				wt.NaNLeft[k] = 1
 			}
 		}

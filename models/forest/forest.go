@@ -10,21 +10,28 @@ import (
 // node is one tree node as inference reads it: 16 bytes, so four share a
 // cache line. Children are adjacent (right = left+1), which saves a field.
 // A step goes to left + (x > threshold); NaN fails every comparison, so
-// it goes left unless nanRight says otherwise. Written as
+// it goes left unless the nanRight flag says otherwise. Written as
 // (x > t) | (!(x <= t) & nanRight), which differs from x > t only for NaN,
 // the step has no branch at all: NaN is common in real rows (a std over
 // one packet), so a NaN branch would be mispredicted.
 //
 // A leaf is its own left child with threshold +Inf and nanRight 0, so
 // stepping from a leaf stays put; that lets PredictProba walk several
-// trees in lock-step until all stand still. The leaf's prediction is in
-// Forest.values.
+// trees in lock-step until all stand on a leaf. The flags also say which
+// children are leaves, so a walk knows it has arrived with the step that
+// arrives, not one step later. The leaf's prediction is in Forest.values.
 type node struct {
 	threshold float64
 	left      uint32 // index of the left child (a leaf: its own index)
 	feature   uint16
-	nanRight  uint16 // 1 when NaN goes right, else 0
+	flags     uint16 // nanRight | leftLeaf | rightLeaf
 }
+
+const (
+	nanRight  = 1 << 0 // NaN goes right
+	leftLeaf  = 1 << 1 // left child is a leaf (set on leaves too)
+	rightLeaf = 1 << 2 // right child is a leaf (set on leaves too)
+)
 
 // maxFeatures is the most features a forest can split on (node.feature),
 // maxTreeNodes the most nodes a decoded tree may have.
@@ -173,11 +180,17 @@ func flatten(nFeatures int, trees [][]trainNode) *Forest {
 		base := uint32(len(f.nodes))
 		f.roots[t] = base
 		for _, tn := range tree {
-			n := node{threshold: math.Inf(1), left: uint32(len(f.nodes))}
+			n := node{threshold: math.Inf(1), left: uint32(len(f.nodes)), flags: leftLeaf | rightLeaf}
 			if tn.feature >= 0 {
 				n = node{threshold: tn.threshold, left: base + uint32(tn.left), feature: uint16(tn.feature)}
 				if !tn.nanLeft {
-					n.nanRight = 1
+					n.flags |= nanRight
+				}
+				if tree[tn.left].feature < 0 {
+					n.flags |= leftLeaf
+				}
+				if tree[tn.left+1].feature < 0 {
+					n.flags |= rightLeaf
 				}
 			}
 			f.nodes = append(f.nodes, n)

@@ -6,8 +6,9 @@ import (
 )
 
 // step moves row one level down from node i (a leaf stays where it is),
-// without a branch (see node).
-func step(nodes []node, row []float64, i uint32) uint32 {
+// without a branch (see node), and reports whether it arrived on a leaf
+// (1) or not (0).
+func step(nodes []node, row []float64, i uint32) (next uint32, atLeaf uint16) {
 	n := &nodes[i]
 	v := row[n.feature]
 	var gt, notLE uint32
@@ -17,16 +18,17 @@ func step(nodes []node, row []float64, i uint32) uint32 {
 	if !(v <= n.threshold) { // true for NaN too
 		notLE = 1
 	}
-	return n.left + (gt | notLE&uint32(n.nanRight))
+	dir := gt | notLE&uint32(n.flags&nanRight)
+	return n.left + dir, n.flags >> (1 + dir) & 1
 }
 
 // leaf walks one tree from root for row and returns its leaf's index.
 func (f *Forest) leaf(root uint32, row []float64) uint32 {
 	i := root
 	for {
-		next := step(f.nodes, row, i)
-		if next == i {
-			return i
+		next, atLeaf := step(f.nodes, row, i)
+		if atLeaf != 0 {
+			return next
 		}
 		i = next
 	}
@@ -85,11 +87,14 @@ func (f *Forest) predictAbove(row []float64, threshold float64) (float64, bool) 
 	for ; t+4 <= len(roots); t += 4 {
 		a, b, c, d := roots[t], roots[t+1], roots[t+2], roots[t+3]
 		for {
-			na, nb, nc, nd := step(nodes, row, a), step(nodes, row, b), step(nodes, row, c), step(nodes, row, d)
-			if na == a && nb == b && nc == c && nd == d {
+			var la, lb, lc, ld uint16
+			a, la = step(nodes, row, a)
+			b, lb = step(nodes, row, b)
+			c, lc = step(nodes, row, c)
+			d, ld = step(nodes, row, d)
+			if la&lb&lc&ld != 0 {
 				break
 			}
-			a, b, c, d = na, nb, nc, nd
 		}
 		sum += values[a]
 		sum += values[b]
@@ -138,11 +143,14 @@ func (f *Forest) predictBlocks(X [][]float64, out []float64, block int) {
 				r0, r1, r2, r3 := rows[k], rows[k+1], rows[k+2], rows[k+3]
 				a, b, c, d := root, root, root, root
 				for {
-					na, nb, nc, nd := step(nodes, r0, a), step(nodes, r1, b), step(nodes, r2, c), step(nodes, r3, d)
-					if na == a && nb == b && nc == c && nd == d {
+					var la, lb, lc, ld uint16
+					a, la = step(nodes, r0, a)
+					b, lb = step(nodes, r1, b)
+					c, lc = step(nodes, r2, c)
+					d, ld = step(nodes, r3, d)
+					if la&lb&lc&ld != 0 {
 						break
 					}
-					a, b, c, d = na, nb, nc, nd
 				}
 				acc[k] += values[a]
 				acc[k+1] += values[b]
@@ -177,11 +185,8 @@ func (f *Forest) Contributions(row, dst []float64) (bias float64) {
 	for _, root := range f.roots {
 		bias += values[root]
 		i := root
-		for {
-			next := step(nodes, row, i)
-			if next == i {
-				break
-			}
+		for !nodes[i].isLeaf(i) {
+			next, _ := step(nodes, row, i)
 			dst[nodes[i].feature] += values[next] - values[i]
 			i = next
 		}

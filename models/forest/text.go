@@ -51,7 +51,7 @@ func (f *Forest) writeNode(w *bufio.Writer, i uint32, depth int, names []string)
 		name = names[n.feature]
 	}
 	nan := "no"
-	if n.nanRight == 0 {
+	if n.flags&nanRight == 0 {
 		nan = "yes"
 	}
 	left := n.left
