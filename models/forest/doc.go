@@ -68,9 +68,9 @@
 // it depends on forest size. For the shipped 200-tree model (12k nodes) on
 // the shared datasets' rows, BenchmarkShippedModel (shipped_test.go) times
 // the previous layout, PredictProba and PredictAbove interleaved: about
-// 5.3 µs, 3.5–4 µs and 1.2 µs per row on a quiet machine (PredictProba
-// 1.3–1.6× and PredictAbove 4–4.5× faster than the previous layout under
-// load). 100 trees of 3.4k nodes take 15–20 µs, 100 fully grown trees of
+// 5.8 µs, 3.9 µs and 1.3 µs per row at the quietest (PredictProba ~1.5×
+// and PredictAbove 4.5–5× faster than the previous layout in every run,
+// whatever the load). 100 trees of 3.4k nodes take 15–20 µs, 100 fully grown trees of
 // 13k nodes 40–60 µs (scikit-learn: ~115 µs per row in batch, ~90 ms for
 // one row). See bench_test.go.
 //
