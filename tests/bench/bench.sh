@@ -14,7 +14,9 @@
 #
 # Environment: RUNS (3), COPIES (10), FLOWS (1000000), OUT (out/bench),
 # SHARED (../shared/datasets), GO (go), GOTAGS, CAPTURES (both; "merged"
-# or "concurrent" for one), EXTRA_DETECT_FLAGS (added to (c)).
+# or "concurrent" for one), EXTRA_DETECT_FLAGS (added to (c)), GO_BENCH
+# (1: finish with the Go benchmarks behind issue 13's other figures, i.e.
+# allocations per packet, heap per concurrent flow, model scoring; 0: skip).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,6 +29,7 @@ GO=${GO:-go}
 GOTAGS=${GOTAGS:-}
 CAPTURES=${CAPTURES:-merged concurrent}
 EXTRA_DETECT_FLAGS=${EXTRA_DETECT_FLAGS:-}
+GO_BENCH=${GO_BENCH:-1}
 
 die() { echo "bench: $*" >&2; exit 1; }
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS=$RUNS, want a positive integer"
@@ -162,5 +165,21 @@ for name in $CAPTURES; do
   } | tee -a "$results"
   unset PPS CPPS
 done
+if [[ $GO_BENCH == 1 ]]; then
+  {
+    echo
+    echo "### Go benchmarks"
+    echo
+    echo '```'
+  } | tee -a "$results"
+  # package, benchmark, -benchtime: one pass over the lab captures is one
+  # op; a million flows is one op; scoring runs for the default second.
+  for spec in "./features/ingest DecodeFlowFeatures 3x" "./features/flows MillionConcurrentFlows 1x" "./models/forest ShippedModel 1s"; do
+    read -r pkg name bt <<<"$spec"
+    $GO test -tags "$GOTAGS" -run '^$' -bench "^Benchmark$name\$" -benchtime "$bt" -benchmem "$pkg" 2>&1 |
+      grep -E '^(Benchmark|--- |ok|FAIL|.*skip)' | tee -a "$results" || true
+  done
+  echo '```' | tee -a "$results"
+fi
 echo >&2
 echo "results in $results (load average $(cut -d' ' -f1-3 /proc/loadavg) at the end)" >&2
