@@ -9,7 +9,7 @@ SAMPLES   := datasets/samples
 # binary is pure Go and -f takes `@FILE` (tcpdump -ddd output).
 GOTAGS    ?= $(shell [ -e /usr/include/pcap/pcap.h ] && echo libpcap)
 
-.PHONY: all build test test-go test-python demo bench bench-forest fuzz help clean model readme-table
+.PHONY: all build test test-go test-python demo bench bench-go bench-forest fuzz help clean model readme-table
 
 all: build
 
@@ -40,7 +40,14 @@ bench-forest: build ## forest training/scoring benchmarks, then scikit-learn on 
 	$(GO) test -run '^$$' -bench . -benchmem ./models/...
 	$(PYTHON) tests/python/bench_forest_sklearn.py
 
-bench: ## Go benchmarks (figures depend on the machine)
+# The harness generates its captures into BENCH_OUT (gitignored) from
+# $(SHARED)/datasets and reuses them; see README "Performance" and
+# tests/bench/bench.sh for RUNS, COPIES, FLOWS, CAPTURES, REGEN.
+BENCH_OUT ?= out/bench
+bench: ## side-by-side harness: bare walk, flows, full pipeline, ndpiReader on generated captures
+	OUT=$(BENCH_OUT) SHARED=$(SHARED)/datasets GO=$(GO) GOTAGS='$(GOTAGS)' tests/bench/bench.sh
+
+bench-go: ## Go benchmarks (figures depend on the machine)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 FUZZTIME ?= 60s

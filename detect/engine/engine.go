@@ -21,7 +21,8 @@ type Scorer interface {
 	// FeatureSet is the flowfeat set the model reads.
 	FeatureSet() string
 	// Score returns the mining probability of a feature vector of that set
-	// and the features that pushed it most.
+	// and the features that pushed it most. Below Threshold the score may
+	// be an upper bound (still below Threshold) rather than exact.
 	Score(x []float64) (score float64, top []alert.FeatureValue)
 	// Threshold is the decision threshold.
 	Threshold() float64

@@ -47,6 +47,9 @@ func newDataset(X [][]float64, y []int) (*dataset, error) {
 	if p == 0 {
 		return nil, fmt.Errorf("rows have no features")
 	}
+	if p > maxFeatures {
+		return nil, fmt.Errorf("rows have %d features, at most %d supported", p, maxFeatures)
+	}
 	d := &dataset{n: len(X), p: p, cols: make([][]float64, p), y: make([]uint8, len(y))}
 	for i, label := range y {
 		if label != 0 && label != 1 {

@@ -41,10 +41,18 @@
 // # Scoring
 //
 // All trees are flattened into one contiguous array of 16-byte nodes
-// (children adjacent, leaf value stored in the node) so scoring a row is a
-// few cache-friendly loads per level and never allocates. PredictProba
-// scores one row; PredictProbaBatch scores many, walking each tree for a
-// block of rows at a time. Contributions explains one score (Saabas path
+// (children adjacent, a leaf is its own child) so scoring a row is a few
+// cache-friendly loads per level, walks four trees in lock-step, has no
+// data-dependent branch (NaN routing included, see node) and never
+// allocates. PredictProba scores one row; PredictProbaBatch scores many,
+// walking each tree for a block of rows at a time. PredictAbove answers the
+// detector's question, "is the score at least the threshold?", walking
+// only the trees needed: it stops once the remaining trees could not lift
+// the mean to the threshold even with their largest leaves, and returns
+// the exact score otherwise. All three give bit-identical scores to each
+// other and to the previous layout (reference_test.go, checked on every
+// feature row of the shared datasets and on rows built around the model's
+// own thresholds). Contributions explains one score (Saabas path
 // attribution: bias + Σ contributions = probability), which the detector
 // uses for the "top features" of an alert. Importances (mean decrease in
 // impurity) comes free with training; PermutationImportance measures
@@ -57,10 +65,14 @@
 // 14 s with histogram splits against 88 s for scikit-learn with n_jobs=2
 // on the same data (tests/python/bench_forest_sklearn.py), Exact takes
 // about 5× longer than Histogram. Scoring is bound by memory latency, so
-// it depends on forest size: ~6 µs per row for the shipped 200-tree model
-// (19k nodes), 15–20 µs for 100 trees of 3.4k nodes, 40–60 µs for 100
-// fully grown trees of 13k nodes (scikit-learn: ~115 µs per row in batch,
-// ~90 ms for one row). See bench_test.go.
+// it depends on forest size. For the shipped 200-tree model (12k nodes) on
+// the shared datasets' rows, BenchmarkShippedModel (shipped_test.go) times
+// the previous layout, PredictProba and PredictAbove interleaved: about
+// 5.8 µs, 3.9 µs and 1.3 µs per row at the quietest (PredictProba ~1.5×
+// and PredictAbove 4.5–5× faster than the previous layout in every run,
+// whatever the load). 100 trees of 3.4k nodes take 15–20 µs, 100 fully grown trees of
+// 13k nodes 40–60 µs (scikit-learn: ~115 µs per row in batch, ~90 ms for
+// one row). See bench_test.go.
 //
 // # Example
 //

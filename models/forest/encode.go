@@ -53,15 +53,15 @@ func (f *Forest) MarshalJSON() ([]byte, error) {
 		}
 		for k := range m {
 			n := f.nodes[root+uint32(k)]
-			wt.Feature[k] = n.feature
+			wt.Feature[k] = int32(n.feature)
 			wt.Value[k] = f.values[root+uint32(k)]
 			if n.isLeaf(root + uint32(k)) {
 				wt.Feature[k] = -1
 				continue
 			}
 			wt.Threshold[k] = clampInf(n.threshold)
-			wt.Left[k] = n.kids&^nanLeftBit - root
-			if n.kids&nanLeftBit != 0 {
+			wt.Left[k] = n.left - root
+			if n.flags&nanRight == 0 {
 				wt.NaNLeft[k] = 1
 			}
 		}
@@ -88,8 +88,8 @@ func (f *Forest) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &wf); err != nil {
 		return fmt.Errorf("decode forest: %w", err)
 	}
-	if wf.NumFeatures <= 0 {
-		return fmt.Errorf("decode forest: num_features = %d", wf.NumFeatures)
+	if wf.NumFeatures <= 0 || wf.NumFeatures > maxFeatures {
+		return fmt.Errorf("decode forest: num_features = %d, want 1..%d", wf.NumFeatures, maxFeatures)
 	}
 	if len(wf.Trees) == 0 {
 		return fmt.Errorf("decode forest: no trees")
@@ -125,7 +125,7 @@ func (wt wireTree) nodes(nFeatures int) ([]trainNode, error) {
 		return nil, fmt.Errorf("node arrays differ in length (feature %d, threshold %d, left %d, nan_left %d, value %d)",
 			m, len(wt.Threshold), len(wt.Left), len(wt.NaNLeft), len(wt.Value))
 	}
-	if m >= nanLeftBit/2 {
+	if m >= maxTreeNodes {
 		return nil, fmt.Errorf("%d nodes, too many", m)
 	}
 	out := make([]trainNode, m)

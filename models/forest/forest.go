@@ -9,18 +9,36 @@ import (
 
 // node is one tree node as inference reads it: 16 bytes, so four share a
 // cache line. Children are adjacent (right = left+1), which saves a field.
-// A step goes to left + (x > threshold), or for NaN to the side the nanLeft
-// bit says. A leaf is its own left child with threshold +Inf and nanLeft
-// set, so stepping from a leaf stays put; that
-// lets PredictProba walk several trees in lock-step until all stand still.
-// The leaf's prediction is in Forest.values.
+// A step goes to left + (x > threshold); NaN fails every comparison, so
+// it goes left unless the nanRight flag says otherwise. Written as
+// (x > t) | (!(x <= t) & nanRight), which differs from x > t only for NaN,
+// the step has no branch at all: NaN is common in real rows (a std over
+// one packet), so a NaN branch would be mispredicted.
+//
+// A leaf is its own left child with threshold +Inf and nanRight 0, so
+// stepping from a leaf stays put; that lets PredictProba walk several
+// trees in lock-step until all stand on a leaf. The flags also say which
+// children are leaves, so a walk knows it has arrived with the step that
+// arrives, not one step later. The leaf's prediction is in Forest.values.
 type node struct {
 	threshold float64
-	feature   int32
-	kids      uint32 // index of the left child | nanLeftBit
+	left      uint32 // index of the left child (a leaf: its own index)
+	feature   uint16
+	flags     uint16 // nanRight | leftLeaf | rightLeaf
 }
 
-const nanLeftBit = 1 << 31
+const (
+	nanRight  = 1 << 0 // NaN goes right
+	leftLeaf  = 1 << 1 // left child is a leaf (set on leaves too)
+	rightLeaf = 1 << 2 // right child is a leaf (set on leaves too)
+)
+
+// maxFeatures is the most features a forest can split on (node.feature),
+// maxTreeNodes the most nodes a decoded tree may have.
+const (
+	maxFeatures  = 1 << 16
+	maxTreeNodes = 1 << 30
+)
 
 // Forest is a trained random forest (or, with one tree, a decision tree)
 // for binary classification. It is immutable after training or loading and
@@ -30,6 +48,9 @@ type Forest struct {
 	roots     []uint32  // index in nodes of each tree's root
 	nodes     []node    // all trees, flattened and contiguous
 	values    []float64 // per node: weighted P(class 1) of its training samples
+	// tailMax[t] is the most trees t… can add to a sum of leaf values:
+	// Σ over those trees of their largest leaf value (PredictAbove).
+	tailMax []float64
 
 	params      Params
 	importances []float64
@@ -159,24 +180,38 @@ func flatten(nFeatures int, trees [][]trainNode) *Forest {
 		base := uint32(len(f.nodes))
 		f.roots[t] = base
 		for _, tn := range tree {
-			n := node{feature: tn.feature, threshold: tn.threshold}
-			if tn.feature < 0 {
-				n = node{threshold: math.Inf(1), kids: uint32(len(f.nodes)) | nanLeftBit}
-			} else {
-				n.kids = base + uint32(tn.left)
-				if tn.nanLeft {
-					n.kids |= nanLeftBit
+			n := node{threshold: math.Inf(1), left: uint32(len(f.nodes)), flags: leftLeaf | rightLeaf}
+			if tn.feature >= 0 {
+				n = node{threshold: tn.threshold, left: base + uint32(tn.left), feature: uint16(tn.feature)}
+				if !tn.nanLeft {
+					n.flags |= nanRight
+				}
+				if tree[tn.left].feature < 0 {
+					n.flags |= leftLeaf
+				}
+				if tree[tn.left+1].feature < 0 {
+					n.flags |= rightLeaf
 				}
 			}
 			f.nodes = append(f.nodes, n)
 			f.values = append(f.values, tn.value)
 		}
 	}
+	f.tailMax = make([]float64, len(trees)+1)
+	for t := len(trees) - 1; t >= 0; t-- {
+		most := 0.0
+		for _, tn := range trees[t] {
+			if tn.feature < 0 {
+				most = max(most, tn.value)
+			}
+		}
+		f.tailMax[t] = f.tailMax[t+1] + most
+	}
 	return f
 }
 
 // isLeaf reports whether node i (n) is a leaf.
-func (n *node) isLeaf(i uint32) bool { return n.kids&^nanLeftBit == i }
+func (n *node) isLeaf(i uint32) bool { return n.left == i }
 
 // NumFeatures is the row length the forest expects.
 func (f *Forest) NumFeatures() int { return f.nFeatures }

@@ -307,11 +307,51 @@ func TestScoringDoesNotAllocate(t *testing.T) {
 	dst := make([]float64, 5)
 	allocs := testing.AllocsPerRun(20, func() {
 		f.PredictProba(X[0])
+		f.PredictAbove(X[2], 0.5)
 		f.PredictProbaBatch(X, out)
 		f.Contributions(X[1], dst)
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per scoring round, want 0", allocs)
+	}
+}
+
+// TestPredictAboveStopsOnlyWhenTheThresholdIsOutOfReach trains a forest
+// on a noisy rule and checks the decision against the full score at
+// thresholds across the range (shipped_test.go does the same on the
+// shipped model and real rows).
+func TestPredictAboveStopsOnlyWhenTheThresholdIsOutOfReach(t *testing.T) {
+	X, y := synth(2000, 6, 29, func(r []float64) int { return boolInt(r[0]+r[1]*r[2] > 0.8) })
+	for i := range X {
+		if i%17 == 0 {
+			X[i][1] = math.NaN()
+		}
+	}
+	f, err := Train(X, y, Params{Trees: 23, Seed: 4}) // not a multiple of the lock-step width
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := 0
+	for _, thr := range []float64{0, 0.1, 0.3, 0.5, 0.7, 0.9, 1} {
+		for i, row := range X {
+			want := f.PredictProba(row)
+			p, above := f.PredictAbove(row, thr)
+			if above != (want >= thr) {
+				t.Fatalf("threshold %v row %d: above=%v, score %v", thr, i, above, want)
+			}
+			if above && p != want {
+				t.Fatalf("threshold %v row %d: %v above, score %v", thr, i, p, want)
+			}
+			if !above && !(p < thr && p >= want) {
+				t.Fatalf("threshold %v row %d: %v is not an upper bound of %v below the threshold", thr, i, p, want)
+			}
+			if !above && p != want {
+				early++
+			}
+		}
+	}
+	if early == 0 {
+		t.Error("no row stopped early: the bound is never used")
 	}
 }
 

@@ -1,35 +1,34 @@
 package forest
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
-// step moves row one level down from node i (a leaf stays where it is).
-// The comparison compiles to a conditional move, not a branch: which way a
-// row goes is unpredictable, so a branch would be mispredicted half the
-// time. NaN takes a real branch, which is rare and hence predictable.
-func step(nodes []node, row []float64, i uint32) uint32 {
+// step moves row one level down from node i (a leaf stays where it is),
+// without a branch (see node), and reports whether it arrived on a leaf
+// (1) or not (0).
+func step(nodes []node, row []float64, i uint32) (next uint32, atLeaf uint16) {
 	n := &nodes[i]
 	v := row[n.feature]
-	left := n.kids &^ nanLeftBit
-	if v != v {
-		if n.kids&nanLeftBit != 0 {
-			return left
-		}
-		return left + 1
-	}
-	var right uint32
+	var gt, notLE uint32
 	if v > n.threshold {
-		right = 1
+		gt = 1
 	}
-	return left + right
+	if !(v <= n.threshold) { // true for NaN too
+		notLE = 1
+	}
+	dir := gt | notLE&uint32(n.flags&nanRight)
+	return n.left + dir, n.flags >> (1 + dir) & 1
 }
 
 // leaf walks one tree from root for row and returns its leaf's index.
 func (f *Forest) leaf(root uint32, row []float64) uint32 {
 	i := root
 	for {
-		next := step(f.nodes, row, i)
-		if next == i {
-			return i
+		next, atLeaf := step(f.nodes, row, i)
+		if atLeaf != 0 {
+			return next
 		}
 		i = next
 	}
@@ -48,35 +47,69 @@ func (f *Forest) checkRow(row []float64) {
 // (mining): the mean over trees of the leaf's weighted class-1 fraction,
 // as scikit-learn's predict_proba. It does not allocate. It panics if
 // len(row) != NumFeatures().
+func (f *Forest) PredictProba(row []float64) float64 {
+	f.checkRow(row)
+	p, _ := f.predictAbove(row, math.Inf(-1))
+	return p
+}
+
+// PredictAbove reports whether PredictProba(row) >= threshold, walking
+// only the trees needed to know. When it is, p is PredictProba(row),
+// bit-identical. When it is not, p is an upper bound of PredictProba(row)
+// that is below threshold: the walk stops as soon as the trees left could
+// not lift the mean to the threshold even if each of them gave its
+// largest leaf value. For the shipped model (threshold 0.73) that is after
+// about 60 of 200 trees for a benign row. Use it where the exact score of
+// a row below the threshold is not reported. It does not allocate; it
+// panics if len(row) != NumFeatures().
+func (f *Forest) PredictAbove(row []float64, threshold float64) (p float64, above bool) {
+	f.checkRow(row)
+	return f.predictAbove(row, threshold)
+}
+
+// predictAbove is PredictAbove; with threshold -Inf it never stops early
+// and is PredictProba.
 //
 // Trees are walked four at a time in lock-step: the four chains of
 // dependent loads overlap, which matters more than anything else once the
-// forest no longer fits in cache.
-func (f *Forest) PredictProba(row []float64) float64 {
-	f.checkRow(row)
-	nodes, values, roots := f.nodes, f.values, f.roots
+// forest no longer fits in cache. The leaf values are added one at a time
+// in tree order, like PredictProbaBatch, so both give bit-identical
+// results.
+func (f *Forest) predictAbove(row []float64, threshold float64) (float64, bool) {
+	nodes, values, roots, tail := f.nodes, f.values, f.roots, f.tailMax
+	n := float64(len(roots))
+	// The sum of the partial sum and the tail bound carries rounding errors
+	// of at most ~n² ulps; the slack keeps the early answer on the safe
+	// side of them.
+	need := threshold*n - 1e-9*n
 	sum := 0.0
 	t := 0
 	for ; t+4 <= len(roots); t += 4 {
 		a, b, c, d := roots[t], roots[t+1], roots[t+2], roots[t+3]
 		for {
-			na, nb, nc, nd := step(nodes, row, a), step(nodes, row, b), step(nodes, row, c), step(nodes, row, d)
-			if na == a && nb == b && nc == c && nd == d {
+			var la, lb, lc, ld uint16
+			a, la = step(nodes, row, a)
+			b, lb = step(nodes, row, b)
+			c, lc = step(nodes, row, c)
+			d, ld = step(nodes, row, d)
+			if la&lb&lc&ld != 0 {
 				break
 			}
-			a, b, c, d = na, nb, nc, nd
 		}
-		// One addition at a time, in tree order, like PredictProbaBatch,
-		// so both give bit-identical results.
 		sum += values[a]
 		sum += values[b]
 		sum += values[c]
 		sum += values[d]
+		if bound := sum + tail[t+4]; bound < need {
+			// Rounding must not lift the bound onto the threshold.
+			return min((bound+1e-9*n)/n, math.Nextafter(threshold, math.Inf(-1))), false
+		}
 	}
 	for ; t < len(roots); t++ {
 		sum += values[f.leaf(roots[t], row)]
 	}
-	return sum / float64(len(roots))
+	p := sum / n
+	return p, p >= threshold
 }
 
 // batchBlock rows are scored tree by tree, so a tree's nodes are fetched
@@ -110,11 +143,14 @@ func (f *Forest) predictBlocks(X [][]float64, out []float64, block int) {
 				r0, r1, r2, r3 := rows[k], rows[k+1], rows[k+2], rows[k+3]
 				a, b, c, d := root, root, root, root
 				for {
-					na, nb, nc, nd := step(nodes, r0, a), step(nodes, r1, b), step(nodes, r2, c), step(nodes, r3, d)
-					if na == a && nb == b && nc == c && nd == d {
+					var la, lb, lc, ld uint16
+					a, la = step(nodes, r0, a)
+					b, lb = step(nodes, r1, b)
+					c, lc = step(nodes, r2, c)
+					d, ld = step(nodes, r3, d)
+					if la&lb&lc&ld != 0 {
 						break
 					}
-					a, b, c, d = na, nb, nc, nd
 				}
 				acc[k] += values[a]
 				acc[k+1] += values[b]
@@ -149,11 +185,8 @@ func (f *Forest) Contributions(row, dst []float64) (bias float64) {
 	for _, root := range f.roots {
 		bias += values[root]
 		i := root
-		for {
-			next := step(nodes, row, i)
-			if next == i {
-				break
-			}
+		for !nodes[i].isLeaf(i) {
+			next, _ := step(nodes, row, i)
 			dst[nodes[i].feature] += values[next] - values[i]
 			i = next
 		}

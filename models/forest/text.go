@@ -51,10 +51,10 @@ func (f *Forest) writeNode(w *bufio.Writer, i uint32, depth int, names []string)
 		name = names[n.feature]
 	}
 	nan := "no"
-	if n.kids&nanLeftBit != 0 {
+	if n.flags&nanRight == 0 {
 		nan = "yes"
 	}
-	left := n.kids &^ nanLeftBit
+	left := n.left
 	fmt.Fprintf(w, "%sif %s <= %s (NaN: %s) {\n", indent, name, strconv.FormatFloat(n.threshold, 'g', -1, 64), nan)
 	f.writeNode(w, left, depth+1, names)
 	fmt.Fprintf(w, "%s} else {\n", indent)

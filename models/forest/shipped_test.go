@@ -1,0 +1,242 @@
+package forest_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
+	"github.com/minerwatch/minerwatch/models/defaultmodel"
+	"github.com/minerwatch/minerwatch/models/forest"
+	"github.com/minerwatch/minerwatch/models/modelfile"
+	"github.com/minerwatch/minerwatch/train/dataset"
+	"github.com/minerwatch/minerwatch/train/manifest"
+)
+
+// These tests and benchmarks use the shipped model on the feature rows the
+// detector really scores: every row (checkpoints and flow ends) of every
+// capture of the shared datasets, as `minerwatch features` exports them.
+
+var (
+	sharedOnce sync.Once
+	sharedRows [][]float64
+	sharedErr  error
+)
+
+func shippedModel(tb testing.TB) *modelfile.Model {
+	tb.Helper()
+	m, err := defaultmodel.Load()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// sharedFeatureRows returns the shipped model's feature set of every row
+// of the shared datasets (skipping when they are absent).
+func sharedFeatureRows(tb testing.TB, set string) [][]float64 {
+	tb.Helper()
+	dir := shareddata.Require(tb)
+	sharedOnce.Do(func() {
+		m, err := manifest.Load(filepath.Join(dir, "manifest.tsv"))
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		_, sharedErr = dataset.Build(context.Background(), m, dataset.Options{Checkpoints: flowfeat.DefaultCheckpoints()}, func(r *dataset.Row) error {
+			sharedRows = append(sharedRows, append([]float64(nil), r.X.Set(set)...))
+			return nil
+		})
+	})
+	if sharedErr != nil {
+		tb.Fatal(sharedErr)
+	}
+	return sharedRows
+}
+
+// hostileRows are random rows built to sit on the model's decision
+// boundaries: each value is one of the model's own thresholds for that
+// feature, or the next float above or below it, or NaN, ±Inf, 0, or a
+// random magnitude. With base rows, each row is a copy of a random base
+// row with a quarter of its values replaced that way (so real mining rows
+// keep some of their scores above the threshold); without, every value is.
+func hostileRows(tb testing.TB, f *forest.Forest, base [][]float64, n int, seed uint64) [][]float64 {
+	tb.Helper()
+	b, err := json.Marshal(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var wf struct {
+		Trees []struct {
+			Feature   []int32
+			Threshold []float64
+		}
+	}
+	if err := json.Unmarshal(b, &wf); err != nil {
+		tb.Fatal(err)
+	}
+	thr := make([][]float64, f.NumFeatures())
+	for _, t := range wf.Trees {
+		for k, j := range t.Feature {
+			if j >= 0 {
+				thr[j] = append(thr[j], t.Threshold[k])
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 13))
+	rows := make([][]float64, n)
+	for i := range rows {
+		row := make([]float64, f.NumFeatures())
+		if len(base) > 0 {
+			copy(row, base[rng.IntN(len(base))])
+		}
+		for j := range row {
+			if len(base) > 0 && rng.IntN(4) != 0 {
+				continue
+			}
+			switch k := rng.IntN(10); {
+			case k < 5 && len(thr[j]) > 0:
+				v := thr[j][rng.IntN(len(thr[j]))]
+				switch rng.IntN(3) {
+				case 0:
+					v = math.Nextafter(v, math.Inf(-1))
+				case 1:
+					v = math.Nextafter(v, math.Inf(1))
+				}
+				row[j] = v
+			case k == 5:
+				row[j] = math.NaN()
+			case k == 6:
+				row[j] = math.Inf(1 - 2*rng.IntN(2))
+			case k == 7:
+				row[j] = 0
+			default:
+				row[j] = math.Exp(rng.NormFloat64()*5) * float64(1-2*rng.IntN(2))
+			}
+		}
+		rows[i] = row
+	}
+	return rows
+}
+
+func TestShippedModelScoresAreBitIdenticalToTheReferenceLayout(t *testing.T) {
+	m := shippedModel(t)
+	f := m.Forest
+	ref := forest.NewReference(f)
+	cases := map[string][][]float64{"hostile": hostileRows(t, f, nil, 5_000, 1)}
+	if shareddata.Dir() != "" {
+		shared := sharedFeatureRows(t, m.FeatureSet)
+		cases["shared-datasets"] = shared
+		cases["shared-datasets-mutated"] = hostileRows(t, f, shared, 5_000, 3)
+	} else {
+		t.Log("shared datasets absent: checking generated rows only")
+	}
+	contrib := make([]float64, f.NumFeatures())
+	refContrib := make([]float64, f.NumFeatures())
+	for name, rows := range cases {
+		t.Run(name, func(t *testing.T) {
+			if len(rows) < 1000 {
+				t.Fatalf("only %d rows", len(rows))
+			}
+			batch := make([]float64, len(rows))
+			f.PredictProbaBatch(rows, batch)
+			above := 0
+			for i, row := range rows {
+				want := ref.PredictProba(row)
+				if got := f.PredictProba(row); math.Float64bits(got) != math.Float64bits(want) {
+					t.Fatalf("row %d: PredictProba %v, reference %v", i, got, want)
+				}
+				if math.Float64bits(batch[i]) != math.Float64bits(want) {
+					t.Fatalf("row %d: PredictProbaBatch %v, reference %v", i, batch[i], want)
+				}
+				bias, refBias := f.Contributions(row, contrib), ref.Contributions(row, refContrib)
+				if bias != refBias {
+					t.Fatalf("row %d: bias %v, reference %v", i, bias, refBias)
+				}
+				for j := range contrib {
+					if math.Float64bits(contrib[j]) != math.Float64bits(refContrib[j]) {
+						t.Fatalf("row %d feature %d: contribution %v, reference %v", i, j, contrib[j], refContrib[j])
+					}
+				}
+				if want >= m.Threshold {
+					above++
+				}
+				for _, thr := range []float64{m.Threshold, 0.05, 0.5, 0.95} {
+					p, ok := f.PredictAbove(row, thr)
+					switch {
+					case ok != (want >= thr):
+						t.Fatalf("row %d: PredictAbove(%v) says %v, reference score %v", i, thr, ok, want)
+					case ok && math.Float64bits(p) != math.Float64bits(want):
+						t.Fatalf("row %d: PredictAbove(%v) = %v, reference %v", i, thr, p, want)
+					case !ok && !(p < thr && p >= want):
+						t.Fatalf("row %d: PredictAbove(%v) = %v below the threshold, not an upper bound of %v", i, thr, p, want)
+					}
+				}
+			}
+			// Both sides of the threshold must be exercised, or the
+			// comparison proves little about decisions (fully random rows
+			// all score low: they only check the NaN/Inf/boundary paths).
+			t.Logf("%d rows, %d at or above the threshold", len(rows), above)
+			if name != "hostile" && (above == 0 || above == len(rows)) {
+				t.Errorf("%d of %d rows above the threshold: not a useful sample", above, len(rows))
+			}
+		})
+	}
+}
+
+func benchRows(b *testing.B, m *modelfile.Model) [][]float64 {
+	if shareddata.Dir() != "" {
+		return sharedFeatureRows(b, m.FeatureSet)
+	}
+	return hostileRows(b, m.Forest, nil, 20_000, 2)
+}
+
+// BenchmarkShippedModel scores the shipped model (200 trees, mw51x) on the
+// shared datasets' feature rows (generated rows without them), cycling
+// through them with a stride so consecutive rows are unrelated. Each
+// iteration scores the same chunk of rows three ways, timed separately and
+// interleaved so that the load of a shared machine hits all three alike:
+// "reference" is the previous layout, "proba" PredictProba on the current
+// one, "above" PredictAbove at the model's threshold (the detector's
+// question; about 1% of these rows are above it).
+func BenchmarkShippedModel(b *testing.B) {
+	m := shippedModel(b)
+	rows := benchRows(b, m)
+	ref := forest.NewReference(m.Forest)
+	ways := []func([]float64) float64{
+		ref.PredictProba,
+		m.Forest.PredictProba,
+		func(row []float64) float64 {
+			p, _ := m.Forest.PredictAbove(row, m.Threshold)
+			return p
+		},
+	}
+	const chunk = 256
+	var spent [3]time.Duration
+	start, sink := 0, 0.0
+	for b.Loop() {
+		for w, score := range ways {
+			t0 := time.Now()
+			i := start
+			for range chunk {
+				sink += score(rows[i])
+				i = (i + 7919) % len(rows)
+			}
+			spent[w] += time.Since(t0)
+		}
+		start = (start + chunk*7919) % len(rows)
+	}
+	perRow := func(d time.Duration) float64 { return d.Seconds() * 1e6 / float64(b.N*chunk) }
+	b.ReportMetric(perRow(spent[0]), "reference-µs/row")
+	b.ReportMetric(perRow(spent[1]), "proba-µs/row")
+	b.ReportMetric(perRow(spent[2]), "above-µs/row")
+	b.ReportMetric(spent[0].Seconds()/spent[1].Seconds(), "proba-speedup")
+	b.ReportMetric(spent[0].Seconds()/spent[2].Seconds(), "above-speedup")
+	_ = sink
+}

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Performance harness (`make bench`, README "Performance"): measures, on
+# the same generated captures in one run, (a) a bare pcap record walk,
+# (b) minerwatch decode+flows, (c) the full detection pipeline with the
+# shipped model, (d) ndpiReader, each RUNS times, and prints packets/s,
+# Gbit/s, CPU time and max RSS, and the ratios (c)/(a) and (c)/(d).
+#
+# Captures are built by internal/benchgen into OUT and reused when present
+# (REGEN=1 rebuilds them); nothing here is committed.
+#   merged-kK.pcap      every Ethernet capture of ../shared/datasets merged
+#                       in time order, K copies with shifted private
+#                       addresses and times (issue 13's big.pcap)
+#   concurrent-F.pcap   F concurrent established TCP flows carrying data
+#
+# Environment: RUNS (3), COPIES (10), FLOWS (1000000), OUT (out/bench),
+# SHARED (../shared/datasets), GO (go), GOTAGS, CAPTURES (both; "merged"
+# or "concurrent" for one), EXTRA_DETECT_FLAGS (added to (c)), GO_BENCH
+# (1: finish with the Go benchmarks behind issue 13's other figures, i.e.
+# allocations per packet, heap per concurrent flow, model scoring; 0: skip).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+RUNS=${RUNS:-3}
+COPIES=${COPIES:-10}
+FLOWS=${FLOWS:-1000000}
+OUT=${OUT:-out/bench}
+SHARED=${SHARED:-../shared/datasets}
+GO=${GO:-go}
+GOTAGS=${GOTAGS:-}
+CAPTURES=${CAPTURES:-merged concurrent}
+EXTRA_DETECT_FLAGS=${EXTRA_DETECT_FLAGS:-}
+GO_BENCH=${GO_BENCH:-1}
+
+die() { echo "bench: $*" >&2; exit 1; }
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS=$RUNS, want a positive integer"
+mkdir -p "$OUT"
+
+echo "building minerwatch and benchgen into $OUT" >&2
+$GO build -tags "$GOTAGS" -o "$OUT/minerwatch" ./cmd/minerwatch
+$GO build -o "$OUT/benchgen" ./internal/benchgen
+MW=$OUT/minerwatch
+BG=$OUT/benchgen
+
+have_gnu_time=0
+if /usr/bin/time -f %e true >/dev/null 2>&1; then have_gnu_time=1; fi
+
+# capture NAME: path of the capture, generating it when missing.
+capture() {
+  local path
+  case $1 in
+    merged)
+      path=$OUT/merged-k$COPIES.pcap
+      if [[ ! -s $path || ${REGEN:-0} == 1 ]]; then
+        [[ -f $SHARED/manifest.tsv ]] || die "$SHARED/manifest.tsv not found: set SHARED to the shared datasets folder"
+        "$BG" merged -k "$COPIES" -o "$path" "$SHARED" 2> >(grep -v '^skipped ' >&2)
+      fi ;;
+    concurrent)
+      path=$OUT/concurrent-$FLOWS.pcap
+      if [[ ! -s $path || ${REGEN:-0} == 1 ]]; then
+        "$BG" concurrent -n "$FLOWS" -o "$path"
+      fi ;;
+    *) die "unknown capture $1" ;;
+  esac
+  echo "$path"
+}
+
+# measure LABEL CMD...: runs CMD RUNS times (stdout discarded) and sets
+# WALL (fastest run, seconds), MEDIAN (median wall seconds), CPU (user+sys
+# seconds of the fastest run), RSS (largest max RSS in MiB, "–" without
+# GNU time) and STATUS (exit code of the last failing run). The fastest run
+# is the one least disturbed by whatever else the machine was doing.
+measure() {
+  local label=$1; shift
+  local walls=() rss=0 t
+  t=$(mktemp)
+  STATUS=0
+  for ((i = 0; i < RUNS; i++)); do
+    if ((have_gnu_time)); then
+      /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >/dev/null 2>"$t.err" || STATUS=$?
+      read -r w u s m < <(tail -n 1 "$t")
+      walls+=("$w $(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')")
+      ((m > rss)) && rss=$m
+    else
+      local start end
+      start=$(date +%s.%N)
+      "$@" >/dev/null 2>"$t.err" || STATUS=$?
+      end=$(date +%s.%N)
+      walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}') –")
+    fi
+  done
+  if ((STATUS != 0)); then
+    echo "bench: $label exited $STATUS: $(head -c 300 "$t.err")" >&2
+  fi
+  rm -f "$t" "$t.err"
+  read -r WALL CPU < <(printf '%s\n' "${walls[@]}" | sort -n | head -n 1)
+  MEDIAN=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+  if ((have_gnu_time)); then RSS=$(awk -v k="$rss" 'BEGIN{printf "%.0f", k/1024}'); else RSS="–"; fi
+}
+
+results=$OUT/results.md
+{
+  echo "minerwatch benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
+  echo "$($GO version), $(git describe --always --dirty 2>/dev/null || echo unknown), $RUNS runs per row: rates from the fastest run, its CPU time, the largest max RSS"
+  if command -v ndpiReader >/dev/null; then echo "ndpiReader: $(ndpiReader -h 2>&1 | grep -m1 -o 'nDPI [0-9.]*')"; fi
+} | tee "$results"
+
+for name in $CAPTURES; do
+  cap=$(capture "$name")
+  read -r _ packets _ bytes _ wire < <("$BG" walk "$cap")
+  size=$(du -m "$cap" | cut -f1)
+  {
+    echo
+    echo "### $name: $(basename "$cap"), $packets packets, $size MB"
+    echo
+    echo "| | command | wall s (best, median) | CPU s | packets/s | packets/CPU-s | Gbit/s | max RSS MiB |"
+    echo "|---|---|---|---|---|---|---|---|"
+  } | tee -a "$results"
+  declare -A PPS=() CPPS=()
+  row() { # ID LABEL CMD...
+    local id=$1 label=$2; shift 2
+    measure "$label" "$@"
+    local pps cpps gbps
+    pps=$(awk -v p="$packets" -v w="$WALL" 'BEGIN{ printf "%.0f", p/(w > 0 ? w : 0.005) }')
+    cpps=$(awk -v p="$packets" -v c="$CPU" 'BEGIN{ if (c == "–") print "–"; else printf "%.0f", p/(c > 0 ? c : 0.005) }')
+    gbps=$(awk -v b="$wire" -v w="$WALL" 'BEGIN{ printf "%.2f", b*8/(w > 0 ? w : 0.005)/1e9 }')
+    PPS[$id]=$pps
+    CPPS[$id]=$cpps
+    local note=""
+    ((STATUS == 0)) || note=" (exit $STATUS)"
+    printf '| (%s) | `%s`%s | %s, %s | %s | %s | %s | %s | %s |\n' "$id" "$label" "$note" "$WALL" "$MEDIAN" "$CPU" \
+      "$pps" "$cpps" "$gbps" "$RSS" | tee -a "$results"
+  }
+  if command -v tcpdump >/dev/null; then
+    row a "tcpdump -r X -w /dev/null" tcpdump -r "$cap" -w /dev/null
+  else
+    row a "benchgen walk X (no tcpdump)" "$BG" walk "$cap"
+  fi
+  row b "minerwatch flows -r X" "$MW" flows -r "$cap"
+  # shellcheck disable=SC2086
+  row c "minerwatch detect -r X -o /dev/null${EXTRA_DETECT_FLAGS:+ $EXTRA_DETECT_FLAGS}" "$MW" detect -r "$cap" -o /dev/null $EXTRA_DETECT_FLAGS
+  if "$MW" detect --help 2>&1 | grep -q -- '-workers'; then
+    # shellcheck disable=SC2086
+    row c2 "minerwatch detect --workers 2 -r X -o /dev/null" "$MW" detect --workers 2 -r "$cap" -o /dev/null $EXTRA_DETECT_FLAGS
+  fi
+  if command -v ndpiReader >/dev/null; then
+    row d "ndpiReader -i X -q" ndpiReader -i "$cap" -q
+  else
+    echo "| (d) | ndpiReader not installed (Debian: libndpi-bin) | | | | | | |" | tee -a "$results"
+  fi
+  {
+    echo
+    # ratio NAME X Y: X/Y by wall-clock and by CPU packets/s.
+    ratio() {
+      awk -v n="$1" -v x="${PPS[$2]}" -v y="${PPS[$3]}" -v cx="${CPPS[$2]}" -v cy="${CPPS[$3]}" \
+        'BEGIN{ printf "%s packets/s: %.3f by wall clock, ", n, x/y
+                if (cx == "–") print "no CPU times"; else printf "%.3f by CPU time\n", cx/cy }'
+    }
+    ratio "(c)/(a)" c a
+    if [[ -n ${PPS[d]:-} ]]; then ratio "(c)/(d)" c d; fi
+    if [[ -n ${PPS[c2]:-} ]]; then ratio "(c2)/(c)" c2 c; fi
+    if [[ $name == concurrent ]]; then
+      awk -v f="$FLOWS" -v p="$packets" -v b="${PPS[b]}" -v c="${PPS[c]}" \
+        'BEGIN{ printf "flows per second of wall clock (each flow 5 packets, opened and carrying data): flows %.0f, detect %.0f\n", b*f/p, c*f/p }'
+    fi
+  } | tee -a "$results"
+  unset PPS CPPS
+done
+if [[ $GO_BENCH == 1 ]]; then
+  {
+    echo
+    echo "### Go benchmarks"
+    echo
+    echo '```'
+  } | tee -a "$results"
+  # package, benchmark, -benchtime: one pass over the lab captures is one
+  # op; a million flows is one op; scoring runs for the default second.
+  for spec in "./features/ingest DecodeFlowFeatures 3x" "./features/flows MillionConcurrentFlows 1x" "./models/forest ShippedModel 1s"; do
+    read -r pkg name bt <<<"$spec"
+    $GO test -tags "$GOTAGS" -run '^$' -bench "^Benchmark$name\$" -benchtime "$bt" -benchmem "$pkg" 2>&1 |
+      grep -E '^(Benchmark|--- |ok|FAIL|.*skip)' | tee -a "$results" || true
+  done
+  echo '```' | tee -a "$results"
+fi
+echo >&2
+echo "results in $results (load average $(cut -d' ' -f1-3 /proc/loadavg) at the end)" >&2
