@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"sync"
 	"time"
@@ -12,11 +11,8 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/minerwatch/minerwatch/features/capture"
-	"github.com/minerwatch/minerwatch/features/decode"
 	"github.com/minerwatch/minerwatch/features/defrag"
-	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/live"
-	"github.com/minerwatch/minerwatch/features/packet"
 )
 
 // ErrTimeout is returned by Source.Next when no packet came in time; the
@@ -128,16 +124,13 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 		// flow hash, as the kernel's fanout defrag does: a later fragment
 		// has no ports and would hash to another worker than its first.
 		// One worker reassembles on its own (and this table stays empty).
-		frg := defrag.New(defrag.Config{})
+		sp := NewSpreader(cfg.Workers)
 		defer func() {
-			frg.Flush()
-			dstats.set(frg.Stats())
+			sp.Flush()
+			dstats.set(sp.DefragStats())
 		}()
 		var (
 			rec   capture.Record
-			dec   decode.Decoder
-			p     packet.Packet
-			seed  = maphash.MakeSeed()
 			first time.Time
 			start = time.Now()
 			n     int // frames decoded, to publish the reassembly counters now and then
@@ -167,25 +160,21 @@ func Replay(cfg ReplayConfig) ([]Source, func(ctx context.Context) error, error)
 			}
 			w := 0
 			f := Frame{Time: ts, Len: rec.OrigLen, Link: rec.LinkType}
-			if cfg.Workers > 1 && dec.Decode(rec.LinkType, rec.Data, ts, &p) == decode.OK {
-				p.FrameLen = rec.OrigLen
-				q := frg.Add(&p, dec.IPPacket())
-				if n++; n%4096 == 0 {
-					dstats.set(frg.Stats())
+			if cfg.Workers > 1 {
+				q, wk, frame, ok := sp.Spread(rec.LinkType, rec.Data, ts, rec.OrigLen)
+				if ok {
+					if n++; n%4096 == 0 {
+						dstats.set(sp.DefragStats())
+					}
+					if q == nil {
+						continue // a fragment held for reassembly
+					}
+					w = wk
+					if frame != nil {
+						f.Data = append([]byte(nil), frame...)
+						f.Len = q.FrameLen
+					}
 				}
-				if q == nil {
-					continue // a fragment held for reassembly
-				}
-				if q != &p {
-					// The reassembled datagram behind the last fragment's
-					// link header (no link type here carries a length).
-					ip := dec.IPPacket()
-					hdr := rec.Data[:len(rec.Data)-len(ip)]
-					f.Data = append(append(make([]byte, 0, len(hdr)+len(frg.Datagram())), hdr...), frg.Datagram()...)
-					f.Len = q.FrameLen
-				}
-				k := flows.KeyOf(q)
-				w = int(maphash.Comparable(seed, k) % uint64(cfg.Workers))
 			}
 			if f.Data == nil {
 				f.Data = append([]byte(nil), rec.Data...)

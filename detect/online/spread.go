@@ -1,0 +1,72 @@
+package online
+
+import (
+	"hash/maphash"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/minerwatch/minerwatch/features/decode"
+	"github.com/minerwatch/minerwatch/features/defrag"
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// Spreader picks a worker for each captured frame by a symmetric hash of
+// its flow key, as the kernel's fanout does, after reassembling IP
+// fragments: a later fragment has no ports and would otherwise hash to
+// another worker than its first. Both the --realtime replay and the
+// parallel offline path (detect/parallel) spread frames with it, so a
+// flow lands on one worker whichever path reads the capture. Not safe for
+// concurrent use.
+type Spreader struct {
+	workers int
+	seed    maphash.Seed
+	dec     decode.Decoder
+	p       packet.Packet
+	frg     *defrag.Table
+	buf     []byte
+}
+
+// NewSpreader returns a spreader over workers (at least 1) workers.
+func NewSpreader(workers int) *Spreader {
+	return &Spreader{workers: max(workers, 1), seed: maphash.MakeSeed(), frg: defrag.New(defrag.Config{})}
+}
+
+// Spread decodes one frame and returns the IP packet (or whole datagram)
+// to hand on, nil with ok for a fragment held for reassembly, and ok false
+// for a frame that does not decode. worker is in [0, workers). When q is a
+// reassembled datagram, frame is a new frame to hand on instead of data:
+// the last fragment's link header followed by the datagram (no link type
+// here carries a length); it is valid until the next call. q is valid
+// until the next call.
+func (s *Spreader) Spread(link layers.LinkType, data []byte, ts time.Time, origLen int) (q *packet.Packet, worker int, frame []byte, ok bool) {
+	if s.dec.Decode(link, data, ts, &s.p) != decode.OK {
+		return nil, 0, nil, false
+	}
+	s.p.FrameLen = origLen
+	q = s.frg.Add(&s.p, s.dec.IPPacket())
+	if q == nil {
+		return nil, 0, nil, true
+	}
+	if q != &s.p {
+		ip := s.dec.IPPacket()
+		hdr := data[:len(data)-len(ip)]
+		s.buf = append(append(s.buf[:0], hdr...), s.frg.Datagram()...)
+		frame = s.buf
+	}
+	if s.workers > 1 {
+		worker = int(maphash.Comparable(s.seed, flows.KeyOf(q)) % uint64(s.workers))
+	}
+	return q, worker, frame, true
+}
+
+// Flush ends the reassembly (datagrams still missing fragments are
+// counted as incomplete).
+func (s *Spreader) Flush() { s.frg.Flush() }
+
+// DefragStats returns the reassembly counters.
+func (s *Spreader) DefragStats() defrag.Stats { return s.frg.Stats() }
+
+// DecodeStats returns the decoder's counters.
+func (s *Spreader) DecodeStats() decode.Stats { return s.dec.Stats }
