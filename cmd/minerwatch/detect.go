@@ -12,6 +12,7 @@ import (
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/detect/intel"
 	"github.com/minerwatch/minerwatch/detect/online"
+	"github.com/minerwatch/minerwatch/detect/parallel"
 	"github.com/minerwatch/minerwatch/detect/score"
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
@@ -172,32 +173,59 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 	// would only lose more alerts, and the operator must know now.
 	ctx, stopRun := context.WithCancelCause(sig.ctx)
 	defer stopRun(nil)
-	current := ""
 	cfg := setup.engine
-	cfg.Capture = func() string { return current }
-	eng := engine.New(cfg, func(a *alert.Alert) {
-		if err := alerts.Write(a); err != nil {
-			stopRun(err)
+	var (
+		st    ingest.Stats
+		es    engine.Stats
+		hosts []*engine.HostSummary
+	)
+	if o.live.workers > 1 {
+		// Flows spread over engines by the flow hash; the alerts come out
+		// as one engine's (detect/parallel). Every flow is flushed there.
+		names := make([]string, len(o.files))
+		for i := range o.files {
+			names[i] = filepath.Base(o.files[i])
 		}
-	})
-	progress := newProgress(stderr, r)
-	st, err := ingest.Run(ctx, r, nil, ingest.Options{
-		Sink: eng.Packet,
-		OnPacket: func(rec *capture.Record, _ *packet.Packet) {
-			current = filepath.Base(r.Path(rec.File))
-		},
-		Progress:     progress.update,
-		SkipBadFiles: true,
-	})
-	progress.done()
-	st.Capture = r.Stats() // also when stopped early
+		progress := newProgress(stderr, r)
+		var pst parallel.Stats
+		pst, hosts, err = parallel.Run(ctx, r, parallel.Config{Engine: cfg, Workers: o.live.workers, Names: names, SkipBadFiles: true,
+			Progress: func(n int64) { progress.update(&ingest.Stats{Capture: capture.Stats{Records: n}}) }},
+			func(a *alert.Alert) error { return alerts.Write(a) })
+		progress.done()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			stopRun(err)
+			err = nil
+		}
+		st = ingest.Stats{Capture: r.Stats(), Decode: pst.Decode, Defrag: pst.Defrag}
+		es = pst.Engine
+	} else {
+		current := ""
+		cfg.Capture = func() string { return current }
+		eng := engine.New(cfg, func(a *alert.Alert) {
+			if err := alerts.Write(a); err != nil {
+				stopRun(err)
+			}
+		})
+		progress := newProgress(stderr, r)
+		st, err = ingest.Run(ctx, r, nil, ingest.Options{
+			Sink: eng.Packet,
+			OnPacket: func(rec *capture.Record, _ *packet.Packet) {
+				current = filepath.Base(r.Path(rec.File))
+			},
+			Progress:     progress.update,
+			SkipBadFiles: true,
+		})
+		progress.done()
+		st.Capture = r.Stats() // also when stopped early
+		// Interrupted or not, flows in progress are decided and reported.
+		if context.Cause(ctx) == nil || errors.Is(context.Cause(ctx), context.Canceled) {
+			eng.Flush()
+		}
+		es, hosts = eng.Stats(), eng.Hosts()
+	}
 	writeErr := context.Cause(ctx)
 	if errors.Is(writeErr, context.Canceled) {
 		writeErr = nil
-	}
-	// Interrupted or not, flows in progress are decided and reported.
-	if writeErr == nil {
-		eng.Flush()
 	}
 	if cerr := alerts.Close(); writeErr == nil {
 		writeErr = cerr
@@ -213,15 +241,14 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		if o.out == "" {
 			sw = stderr
 		}
-		engine.WriteSummary(sw, eng.Hosts())
+		engine.WriteSummary(sw, hosts)
 	}
 	// Evictions mean flows were decided on part of their packets: said on
 	// every run, not only with --stats.
-	if ev := eng.Stats().Flows.Evicted; ev > 0 {
+	if ev := es.Flows.Evicted; ev > 0 {
 		fmt.Fprintf(stderr, "minerwatch detect: warning: flow table full: %d flows evicted (--max-flows %d)\n", ev, o.flowCfg.MaxFlows)
 	}
 	if o.stats {
-		es := eng.Stats()
 		fmt.Fprintf(stderr, "packets %d, flows %d (evicted %d), alerts %v, DNS messages %d, TLS hellos %d, scored windows %d\n",
 			st.Capture.Records, es.Flows.FlowsCreated, es.Flows.Evicted, es.Alerts, es.DNSParsed, es.TLSHellos, es.Scored)
 		if st.Defrag.Any() {

@@ -56,6 +56,14 @@ type Config struct {
 	// packet counts this many bytes larger. The other stages see the
 	// packets as they are.
 	SizeOverhead int
+	// OnFlowStart, if set, is called with the ID of every new flow before
+	// any of its alerts (the parallel offline path counts flow creations
+	// to number flows as one engine would).
+	OnFlowStart func(id uint64)
+	// OnFlowEnd, if set, is called with the ID of every ending flow and
+	// why, before the alerts of its end (the parallel offline path orders
+	// flows that time out together as one table would: by class).
+	OnFlowEnd func(id uint64, why flows.EndReason)
 }
 
 // DefaultConfig returns defaults for offline and online detection.
@@ -206,6 +214,9 @@ func (e *Engine) capture() string {
 }
 
 func (e *Engine) flowStarted(f *flows.Flow) {
+	if e.cfg.OnFlowStart != nil {
+		e.cfg.OnFlowStart(f.ID)
+	}
 	fi := &FlowInfo{flow: f, Capture: e.capture()}
 	f.Data = fi
 	if f.Proto == packet.ProtoTCP {
@@ -488,7 +499,10 @@ func (e *Engine) row(r *flowfeat.Row) {
 	e.emit(fi, a)
 }
 
-func (e *Engine) flowEnded(f *flows.Flow, _ flows.EndReason) {
+func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
+	if e.cfg.OnFlowEnd != nil {
+		e.cfg.OnFlowEnd(f.ID, why)
+	}
 	fi := f.Data.(*FlowInfo)
 	// Decide first, so the end row's consumers (weak labelling) see the
 	// flow's final verdict (Finish reads what the signature stage still

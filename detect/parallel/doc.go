@@ -1,0 +1,39 @@
+// Package parallel runs offline detection (`minerwatch detect -r FILE
+// --workers N`) on N engines at once, with the alerts one engine would
+// have written, in the same order.
+//
+// One reader goroutine reads the capture, decodes each frame and
+// reassembles IP fragments, and picks a worker by the symmetric flow hash
+// of detect/online's Spreader (the one --realtime uses), so both
+// directions of a flow meet in one worker. It cuts the packet stream into
+// epochs of EpochPackets packets; an epoch carries, per worker, that
+// worker's frames copied into one slab (no allocation per packet), and,
+// for every packet of the epoch, the capture's packet clock after it (the
+// latest timestamp so far). Workers walk the whole clock: their flow
+// tables expire flows at the packet where one table seeing every packet
+// would have (engine.Expire), not at their own next packet.
+//
+// Each alert is tagged with the capture position (sequence number) of
+// the packet that raised it. The merger takes the epochs back in order,
+// numbers flows in the order their first packets came (so flow_id is the
+// one engine's), and writes the epoch's alerts sorted by position; alerts
+// raised at one position by several workers (flows that all time out when
+// the capture's clock jumps, and the final flush) are ordered by
+// timestamp, then flow_id. Channels hold at most Depth epochs per
+// worker, so a worker runs at most that far ahead of the slowest and
+// memory stays bounded.
+//
+// One difference with a single engine is a matter of timing, not order:
+// intelligence learned at run time — a pool confirmed by the signature
+// stage, addresses from a DNS answer naming a pool — is shared by all
+// workers through the one intel.Intel, but a flow checked by another
+// worker may be checked a little before or after the learning worker
+// reached the confirming packet. A flow to a learned pool that starts
+// within a few thousand packets of the confirmation may thus get (or miss)
+// its intel alert where one engine would not.
+//
+// Each worker's table holds MaxFlows/N flows, so eviction under a full
+// table differs with N too (a full table is reported as a warning).
+//
+//	st, hosts, err := parallel.Run(ctx, reader, parallel.Config{Engine: cfg, Workers: 2}, log.Write)
+package parallel

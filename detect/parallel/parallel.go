@@ -1,0 +1,460 @@
+package parallel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/detect/online"
+	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/decode"
+	"github.com/minerwatch/minerwatch/features/defrag"
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// Config configures a run.
+type Config struct {
+	// Engine is every worker's engine configuration. Run sets Capture,
+	// OnFlowStart and Flows.IDBase, and divides Flows.MaxFlows among the
+	// workers.
+	Engine engine.Config
+	// Workers is the number of engines (at least 1).
+	Workers int
+	// Names are the capture files' names, by the index given to
+	// capture.Open, for the alerts' capture field.
+	Names []string
+	// EpochPackets is how many packets the reader hands out between two
+	// merge points (0 = 4096). Larger epochs cost memory, smaller ones
+	// synchronisation.
+	EpochPackets int
+	// Depth is how many epochs a worker may run ahead of the merger
+	// (0 = 4).
+	Depth int
+	// SkipBadFiles goes on with the other files when one fails while
+	// being read (as ingest.Options.SkipBadFiles).
+	SkipBadFiles bool
+	// Progress, if set, is called by the reader every 65536 records.
+	Progress func(records int64)
+}
+
+// Stats are the counters of a run.
+type Stats struct {
+	Capture capture.Stats
+	Decode  decode.Stats
+	Defrag  defrag.Stats
+	// Engine sums the workers' engine counters.
+	Engine engine.Stats
+	// WorkerPackets is how many packets each worker received.
+	WorkerPackets []int64
+}
+
+// workerIDShift puts the worker index in the top byte of a worker's local
+// flow IDs (as detect/online does), so its host summaries stay distinct.
+const workerIDShift = 56
+
+// Run reads r to its end (or until ctx ends), detects on cfg.Workers
+// engines, and calls out for every alert, from the calling goroutine, in
+// the order one engine would have raised them. Every flow is flushed at
+// the end, also when ctx ended early. An error from out stops the reading
+// (the alerts after it are dropped) and is returned; so is a read error.
+// The host summaries are merged over the workers.
+func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Alert) error) (Stats, []*engine.HostSummary, error) {
+	n := max(cfg.Workers, 1)
+	if cfg.EpochPackets <= 0 {
+		cfg.EpochPackets = 4096
+	}
+	if cfg.Depth <= 0 {
+		cfg.Depth = 4
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	free := make(chan *epoch, cfg.Depth+2)
+	for range cap(free) {
+		free <- newEpoch(n, cfg.EpochPackets)
+	}
+	workers := make([]*worker, n)
+	for i := range workers {
+		workers[i] = newWorker(i, n, cfg)
+	}
+	rd := &reader{r: r, cfg: cfg, workers: workers, free: free, sp: online.NewSpreader(n)}
+	var wg sync.WaitGroup
+	wg.Add(1 + n)
+	go func() { defer wg.Done(); rd.run(ctx) }()
+	for _, w := range workers {
+		go func() { defer wg.Done(); w.run() }()
+	}
+
+	m := merger{ranks: make([][]uint64, n)}
+	var outErr error
+	for {
+		ep := <-workers[0].done
+		for _, w := range workers[1:] {
+			if e := <-w.done; e != ep {
+				panic("parallel: workers out of step") // the channels are FIFO: cannot happen
+			}
+		}
+		for _, a := range m.merge(ep) {
+			if outErr == nil {
+				if outErr = out(a); outErr != nil {
+					cancel()
+				}
+			}
+		}
+		if ep.final {
+			break
+		}
+		free <- ep
+	}
+	wg.Wait()
+
+	st := Stats{Capture: r.Stats(), Decode: rd.sp.DecodeStats(), Defrag: rd.sp.DefragStats(),
+		Engine: engine.Stats{Alerts: map[string]int64{}}}
+	var lists [][]*engine.HostSummary
+	for _, w := range workers {
+		st.WorkerPackets = append(st.WorkerPackets, w.packets)
+		addStats(&st.Engine, w.eng.Stats())
+		lists = append(lists, w.eng.Hosts())
+	}
+	err := outErr
+	if err == nil {
+		err = rd.err
+	}
+	return st, online.MergeHosts(lists...), err
+}
+
+// addStats adds s to t (the counters `detect --stats` and its warnings
+// read).
+func addStats(t *engine.Stats, s engine.Stats) {
+	t.Flows.Packets += s.Flows.Packets
+	t.Flows.NoPorts += s.Flows.NoPorts
+	t.Flows.FlowsCreated += s.Flows.FlowsCreated
+	t.Flows.Evicted += s.Flows.Evicted
+	t.Flows.Active += s.Flows.Active
+	t.Flows.MaxActive += s.Flows.MaxActive
+	for i := range t.Flows.FlowsEnded {
+		t.Flows.FlowsEnded[i] += s.Flows.FlowsEnded[i]
+	}
+	for k, v := range s.Alerts {
+		t.Alerts[k] += v
+	}
+	t.Signature.Add(s.Signature)
+	t.Budget.InUse += s.Budget.InUse
+	t.DNSParsed += s.DNSParsed
+	t.DNSErrors += s.DNSErrors
+	t.TLSHellos += s.TLSHellos
+	t.Scored += s.Scored
+	t.ScoreNanos += s.ScoreNanos
+}
+
+// frame is one packet of a worker's share of an epoch; its bytes are
+// slab[off:off+n].
+type frame struct {
+	idx     int32 // position in the epoch
+	file    int32
+	off, n  int32
+	link    layers.LinkType
+	origLen int
+	t       time.Time
+}
+
+// share is one worker's part of an epoch: its frames in, its events out.
+type share struct {
+	frames    []frame
+	slab      []byte
+	events    []event
+	creations []int64 // positions of the packets that started the worker's new flows
+}
+
+// epoch is the unit the reader hands out, the workers fill in and the
+// merger takes back; epochs are recycled through a free list.
+type epoch struct {
+	base   int64       // capture position of clock[0]
+	clock  []time.Time // the capture's packet clock after each packet
+	final  bool        // no packets: flush every flow
+	shares []share
+}
+
+func newEpoch(workers, size int) *epoch {
+	ep := &epoch{clock: make([]time.Time, 0, size), shares: make([]share, workers)}
+	return ep
+}
+
+func (ep *epoch) reset(base int64) {
+	ep.base, ep.final, ep.clock = base, false, ep.clock[:0]
+	for i := range ep.shares {
+		s := &ep.shares[i]
+		clear(s.events) // drop the alerts for the collector
+		s.frames, s.slab, s.events, s.creations = s.frames[:0], s.slab[:0], s.events[:0], s.creations[:0]
+	}
+}
+
+// Phases order the events raised at one capture position, as one engine
+// raises them: flows timed out by the packet's time first, then the
+// packet's own flow; the final flush comes after every packet.
+const (
+	phaseExpire uint8 = iota
+	phasePacket
+	phaseFlush
+)
+
+// event is an alert and where in the capture it was raised.
+type event struct {
+	pos    int64
+	phase  uint8
+	why    flows.EndReason // for time-outs: idle flows end before closed ones
+	worker int32
+	idx    int32 // order within the worker
+	a      *alert.Alert
+}
+
+type reader struct {
+	r       *capture.Reader
+	cfg     Config
+	workers []*worker
+	free    chan *epoch
+	sp      *online.Spreader
+	err     error // read error, set before the final epoch is sent
+}
+
+func (rd *reader) send(ep *epoch) {
+	for _, w := range rd.workers {
+		w.in <- ep
+	}
+}
+
+func (rd *reader) run(ctx context.Context) {
+	var (
+		rec   capture.Record
+		clock time.Time
+		pos   int64
+		nrec  int64
+	)
+	ep := <-rd.free
+	ep.reset(0)
+	defer func() {
+		rd.sp.Flush()
+		if len(ep.clock) > 0 {
+			rd.send(ep)
+			ep = <-rd.free
+		}
+		ep.reset(pos)
+		ep.final = true
+		rd.send(ep)
+		for _, w := range rd.workers {
+			close(w.in)
+		}
+	}()
+	for {
+		if nrec%4096 == 0 && ctx.Err() != nil {
+			return
+		}
+		err := rd.r.Next(&rec)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		var fileErr *capture.FileError
+		if rd.cfg.SkipBadFiles && errors.As(err, &fileErr) {
+			continue
+		}
+		if err != nil {
+			rd.err = fmt.Errorf("read packets: %w", err)
+			return
+		}
+		if nrec++; rd.cfg.Progress != nil && nrec%65536 == 0 {
+			rd.cfg.Progress(nrec)
+		}
+		q, wk, reassembled, ok := rd.sp.Spread(rec.LinkType, rec.Data, rec.Time, rec.OrigLen)
+		if !ok || q == nil {
+			continue // undecodable, or a fragment held for reassembly
+		}
+		data := rec.Data
+		if reassembled != nil {
+			data = reassembled
+		}
+		// The flow table's clock: packets without ports do not move it
+		// (flows.Table.Add counts them before reading the time).
+		if (q.HasPorts || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP)) && q.Time.After(clock) {
+			clock = q.Time
+		}
+		s := &ep.shares[wk]
+		s.frames = append(s.frames, frame{idx: int32(len(ep.clock)), file: int32(rec.File), off: int32(len(s.slab)),
+			n: int32(len(data)), link: rec.LinkType, origLen: q.FrameLen, t: q.Time})
+		s.slab = append(s.slab, data...)
+		ep.clock = append(ep.clock, clock)
+		pos++
+		if len(ep.clock) == cap(ep.clock) {
+			rd.send(ep)
+			ep = <-rd.free
+			ep.reset(pos)
+		}
+	}
+}
+
+// worker owns one engine; only its goroutine touches it until Run's end.
+type worker struct {
+	id      int
+	eng     *engine.Engine
+	names   []string
+	in      chan *epoch
+	done    chan *epoch
+	packets int64
+
+	// Set while an epoch is processed, read by the engine's callbacks.
+	sh    *share
+	pos   int64
+	phase uint8
+	file  int
+	why   flows.EndReason // of the flow whose end is being reported
+}
+
+func newWorker(id, n int, cfg Config) *worker {
+	w := &worker{id: id, names: cfg.Names, in: make(chan *epoch, cfg.Depth), done: make(chan *epoch, cfg.Depth)}
+	ec := cfg.Engine
+	ec.Flows.IDBase = uint64(id) << workerIDShift
+	if ec.Flows.MaxFlows > 0 {
+		ec.Flows.MaxFlows = max(ec.Flows.MaxFlows/n, 1)
+	}
+	ec.Capture = func() string {
+		if w.file < len(w.names) {
+			return w.names[w.file]
+		}
+		return ""
+	}
+	ec.OnFlowStart = func(uint64) { w.sh.creations = append(w.sh.creations, w.pos) }
+	ec.OnFlowEnd = func(_ uint64, why flows.EndReason) { w.why = why }
+	w.eng = engine.New(ec, w.alert)
+	return w
+}
+
+func (w *worker) alert(a *alert.Alert) {
+	w.sh.events = append(w.sh.events, event{pos: w.pos, phase: w.phase, worker: int32(w.id), idx: int32(len(w.sh.events)), a: a})
+}
+
+func (w *worker) run() {
+	var (
+		dec  decode.Decoder
+		p    packet.Packet
+		last time.Time
+	)
+	for ep := range w.in {
+		w.sh = &ep.shares[w.id]
+		if ep.final {
+			w.pos, w.phase = ep.base, phaseFlush
+			w.eng.Flush()
+			w.done <- ep
+			continue
+		}
+		frames := w.sh.frames
+		for i, c := range ep.clock {
+			w.pos = ep.base + int64(i)
+			if c.After(last) {
+				last = c
+				w.phase = phaseExpire
+				w.eng.Expire(c)
+			}
+			if len(frames) == 0 || frames[0].idx != int32(i) {
+				continue
+			}
+			f := &frames[0]
+			frames = frames[1:]
+			data := w.sh.slab[f.off : f.off+f.n]
+			if dec.Decode(f.link, data, f.t, &p) != decode.OK {
+				continue // the reader decoded it: cannot happen
+			}
+			p.FrameLen = f.origLen
+			w.packets++
+			w.phase, w.file = phasePacket, int(f.file)
+			w.eng.Packet(&p)
+		}
+		w.done <- ep
+	}
+}
+
+// merger numbers flows across workers and orders their alerts.
+type merger struct {
+	next   uint64     // last flow ID handed out
+	ranks  [][]uint64 // per worker: flow ID by local flow number - 1
+	heads  []int
+	events []event
+	alerts []*alert.Alert
+}
+
+// merge returns the epoch's alerts in one engine's order, with one
+// engine's flow IDs.
+func (m *merger) merge(ep *epoch) []*alert.Alert {
+	// Flows are numbered in the order of the packets that started them:
+	// a k-way merge of the workers' (sorted) creation positions.
+	m.heads = append(m.heads[:0], make([]int, len(ep.shares))...)
+	for {
+		best := -1
+		for w := range ep.shares {
+			c := ep.shares[w].creations
+			if m.heads[w] < len(c) && (best < 0 || c[m.heads[w]] < ep.shares[best].creations[m.heads[best]]) {
+				best = w
+			}
+		}
+		if best < 0 {
+			break
+		}
+		m.heads[best]++
+		m.next++
+		m.ranks[best] = append(m.ranks[best], m.next)
+	}
+	m.events = m.events[:0]
+	for w := range ep.shares {
+		for _, ev := range ep.shares[w].events {
+			local := ev.a.FlowID &^ (0xff << workerIDShift)
+			if local >= 1 && local <= uint64(len(m.ranks[w])) {
+				ev.a.FlowID = m.ranks[w][local-1]
+			}
+			m.events = append(m.events, ev)
+		}
+	}
+	sort.Slice(m.events, func(i, j int) bool { return before(&m.events[i], &m.events[j]) })
+	m.alerts = m.alerts[:0]
+	for i := range m.events {
+		m.alerts = append(m.alerts, m.events[i].a)
+		m.events[i].a = nil
+	}
+	return m.alerts
+}
+
+// before is the output order: capture position, phase, and for events
+// several workers may raise at one position (time-outs, the flush) end
+// reason (time-outs only), timestamp (the flow's last packet: one table's
+// LRU order) then flow ID; last each worker's own order.
+func before(x, y *event) bool {
+	if x.pos != y.pos {
+		return x.pos < y.pos
+	}
+	if x.phase != y.phase {
+		return x.phase < y.phase
+	}
+	if x.phase == phaseExpire && x.why != y.why {
+		// One table expires its idle TCP flows before its closed ones
+		// (flows.Table.expire walks its LRU lists in class order).
+		return x.why < y.why
+	}
+	if x.phase != phasePacket {
+		if !x.a.Timestamp.Equal(y.a.Timestamp) {
+			return x.a.Timestamp.Before(y.a.Timestamp)
+		}
+		if x.a.FlowID != y.a.FlowID {
+			return x.a.FlowID < y.a.FlowID
+		}
+	}
+	if x.worker != y.worker {
+		return x.worker < y.worker
+	}
+	return x.idx < y.idx
+}

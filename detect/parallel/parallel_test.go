@@ -1,0 +1,206 @@
+package parallel_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/detect/parallel"
+	"github.com/minerwatch/minerwatch/detect/score"
+	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/ingest"
+	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
+	"github.com/minerwatch/minerwatch/models/defaultmodel"
+)
+
+// config is `detect --no-learned`'s engine: the default intel list, a
+// learned list in memory, and the shipped model. Each run gets its own intel, so one
+// run's learning does not leak into the next.
+func config(t testing.TB) engine.Config {
+	in, _, err := intel.Load(intel.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := engine.DefaultConfig()
+	cfg.Intel = in
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Model, err = score.New(m, defaultmodel.ID); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func names(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		out = append(out, filepath.Base(p))
+	}
+	return out
+}
+
+// oneEngine is the existing offline path (cmd/minerwatch detectFiles
+// without --workers): ingest into one engine, then flush.
+func oneEngine(t testing.TB, paths []string) []string {
+	r, err := capture.Open(paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var lines []string
+	current := ""
+	cfg := config(t)
+	cfg.Capture = func() string { return current }
+	eng := engine.New(cfg, func(a *alert.Alert) { lines = append(lines, encode(t, a)) })
+	if _, err := ingest.Run(context.Background(), r, nil, ingest.Options{Sink: eng.Packet, SkipBadFiles: true,
+		OnPacket: func(rec *capture.Record, _ *packet.Packet) { current = filepath.Base(r.Path(rec.File)) }}); err != nil {
+		t.Fatal(err)
+	}
+	eng.Flush()
+	return lines
+}
+
+func runParallel(t testing.TB, paths []string, workers, epoch int) ([]string, parallel.Stats) {
+	r, err := capture.Open(paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var lines []string
+	st, _, err := parallel.Run(context.Background(), r, parallel.Config{Engine: config(t), Workers: workers,
+		Names: names(paths), EpochPackets: epoch, SkipBadFiles: true},
+		func(a *alert.Alert) error { lines = append(lines, encode(t, a)); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines, st
+}
+
+func encode(t testing.TB, a *alert.Alert) string {
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// withoutLearned drops the intel alerts on a learned pool: whether a
+// flow on another worker sees a pool confirmed a few packets earlier is
+// timing (see the package comment).
+func withoutLearned(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if !strings.Contains(l, `"match":"learned"`) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestWorkersWriteOneEnginesAlerts: on the lab mining captures merged in
+// time order (many flows, fragments, time-outs between captures) and on
+// each shipped sample, 1, 2 and 3 workers write exactly the alerts of one
+// engine, byte for byte and in the same order, flow IDs included. Small
+// epochs make the workers cross many merge points.
+func TestWorkersWriteOneEnginesAlerts(t *testing.T) {
+	root := shareddata.Require(t)
+	lab, _ := filepath.Glob(filepath.Join(root, "lab", "mining", "*.pcap"))
+	samples, _ := filepath.Glob(filepath.Join("..", "..", "datasets", "samples", "*.pcap"))
+	cases := [][]string{lab}
+	for _, s := range samples {
+		cases = append(cases, []string{s})
+	}
+	for _, paths := range cases {
+		if len(paths) == 0 {
+			t.Fatal("no captures found")
+		}
+		want := oneEngine(t, paths)
+		if len(want) == 0 && len(paths) > 1 {
+			t.Fatalf("%s: one engine raised no alert; the comparison would prove nothing", paths[0])
+		}
+		for _, w := range []int{1, 2, 3} {
+			for _, epoch := range []int{0, 97} {
+				got, st := runParallel(t, paths, w, epoch)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s…: %d workers, epoch %d: alerts differ from one engine's (%d vs %d lines)\n%s",
+						filepath.Base(paths[0]), w, epoch, len(got), len(want), firstDiff(got, want))
+				}
+				if w > 1 && len(paths) > 1 && slices.Contains(st.WorkerPackets, 0) { // a sample is one flow
+					t.Errorf("%d workers: a worker got no packet %v: the flow hash does not spread", w, st.WorkerPackets)
+				}
+			}
+		}
+	}
+}
+
+// TestWorkersFindTheSameAlertsOnPublicCaptures: on public mining captures
+// with thousands of flows, learned pools and out-of-order timestamps, the
+// workers raise the same alerts as one engine, but for intel alerts on a
+// learned pool (timing). The order may differ where timestamps run
+// backwards (one table's flush then follows its LRU lists, not time), so
+// the lines are compared as sets.
+func TestWorkersFindTheSameAlertsOnPublicCaptures(t *testing.T) {
+	root := shareddata.Require(t)
+	for _, name := range []string{
+		"jsiwek_zeek-cryptomining__bitcoin-mining.pcap",
+		"nesfit_DI-cryptominingdetection__cgminer.g0.pcapng",
+	} {
+		paths := []string{filepath.Join(root, "public", "mining", name)}
+		want := withoutLearned(oneEngine(t, paths))
+		slices.Sort(want)
+		for _, w := range []int{2, 3} {
+			got, _ := runParallel(t, paths, w, 0)
+			got = withoutLearned(got)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s, %d workers: alerts differ from one engine's (%d vs %d lines)\n%s", name, w, len(got), len(want), firstDiff(got, want))
+			}
+		}
+	}
+}
+
+func firstDiff(got, want []string) string {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return fmt.Sprintf("line %d:", i+1) + "\n got " + trunc(got[i]) + "\nwant " + trunc(want[i])
+		}
+	}
+	return "one is a prefix of the other"
+}
+
+func trunc(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
+}
+
+// TestOutputErrorStopsTheRun: a failing alert sink (a full disk) is
+// returned, and the run still ends (no worker left blocked).
+func TestOutputErrorStopsTheRun(t *testing.T) {
+	root := shareddata.Require(t)
+	lab, _ := filepath.Glob(filepath.Join(root, "lab", "mining", "*.pcap"))
+	r, err := capture.Open(lab...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	full := bytes.ErrTooLarge
+	calls := 0
+	_, _, err = parallel.Run(context.Background(), r, parallel.Config{Engine: config(t), Workers: 2, EpochPackets: 64},
+		func(*alert.Alert) error { calls++; return full })
+	if err != full || calls != 1 {
+		t.Fatalf("err %v after %d calls, want %v after 1", err, calls, full)
+	}
+}
