@@ -14,6 +14,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/lru"
 )
 
 // Scorer is stage 2: a flow classifier over one feature set.
@@ -55,6 +56,13 @@ type Config struct {
 	// packet counts this many bytes larger. The other stages see the
 	// packets as they are.
 	SizeOverhead int
+	// Caps bounds the engine's tables keyed by traffic and the intel
+	// alert rate (see Caps).
+	Caps Caps
+	// eager allocates every flow's stage state at its first packet (the
+	// pre-lazy behaviour), for the tests that prove the lazy path gives
+	// the same alerts and rows.
+	eager bool
 }
 
 // DefaultConfig returns defaults for offline and online detection.
@@ -65,6 +73,7 @@ func DefaultConfig() Config {
 		ReassemblyBudget: 512 << 20,
 		Checkpoints:      flowfeat.ModelCheckpoints(),
 		MinScorePackets:  6,
+		Caps:             DefaultCaps(),
 	}
 }
 
@@ -79,6 +88,8 @@ type Stats struct {
 	TLSHellos  int64
 	Scored     int64
 	ScoreNanos int64
+	// Capped counts what the engine's bounded tables evicted or folded.
+	Capped Capped
 }
 
 // FlowInfo is the engine's per-flow state; OnRow callers may read it.
@@ -99,6 +110,11 @@ type FlowInfo struct {
 	Dialect   string
 	upBytes   int // stream bytes seen by the TLS tap
 	lastScore float64
+	// earned is set once the flow has its stage state (sig, feat): at its
+	// first payload, a full prelude or a due feature row. Until then its
+	// header-only packets wait in pre, and a SYN-flood flow costs no more.
+	earned  bool
+	prelude flowfeat.Prelude
 }
 
 // Engine runs the detection pipeline over packets. It is not safe for
@@ -109,7 +125,7 @@ type Engine struct {
 	tracker *flowfeat.Tracker
 	budget  *reassembly.Budget
 	out     func(*alert.Alert)
-	hosts   map[netip.Addr]*HostSummary
+	hosts   *lru.Map[netip.Addr, *HostSummary]
 	dnsMsg  dnsmsg.Message
 	dnsRes  intel.DNSResult
 	sigDone signature.Stats
@@ -117,18 +133,28 @@ type Engine struct {
 	vec     flowfeat.Vector
 	// dnsSeen de-duplicates dns-query alerts per (host, name): a host that
 	// resolves a pool name every minute is one finding, not a flood.
-	dnsSeen map[string]time.Time
+	dnsSeen *lru.Map[dnsKey, time.Time]
+	// intelRate limits intel alerts per listed endpoint or name.
+	intelRate *lru.Map[intelKey, *intelWindow]
+}
+
+// dnsKey is one (host, name) pair of the dns-query de-duplication.
+type dnsKey struct {
+	host netip.Addr
+	name string
 }
 
 // dnsRepeat is how long a (host, name) dns-query alert is not repeated.
 const dnsRepeat = time.Hour
 
-// maxDNSSeen bounds the de-duplication map; past it, it starts over.
-const maxDNSSeen = 1 << 16
-
 // New returns an engine that reports alerts to out.
 func New(cfg Config, out func(*alert.Alert)) *Engine {
-	e := &Engine{cfg: cfg, out: out, hosts: map[netip.Addr]*HostSummary{}, dnsSeen: map[string]time.Time{}}
+	cfg.Caps = cfg.Caps.withDefaults()
+	e := &Engine{cfg: cfg, out: out}
+	e.hosts = lru.New[netip.Addr, *HostSummary](cfg.Caps.Hosts)
+	e.dnsSeen = lru.New[dnsKey, time.Time](cfg.Caps.DNSSeen)
+	e.intelRate = lru.New[intelKey, *intelWindow](cfg.Caps.IntelEndpoints)
+	e.intelRate.OnEvict = func(k intelKey, w *intelWindow) { e.intelSummary(k, w) }
 	e.stats.Alerts = map[string]int64{}
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
@@ -166,17 +192,29 @@ func (e *Engine) Advance(now time.Time) {
 	// still be in the capture ring when the clock passes it.
 	due := now.Add(-advanceGrace)
 	e.table.Each(func(f *flows.Flow) {
-		if fi, ok := f.Data.(*FlowInfo); ok && fi.feat != nil {
+		fi, ok := f.Data.(*FlowInfo)
+		if !ok {
+			return
+		}
+		if !fi.earned && e.wantsFeatures(f) && e.tracker.Due(f, due) {
+			e.earn(fi, true)
+		}
+		if fi.feat != nil {
 			e.tracker.Advance(fi.feat, f, due)
 		}
 	})
+	e.intelSweep(now)
 }
 
 // advanceGrace is how long after a checkpoint Advance scores a quiet flow.
 const advanceGrace = time.Second
 
-// Flush ends every flow (end of input or shutdown), emitting final events.
-func (e *Engine) Flush() { e.table.Flush() }
+// Flush ends every flow (end of input or shutdown), emitting final events
+// (and the intel summaries of intervals still open).
+func (e *Engine) Flush() {
+	e.table.Flush()
+	e.intelSweep(time.Time{})
+}
 
 // Stats returns the counters so far.
 func (e *Engine) Stats() Stats {
@@ -194,6 +232,9 @@ func (e *Engine) Stats() Stats {
 	for k, v := range e.stats.Alerts {
 		s.Alerts[k] = v
 	}
+	s.Capped.HostsEvicted = e.hosts.Evicted()
+	s.Capped.DNSSeenEvicted = e.dnsSeen.Evicted()
+	s.Capped.IntelEndpointsEvicted = e.intelRate.Evicted()
 	return s
 }
 
@@ -207,17 +248,14 @@ func (e *Engine) capture() string {
 func (e *Engine) flowStarted(f *flows.Flow) {
 	fi := &FlowInfo{flow: f, Capture: e.capture()}
 	f.Data = fi
-	if f.Proto == packet.ProtoTCP {
-		fi.sig = signature.New(e.cfg.Signature, e.budget)
-		fi.sig.SetTap(func(dir packet.Direction, data []byte) { e.tap(fi, dir, data) })
-	}
-	// Stage 2 scores TCP flows only; UDP flows get feature state when
-	// someone wants their rows.
-	if e.tracker != nil && (f.Proto == packet.ProtoTCP || e.cfg.OnRow != nil || e.cfg.Features) {
-		fi.feat = e.tracker.Start(f)
+	// Stage state comes when the flow earns it (see packet); a flow that
+	// would get none is born earned.
+	fi.earned = f.Proto != packet.ProtoTCP && !e.wantsFeatures(f)
+	if e.cfg.eager {
+		e.earn(fi, true)
 	}
 	if e.cfg.Intel != nil {
-		if h, ok := e.cfg.Intel.CheckFlow(f.Client, f.Server, f.First); ok {
+		if h, ok := e.cfg.Intel.CheckFlow(f.Client, f.Server, f.First); ok && e.intelAllowed(intelKey{addr: f.Server}, f.Client.Addr(), &h, f.First) {
 			a := e.newAlert(fi, alert.DetectorIntel, f.First, false)
 			a.Confidence = intelConfidence(h.Kind)
 			a.Reason = "server " + f.Server.String() + " is listed (" + string(h.Kind) + ": " + h.Entry + ")"
@@ -237,8 +275,47 @@ func intelConfidence(k intel.MatchKind) float64 {
 	return 0.85 // pool IPs are sometimes shared hosting
 }
 
+// wantsFeatures reports whether flow f gets feature state: stage 2 scores
+// TCP flows only; other flows get it when someone wants their rows.
+func (e *Engine) wantsFeatures(f *flows.Flow) bool {
+	return e.tracker != nil && (f.Proto == packet.ProtoTCP || e.cfg.OnRow != nil || e.cfg.Features)
+}
+
+// earn gives fi its stage state — the signature machine (TCP, when
+// withSig) and the feature accumulator — and replays the header-only
+// packets held so far into it, so both end up as if they had existed
+// from the flow's first packet.
+func (e *Engine) earn(fi *FlowInfo, withSig bool) {
+	fi.earned = true
+	f := fi.flow
+	if withSig && f.Proto == packet.ProtoTCP {
+		fi.sig = signature.New(e.cfg.Signature, e.budget)
+		fi.sig.SetTap(func(dir packet.Direction, data []byte) { e.tap(fi, dir, data) })
+	}
+	if e.wantsFeatures(f) {
+		fi.feat = e.tracker.Start(f)
+	}
+	fi.prelude.Replay(f, func(p *packet.Packet, dir packet.Direction) {
+		if fi.feat != nil {
+			e.tracker.Packet(fi.feat, f, p, dir)
+		}
+		if fi.sig != nil {
+			fi.sig.Packet(p, dir)
+		}
+	})
+	fi.prelude.Reset()
+}
+
 func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	fi := f.Data.(*FlowInfo)
+	if !fi.earned {
+		// A header-only packet before any row is due waits in the
+		// prelude; anything else earns the flow its state first.
+		if (e.tracker == nil || !e.tracker.Due(f, p.Time)) && fi.prelude.Add(p, dir) {
+			return
+		}
+		e.earn(fi, true)
+	}
 	if fi.feat != nil {
 		e.tracker.Packet(fi.feat, f, p, dir)
 	}
@@ -377,14 +454,14 @@ func (e *Engine) dnsMessage(fi *FlowInfo, b []byte, now time.Time) {
 	host := fi.flow.Client.Addr()
 	for i := range e.dnsRes.Hits {
 		h := &e.dnsRes.Hits[i]
-		key := host.String() + " " + h.Query
-		if last, ok := e.dnsSeen[key]; ok && now.Sub(last) < dnsRepeat {
+		key := dnsKey{host: host, name: h.Query}
+		if last, ok := e.dnsSeen.Get(key); ok && now.Sub(last) < dnsRepeat {
 			continue
 		}
-		if len(e.dnsSeen) >= maxDNSSeen {
-			clear(e.dnsSeen)
+		e.dnsSeen.Put(key, now)
+		if !e.intelAllowed(intelKey{name: h.Query}, host, h, now) {
+			continue
 		}
-		e.dnsSeen[key] = now
 		a := e.newAlert(fi, alert.DetectorIntel, now, false)
 		a.Confidence = intelConfidence(h.Kind)
 		a.Reason = "host " + host.String() + " resolved listed name " + h.Query + " (" + h.Entry + ")"
@@ -486,6 +563,11 @@ func (e *Engine) row(r *flowfeat.Row) {
 
 func (e *Engine) flowEnded(f *flows.Flow, _ flows.EndReason) {
 	fi := f.Data.(*FlowInfo)
+	// A flow that never earned state still owes its end rows; stage 1
+	// has nothing to say about header-only packets.
+	if !fi.earned && e.wantsFeatures(f) && e.tracker.EndEmits() {
+		e.earn(fi, false)
+	}
 	// Decide first, so the end row's consumers (weak labelling) see the
 	// flow's final verdict.
 	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
@@ -497,6 +579,8 @@ func (e *Engine) flowEnded(f *flows.Flow, _ flows.EndReason) {
 	}
 	if fi.feat != nil {
 		e.tracker.End(fi.feat, f)
+		e.tracker.Release(fi.feat)
+		fi.feat = nil
 	}
 	if fi.sig != nil {
 		if fi.Alerted[alert.DetectorSignature] {
@@ -557,10 +641,11 @@ func protoName(p uint8) string {
 
 // Hosts returns the per-host summary, most shares first.
 func (e *Engine) Hosts() []*HostSummary {
-	out := make([]*HostSummary, 0, len(e.hosts))
-	for _, h := range e.hosts {
+	out := make([]*HostSummary, 0, e.hosts.Len())
+	e.hosts.Each(func(_ netip.Addr, h *HostSummary) bool {
 		out = append(out, h)
-	}
+		return true
+	})
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Shares != out[j].Shares {
 			return out[i].Shares > out[j].Shares
