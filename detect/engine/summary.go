@@ -33,11 +33,13 @@ func (e *Engine) updateHost(a *alert.Alert) {
 	if err != nil {
 		return
 	}
-	h := e.hosts[ip]
-	if h == nil {
-		h = &HostSummary{Host: ip, Pools: map[string]bool{}, Dialects: map[string]bool{}, Detectors: map[string]bool{},
-			First: a.Timestamp, Last: a.Timestamp, flowShares: map[uint64]int{}, flowRate: map[uint64]float64{}}
-		e.hosts[ip] = h
+	h, ok := e.hosts.Get(ip)
+	if !ok {
+		// Bounded: past Caps.Hosts the least recently alerting host goes
+		// (counted), so a spoofed flood cannot grow the summary.
+		h = &HostSummary{Host: ip, Pools: map[string]bool{}, Detectors: map[string]bool{},
+			First: a.Timestamp, Last: a.Timestamp}
+		e.hosts.Put(ip, h)
 	}
 	if a.Timestamp.Before(h.First) {
 		h.First = a.Timestamp
@@ -56,6 +58,9 @@ func (e *Engine) updateHost(a *alert.Alert) {
 	if a.Mining != nil {
 		if a.Mining.PoolHost != "" && a.Proxy == nil {
 			pool += " (" + a.Mining.PoolHost + ")"
+		}
+		if h.Dialects == nil { // mining metadata: allocated for the hosts that have it
+			h.Dialects, h.flowShares, h.flowRate = map[string]bool{}, map[uint64]int{}, map[uint64]float64{}
 		}
 		h.Dialects[a.Mining.Dialect] = true
 		// Replace this flow's previous counts in the running totals (a

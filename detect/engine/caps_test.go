@@ -1,0 +1,125 @@
+package engine_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// listedConfig returns an engine config whose only intel list holds the
+// address synTo's flows go to (192.0.2.1, a documentation address).
+func listedConfig(t *testing.T) engine.Config {
+	t.Helper()
+	list := filepath.Join(t.TempDir(), "pools.txt")
+	if err := os.WriteFile(list, []byte("# test pools\n192.0.2.1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, warns, err := intel.Load(intel.Options{NoDefault: true, Lists: []string{list}})
+	if err != nil || len(warns) > 0 {
+		t.Fatal(err, warns)
+	}
+	cfg := engine.DefaultConfig()
+	cfg.Intel = in
+	return cfg
+}
+
+// A SYN flood from spoofed sources to a listed address is one alert per
+// flow without a limit: a DoS on the SIEM. With the default limit (100
+// per endpoint per minute) 1,000 flows in one minute give 100 alerts and
+// one intel_summary counting the other 900 and about 900 sources; the
+// next minute starts a fresh allowance.
+func TestIntelFloodIsFoldedIntoASummary(t *testing.T) {
+	cfg := listedConfig(t)
+	var alerts, summaries []*alert.Alert
+	e := engine.New(cfg, func(a *alert.Alert) {
+		switch a.EventType {
+		case alert.EventAlert:
+			alerts = append(alerts, a)
+		case alert.EventIntelSummary:
+			summaries = append(summaries, a)
+		}
+	})
+	t0 := time.Unix(1_800_000_000, 0)
+	var p packet.Packet
+	for i := range 1000 {
+		synTo(i, t0.Add(time.Duration(i)*time.Millisecond), &p)
+		e.Packet(&p)
+	}
+	if len(alerts) != 100 || len(summaries) != 0 {
+		t.Fatalf("during the first minute: %d alerts, %d summaries; want 100 and 0 (summary at interval end)", len(alerts), len(summaries))
+	}
+	// Two minutes later: the interval is over; 10 more flows alert again.
+	for i := range 10 {
+		synTo(5000+i, t0.Add(2*time.Minute+time.Duration(i)*time.Millisecond), &p)
+		e.Packet(&p)
+	}
+	e.Flush()
+	if len(alerts) != 110 {
+		t.Errorf("%d alerts, want 100 + 10 after the interval", len(alerts))
+	}
+	if len(summaries) != 1 {
+		t.Fatalf("%d summaries, want 1", len(summaries))
+	}
+	s := summaries[0]
+	if s.Summary == nil || s.Summary.Suppressed != 900 || s.Summary.Alerted != 100 || s.DestIP != "192.0.2.1" {
+		t.Fatalf("summary %+v %+v, want 900 folded flows to 192.0.2.1", s, s.Summary)
+	}
+	if n := s.Summary.Sources; n < 800 || n > 1000 { // 900 distinct sources, HyperLogLog ±7 %
+		t.Errorf("sources estimate %d, want about 900", n)
+	}
+	st := e.Stats()
+	if st.Capped.IntelSuppressed != 900 || st.Capped.IntelSummaries != 1 {
+		t.Errorf("capped counters %+v, want 900 suppressed and 1 summary", st.Capped)
+	}
+	if d := st.Drops(); !strings.Contains(d, "900 intel alerts folded into 1 intel_summary") {
+		t.Errorf("Drops() = %q, want the folded alerts named", d)
+	}
+}
+
+// Per-host summaries are capped: past Caps.Hosts alerting hosts the least
+// recently alerting ones are evicted and counted.
+func TestHostSummariesAreCapped(t *testing.T) {
+	cfg := listedConfig(t)
+	cfg.Caps.Hosts = 10
+	e := engine.New(cfg, func(*alert.Alert) {})
+	t0 := time.Unix(1_800_000_000, 0)
+	var p packet.Packet
+	for i := range 50 {
+		synTo(i, t0.Add(time.Duration(i)*time.Millisecond), &p)
+		e.Packet(&p)
+	}
+	hosts := e.Hosts()
+	if len(hosts) != 10 {
+		t.Fatalf("%d host summaries, want the cap of 10", len(hosts))
+	}
+	// The survivors are the 10 most recent sources, 10.0.0.40 … 10.0.0.49.
+	for _, h := range hosts {
+		if !h.Host.Is4() || h.Host.As4()[3] < 40 {
+			t.Errorf("host %s kept, want only the most recent", h.Host)
+		}
+	}
+	st := e.Stats()
+	if st.Capped.HostsEvicted != 40 || !strings.Contains(st.Drops(), "40 host summaries evicted") {
+		t.Errorf("evicted %d, Drops %q; want 40", st.Capped.HostsEvicted, st.Drops())
+	}
+}
+
+// A run that hit no bound reports nothing.
+func TestDropsIsEmptyWhenNothingWasCapped(t *testing.T) {
+	e := engine.New(engine.DefaultConfig(), func(*alert.Alert) {})
+	var p packet.Packet
+	synTo(1, time.Unix(1_800_000_000, 0), &p)
+	e.Packet(&p)
+	e.Flush()
+	st := e.Stats()
+	if d := st.Drops(); d != "" {
+		t.Errorf("Drops() = %q, want empty", d)
+	}
+}
