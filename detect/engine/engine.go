@@ -98,23 +98,29 @@ type FlowInfo struct {
 	Capture string
 	sig     *signature.Flow
 	feat    *flowfeat.State
-	tls     *tlshello.Parser
-	quic    *tlshello.QUICParser
-	pre     []byte // first client bytes, while looking for a ClientHello
+	*parsers
 	tlsMeta *alert.TLS
-	dns     [2]*dnsmsg.Stream
 	// Alerted records which detectors have alerted on this flow.
 	Alerted  map[string]bool
 	sigFired bool
 	// Dialect is the signature stage's dialect once it confirmed mining.
-	Dialect   string
-	upBytes   int // stream bytes seen by the TLS tap
-	lastScore float64
+	Dialect string
 	// earned is set once the flow has its stage state (sig, feat): at its
 	// first payload, a full prelude or a due feature row. Until then its
-	// header-only packets wait in pre, and a SYN-flood flow costs no more.
+	// header-only packets wait in prelude, and a SYN-flood flow costs no
+	// more than that.
 	earned  bool
 	prelude flowfeat.Prelude
+}
+
+// parsers is a flow's ClientHello / QUIC / DNS-over-TCP parsing state,
+// allocated when the first payload reaches them.
+type parsers struct {
+	tls     *tlshello.Parser
+	quic    *tlshello.QUICParser
+	pre     []byte // first client bytes, while looking for a ClientHello
+	dns     [2]*dnsmsg.Stream
+	upBytes int // stream bytes seen by the TLS tap
 }
 
 // Engine runs the detection pipeline over packets. It is not safe for
@@ -342,6 +348,9 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 		return
 	}
 	f := fi.flow
+	if fi.parsers == nil {
+		fi.parsers = &parsers{}
+	}
 	if f.Server.Port() == 53 || f.Client.Port() == 53 {
 		s := fi.dns[dir]
 		if s == nil {
@@ -426,6 +435,9 @@ const maxQUICPackets = 4
 // quicInitial feeds a client datagram of a UDP/443 flow to the QUIC
 // Initial decryptor; a complete ClientHello is checked like a TLS one.
 func (e *Engine) quicInitial(fi *FlowInfo, b []byte, now time.Time) {
+	if fi.parsers == nil {
+		fi.parsers = &parsers{}
+	}
 	if fi.quic == nil {
 		fi.quic = &tlshello.QUICParser{}
 	}
@@ -549,7 +561,6 @@ func (e *Engine) row(r *flowfeat.Row) {
 	score, top := m.Score(x)
 	e.stats.ScoreNanos += time.Since(start).Nanoseconds()
 	e.stats.Scored++
-	fi.lastScore = score
 	if score < m.Threshold() {
 		return
 	}

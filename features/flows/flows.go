@@ -79,19 +79,20 @@ type Counters struct {
 // Flow is one bidirectional flow. The table owns it; observers may read it
 // during callbacks and keep their own per-flow state in Data.
 type Flow struct {
-	ID         uint64
-	Client     netip.AddrPort
-	Server     netip.AddrPort
-	Proto      uint8
-	VLAN       [2]uint16
-	First      time.Time
-	Last       time.Time
-	Up, Down   Counters
-	SawSYN     bool // the client was identified by its SYN
-	Records    int  // active-timeout records emitted so far
-	periodFrom time.Time
-	periodUp   Counters
-	periodDown Counters
+	ID       uint64
+	Client   netip.AddrPort
+	Server   netip.AddrPort
+	Proto    uint8
+	VLAN     [2]uint16
+	First    time.Time
+	Last     time.Time
+	Up, Down Counters
+	SawSYN   bool // the client was identified by its SYN
+	Records  int  // active-timeout records emitted so far
+	// period is where the current active period began; nil until the
+	// first active-timeout record (the period is then the whole flow), so
+	// the many short flows do not pay 96 bytes each for it.
+	period *period
 
 	finUp, finDown, rst bool
 	synSent             bool
@@ -100,6 +101,20 @@ type Flow struct {
 
 	// Data is free for the observer's per-flow state.
 	Data any
+}
+
+// period holds the start of a flow's current active period and its
+// counters at that moment.
+type period struct {
+	from     time.Time
+	up, down Counters
+}
+
+func (f *Flow) periodFrom() time.Time {
+	if f.period == nil {
+		return f.First
+	}
+	return f.period.from
 }
 
 // key recomputes the flow's table key; the flow does not store it (the
@@ -263,18 +278,13 @@ func (t *Table) Add(p *packet.Packet) {
 		f.Last = p.Time
 	}
 	c := &f.Up
-	pc := &f.periodUp
 	if dir == packet.Down {
-		c, pc = &f.Down, &f.periodDown
+		c = &f.Down
 	}
 	c.Pkts++
 	c.Bytes += uint64(p.IPLen)
 	c.Payload += uint64(p.PayloadLen)
 	c.Frames += uint64(p.FrameLen)
-	pc.Pkts++
-	pc.Bytes += uint64(p.IPLen)
-	pc.Payload += uint64(p.PayloadLen)
-	pc.Frames += uint64(p.FrameLen)
 	if p.Proto == packet.ProtoTCP && p.HasTCP {
 		if p.TCPFlags&packet.FlagRST != 0 {
 			f.rst = true
@@ -289,7 +299,7 @@ func (t *Table) Add(p *packet.Packet) {
 	}
 	t.obs.Packet(f, p, dir)
 	t.touch(f, p)
-	if t.cfg.ActiveTimeout > 0 && p.Time.Sub(f.periodFrom) >= t.cfg.ActiveTimeout {
+	if t.cfg.ActiveTimeout > 0 && p.Time.Sub(f.periodFrom()) >= t.cfg.ActiveTimeout {
 		t.emitActive(f, p.Time)
 	}
 }
@@ -300,13 +310,12 @@ func (t *Table) newFlow(key Key, p *packet.Packet, syn bool) *Flow {
 	}
 	t.seq++
 	f := &Flow{
-		ID:         t.cfg.IDBase | t.seq,
-		Proto:      p.Proto,
-		VLAN:       p.VLAN,
-		First:      p.Time,
-		Last:       p.Time,
-		periodFrom: p.Time,
-		SawSYN:     syn,
+		ID:     t.cfg.IDBase | t.seq,
+		Proto:  p.Proto,
+		VLAN:   p.VLAN,
+		First:  p.Time,
+		Last:   p.Time,
+		SawSYN: syn,
 	}
 	src := netip.AddrPortFrom(p.SrcIP, p.SrcPort)
 	dst := netip.AddrPortFrom(p.DstIP, p.DstPort)
@@ -347,10 +356,18 @@ func (t *Table) touch(f *Flow, p *packet.Packet) {
 
 func (t *Table) emitActive(f *Flow, now time.Time) {
 	f.Records++
-	r := Record{Flow: f, From: f.periodFrom, To: now, Up: f.periodUp, Down: f.periodDown}
+	if f.period == nil {
+		f.period = &period{from: f.First}
+	}
+	pd := f.period
+	r := Record{Flow: f, From: pd.from, To: now, Up: f.Up.minus(pd.up), Down: f.Down.minus(pd.down)}
 	t.obs.ActiveRecord(&r)
-	f.periodFrom = now
-	f.periodUp, f.periodDown = Counters{}, Counters{}
+	pd.from, pd.up, pd.down = now, f.Up, f.Down
+}
+
+// minus returns the counts of c since base.
+func (c Counters) minus(base Counters) Counters {
+	return Counters{Pkts: c.Pkts - base.Pkts, Bytes: c.Bytes - base.Bytes, Payload: c.Payload - base.Payload, Frames: c.Frames - base.Frames}
 }
 
 func (t *Table) expire(now time.Time) {
