@@ -143,6 +143,12 @@ func (r *Runner) Totals() Totals {
 		e.TLSHellos += s.TLSHellos
 		e.Scored += s.Scored
 		e.Budget.InUse += s.Budget.InUse
+		e.Budget.RefusedBytes += s.Budget.RefusedBytes
+		e.Capped.HostsEvicted += s.Capped.HostsEvicted
+		e.Capped.DNSSeenEvicted += s.Capped.DNSSeenEvicted
+		e.Capped.IntelEndpointsEvicted += s.Capped.IntelEndpointsEvicted
+		e.Capped.IntelSuppressed += s.Capped.IntelSuppressed
+		e.Capped.IntelSummaries += s.Capped.IntelSummaries
 	}
 	return t
 }
