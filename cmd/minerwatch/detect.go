@@ -201,6 +201,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(stderr, "minerwatch detect: warning: %s\n", w)
 	}
+	if es := eng.Stats(); es.Drops() != "" {
+		fmt.Fprintf(stderr, "minerwatch detect: %s\n", es.Drops())
+	}
 	if o.summary {
 		sw := stdout
 		if o.out == "" {

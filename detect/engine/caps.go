@@ -73,7 +73,9 @@ func (s *Stats) Drops() string {
 			parts = append(parts, strconv.FormatInt(n, 10)+" "+what)
 		}
 	}
-	add(s.Flows.Evicted, "flows evicted (flow table full)")
+	if d := s.Flows.Drops(); d != "" {
+		parts = append(parts, strings.TrimPrefix(d, "capped: "))
+	}
 	add(s.Budget.RefusedBytes, "stream bytes not reassembled (reassembly budget full)")
 	add(s.Capped.HostsEvicted, "host summaries evicted")
 	add(s.Capped.DNSSeenEvicted, "DNS de-duplication entries evicted")

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/packet"
@@ -166,6 +167,15 @@ type Stats struct {
 	Evicted      int64
 	Active       int
 	MaxActive    int
+}
+
+// Drops is the one-line end-of-run report of what the table's bound cost
+// ("capped: N flows evicted (flow table full)"), "" when nothing.
+func (s Stats) Drops() string {
+	if s.Evicted == 0 {
+		return ""
+	}
+	return "capped: " + strconv.FormatInt(s.Evicted, 10) + " flows evicted (flow table full)"
 }
 
 type class uint8
