@@ -9,7 +9,7 @@ SAMPLES   := datasets/samples
 # binary is pure Go and -f takes `@FILE` (tcpdump -ddd output).
 GOTAGS    ?= $(shell [ -e /usr/include/pcap/pcap.h ] && echo libpcap)
 
-.PHONY: all build test test-go test-python demo bench bench-forest fuzz help clean model readme-table
+.PHONY: all build test test-go test-python demo bench bench-forest bench-hostile fuzz help clean model readme-table
 
 all: build
 
@@ -42,6 +42,9 @@ bench-forest: build ## forest training/scoring benchmarks, then scikit-learn on 
 
 bench: ## Go benchmarks (figures depend on the machine)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-hostile: ## max RSS on generated hostile captures (SYN flood, spoofed intel flood, gzip bomb); temp files only
+	GO=$(GO) sh scripts/bench-hostile.sh
 
 clean:
 	rm -rf bin out
