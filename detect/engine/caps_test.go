@@ -123,3 +123,34 @@ func TestDropsIsEmptyWhenNothingWasCapped(t *testing.T) {
 		t.Errorf("Drops() = %q, want empty", d)
 	}
 }
+
+// Online, the summary of a quiet endpoint comes when the wall clock
+// passes the interval (Advance), not only at its next hit or at Flush.
+func TestIntelSummaryComesAtAdvanceAfterTheInterval(t *testing.T) {
+	cfg := listedConfig(t)
+	cfg.Caps.IntelAlerts = 2
+	var summaries []*alert.Alert
+	e := engine.New(cfg, func(a *alert.Alert) {
+		if a.EventType == alert.EventIntelSummary {
+			summaries = append(summaries, a)
+		}
+	})
+	t0 := time.Unix(1_800_000_000, 0)
+	var p packet.Packet
+	for i := range 5 {
+		synTo(i, t0.Add(time.Duration(i)*time.Second), &p)
+		e.Packet(&p)
+	}
+	e.Advance(t0.Add(30 * time.Second))
+	if len(summaries) != 0 {
+		t.Fatalf("summary before the interval ended: %+v", summaries[0].Summary)
+	}
+	e.Advance(t0.Add(61 * time.Second))
+	if len(summaries) != 1 || summaries[0].Summary.Suppressed != 3 {
+		t.Fatalf("%d summaries after the interval, want 1 folding 3 flows", len(summaries))
+	}
+	e.Flush()
+	if len(summaries) != 1 {
+		t.Errorf("Flush repeated the summary: %d", len(summaries))
+	}
+}

@@ -182,7 +182,8 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 // Packet runs one decoded packet through the pipeline.
 func (e *Engine) Packet(p *packet.Packet) { e.table.Add(p) }
 
-// Advance expires idle flows as of now (for a quiet live interface).
+// Advance expires idle flows as of now (for a quiet live interface), and
+// emits the intel_summary events of rate-limit intervals that ended.
 //
 // It also scores the flows whose checkpoint has passed without a packet
 // since: on a live link the model alert comes at its checkpoint, not at
@@ -191,6 +192,7 @@ func (e *Engine) Packet(p *packet.Packet) { e.table.Add(p) }
 // packet.
 func (e *Engine) Advance(now time.Time) {
 	e.table.Advance(now)
+	e.intelSweep(now)
 	if e.tracker == nil {
 		return
 	}
@@ -209,7 +211,6 @@ func (e *Engine) Advance(now time.Time) {
 			e.tracker.Advance(fi.feat, f, due)
 		}
 	})
-	e.intelSweep(now)
 }
 
 // advanceGrace is how long after a checkpoint Advance scores a quiet flow.
