@@ -121,6 +121,9 @@ type parsers struct {
 	pre     []byte // first client bytes, while looking for a ClientHello
 	dns     [2]*dnsmsg.Stream
 	upBytes int // stream bytes seen by the TLS tap
+	// quicDone: the QUIC parser reached a final result (its hello was
+	// checked, or the datagrams are not QUIC).
+	quicDone bool
 }
 
 // Engine runs the detection pipeline over packets. It is not safe for
@@ -134,9 +137,13 @@ type Engine struct {
 	hosts   *lru.Map[netip.Addr, *HostSummary]
 	dnsMsg  dnsmsg.Message
 	dnsRes  intel.DNSResult
-	sigDone signature.Stats
-	stats   Stats
-	vec     flowfeat.Vector
+	// Hello parsers live from a flow's first payload to its ClientHello
+	// (or the end of the search): recycled, not re-allocated per flow.
+	tlsFree  freeList[tlshello.Parser]
+	quicFree freeList[tlshello.QUICParser]
+	sigDone  signature.Stats
+	stats    Stats
+	vec      flowfeat.Vector
 	// dnsSeen de-duplicates dns-query alerts per (host, name): a host that
 	// resolves a pool name every minute is one finding, not a flood.
 	dnsSeen *lru.Map[dnsKey, time.Time]
@@ -384,7 +391,7 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 			}
 			return
 		}
-		fi.tls = &tlshello.Parser{}
+		fi.tls = e.tlsFree.get()
 		// Feed from the hello's start: the searched prefix, then whatever
 		// of this chunk did not fit into it.
 		if err := fi.tls.Feed(fi.pre[start:]); err != tlshello.ErrNeedMore || n == len(data) {
@@ -407,7 +414,7 @@ func (e *Engine) helloDone(fi *FlowInfo, err error) {
 	if err == nil {
 		e.hello(fi, &fi.tls.Hello, fi.flow.Last)
 	}
-	fi.tls = nil // final either way: drop the buffered bytes
+	e.putTLS(fi) // final either way: drop the buffered bytes
 	fi.upBytes = tlshello.MaxStream
 }
 
@@ -439,17 +446,22 @@ func (e *Engine) quicInitial(fi *FlowInfo, b []byte, now time.Time) {
 	if fi.parsers == nil {
 		fi.parsers = &parsers{}
 	}
-	if fi.quic == nil {
-		fi.quic = &tlshello.QUICParser{}
-	}
-	if fi.quic.Done() {
+	if fi.quicDone {
 		return
 	}
-	if err := fi.quic.Feed(b); err != nil {
-		return // need more, or not QUIC: either way nothing to check yet
+	if fi.quic == nil {
+		fi.quic = e.quicFree.get()
 	}
-	e.hello(fi, &fi.quic.Hello, now)
-	fi.quic = nil
+	err := fi.quic.Feed(b)
+	if err == tlshello.ErrNeedMore {
+		return
+	}
+	if err == nil {
+		e.hello(fi, &fi.quic.Hello, now)
+	}
+	// Final either way (a hello, or not QUIC): the parser goes back.
+	e.putQUIC(fi)
+	fi.quicDone = true
 }
 
 func (e *Engine) dnsMessage(fi *FlowInfo, b []byte, now time.Time) {
@@ -593,6 +605,10 @@ func (e *Engine) flowEnded(f *flows.Flow, _ flows.EndReason) {
 		e.tracker.End(fi.feat, f)
 		e.tracker.Release(fi.feat)
 		fi.feat = nil
+	}
+	if fi.parsers != nil {
+		e.putTLS(fi)
+		e.putQUIC(fi)
 	}
 	if fi.sig != nil {
 		if fi.Alerted[alert.DetectorSignature] {
