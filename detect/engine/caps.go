@@ -61,6 +61,10 @@ type Capped struct {
 	IntelEndpointsEvicted int64 // rate-limited endpoints evicted (their summary was emitted early)
 	IntelSuppressed       int64 // intel alerts folded into summaries
 	IntelSummaries        int64 // intel_summary events emitted
+	// LearnedRefused counts DNS-learned intel entries refused because the
+	// learned list was full (its cap is intel.MaxLearned; the list may be
+	// shared by several engines, so this is the list's count, not a share).
+	LearnedRefused int64
 }
 
 // Drops summarises, in one line for stderr, everything a run evicted,
@@ -80,6 +84,7 @@ func (s *Stats) Drops() string {
 	add(s.Capped.HostsEvicted, "host summaries evicted")
 	add(s.Capped.DNSSeenEvicted, "DNS de-duplication entries evicted")
 	add(s.Capped.IntelEndpointsEvicted, "intel rate-limit entries evicted")
+	add(s.Capped.LearnedRefused, "DNS-learned intel entries refused (learned list full)")
 	if s.Capped.IntelSuppressed > 0 {
 		parts = append(parts, strconv.FormatInt(s.Capped.IntelSuppressed, 10)+" intel alerts folded into "+
 			strconv.FormatInt(s.Capped.IntelSummaries, 10)+" intel_summary events")

@@ -249,6 +249,9 @@ func (e *Engine) Stats() Stats {
 	s.Capped.HostsEvicted = e.hosts.Evicted()
 	s.Capped.DNSSeenEvicted = e.dnsSeen.Evicted()
 	s.Capped.IntelEndpointsEvicted = e.intelRate.Evicted()
+	if e.cfg.Intel != nil {
+		s.Capped.LearnedRefused = int64(e.cfg.Intel.Learned().Refused())
+	}
 	return s
 }
 

@@ -149,6 +149,7 @@ func (r *Runner) Totals() Totals {
 		e.Capped.IntelEndpointsEvicted += s.Capped.IntelEndpointsEvicted
 		e.Capped.IntelSuppressed += s.Capped.IntelSuppressed
 		e.Capped.IntelSummaries += s.Capped.IntelSummaries
+		e.Capped.LearnedRefused = max(e.Capped.LearnedRefused, s.Capped.LearnedRefused) // one list, shared
 	}
 	return t
 }
