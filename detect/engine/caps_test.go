@@ -154,3 +154,39 @@ func TestIntelSummaryComesAtAdvanceAfterTheInterval(t *testing.T) {
 		t.Errorf("Flush repeated the summary: %d", len(summaries))
 	}
 }
+
+// A SYN flood earns no flow any stage state; a flow that carries data
+// does, and so does a flow whose first model checkpoint (60 s) falls due.
+// Flows that end without either stay unearned (the model wants no end
+// rows).
+func TestOnlyFlowsWithPayloadOrDueRowsEarnState(t *testing.T) {
+	e := engine.New(defaultConfig(t), func(*alert.Alert) {})
+	t0 := time.Unix(1_800_000_000, 0)
+	var p packet.Packet
+	for i := range 1000 {
+		synTo(i, t0.Add(time.Duration(i)*time.Microsecond), &p)
+		e.Packet(&p)
+	}
+	if n := e.Stats().Earned; n != 0 {
+		t.Fatalf("%d flows of a SYN flood earned state, want 0", n)
+	}
+	// Flow 0 sends data: it earns state.
+	synTo(0, t0.Add(time.Second), &p)
+	p.TCPFlags, p.Seq, p.Payload = packet.FlagACK|packet.FlagPSH, 1, []byte("hello\n")
+	p.PayloadLen, p.IPLen = len(p.Payload), 46
+	e.Packet(&p)
+	// Flow 1 retransmits its SYN (within the half-open timeout) until
+	// past 60 s: its checkpoint row is due, so it earns state.
+	for _, s := range []int{25, 50, 61} {
+		synTo(1, t0.Add(time.Duration(s)*time.Second), &p)
+		e.Packet(&p)
+	}
+	e.Flush()
+	st := e.Stats()
+	if st.Earned != 2 {
+		t.Errorf("%d flows earned state, want 2 (one with data, one with a due row)", st.Earned)
+	}
+	if st.Flows.FlowsCreated != 1000 {
+		t.Errorf("%d flows, want 1000", st.Flows.FlowsCreated)
+	}
+}

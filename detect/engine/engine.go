@@ -90,6 +90,9 @@ type Stats struct {
 	ScoreNanos int64
 	// Capped counts what the engine's bounded tables evicted or folded.
 	Capped Capped
+	// Earned counts the flows that were given stage state (signature
+	// and feature state): the others cost only their small record.
+	Earned int64
 }
 
 // FlowInfo is the engine's per-flow state; OnRow callers may read it.
@@ -304,6 +307,7 @@ func (e *Engine) wantsFeatures(f *flows.Flow) bool {
 // from the flow's first packet.
 func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	fi.earned = true
+	e.stats.Earned++
 	f := fi.flow
 	if withSig && f.Proto == packet.ProtoTCP {
 		fi.sig = signature.New(e.cfg.Signature, e.budget)

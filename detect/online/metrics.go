@@ -68,6 +68,7 @@ var (
 	descCapped = prometheus.NewDesc("minerwatch_capped_total",
 		"Entries evicted or events folded because a bounded table or rate limit was full, by table: hosts, dns_dedup, intel_rate (engine tables), intel_alerts (intel alerts folded into intel_summary events).",
 		[]string{"worker", "table"}, nil)
+	descEarned          = prometheus.NewDesc("minerwatch_flows_earned_total", "Flows given stage state (signature, features) at their first payload or first due feature row; the others cost only a small record.", []string{"worker"}, nil)
 	descHostViewEvicted = prometheus.NewDesc("minerwatch_host_view_evicted_total", "Hosts evicted from the /hosts view (bounded at MaxHosts).", nil, nil)
 )
 
@@ -107,6 +108,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descReasmMax, float64(s.Budget.Max), id)
 		counter(descReasmRefus, float64(s.Budget.RefusedBytes), id)
 		counter(descScored, float64(s.Scored), id)
+		counter(descEarned, float64(s.Earned), id)
 		counter(descCapped, float64(s.Capped.HostsEvicted), id, "hosts")
 		counter(descCapped, float64(s.Capped.DNSSeenEvicted), id, "dns_dedup")
 		counter(descCapped, float64(s.Capped.IntelEndpointsEvicted), id, "intel_rate")
