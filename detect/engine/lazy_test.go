@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -146,5 +147,93 @@ func TestHeaderOnlyFlowStillGetsItsRows(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("lazy rows\n%s\neager rows\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// randomTraffic is a deterministic mix of hostile and ordinary shapes:
+// SYN floods, SYN retransmissions across checkpoints, RST- and FIN-only
+// flows, flows whose first payload comes after many bare ACKs, out-of-
+// order timestamps, snaplen-cut payloads, UDP.
+func randomTraffic(seed int64, emit func(*packet.Packet)) {
+	rng := rand.New(rand.NewSource(seed))
+	t := time.Unix(1_800_000_000, 0)
+	flags := []uint8{packet.FlagSYN, packet.FlagSYN | packet.FlagACK, packet.FlagACK, packet.FlagACK | packet.FlagPSH,
+		packet.FlagFIN | packet.FlagACK, packet.FlagRST, packet.FlagRST | packet.FlagACK}
+	payload := []byte(`{"id":1,"method":"login","params":{"login":"x","agent":"XMRig/6.21.0"}}` + "\n")
+	for range 4000 {
+		// Mostly moving forward, sometimes far (across checkpoints and
+		// idle timeouts), sometimes a little back (capture reordering).
+		switch r := rng.Intn(100); {
+		case r < 80:
+			t = t.Add(time.Duration(rng.Intn(2000)) * time.Millisecond)
+		case r < 90:
+			t = t.Add(time.Duration(rng.Intn(400)) * time.Second)
+		default:
+			t = t.Add(-time.Duration(rng.Intn(500)) * time.Millisecond)
+		}
+		i := rng.Intn(40) // few flows, so they live long and collect packets
+		var p packet.Packet
+		synTo(i, t, &p)
+		if rng.Intn(2) == 0 {
+			p.SrcIP, p.DstIP, p.SrcPort, p.DstPort = p.DstIP, p.SrcIP, p.DstPort, p.SrcPort
+		}
+		if i%7 == 0 {
+			p.Proto, p.HasTCP, p.TCPFlags = packet.ProtoUDP, false, 0
+		} else {
+			p.TCPFlags = flags[rng.Intn(len(flags))]
+			p.Seq = uint32(rng.Intn(1 << 20))
+		}
+		if rng.Intn(4) == 0 {
+			n := 1 + rng.Intn(len(payload)-1)
+			p.PayloadLen, p.IPLen = n, 40+n
+			p.Payload = payload[:n]
+			if rng.Intn(5) == 0 {
+				p.Payload = p.Payload[:n/2] // cut by the snaplen
+			}
+		}
+		emit(&p)
+	}
+}
+
+// The lazy path gives the same alerts and rows as the eager one on
+// random traffic too (many seeds), not only on the captures we have.
+func TestLazyStateIsIdenticalOnRandomTraffic(t *testing.T) {
+	run := func(seed int64, eager bool) []string {
+		cfg := defaultConfig(t)
+		if eager {
+			engine.Eager(&cfg)
+		}
+		cfg.Features = true
+		cfg.Checkpoints = flowfeat.DefaultCheckpoints()
+		var out []string
+		cfg.OnRow = func(row *flowfeat.Row, _ *engine.FlowInfo) {
+			var b strings.Builder
+			fmt.Fprintf(&b, "row %d %s %v %d %d %d %d", row.Flow.ID, row.Kind, row.Checkpoint, row.End.UnixNano(), row.UpPkts, row.DownPkts, row.UpBytes+row.DownBytes)
+			for _, v := range row.Values {
+				fmt.Fprintf(&b, " %x", math.Float64bits(v))
+			}
+			out = append(out, b.String())
+		}
+		e := engine.New(cfg, func(a *alert.Alert) {
+			j, _ := json.Marshal(a)
+			out = append(out, string(j))
+		})
+		randomTraffic(seed, e.Packet)
+		e.Flush()
+		return out
+	}
+	for seed := int64(1); seed <= 20; seed++ {
+		want, got := run(seed, true), run(seed, false)
+		if len(want) == 0 {
+			t.Fatalf("seed %d: no rows at all", seed)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			for i := range min(len(got), len(want)) {
+				if got[i] != want[i] {
+					t.Fatalf("seed %d: event %d differs:\n lazy  %.200s\n eager %.200s", seed, i, got[i], want[i])
+				}
+			}
+			t.Fatalf("seed %d: %d events lazily, %d eagerly", seed, len(got), len(want))
+		}
 	}
 }
