@@ -19,7 +19,7 @@ type Caps struct {
 	// alert rate is tracked; an evicted one gets its summary at once.
 	IntelEndpoints int
 	// IntelAlerts is how many intel alerts one listed endpoint (or listed
-	// name, for DNS) may raise per IntelInterval of packet time; the flows
+	// name, for DNS queries and TLS/QUIC server names) may raise per IntelInterval of packet time; the flows
 	// beyond are folded into one intel_summary event per endpoint and
 	// interval. A SYN flood from spoofed sources to a listed address would
 	// otherwise be one alert per packet, a DoS on the SIEM.

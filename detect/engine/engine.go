@@ -434,7 +434,9 @@ func (e *Engine) hello(fi *FlowInfo, h *tlshello.ClientHello, now time.Time) {
 	e.stats.TLSHellos++
 	meta, hit, ok := e.cfg.Intel.CheckHello(h, fi.flow.Server, now)
 	fi.tlsMeta = meta
-	if ok && !fi.Alerted[alert.DetectorIntel] {
+	// A ClientHello needs no handshake before it (a spoofer can send one
+	// per source), so its alerts are rate-limited per listed name too.
+	if ok && !fi.Alerted[alert.DetectorIntel] && e.intelAllowed(intelKey{name: hit.Query}, fi.flow.Client.Addr(), &hit, now) {
 		a := e.newAlert(fi, alert.DetectorIntel, now, false)
 		a.Confidence = intelConfidence(hit.Kind)
 		a.Reason = "TLS server name " + hit.Query + " is listed (" + hit.Entry + ")"
