@@ -24,9 +24,16 @@ type HostSummary struct {
 	// Shares and HashrateHs sum the final counts of the host's mining flows.
 	Shares     int
 	HashrateHs float64
-	flowShares map[uint64]int
+	// MorePools counts the alerts that named a pool beyond
+	// MaxPoolsPerHost (not kept, so not de-duplicated): a host scanning a
+	// listed range would otherwise grow Pools without bound.
+	MorePools  int
+	flowShares map[uint64]int // latest counts of the host's open mining flows
 	flowRate   map[uint64]float64
 }
+
+// MaxPoolsPerHost bounds a host's Pools set.
+const MaxPoolsPerHost = 64
 
 func (e *Engine) updateHost(a *alert.Alert) {
 	ip, err := netip.ParseAddr(a.SrcIP)
@@ -67,10 +74,24 @@ func (e *Engine) updateHost(a *alert.Alert) {
 		// host may have thousands of flows; no re-summing per alert).
 		h.Shares += a.Mining.SharesAccepted - h.flowShares[a.FlowID]
 		h.HashrateHs += a.Mining.HashrateHs - h.flowRate[a.FlowID]
-		h.flowShares[a.FlowID] = a.Mining.SharesAccepted
-		h.flowRate[a.FlowID] = a.Mining.HashrateHs
+		if a.EventType == alert.EventUpdate {
+			// The flow's last event: its counts stay in the totals, its
+			// entry goes (a miner reconnecting for a week is not a
+			// thousand entries).
+			delete(h.flowShares, a.FlowID)
+			delete(h.flowRate, a.FlowID)
+		} else {
+			h.flowShares[a.FlowID] = a.Mining.SharesAccepted
+			h.flowRate[a.FlowID] = a.Mining.HashrateHs
+		}
 	}
-	h.Pools[pool] = true
+	switch {
+	case h.Pools[pool]:
+	case len(h.Pools) < MaxPoolsPerHost:
+		h.Pools[pool] = true
+	default:
+		h.MorePools++
+	}
 }
 
 func keys(m map[string]bool) string {
@@ -90,7 +111,11 @@ func WriteSummary(w io.Writer, hosts []*HostSummary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tDETECTORS\tDIALECT\tPOOLS\tFIRST SEEN\tLAST SEEN\tSHARES\tHASHRATE")
 	for _, h := range hosts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", h.Host, keys(h.Detectors), keys(h.Dialects), keys(h.Pools),
+		pools := keys(h.Pools)
+		if h.MorePools > 0 {
+			pools += " and " + strconv.Itoa(h.MorePools) + " more"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", h.Host, keys(h.Detectors), keys(h.Dialects), pools,
 			h.First.UTC().Format(time.RFC3339), h.Last.UTC().Format(time.RFC3339), h.Shares, humanRate(h.HashrateHs))
 	}
 	tw.Flush()

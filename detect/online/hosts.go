@@ -28,6 +28,9 @@ type HostState struct {
 	// Shares and HashrateHs sum the latest counts of the host's mining flows.
 	Shares     int     `json:"shares"`
 	HashrateHs float64 `json:"hashrate_hs,omitempty"`
+	// MorePools counts alerts naming a pool beyond the engine's
+	// MaxPoolsPerHost, not listed in Pools.
+	MorePools int `json:"more_pools,omitempty"`
 }
 
 // HostView is the per-host state of a running detector, bounded: past
@@ -41,8 +44,12 @@ type HostView struct {
 type hostEntry struct {
 	HostState
 	detectors, pools, dialects map[string]bool
-	flowShares                 map[uint64]int
-	flowRate                   map[uint64]float64
+	// Latest counts of the host's open mining flows; an ended flow's
+	// counts move into sharesDone/rateDone and its entries go.
+	flowShares map[uint64]int
+	flowRate   map[uint64]float64
+	sharesDone int
+	rateDone   float64
 }
 
 // MaxHosts bounds the view. The view is for operators, not a second log:
@@ -89,14 +96,25 @@ func (v *HostView) Add(a *alert.Alert) {
 	if a.Intel != nil && a.Intel.Match == "dns-query" {
 		pool = a.Intel.Query + " (DNS)"
 	}
-	h.pools[pool] = true
+	if len(h.pools) < engine.MaxPoolsPerHost || h.pools[pool] {
+		h.pools[pool] = true
+	} else {
+		h.MorePools++
+	}
 	if a.Mining != nil {
 		if h.dialects == nil { // only hosts with mining metadata pay for these
 			h.dialects, h.flowShares, h.flowRate = map[string]bool{}, map[uint64]int{}, map[uint64]float64{}
 		}
 		h.dialects[a.Mining.Dialect] = true
-		h.flowShares[a.FlowID] = a.Mining.SharesAccepted
-		h.flowRate[a.FlowID] = a.Mining.HashrateHs
+		if a.EventType == alert.EventUpdate { // the flow's last event
+			h.sharesDone += a.Mining.SharesAccepted
+			h.rateDone += a.Mining.HashrateHs
+			delete(h.flowShares, a.FlowID)
+			delete(h.flowRate, a.FlowID)
+		} else {
+			h.flowShares[a.FlowID] = a.Mining.SharesAccepted
+			h.flowRate[a.FlowID] = a.Mining.HashrateHs
+		}
 	}
 }
 
@@ -108,7 +126,7 @@ func (v *HostView) Snapshot() []HostState {
 	v.hosts.Each(func(_ string, h *hostEntry) bool {
 		s := h.HostState
 		s.Detectors, s.Pools, s.Dialects = keys(h.detectors), keys(h.pools), keys(h.dialects)
-		s.Shares, s.HashrateHs = 0, 0
+		s.Shares, s.HashrateHs = h.sharesDone, h.rateDone
 		for id, n := range h.flowShares {
 			s.Shares += n
 			s.HashrateHs += h.flowRate[id]
@@ -173,6 +191,7 @@ func MergeHosts(lists ...[]*engine.HostSummary) []*engine.HostSummary {
 				m.Last = h.Last
 			}
 			m.Shares += h.Shares
+			m.MorePools += h.MorePools
 			m.HashrateHs += h.HashrateHs
 		}
 	}
