@@ -119,11 +119,15 @@ type FlowInfo struct {
 // parsers is a flow's ClientHello / QUIC / DNS-over-TCP parsing state,
 // allocated when the first payload reaches them.
 type parsers struct {
-	tls     *tlshello.Parser
-	quic    *tlshello.QUICParser
-	pre     []byte // first client bytes, while looking for a ClientHello
-	dns     [2]*dnsmsg.Stream
-	upBytes int // stream bytes seen by the TLS tap
+	tls  *tlshello.Parser
+	quic *tlshello.QUICParser
+	// While looking for a ClientHello: the client bytes searched so far,
+	// and the last of them, in case a record header straddles chunks.
+	searched int
+	carry    [helloCarry]byte
+	ncarry   uint8
+	dns      [2]*dnsmsg.Stream
+	upBytes  int // stream bytes seen by the TLS tap
 	// quicDone: the QUIC parser reached a final result (its hello was
 	// checked, or the datagrams are not QUIC).
 	quicDone bool
@@ -389,24 +393,29 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 	if fi.tls == nil {
 		// The hello may follow a plaintext preamble (SOCKS, HTTP CONNECT,
 		// STARTTLS): look for it in the first helloSearch bytes.
-		n := min(len(data), helloSearch-len(fi.pre))
-		fi.pre = append(fi.pre, data[:n]...)
-		start := tlshello.Find(fi.pre)
+		n := min(len(data), helloSearch-fi.searched)
+		head, start := fi.findHello(data[:n])
+		fi.searched += n
 		if start < 0 {
-			if len(fi.pre) >= helloSearch {
-				fi.pre, fi.upBytes = nil, tlshello.MaxStream // not TLS: stop looking
+			if fi.searched >= helloSearch {
+				fi.upBytes = tlshello.MaxStream // not TLS: stop looking
 			}
 			return
 		}
 		fi.tls = e.tlsFree.get()
-		// Feed from the hello's start: the searched prefix, then whatever
-		// of this chunk did not fit into it.
-		if err := fi.tls.Feed(fi.pre[start:]); err != tlshello.ErrNeedMore || n == len(data) {
-			fi.pre = nil
+		// Feed from the hello's start: the bytes of earlier chunks it
+		// starts with (a record header cut by a chunk boundary), the
+		// searched part of this chunk, then the rest of it.
+		if len(head) > 0 {
+			if err := fi.tls.Feed(head); err != tlshello.ErrNeedMore {
+				e.helloDone(fi, err)
+				return
+			}
+		}
+		if err := fi.tls.Feed(data[start:n]); err != tlshello.ErrNeedMore || n == len(data) {
 			e.helloDone(fi, err)
 			return
 		}
-		fi.pre = nil
 		data = data[n:]
 	}
 	e.helloDone(fi, fi.tls.Feed(data))
@@ -427,6 +436,42 @@ func (e *Engine) helloDone(fi *FlowInfo, err error) {
 
 // helloSearch is how far into a client stream a ClientHello is looked for.
 const helloSearch = 1024
+
+// helloCarry is how many searched bytes are kept between chunks: a
+// record header that tlshello.Find recognises is 6 bytes long, so one
+// starting in the last 5 bytes of a chunk is only seen with the next.
+const helloCarry = 5
+
+// findHello searches chunk, the next searched bytes of the client stream,
+// for the first plausible ClientHello record, also across the previous
+// chunk boundary, as tlshello.Find over the whole searched prefix would.
+// head is the record's start in earlier chunks (a copy, at most
+// helloCarry bytes; empty when it starts in chunk), start its offset in
+// chunk (0 after a head), -1 if none. Without the 1 KiB prefix buffer a
+// flow would hold until its end.
+func (ps *parsers) findHello(chunk []byte) (head []byte, start int) {
+	var w [2 * helloCarry]byte
+	k := copy(w[:], ps.carry[:ps.ncarry])
+	m := k + copy(w[k:], chunk[:min(helloCarry, len(chunk))])
+	if i := tlshello.Find(w[:m]); i >= 0 && i < k {
+		ps.ncarry = 0
+		return append([]byte(nil), w[i:k]...), 0
+	}
+	if i := tlshello.Find(chunk); i >= 0 {
+		ps.ncarry = 0
+		return nil, i
+	}
+	// Keep the last helloCarry bytes searched.
+	if len(chunk) >= helloCarry {
+		copy(ps.carry[:], chunk[len(chunk)-helloCarry:])
+		ps.ncarry = helloCarry
+	} else {
+		keep := min(m, helloCarry)
+		copy(ps.carry[:], w[m-keep:m])
+		ps.ncarry = uint8(keep)
+	}
+	return nil, -1
+}
 
 // hello checks a complete ClientHello (TLS or QUIC) and keeps its
 // metadata for the flow's later alerts.
