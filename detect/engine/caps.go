@@ -3,6 +3,7 @@ package engine
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Caps bounds the engine's tables keyed by traffic: an attacker chooses
@@ -19,19 +20,20 @@ type Caps struct {
 	// alert rate is tracked; an evicted one gets its summary at once.
 	IntelEndpoints int
 	// IntelAlerts is how many intel alerts one listed endpoint (or listed
-	// name, for DNS queries and TLS/QUIC server names) may raise per IntelInterval of packet time; the flows
-	// beyond are folded into one intel_summary event per endpoint and
-	// interval. A SYN flood from spoofed sources to a listed address would
-	// otherwise be one alert per packet, a DoS on the SIEM.
+	// name, for DNS queries and TLS/QUIC server names) may raise per
+	// IntelInterval of packet time; the flows beyond are folded into one
+	// intel_summary event per endpoint and interval. A SYN flood from
+	// spoofed sources to a listed address would otherwise be one alert per
+	// packet, a DoS on the SIEM.
 	IntelAlerts int
-	// IntelInterval is the rate-limit interval, in seconds of packet time.
-	IntelInterval int
+	// IntelInterval is the rate-limit interval, in packet time.
+	IntelInterval time.Duration
 }
 
 // DefaultCaps: 65,536 hosts, names and endpoints; 100 intel alerts per
 // listed endpoint per minute.
 func DefaultCaps() Caps {
-	return Caps{Hosts: 1 << 16, DNSSeen: 1 << 16, IntelEndpoints: 1 << 16, IntelAlerts: 100, IntelInterval: 60}
+	return Caps{Hosts: 1 << 16, DNSSeen: 1 << 16, IntelEndpoints: 1 << 16, IntelAlerts: 100, IntelInterval: time.Minute}
 }
 
 func (c Caps) withDefaults() Caps {

@@ -33,7 +33,7 @@ type intelWindow struct {
 // interval are counted and summarised when the interval closes.
 func (e *Engine) intelAllowed(key intelKey, src netip.Addr, h *intel.Hit, now time.Time) bool {
 	w, ok := e.intelRate.Get(key)
-	interval := time.Duration(e.cfg.Caps.IntelInterval) * time.Second
+	interval := e.cfg.Caps.IntelInterval
 	if ok && now.Sub(w.start) >= interval {
 		e.intelSummary(key, w)
 		w.start, w.alerted, w.suppressed = now, 0, 0
@@ -65,7 +65,7 @@ func (e *Engine) intelAllowed(key intelKey, src netip.Addr, h *intel.Hit, now ti
 // intelSweep emits the summaries of intervals that ended before now (all
 // of them when now is zero: end of input).
 func (e *Engine) intelSweep(now time.Time) {
-	interval := time.Duration(e.cfg.Caps.IntelInterval) * time.Second
+	interval := e.cfg.Caps.IntelInterval
 	var done []intelKey
 	e.intelRate.Each(func(k intelKey, w *intelWindow) bool {
 		if w.suppressed > 0 && (now.IsZero() || now.Sub(w.start) >= interval) {
@@ -90,7 +90,7 @@ func (e *Engine) intelSummary(k intelKey, w *intelWindow) {
 		return
 	}
 	e.stats.Capped.IntelSummaries++
-	end := w.start.Add(time.Duration(e.cfg.Caps.IntelInterval) * time.Second)
+	end := w.start.Add(e.cfg.Caps.IntelInterval)
 	what := k.name
 	a := &alert.Alert{Timestamp: w.last, EventType: alert.EventIntelSummary, Detector: alert.DetectorIntel,
 		Confidence: intelConfidence(w.hit.Kind), Intel: w.hit.Alert()}
