@@ -12,7 +12,6 @@ import (
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/features/decode"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
-	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
 )
 
@@ -69,7 +68,7 @@ func New(cfg Config, sources []Source) *Runner {
 			ec.Model = timedScorer{Scorer: ec.Model, h: r.metrics.score}
 		}
 		if cfg.Evidence != nil {
-			w.ev = &evidenceTracker{ev: cfg.Evidence, flows: map[flows.Key]int{}}
+			w.ev = newEvidenceTracker(cfg.Evidence)
 		}
 		w.eng = engine.New(ec, w.alert)
 		w.publish()
@@ -205,9 +204,7 @@ type worker struct {
 func (w *worker) alert(a *alert.Alert) {
 	if w.ev != nil {
 		if a.EventType == alert.EventUpdate { // the flow ended: stop recording its tuple
-			if k, ok := alertKey(a); ok {
-				delete(w.ev.flows, k)
-			}
+			w.ev.forget(a)
 		} else {
 			w.ev.mark(a)
 		}
