@@ -15,11 +15,13 @@ import (
 const PreludeLen = 4
 
 // preludePkt is what the feature and stream consumers read of a packet
-// without payload: its time, sequence number, IP length, flags and
-// direction. 16 bytes.
+// without payload: its time, sequence and acknowledgement numbers (the
+// signature stage's handshake evidence checks them), IP length, flags and
+// direction. 24 bytes.
 type preludePkt struct {
 	t     int64
 	seq   uint32
+	ack   uint32
 	ipLen uint16
 	flags uint8
 	bits  uint8 // bit 0: direction (1 = down); bit 1: HasTCP
@@ -32,7 +34,7 @@ type preludePkt struct {
 //
 // The rebuilt packets carry only what an Accumulator and a TCP stream
 // read of a packet without payload — Time, Proto, ports and addresses,
-// VLAN, HasTCP, TCPFlags, Seq, IPLen (PayloadLen 0) — not Ack, Window,
+// VLAN, HasTCP, TCPFlags, Seq, Ack, IPLen (PayloadLen 0) — not Window,
 // TTL or FrameLen.
 type Prelude struct {
 	pkts [PreludeLen]preludePkt
@@ -50,7 +52,7 @@ func (pr *Prelude) Add(p *packet.Packet, dir packet.Direction) bool {
 	if p.HasTCP {
 		bits |= 2
 	}
-	pr.pkts[pr.n] = preludePkt{t: p.Time.UnixNano(), seq: p.Seq, ipLen: uint16(p.IPLen), flags: p.TCPFlags, bits: bits}
+	pr.pkts[pr.n] = preludePkt{t: p.Time.UnixNano(), seq: p.Seq, ack: p.Ack, ipLen: uint16(p.IPLen), flags: p.TCPFlags, bits: bits}
 	pr.n++
 	return true
 }
@@ -72,7 +74,7 @@ func (pr *Prelude) Replay(f *flows.Flow, fn func(p *packet.Packet, dir packet.Di
 		}
 		p = packet.Packet{Time: time.Unix(0, k.t).UTC(), VLAN: f.VLAN, SrcIP: src.Addr(), DstIP: dst.Addr(),
 			Proto: f.Proto, IPLen: int(k.ipLen), HasPorts: true, SrcPort: src.Port(), DstPort: dst.Port(),
-			HasTCP: k.bits&2 != 0, TCPFlags: k.flags, Seq: k.seq}
+			HasTCP: k.bits&2 != 0, TCPFlags: k.flags, Seq: k.seq, Ack: k.ack}
 		fn(&p, dir)
 	}
 }
