@@ -20,6 +20,10 @@ const (
 const (
 	EventAlert  = "alert"  // a detection, emitted when the verdict is reached
 	EventUpdate = "update" // final metadata of an alerted flow, at flow end
+	// EventIntelSummary folds the intel alerts one listed endpoint (or
+	// name) raised beyond the engine's per-interval limit: one event per
+	// endpoint and interval, with counts, instead of one per flow.
+	EventIntelSummary = "intel_summary"
 )
 
 // Alert is one detection event.
@@ -45,6 +49,19 @@ type Alert struct {
 	Model  *Model  `json:"model,omitempty"`
 	TLS    *TLS    `json:"tls,omitempty"`
 	Proxy  *Proxy  `json:"proxy,omitempty"`
+	// Summary is set on intel_summary events only.
+	Summary *Summary `json:"summary,omitempty"`
+}
+
+// Summary is the body of an intel_summary event: how many flows matching
+// one listed endpoint were not alerted one by one in an interval.
+type Summary struct {
+	IntervalStart time.Time `json:"interval_start"`
+	IntervalEnd   time.Time `json:"interval_end"`
+	Alerted       int       `json:"alerted"`    // flows alerted individually in the interval (the limit)
+	Suppressed    int64     `json:"suppressed"` // flows folded into this event
+	Sources       int64     `json:"sources"`    // distinct source addresses of the folded flows (estimate, ±7 %)
+	Limit         int       `json:"limit"`      // alerts allowed per endpoint and interval
 }
 
 // Mining is the signature stage's view of a Stratum conversation.

@@ -32,8 +32,14 @@
 // within a few thousand packets of the confirmation may thus get (or miss)
 // its intel alert where one engine would not.
 //
-// Each worker's table holds MaxFlows/N flows, so eviction under a full
-// table differs with N too (a full table is reported as a warning).
+// The engines' caps are per engine: each worker's table holds MaxFlows/N
+// flows, and the intel alert rate limit (engine.Caps.IntelAlerts per
+// listed endpoint and interval) applies per worker, so under a flood to a
+// listed address N workers let up to N times as many intel alerts through
+// before folding the rest into summaries. Eviction under a full table
+// differs with N too (a full table is reported as a warning). The merger
+// keeps one flow ID (8 bytes) per flow of the run, to renumber the alerts
+// of flows that end late.
 //
 //	st, hosts, err := parallel.Run(ctx, reader, parallel.Config{Engine: cfg, Workers: 2}, log.Write)
 package parallel

@@ -154,6 +154,14 @@ func addStats(t *engine.Stats, s engine.Stats) {
 	t.TLSHellos += s.TLSHellos
 	t.Scored += s.Scored
 	t.ScoreNanos += s.ScoreNanos
+	t.Earned += s.Earned
+	c, d := &t.Capped, s.Capped
+	c.HostsEvicted += d.HostsEvicted
+	c.DNSSeenEvicted += d.DNSSeenEvicted
+	c.IntelEndpointsEvicted += d.IntelEndpointsEvicted
+	c.IntelSuppressed += d.IntelSuppressed
+	c.IntelSummaries += d.IntelSummaries
+	c.LearnedRefused = max(c.LearnedRefused, d.LearnedRefused) // the shared list's count, not a share
 }
 
 // frame is one packet of a worker's share of an epoch; its bytes are
