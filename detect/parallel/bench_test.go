@@ -1,0 +1,66 @@
+package parallel_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/detect/parallel"
+	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/ingest"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
+)
+
+// BenchmarkDetect is `detect -r` over every lab mining capture (about
+// 11k frames, merged in time order, read from the page cache) with the
+// default intel and the shipped model: one engine on the existing path,
+// then the parallel path with 1, 2 and 3 workers. One op is one whole run
+// (flows set up and flushed). Compare pkts/s between the sub-benchmarks;
+// the speed-up needs as many idle cores as workers plus the reader.
+func BenchmarkDetect(b *testing.B) {
+	root := shareddata.Require(b)
+	paths, _ := filepath.Glob(filepath.Join(root, "lab", "mining", "*.pcap"))
+	if len(paths) == 0 {
+		b.Skip("no lab captures")
+	}
+	cfg := config(b)
+	count := func(r *capture.Reader) float64 { return float64(r.Stats().Records) }
+	b.Run("one-engine", func(b *testing.B) {
+		var pkts float64
+		for b.Loop() {
+			r, err := capture.Open(paths...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			eng := engine.New(cfg, func(*alert.Alert) {})
+			if _, err := ingest.Run(context.Background(), r, nil, ingest.Options{Sink: eng.Packet}); err != nil {
+				b.Fatal(err)
+			}
+			eng.Flush()
+			pkts += count(r)
+			r.Close()
+		}
+		b.ReportMetric(pkts/b.Elapsed().Seconds(), "pkts/s")
+	})
+	for _, w := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			var pkts float64
+			for b.Loop() {
+				r, err := capture.Open(paths...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := parallel.Run(context.Background(), r, parallel.Config{Engine: cfg, Workers: w, Names: names(paths)},
+					func(*alert.Alert) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+				pkts += count(r)
+				r.Close()
+			}
+			b.ReportMetric(pkts/b.Elapsed().Seconds(), "pkts/s")
+		})
+	}
+}
