@@ -61,10 +61,10 @@ type Config struct {
 	// any of its alerts (the parallel offline path counts flow creations
 	// to number flows as one engine would).
 	OnFlowStart func(id uint64)
-	// OnFlowEnd, if set, is called with the ID of every ending flow and
-	// why, before the alerts of its end (the parallel offline path orders
-	// flows that time out together as one table would: by class).
-	OnFlowEnd func(id uint64, why flows.EndReason)
+	// OnFlowEnd, if set, is called with every ending flow and why, before
+	// the alerts of its end (the parallel offline path orders the flows
+	// several workers end at one capture position as one table would).
+	OnFlowEnd func(f *flows.Flow, why flows.EndReason)
 	// Caps bounds the engine's tables keyed by traffic and the intel
 	// alert rate (see Caps).
 	Caps Caps
@@ -656,7 +656,7 @@ func (e *Engine) row(r *flowfeat.Row) {
 
 func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	if e.cfg.OnFlowEnd != nil {
-		e.cfg.OnFlowEnd(f.ID, why)
+		e.cfg.OnFlowEnd(f, why)
 	}
 	fi := f.Data.(*FlowInfo)
 	// A flow that never earned state still owes its end rows; stage 1

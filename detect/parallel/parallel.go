@@ -180,7 +180,31 @@ type share struct {
 	frames    []frame
 	slab      []byte
 	events    []event
-	creations []int64 // positions of the packets that started the worker's new flows
+	creations []int64       // positions of the packets that started the worker's new flows
+	flushed   []flushedFlow // final epoch: each flow flushed, in order
+}
+
+// flushedFlow is what one table's Flush compares its list heads by.
+type flushedFlow struct {
+	last  time.Time
+	class uint8
+	id    uint64 // the worker's flow ID
+}
+
+// lruClass is the LRU list a flow sits on in flows.Table (its touch
+// method; the values keep the table's class order: half-open, TCP with
+// data, UDP and other protocols, closed TCP). Kept in step with it by
+// the tests that compare the workers' output with one engine's.
+func lruClass(f *flows.Flow) uint8 {
+	switch {
+	case f.Proto != packet.ProtoTCP:
+		return 2
+	case f.Closed():
+		return 3
+	case f.Up.Payload == 0 && f.Down.Payload == 0:
+		return 0
+	}
+	return 1
 }
 
 // epoch is the unit the reader hands out, the workers fill in and the
@@ -202,7 +226,7 @@ func (ep *epoch) reset(base int64) {
 	for i := range ep.shares {
 		s := &ep.shares[i]
 		clear(s.events) // drop the alerts for the collector
-		s.frames, s.slab, s.events, s.creations = s.frames[:0], s.slab[:0], s.events[:0], s.creations[:0]
+		s.frames, s.slab, s.events, s.creations, s.flushed = s.frames[:0], s.slab[:0], s.events[:0], s.creations[:0], s.flushed[:0]
 	}
 }
 
@@ -217,9 +241,13 @@ const (
 
 // event is an alert and where in the capture it was raised.
 type event struct {
-	pos    int64
-	phase  uint8
-	why    flows.EndReason // for time-outs: idle flows end before closed ones
+	pos   int64
+	phase uint8
+	// For the alerts of a flow's end (time-out or flush): its LRU class,
+	// its last packet's time, and which ended flow of the worker it is.
+	class  uint8
+	last   time.Time
+	grp    int32
 	worker int32
 	idx    int32 // order within the worker
 	a      *alert.Alert
@@ -322,7 +350,11 @@ type worker struct {
 	pos   int64
 	phase uint8
 	file  int
-	why   flows.EndReason // of the flow whose end is being reported
+	// Of the flow whose end is being reported: its LRU class, its last packet's
+	// time, and a count of ended flows that tells their alerts apart.
+	class uint8
+	last  time.Time
+	grp   int32
 }
 
 func newWorker(id, n int, cfg Config) *worker {
@@ -339,13 +371,21 @@ func newWorker(id, n int, cfg Config) *worker {
 		return ""
 	}
 	ec.OnFlowStart = func(uint64) { w.sh.creations = append(w.sh.creations, w.pos) }
-	ec.OnFlowEnd = func(_ uint64, why flows.EndReason) { w.why = why }
+	ec.OnFlowEnd = func(f *flows.Flow, _ flows.EndReason) {
+		w.class, w.last, w.grp = lruClass(f), f.Last, w.grp+1
+		if w.phase == phaseFlush {
+			// Every flushed flow, alerted or not, for the merger's
+			// flush order; grp numbers them from 0.
+			w.sh.flushed = append(w.sh.flushed, flushedFlow{f.Last, w.class, f.ID})
+			w.grp = int32(len(w.sh.flushed) - 1)
+		}
+	}
 	w.eng = engine.New(ec, w.alert)
 	return w
 }
 
 func (w *worker) alert(a *alert.Alert) {
-	w.sh.events = append(w.sh.events, event{pos: w.pos, phase: w.phase, worker: int32(w.id), idx: int32(len(w.sh.events)), a: a})
+	w.sh.events = append(w.sh.events, event{pos: w.pos, phase: w.phase, class: w.class, last: w.last, grp: w.grp, worker: int32(w.id), idx: int32(len(w.sh.events)), a: a})
 }
 
 func (w *worker) run() {
@@ -421,15 +461,18 @@ func (m *merger) merge(ep *epoch) []*alert.Alert {
 	m.events = m.events[:0]
 	for w := range ep.shares {
 		for _, ev := range ep.shares[w].events {
-			local := ev.a.FlowID &^ (0xff << workerIDShift)
-			if local >= 1 && local <= uint64(len(m.ranks[w])) {
-				ev.a.FlowID = m.ranks[w][local-1]
+			if ev.a.FlowID != 0 { // intel summaries have none
+				ev.a.FlowID = m.globalID(w, ev.a.FlowID)
 			}
 			m.events = append(m.events, ev)
 		}
 	}
-	sort.Slice(m.events, func(i, j int) bool { return before(&m.events[i], &m.events[j]) })
 	m.alerts = m.alerts[:0]
+	if ep.final {
+		m.flushOrder(ep)
+	} else {
+		sort.Slice(m.events, func(i, j int) bool { return before(&m.events[i], &m.events[j]) })
+	}
 	for i := range m.events {
 		m.alerts = append(m.alerts, m.events[i].a)
 		m.events[i].a = nil
@@ -437,10 +480,82 @@ func (m *merger) merge(ep *epoch) []*alert.Alert {
 	return m.alerts
 }
 
-// before is the output order: capture position, phase, and for events
-// several workers may raise at one position (time-outs, the flush) end
-// reason (time-outs only), timestamp (the flow's last packet: one table's
-// LRU order) then flow ID; last each worker's own order.
+// flushOrder puts the final flush's alerts in one table's order. One
+// table's Flush repeatedly ends the flow with the oldest last packet among
+// the heads of its LRU lists; each worker's table did the same with its
+// own lists, so taking, again and again, the worker whose next ended flow
+// is oldest gives the one table's sequence — even where timestamps run
+// backwards and the lists are not sorted by time (a global sort would
+// not). The intel summaries a flush emits come after every flow, as the
+// engine emits them after its table's flush.
+// flushedBefore: the older last packet; on a tie the earlier class, as
+// flows.Table.Flush scans its lists in class order and keeps the first;
+// then the older flow. That last rule is not the table's — two flows of
+// one list with one timestamp leave in LRU order, which the workers do
+// not see — but it makes the order the same for any number of workers.
+func (m *merger) flushedBefore(wx int, x flushedFlow, wy int, y flushedFlow) bool {
+	if !x.last.Equal(y.last) {
+		return x.last.Before(y.last)
+	}
+	if x.class != y.class {
+		return x.class < y.class
+	}
+	return m.globalID(wx, x.id) < m.globalID(wy, y.id)
+}
+
+// globalID is one engine's ID of worker w's flow id.
+func (m *merger) globalID(w int, id uint64) uint64 {
+	local := id &^ (0xff << workerIDShift)
+	if local >= 1 && local <= uint64(len(m.ranks[w])) {
+		return m.ranks[w][local-1]
+	}
+	return id
+}
+
+func (m *merger) flushOrder(ep *epoch) {
+	var flushed, summaries []event
+	ev := make([]int, len(ep.shares)) // next event per worker
+	fl := make([]int, len(ep.shares)) // next flushed flow per worker
+	for {
+		best := -1
+		for w := range ep.shares {
+			sh := &ep.shares[w]
+			if fl[w] < len(sh.flushed) && (best < 0 || m.flushedBefore(w, sh.flushed[fl[w]], best, ep.shares[best].flushed[fl[best]])) {
+				best = w
+			}
+		}
+		if best < 0 {
+			break
+		}
+		sh := &ep.shares[best]
+		for ; ev[best] < len(sh.events) && sh.events[ev[best]].grp <= int32(fl[best]); ev[best]++ {
+			e := sh.events[ev[best]]
+			if e.a.EventType == alert.EventIntelSummary {
+				summaries = append(summaries, e)
+			} else {
+				flushed = append(flushed, e)
+			}
+		}
+		fl[best]++
+	}
+	for w := range ep.shares { // emitted after the last flow (the engine's intel sweep)
+		for _, e := range ep.shares[w].events[ev[w]:] {
+			if e.a.EventType == alert.EventIntelSummary {
+				summaries = append(summaries, e)
+			} else {
+				flushed = append(flushed, e)
+			}
+		}
+	}
+	sort.SliceStable(summaries, func(i, j int) bool { return summaries[i].a.Timestamp.Before(summaries[j].a.Timestamp) })
+	m.events = append(append(m.events[:0], flushed...), summaries...)
+}
+
+// before is the output order within an epoch: capture position, phase,
+// and for the time-outs several workers may report at one position the
+// flow's LRU class (one table walks its lists in class order), its last
+// packet (the LRU order within a list) then flow ID; last each worker's
+// own order.
 func before(x, y *event) bool {
 	if x.pos != y.pos {
 		return x.pos < y.pos
@@ -448,18 +563,20 @@ func before(x, y *event) bool {
 	if x.phase != y.phase {
 		return x.phase < y.phase
 	}
-	if x.phase == phaseExpire && x.why != y.why {
-		// One table expires its idle TCP flows before its closed ones
-		// (flows.Table.expire walks its LRU lists in class order).
-		return x.why < y.why
+	if x.phase == phaseExpire && x.class != y.class {
+		// One table walks its LRU lists in class order.
+		return x.class < y.class
 	}
-	if x.phase != phasePacket {
-		if !x.a.Timestamp.Equal(y.a.Timestamp) {
-			return x.a.Timestamp.Before(y.a.Timestamp)
+	if x.phase == phaseExpire {
+		if !x.last.Equal(y.last) {
+			return x.last.Before(y.last)
 		}
 		if x.a.FlowID != y.a.FlowID {
 			return x.a.FlowID < y.a.FlowID
 		}
+	}
+	if x.a.FlowID != y.a.FlowID {
+		return x.a.FlowID < y.a.FlowID
 	}
 	if x.worker != y.worker {
 		return x.worker < y.worker
