@@ -18,19 +18,26 @@
 // numbers flows in the order their first packets came (so flow_id is the
 // one engine's), and writes the epoch's alerts sorted by position; alerts
 // raised at one position by several workers (flows that all time out when
-// the capture's clock jumps, and the final flush) are ordered by
-// timestamp, then flow_id. Channels hold at most Depth epochs per
+// the capture's clock jumps, and the final flush) are ordered as one
+// table orders them (see merger.flushOrder and before). Channels hold at most Depth epochs per
 // worker, so a worker runs at most that far ahead of the slowest and
 // memory stays bounded.
 //
-// One difference with a single engine is a matter of timing, not order:
+// One difference with a single engine is a matter of timing:
 // intelligence learned at run time — a pool confirmed by the signature
 // stage, addresses from a DNS answer naming a pool — is shared by all
 // workers through the one intel.Intel, but a flow checked by another
-// worker may be checked a little before or after the learning worker
-// reached the confirming packet. A flow to a learned pool that starts
-// within a few thousand packets of the confirmation may thus get (or miss)
-// its intel alert where one engine would not.
+// worker may be checked before or after the learning worker reached the
+// confirming packet (workers may be up to Depth+2 epochs apart). A flow
+// to a learned pool that starts within that many packets of the
+// confirmation may thus get (or miss) its intel alert where one engine
+// would not, and may differ from run to run. Making it exact would mean
+// holding every new flow until all workers reach its packet: lock-step.
+//
+// Flows that end at one capture position with the same timestamp in one
+// of the table's LRU lists come out by flow ID: one table's LRU order is
+// not visible to the workers. Output is then the same for any number of
+// workers, and one engine's but for the order of such ties.
 //
 // The engines' caps are per engine: each worker's table holds MaxFlows/N
 // flows, and the intel alert rate limit (engine.Caps.IntelAlerts per
