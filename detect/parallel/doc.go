@@ -40,11 +40,12 @@
 // workers, and one engine's but for the order of such ties.
 //
 // The engines' caps are per engine: each worker's table holds MaxFlows/N
-// flows, and the intel alert rate limit (engine.Caps.IntelAlerts per
+// flows and its reassembly budget is ReassemblyBudget/N bytes (the run's
+// memory stays one engine's), and the intel alert rate limit (engine.Caps.IntelAlerts per
 // listed endpoint and interval) applies per worker, so under a flood to a
 // listed address N workers let up to N times as many intel alerts through
 // before folding the rest into summaries. Eviction under a full table
-// differs with N too (a full table is reported as a warning). The merger
+// differs with N too (reported in the end-of-run "capped:" line). The merger
 // keeps one flow ID (8 bytes) per flow of the run, to renumber the alerts
 // of flows that end late.
 //

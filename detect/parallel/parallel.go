@@ -24,8 +24,8 @@ import (
 // Config configures a run.
 type Config struct {
 	// Engine is every worker's engine configuration. Run sets Capture,
-	// OnFlowStart and Flows.IDBase, and divides Flows.MaxFlows among the
-	// workers.
+	// OnFlowStart, OnFlowEnd and Flows.IDBase, and divides Flows.MaxFlows
+	// and ReassemblyBudget among the workers.
 	Engine engine.Config
 	// Workers is the number of engines (at least 1).
 	Workers int
@@ -148,7 +148,10 @@ func addStats(t *engine.Stats, s engine.Stats) {
 		t.Alerts[k] += v
 	}
 	t.Signature.Add(s.Signature)
+	t.Budget.Max += s.Budget.Max
 	t.Budget.InUse += s.Budget.InUse
+	t.Budget.Peak += s.Budget.Peak // an upper bound: the workers' peaks need not coincide
+	t.Budget.RefusedBytes += s.Budget.RefusedBytes
 	t.DNSParsed += s.DNSParsed
 	t.DNSErrors += s.DNSErrors
 	t.TLSHellos += s.TLSHellos
@@ -162,6 +165,7 @@ func addStats(t *engine.Stats, s engine.Stats) {
 	c.IntelSuppressed += d.IntelSuppressed
 	c.IntelSummaries += d.IntelSummaries
 	c.LearnedRefused = max(c.LearnedRefused, d.LearnedRefused) // the shared list's count, not a share
+	c.LearnedPendingEvicted = max(c.LearnedPendingEvicted, d.LearnedPendingEvicted)
 }
 
 // frame is one packet of a worker's share of an epoch; its bytes are
@@ -361,8 +365,13 @@ func newWorker(id, n int, cfg Config) *worker {
 	w := &worker{id: id, names: cfg.Names, in: make(chan *epoch, cfg.Depth), done: make(chan *epoch, cfg.Depth)}
 	ec := cfg.Engine
 	ec.Flows.IDBase = uint64(id) << workerIDShift
+	// The memory caps are the run's, shared out: N workers hold what one
+	// engine would.
 	if ec.Flows.MaxFlows > 0 {
 		ec.Flows.MaxFlows = max(ec.Flows.MaxFlows/n, 1)
+	}
+	if ec.ReassemblyBudget > 0 {
+		ec.ReassemblyBudget = max(ec.ReassemblyBudget/int64(n), 1)
 	}
 	ec.Capture = func() string {
 		if w.file < len(w.names) {
