@@ -78,15 +78,14 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	// Epochs are made as the reader needs them, up to Depth+2 in flight
+	// (a short capture needs a few), then recycled.
 	free := make(chan *epoch, cfg.Depth+2)
-	for range cap(free) {
-		free <- newEpoch(n, cfg.EpochPackets)
-	}
 	workers := make([]*worker, n)
 	for i := range workers {
 		workers[i] = newWorker(i, n, cfg)
 	}
-	rd := &reader{r: r, cfg: cfg, workers: workers, free: free, sp: online.NewSpreader(n)}
+	rd := &reader{r: r, cfg: cfg, workers: workers, free: free, sp: online.NewSpreader(n), maxEpochs: cfg.Depth + 2}
 	var wg sync.WaitGroup
 	wg.Add(1 + n)
 	go func() { defer wg.Done(); rd.run(ctx) }()
@@ -222,6 +221,31 @@ type epoch struct {
 
 func newEpoch(workers, size int) *epoch {
 	ep := &epoch{clock: make([]time.Time, 0, size), shares: make([]share, workers)}
+	// Room for a fair share of typical frames (the merged shared captures
+	// average 190 bytes), so the slabs seldom grow.
+	per := size/workers + size/8
+	for i := range ep.shares {
+		ep.shares[i].frames = make([]frame, 0, per)
+		ep.shares[i].slab = make([]byte, 0, per*192)
+	}
+	return ep
+}
+
+// next returns an epoch to fill: a recycled one, or a new one while fewer
+// than maxEpochs exist.
+func (rd *reader) next(base int64) *epoch {
+	var ep *epoch
+	select {
+	case ep = <-rd.free:
+	default:
+		if rd.made < rd.maxEpochs {
+			rd.made++
+			ep = newEpoch(len(rd.workers), rd.cfg.EpochPackets)
+		} else {
+			ep = <-rd.free
+		}
+	}
+	ep.reset(base)
 	return ep
 }
 
@@ -264,6 +288,8 @@ type reader struct {
 	free    chan *epoch
 	sp      *online.Spreader
 	err     error // read error, set before the final epoch is sent
+
+	made, maxEpochs int // epochs made so far, and the most in flight
 }
 
 func (rd *reader) send(ep *epoch) {
@@ -279,15 +305,13 @@ func (rd *reader) run(ctx context.Context) {
 		pos   int64
 		nrec  int64
 	)
-	ep := <-rd.free
-	ep.reset(0)
+	ep := rd.next(0)
 	defer func() {
 		rd.sp.Flush()
 		if len(ep.clock) > 0 {
 			rd.send(ep)
-			ep = <-rd.free
+			ep = rd.next(pos)
 		}
-		ep.reset(pos)
 		ep.final = true
 		rd.send(ep)
 		for _, w := range rd.workers {
@@ -334,8 +358,7 @@ func (rd *reader) run(ctx context.Context) {
 		pos++
 		if len(ep.clock) == cap(ep.clock) {
 			rd.send(ep)
-			ep = <-rd.free
-			ep.reset(pos)
+			ep = rd.next(pos)
 		}
 	}
 }
