@@ -359,6 +359,9 @@ func (rd *reader) run(ctx context.Context) {
 		if len(ep.clock) == cap(ep.clock) {
 			rd.send(ep)
 			ep = rd.next(pos)
+			if ctx.Err() != nil {
+				return
+			}
 		}
 	}
 }

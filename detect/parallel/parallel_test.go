@@ -213,3 +213,37 @@ func TestOutputErrorStopsTheRun(t *testing.T) {
 		t.Fatalf("err %v after %d calls, want %v after 1", err, calls, full)
 	}
 }
+
+// TestCancelledRunStillFlushes: an interrupted run (SIGINT: ctx ends)
+// stops reading, still ends every open flow — the miner's flow gets its
+// final update event — and returns without leaving a goroutine blocked.
+func TestCancelledRunStillFlushes(t *testing.T) {
+	r, err := capture.Open("../../datasets/samples/xmrig-plain-3333.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var events []string
+	st, _, err := parallel.Run(ctx, r, parallel.Config{Engine: config(t), Workers: 2, EpochPackets: 16},
+		func(a *alert.Alert) error {
+			events = append(events, a.EventType)
+			cancel() // the first alert interrupts the run
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reader checks ctx at each epoch it hands out; it is at most
+	// Depth+2 epochs (6 × 16 packets) ahead of the merger.
+	if n := st.Capture.Records; n >= 200 {
+		t.Errorf("read %d records after the interruption at the first alert", n)
+	}
+	if !slices.Equal(events, []string{alert.EventAlert, alert.EventUpdate}) {
+		t.Errorf("events %v, want the alert then the flushed flow's update", events)
+	}
+	if st.Engine.Flows.Active != 0 {
+		t.Errorf("%d flows left open", st.Engine.Flows.Active)
+	}
+}
