@@ -190,11 +190,16 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		var pst parallel.Stats
 		pst, hosts, err = parallel.Run(ctx, r, parallel.Config{Engine: cfg, Workers: o.live.workers, Names: names, SkipBadFiles: true,
 			Progress: func(n int64) { progress.update(&ingest.Stats{Capture: capture.Stats{Records: n}}) }},
-			func(a *alert.Alert) error { return alerts.Write(a) })
+			func(a *alert.Alert) error {
+				err := alerts.Write(a)
+				if err != nil {
+					stopRun(err)
+				}
+				return err
+			})
 		progress.done()
-		if err != nil && !errors.Is(err, context.Canceled) {
-			stopRun(err)
-			err = nil
+		if context.Cause(ctx) != nil && errors.Is(err, context.Cause(ctx)) {
+			err = nil // the alert write failure, reported below as on one engine
 		}
 		st = ingest.Stats{Capture: r.Stats(), Decode: pst.Decode, Defrag: pst.Defrag}
 		es = pst.Engine

@@ -69,3 +69,20 @@ func TestFragmentedSessionSameWithWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkersReportAFullDisk: an alert write failure (/dev/full) ends a
+// --workers run with the one-engine run's error line and exit status.
+func TestWorkersReportAFullDisk(t *testing.T) {
+	if !isCharDevice("/dev/full") {
+		t.Skip("/dev/full is not a character device here")
+	}
+	args := []string{"detect", "--no-learned", "-r", sample, "-o", "/dev/full"}
+	wantCode, _, wantErr := runCmd(args...)
+	if wantCode == 0 || !strings.Contains(wantErr, "no space left") {
+		t.Fatalf("one engine: exit %d, %q", wantCode, wantErr)
+	}
+	code, _, stderr := runCmd(append([]string{args[0], "--workers", "2"}, args[1:]...)...)
+	if code != wantCode || stderr != wantErr {
+		t.Errorf("--workers 2: exit %d, %q; want exit %d, %q", code, stderr, wantCode, wantErr)
+	}
+}
