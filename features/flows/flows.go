@@ -15,9 +15,6 @@ type Config struct {
 	CloseLinger   time.Duration // after both FINs or a RST
 	ActiveTimeout time.Duration // emit a record per active period (0 = never)
 	MaxFlows      int           // hard cap on concurrent flows
-	// IDBase is OR-ed into every flow ID, so several tables (one per worker)
-	// hand out distinct IDs.
-	IDBase uint64
 }
 
 // DefaultConfig returns the defaults documented in the package comment.
@@ -51,6 +48,41 @@ func KeyOf(p *packet.Packet) Key {
 		k.LoAddr, k.LoPort, k.HiAddr, k.HiPort = p.DstIP, p.DstPort, p.SrcIP, p.SrcPort
 	}
 	return k
+}
+
+// FlowID is a flow's 64-bit id, as alerts, flow events and feature rows
+// write it: a hash of the key and the first packet's time, so every worker
+// and every run over the same capture gives the flow the same id, and a
+// key reused later (a new connection) gets another. Like Suricata's, it
+// fits in 51 bits, so JavaScript and Elasticsearch consumers, which read
+// JSON numbers as doubles, keep it exact.
+func FlowID(k Key, first time.Time) uint64 {
+	// FNV-1a over the key's bytes and the time: stable across runs and
+	// processes, unlike hash/maphash's random seed.
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	mix := func(b byte) { h = (h ^ uint64(b)) * prime }
+	lo, hi := k.LoAddr.As16(), k.HiAddr.As16()
+	for i := range lo {
+		mix(lo[i])
+	}
+	for i := range hi {
+		mix(hi[i])
+	}
+	for _, v := range [...]uint16{k.LoPort, k.HiPort, k.VLAN[0], k.VLAN[1], uint16(k.Proto)} {
+		mix(byte(v >> 8))
+		mix(byte(v))
+	}
+	ns := uint64(first.UnixNano())
+	for i := 0; i < 64; i += 8 {
+		mix(byte(ns >> i))
+	}
+	// Fold the high bits in rather than dropping them, then keep 51.
+	id := (h ^ h>>51) & (1<<51 - 1)
+	if id == 0 {
+		id = 1 // 0 reads as "no flow" to consumers
+	}
+	return id
 }
 
 // EndReason says why a flow ended.
@@ -197,7 +229,6 @@ type Table struct {
 	obs   Observer
 	flows map[Key]*Flow
 	lists [numClasses]lruList
-	seq   uint64
 	now   time.Time
 	stats Stats
 }
@@ -298,9 +329,8 @@ func (t *Table) newFlow(key Key, p *packet.Packet, syn bool) *Flow {
 	if len(t.flows) >= t.cfg.MaxFlows {
 		t.evictOne()
 	}
-	t.seq++
 	f := &Flow{
-		ID:         t.cfg.IDBase | t.seq,
+		ID:         FlowID(key, p.Time),
 		Proto:      p.Proto,
 		VLAN:       p.VLAN,
 		First:      p.Time,
