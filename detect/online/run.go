@@ -209,7 +209,7 @@ type worker struct {
 
 func (w *worker) alert(a *alert.Alert) {
 	if w.ev != nil {
-		if a.EventType == alert.EventUpdate { // the flow ended: stop recording its tuple
+		if a.EventType == alert.EventFlow { // the flow ended: stop recording its tuple
 			if k, ok := alertKey(a); ok {
 				delete(w.ev.flows, k)
 			}
