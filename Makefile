@@ -9,7 +9,7 @@ SAMPLES   := datasets/samples
 # binary is pure Go and -f takes `@FILE` (tcpdump -ddd output).
 GOTAGS    ?= $(shell [ -e /usr/include/pcap/pcap.h ] && echo libpcap)
 
-.PHONY: all build test test-go test-python demo bench bench-go bench-forest fuzz help clean model readme-table
+.PHONY: all build test test-go test-python demo bench bench-go bench-forest bench-hostile fuzz help clean model readme-table
 
 all: build
 
@@ -53,6 +53,9 @@ bench-go: ## Go benchmarks (figures depend on the machine)
 FUZZTIME ?= 60s
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s), one after another
 	FUZZTIME=$(FUZZTIME) GO=$(GO) sh scripts/fuzz.sh
+
+bench-hostile: ## max RSS on generated hostile captures (SYN flood, spoofed intel flood, gzip bomb); temp files only
+	GO=$(GO) sh scripts/bench-hostile.sh
 
 clean:
 	rm -rf bin out

@@ -225,6 +225,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		}
 	}
 	inputFailed := reportInputs(stderr, "detect", r)
+	if es := eng.Stats(); es.Drops() != "" {
+		fmt.Fprintf(stderr, "minerwatch detect: %s\n", es.Drops())
+	}
 	if o.summary {
 		sw := stdout
 		if o.out == "" {

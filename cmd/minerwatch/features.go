@@ -219,6 +219,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "minerwatch features: warning: flow table full: %d flows evicted (--max-flows %d); their rows end early\n", total.Flows.Evicted, fcfg.MaxFlows)
 	}
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d rows → %s (%s)\n", total.Capture.Records, total.Flows.FlowsCreated, w.Rows(), o.name(), ofmt)
+	if d := total.Flows.Drops(); d != "" {
+		fmt.Fprintf(stderr, "minerwatch features: %s\n", d)
+	}
 	if inputFailed {
 		return 1
 	}
@@ -397,7 +400,7 @@ func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, 
 }
 
 type featureFlow struct {
-	feat *flowfeat.State
+	feat flowfeat.Lazy // an accumulator only once the flow earns one
 	file int
 }
 
@@ -408,14 +411,14 @@ type featureObserver struct {
 }
 
 func (o *featureObserver) FlowStarted(f *flows.Flow) {
-	f.Data = &featureFlow{feat: o.tracker.Start(f), file: o.file}
+	f.Data = &featureFlow{file: o.file}
 }
 func (o *featureObserver) Packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
-	o.tracker.Packet(f.Data.(*featureFlow).feat, f, p, dir)
+	o.tracker.Feed(&f.Data.(*featureFlow).feat, f, p, dir)
 }
 func (o *featureObserver) ActiveRecord(*flows.Record) {}
 func (o *featureObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
-	o.tracker.End(f.Data.(*featureFlow).feat, f)
+	o.tracker.Finish(&f.Data.(*featureFlow).feat, f)
 }
 
 // describeInput hashes a file for the export's provenance record; name is

@@ -23,6 +23,11 @@ const (
 	// EventFlow is EVE's end-of-flow record, written for every flow the
 	// signature stage alerted on, with the final mining counts.
 	EventFlow = "flow"
+	// EventIntelSummary folds the intel alerts one listed endpoint (or
+	// name) raised beyond the engine's per-interval limit: one event per
+	// endpoint and interval, with counts, instead of one per flow. It is
+	// not an EVE type: an EVE-only pipeline leaves it out (--eve-types).
+	EventIntelSummary = "intel_summary"
 )
 
 // Alert is one EVE event: an alert, or the flow record that closes an
@@ -68,6 +73,19 @@ type Alert struct {
 	Intel      *Intel
 	Model      *Model
 	Proxy      *Proxy
+	// Summary is set on intel_summary events only.
+	Summary *Summary
+}
+
+// Summary is the body of an intel_summary event: how many flows matching
+// one listed endpoint were not alerted one by one in an interval.
+type Summary struct {
+	IntervalStart time.Time `json:"interval_start"`
+	IntervalEnd   time.Time `json:"interval_end"`
+	Alerted       int       `json:"alerted"`    // flows alerted individually in the interval (the limit)
+	Suppressed    int64     `json:"suppressed"` // flows folded into this event
+	Sources       int64     `json:"sources"`    // distinct source addresses of the folded flows (estimate, ±7 %)
+	Limit         int       `json:"limit"`      // alerts allowed per endpoint and interval
 }
 
 // Rule is EVE's "alert" object: which detection rule fired.
@@ -188,20 +206,22 @@ const TimeFormat = "2006-01-02T15:04:05.000000-0700"
 // FormatTime writes t as EVE does, in UTC.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
-// The wire types give the JSON its EVE shape and field order.
+// The wire types give the JSON its EVE shape and field order. Like EVE,
+// an event without a flow (intel_summary) or without ports (ICMP) omits
+// those fields rather than writing zeros.
 type (
 	wireEvent struct {
 		Timestamp    string    `json:"timestamp"`
-		FlowID       uint64    `json:"flow_id"`
+		FlowID       uint64    `json:"flow_id,omitempty"`
 		InIface      string    `json:"in_iface,omitempty"`
 		PcapFilename string    `json:"pcap_filename,omitempty"`
 		EventType    string    `json:"event_type"`
 		VLAN         []uint16  `json:"vlan,omitempty"`
-		SrcIP        string    `json:"src_ip"`
-		SrcPort      uint16    `json:"src_port"`
-		DestIP       string    `json:"dest_ip"`
-		DestPort     uint16    `json:"dest_port"`
-		Proto        string    `json:"proto"`
+		SrcIP        string    `json:"src_ip,omitempty"`
+		SrcPort      uint16    `json:"src_port,omitempty"`
+		DestIP       string    `json:"dest_ip,omitempty"`
+		DestPort     uint16    `json:"dest_port,omitempty"`
+		Proto        string    `json:"proto,omitempty"`
 		CommunityID  string    `json:"community_id,omitempty"`
 		AppProto     string    `json:"app_proto,omitempty"`
 		Host         string    `json:"host,omitempty"`
@@ -234,14 +254,15 @@ type (
 		ClientALPNs []string `json:"client_alpns,omitempty"`
 	}
 	wireOurs struct {
-		Detector    string  `json:"detector"`
-		Confidence  float64 `json:"confidence"`
-		Reason      string  `json:"reason"`
-		NoSNINon443 bool    `json:"tls_no_sni_non_443,omitempty"`
-		Mining      *Mining `json:"mining,omitempty"`
-		Intel       *Intel  `json:"intel,omitempty"`
-		Model       *Model  `json:"model,omitempty"`
-		Proxy       *Proxy  `json:"proxy,omitempty"`
+		Detector    string   `json:"detector"`
+		Confidence  float64  `json:"confidence"`
+		Reason      string   `json:"reason"`
+		NoSNINon443 bool     `json:"tls_no_sni_non_443,omitempty"`
+		Mining      *Mining  `json:"mining,omitempty"`
+		Intel       *Intel   `json:"intel,omitempty"`
+		Model       *Model   `json:"model,omitempty"`
+		Proxy       *Proxy   `json:"proxy,omitempty"`
+		Summary     *Summary `json:"summary,omitempty"`
 	}
 )
 
@@ -254,7 +275,7 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 		SrcIP: a.SrcIP, SrcPort: a.SrcPort, DestIP: a.DestIP, DestPort: a.DestPort, Proto: a.Proto,
 		CommunityID: a.CommunityID, AppProto: a.AppProto, Host: a.Host, Rule: a.Rule,
 		Ours: wireOurs{Detector: a.Detector, Confidence: a.Confidence, Reason: a.Reason,
-			Mining: a.Mining, Intel: a.Intel, Model: a.Model, Proxy: a.Proxy},
+			Mining: a.Mining, Intel: a.Intel, Model: a.Model, Proxy: a.Proxy, Summary: a.Summary},
 	}
 	if a.Live {
 		w.InIface = a.Capture
@@ -293,11 +314,11 @@ func ParseTypes(s string) (Types, error) {
 	for _, name := range strings.Split(s, ",") {
 		name = strings.TrimSpace(name)
 		switch name {
-		case EventAlert, EventFlow:
+		case EventAlert, EventFlow, EventIntelSummary:
 			t[name] = true
 		case "":
 		default:
-			return nil, fmt.Errorf("unknown EVE event type %q (known: %s, %s)", name, EventAlert, EventFlow)
+			return nil, fmt.Errorf("unknown event type %q (known: %s, %s, %s)", name, EventAlert, EventFlow, EventIntelSummary)
 		}
 	}
 	if len(t) == 0 {

@@ -19,6 +19,18 @@
 // Every event carries the flow's flow_id and Community ID, its counters
 // and the rule that fired (alert.RuleOf), filled in newAlert and emit.
 //
+// Memory is bounded by design. A flow earns its stage state (stream
+// reassembly and the signature machine, the feature accumulator, the
+// hello parsers) at its first payload, a fifth header-only packet or its
+// first due feature row; until then its header-only packets wait in a
+// 64-byte flowfeat.Prelude and are replayed into the state when it comes,
+// so a SYN flood costs about half a kilobyte per flow and the alerts and
+// rows are what allocating at the first packet gives. Every table keyed by
+// traffic (host summaries, DNS de-duplication, the intel rate limiter) is
+// an LRU with counted evictions (Caps); intel alerts beyond Caps.IntelAlerts
+// per listed endpoint and interval are folded into one intel_summary event.
+// Stats.Drops says in one line what the bounds cost.
+//
 //	e := engine.New(cfg, func(a *alert.Alert) { w.Write(a) })
 //	for each decoded packet p { e.Packet(&p) }
 //	e.Flush()

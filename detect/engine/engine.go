@@ -15,6 +15,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/lru"
 )
 
 // Scorer is stage 2: a flow classifier over one feature set.
@@ -60,6 +61,13 @@ type Config struct {
 	// packet counts this many bytes larger. The other stages see the
 	// packets as they are.
 	SizeOverhead int
+	// Caps bounds the engine's tables keyed by traffic and the intel
+	// alert rate (see Caps).
+	Caps Caps
+	// eager allocates every flow's stage state at its first packet (the
+	// pre-lazy behaviour), for the tests that prove the lazy path gives
+	// the same alerts and rows.
+	eager bool
 }
 
 // DefaultConfig returns defaults for offline and online detection.
@@ -70,6 +78,7 @@ func DefaultConfig() Config {
 		ReassemblyBudget: 512 << 20,
 		Checkpoints:      flowfeat.ModelCheckpoints(),
 		MinScorePackets:  6,
+		Caps:             DefaultCaps(),
 	}
 }
 
@@ -84,6 +93,11 @@ type Stats struct {
 	TLSHellos  int64
 	Scored     int64
 	ScoreNanos int64
+	// Capped counts what the engine's bounded tables evicted or folded.
+	Capped Capped
+	// Earned counts the flows that were given stage state (signature
+	// and feature state): the others cost only their small record.
+	Earned int64
 }
 
 // FlowInfo is the engine's per-flow state; OnRow callers may read it.
@@ -92,18 +106,36 @@ type FlowInfo struct {
 	Capture string
 	sig     *signature.Flow
 	feat    *flowfeat.State
-	tls     *tlshello.Parser
-	quic    *tlshello.QUICParser
-	pre     []byte // first client bytes, while looking for a ClientHello
+	*parsers
 	tlsMeta *alert.TLS
-	dns     [2]*dnsmsg.Stream
 	// Alerted records which detectors have alerted on this flow.
-	Alerted  map[string]bool
-	sigFired bool
+	Alerted map[string]bool
 	// Dialect is the signature stage's dialect once it confirmed mining.
-	Dialect   string
-	upBytes   int // stream bytes seen by the TLS tap
-	lastScore float64
+	Dialect  string
+	sigFired bool
+	// earned is set once the flow has its stage state (sig, feat): at its
+	// first payload, a full prelude or a due feature row. Until then its
+	// header-only packets wait in prelude, and a SYN-flood flow costs no
+	// more than that. (Next to sigFired: 160 bytes, not 176.)
+	earned  bool
+	prelude flowfeat.Prelude
+}
+
+// parsers is a flow's ClientHello / QUIC / DNS-over-TCP parsing state,
+// allocated when the first payload reaches them.
+type parsers struct {
+	tls  *tlshello.Parser
+	quic *tlshello.QUICParser
+	// While looking for a ClientHello: the client bytes searched so far,
+	// and the last of them, in case a record header straddles chunks.
+	searched int
+	carry    [helloCarry]byte
+	ncarry   uint8
+	dns      [2]*dnsmsg.Stream
+	upBytes  int // stream bytes seen by the TLS tap
+	// quicDone: the QUIC parser reached a final result (its hello was
+	// checked, or the datagrams are not QUIC).
+	quicDone bool
 }
 
 // Engine runs the detection pipeline over packets. It is not safe for
@@ -114,26 +146,40 @@ type Engine struct {
 	tracker *flowfeat.Tracker
 	budget  *reassembly.Budget
 	out     func(*alert.Alert)
-	hosts   map[netip.Addr]*HostSummary
+	hosts   *lru.Map[netip.Addr, *HostSummary]
 	dnsMsg  dnsmsg.Message
 	dnsRes  intel.DNSResult
-	sigDone signature.Stats
-	stats   Stats
-	vec     flowfeat.Vector
+	// Hello parsers live from a flow's first payload to its ClientHello
+	// (or the end of the search): recycled, not re-allocated per flow.
+	tlsFree  freeList[tlshello.Parser]
+	quicFree freeList[tlshello.QUICParser]
+	sigDone  signature.Stats
+	stats    Stats
+	vec      flowfeat.Vector
 	// dnsSeen de-duplicates dns-query alerts per (host, name): a host that
 	// resolves a pool name every minute is one finding, not a flood.
-	dnsSeen map[string]time.Time
+	dnsSeen *lru.Map[dnsKey, time.Time]
+	// intelRate limits intel alerts per listed endpoint or name.
+	intelRate *lru.Map[intelKey, *intelWindow]
+}
+
+// dnsKey is one (host, name) pair of the dns-query de-duplication.
+type dnsKey struct {
+	host netip.Addr
+	name string
 }
 
 // dnsRepeat is how long a (host, name) dns-query alert is not repeated.
 const dnsRepeat = time.Hour
 
-// maxDNSSeen bounds the de-duplication map; past it, it starts over.
-const maxDNSSeen = 1 << 16
-
 // New returns an engine that reports alerts to out.
 func New(cfg Config, out func(*alert.Alert)) *Engine {
-	e := &Engine{cfg: cfg, out: out, hosts: map[netip.Addr]*HostSummary{}, dnsSeen: map[string]time.Time{}}
+	cfg.Caps = cfg.Caps.withDefaults()
+	e := &Engine{cfg: cfg, out: out}
+	e.hosts = lru.New[netip.Addr, *HostSummary](cfg.Caps.Hosts)
+	e.dnsSeen = lru.New[dnsKey, time.Time](cfg.Caps.DNSSeen)
+	e.intelRate = lru.New[intelKey, *intelWindow](cfg.Caps.IntelEndpoints)
+	e.intelRate.OnEvict = func(k intelKey, w *intelWindow) { e.intelSummary(k, w) }
 	e.stats.Alerts = map[string]int64{}
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
@@ -155,7 +201,8 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 // Packet runs one decoded packet through the pipeline.
 func (e *Engine) Packet(p *packet.Packet) { e.table.Add(p) }
 
-// Advance expires idle flows as of now (for a quiet live interface).
+// Advance expires idle flows as of now (for a quiet live interface), and
+// emits the intel_summary events of rate-limit intervals that ended.
 //
 // It also scores the flows whose checkpoint has passed without a packet
 // since: on a live link the model alert comes at its checkpoint, not at
@@ -164,6 +211,7 @@ func (e *Engine) Packet(p *packet.Packet) { e.table.Add(p) }
 // packet.
 func (e *Engine) Advance(now time.Time) {
 	e.table.Advance(now)
+	e.intelSweep(now)
 	if e.tracker == nil {
 		return
 	}
@@ -171,7 +219,14 @@ func (e *Engine) Advance(now time.Time) {
 	// still be in the capture ring when the clock passes it.
 	due := now.Add(-advanceGrace)
 	e.table.Each(func(f *flows.Flow) {
-		if fi, ok := f.Data.(*FlowInfo); ok && fi.feat != nil {
+		fi, ok := f.Data.(*FlowInfo)
+		if !ok {
+			return
+		}
+		if !fi.earned && e.wantsFeatures(f) && e.tracker.Due(f, due) {
+			e.earn(fi, true)
+		}
+		if fi.feat != nil {
 			e.tracker.Advance(fi.feat, f, due)
 		}
 	})
@@ -180,8 +235,12 @@ func (e *Engine) Advance(now time.Time) {
 // advanceGrace is how long after a checkpoint Advance scores a quiet flow.
 const advanceGrace = time.Second
 
-// Flush ends every flow (end of input or shutdown), emitting final events.
-func (e *Engine) Flush() { e.table.Flush() }
+// Flush ends every flow (end of input or shutdown), emitting final events
+// (and the intel summaries of intervals still open).
+func (e *Engine) Flush() {
+	e.table.Flush()
+	e.intelSweep(time.Time{})
+}
 
 // Stats returns the counters so far.
 func (e *Engine) Stats() Stats {
@@ -199,6 +258,12 @@ func (e *Engine) Stats() Stats {
 	for k, v := range e.stats.Alerts {
 		s.Alerts[k] = v
 	}
+	s.Capped.HostsEvicted = e.hosts.Evicted()
+	s.Capped.DNSSeenEvicted = e.dnsSeen.Evicted()
+	s.Capped.IntelEndpointsEvicted = e.intelRate.Evicted()
+	if e.cfg.Intel != nil {
+		s.Capped.LearnedRefused = int64(e.cfg.Intel.Learned().Refused())
+	}
 	return s
 }
 
@@ -212,17 +277,14 @@ func (e *Engine) capture() string {
 func (e *Engine) flowStarted(f *flows.Flow) {
 	fi := &FlowInfo{flow: f, Capture: e.capture()}
 	f.Data = fi
-	if f.Proto == packet.ProtoTCP {
-		fi.sig = signature.New(e.cfg.Signature, e.budget)
-		fi.sig.SetTap(func(dir packet.Direction, data []byte) { e.tap(fi, dir, data) })
-	}
-	// Stage 2 scores TCP flows only; UDP flows get feature state when
-	// someone wants their rows.
-	if e.tracker != nil && (f.Proto == packet.ProtoTCP || e.cfg.OnRow != nil || e.cfg.Features) {
-		fi.feat = e.tracker.Start(f)
+	// Stage state comes when the flow earns it (see packet); a flow that
+	// would get none is born earned.
+	fi.earned = f.Proto != packet.ProtoTCP && !e.wantsFeatures(f)
+	if e.cfg.eager {
+		e.earn(fi, true)
 	}
 	if e.cfg.Intel != nil {
-		if h, ok := e.cfg.Intel.CheckFlow(f.Client, f.Server, f.First); ok {
+		if h, ok := e.cfg.Intel.CheckFlow(f.Client, f.Server, f.First); ok && e.intelAllowed(intelKey{addr: f.Server}, f.Client.Addr(), &h, f.First) {
 			a := e.newAlert(fi, alert.DetectorIntel, f.First, false)
 			a.Confidence = intelConfidence(h.Kind)
 			a.Reason = "server " + f.Server.String() + " is listed (" + string(h.Kind) + ": " + h.Entry + ")"
@@ -242,8 +304,48 @@ func intelConfidence(k intel.MatchKind) float64 {
 	return 0.85 // pool IPs are sometimes shared hosting
 }
 
+// wantsFeatures reports whether flow f gets feature state: stage 2 scores
+// TCP flows only; other flows get it when someone wants their rows.
+func (e *Engine) wantsFeatures(f *flows.Flow) bool {
+	return e.tracker != nil && (f.Proto == packet.ProtoTCP || e.cfg.OnRow != nil || e.cfg.Features)
+}
+
+// earn gives fi its stage state — the signature machine (TCP, when
+// withSig) and the feature accumulator — and replays the header-only
+// packets held so far into it, so both end up as if they had existed
+// from the flow's first packet.
+func (e *Engine) earn(fi *FlowInfo, withSig bool) {
+	fi.earned = true
+	e.stats.Earned++
+	f := fi.flow
+	if withSig && f.Proto == packet.ProtoTCP {
+		fi.sig = signature.New(e.cfg.Signature, e.budget)
+		fi.sig.SetTap(func(dir packet.Direction, data []byte) { e.tap(fi, dir, data) })
+	}
+	if e.wantsFeatures(f) {
+		fi.feat = e.tracker.Start(f)
+	}
+	fi.prelude.Replay(f, func(p *packet.Packet, dir packet.Direction) {
+		if fi.feat != nil {
+			e.tracker.Packet(fi.feat, f, p, dir)
+		}
+		if fi.sig != nil {
+			fi.sig.Packet(p, dir)
+		}
+	})
+	fi.prelude.Reset()
+}
+
 func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	fi := f.Data.(*FlowInfo)
+	if !fi.earned {
+		// A header-only packet before any row is due waits in the
+		// prelude; anything else earns the flow its state first.
+		if (e.tracker == nil || !e.tracker.Due(f, p.Time)) && fi.prelude.Add(p, dir) {
+			return
+		}
+		e.earn(fi, true)
+	}
 	if fi.feat != nil {
 		e.tracker.Packet(fi.feat, f, p, dir)
 	}
@@ -270,6 +372,9 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 		return
 	}
 	f := fi.flow
+	if fi.parsers == nil {
+		fi.parsers = &parsers{}
+	}
 	if f.Server.Port() == 53 || f.Client.Port() == 53 {
 		s := fi.dns[dir]
 		if s == nil {
@@ -293,24 +398,29 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 	if fi.tls == nil {
 		// The hello may follow a plaintext preamble (SOCKS, HTTP CONNECT,
 		// STARTTLS): look for it in the first helloSearch bytes.
-		n := min(len(data), helloSearch-len(fi.pre))
-		fi.pre = append(fi.pre, data[:n]...)
-		start := tlshello.Find(fi.pre)
+		n := min(len(data), helloSearch-fi.searched)
+		head, start := fi.findHello(data[:n])
+		fi.searched += n
 		if start < 0 {
-			if len(fi.pre) >= helloSearch {
-				fi.pre, fi.upBytes = nil, tlshello.MaxStream // not TLS: stop looking
+			if fi.searched >= helloSearch {
+				fi.upBytes = tlshello.MaxStream // not TLS: stop looking
 			}
 			return
 		}
-		fi.tls = &tlshello.Parser{}
-		// Feed from the hello's start: the searched prefix, then whatever
-		// of this chunk did not fit into it.
-		if err := fi.tls.Feed(fi.pre[start:]); err != tlshello.ErrNeedMore || n == len(data) {
-			fi.pre = nil
+		fi.tls = e.tlsFree.get()
+		// Feed from the hello's start: the bytes of earlier chunks it
+		// starts with (a record header cut by a chunk boundary), the
+		// searched part of this chunk, then the rest of it.
+		if len(head) > 0 {
+			if err := fi.tls.Feed(head); err != tlshello.ErrNeedMore {
+				e.helloDone(fi, err)
+				return
+			}
+		}
+		if err := fi.tls.Feed(data[start:n]); err != tlshello.ErrNeedMore || n == len(data) {
 			e.helloDone(fi, err)
 			return
 		}
-		fi.pre = nil
 		data = data[n:]
 	}
 	e.helloDone(fi, fi.tls.Feed(data))
@@ -325,12 +435,48 @@ func (e *Engine) helloDone(fi *FlowInfo, err error) {
 	if err == nil {
 		e.hello(fi, &fi.tls.Hello, fi.flow.Last)
 	}
-	fi.tls = nil // final either way: drop the buffered bytes
+	e.putTLS(fi) // final either way: drop the buffered bytes
 	fi.upBytes = tlshello.MaxStream
 }
 
 // helloSearch is how far into a client stream a ClientHello is looked for.
 const helloSearch = 1024
+
+// helloCarry is how many searched bytes are kept between chunks: a
+// record header that tlshello.Find recognises is 6 bytes long, so one
+// starting in the last 5 bytes of a chunk is only seen with the next.
+const helloCarry = 5
+
+// findHello searches chunk, the next searched bytes of the client stream,
+// for the first plausible ClientHello record, also across the previous
+// chunk boundary, as tlshello.Find over the whole searched prefix would.
+// head is the record's start in earlier chunks (a copy, at most
+// helloCarry bytes; empty when it starts in chunk), start its offset in
+// chunk (0 after a head), -1 if none. Without the 1 KiB prefix buffer a
+// flow would hold until its end.
+func (ps *parsers) findHello(chunk []byte) (head []byte, start int) {
+	var w [2 * helloCarry]byte
+	k := copy(w[:], ps.carry[:ps.ncarry])
+	m := k + copy(w[k:], chunk[:min(helloCarry, len(chunk))])
+	if i := tlshello.Find(w[:m]); i >= 0 && i < k {
+		ps.ncarry = 0
+		return append([]byte(nil), w[i:k]...), 0
+	}
+	if i := tlshello.Find(chunk); i >= 0 {
+		ps.ncarry = 0
+		return nil, i
+	}
+	// Keep the last helloCarry bytes searched.
+	if len(chunk) >= helloCarry {
+		copy(ps.carry[:], chunk[len(chunk)-helloCarry:])
+		ps.ncarry = helloCarry
+	} else {
+		keep := min(m, helloCarry)
+		copy(ps.carry[:], w[m-keep:m])
+		ps.ncarry = uint8(keep)
+	}
+	return nil, -1
+}
 
 // hello checks a complete ClientHello (TLS or QUIC) and keeps its
 // metadata for the flow's later alerts.
@@ -338,7 +484,9 @@ func (e *Engine) hello(fi *FlowInfo, h *tlshello.ClientHello, now time.Time) {
 	e.stats.TLSHellos++
 	meta, hit, ok := e.cfg.Intel.CheckHello(h, fi.flow.Server, now)
 	fi.tlsMeta = meta
-	if ok && !fi.Alerted[alert.DetectorIntel] {
+	// A ClientHello needs no handshake before it (a spoofer can send one
+	// per source), so its alerts are rate-limited per listed name too.
+	if ok && !fi.Alerted[alert.DetectorIntel] && e.intelAllowed(intelKey{name: hit.Query}, fi.flow.Client.Addr(), &hit, now) {
 		a := e.newAlert(fi, alert.DetectorIntel, now, false)
 		a.Confidence = intelConfidence(hit.Kind)
 		a.Reason = "TLS server name " + hit.Query + " is listed (" + hit.Entry + ")"
@@ -354,17 +502,25 @@ const maxQUICPackets = 4
 // quicInitial feeds a client datagram of a UDP/443 flow to the QUIC
 // Initial decryptor; a complete ClientHello is checked like a TLS one.
 func (e *Engine) quicInitial(fi *FlowInfo, b []byte, now time.Time) {
-	if fi.quic == nil {
-		fi.quic = &tlshello.QUICParser{}
+	if fi.parsers == nil {
+		fi.parsers = &parsers{}
 	}
-	if fi.quic.Done() {
+	if fi.quicDone {
 		return
 	}
-	if err := fi.quic.Feed(b); err != nil {
-		return // need more, or not QUIC: either way nothing to check yet
+	if fi.quic == nil {
+		fi.quic = e.quicFree.get()
 	}
-	e.hello(fi, &fi.quic.Hello, now)
-	fi.quic = nil
+	err := fi.quic.Feed(b)
+	if err == tlshello.ErrNeedMore {
+		return
+	}
+	if err == nil {
+		e.hello(fi, &fi.quic.Hello, now)
+	}
+	// Final either way (a hello, or not QUIC): the parser goes back.
+	e.putQUIC(fi)
+	fi.quicDone = true
 }
 
 func (e *Engine) dnsMessage(fi *FlowInfo, b []byte, now time.Time) {
@@ -382,14 +538,14 @@ func (e *Engine) dnsMessage(fi *FlowInfo, b []byte, now time.Time) {
 	host := fi.flow.Client.Addr()
 	for i := range e.dnsRes.Hits {
 		h := &e.dnsRes.Hits[i]
-		key := host.String() + " " + h.Query
-		if last, ok := e.dnsSeen[key]; ok && now.Sub(last) < dnsRepeat {
+		key := dnsKey{host: host, name: h.Query}
+		if last, ok := e.dnsSeen.Get(key); ok && now.Sub(last) < dnsRepeat {
 			continue
 		}
-		if len(e.dnsSeen) >= maxDNSSeen {
-			clear(e.dnsSeen)
+		e.dnsSeen.Put(key, now)
+		if !e.intelAllowed(intelKey{name: h.Query}, host, h, now) {
+			continue
 		}
-		e.dnsSeen[key] = now
 		a := e.newAlert(fi, alert.DetectorIntel, now, false)
 		a.Confidence = intelConfidence(h.Kind)
 		a.Reason = "host " + host.String() + " resolved listed name " + h.Query + " (" + h.Entry + ")"
@@ -480,7 +636,6 @@ func (e *Engine) row(r *flowfeat.Row) {
 	score, top := m.Score(x)
 	e.stats.ScoreNanos += time.Since(start).Nanoseconds()
 	e.stats.Scored++
-	fi.lastScore = score
 	if score < m.Threshold() {
 		return
 	}
@@ -494,6 +649,11 @@ func (e *Engine) row(r *flowfeat.Row) {
 
 func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	fi := f.Data.(*FlowInfo)
+	// A flow that never earned state still owes its end rows; stage 1
+	// has nothing to say about header-only packets.
+	if !fi.earned && e.wantsFeatures(f) && e.tracker.EndEmits() {
+		e.earn(fi, false)
+	}
 	// Decide first, so the end row's consumers (weak labelling) see the
 	// flow's final verdict (Finish reads what the signature stage still
 	// holds: the last bytes of a conflicting-overlap reading).
@@ -509,6 +669,12 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	}
 	if fi.feat != nil {
 		e.tracker.End(fi.feat, f)
+		e.tracker.Release(fi.feat)
+		fi.feat = nil
+	}
+	if fi.parsers != nil {
+		e.putTLS(fi)
+		e.putQUIC(fi)
 	}
 	if fi.sig != nil {
 		if fi.Alerted[alert.DetectorSignature] {
@@ -652,10 +818,11 @@ func protoName(p uint8) string {
 
 // Hosts returns the per-host summary, most shares first.
 func (e *Engine) Hosts() []*HostSummary {
-	out := make([]*HostSummary, 0, len(e.hosts))
-	for _, h := range e.hosts {
+	out := make([]*HostSummary, 0, e.hosts.Len())
+	e.hosts.Each(func(_ netip.Addr, h *HostSummary) bool {
 		out = append(out, h)
-	}
+		return true
+	})
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Shares != out[j].Shares {
 			return out[i].Shares > out[j].Shares

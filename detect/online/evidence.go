@@ -17,6 +17,7 @@ import (
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/lru"
 	"github.com/minerwatch/minerwatch/internal/outfile"
 )
 
@@ -279,10 +280,23 @@ func (e *Evidence) Close() error {
 	return nil
 }
 
-// evidenceTracker is one worker's set of alerted flows (not shared).
+// evidenceTracker is one worker's set of alerted flows (not shared): an
+// LRU, so flows that never get an end event (intel and model alerts)
+// make room for new ones instead of filling it for good.
 type evidenceTracker struct {
 	ev    *Evidence
-	flows map[flows.Key]int // packets written
+	flows *lru.Map[flows.Key, int] // packets written
+}
+
+func newEvidenceTracker(ev *Evidence) *evidenceTracker {
+	return &evidenceTracker{ev: ev, flows: lru.New[flows.Key, int](maxEvidenceFlows)}
+}
+
+// forget drops the flow of a, which ended.
+func (t *evidenceTracker) forget(a *alert.Alert) {
+	if k, ok := alertKey(a); ok {
+		t.flows.Delete(k)
+	}
 }
 
 func (t *evidenceTracker) mark(a *alert.Alert) {
@@ -293,23 +307,23 @@ func (t *evidenceTracker) mark(a *alert.Alert) {
 	if !ok {
 		return
 	}
-	if _, seen := t.flows[k]; !seen && len(t.flows) < maxEvidenceFlows {
-		t.flows[k] = 0
+	if _, seen := t.flows.Peek(k); !seen {
+		t.flows.Put(k, 0)
 	}
 }
 
 // packet writes fr if its flow alerted; the trigger packet itself is
 // written too, since the alert fires inside engine.Packet before this.
 func (t *evidenceTracker) packet(p *packet.Packet, fr *Frame) {
-	if t == nil || len(t.flows) == 0 {
+	if t == nil || t.flows.Len() == 0 {
 		return
 	}
 	k := flows.KeyOf(p)
-	n, ok := t.flows[k]
+	n, ok := t.flows.Get(k)
 	if !ok || n >= t.ev.cfg.PerFlow {
 		return
 	}
-	t.flows[k] = n + 1
+	t.flows.Put(k, n+1)
 	t.ev.write(fr)
 }
 

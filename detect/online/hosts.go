@@ -11,6 +11,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/internal/lru"
 )
 
 // HostState is the live view of one alerting host, built from the merged
@@ -27,41 +28,59 @@ type HostState struct {
 	// Shares and HashrateHs sum the latest counts of the host's mining flows.
 	Shares     int     `json:"shares"`
 	HashrateHs float64 `json:"hashrate_hs,omitempty"`
+	// MorePools counts alerts naming a pool beyond the engine's
+	// MaxPoolsPerHost, not listed in Pools.
+	MorePools int `json:"more_pools,omitempty"`
 }
 
-// HostView is the per-host state of a running detector.
+// HostView is the per-host state of a running detector, bounded: past
+// MaxHosts the host that alerted least recently is evicted (and counted),
+// so a flood of spoofed sources cannot grow it.
 type HostView struct {
 	mu    sync.Mutex
-	hosts map[string]*hostEntry
+	hosts *lru.Map[string, *hostEntry]
 }
 
 type hostEntry struct {
 	HostState
 	detectors, pools, dialects map[string]bool
-	flowShares                 map[uint64]int
-	flowRate                   map[uint64]float64
+	// Latest counts of the host's open mining flows; an ended flow's
+	// counts move into sharesDone/rateDone and its entries go.
+	flowShares map[uint64]int
+	flowRate   map[uint64]float64
+	sharesDone int
+	rateDone   float64
 }
 
-// maxHosts bounds the view; past it, new hosts are not added (they still
-// alert) — the view is for operators, not a second log.
-const maxHosts = 1 << 16
+// MaxHosts bounds the view. The view is for operators, not a second log:
+// an evicted host is still in the alert log, and alerts again.
+const MaxHosts = 1 << 16
 
-// NewHostView returns an empty view.
-func NewHostView() *HostView { return &HostView{hosts: map[string]*hostEntry{}} }
+// NewHostView returns an empty view of at most MaxHosts hosts.
+func NewHostView() *HostView { return newHostView(MaxHosts) }
 
-// Add accounts one alert.
-func (v *HostView) Add(a *alert.Alert) {
+func newHostView(max int) *HostView { return &HostView{hosts: lru.New[string, *hostEntry](max)} }
+
+// Evicted returns how many hosts were evicted to keep the view bounded.
+func (v *HostView) Evicted() int64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	h := v.hosts[a.SrcIP]
-	if h == nil {
-		if len(v.hosts) >= maxHosts {
-			return
-		}
+	return v.hosts.Evicted()
+}
+
+// Add accounts one alert. Summary events (intel_summary) name no host and
+// are not accounted.
+func (v *HostView) Add(a *alert.Alert) {
+	if a.SrcIP == "" || a.EventType == alert.EventIntelSummary {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	h, ok := v.hosts.Get(a.SrcIP)
+	if !ok {
 		h = &hostEntry{HostState: HostState{Host: a.SrcIP, First: a.Timestamp, Last: a.Timestamp},
-			detectors: map[string]bool{}, pools: map[string]bool{}, dialects: map[string]bool{},
-			flowShares: map[uint64]int{}, flowRate: map[uint64]float64{}}
-		v.hosts[a.SrcIP] = h
+			detectors: map[string]bool{}, pools: map[string]bool{}}
+		v.hosts.Put(a.SrcIP, h)
 	}
 	if a.Timestamp.Before(h.First) {
 		h.First = a.Timestamp
@@ -77,11 +96,25 @@ func (v *HostView) Add(a *alert.Alert) {
 	if a.Intel != nil && a.Intel.Match == "dns-query" {
 		pool = a.Intel.Query + " (DNS)"
 	}
-	h.pools[pool] = true
+	if len(h.pools) < engine.MaxPoolsPerHost || h.pools[pool] {
+		h.pools[pool] = true
+	} else {
+		h.MorePools++
+	}
 	if a.Mining != nil {
+		if h.dialects == nil { // only hosts with mining metadata pay for these
+			h.dialects, h.flowShares, h.flowRate = map[string]bool{}, map[uint64]int{}, map[uint64]float64{}
+		}
 		h.dialects[a.Mining.Dialect] = true
-		h.flowShares[a.FlowID] = a.Mining.SharesAccepted
-		h.flowRate[a.FlowID] = a.Mining.HashrateHs
+		if a.EventType == alert.EventFlow { // the flow's last event
+			h.sharesDone += a.Mining.SharesAccepted
+			h.rateDone += a.Mining.HashrateHs
+			delete(h.flowShares, a.FlowID)
+			delete(h.flowRate, a.FlowID)
+		} else {
+			h.flowShares[a.FlowID] = a.Mining.SharesAccepted
+			h.flowRate[a.FlowID] = a.Mining.HashrateHs
+		}
 	}
 }
 
@@ -89,17 +122,18 @@ func (v *HostView) Add(a *alert.Alert) {
 func (v *HostView) Snapshot() []HostState {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := make([]HostState, 0, len(v.hosts))
-	for _, h := range v.hosts {
+	out := make([]HostState, 0, v.hosts.Len())
+	v.hosts.Each(func(_ string, h *hostEntry) bool {
 		s := h.HostState
 		s.Detectors, s.Pools, s.Dialects = keys(h.detectors), keys(h.pools), keys(h.dialects)
-		s.Shares, s.HashrateHs = 0, 0
+		s.Shares, s.HashrateHs = h.sharesDone, h.rateDone
 		for id, n := range h.flowShares {
 			s.Shares += n
 			s.HashrateHs += h.flowRate[id]
 		}
 		out = append(out, s)
-	}
+		return true
+	})
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Last.Equal(out[j].Last) {
 			return out[i].Last.After(out[j].Last)
@@ -157,6 +191,7 @@ func MergeHosts(lists ...[]*engine.HostSummary) []*engine.HostSummary {
 				m.Last = h.Last
 			}
 			m.Shares += h.Shares
+			m.MorePools += h.MorePools
 			m.HashrateHs += h.HashrateHs
 		}
 	}

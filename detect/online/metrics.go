@@ -64,6 +64,12 @@ var (
 	descReasmMax   = prometheus.NewDesc("minerwatch_reassembly_limit_bytes", "Reassembly memory cap per worker.", []string{"worker"}, nil)
 	descReasmRefus = prometheus.NewDesc("minerwatch_reassembly_refused_bytes_total", "Bytes not reassembled because the cap was reached.", []string{"worker"}, nil)
 	descScored     = prometheus.NewDesc("minerwatch_model_scored_total", "Flow windows scored by the model.", []string{"worker"}, nil)
+	// Every table keyed by traffic is bounded; what its bound cost is counted.
+	descCapped = prometheus.NewDesc("minerwatch_capped_total",
+		"Entries evicted or events folded because a bounded table or rate limit was full, by table: hosts, dns_dedup, intel_rate (engine tables), intel_alerts (intel alerts folded into intel_summary events).",
+		[]string{"worker", "table"}, nil)
+	descEarned          = prometheus.NewDesc("minerwatch_flows_earned_total", "Flows given stage state (signature, features) at their first payload or first due feature row; the others cost only a small record.", []string{"worker"}, nil)
+	descHostViewEvicted = prometheus.NewDesc("minerwatch_host_view_evicted_total", "Hosts evicted from the /hosts view (bounded at MaxHosts).", nil, nil)
 )
 
 var endReasons = [...]string{"idle", "closed", "reused", "evicted", "flush"}
@@ -103,7 +109,13 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descReasmRefus, float64(s.Budget.RefusedBytes), id)
 		counter(descScored, float64(s.Scored), id)
 		collectDefrag(ch, w, id)
+		counter(descEarned, float64(s.Earned), id)
+		counter(descCapped, float64(s.Capped.HostsEvicted), id, "hosts")
+		counter(descCapped, float64(s.Capped.DNSSeenEvicted), id, "dns_dedup")
+		counter(descCapped, float64(s.Capped.IntelEndpointsEvicted), id, "intel_rate")
+		counter(descCapped, float64(s.Capped.IntelSuppressed), id, "intel_alerts")
 	}
+	counter(descHostViewEvicted, float64(c.r.hosts.Evicted()))
 }
 
 // Handler serves /metrics (Prometheus text format) and /hosts (the

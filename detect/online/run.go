@@ -13,7 +13,6 @@ import (
 	"github.com/minerwatch/minerwatch/features/decode"
 	"github.com/minerwatch/minerwatch/features/defrag"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
-	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
 )
 
@@ -67,7 +66,7 @@ func New(cfg Config, sources []Source) *Runner {
 			ec.Model = timedScorer{Scorer: ec.Model, h: r.metrics.score}
 		}
 		if cfg.Evidence != nil {
-			w.ev = &evidenceTracker{ev: cfg.Evidence, flows: map[flows.Key]int{}}
+			w.ev = newEvidenceTracker(cfg.Evidence)
 		}
 		w.eng = engine.New(ec, w.alert)
 		w.publish()
@@ -146,6 +145,13 @@ func (r *Runner) Totals() Totals {
 		if ds, ok := w.src.(interface{ DefragStats() defrag.Stats }); ok {
 			t.Defrag.Add(ds.DefragStats()) // a multi-worker replay reassembles before the workers
 		}
+		e.Budget.RefusedBytes += s.Budget.RefusedBytes
+		e.Capped.HostsEvicted += s.Capped.HostsEvicted
+		e.Capped.DNSSeenEvicted += s.Capped.DNSSeenEvicted
+		e.Capped.IntelEndpointsEvicted += s.Capped.IntelEndpointsEvicted
+		e.Capped.IntelSuppressed += s.Capped.IntelSuppressed
+		e.Capped.IntelSummaries += s.Capped.IntelSummaries
+		e.Capped.LearnedRefused = max(e.Capped.LearnedRefused, s.Capped.LearnedRefused) // one list, shared
 	}
 	return t
 }
@@ -210,9 +216,7 @@ type worker struct {
 func (w *worker) alert(a *alert.Alert) {
 	if w.ev != nil {
 		if a.EventType == alert.EventFlow { // the flow ended: stop recording its tuple
-			if k, ok := alertKey(a); ok {
-				delete(w.ev.flows, k)
-			}
+			w.ev.forget(a)
 		} else {
 			w.ev.mark(a)
 		}

@@ -16,4 +16,11 @@
 // accumulator per flow and emits rows at the early-detection checkpoints
 // (cumulative: 30 s, 60 s, 120 s, 300 s, then every 300 s), optionally in
 // fixed windows, and at flow end.
+//
+// Most flows of a busy or hostile link never carry a payload (scans, SYN
+// floods). A Lazy state (Tracker.Feed / Finish) keeps their header-only
+// packets in a Prelude and starts the accumulator only when the flow earns
+// it — a payload, a full prelude, or a row falling due — replaying the
+// prelude first, so the rows are bit-identical to starting at the first
+// packet. Released states are recycled.
 package flowfeat

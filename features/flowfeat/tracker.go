@@ -178,26 +178,69 @@ type Tracker struct {
 	vec     Vector
 	row     Row
 	scratch periodScratch
+	firstCP time.Duration
+	// free holds released states for reuse: a busy link ends as many
+	// flows as it starts, so most new states need no allocation.
+	free []*State
 }
+
+// maxFree bounds the recycled states kept (about 1 MiB of them): enough
+// to absorb churn, not so many that a past flood stays resident.
+const maxFree = 1024
 
 // NewTracker returns a tracker that calls emit for every row.
 func NewTracker(cfg TrackerConfig, emit func(*Row)) *Tracker {
-	return &Tracker{cfg: cfg, emit: emit}
+	return &Tracker{cfg: cfg, emit: emit, firstCP: cfg.Checkpoints.next(0)}
 }
 
-// Start creates the feature state of a new flow.
+// Start creates the feature state of a new flow (recycling a released one
+// when it can).
 func (t *Tracker) Start(f *flows.Flow) *State {
-	s := &State{}
+	var s *State
+	if n := len(t.free); n > 0 {
+		s, t.free = t.free[n-1], t.free[:n-1]
+		win := s.win
+		*s = State{win: win}
+	} else {
+		s = &State{}
+	}
 	s.cum.SetOverhead(t.cfg.SizeOverhead)
 	s.cum.Reset(f.First)
-	s.nextCP = t.cfg.Checkpoints.next(0)
+	s.nextCP = t.firstCP
 	if t.cfg.Window > 0 {
-		s.win = &window{start: f.First}
+		if s.win == nil {
+			s.win = &window{}
+		}
+		*s.win = window{start: f.First}
 		s.win.acc.SetOverhead(t.cfg.SizeOverhead)
 		s.win.acc.Reset(f.First)
+	} else {
+		s.win = nil
 	}
 	return s
 }
+
+// Release hands a state back after End for reuse by a later Start; s
+// must not be used afterwards.
+func (t *Tracker) Release(s *State) {
+	if s != nil && len(t.free) < maxFree {
+		t.free = append(t.free, s)
+	}
+}
+
+// Due reports whether a state started for f would emit a row at now (its
+// first checkpoint or first window has ended): a lazily kept flow must
+// get its state before then, so the row comes when it would have.
+func (t *Tracker) Due(f *flows.Flow, now time.Time) bool {
+	if t.firstCP > 0 && !now.Before(f.First.Add(t.firstCP)) {
+		return true
+	}
+	return t.cfg.Window > 0 && !now.Before(f.First.Add(t.cfg.Window))
+}
+
+// EndEmits reports whether End emits any row (else a flow that never
+// earned a state needs none at its end either).
+func (t *Tracker) EndEmits() bool { return !t.cfg.NoEndRow || t.cfg.Window > 0 }
 
 // Packet accounts p, first emitting the checkpoints and windows that p's
 // time has passed.

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/packet"
@@ -30,24 +31,28 @@ func DefaultConfig() Config {
 }
 
 // Key identifies a flow independent of direction: the endpoint with the
-// smaller (address, port) comes first.
+// smaller (address, port) comes first. It holds the addresses as 16
+// bytes each and no pointer (a netip.Addr carries one for its zone, which
+// decoded packets never have): 44 bytes instead of 64 per map slot, and a
+// million keys the garbage collector need not scan.
 type Key struct {
-	LoAddr, HiAddr netip.Addr
+	lo, hi         [16]byte
 	LoPort, HiPort uint16
 	Proto          uint8
+	v4             uint8 // bit 0: lo is IPv4; bit 1: hi is IPv4 (not a 4in6 address)
 	VLAN           [2]uint16
 }
 
-// KeyOf returns the direction-independent key of p.
-func KeyOf(p *packet.Packet) Key {
-	k := Key{Proto: p.Proto, VLAN: p.VLAN}
-	c := p.SrcIP.Compare(p.DstIP)
-	if c < 0 || (c == 0 && p.SrcPort <= p.DstPort) {
-		k.LoAddr, k.LoPort, k.HiAddr, k.HiPort = p.SrcIP, p.SrcPort, p.DstIP, p.DstPort
-	} else {
-		k.LoAddr, k.LoPort, k.HiAddr, k.HiPort = p.DstIP, p.DstPort, p.SrcIP, p.SrcPort
+// Addrs returns the key's lower and higher address.
+func (k Key) Addrs() (lo, hi netip.Addr) {
+	lo, hi = netip.AddrFrom16(k.lo), netip.AddrFrom16(k.hi)
+	if k.v4&1 != 0 {
+		lo = lo.Unmap()
 	}
-	return k
+	if k.v4&2 != 0 {
+		hi = hi.Unmap()
+	}
+	return lo, hi
 }
 
 // FlowID is a flow's 64-bit id, as alerts, flow events and feature rows
@@ -62,14 +67,13 @@ func FlowID(k Key, first time.Time) uint64 {
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)
 	mix := func(b byte) { h = (h ^ uint64(b)) * prime }
-	lo, hi := k.LoAddr.As16(), k.HiAddr.As16()
-	for i := range lo {
-		mix(lo[i])
+	for i := range k.lo {
+		mix(k.lo[i])
 	}
-	for i := range hi {
-		mix(hi[i])
+	for i := range k.hi {
+		mix(k.hi[i])
 	}
-	for _, v := range [...]uint16{k.LoPort, k.HiPort, k.VLAN[0], k.VLAN[1], uint16(k.Proto)} {
+	for _, v := range [...]uint16{k.LoPort, k.HiPort, k.VLAN[0], k.VLAN[1], uint16(k.Proto), uint16(k.v4)} {
 		mix(byte(v >> 8))
 		mix(byte(v))
 	}
@@ -83,6 +87,26 @@ func FlowID(k Key, first time.Time) uint64 {
 		id = 1 // 0 reads as "no flow" to consumers
 	}
 	return id
+}
+
+// KeyOf returns the direction-independent key of p.
+func KeyOf(p *packet.Packet) Key {
+	return makeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.Proto, p.VLAN)
+}
+
+func makeKey(a, b netip.Addr, ap, bp uint16, proto uint8, vlan [2]uint16) Key {
+	c := a.Compare(b)
+	if c > 0 || (c == 0 && ap > bp) {
+		a, b, ap, bp = b, a, bp, ap
+	}
+	k := Key{lo: a.As16(), hi: b.As16(), LoPort: ap, HiPort: bp, Proto: proto, VLAN: vlan}
+	if a.Is4() {
+		k.v4 |= 1
+	}
+	if b.Is4() {
+		k.v4 |= 2
+	}
+	return k
 }
 
 // EndReason says why a flow ended.
@@ -111,40 +135,49 @@ type Counters struct {
 // Flow is one bidirectional flow. The table owns it; observers may read it
 // during callbacks and keep their own per-flow state in Data.
 type Flow struct {
-	ID         uint64
-	Client     netip.AddrPort
-	Server     netip.AddrPort
-	Proto      uint8
-	VLAN       [2]uint16
-	First      time.Time
-	Last       time.Time
-	Up, Down   Counters
-	SawSYN     bool // the client was identified by its SYN
-	Records    int  // active-timeout records emitted so far
-	periodFrom time.Time
-	periodUp   Counters
-	periodDown Counters
-
+	ID     uint64
+	Client netip.AddrPort
+	Server netip.AddrPort
+	// The small fields sit together (a flow record is 240 bytes, not 256:
+	// a million of them are the table).
+	Proto               uint8
+	SawSYN              bool // the client was identified by its SYN
+	VLAN                [2]uint16
 	finUp, finDown, rst bool
 	synSent             bool
 	class               class
-	prev, next          *Flow
+	Records             int32 // active-timeout records emitted so far
+	First               time.Time
+	Last                time.Time
+	Up, Down            Counters
+	// period is where the current active period began; nil until the
+	// first active-timeout record (the period is then the whole flow), so
+	// the many short flows do not pay 96 bytes each for it.
+	period     *period
+	prev, next *Flow
 
 	// Data is free for the observer's per-flow state.
 	Data any
 }
 
+// period holds the start of a flow's current active period and its
+// counters at that moment.
+type period struct {
+	from     time.Time
+	up, down Counters
+}
+
+func (f *Flow) periodFrom() time.Time {
+	if f.period == nil {
+		return f.First
+	}
+	return f.period.from
+}
+
 // key recomputes the flow's table key; the flow does not store it (the
 // map holds it already, and a million flows would pay 64 B each).
 func (f *Flow) key() Key {
-	k := Key{Proto: f.Proto, VLAN: f.VLAN}
-	a, b := f.Client, f.Server
-	c := a.Addr().Compare(b.Addr())
-	if c > 0 || (c == 0 && a.Port() > b.Port()) {
-		a, b = b, a
-	}
-	k.LoAddr, k.LoPort, k.HiAddr, k.HiPort = a.Addr(), a.Port(), b.Addr(), b.Port()
-	return k
+	return makeKey(f.Client.Addr(), f.Server.Addr(), f.Client.Port(), f.Server.Port(), f.Proto, f.VLAN)
 }
 
 // Closed reports whether the TCP connection was closed (both FINs or a RST).
@@ -183,6 +216,15 @@ type Stats struct {
 	Evicted      int64
 	Active       int
 	MaxActive    int
+}
+
+// Drops is the one-line end-of-run report of what the table's bound cost
+// ("capped: N flows evicted (flow table full)"), "" when nothing.
+func (s Stats) Drops() string {
+	if s.Evicted == 0 {
+		return ""
+	}
+	return "capped: " + strconv.FormatInt(s.Evicted, 10) + " flows evicted (flow table full)"
 }
 
 type class uint8
@@ -294,18 +336,13 @@ func (t *Table) Add(p *packet.Packet) {
 		f.Last = p.Time
 	}
 	c := &f.Up
-	pc := &f.periodUp
 	if dir == packet.Down {
-		c, pc = &f.Down, &f.periodDown
+		c = &f.Down
 	}
 	c.Pkts++
 	c.Bytes += uint64(p.IPLen)
 	c.Payload += uint64(p.PayloadLen)
 	c.Frames += uint64(p.FrameLen)
-	pc.Pkts++
-	pc.Bytes += uint64(p.IPLen)
-	pc.Payload += uint64(p.PayloadLen)
-	pc.Frames += uint64(p.FrameLen)
 	if p.Proto == packet.ProtoTCP && p.HasTCP {
 		if p.TCPFlags&packet.FlagRST != 0 {
 			f.rst = true
@@ -320,7 +357,7 @@ func (t *Table) Add(p *packet.Packet) {
 	}
 	t.obs.Packet(f, p, dir)
 	t.touch(f, p)
-	if t.cfg.ActiveTimeout > 0 && p.Time.Sub(f.periodFrom) >= t.cfg.ActiveTimeout {
+	if t.cfg.ActiveTimeout > 0 && p.Time.Sub(f.periodFrom()) >= t.cfg.ActiveTimeout {
 		t.emitActive(f, p.Time)
 	}
 }
@@ -330,13 +367,12 @@ func (t *Table) newFlow(key Key, p *packet.Packet, syn bool) *Flow {
 		t.evictOne()
 	}
 	f := &Flow{
-		ID:         FlowID(key, p.Time),
-		Proto:      p.Proto,
-		VLAN:       p.VLAN,
-		First:      p.Time,
-		Last:       p.Time,
-		periodFrom: p.Time,
-		SawSYN:     syn,
+		ID:     FlowID(key, p.Time),
+		Proto:  p.Proto,
+		VLAN:   p.VLAN,
+		First:  p.Time,
+		Last:   p.Time,
+		SawSYN: syn,
 	}
 	src := netip.AddrPortFrom(p.SrcIP, p.SrcPort)
 	dst := netip.AddrPortFrom(p.DstIP, p.DstPort)
@@ -377,10 +413,18 @@ func (t *Table) touch(f *Flow, p *packet.Packet) {
 
 func (t *Table) emitActive(f *Flow, now time.Time) {
 	f.Records++
-	r := Record{Flow: f, From: f.periodFrom, To: now, Up: f.periodUp, Down: f.periodDown}
+	if f.period == nil {
+		f.period = &period{from: f.First}
+	}
+	pd := f.period
+	r := Record{Flow: f, From: pd.from, To: now, Up: f.Up.minus(pd.up), Down: f.Down.minus(pd.down)}
 	t.obs.ActiveRecord(&r)
-	f.periodFrom = now
-	f.periodUp, f.periodDown = Counters{}, Counters{}
+	pd.from, pd.up, pd.down = now, f.Up, f.Down
+}
+
+// minus returns the counts of c since base.
+func (c Counters) minus(base Counters) Counters {
+	return Counters{Pkts: c.Pkts - base.Pkts, Bytes: c.Bytes - base.Bytes, Payload: c.Payload - base.Payload, Frames: c.Frames - base.Frames}
 }
 
 func (t *Table) expire(now time.Time) {

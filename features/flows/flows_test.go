@@ -243,3 +243,24 @@ func TestFlowIDIsStableAndJSONSafe(t *testing.T) {
 		}
 	}
 }
+
+// A key is the same from both directions, keeps IPv4 and IPv6 apart
+// (192.0.2.1 is not ::ffff:192.0.2.1) and gives its addresses back.
+func TestKeyIsDirectionFreeAndKeepsAddressFamilies(t *testing.T) {
+	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
+	mapped := netip.AddrFrom16(v4.As16())
+	up := packet.Packet{SrcIP: v6, DstIP: v4, SrcPort: 40000, DstPort: 3333, Proto: packet.ProtoTCP}
+	down := packet.Packet{SrcIP: v4, DstIP: v6, SrcPort: 3333, DstPort: 40000, Proto: packet.ProtoTCP}
+	if flows.KeyOf(&up) != flows.KeyOf(&down) {
+		t.Fatal("the two directions of a flow have different keys")
+	}
+	m := up
+	m.DstIP = mapped
+	if flows.KeyOf(&m) == flows.KeyOf(&up) {
+		t.Error("an IPv4 address and its 4in6 form share a key")
+	}
+	lo, hi := flows.KeyOf(&up).Addrs()
+	if lo != v4 || hi != v6 {
+		t.Errorf("Addrs() = %s, %s; want %s, %s", lo, hi, v4, v6)
+	}
+}

@@ -1,0 +1,80 @@
+package engine_test
+
+import (
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// BenchmarkHeapPerFlow reports the live heap one flow costs the whole
+// engine (flow table, engine state, signature and feature state) with all
+// stages on: a half-open flow (one SYN, what a SYN flood or a scan leaves)
+// and an established one (handshake and a data packet each way, so stream
+// and feature state are allocated).
+func BenchmarkHeapPerFlow(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		pkts func(i int, at time.Time, emit func(*packet.Packet))
+	}{
+		{"half-open", func(i int, at time.Time, emit func(*packet.Packet)) {
+			var p packet.Packet
+			synTo(i, at, &p)
+			emit(&p)
+		}},
+		{"established", func(i int, at time.Time, emit func(*packet.Packet)) {
+			var p packet.Packet
+			synTo(i, at, &p)
+			emit(&p)
+			c, s := p.SrcIP, p.DstIP
+			cp, sp := p.SrcPort, p.DstPort
+			p.SrcIP, p.DstIP, p.SrcPort, p.DstPort = s, c, sp, cp
+			p.TCPFlags, p.Seq, p.Ack = packet.FlagSYN|packet.FlagACK, 7000, uint32(i)+1
+			emit(&p)
+			p.SrcIP, p.DstIP, p.SrcPort, p.DstPort = c, s, cp, sp
+			p.TCPFlags, p.Seq, p.Ack = packet.FlagACK|packet.FlagPSH, uint32(i)+1, 7001
+			p.Payload = []byte(`{"id":1,"method":"GET"}` + "\n")
+			p.PayloadLen, p.IPLen = len(p.Payload), 40+len(p.Payload)
+			emit(&p)
+			p.SrcIP, p.DstIP, p.SrcPort, p.DstPort = s, c, sp, cp
+			p.Seq, p.Ack = 7001, uint32(i)+1+uint32(len(p.Payload))
+			emit(&p)
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			const n = 200_000
+			cfg := defaultConfig(&testing.T{})
+			cfg.Flows.MaxFlows = n
+			for range b.N {
+				runtime.GC()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+				e := engine.New(cfg, func(*alert.Alert) {})
+				t0 := time.Unix(1_800_000_000, 0)
+				for i := range n {
+					tc.pkts(i, t0.Add(time.Duration(i)*time.Microsecond), e.Packet)
+				}
+				runtime.GC()
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
+				if got := e.Stats().Flows.Active; got != n {
+					b.Fatalf("%d flows active, want %d", got, n)
+				}
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/flow")
+				runtime.KeepAlive(e)
+			}
+		})
+	}
+}
+
+// synTo fills p with the SYN of flow i: distinct client address and port,
+// one documentation-range server.
+func synTo(i int, at time.Time, p *packet.Packet) {
+	*p = packet.Packet{Time: at, SrcIP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}),
+		DstIP: netip.AddrFrom4([4]byte{192, 0, 2, 1}), SrcPort: uint16(1024 + i%60000), DstPort: 8080,
+		Proto: packet.ProtoTCP, HasPorts: true, HasTCP: true, TCPFlags: packet.FlagSYN, IPLen: 60, Seq: uint32(i)}
+}

@@ -1,0 +1,149 @@
+package flowfeat_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/ingest"
+	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
+	"github.com/minerwatch/minerwatch/train/manifest"
+)
+
+// rowsObserver runs a tracker over a table, eagerly (Start at the first
+// packet) or lazily (Lazy: a prelude until the flow earns state).
+type rowsObserver struct {
+	tr   *flowfeat.Tracker
+	lazy bool
+}
+
+type flowState struct {
+	eager *flowfeat.State
+	lazy  flowfeat.Lazy
+}
+
+func (o *rowsObserver) FlowStarted(f *flows.Flow) {
+	s := &flowState{}
+	if !o.lazy {
+		s.eager = o.tr.Start(f)
+	}
+	f.Data = s
+}
+
+func (o *rowsObserver) Packet(f *flows.Flow, p *packet.Packet, d packet.Direction) {
+	s := f.Data.(*flowState)
+	if o.lazy {
+		o.tr.Feed(&s.lazy, f, p, d)
+	} else {
+		o.tr.Packet(s.eager, f, p, d)
+	}
+}
+func (o *rowsObserver) ActiveRecord(*flows.Record) {}
+func (o *rowsObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
+	s := f.Data.(*flowState)
+	if o.lazy {
+		o.tr.Finish(&s.lazy, f)
+	} else {
+		o.tr.End(s.eager, f)
+	}
+}
+
+func rowText(r *flowfeat.Row) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s %v %d %d %d %d %d %d %d", r.Flow.ID, r.Kind, r.Checkpoint, r.Window, r.End.UnixNano(),
+		r.First.UnixNano(), r.Last.UnixNano(), r.UpPkts, r.DownPkts, r.UpBytes+r.DownBytes)
+	for _, v := range r.Values {
+		fmt.Fprintf(&b, " %x", math.Float64bits(v))
+	}
+	return b.String()
+}
+
+func trackerRows(t *testing.T, path string, cfg flowfeat.TrackerConfig, lazy bool) []string {
+	t.Helper()
+	r, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []string
+	o := &rowsObserver{lazy: lazy}
+	o.tr = flowfeat.NewTracker(cfg, func(row *flowfeat.Row) { out = append(out, rowText(row)) })
+	if _, err := ingest.Run(context.Background(), r, flows.NewTable(flows.DefaultConfig(), o), ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// The feature export path (Tracker.Feed/Finish, as `features` uses it)
+// gives the same rows, bit for bit, as an accumulator started at each
+// flow's first packet: every manifest capture, with checkpoints, 10 s
+// windows and end rows.
+func TestLazyTrackerRowsAreIdentical(t *testing.T) {
+	root := shareddata.Require(t)
+	m, err := manifest.Load(filepath.Join(root, "manifest.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := flowfeat.TrackerConfig{Checkpoints: flowfeat.DefaultCheckpoints(), Window: 10 * time.Second}
+	total := 0
+	for i := range m.Entries {
+		want := trackerRows(t, m.Entries[i].File, cfg, false)
+		got := trackerRows(t, m.Entries[i].File, cfg, true)
+		total += len(want)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: lazy rows differ from eager ones (%d vs %d rows)", m.Entries[i].Path, len(got), len(want))
+		}
+	}
+	if total == 0 {
+		t.Fatal("no rows: the comparison proved nothing")
+	}
+}
+
+// A flow that only ever sends SYNs stays in its prelude (no accumulator)
+// while no row is due, and a recycled state starts empty.
+func TestPreludeHoldsHeaderOnlyPacketsUntilEarned(t *testing.T) {
+	var rows []*flowfeat.Row
+	tr := flowfeat.NewTracker(flowfeat.TrackerConfig{Checkpoints: flowfeat.DefaultCheckpoints()}, func(r *flowfeat.Row) {
+		c := *r
+		v := *r.Values
+		c.Values = &v
+		rows = append(rows, &c)
+	})
+	t0 := time.Unix(1_800_000_000, 0)
+	f := &flows.Flow{ID: 1, Proto: packet.ProtoTCP, First: t0, Last: t0}
+	var l flowfeat.Lazy
+	p := packet.Packet{Time: t0, Proto: packet.ProtoTCP, HasTCP: true, HasPorts: true, TCPFlags: packet.FlagSYN, IPLen: 60}
+	for i := range flowfeat.PreludeLen {
+		p.Time = t0.Add(time.Duration(i) * time.Second)
+		tr.Feed(&l, f, &p, packet.Up)
+		if l.Allocated() {
+			t.Fatalf("state allocated at header-only packet %d", i+1)
+		}
+	}
+	p.Time = t0.Add(5 * time.Second)
+	tr.Feed(&l, f, &p, packet.Up) // the prelude is full: now it earns state
+	if !l.Allocated() {
+		t.Fatal("a full prelude did not earn state")
+	}
+	tr.Finish(&l, f)
+	if len(rows) != 1 || rows[0].UpPkts != flowfeat.PreludeLen+1 {
+		t.Fatalf("end rows %d, up packets %d; want 1 row counting all %d SYNs", len(rows), rows[0].UpPkts, flowfeat.PreludeLen+1)
+	}
+	// The recycled state serves the next flow from zero.
+	rows = nil
+	var l2 flowfeat.Lazy
+	p.Payload, p.PayloadLen, p.TCPFlags = []byte("x"), 1, packet.FlagACK
+	tr.Feed(&l2, f, &p, packet.Up)
+	tr.Finish(&l2, f)
+	if len(rows) != 1 || rows[0].UpPkts != 1 {
+		t.Fatalf("recycled state counted %d up packets, want 1", rows[0].UpPkts)
+	}
+}

@@ -1,0 +1,138 @@
+package flowfeat
+
+import (
+	"math"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/flows"
+	"github.com/minerwatch/minerwatch/features/packet"
+)
+
+// PreludeLen is how many header-only packets a flow may see before it is
+// given feature state: a handshake (SYN, SYN/ACK, ACK) and one more. Most
+// flows of a flood or a scan never get further, and then never cost an
+// accumulator.
+const PreludeLen = 4
+
+// preludePkt is what the feature and stream consumers read of a packet
+// without payload: its time, sequence and acknowledgement numbers (the
+// signature stage's handshake evidence checks them), IP length, flags and
+// direction. 24 bytes.
+type preludePkt struct {
+	t     int64
+	seq   uint32
+	ack   uint32
+	ipLen uint16
+	flags uint8
+	bits  uint8 // bit 0: direction (1 = down); bit 1: HasTCP
+}
+
+// Prelude holds a flow's first header-only packets until it earns
+// per-flow state (its first payload, a full prelude, or a due feature
+// row); Replay then feeds them to that state as if it had existed from
+// the first packet, so the features come out identical.
+//
+// The rebuilt packets carry only what an Accumulator and a TCP stream
+// read of a packet without payload — Time, Proto, ports and addresses,
+// VLAN, HasTCP, TCPFlags, Seq, Ack, IPLen (PayloadLen 0) — not Window,
+// TTL or FrameLen.
+type Prelude struct {
+	pkts [PreludeLen]preludePkt
+	n    uint8
+}
+
+// Add keeps p if it carries no payload and there is room, and reports
+// whether it did; a packet it refuses must be handled by the flow's real
+// state (allocated now, after replaying the prelude).
+func (pr *Prelude) Add(p *packet.Packet, dir packet.Direction) bool {
+	if p.PayloadLen != 0 || len(p.Payload) != 0 || int(pr.n) >= PreludeLen || p.IPLen < 0 || p.IPLen > math.MaxUint16 {
+		return false
+	}
+	bits := uint8(dir & 1)
+	if p.HasTCP {
+		bits |= 2
+	}
+	pr.pkts[pr.n] = preludePkt{t: p.Time.UnixNano(), seq: p.Seq, ack: p.Ack, ipLen: uint16(p.IPLen), flags: p.TCPFlags, bits: bits}
+	pr.n++
+	return true
+}
+
+// Len returns the number of packets held.
+func (pr *Prelude) Len() int { return int(pr.n) }
+
+// Replay calls fn with each held packet of flow f, oldest first, rebuilt
+// into one reused Packet. It does not empty the prelude (several consumers
+// may replay it): call Reset after the last.
+func (pr *Prelude) Replay(f *flows.Flow, fn func(p *packet.Packet, dir packet.Direction)) {
+	var p packet.Packet
+	for i := range int(pr.n) {
+		k := &pr.pkts[i]
+		dir := packet.Direction(k.bits & 1)
+		src, dst := f.Client, f.Server
+		if dir == packet.Down {
+			src, dst = dst, src
+		}
+		p = packet.Packet{Time: time.Unix(0, k.t).UTC(), VLAN: f.VLAN, SrcIP: src.Addr(), DstIP: dst.Addr(),
+			Proto: f.Proto, IPLen: int(k.ipLen), HasPorts: true, SrcPort: src.Port(), DstPort: dst.Port(),
+			HasTCP: k.bits&2 != 0, TCPFlags: k.flags, Seq: k.seq, Ack: k.ack}
+		fn(&p, dir)
+	}
+}
+
+// Reset empties the prelude.
+func (pr *Prelude) Reset() { pr.n = 0 }
+
+// Lazy is a flow's feature state for callers that keep nothing else per
+// flow: a Prelude until the flow earns an accumulator, then the State.
+// Feed, AdvanceLazy and Finish give the rows Start/Packet/Advance/End
+// would have given.
+type Lazy struct {
+	s   *State
+	pre Prelude
+}
+
+// Feed accounts p like Packet, holding it in the prelude while the flow
+// has not earned an accumulator.
+func (t *Tracker) Feed(l *Lazy, f *flows.Flow, p *packet.Packet, dir packet.Direction) {
+	if l.s == nil {
+		if !t.Due(f, p.Time) && l.pre.Add(p, dir) {
+			return
+		}
+		t.earn(l, f)
+	}
+	t.Packet(l.s, f, p, dir)
+}
+
+// AdvanceLazy is Advance for a Lazy state.
+func (t *Tracker) AdvanceLazy(l *Lazy, f *flows.Flow, now time.Time) {
+	if l.s == nil {
+		if !t.Due(f, now) {
+			return
+		}
+		t.earn(l, f)
+	}
+	t.Advance(l.s, f, now)
+}
+
+// Finish is End for a Lazy state; the state is recycled afterwards.
+func (t *Tracker) Finish(l *Lazy, f *flows.Flow) {
+	if l.s == nil {
+		if !t.EndEmits() {
+			l.pre.Reset()
+			return
+		}
+		t.earn(l, f)
+	}
+	t.End(l.s, f)
+	t.Release(l.s)
+	l.s = nil
+}
+
+// Allocated reports whether the flow has earned its accumulator.
+func (l *Lazy) Allocated() bool { return l.s != nil }
+
+func (t *Tracker) earn(l *Lazy, f *flows.Flow) {
+	l.s = t.Start(f)
+	l.pre.Replay(f, func(p *packet.Packet, dir packet.Direction) { t.Packet(l.s, f, p, dir) })
+	l.pre.Reset()
+}
