@@ -64,7 +64,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	host, _ := os.Hostname()
 	fs.StringVar(&o.sensor.Host, "sensor-name", host, "sensor name, written as the events' \"host\" field")
 	seed := fs.Uint("community-id-seed", 0, "Community ID seed (0-65535; the one your Zeek/Suricata sensors use)")
-	eveTypes := fs.String("eve-types", "alert,flow", "EVE event types to write, comma-separated: alert, flow")
+	eveTypes := fs.String("eve-types", "alert,flow,intel_summary", "event types to write, comma-separated: alert, flow (EVE types), intel_summary (ours: folded intel floods)")
 	ftc := flowFlags(fs)
 	liveFlags(fs, &o.live)
 	if code, ok := parseFlags(fs, args, stdout); !ok {

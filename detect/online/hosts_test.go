@@ -33,7 +33,7 @@ func TestHostViewEvictsLeastRecentlyAlertingHost(t *testing.T) {
 }
 
 // A host's share total survives its flows' end (their entries are folded
-// away at the update event), and its pool set is bounded.
+// away at the flow event), and its pool set is bounded.
 func TestHostViewFoldsEndedFlowsAndBoundsPools(t *testing.T) {
 	v := newHostView(8)
 	t0 := time.Unix(1_800_000_000, 0)
