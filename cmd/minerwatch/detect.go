@@ -225,9 +225,8 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		}
 	}
 	inputFailed := reportInputs(stderr, "detect", r)
-	if es := eng.Stats(); es.Drops() != "" {
-		fmt.Fprintf(stderr, "minerwatch detect: %s\n", es.Drops())
-	}
+	es := eng.Stats()
+	reportCapped(stderr, "detect", es.Drops(), st.Defrag.Drops())
 	if o.summary {
 		sw := stdout
 		if o.out == "" {
@@ -235,15 +234,13 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		}
 		engine.WriteSummary(sw, eng.Hosts())
 	}
-	// Evictions mean flows were decided on part of their packets: said on
-	// every run, not only with --stats.
-	if ev := eng.Stats().Flows.Evicted; ev > 0 {
-		fmt.Fprintf(stderr, "minerwatch detect: warning: flow table full: %d flows evicted (--max-flows %d)\n", ev, o.flowCfg.MaxFlows)
-	}
 	if o.stats {
-		es := eng.Stats()
 		fmt.Fprintf(stderr, "packets %d, flows %d (evicted %d), alerts %v, DNS messages %d, TLS hellos %d, scored windows %d\n",
 			st.Capture.Records, es.Flows.FlowsCreated, es.Flows.Evicted, es.Alerts, es.DNSParsed, es.TLSHellos, es.Scored)
+		if sg := es.Signature; sg.OverlapConflicts+sg.AltReadings+sg.Padding > 0 {
+			fmt.Fprintf(stderr, "signature: %d conflicting retransmissions, %d flows read a second way (last copy wins), %d padding bytes skipped\n",
+				sg.OverlapConflicts, sg.AltReadings, sg.Padding)
+		}
 		if st.Defrag.Any() {
 			fmt.Fprintf(stderr, "%v\n", st.Defrag)
 		}

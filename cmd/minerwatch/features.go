@@ -200,6 +200,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		total.Capture.Records += st.Capture.Records
 		total.Flows.FlowsCreated += st.Flows.FlowsCreated
 		total.Flows.Evicted += st.Flows.Evicted
+		total.Defrag.Add(st.Defrag)
 		if sig.signal() != nil {
 			// An interrupted export is not complete: it is not renamed
 			// into place (a file at -o stays as it was).
@@ -215,13 +216,8 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	if err := w.Close(); err != nil {
 		return fail(stderr, "features", err)
 	}
-	if total.Flows.Evicted > 0 {
-		fmt.Fprintf(stderr, "minerwatch features: warning: flow table full: %d flows evicted (--max-flows %d); their rows end early\n", total.Flows.Evicted, fcfg.MaxFlows)
-	}
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d rows → %s (%s)\n", total.Capture.Records, total.Flows.FlowsCreated, w.Rows(), o.name(), ofmt)
-	if d := total.Flows.Drops(); d != "" {
-		fmt.Fprintf(stderr, "minerwatch features: %s\n", d)
-	}
+	reportCapped(stderr, "features", total.Flows.Drops(), total.Defrag.Drops())
 	if inputFailed {
 		return 1
 	}

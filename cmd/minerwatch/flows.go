@@ -76,6 +76,7 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	st.Flows = t.Stats()
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d not IP, %d malformed, %d without ports, %d evicted\n",
 		r.Stats().Records, st.Flows.FlowsCreated, st.Decode.NotIP, st.Decode.Malformed, st.Flows.NoPorts, st.Flows.Evicted)
+	reportCapped(stderr, "flows", st.Flows.Drops(), st.Defrag.Drops())
 	if writeErr != nil {
 		return fail(stderr, "flows", fmt.Errorf("write: %w", writeErr))
 	}

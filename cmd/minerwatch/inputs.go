@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/minerwatch/minerwatch/features/capture"
 )
@@ -23,4 +24,20 @@ func reportInputs(stderr io.Writer, cmd string, r *capture.Reader) (failed bool)
 		fmt.Fprintf(stderr, "minerwatch %s: %v (skipped; the other inputs were read)\n", cmd, err)
 	}
 	return len(r.Errs()) > 0
+}
+
+// reportCapped prints one "capped: …" line joining what the run's bounded
+// tables dropped (each part a Drops() string, "" when nothing), so an
+// operator sees every eviction at the end of every run, not only with
+// --stats; nothing when nothing was dropped.
+func reportCapped(stderr io.Writer, cmd string, drops ...string) {
+	var parts []string
+	for _, d := range drops {
+		if d = strings.TrimPrefix(d, "capped: "); d != "" {
+			parts = append(parts, d)
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(stderr, "minerwatch %s: capped: %s\n", cmd, strings.Join(parts, ", "))
+	}
 }

@@ -67,6 +67,10 @@ type Capped struct {
 	// learned list was full (its cap is intel.MaxLearned; the list may be
 	// shared by several engines, so this is the list's count, not a share).
 	LearnedRefused int64
+	// LearnedPendingEvicted counts signature-confirmed pools dropped from
+	// the pending list (not yet trusted: see intel.Learned.Propose) to
+	// stay within its cap; like LearnedRefused, the list's own count.
+	LearnedPendingEvicted int64
 }
 
 // Drops summarises, in one line for stderr, everything a run evicted,
@@ -87,6 +91,7 @@ func (s *Stats) Drops() string {
 	add(s.Capped.DNSSeenEvicted, "DNS de-duplication entries evicted")
 	add(s.Capped.IntelEndpointsEvicted, "intel rate-limit entries evicted")
 	add(s.Capped.LearnedRefused, "DNS-learned intel entries refused (learned list full)")
+	add(s.Capped.LearnedPendingEvicted, "pending learned pools evicted (pending list full)")
 	if s.Capped.IntelSuppressed > 0 {
 		parts = append(parts, strconv.FormatInt(s.Capped.IntelSuppressed, 10)+" intel alerts folded into "+
 			strconv.FormatInt(s.Capped.IntelSummaries, 10)+" intel_summary events")

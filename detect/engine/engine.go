@@ -263,6 +263,7 @@ func (e *Engine) Stats() Stats {
 	s.Capped.IntelEndpointsEvicted = e.intelRate.Evicted()
 	if e.cfg.Intel != nil {
 		s.Capped.LearnedRefused = int64(e.cfg.Intel.Learned().Refused())
+		_, s.Capped.LearnedPendingEvicted = e.cfg.Intel.Learned().Pending()
 	}
 	return s
 }

@@ -69,6 +69,7 @@ var (
 		"Entries evicted or events folded because a bounded table or rate limit was full, by table: hosts, dns_dedup, intel_rate (engine tables), intel_alerts (intel alerts folded into intel_summary events).",
 		[]string{"worker", "table"}, nil)
 	descEarned          = prometheus.NewDesc("minerwatch_flows_earned_total", "Flows given stage state (signature, features) at their first payload or first due feature row; the others cost only a small record.", []string{"worker"}, nil)
+	descConflicts       = prometheus.NewDesc("minerwatch_stream_overlap_conflicts_total", "TCP retransmissions whose bytes differed from the copy already read (a decoy or insertion attempt); such flows are read a second way.", []string{"worker"}, nil)
 	descHostViewEvicted = prometheus.NewDesc("minerwatch_host_view_evicted_total", "Hosts evicted from the /hosts view (bounded at MaxHosts).", nil, nil)
 )
 
@@ -110,6 +111,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descScored, float64(s.Scored), id)
 		collectDefrag(ch, w, id)
 		counter(descEarned, float64(s.Earned), id)
+		counter(descConflicts, float64(s.Signature.OverlapConflicts), id)
 		counter(descCapped, float64(s.Capped.HostsEvicted), id, "hosts")
 		counter(descCapped, float64(s.Capped.DNSSeenEvicted), id, "dns_dedup")
 		counter(descCapped, float64(s.Capped.IntelEndpointsEvicted), id, "intel_rate")

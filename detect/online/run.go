@@ -152,6 +152,7 @@ func (r *Runner) Totals() Totals {
 		e.Capped.IntelSuppressed += s.Capped.IntelSuppressed
 		e.Capped.IntelSummaries += s.Capped.IntelSummaries
 		e.Capped.LearnedRefused = max(e.Capped.LearnedRefused, s.Capped.LearnedRefused) // one list, shared
+		e.Capped.LearnedPendingEvicted = max(e.Capped.LearnedPendingEvicted, s.Capped.LearnedPendingEvicted)
 	}
 	return t
 }

@@ -102,6 +102,16 @@ func (s Stats) String() string {
 		s.Fragments, s.Reassembled, s.TimedOut, s.Evicted, s.Incomplete, s.Overlaps, s.Conflicts, s.Oversize, s.TooMany, s.Truncated, s.Malformed)
 }
 
+// Drops says, for the end-of-run report, how many incomplete datagrams
+// were dropped because a bound was reached (timeout, memory or datagram
+// caps); "" when none were.
+func (s Stats) Drops() string {
+	if s.TimedOut+s.Evicted == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d fragmented datagrams dropped incomplete (%d timed out, %d evicted by the caps)", s.TimedOut+s.Evicted, s.TimedOut, s.Evicted)
+}
+
 // Add adds o's counters to s (to sum the tables of several workers).
 func (s *Stats) Add(o Stats) {
 	s.Fragments += o.Fragments
