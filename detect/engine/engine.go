@@ -3,6 +3,7 @@ package engine
 import (
 	"net/netip"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
@@ -807,14 +808,26 @@ func flowEvent(a *alert.Alert, f *flows.Flow, why flows.EndReason) {
 	miningAppProto(a)
 }
 
+// protoName writes the IP protocol as Suricata's EVE does (the IANA
+// keyword, else the number), so proto-keyed dashboards match both.
 func protoName(p uint8) string {
 	switch p {
 	case packet.ProtoTCP:
 		return "TCP"
 	case packet.ProtoUDP:
 		return "UDP"
+	case 1:
+		return "ICMP"
+	case 58:
+		return "IPv6-ICMP"
+	case 47:
+		return "GRE"
+	case 50:
+		return "ESP"
+	case 132:
+		return "SCTP"
 	}
-	return "IP"
+	return strconv.Itoa(int(p))
 }
 
 // Hosts returns the per-host summary, most shares first.

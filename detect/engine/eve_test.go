@@ -1,12 +1,17 @@
 package engine_test
 
 import (
+	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/detect/intel"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/features/packet"
 	"github.com/minerwatch/minerwatch/internal/shareddata"
 )
 
@@ -58,5 +63,46 @@ func TestEveryEventOfAFlowSharesItsIDs(t *testing.T) {
 	}
 	if end.Mining == nil || end.Mining.SharesAccepted == 0 {
 		t.Errorf("flow event lacks the final share count: %+v", end.Mining)
+	}
+}
+
+// TestICMPAlertHasNoCommunityID: an ICMP flow to a listed pool address is
+// alerted, but its Community ID needs the ICMP type and code, which the
+// flow key does not keep: the field is left out rather than wrong, and
+// proto is written as Suricata writes it.
+func TestICMPAlertHasNoCommunityID(t *testing.T) {
+	set := intel.NewSet()
+	if _, err := set.Load(strings.NewReader("192.0.2.9\n"), "test-list", intel.LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := engine.DefaultConfig()
+	cfg.Intel = intel.New([]*intel.Set{set}, nil, intel.NewLearned(), intel.Config{})
+	var got []*alert.Alert
+	e := engine.New(cfg, func(a *alert.Alert) { got = append(got, a) })
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for _, proto := range []uint8{1, packet.ProtoUDP} {
+		e.Packet(&packet.Packet{Time: at, SrcIP: netip.MustParseAddr("10.0.0.5"), DstIP: netip.MustParseAddr("192.0.2.9"),
+			Proto: proto, HasPorts: proto == packet.ProtoUDP, SrcPort: 5000, DstPort: 3333, IPLen: 84})
+	}
+	e.Flush()
+	if len(got) != 2 {
+		t.Fatalf("want an ICMP and a UDP alert, got %d", len(got))
+	}
+	for _, a := range got {
+		switch a.Proto {
+		case "ICMP":
+			if a.CommunityID != "" {
+				t.Errorf("ICMP alert has community_id %q", a.CommunityID)
+			}
+		case "UDP":
+			if !strings.HasPrefix(a.CommunityID, "1:") {
+				t.Errorf("UDP alert has community_id %q", a.CommunityID)
+			}
+		default:
+			t.Errorf("proto %q", a.Proto)
+		}
+		if a.Rule == nil || a.Rule.SignatureID != 1496101 || a.FlowID == 0 {
+			t.Errorf("%s alert: rule %+v, flow_id %d", a.Proto, a.Rule, a.FlowID)
+		}
 	}
 }
