@@ -185,3 +185,22 @@ func TestWriterWritesOnlyTheChosenTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowEventHasEVEsEndFields: a flow event carries EVE's end, age (whole
+// seconds), state, reason and alerted, and no alert object.
+func TestFlowEventHasEVEsEndFields(t *testing.T) {
+	start := time.Date(2026, 11, 22, 10, 56, 32, 878994000, time.UTC)
+	a := &alert.Alert{Timestamp: start.Add(1200 * time.Second), EventType: alert.EventFlow, FlowID: 7,
+		Detector: alert.DetectorSignature, Capture: "x.pcap",
+		Flow: &alert.Flow{PktsToServer: 162, PktsToClient: 90, Start: start, End: start.Add(1200*time.Second + 40*time.Millisecond),
+			State: "closed", Reason: "timeout", Alerted: true}}
+	m := decode(t, a)
+	fl := m["flow"].(map[string]any)
+	if fl["end"] != "2026-11-22T11:16:32.918994+0000" || fl["age"] != float64(1200) || fl["alerted"] != true ||
+		fl["state"] != "closed" || fl["reason"] != "timeout" || fl["pkts_toserver"] != float64(162) {
+		t.Errorf("flow = %v", fl)
+	}
+	if _, ok := m["alert"]; ok || m["pcap_filename"] != "x.pcap" {
+		t.Errorf("event = %v", m)
+	}
+}

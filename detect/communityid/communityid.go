@@ -44,5 +44,8 @@ func Hash(seed uint16, proto uint8, a, b netip.AddrPort) (string, bool) {
 		in = append(in, byte(ap>>8), byte(ap), byte(bp>>8), byte(bp))
 	}
 	sum := sha1.Sum(in)
-	return "1:" + base64.StdEncoding.EncodeToString(sum[:]), true
+	var out [2 + 28]byte // "1:" and base64 of 20 bytes
+	out[0], out[1] = '1', ':'
+	base64.StdEncoding.Encode(out[2:], sum[:])
+	return string(out[:]), true
 }
