@@ -33,7 +33,7 @@ demo: build ## run minerwatch on the sample captures in datasets/samples
 	$(BIN) flows -r $(SAMPLES)/xmrig-plain-3333.pcap
 	$(BIN) features -r $(SAMPLES)/xmrig-plain-3333.pcap $(SAMPLES)/xmrig-tls-443.pcap -o out/demo-features.arrow
 	@rm -f out/demo-alerts.jsonl
-	$(BIN) detect --summary -o out/demo-alerts.jsonl -r $(SAMPLES)/*.pcap
+	$(BIN) detect --summary --sensor-name demo -o out/demo-alerts.jsonl -r $(SAMPLES)/*.pcap
 	@echo "alerts: out/demo-alerts.jsonl ($$(wc -l < out/demo-alerts.jsonl) events)"
 
 bench-forest: build ## forest training/scoring benchmarks, then scikit-learn on the same-shaped data
@@ -60,8 +60,9 @@ bench-hostile: ## max RSS on generated hostile captures (SYN flood, spoofed inte
 clean:
 	rm -rf bin out
 
-readme-table: build ## regenerate the README's feature table from the code
+readme-table: build ## regenerate the README's feature and rules tables from the code
 	$(PYTHON) -c 'import re,subprocess,sys; t=subprocess.run(["$(BIN)","features","--list","--markdown"],capture_output=True,text=True,check=True).stdout; s=open("README.md").read(); s=re.sub(r"(<!-- feature-table:begin -->\n).*?(<!-- feature-table:end -->)", lambda m: m.group(1)+t+m.group(2), s, flags=re.S); open("README.md","w").write(s)'
+	$(PYTHON) -c 'import re,subprocess,sys; t=subprocess.run(["$(BIN)","rules","--markdown"],capture_output=True,text=True,check=True).stdout; s=open("README.md").read(); s=re.sub(r"(<!-- rules-table:begin -->\n).*?(<!-- rules-table:end -->)", lambda m: m.group(1)+t+m.group(2), s, flags=re.S); open("README.md","w").write(s)'
 
 MODEL_DIR := models/defaultmodel
 # The default model: trained on every capture of the shared datasets with a

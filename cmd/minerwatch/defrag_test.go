@@ -71,13 +71,15 @@ func TestFragmentedStratumSessionIsAlerted(t *testing.T) {
 			sc := bufio.NewScanner(strings.NewReader(stdout))
 			for sc.Scan() {
 				var a struct {
-					Detector string `json:"detector"`
-					DestPort int    `json:"dest_port"`
+					Ours struct {
+						Detector string `json:"detector"`
+					} `json:"minerwatch"`
+					DestPort int `json:"dest_port"`
 				}
 				if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
 					t.Fatalf("not JSON: %s", sc.Text())
 				}
-				if a.Detector == "signature" && a.DestPort == 3333 {
+				if a.Ours.Detector == "signature" && a.DestPort == 3333 {
 					sig++
 				}
 			}

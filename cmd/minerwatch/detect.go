@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -40,11 +41,13 @@ type detectOptions struct {
 	flowCfg     flows.Config
 	stats       bool
 	live        liveOptions // online path: -i / --realtime (detect_live.go)
+	sensor      alert.Sensor
+	eveTypes    alert.Types
 }
 
 func runDetect(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("detect", "(-r FILE... | -i IFACE) [flags]",
-		"Find mining connections in capture files, or live on a mirrored interface (see README,\n\"Online mode\"): threat intelligence (pool addresses, DNS, TLS SNI), the Stratum signature\nstate machine, and the flow classifier. Alerts are JSON lines (EVE-like field names), one\nper detection, written as soon as a flow is decided, plus an \"update\" event with final\nshare counts when a mining flow ends.", stderr)
+		"Find mining connections in capture files, or live on a mirrored interface (see README,\n\"Online mode\"): threat intelligence (pool addresses, DNS, TLS SNI), the Stratum signature\nstate machine, and the flow classifier. Events are Suricata EVE JSON lines: an \"alert\"\nper detection, written as soon as a flow is decided, and a \"flow\" event with the final\nshare counts when a mining flow ends; minerwatch's own fields are under \"minerwatch\".\nSignature ids: 'minerwatch rules'.", stderr)
 	var o detectOptions
 	var files multiFlag
 	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
@@ -59,6 +62,10 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.noModel, "no-model", false, "do not score flows with the flow classifier (stage 2)")
 	fs.StringVar(&o.checkpoints, "checkpoints", flowfeat.ModelCheckpoints().String(), "when the flow classifier scores a flow (seconds; last +N repeats)")
 	fs.BoolVar(&o.stats, "stats", false, "print pipeline counters at the end (stderr)")
+	host, _ := os.Hostname()
+	fs.StringVar(&o.sensor.Host, "sensor-name", host, "sensor name, written as the events' \"host\" field")
+	seed := fs.Uint("community-id-seed", 0, "Community ID seed (0-65535; the one your Zeek/Suricata sensors use)")
+	eveTypes := fs.String("eve-types", "alert,flow,intel_summary", "event types to write, comma-separated: alert, flow (EVE types), intel_summary (ours: folded intel floods)")
 	ftc := flowFlags(fs)
 	liveFlags(fs, &o.live)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
@@ -71,6 +78,13 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	var err error
 	if o.flowCfg, err = ftc(); err != nil {
 		return badFlag(stderr, "detect", err)
+	}
+	if *seed > 0xffff {
+		return badFlag(stderr, "detect", fmt.Errorf("--community-id-seed %d: want 0-65535", *seed))
+	}
+	o.sensor.CommunityIDSeed = uint16(*seed)
+	if o.eveTypes, err = alert.ParseTypes(*eveTypes); err != nil {
+		return badFlag(stderr, "detect", fmt.Errorf("--eve-types: %w", err))
 	}
 	if err := o.live.check(o.out); err != nil {
 		return badFlag(stderr, "detect", err)
@@ -116,6 +130,8 @@ func setupDetect(o detectOptions, stderr io.Writer) (*detectSetup, error) {
 	cfg.Flows = o.flowCfg
 	cfg.Intel = in
 	cfg.Checkpoints = cp
+	cfg.Sensor = o.sensor
+	cfg.Sensor.Live = o.live.iface != ""
 	if !o.noModel {
 		sc, err := loadScorer(o.modelPath)
 		if err != nil {
@@ -169,6 +185,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		return fail(stderr, "detect", err)
 	}
 	defer alerts.Close()
+	alerts.Only(o.eveTypes)
 	// A failed alert write (a full disk) stops the run at once: reading on
 	// would only lose more alerts, and the operator must know now.
 	ctx, stopRun := context.WithCancelCause(sig.ctx)

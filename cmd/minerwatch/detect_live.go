@@ -186,6 +186,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		return fail(stderr, "detect", err)
 	}
 	defer alerts.Close()
+	alerts.Only(o.eveTypes)
 	alerts.OnFailure(func(err error) {
 		fmt.Fprintf(stderr, "minerwatch detect: error: %v: alerts are being lost until the log is reopened (kill -HUP after freeing space)\n", err)
 	})

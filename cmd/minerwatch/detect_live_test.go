@@ -43,7 +43,7 @@ func waitFor(d time.Duration, cond func() bool) bool {
 // End to end on an interface: a plaintext XMRig capture replayed into a
 // veth pair reaches `detect -i` with two workers, the signature alert is
 // written, the metrics count the packets, and SIGTERM flushes the open
-// flow (its "update" event) and exits 0.
+// flow (its "flow" event) and exits 0.
 func TestLiveDetectOnVethAlertsCountsAndFlushesOnSIGTERM(t *testing.T) {
 	data := shareddata.Require(t)
 	nw := livetest.New(t)
@@ -67,12 +67,12 @@ func TestLiveDetectOnVethAlertsCountsAndFlushesOnSIGTERM(t *testing.T) {
 	}
 	// xmrig-plain-3333: one CryptoNote login/job/submit conversation; the
 	// flow is still open at the end of the capture (no FIN), so only the
-	// shutdown flush can write its update event.
+	// shutdown flush can write its flow event.
 	nw.Replay(t, filepath.Join(data, "lab/mining/xmrig-plain-3333.pcap"), "--topspeed")
 	var sig map[string]any
 	if !waitFor(5*time.Second, func() bool {
 		for _, a := range readAlerts(t, alerts) {
-			if a["detector"] == "signature" && a["event_type"] == "alert" {
+			if detector(a) == "signature" && a["event_type"] == "alert" {
 				sig = a
 				return true
 			}
@@ -81,7 +81,7 @@ func TestLiveDetectOnVethAlertsCountsAndFlushesOnSIGTERM(t *testing.T) {
 	}) {
 		t.Fatalf("no signature alert; stderr: %s", stderr.String())
 	}
-	if sig["capture"] != nw.Capture || sig["dest_port"] != float64(3333) {
+	if sig["in_iface"] != nw.Capture || sig["dest_port"] != float64(3333) {
 		t.Errorf("alert = %v", sig)
 	}
 	// 286 frames in the capture (capinfos). The alert can be written
@@ -110,14 +110,14 @@ func TestLiveDetectOnVethAlertsCountsAndFlushesOnSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatalf("detect after SIGTERM: %v; stderr: %s", err, stderr.String())
 	}
-	update := false
+	flowEvent := false
 	for _, a := range readAlerts(t, alerts) {
-		if a["event_type"] == "update" && a["detector"] == "signature" {
-			update = true
+		if a["event_type"] == "flow" && detector(a) == "signature" && a["flow_id"] == sig["flow_id"] {
+			flowEvent = true
 		}
 	}
-	if !update {
-		t.Errorf("SIGTERM did not flush the open mining flow (no update event)")
+	if !flowEvent {
+		t.Errorf("SIGTERM did not flush the open mining flow (no flow event)")
 	}
 	if fi, err := os.Stat(evidence); err != nil || fi.Size() <= 24 {
 		t.Errorf("evidence pcap: %v, %v", fi, err)
@@ -226,4 +226,11 @@ func sumMetric(text, prefix string) float64 {
 		sum += v
 	}
 	return sum
+}
+
+// detector reads an event's minerwatch.detector.
+func detector(a map[string]any) string {
+	ours, _ := a["minerwatch"].(map[string]any)
+	d, _ := ours["detector"].(string)
+	return d
 }

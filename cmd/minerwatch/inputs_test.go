@@ -165,7 +165,7 @@ func TestFIFOInputsAreReadOnce(t *testing.T) {
 	}
 	code, out, stderr = runWithin(t, time.Minute, "detect", "--no-learned", "-r", feedFIFO(t, content))
 	// The alerts name their capture file: here the FIFO.
-	out = strings.ReplaceAll(out, `"capture":"in.fifo"`, `"capture":"`+filepath.Base(sample)+`"`)
+	out = strings.ReplaceAll(out, `"pcap_filename":"in.fifo"`, `"pcap_filename":"`+filepath.Base(sample)+`"`)
 	if code != 0 || out != wantAlerts || out == "" {
 		t.Errorf("detect -r FIFO: exit %d, stderr %q, alerts %q, want %q", code, stderr, out, wantAlerts)
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -29,6 +31,7 @@ func commands() map[string]command {
 		"features": {"extract flow feature sets (optionally labelled) to Arrow or Parquet", runFeatures},
 		"train":    {"train the flow classifier on labelled captures (grouped CV report + model file)", runTrain},
 		"eval":     {"evaluate a model or run a training experiment on labelled captures", runEval},
+		"rules":    {"list the detection rules' EVE signature ids (to tune and suppress by id)", runRules},
 		"version":  {"print the version", runVersion},
 	}
 }
@@ -83,6 +86,18 @@ func knownCommands() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+func runRules(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("rules", "[--markdown]", "List every detection rule: its EVE alert.signature_id, gid, rev, detector and\nsignature text. Ids are stable: analysts suppress and tune by them as with Suricata rules.\nSeverity is per alert (README, \"Alerts\").", stderr)
+	md := fs.Bool("markdown", false, "write a Markdown table (the README's)")
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	if err := alert.WriteRules(stdout, *md); err != nil {
+		return fail(stderr, "rules", err)
+	}
+	return 0
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {

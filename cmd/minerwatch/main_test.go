@@ -92,14 +92,23 @@ func TestDetectAlertsAreEVELikeJSONLines(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("not JSON: %s", sc.Text())
 		}
-		for _, k := range []string{"timestamp", "event_type", "flow_id", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "detector", "confidence", "reason"} {
+		for _, k := range []string{"timestamp", "event_type", "flow_id", "community_id", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "app_proto", "host", "flow", "minerwatch"} {
 			if _, ok := m[k]; !ok {
-				t.Errorf("alert lacks %q: %s", k, sc.Text())
+				t.Errorf("event lacks %q: %s", k, sc.Text())
 			}
+		}
+		ours, _ := m["minerwatch"].(map[string]any)
+		for _, k := range []string{"detector", "confidence", "reason"} {
+			if _, ok := ours[k]; !ok {
+				t.Errorf("event lacks minerwatch.%s: %s", k, sc.Text())
+			}
+		}
+		if _, ok := m["alert"]; ok != (m["event_type"] == "alert") {
+			t.Errorf("an alert object belongs to alert events only: %s", sc.Text())
 		}
 		n++
 	}
-	if n != 2 { // the signature alert and its final update
+	if n != 2 { // the signature alert and its flow event
 		t.Errorf("events = %d, want 2:\n%s", n, stdout)
 	}
 }

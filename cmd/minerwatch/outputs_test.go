@@ -166,7 +166,7 @@ func TestFIFOAsOutputGetsTheAlerts(t *testing.T) {
 	}
 	lines := <-got
 	if len(lines) != 2 || !strings.Contains(lines[0], `"detector":"signature"`) {
-		t.Errorf("read from the FIFO: %q; want the signature alert and its update", lines)
+		t.Errorf("read from the FIFO: %q; want the signature alert and its flow event", lines)
 	}
 	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
 		t.Errorf("the FIFO was replaced: %v %v", fi.Mode(), err)

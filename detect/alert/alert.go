@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
 
-// Detector names, as written in the "detector" field.
+// Detector names, as written in minerwatch.detector.
 const (
 	DetectorIntel     = "intel"
 	DetectorSignature = "signature"
@@ -18,39 +19,62 @@ const (
 
 // Event types, as written in the "event_type" field.
 const (
-	EventAlert  = "alert"  // a detection, emitted when the verdict is reached
-	EventUpdate = "update" // final metadata of an alerted flow, at flow end
+	EventAlert = "alert" // a detection, emitted when the verdict is reached
+	// EventFlow is EVE's end-of-flow record, written for every flow the
+	// signature stage alerted on, with the final mining counts.
+	EventFlow = "flow"
 	// EventIntelSummary folds the intel alerts one listed endpoint (or
 	// name) raised beyond the engine's per-interval limit: one event per
-	// endpoint and interval, with counts, instead of one per flow.
+	// endpoint and interval, with counts, instead of one per flow. It is
+	// not an EVE type: an EVE-only pipeline leaves it out (--eve-types).
 	EventIntelSummary = "intel_summary"
 )
 
-// Alert is one detection event.
+// Alert is one EVE event: an alert, or the flow record that closes an
+// alerted flow. The Go fields map onto EVE's shape in MarshalJSON: the
+// common fields at the top, Rule as EVE's "alert" object, and everything
+// that is minerwatch's own (Detector, Confidence, Reason, Mining, Intel,
+// Model, Proxy) under one "minerwatch" key.
 type Alert struct {
-	Timestamp  time.Time `json:"-"`
-	EventType  string    `json:"event_type"`
-	FlowID     uint64    `json:"flow_id"`
-	SrcIP      string    `json:"src_ip"`
-	SrcPort    uint16    `json:"src_port"`
-	DestIP     string    `json:"dest_ip"`
-	DestPort   uint16    `json:"dest_port"`
-	Proto      string    `json:"proto"`
-	VLAN       []uint16  `json:"vlan,omitempty"`
-	Detector   string    `json:"detector"`
-	Confidence float64   `json:"confidence"`
-	Reason     string    `json:"reason"`
-	// Capture names the input file the triggering packet came from (offline
-	// mode) or the interface (online mode).
-	Capture string `json:"capture,omitempty"`
+	Timestamp time.Time
+	EventType string
+	// FlowID is flows.FlowID: the same in every event and feature row of
+	// the flow.
+	FlowID   uint64
+	SrcIP    string
+	SrcPort  uint16
+	DestIP   string
+	DestPort uint16
+	Proto    string
+	VLAN     []uint16
+	// CommunityID is Community ID v1 of the flow; empty when it cannot be
+	// computed (ICMP: the flow key keeps no type and code).
+	CommunityID string
+	// Capture names the input file the triggering packet came from
+	// (offline: written as pcap_filename) or the interface (Live: in_iface).
+	Capture string
+	Live    bool
+	// Host is the sensor name (--sensor-name).
+	Host string
+	// AppProto is the application protocol where known: tls, quic, dns,
+	// stratum, http, socks5, …
+	AppProto string
+	// Rule is EVE's "alert" object; nil on flow events.
+	Rule *Rule
+	// Flow holds the flow's counters at the time of the event.
+	Flow *Flow
+	TLS  *TLS
 
-	Mining *Mining `json:"mining,omitempty"`
-	Intel  *Intel  `json:"intel,omitempty"`
-	Model  *Model  `json:"model,omitempty"`
-	TLS    *TLS    `json:"tls,omitempty"`
-	Proxy  *Proxy  `json:"proxy,omitempty"`
+	// minerwatch's own, under the "minerwatch" key.
+	Detector   string
+	Confidence float64
+	Reason     string
+	Mining     *Mining
+	Intel      *Intel
+	Model      *Model
+	Proxy      *Proxy
 	// Summary is set on intel_summary events only.
-	Summary *Summary `json:"summary,omitempty"`
+	Summary *Summary
 }
 
 // Summary is the body of an intel_summary event: how many flows matching
@@ -62,6 +86,37 @@ type Summary struct {
 	Suppressed    int64     `json:"suppressed"` // flows folded into this event
 	Sources       int64     `json:"sources"`    // distinct source addresses of the folded flows (estimate, ±7 %)
 	Limit         int       `json:"limit"`      // alerts allowed per endpoint and interval
+}
+
+// Rule is EVE's "alert" object: which detection rule fired.
+type Rule struct {
+	Action      string              `json:"action"`
+	GID         int                 `json:"gid"`
+	SignatureID int                 `json:"signature_id"`
+	Rev         int                 `json:"rev"`
+	Signature   string              `json:"signature"`
+	Category    string              `json:"category"`
+	Severity    int                 `json:"severity"`
+	Metadata    map[string][]string `json:"metadata,omitempty"`
+	// Detector is the stage the rule belongs to (it is written under
+	// minerwatch.detector, not here).
+	Detector string `json:"-"`
+}
+
+// Flow is EVE's "flow" object. Start is always set; End, State and Reason
+// only on flow events.
+type Flow struct {
+	PktsToServer  uint64
+	PktsToClient  uint64
+	BytesToServer uint64
+	BytesToClient uint64
+	Start         time.Time
+	End           time.Time
+	// State is EVE's flow state: new, established or closed.
+	State string
+	// Reason is EVE's end reason: timeout, forced or shutdown.
+	Reason  string
+	Alerted bool
 }
 
 // Mining is the signature stage's view of a Stratum conversation.
@@ -122,15 +177,17 @@ type FeatureValue struct {
 	Contribution float64 `json:"contribution"`
 }
 
-// TLS is ClientHello metadata.
+// TLS is ClientHello metadata. It is written as EVE's "tls" object
+// (sni, version, ja3{hash,string}, ja4, client_alpns); NoSNINon443 is
+// ours and goes under minerwatch.
 type TLS struct {
-	SNI         string   `json:"sni,omitempty"`
-	ALPN        []string `json:"alpn,omitempty"`
-	Version     string   `json:"version,omitempty"`
-	JA3         string   `json:"ja3,omitempty"`
-	JA3Hash     string   `json:"ja3_hash,omitempty"`
-	JA4         string   `json:"ja4,omitempty"`
-	NoSNINon443 bool     `json:"no_sni_non_443,omitempty"`
+	SNI         string
+	ALPN        []string
+	Version     string
+	JA3         string
+	JA3Hash     string
+	JA4         string
+	NoSNINon443 bool
 }
 
 // Proxy records a plaintext proxy preamble (SOCKS4/5, HTTP CONNECT) and the
@@ -141,41 +198,160 @@ type Proxy struct {
 	TargetPort uint16 `json:"target_port"`
 }
 
-// MarshalJSON writes the timestamp as RFC 3339 with zone and nanoseconds
-// first, so log shippers see it as the event time.
+// TimeFormat is Suricata's EVE timestamp: always six fraction digits and
+// a numeric zone offset, so a fixed "%Y-%m-%dT%H:%M:%S.%6N%z" parser reads
+// every event.
+const TimeFormat = "2006-01-02T15:04:05.000000-0700"
+
+// FormatTime writes t as EVE does, in UTC.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// The wire types give the JSON its EVE shape and field order. Like EVE,
+// an event without a flow (intel_summary) or without ports (ICMP) omits
+// those fields rather than writing zeros.
+type (
+	wireEvent struct {
+		Timestamp    string    `json:"timestamp"`
+		FlowID       uint64    `json:"flow_id,omitempty"`
+		InIface      string    `json:"in_iface,omitempty"`
+		PcapFilename string    `json:"pcap_filename,omitempty"`
+		EventType    string    `json:"event_type"`
+		VLAN         []uint16  `json:"vlan,omitempty"`
+		SrcIP        string    `json:"src_ip,omitempty"`
+		SrcPort      uint16    `json:"src_port,omitempty"`
+		DestIP       string    `json:"dest_ip,omitempty"`
+		DestPort     uint16    `json:"dest_port,omitempty"`
+		Proto        string    `json:"proto,omitempty"`
+		CommunityID  string    `json:"community_id,omitempty"`
+		AppProto     string    `json:"app_proto,omitempty"`
+		Host         string    `json:"host,omitempty"`
+		Rule         *Rule     `json:"alert,omitempty"`
+		Flow         *wireFlow `json:"flow,omitempty"`
+		TLS          *wireTLS  `json:"tls,omitempty"`
+		Ours         wireOurs  `json:"minerwatch"`
+	}
+	wireFlow struct {
+		PktsToServer  uint64 `json:"pkts_toserver"`
+		PktsToClient  uint64 `json:"pkts_toclient"`
+		BytesToServer uint64 `json:"bytes_toserver"`
+		BytesToClient uint64 `json:"bytes_toclient"`
+		Start         string `json:"start"`
+		End           string `json:"end,omitempty"`
+		Age           *int64 `json:"age,omitempty"`
+		State         string `json:"state,omitempty"`
+		Reason        string `json:"reason,omitempty"`
+		Alerted       *bool  `json:"alerted,omitempty"`
+	}
+	wireJA3 struct {
+		Hash   string `json:"hash"`
+		String string `json:"string"`
+	}
+	wireTLS struct {
+		SNI         string   `json:"sni,omitempty"`
+		Version     string   `json:"version,omitempty"`
+		JA3         *wireJA3 `json:"ja3,omitempty"`
+		JA4         string   `json:"ja4,omitempty"`
+		ClientALPNs []string `json:"client_alpns,omitempty"`
+	}
+	wireOurs struct {
+		Detector    string   `json:"detector"`
+		Confidence  float64  `json:"confidence"`
+		Reason      string   `json:"reason"`
+		NoSNINon443 bool     `json:"tls_no_sni_non_443,omitempty"`
+		Mining      *Mining  `json:"mining,omitempty"`
+		Intel       *Intel   `json:"intel,omitempty"`
+		Model       *Model   `json:"model,omitempty"`
+		Proxy       *Proxy   `json:"proxy,omitempty"`
+		Summary     *Summary `json:"summary,omitempty"`
+	}
+)
+
+// MarshalJSON writes the event in EVE's shape: timestamp first (log
+// shippers take it as the event time), minerwatch's own fields last under
+// one key.
 func (a Alert) MarshalJSON() ([]byte, error) {
-	type plain Alert // drops the method, keeps the tags
-	body, err := json.Marshal(plain(a))
-	if err != nil {
-		return nil, err
+	w := wireEvent{
+		Timestamp: FormatTime(a.Timestamp), FlowID: a.FlowID, EventType: a.EventType, VLAN: a.VLAN,
+		SrcIP: a.SrcIP, SrcPort: a.SrcPort, DestIP: a.DestIP, DestPort: a.DestPort, Proto: a.Proto,
+		CommunityID: a.CommunityID, AppProto: a.AppProto, Host: a.Host, Rule: a.Rule,
+		Ours: wireOurs{Detector: a.Detector, Confidence: a.Confidence, Reason: a.Reason,
+			Mining: a.Mining, Intel: a.Intel, Model: a.Model, Proxy: a.Proxy, Summary: a.Summary},
 	}
-	ts, _ := json.Marshal(a.Timestamp.Format(time.RFC3339Nano))
-	out := make([]byte, 0, len(body)+len(ts)+16)
-	out = append(out, `{"timestamp":`...)
-	out = append(out, ts...)
-	if len(body) > 2 {
-		out = append(out, ',')
-		out = append(out, body[1:]...)
+	if a.Live {
+		w.InIface = a.Capture
 	} else {
-		out = append(out, '}')
+		w.PcapFilename = a.Capture
 	}
-	return out, nil
+	if f := a.Flow; f != nil {
+		wf := &wireFlow{PktsToServer: f.PktsToServer, PktsToClient: f.PktsToClient,
+			BytesToServer: f.BytesToServer, BytesToClient: f.BytesToClient,
+			Start: FormatTime(f.Start), State: f.State, Reason: f.Reason}
+		if !f.End.IsZero() {
+			wf.End = FormatTime(f.End)
+			age := int64(f.End.Sub(f.Start) / time.Second)
+			wf.Age = &age
+			wf.Alerted = &f.Alerted
+		}
+		w.Flow = wf
+	}
+	if t := a.TLS; t != nil {
+		wt := &wireTLS{SNI: t.SNI, Version: t.Version, JA4: t.JA4, ClientALPNs: t.ALPN}
+		if t.JA3 != "" || t.JA3Hash != "" {
+			wt.JA3 = &wireJA3{Hash: t.JA3Hash, String: t.JA3}
+		}
+		w.TLS = wt
+		w.Ours.NoSNINon443 = t.NoSNINon443
+	}
+	return json.Marshal(w)
 }
+
+// Types is a set of event types to write (--eve-types); nil writes all.
+type Types map[string]bool
+
+// ParseTypes reads a comma-separated list of event types ("alert,flow").
+func ParseTypes(s string) (Types, error) {
+	t := Types{}
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		switch name {
+		case EventAlert, EventFlow, EventIntelSummary:
+			t[name] = true
+		case "":
+		default:
+			return nil, fmt.Errorf("unknown event type %q (known: %s, %s, %s)", name, EventAlert, EventFlow, EventIntelSummary)
+		}
+	}
+	if len(t) == 0 {
+		return nil, fmt.Errorf("no EVE event type in %q", s)
+	}
+	return t, nil
+}
+
+// Has reports whether events of type typ are to be written.
+func (t Types) Has(typ string) bool { return t == nil || t[typ] }
 
 // Writer writes alerts as JSON lines. It is safe for concurrent use and
 // flushes after every alert so a crash loses nothing already reported.
 type Writer struct {
-	mu  sync.Mutex
-	w   *bufio.Writer
-	n   int
-	err error
+	mu    sync.Mutex
+	w     *bufio.Writer
+	types Types
+	n     int
+	err   error
 }
 
-// NewWriter returns a Writer on w.
-func NewWriter(w io.Writer) *Writer { return &Writer{w: bufio.NewWriter(w)} }
+// NewWriter returns a Writer on w that writes the event types in types
+// (nil: all).
+func NewWriter(w io.Writer, types Types) *Writer {
+	return &Writer{w: bufio.NewWriter(w), types: types}
+}
 
-// Write writes one alert line and flushes it.
+// Write writes one event line and flushes it; events of a type not
+// chosen are skipped.
 func (w *Writer) Write(a *Alert) error {
+	if !w.types.Has(a.EventType) {
+		return nil
+	}
 	line, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("encode alert: %w", err)
@@ -195,7 +371,7 @@ func (w *Writer) Write(a *Alert) error {
 	return nil
 }
 
-// Count returns the number of alerts written.
+// Count returns the number of events written.
 func (w *Writer) Count() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -1,8 +1,20 @@
-// Package alert defines minerwatch's alert record and writes it as JSON
-// lines with EVE-like field names (timestamp, flow_id, src_ip, src_port,
-// dest_ip, dest_port, proto, event_type, …), one object per event, so SIEMs
-// that already parse Suricata's EVE can take it.
+// Package alert defines minerwatch's events and writes them as Suricata
+// EVE JSON lines, so a pipeline built for EVE (Elastic's Suricata
+// integration, Splunk, Graylog, Kafka consumers) takes them unchanged:
 //
-// Every stage (intel, signature, model) fills the common fields plus its
-// own sub-object; the common fields never change shape.
+//   - "alert" events: timestamp in EVE's format, flow_id, community_id,
+//     the 5-tuple, app_proto, host, pcap_filename or in_iface, a "flow"
+//     object with the counters so far, EVE's "tls" object, and an "alert"
+//     object (action, gid, signature_id, rev, signature, category,
+//     severity, metadata) from the rules table (Rules, `minerwatch rules`);
+//   - "flow" events: the end of a flow the signature stage alerted on,
+//     with flow{end, age, state, reason, alerted} and the final mining
+//     counts.
+//
+// Everything that is minerwatch's own (detector, confidence, reason,
+// mining, intel, model, proxy) is under one "minerwatch" key: a strict EVE
+// consumer drops or maps that one key.
+//
+//	w := alert.NewWriter(os.Stdout, nil)
+//	w.Write(&alert.Alert{EventType: alert.EventAlert, Detector: alert.DetectorIntel, …})
 package alert

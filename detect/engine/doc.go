@@ -14,8 +14,10 @@
 // Verdict precedence: intel and signature are evidence; the model is a
 // probability and only scores flows without evidence. Each detector alerts
 // at most once per flow, at the packet that decided it; a flow with a
-// signature alert gets a final "update" event at its end with the share
+// signature alert gets a final EVE "flow" event at its end with the share
 // count and hashrate. Confirmed pool endpoints join the learned intel.
+// Every event carries the flow's flow_id and Community ID, its counters
+// and the rule that fired (alert.RuleOf), filled in newAlert and emit.
 //
 // Memory is bounded by design. A flow earns its stage state (stream
 // reassembly and the signature machine, the feature accumulator, the

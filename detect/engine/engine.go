@@ -3,9 +3,11 @@ package engine
 import (
 	"net/netip"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/communityid"
 	"github.com/minerwatch/minerwatch/detect/dnsmsg"
 	"github.com/minerwatch/minerwatch/detect/intel"
 	"github.com/minerwatch/minerwatch/detect/reassembly"
@@ -46,8 +48,11 @@ type Config struct {
 	// MinScorePackets: flows with fewer data packets at a checkpoint are
 	// not scored (nothing to judge).
 	MinScorePackets int
-	// Capture names the input for the alert's capture field.
+	// Capture names the input for the events' pcap_filename (or in_iface,
+	// with Sensor.Live).
 	Capture func() string
+	// Sensor is the events' host name, capture kind and Community ID seed.
+	Sensor alert.Sensor
 	// OnRow, if set, receives every feature row (stage 2 must be on, or
 	// Features set, for rows to be computed).
 	OnRow func(r *flowfeat.Row, fl *FlowInfo)
@@ -57,10 +62,6 @@ type Config struct {
 	// packet counts this many bytes larger. The other stages see the
 	// packets as they are.
 	SizeOverhead int
-	// OnFlowStart, if set, is called with the ID of every new flow before
-	// any of its alerts (the parallel offline path counts flow creations
-	// to number flows as one engine would).
-	OnFlowStart func(id uint64)
 	// OnFlowEnd, if set, is called with every ending flow and why, before
 	// the alerts of its end (the parallel offline path orders the flows
 	// several workers end at one capture position as one table would).
@@ -280,9 +281,6 @@ func (e *Engine) capture() string {
 }
 
 func (e *Engine) flowStarted(f *flows.Flow) {
-	if e.cfg.OnFlowStart != nil {
-		e.cfg.OnFlowStart(f.ID)
-	}
 	fi := &FlowInfo{flow: f, Capture: e.capture()}
 	f.Data = fi
 	// Stage state comes when the flow earns it (see packet); a flow that
@@ -600,7 +598,7 @@ func (e *Engine) signatureAttempt(fi *FlowInfo) {
 	a := e.signatureAlert(fi, &v, fi.flow.Last)
 	a.Confidence = attemptConfidence
 	a.Reason = "attempt: the client sent mining requests the server did not answer as a pool (" + v.Reason + ")"
-	a.Mining.State = "attempt"
+	a.Mining.State = alert.StateAttempt
 	e.emit(fi, a)
 }
 
@@ -691,7 +689,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		if fi.Alerted[alert.DetectorSignature] {
 			v := fi.sig.Verdict()
 			a := e.signatureAlert(fi, &v, f.Last)
-			a.EventType = alert.EventUpdate
+			flowEvent(a, f, why)
 			e.updateHost(a)
 			e.out(a)
 		}
@@ -711,7 +709,15 @@ func (e *Engine) newAlert(fi *FlowInfo, detector string, at time.Time, swapped b
 		Timestamp: at, EventType: alert.EventAlert, FlowID: f.ID,
 		SrcIP: c.Addr().String(), SrcPort: c.Port(), DestIP: s.Addr().String(), DestPort: s.Port(),
 		Proto: protoName(f.Proto), Detector: detector, Capture: fi.Capture, TLS: fi.tlsMeta,
+		Live: e.cfg.Sensor.Live, Host: e.cfg.Sensor.Host, AppProto: appProto(fi),
 	}
+	a.CommunityID, _ = communityid.Hash(e.cfg.Sensor.CommunityIDSeed, f.Proto, c, s)
+	up, down := f.Up, f.Down
+	if swapped {
+		up, down = down, up
+	}
+	a.Flow = &alert.Flow{PktsToServer: up.Pkts, PktsToClient: down.Pkts,
+		BytesToServer: wireBytes(up), BytesToClient: wireBytes(down), Start: f.First}
 	if f.VLAN[0] != 0 {
 		a.VLAN = []uint16{f.VLAN[0]}
 		if f.VLAN[1] != 0 {
@@ -730,18 +736,105 @@ func (e *Engine) emit(fi *FlowInfo, a *alert.Alert) {
 		fi.Alerted[a.Detector] = true
 	}
 	e.stats.Alerts[a.Detector]++
+	e.finishEVE(a)
 	e.updateHost(a)
 	e.out(a)
 }
 
+// finishEVE fills what an alert event knows only once its stage is done:
+// the rule that fired, and the application protocol the stage saw.
+func (e *Engine) finishEVE(a *alert.Alert) {
+	a.Rule = alert.RuleOf(a)
+	miningAppProto(a)
+}
+
+// miningAppProto names the application protocol of a signature event:
+// the proxy in front of the conversation, HTTP for getwork, else Stratum.
+func miningAppProto(a *alert.Alert) {
+	if a.AppProto != "" || a.Mining == nil {
+		return
+	}
+	switch {
+	case a.Proxy != nil && a.Proxy.Kind == "http-connect":
+		a.AppProto = "http"
+	case a.Proxy != nil:
+		a.AppProto = a.Proxy.Kind // socks4, socks4a, socks5
+	case a.Mining.Dialect == "getwork":
+		a.AppProto = "http"
+	default:
+		a.AppProto = "stratum"
+	}
+}
+
+// appProto is the application protocol a flow's parsers recognised
+// before any verdict: TLS or QUIC by their ClientHello, DNS by its port.
+func appProto(fi *FlowInfo) string {
+	f := fi.flow
+	switch {
+	case fi.tlsMeta != nil && f.Proto == packet.ProtoUDP:
+		return "quic"
+	case fi.tlsMeta != nil:
+		return "tls"
+	case f.Server.Port() == 53 || f.Client.Port() == 53:
+		return "dns"
+	}
+	return ""
+}
+
+// wireBytes counts a direction's bytes as Suricata does: whole frames,
+// link layer included (IP bytes when the frames were not recorded).
+func wireBytes(c flows.Counters) uint64 {
+	if c.Frames > 0 {
+		return c.Frames
+	}
+	return c.Bytes
+}
+
+// flowEvent turns a signature event built at flow end into EVE's flow
+// record: no rule, the flow's end, state and end reason in EVE's words.
+func flowEvent(a *alert.Alert, f *flows.Flow, why flows.EndReason) {
+	a.EventType = alert.EventFlow
+	fl := a.Flow
+	fl.End, fl.Alerted = f.Last, true
+	switch {
+	case f.Closed():
+		fl.State = "closed"
+	case f.Up.Pkts > 0 && f.Down.Pkts > 0:
+		fl.State = "established"
+	default:
+		fl.State = "new"
+	}
+	switch why {
+	case flows.EndIdle, flows.EndClosed:
+		fl.Reason = "timeout"
+	case flows.EndFlush:
+		fl.Reason = "shutdown"
+	default: // reused key, evicted at the table's cap
+		fl.Reason = "forced"
+	}
+	miningAppProto(a)
+}
+
+// protoName writes the IP protocol as Suricata's EVE does (the IANA
+// keyword, else the number), so proto-keyed dashboards match both.
 func protoName(p uint8) string {
 	switch p {
 	case packet.ProtoTCP:
 		return "TCP"
 	case packet.ProtoUDP:
 		return "UDP"
+	case 1:
+		return "ICMP"
+	case 58:
+		return "IPv6-ICMP"
+	case 47:
+		return "GRE"
+	case 50:
+		return "ESP"
+	case 132:
+		return "SCTP"
 	}
-	return "IP"
+	return strconv.Itoa(int(p))
 }
 
 // Hosts returns the per-host summary, most shares first.

@@ -93,7 +93,7 @@ func (e *Engine) intelSummary(k intelKey, w *intelWindow) {
 	end := w.start.Add(e.cfg.Caps.IntelInterval)
 	what := k.name
 	a := &alert.Alert{Timestamp: w.last, EventType: alert.EventIntelSummary, Detector: alert.DetectorIntel,
-		Confidence: intelConfidence(w.hit.Kind), Intel: w.hit.Alert()}
+		Confidence: intelConfidence(w.hit.Kind), Intel: w.hit.Alert(), Host: e.cfg.Sensor.Host, Live: e.cfg.Sensor.Live, Capture: e.capture()}
 	if k.addr.IsValid() {
 		what = k.addr.String()
 		a.DestIP, a.DestPort, a.Proto = k.addr.Addr().String(), k.addr.Port(), "TCP"

@@ -74,7 +74,7 @@ func (e *Engine) updateHost(a *alert.Alert) {
 		// host may have thousands of flows; no re-summing per alert).
 		h.Shares += a.Mining.SharesAccepted - h.flowShares[a.FlowID]
 		h.HashrateHs += a.Mining.HashrateHs - h.flowRate[a.FlowID]
-		if a.EventType == alert.EventUpdate {
+		if a.EventType == alert.EventFlow {
 			// The flow's last event: its counts stay in the totals, its
 			// entry goes (a miner reconnecting for a week is not a
 			// thousand entries).

@@ -28,6 +28,7 @@ type AlertLog struct {
 	w      *alert.Writer
 	n      int
 	failed bool            // a write failed since the last (re)open
+	types  alert.Types     // the event types written (nil: all)
 	onFail func(err error) // told of the first failure after each (re)open
 }
 
@@ -47,7 +48,7 @@ func (l *AlertLog) OnFailure(fn func(err error)) {
 func OpenAlertLog(path string, w io.Writer, inputs ...string) (*AlertLog, error) {
 	l := &AlertLog{path: path, inputs: inputs, stdout: w}
 	if path == "" {
-		l.w = alert.NewWriter(w)
+		l.w = alert.NewWriter(w, nil)
 		return l, nil
 	}
 	if err := l.open(); err != nil {
@@ -61,14 +62,25 @@ func (l *AlertLog) open() error {
 	if err != nil {
 		return fmt.Errorf("open alert log: %w", err)
 	}
-	l.f, l.w, l.failed = f, alert.NewWriter(f), false
+	l.f, l.w, l.failed = f, alert.NewWriter(f, nil), false
 	return nil
+}
+
+// Only restricts the log to the given event types (--eve-types); nil
+// writes all. Events of other types are dropped without error.
+func (l *AlertLog) Only(types alert.Types) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.types = types
 }
 
 // Write writes one alert; safe for concurrent use.
 func (l *AlertLog) Write(a *alert.Alert) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.types.Has(a.EventType) {
+		return nil
+	}
 	if err := l.w.Write(a); err != nil {
 		if !l.failed && l.onFail != nil {
 			l.onFail(err)

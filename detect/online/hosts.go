@@ -106,7 +106,7 @@ func (v *HostView) Add(a *alert.Alert) {
 			h.dialects, h.flowShares, h.flowRate = map[string]bool{}, map[uint64]int{}, map[uint64]float64{}
 		}
 		h.dialects[a.Mining.Dialect] = true
-		if a.EventType == alert.EventUpdate { // the flow's last event
+		if a.EventType == alert.EventFlow { // the flow's last event
 			h.sharesDone += a.Mining.SharesAccepted
 			h.rateDone += a.Mining.HashrateHs
 			delete(h.flowShares, a.FlowID)

@@ -33,7 +33,7 @@ func TestHostViewEvictsLeastRecentlyAlertingHost(t *testing.T) {
 }
 
 // A host's share total survives its flows' end (their entries are folded
-// away at the update event), and its pool set is bounded.
+// away at the flow event), and its pool set is bounded.
 func TestHostViewFoldsEndedFlowsAndBoundsPools(t *testing.T) {
 	v := newHostView(8)
 	t0 := time.Unix(1_800_000_000, 0)
@@ -42,8 +42,8 @@ func TestHostViewFoldsEndedFlowsAndBoundsPools(t *testing.T) {
 			Detector: alert.DetectorSignature, Mining: &alert.Mining{Dialect: "cryptonote", SharesAccepted: shares, HashrateHs: 100}}
 	}
 	v.Add(mining(1, 0, alert.EventAlert))
-	v.Add(mining(1, 5, alert.EventUpdate)) // flow 1 ends with 5 shares
-	v.Add(mining(2, 3, alert.EventAlert))  // flow 2 still open, 3 shares so far
+	v.Add(mining(1, 5, alert.EventFlow))  // flow 1 ends with 5 shares
+	v.Add(mining(2, 3, alert.EventAlert)) // flow 2 still open, 3 shares so far
 	for i := range engine.MaxPoolsPerHost + 10 {
 		v.Add(&alert.Alert{Timestamp: t0, EventType: alert.EventAlert, SrcIP: "10.0.0.1", DestIP: "198.51.100.1",
 			DestPort: uint16(1000 + i), Detector: alert.DetectorIntel})

@@ -19,7 +19,8 @@ import (
 // Config configures a Runner.
 type Config struct {
 	// Engine is every worker's engine configuration; the runner sets
-	// Flows.IDBase (distinct flow IDs per worker), Capture and OnRow.
+	// Capture and OnRow. Flow IDs are hashes of the flow, the same
+	// whichever worker sees it.
 	Engine engine.Config
 	// Name is the input's name for the alerts' capture field (the
 	// interface, or the replayed file).
@@ -48,9 +49,6 @@ type Runner struct {
 	alertErr atomic.Pointer[error]
 }
 
-// workerIDShift puts the worker index in the top byte of flow IDs.
-const workerIDShift = 56
-
 // New returns a runner with one worker per source.
 func New(cfg Config, sources []Source) *Runner {
 	if cfg.AdvanceEvery <= 0 {
@@ -61,7 +59,6 @@ func New(cfg Config, sources []Source) *Runner {
 	for i, src := range sources {
 		w := &worker{id: i, src: src, r: r, frg: defrag.New(defrag.Config{})}
 		ec := cfg.Engine
-		ec.Flows.IDBase = uint64(i) << workerIDShift
 		name := cfg.Name
 		ec.Capture = func() string { return name }
 		ec.OnRow = cfg.OnRow
@@ -219,7 +216,7 @@ type worker struct {
 
 func (w *worker) alert(a *alert.Alert) {
 	if w.ev != nil {
-		if a.EventType == alert.EventUpdate { // the flow ended: stop recording its tuple
+		if a.EventType == alert.EventFlow { // the flow ended: stop recording its tuple
 			w.ev.forget(a)
 		} else {
 			w.ev.mark(a)

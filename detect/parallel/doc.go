@@ -14,9 +14,9 @@
 // would have (engine.Expire), not at their own next packet.
 //
 // Each alert is tagged with the capture position (sequence number) of
-// the packet that raised it. The merger takes the epochs back in order,
-// numbers flows in the order their first packets came (so flow_id is the
-// one engine's), and writes the epoch's alerts sorted by position; alerts
+// the packet that raised it. The merger takes the epochs back in order
+// and writes the epoch's alerts sorted by position (flow_id hashes the
+// flow's key and first packet time, so it is one engine's already); alerts
 // raised at one position by several workers (flows that all time out when
 // the capture's clock jumps, and the final flush) are ordered as one
 // table orders them (see merger.flushOrder and before). Channels hold at most Depth epochs per
@@ -45,9 +45,7 @@
 // listed endpoint and interval) applies per worker, so under a flood to a
 // listed address N workers let up to N times as many intel alerts through
 // before folding the rest into summaries. Eviction under a full table
-// differs with N too (reported in the end-of-run "capped:" line). The merger
-// keeps one flow ID (8 bytes) per flow of the run, to renumber the alerts
-// of flows that end late.
+// differs with N too (reported in the end-of-run "capped:" line).
 //
 //	st, hosts, err := parallel.Run(ctx, reader, parallel.Config{Engine: cfg, Workers: 2}, log.Write)
 package parallel

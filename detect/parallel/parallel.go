@@ -24,7 +24,7 @@ import (
 // Config configures a run.
 type Config struct {
 	// Engine is every worker's engine configuration. Run sets Capture,
-	// OnFlowStart, OnFlowEnd and Flows.IDBase, and divides Flows.MaxFlows
+	// OnFlowEnd, and divides Flows.MaxFlows
 	// and ReassemblyBudget among the workers.
 	Engine engine.Config
 	// Workers is the number of engines (at least 1).
@@ -56,10 +56,6 @@ type Stats struct {
 	// WorkerPackets is how many packets each worker received.
 	WorkerPackets []int64
 }
-
-// workerIDShift puts the worker index in the top byte of a worker's local
-// flow IDs (as detect/online does), so its host summaries stay distinct.
-const workerIDShift = 56
 
 // Run reads r to its end (or until ctx ends), detects on cfg.Workers
 // engines, and calls out for every alert, from the calling goroutine, in
@@ -93,7 +89,7 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 		go func() { defer wg.Done(); w.run() }()
 	}
 
-	m := merger{ranks: make([][]uint64, n)}
+	var m merger
 	var outErr error
 	for {
 		ep := <-workers[0].done
@@ -180,18 +176,17 @@ type frame struct {
 
 // share is one worker's part of an epoch: its frames in, its events out.
 type share struct {
-	frames    []frame
-	slab      []byte
-	events    []event
-	creations []int64       // positions of the packets that started the worker's new flows
-	flushed   []flushedFlow // final epoch: each flow flushed, in order
+	frames  []frame
+	slab    []byte
+	events  []event
+	flushed []flushedFlow // final epoch: each flow flushed, in order
 }
 
 // flushedFlow is what one table's Flush compares its list heads by.
 type flushedFlow struct {
 	last  time.Time
 	class uint8
-	id    uint64 // the worker's flow ID
+	id    uint64 // flow ID
 }
 
 // lruClass is the LRU list a flow sits on in flows.Table (its touch
@@ -254,7 +249,7 @@ func (ep *epoch) reset(base int64) {
 	for i := range ep.shares {
 		s := &ep.shares[i]
 		clear(s.events) // drop the alerts for the collector
-		s.frames, s.slab, s.events, s.creations, s.flushed = s.frames[:0], s.slab[:0], s.events[:0], s.creations[:0], s.flushed[:0]
+		s.frames, s.slab, s.events, s.flushed = s.frames[:0], s.slab[:0], s.events[:0], s.flushed[:0]
 	}
 }
 
@@ -390,7 +385,6 @@ type worker struct {
 func newWorker(id, n int, cfg Config) *worker {
 	w := &worker{id: id, names: cfg.Names, in: make(chan *epoch, cfg.Depth), done: make(chan *epoch, cfg.Depth)}
 	ec := cfg.Engine
-	ec.Flows.IDBase = uint64(id) << workerIDShift
 	// The memory caps are the run's, shared out: N workers hold what one
 	// engine would.
 	if ec.Flows.MaxFlows > 0 {
@@ -405,7 +399,6 @@ func newWorker(id, n int, cfg Config) *worker {
 		}
 		return ""
 	}
-	ec.OnFlowStart = func(uint64) { w.sh.creations = append(w.sh.creations, w.pos) }
 	ec.OnFlowEnd = func(f *flows.Flow, _ flows.EndReason) {
 		w.class, w.last, w.grp = lruClass(f), f.Last, w.grp+1
 		if w.phase == phaseFlush {
@@ -463,44 +456,19 @@ func (w *worker) run() {
 	}
 }
 
-// merger numbers flows across workers and orders their alerts.
+// merger orders the workers' alerts.
 type merger struct {
-	next   uint64     // last flow ID handed out
-	ranks  [][]uint64 // per worker: flow ID by local flow number - 1
-	heads  []int
 	events []event
 	alerts []*alert.Alert
 }
 
-// merge returns the epoch's alerts in one engine's order, with one
-// engine's flow IDs.
+// merge returns the epoch's alerts in one engine's order. Flow IDs need
+// no translation: they hash the flow's key and first packet time
+// (flows.FlowID), so every worker gives a flow one engine's ID.
 func (m *merger) merge(ep *epoch) []*alert.Alert {
-	// Flows are numbered in the order of the packets that started them:
-	// a k-way merge of the workers' (sorted) creation positions.
-	m.heads = append(m.heads[:0], make([]int, len(ep.shares))...)
-	for {
-		best := -1
-		for w := range ep.shares {
-			c := ep.shares[w].creations
-			if m.heads[w] < len(c) && (best < 0 || c[m.heads[w]] < ep.shares[best].creations[m.heads[best]]) {
-				best = w
-			}
-		}
-		if best < 0 {
-			break
-		}
-		m.heads[best]++
-		m.next++
-		m.ranks[best] = append(m.ranks[best], m.next)
-	}
 	m.events = m.events[:0]
 	for w := range ep.shares {
-		for _, ev := range ep.shares[w].events {
-			if ev.a.FlowID != 0 { // intel summaries have none
-				ev.a.FlowID = m.globalID(w, ev.a.FlowID)
-			}
-			m.events = append(m.events, ev)
-		}
+		m.events = append(m.events, ep.shares[w].events...)
 	}
 	m.alerts = m.alerts[:0]
 	if ep.final {
@@ -525,26 +493,17 @@ func (m *merger) merge(ep *epoch) []*alert.Alert {
 // engine emits them after its table's flush.
 // flushedBefore: the older last packet; on a tie the earlier class, as
 // flows.Table.Flush scans its lists in class order and keeps the first;
-// then the older flow. That last rule is not the table's — two flows of
+// then the flow ID (a hash: an arbitrary but fixed order). That last rule is not the table's — two flows of
 // one list with one timestamp leave in LRU order, which the workers do
 // not see — but it makes the order the same for any number of workers.
-func (m *merger) flushedBefore(wx int, x flushedFlow, wy int, y flushedFlow) bool {
+func flushedBefore(x, y flushedFlow) bool {
 	if !x.last.Equal(y.last) {
 		return x.last.Before(y.last)
 	}
 	if x.class != y.class {
 		return x.class < y.class
 	}
-	return m.globalID(wx, x.id) < m.globalID(wy, y.id)
-}
-
-// globalID is one engine's ID of worker w's flow id.
-func (m *merger) globalID(w int, id uint64) uint64 {
-	local := id &^ (0xff << workerIDShift)
-	if local >= 1 && local <= uint64(len(m.ranks[w])) {
-		return m.ranks[w][local-1]
-	}
-	return id
+	return x.id < y.id
 }
 
 func (m *merger) flushOrder(ep *epoch) {
@@ -555,7 +514,7 @@ func (m *merger) flushOrder(ep *epoch) {
 		best := -1
 		for w := range ep.shares {
 			sh := &ep.shares[w]
-			if fl[w] < len(sh.flushed) && (best < 0 || m.flushedBefore(w, sh.flushed[fl[w]], best, ep.shares[best].flushed[fl[best]])) {
+			if fl[w] < len(sh.flushed) && (best < 0 || flushedBefore(sh.flushed[fl[w]], ep.shares[best].flushed[fl[best]])) {
 				best = w
 			}
 		}

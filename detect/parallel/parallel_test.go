@@ -216,7 +216,7 @@ func TestOutputErrorStopsTheRun(t *testing.T) {
 
 // TestCancelledRunStillFlushes: an interrupted run (SIGINT: ctx ends)
 // stops reading, still ends every open flow — the miner's flow gets its
-// final update event — and returns without leaving a goroutine blocked.
+// final "flow" event — and returns without leaving a goroutine blocked.
 func TestCancelledRunStillFlushes(t *testing.T) {
 	r, err := capture.Open("../../datasets/samples/xmrig-plain-3333.pcap")
 	if err != nil {
@@ -240,8 +240,8 @@ func TestCancelledRunStillFlushes(t *testing.T) {
 	if n := st.Capture.Records; n >= 200 {
 		t.Errorf("read %d records after the interruption at the first alert", n)
 	}
-	if !slices.Equal(events, []string{alert.EventAlert, alert.EventUpdate}) {
-		t.Errorf("events %v, want the alert then the flushed flow's update", events)
+	if !slices.Equal(events, []string{alert.EventAlert, alert.EventFlow}) {
+		t.Errorf("events %v, want the alert then the flushed flow's flow event", events)
 	}
 	if st.Engine.Flows.Active != 0 {
 		t.Errorf("%d flows left open", st.Engine.Flows.Active)

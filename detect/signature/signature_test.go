@@ -240,6 +240,11 @@ func TestNearMissesDoNotFire(t *testing.T) {
 		if v.Attempt != tc.attempt {
 			t.Errorf("%s: attempt = %v, want %v", tc.name, v.Attempt, tc.attempt)
 		}
+		// An attempt names the dialect of its requests (its alert's rule
+		// id depends on it); anything else names none.
+		if want := map[bool]string{true: "stratum-v1"}[tc.attempt]; v.Dialect != want {
+			t.Errorf("%s: dialect %q, want %q", tc.name, v.Dialect, want)
+		}
 	}
 }
 

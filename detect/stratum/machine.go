@@ -332,6 +332,11 @@ func (m *Machine) Mining() bool { return m.verdict.Mining }
 // Verdict returns the verdict so far, with an up-to-date reason.
 func (m *Machine) Verdict() Verdict {
 	v := m.verdict
+	if !v.Mining && m.attempt {
+		// An attempt is not a verdict, but the dialect of its requests
+		// tells analysts which rule it is (alert signature ids).
+		v.Dialect = m.dialectNm
+	}
 	if v.Mining {
 		v.Dialect = m.dialectNm
 		v.Reason = m.dialectNm + ": " + m.Path()

@@ -71,7 +71,7 @@ func col(name string, t arrow.DataType, unit, def string) column {
 
 // rowColumns are the fixed columns before the features, in order.
 var rowColumns = []column{
-	col("flow_id", arrow.PrimitiveTypes.Uint64, "", "flow number, unique within one flow table (one capture, or one -r run)"),
+	col("flow_id", arrow.PrimitiveTypes.Uint64, "", "flow id (51-bit hash of the flow key and first packet time): the flow_id of the same flow's alerts and flow events"),
 	col("capture", arrow.BinaryTypes.String, "", "capture file the flow came from (manifest path with --manifest, base name otherwise)"),
 	col("group", arrow.BinaryTypes.String, "", "group id for grouped splits: rows of one group must not be split between train and test"),
 	col("src_ip", arrow.BinaryTypes.String, "", "flow initiator's address (client)"),

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 	"time"
@@ -16,9 +17,6 @@ type Config struct {
 	CloseLinger   time.Duration // after both FINs or a RST
 	ActiveTimeout time.Duration // emit a record per active period (0 = never)
 	MaxFlows      int           // hard cap on concurrent flows
-	// IDBase is OR-ed into every flow ID, so several tables (one per worker)
-	// hand out distinct IDs.
-	IDBase uint64
 }
 
 // DefaultConfig returns the defaults documented in the package comment.
@@ -56,6 +54,42 @@ func (k Key) Addrs() (lo, hi netip.Addr) {
 		hi = hi.Unmap()
 	}
 	return lo, hi
+}
+
+// FlowID is a flow's 64-bit id, as alerts, flow events and feature rows
+// write it: a hash of the key and the first packet's time, so every worker
+// and every run over the same capture gives the flow the same id, and a
+// key reused later (a new connection) gets another. Like Suricata's, it
+// fits in 51 bits, so JavaScript and Elasticsearch consumers, which read
+// JSON numbers as doubles, keep it exact.
+func FlowID(k Key, first time.Time) uint64 {
+	// Word by word through splitmix64's finalizer: fixed constants, so
+	// stable across runs and processes (unlike hash/maphash's random
+	// seed), and about 4× cheaper than a byte-wise FNV (45 against 167 ns
+	// per new flow on the loaded 2-core VM, BenchmarkFlowID).
+	h := uint64(0x9e3779b97f4a7c15)
+	for _, w := range [...]uint64{
+		binary.BigEndian.Uint64(k.lo[:8]), binary.BigEndian.Uint64(k.lo[8:]),
+		binary.BigEndian.Uint64(k.hi[:8]), binary.BigEndian.Uint64(k.hi[8:]),
+		uint64(k.LoPort)<<48 | uint64(k.HiPort)<<32 | uint64(k.VLAN[0])<<20 | uint64(k.VLAN[1])<<8 | uint64(k.Proto),
+		uint64(k.v4)<<56 ^ uint64(first.UnixNano()),
+	} {
+		h = splitmix(h ^ w)
+	}
+	// Keep 51 bits: JSON consumers reading numbers as doubles keep them exact.
+	id := h & (1<<51 - 1)
+	if id == 0 {
+		id = 1 // 0 reads as "no flow" to consumers
+	}
+	return id
+}
+
+// splitmix is splitmix64's output function, a full-avalanche 64-bit mix.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // KeyOf returns the direction-independent key of p.
@@ -240,7 +274,6 @@ type Table struct {
 	obs   Observer
 	flows map[Key]*Flow
 	lists [numClasses]lruList
-	seq   uint64
 	now   time.Time
 	stats Stats
 }
@@ -336,9 +369,8 @@ func (t *Table) newFlow(key Key, p *packet.Packet, syn bool) *Flow {
 	if len(t.flows) >= t.cfg.MaxFlows {
 		t.evictOne()
 	}
-	t.seq++
 	f := &Flow{
-		ID:     t.cfg.IDBase | t.seq,
+		ID:     FlowID(key, p.Time),
 		Proto:  p.Proto,
 		VLAN:   p.VLAN,
 		First:  p.Time,

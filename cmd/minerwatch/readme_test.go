@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestREADMEShowsRealEVEOutput: the README's alert example is a line
+// `make demo` writes (the same detect flags on the same samples), and its
+// rules table is `minerwatch rules --markdown` (`make readme-table`
+// regenerates it), so neither drifts from the code.
+func TestREADMEShowsRealEVEOutput(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(readme)
+
+	samples, _ := filepath.Glob("../../datasets/samples/*.pcap")
+	code, out, stderr := runCmd(append([]string{"detect", "--sensor-name", "demo", "-r"}, samples...)...)
+	if code != 0 {
+		t.Fatalf("detect: exit %d: %s", code, stderr)
+	}
+	i := strings.Index(doc, "```json\n{\"timestamp\":\"2026-11-22T10:56:32")
+	if i < 0 {
+		t.Fatal("README has no alert example from the samples")
+	}
+	example := strings.SplitN(doc[i+len("```json\n"):], "\n", 2)[0]
+	if !strings.Contains(out, example+"\n") {
+		t.Errorf("README's alert example is not a line of `make demo`'s output:\n%s\noutput:\n%s", example, out)
+	}
+
+	code, table, _ := runCmd("rules", "--markdown")
+	const begin, end = "<!-- rules-table:begin -->\n", "<!-- rules-table:end -->"
+	b, e := strings.Index(doc, begin), strings.Index(doc, end)
+	if code != 0 || b < 0 || e < b {
+		t.Fatalf("rules exit %d; README markers at %d, %d", code, b, e)
+	}
+	if got := doc[b+len(begin) : e]; got != table {
+		t.Errorf("README's rules table differs from `minerwatch rules --markdown` (run `make readme-table`)")
+	}
+}
