@@ -79,15 +79,7 @@ func (b *periodBins) halve() {
 // does not win over its fundamental. Strength is r at that lag; no peak
 // gives period NaN and strength 0.
 func (b *periodBins) dominantPeriod(end int64, sc *periodScratch) (period, strength float64) {
-	n := b.used
-	if end > b.origin {
-		if want := int((end - b.origin + b.width - 1) / b.width); want > n {
-			n = want
-		}
-	}
-	if n > periodBinCount {
-		n = periodBinCount
-	}
+	n := b.seriesLen(end)
 	if n < 6 {
 		return nan, 0
 	}
@@ -106,6 +98,18 @@ func (b *periodBins) dominantPeriod(end int64, sc *periodScratch) (period, stren
 		return nan, 0
 	}
 	return float64(r.lag) * float64(b.width) / 1e9, r.strength
+}
+
+// seriesLen is how many bins the series up to end (ns) spans: the bins
+// used, and the empty ones up to end, at most periodBinCount.
+func (b *periodBins) seriesLen(end int64) int {
+	n := b.used
+	if end > b.origin {
+		if want := int((end - b.origin + b.width - 1) / b.width); want > n {
+			n = want
+		}
+	}
+	return min(n, periodBinCount)
 }
 
 // periodResult is dominantPeriod's answer in bins: lag 0 means no period.
