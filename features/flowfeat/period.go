@@ -1,6 +1,8 @@
 package flowfeat
 
 import (
+	"bytes"
+	"hash/maphash"
 	"math"
 	"math/bits"
 )
@@ -87,12 +89,10 @@ func (b *periodBins) dominantPeriod(end int64, sc *periodScratch) (period, stren
 	// which scales it): a flow re-scored with no arrival since, or another
 	// flow with the same arrival pattern, gets the memoised lag.
 	key := b.c[:n]
-	r, ok := sc.memo[string(key)]
+	r, ok := sc.memo.lookup(key)
 	if !ok {
 		r = sc.periodLag(key)
-		sc.remember(key, r)
-	} else {
-		sc.hits++
+		sc.memo.store(key, r)
 	}
 	if r.lag == 0 {
 		return nan, 0
@@ -116,6 +116,62 @@ func (b *periodBins) seriesLen(end int64) int {
 type periodResult struct {
 	lag      int
 	strength float64
+}
+
+// periodMemo remembers dominantPeriod's answers by arrival series: a
+// direct-mapped cache (a colliding series replaces the one in its slot),
+// allocated once per Tracker, so a lookup or a store allocates nothing.
+// Repeats are mostly a flow re-scored with no arrival in between, or
+// flows with one arrival pattern (a handful of packets at the same
+// offsets), so a small cache catches them.
+type periodMemo struct {
+	seed maphash.Seed
+	e    [periodMemoSize]periodEntry
+	// hits counts answers from the memo, misses computed ones, evictions
+	// stores that replaced another series.
+	hits, misses, evictions uint64
+}
+
+// periodMemoSize slots of 272 B: 272 KiB per Tracker.
+const periodMemoSize = 1024
+
+type periodEntry struct {
+	n, lag   uint16 // n = 0: empty slot
+	strength float64
+	c        [periodBinCount]uint8
+}
+
+func newPeriodMemo() *periodMemo { return &periodMemo{seed: maphash.MakeSeed()} }
+
+func (m *periodMemo) slot(c []uint8) *periodEntry {
+	return &m.e[maphash.Bytes(m.seed, c)%periodMemoSize]
+}
+
+// lookup returns the remembered answer for the series c; a nil memo
+// remembers nothing.
+func (m *periodMemo) lookup(c []uint8) (periodResult, bool) {
+	if m == nil {
+		return periodResult{}, false
+	}
+	e := m.slot(c)
+	if int(e.n) != len(c) || !bytes.Equal(e.c[:len(c)], c) {
+		m.misses++
+		return periodResult{}, false
+	}
+	m.hits++
+	return periodResult{int(e.lag), e.strength}, true
+}
+
+func (m *periodMemo) store(c []uint8, r periodResult) {
+	if m == nil {
+		return
+	}
+	e := m.slot(c)
+	if e.n != 0 {
+		m.evictions++
+	}
+	e.n, e.lag, e.strength = uint16(len(c)), uint16(r.lag), r.strength
+	copy(e.c[:], c)
 }
 
 // periodLag is dominantPeriod on the counts c (one per bin).
@@ -205,27 +261,7 @@ type periodScratch struct {
 	x, pre [periodBinCount + 1]float64
 	seq    [2 * periodBinCount]float64
 	ffts   [11]*realFFT // by log2 of the length
-	memo   map[string]periodResult
-	// hits counts answers from the memo, misses computed ones, resets
-	// memo flushes (it holds at most periodMemoCap series).
-	hits, misses, resets uint64
-}
-
-// periodMemoCap bounds the memo: ~300 B a series, so under 1 MiB per
-// tracker. Repeats come mostly from the same flows re-scored soon after,
-// so dropping everything when full loses little.
-const periodMemoCap = 2048
-
-func (sc *periodScratch) remember(key []uint8, r periodResult) {
-	sc.misses++
-	if sc.memo == nil {
-		sc.memo = make(map[string]periodResult)
-	}
-	if len(sc.memo) >= periodMemoCap {
-		clear(sc.memo)
-		sc.resets++
-	}
-	sc.memo[string(key)] = r
+	memo   *periodMemo  // nil: no memoisation (a one-off Snapshot)
 }
 
 // lagged returns s[k] = Σ_i x_i·x_{i+k} for k in [0, len(x)), len(x) ≤

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"gonum.org/v1/gonum/dsp/fourier"
+
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/ingest"
@@ -127,14 +129,43 @@ func BenchmarkPeriodSharedRows(b *testing.B) {
 	b.Run("realFFT+memo", func(b *testing.B) {
 		var hits, total uint64
 		for b.Loop() {
-			var sc periodScratch
+			sc := periodScratch{memo: newPeriodMemo()}
 			for i := range calls {
 				calls[i].bins.dominantPeriod(calls[i].end, &sc)
 			}
-			hits += sc.hits
-			total += sc.hits + sc.misses
+			hits += sc.memo.hits
+			total += sc.memo.hits + sc.memo.misses
 		}
 		report(b)
 		b.ReportMetric(float64(hits)/float64(total), "memo-hits/call")
+	})
+}
+
+// BenchmarkRealFFT512 is one forward and one backward transform of the
+// length most long rows use (n of 129–256 bins pads to 512): gonum's and
+// realFFT.
+func BenchmarkRealFFT512(b *testing.B) {
+	const m = 512
+	seq := make([]float64, m)
+	for i := range m / 2 {
+		seq[i] = float64(i%7) - 3
+	}
+	b.Run("gonum", func(b *testing.B) {
+		fft := fourier.NewFFT(m)
+		coeff := make([]complex128, m/2+1)
+		out := make([]float64, m)
+		for b.Loop() {
+			fft.Coefficients(coeff, seq)
+			fft.Sequence(out, coeff)
+		}
+	})
+	b.Run("realFFT", func(b *testing.B) {
+		fft := newRealFFT(m)
+		buf := make([]float64, m)
+		for b.Loop() {
+			copy(buf, seq)
+			fft.forward(buf)
+			fft.backward(buf)
+		}
 	})
 }

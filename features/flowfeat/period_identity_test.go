@@ -116,7 +116,7 @@ func checkPeriods(t *testing.T, what string, a *Accumulator, end int64, v *Vecto
 // period and strength bit for bit, computed and from the memo.
 func TestDominantPeriodMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
-	var sc periodScratch
+	sc := periodScratch{memo: newPeriodMemo()}
 	var ref refScratch
 	shapes := []struct {
 		name string
@@ -160,7 +160,7 @@ func TestDominantPeriodMatchesReference(t *testing.T) {
 		}},
 	}
 	peaks := 0
-	// Two rounds of random shapes hold more series than the memo keeps.
+	// Two rounds of random shapes: far more series than the memo keeps.
 	for round := range 2 {
 		for n := 6; n <= periodBinCount; n++ {
 			for _, s := range shapes {
@@ -184,8 +184,8 @@ func TestDominantPeriodMatchesReference(t *testing.T) {
 	if peaks < 100 {
 		t.Fatalf("only %d series had a period: the comparison proved little", peaks)
 	}
-	if sc.hits == 0 || sc.resets == 0 {
-		t.Fatalf("memo hits %d, resets %d: the memo paths went untested", sc.hits, sc.resets)
+	if m := sc.memo; m.hits == 0 || m.evictions == 0 {
+		t.Fatalf("memo hits %d, evictions %d: the memo paths went untested", m.hits, m.evictions)
 	}
 }
 
