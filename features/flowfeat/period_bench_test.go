@@ -104,6 +104,7 @@ func BenchmarkPeriodSharedRows(b *testing.B) {
 	report := func(b *testing.B) {
 		b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N*len(calls)), "ns/call")
 		b.ReportMetric(0, "ns/op")
+		b.ReportMetric(float64(len(calls)), "calls/pass")
 	}
 	b.Run("gonum-reference", func(b *testing.B) {
 		var ref refScratch
