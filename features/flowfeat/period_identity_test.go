@@ -189,6 +189,34 @@ func TestDominantPeriodMatchesReference(t *testing.T) {
 	}
 }
 
+// The memo is keyed by counts only: the same counts at another bin width
+// (a flow whose bins merged) get the period in that width's seconds.
+func TestMemoisedPeriodScalesWithBinWidth(t *testing.T) {
+	sc := periodScratch{memo: newPeriodMemo()}
+	var ref refScratch
+	narrow, wide := newPeriodBins(0), newPeriodBins(0)
+	wide.width *= 4
+	for i := 0; i < 120; i += 10 { // an arrival every 10 bins
+		narrow.c[i], wide.c[i] = 1, 1
+	}
+	narrow.used, wide.used = 120, 120
+	for _, b := range []*periodBins{narrow, wide} {
+		end := 120 * b.width
+		p, s := b.dominantPeriod(end, &sc)
+		wantP, wantS := b.refDominantPeriod(end, &ref)
+		if !sameBits(p, wantP) || !sameBits(s, wantS) {
+			t.Fatalf("width %d ns: %v, %v; reference %v, %v", b.width, p, s, wantP, wantS)
+		}
+		// 10 bins of the width, by construction.
+		if want := 10 * float64(b.width) / 1e9; p != want {
+			t.Fatalf("width %d ns: period %v s, want %v", b.width, p, want)
+		}
+	}
+	if sc.memo.hits != 1 {
+		t.Fatalf("memo hits %d, want 1 (the wide series repeats the narrow one's counts)", sc.memo.hits)
+	}
+}
+
 // identityObserver runs a tracker and checks every row it emits against
 // the reference periodicity on the row's own accumulator.
 type identityObserver struct {
