@@ -13,8 +13,12 @@ import "math"
 // conjugate spelled as the compiler lowers it: re = a·c − b·d,
 // im = a·d + b·c, with the same operand signs), and the float64()
 // conversions around products forbid fused multiply-adds, which gonum's
-// code does not get on amd64 either. TestRealFFTMatchesGonum checks every
-// length bit for bit. What it saves is gonum's per-access index arithmetic,
+// code does not get on default amd64 builds either. TestRealFFTMatchesGonum
+// checks every length bit for bit. Builds that fuse (GOAMD64=v3, arm64)
+// give gonum other bits — its complex products fuse, and math.Sin and
+// math.Cos round its twiddles differently — so there the tests skip, and
+// the period features differ in the last bits from a default amd64 build,
+// as they already did with gonum. What it saves is gonum's per-access index arithmetic,
 // bounds checks and complex temporaries: the periodicity features were
 // about 44 % of `detect -r` CPU.
 type realFFT struct {
