@@ -149,6 +149,7 @@ type Engine struct {
 	// (or the end of the search): recycled, not re-allocated per flow.
 	tlsFree  freeList[tlshello.Parser]
 	quicFree freeList[tlshello.QUICParser]
+	sigFree  freeList[signature.Flow]
 	sigDone  signature.Stats
 	stats    Stats
 	vec      flowfeat.Vector
@@ -316,7 +317,8 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	e.stats.Earned++
 	f := fi.flow
 	if withSig && f.Proto == packet.ProtoTCP {
-		fi.sig = signature.New(e.cfg.Signature, e.budget)
+		fi.sig = e.sigFree.get()
+		fi.sig.Init(&e.cfg.Signature, e.budget)
 		fi.sig.SetTap(func(dir packet.Direction, data []byte) { e.tap(fi, dir, data) })
 	}
 	if e.wantsFeatures(f) {
@@ -682,7 +684,9 @@ func (e *Engine) flowEnded(f *flows.Flow, _ flows.EndReason) {
 			e.out(a)
 		}
 		e.sigDone.Add(fi.sig.Stats())
-		fi.sig.Close()
+		fi.sig.Reset()
+		e.sigFree.put(fi.sig)
+		fi.sig = nil
 	}
 	f.Data = nil
 }
