@@ -15,6 +15,15 @@
 //	f.Finish()                                         // at flow end, then Decided/Verdict once more
 //	f.Close()
 //
+// An engine shares one Shared (config, budget, parse scratch) among its
+// flows and recycles them: f.Reset() at flow end, f.Init(shared) for the
+// next flow. A flow allocates its JSON-RPC and HTTP readers, its machine
+// and its proxy result only when its first bytes call for them, and a
+// line buffer only for the partial line it holds, so a TLS flow costs its
+// two reassembly streams (~0.75 KiB) and nothing more. A flow without a
+// verdict whose both directions reached the scan cap frees its partial
+// lines.
+//
 // # Rules
 //
 //   - Stream kind is chosen from the client's first bytes: a proxy

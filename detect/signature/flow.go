@@ -134,8 +134,7 @@ func (s *altLineSink) Line(line []byte) {
 // the proxy result are allocated when the flow turns out to need them. A
 // TLS flow never gets them.
 type Flow struct {
-	cfg     *Config // shared by all flows of an engine; never written
-	budget  *reassembly.Budget
+	sh      *Shared
 	streams [2]reassembly.Stream
 	sinks   [2]sink
 	mode    mode // how both directions are read (modeStart until decided)
@@ -164,7 +163,6 @@ type Flow struct {
 // counters, allocated when decide picks JSON lines or HTTP.
 type lineReading struct {
 	lines        [2]jsonrpc.Reader
-	msg          jsonrpc.Message
 	forgiven     [2]int64 // oversized-line bytes handed back to each stream's cap
 	lineCount    int64    // Stats.Lines
 	messages     int64    // Stats.Messages
@@ -172,19 +170,35 @@ type lineReading struct {
 	httpMessages int64    // Stats.HTTPMessages
 }
 
-// New returns stage-1 state for one flow; budget (may be nil) is shared by all flows.
+// Shared is what the flows of one engine share: the configuration, the
+// reassembly budget and the message a line is parsed into (it lives only
+// while the line is read, so one serves every flow). Flows that share
+// one must be fed from one goroutine.
+type Shared struct {
+	cfg    Config
+	budget *reassembly.Budget
+	msg    jsonrpc.Message
+}
+
+// NewShared returns the state shared by flows with cfg and budget (may
+// be nil: no global cap).
+func NewShared(cfg Config, budget *reassembly.Budget) *Shared {
+	return &Shared{cfg: cfg, budget: budget}
+}
+
+// New returns stage-1 state for one flow with its own Shared; budget
+// (may be nil) is shared by all flows.
 func New(cfg Config, budget *reassembly.Budget) *Flow {
 	f := &Flow{}
-	f.Init(&cfg, budget)
+	f.Init(NewShared(cfg, budget))
 	return f
 }
 
-// Init readies a new or Reset flow. cfg is shared, not copied: it must
-// not change while flows use it. budget (may be nil) is shared by all flows.
-func (f *Flow) Init(cfg *Config, budget *reassembly.Budget) {
-	f.cfg, f.budget = cfg, budget
+// Init readies a new or Reset flow that shares sh with others.
+func (f *Flow) Init(sh *Shared) {
+	f.sh = sh
 	for d := range f.streams {
-		f.streams[d].Init(f.cfg.Stream, f.budget)
+		f.streams[d].Init(sh.cfg.Stream, sh.budget)
 		f.sinks[d] = sink{f: f, dir: packet.Direction(d)}
 	}
 }
@@ -213,7 +227,7 @@ func (f *Flow) readLines() {
 	if f.rd == nil {
 		f.rd = &lineReading{}
 		for d := range f.rd.lines {
-			f.rd.lines[d].MaxLine = f.cfg.MaxLine
+			f.rd.lines[d].MaxLine = f.sh.cfg.MaxLine
 		}
 	}
 }
@@ -255,6 +269,9 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 	if !f.following && f.mode != modeLines && f.mode != modeStart {
 		f.lean(dir)
 	}
+	if !f.following && f.streams[dir].Done() && f.streams[1-dir].Done() {
+		f.dropPartial()
+	}
 	f.ev.answered(p, dir, f)
 }
 
@@ -270,9 +287,28 @@ func (f *Flow) lean(dir packet.Direction) {
 	if !s.Watching() || s.Conflicting() || s.Stats.Delivered <= reassembly.AltWindow {
 		return
 	}
-	lim := f.cfg.Stream
+	lim := f.sh.cfg.Stream
 	lim.Conflicts, lim.MaxPadding = false, 0
 	s.SetLimits(lim)
+}
+
+// dropPartial frees the partial lines and frames of a flow without a
+// verdict whose both directions reached their caps: no byte will reach
+// the readers again (only a verdict lifts the caps, and a verdict needs
+// bytes), and a partial line is never read at flow end, so holding up to
+// MaxLine per direction for the flow's remaining life buys nothing.
+func (f *Flow) dropPartial() {
+	for d := range f.streams {
+		if f.rd != nil {
+			f.rd.lines[d].Reset()
+		}
+		if f.alt != nil {
+			f.alt.lines[d].Reset()
+		}
+		if f.mode == modeSV2 {
+			f.pre[d] = nil
+		}
+	}
 }
 
 // mining reports whether either reading has reached a verdict.
@@ -311,7 +347,7 @@ func (f *Flow) altData(dir packet.Direction, b []byte) {
 		f.alt = &altReading{}
 		f.alt.machine.MayBeSwapped = f.maybeSwapped
 		for d := range f.alt.lines {
-			f.alt.lines[d].MaxLine = f.cfg.MaxLine
+			f.alt.lines[d].MaxLine = f.sh.cfg.MaxLine
 			f.alt.sinks[d] = altLineSink{f: f, dir: packet.Direction(d)}
 		}
 	}
@@ -353,7 +389,7 @@ func (f *Flow) follow() {
 	f.following = true
 	for d := range f.streams {
 		s := &f.streams[d]
-		lim := f.cfg.Follow
+		lim := f.sh.cfg.Follow
 		if lim.MaxBytes > 0 {
 			lim.MaxBytes += s.Stats.Delivered
 		}
@@ -517,18 +553,18 @@ func (f *Flow) gap(dir packet.Direction) {
 }
 
 func (f *Flow) line(dir packet.Direction, line []byte) {
-	rd := f.rd
+	rd, msg := f.rd, &f.sh.msg
 	rd.lineCount++
-	if rd.msg.Parse(line) != nil {
+	if msg.Parse(line) != nil {
 		rd.skipped += int64(len(line))
 		return
 	}
 	rd.messages++
-	f.m().Feed(dir, &rd.msg, f.now)
+	f.m().Feed(dir, msg, f.now)
 }
 
 func (f *Flow) body(dir packet.Direction, info *jsonrpc.HTTPInfo, body []byte) {
-	rd, m := f.rd, f.m()
+	rd, m, msg := f.rd, f.m(), &f.sh.msg
 	rd.httpMessages++
 	if !info.Request && len(info.XStratum) > 0 {
 		m.ServerRedirect(string(info.XStratum), f.now)
@@ -539,12 +575,12 @@ func (f *Flow) body(dir packet.Direction, info *jsonrpc.HTTPInfo, body []byte) {
 	if info.Request && len(info.Host) > 0 && m.Meta.PoolHost == "" {
 		m.Meta.PoolHost = string(info.Host)
 	}
-	if rd.msg.Parse(body) != nil {
+	if msg.Parse(body) != nil {
 		rd.skipped += int64(len(body))
 		return
 	}
 	rd.messages++
-	m.Feed(dir, &rd.msg, f.now)
+	m.Feed(dir, msg, f.now)
 }
 
 // sv2 frames Stratum V2 setup messages; only the first few frames matter.
