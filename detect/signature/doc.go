@@ -29,7 +29,9 @@
 //   - Stream kind is chosen from the client's first bytes: a proxy
 //     preamble (then the tunnelled bytes are examined the same way), an
 //     HTTP request ("POST ", "GET ", …), a Stratum V2 SetupConnection
-//     header, a TLS record (0x16: nothing to read), else JSON lines. A
+//     header, a TLS record (0x16, or a whole record header of any type
+//     when the capture begins mid-session: nothing to read), else JSON
+//     lines. A
 //     server answering an HTTP request with bare JSON lines (a Stratum
 //     port hit by a getwork client) is read as lines.
 //   - Until a verdict, each direction delivers at most Config.Stream.MaxBytes

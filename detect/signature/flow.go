@@ -510,7 +510,7 @@ func tooShortToTell(up []byte) bool {
 	if len(up) >= 11 { // "HTTP/1." / "POST " and an SV2 header + 5 setup bytes
 		return false
 	}
-	if up[0] == 0 {
+	if up[0] == 0 || len(up) < tlsHeader && up[0] >= 0x14 && up[0] <= 0x17 && up[0] != 0x16 { // SV2, or a TLS record header
 		return true
 	}
 	for _, p := range [...]string{"POST ", "GET ", "PUT ", "HTTP/1."} {
@@ -520,6 +520,24 @@ func tooShortToTell(up []byte) bool {
 		}
 	}
 	return false
+}
+
+// tlsHeader is the length of a TLS record header: type, version, length.
+const tlsHeader = 5
+
+// looksLikeTLSRecord reports whether b starts with a whole TLS record
+// header (change_cipher_spec, alert, handshake or application_data;
+// version 3.x; a length a record can have): a capture that begins in
+// the middle of a TLS session. Its bytes are ciphertext; reading them as
+// lines would only keep a line reader and a partial-line buffer per
+// direction for nothing — the flow's first byte 0x16 already turns the
+// JSON reading off for a session seen from its start.
+func looksLikeTLSRecord(b []byte) bool {
+	if len(b) < tlsHeader || b[0] < 0x14 || b[0] > 0x17 || b[1] != 3 || b[2] > 4 {
+		return false
+	}
+	n := int(b[3])<<8 | int(b[4])
+	return n > 0 && n <= 1<<14+2048 // TLSCiphertext.length bound (RFC 5246 §6.2.3)
 }
 
 // decide picks the reading mode from the first client bytes and replays
@@ -536,7 +554,7 @@ func (f *Flow) decide(_ []byte) {
 		}
 	case stratum.LooksLikeSV2Setup(up):
 		f.mode = modeSV2
-	case len(up) > 0 && up[0] == 0x16: // TLS handshake: nothing to read here
+	case len(up) > 0 && up[0] == 0x16, looksLikeTLSRecord(up): // TLS: nothing to read here
 		f.off()
 		return
 	default:

@@ -15,6 +15,7 @@ type conv struct {
 	f   *Flow
 	seq [2]uint32
 	ts  time.Time
+	seg int // segment size (0: 1400)
 }
 
 func newConv(f *Flow) *conv {
@@ -42,6 +43,9 @@ func (c *conv) pkt(dir packet.Direction, flags uint8, payload string) {
 func (c *conv) send(dir packet.Direction, payload string) {
 	for len(payload) > 0 {
 		n := min(len(payload), 1400)
+		if c.seg > 0 {
+			n = min(len(payload), c.seg)
+		}
 		c.pkt(dir, packet.FlagACK|packet.FlagPSH, payload[:n])
 		payload = payload[n:]
 	}
@@ -72,14 +76,22 @@ func TestFlowStateFollowsWhatTheStreamIs(t *testing.T) {
 		{"TLS handshake", tlsRecord(0x16, 517), tlsRecord(0x16, 1400), false, false, false, false},
 		// A SOCKS5 server refusing: nothing left to read after the refusal.
 		{"refused SOCKS5", "\x05\x01\x00", "\x05\xff", false, false, false, true},
-		// Binary bytes read as lines: readers, but no message, so no machine.
-		{"binary records read as lines", tlsRecord(0x17, 64), tlsRecord(0x17, 200), true, false, false, false},
+		// A capture that begins mid-session: application-data records
+		// (internal/benchgen's concurrent flows).
+		{"TLS application data", tlsRecord(0x17, 64), tlsRecord(0x17, 200), false, false, false, false},
+		{"TLS application data in 3-byte segments", tlsRecord(0x17, 64), tlsRecord(0x17, 200), false, false, false, false},
+		// Binary bytes that are no TLS record (version 9.9) are read as
+		// lines: readers, but no message, so no machine.
+		{"binary records read as lines", "\x17\x09\x09" + tlsRecord(0x17, 64)[3:], tlsRecord(0x17, 200), true, false, false, false},
 		{"JSON-RPC lines", call, `{"jsonrpc":"2.0","id":1,"result":"0x4b7"}` + "\n", true, false, true, false},
 		{"HTTP", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", true, true, true, false},
 	}
 	for _, tc := range cases {
 		f := New(DefaultConfig(), nil)
 		c := newConv(f)
+		if strings.Contains(tc.name, "3-byte segments") {
+			c.seg = 3
+		}
 		c.send(packet.Up, tc.up)
 		c.send(packet.Down, tc.down)
 		got := [4]bool{f.rd != nil, f.http != nil, f.machine != nil, f.proxy != nil}
