@@ -465,6 +465,14 @@ func (f *Flow) read(dir packet.Direction, b []byte) {
 // start buffers the first bytes of both directions until it knows what
 // the stream is: a proxy preamble, HTTP, Stratum V2, or JSON lines.
 func (f *Flow) start(dir packet.Direction, b []byte) {
+	if dir == packet.Up && f.pre[packet.Up] == nil && f.pre[packet.Down] == nil && !f.proxyDone &&
+		len(b) <= proxy.MaxPreamble && !tooShortToTell(b) && proxy.Parse(b, nil).Status == proxy.NotProxy {
+		// The client's first chunk decides alone (the common case: a
+		// ClientHello, a login, a request line): read it where it is
+		// instead of copying it into a first-bytes buffer first.
+		f.decideOn(b, nil)
+		return
+	}
 	room := proxy.MaxPreamble - len(f.pre[dir])
 	full := len(b) > room
 	if full {
@@ -543,7 +551,12 @@ func looksLikeTLSRecord(b []byte) bool {
 // decide picks the reading mode from the first client bytes and replays
 // what was buffered.
 func (f *Flow) decide(_ []byte) {
-	up := f.pre[packet.Up]
+	f.decideOn(f.pre[packet.Up], f.pre[packet.Down])
+}
+
+// decideOn decides on the first bytes up and down (the buffered ones, or
+// the client's first chunk itself when it alone decides).
+func (f *Flow) decideOn(up, down []byte) {
 	switch {
 	case jsonrpc.LooksLikeHTTP(up):
 		f.mode = modeHTTP
@@ -561,7 +574,6 @@ func (f *Flow) decide(_ []byte) {
 		f.mode = modeLines
 		f.readLines()
 	}
-	down := f.pre[packet.Down]
 	f.pre = [2][]byte{}
 	if f.mode == modeSV2 {
 		f.sv2(packet.Up, up)
