@@ -95,8 +95,8 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 // The columns of `flows`: numbers right-aligned, addresses padded to the
 // width of an IPv4 address and port; what does not fit widens its line.
 const (
-	flowLineHeader = "%10s %-5s %21s     %-21s %9s %12s %9s %12s %-27s %10s %s\n"
-	flowLine       = "%10d %-5s %21s <-> %-21s %9d %12d %9d %12d %-27s %10.3f %s\n"
+	flowLineHeader = "%16s %-5s %21s     %-21s %9s %12s %9s %12s %-27s %10s %s\n"
+	flowLine       = "%16d %-5s %21s <-> %-21s %9d %12d %9d %12d %-27s %10.3f %s\n"
 )
 
 func protoName(p uint8) string {

@@ -150,14 +150,18 @@ type Engine struct {
 	table   *flows.Table
 	tracker *flowfeat.Tracker
 	budget  *reassembly.Budget
-	out     func(*alert.Alert)
-	hosts   *lru.Map[netip.Addr, *HostSummary]
-	dnsMsg  dnsmsg.Message
-	dnsRes  intel.DNSResult
+	// sigShared: the signature stage's config, budget and parse scratch,
+	// shared by every flow.
+	sigShared *signature.Shared
+	out       func(*alert.Alert)
+	hosts     *lru.Map[netip.Addr, *HostSummary]
+	dnsMsg    dnsmsg.Message
+	dnsRes    intel.DNSResult
 	// Hello parsers live from a flow's first payload to its ClientHello
 	// (or the end of the search): recycled, not re-allocated per flow.
 	tlsFree  freeList[tlshello.Parser]
 	quicFree freeList[tlshello.QUICParser]
+	sigFree  freeList[signature.Flow]
 	sigDone  signature.Stats
 	stats    Stats
 	vec      flowfeat.Vector
@@ -187,6 +191,7 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	e.intelRate.OnEvict = func(k intelKey, w *intelWindow) { e.intelSummary(k, w) }
 	e.stats.Alerts = map[string]int64{}
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
+	e.sigShared = signature.NewShared(cfg.Signature, e.budget)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
 		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead}
 		if cfg.OnRow == nil && !cfg.Features {
@@ -325,7 +330,8 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	e.stats.Earned++
 	f := fi.flow
 	if withSig && f.Proto == packet.ProtoTCP {
-		fi.sig = signature.New(e.cfg.Signature, e.budget)
+		fi.sig = e.sigFree.get()
+		fi.sig.Init(e.sigShared)
 		fi.sig.SetTap(func(dir packet.Direction, data []byte) { e.tap(fi, dir, data) })
 	}
 	if e.wantsFeatures(f) {
@@ -694,7 +700,9 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 			e.out(a)
 		}
 		e.sigDone.Add(fi.sig.Stats())
-		fi.sig.Close()
+		fi.sig.Reset()
+		e.sigFree.put(fi.sig)
+		fi.sig = nil
 	}
 	f.Data = nil
 }

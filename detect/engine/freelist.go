@@ -1,12 +1,13 @@
 package engine
 
-// freeList recycles per-flow parser state. An engine runs on one
+// freeList recycles per-flow parser and signature state. An engine runs on one
 // goroutine, so a slice does what sync.Pool would, without its per-GC
 // flushes.
 type freeList[T any] struct{ items []*T }
 
 // maxFree bounds each free list: enough for the hellos in flight at once
-// on a busy link, and a past flood does not stay resident.
+// on a busy link and for the flows ending between two starting ones, and
+// a past flood does not stay resident.
 const maxFree = 256
 
 func (l *freeList[T]) get() *T {

@@ -103,10 +103,7 @@ var special = [256]bool{' ': true, '\t': true, '\r': true, '"': true, '\\': true
 // is dropped and the rest of it skipped.
 func (r *Reader) add(seg []byte, max int) {
 	if len(r.buf)+len(seg) <= max {
-		if r.buf == nil {
-			r.buf = make([]byte, 0, 512)
-		}
-		r.buf = append(r.buf, seg...)
+		r.append(seg, max)
 		return
 	}
 	if int(r.sq) < len(r.buf) {
@@ -180,11 +177,26 @@ func (r *Reader) put(b []byte, max, rest int) bool {
 		r.skip = true
 		return false
 	}
-	if r.buf == nil {
-		r.buf = make([]byte, 0, 512)
+	r.append(b, max)
+	return true
+}
+
+// append adds b (which fits within max) to the partial line. The buffer
+// starts at the size of the first partial line and doubles up to max: a
+// flow holding a short partial line (a binary record without a newline,
+// one of a million concurrent flows) keeps only those bytes, and a long
+// line costs a few copies.
+func (r *Reader) append(b []byte, max int) {
+	if n := len(r.buf) + len(b); n > cap(r.buf) {
+		c := min(max, 2*cap(r.buf))
+		if c < n {
+			c = n
+		}
+		buf := make([]byte, len(r.buf), c)
+		copy(buf, r.buf)
+		r.buf = buf
 	}
 	r.buf = append(r.buf, b...)
-	return true
 }
 
 func (r *Reader) emit(line []byte, h Handler) {

@@ -15,12 +15,23 @@
 //	f.Finish()                                         // at flow end, then Decided/Verdict once more
 //	f.Close()
 //
+// An engine shares one Shared (config, budget, parse scratch) among its
+// flows and recycles them: f.Reset() at flow end, f.Init(shared) for the
+// next flow. A flow allocates its JSON-RPC and HTTP readers, its machine
+// and its proxy result only when its first bytes call for them, and a
+// line buffer only for the partial line it holds, so a TLS flow costs its
+// two reassembly streams (~0.75 KiB) and nothing more. A flow without a
+// verdict whose both directions reached the scan cap frees its partial
+// lines.
+//
 // # Rules
 //
 //   - Stream kind is chosen from the client's first bytes: a proxy
 //     preamble (then the tunnelled bytes are examined the same way), an
 //     HTTP request ("POST ", "GET ", …), a Stratum V2 SetupConnection
-//     header, a TLS record (0x16: nothing to read), else JSON lines. A
+//     header, a TLS record (0x16, or a whole record header of any type
+//     when the capture begins mid-session: nothing to read), else JSON
+//     lines. A
 //     server answering an HTTP request with bare JSON lines (a Stratum
 //     port hit by a getwork client) is read as lines.
 //   - Until a verdict, each direction delivers at most Config.Stream.MaxBytes

@@ -53,11 +53,11 @@ func (e *evidence) answered(p *packet.Packet, dir packet.Direction, f *Flow) {
 		return
 	}
 	switch {
-	case dir == packet.Up && e.state&evRequest == 0 && f.machine.Attempt():
+	case dir == packet.Up && e.state&evRequest == 0 && f.attempt():
 		e.reqEnd = f.streams[packet.Up].Next()
 		e.state |= evRequest
 	case dir == packet.Down && e.state&evRequest != 0 && p.Has(packet.FlagACK) &&
-		f.machine.Mining() && int32(p.Ack-e.reqEnd) >= 0:
+		f.decidedMining() && int32(p.Ack-e.reqEnd) >= 0:
 		e.state |= evAnswered
 	}
 }

@@ -84,19 +84,45 @@ func (s *Stats) Add(o Stats) {
 	s.AltReadings += o.AltReadings
 }
 
-// sink adapts one direction of a Flow to the reassembly, line and HTTP
-// callbacks without allocating closures.
-type sink struct {
-	f   *Flow
-	dir packet.Direction
+// upSink and downSink adapt one direction of a Flow to the reassembly,
+// line and HTTP callbacks: converting a *Flow to either and then to an
+// interface allocates nothing, and unlike a per-direction adapter value
+// they cost the Flow no bytes.
+type (
+	upSink   Flow
+	downSink Flow
+)
+
+// flowSink is what both directions' adapters implement.
+type flowSink interface {
+	reassembly.AltSink
+	jsonrpc.Handler
+	jsonrpc.HTTPHandler
 }
 
-func (s *sink) Data(b []byte)                            { s.f.data(s.dir, b) }
-func (s *sink) Gap(n uint32)                             { s.f.gap(s.dir) }
-func (s *sink) Line(line []byte)                         { s.f.line(s.dir, line) }
-func (s *sink) Body(info *jsonrpc.HTTPInfo, body []byte) { s.f.body(s.dir, info, body) }
-func (s *sink) AltData(b []byte)                         { s.f.altData(s.dir, b) }
-func (s *sink) AltGap(n uint32)                          { s.f.altGap(s.dir) }
+func (s *upSink) Data(b []byte)                            { (*Flow)(s).data(packet.Up, b) }
+func (s *upSink) Gap(n uint32)                             { (*Flow)(s).gap(packet.Up) }
+func (s *upSink) Line(line []byte)                         { (*Flow)(s).line(packet.Up, line) }
+func (s *upSink) Body(info *jsonrpc.HTTPInfo, body []byte) { (*Flow)(s).body(packet.Up, info, body) }
+func (s *upSink) AltData(b []byte)                         { (*Flow)(s).altData(packet.Up, b) }
+func (s *upSink) AltGap(n uint32)                          { (*Flow)(s).altGap(packet.Up) }
+
+func (s *downSink) Data(b []byte)    { (*Flow)(s).data(packet.Down, b) }
+func (s *downSink) Gap(n uint32)     { (*Flow)(s).gap(packet.Down) }
+func (s *downSink) Line(line []byte) { (*Flow)(s).line(packet.Down, line) }
+func (s *downSink) Body(info *jsonrpc.HTTPInfo, body []byte) {
+	(*Flow)(s).body(packet.Down, info, body)
+}
+func (s *downSink) AltData(b []byte) { (*Flow)(s).altData(packet.Down, b) }
+func (s *downSink) AltGap(n uint32)  { (*Flow)(s).altGap(packet.Down) }
+
+// sink returns direction dir's adapter.
+func (f *Flow) sink(dir packet.Direction) flowSink {
+	if dir == packet.Up {
+		return (*upSink)(f)
+	}
+	return (*downSink)(f)
+}
 
 // altReading is the second reading of a flow whose streams had
 // conflicting overlaps: the "last copy wins" bytes, read as JSON lines by
@@ -127,47 +153,106 @@ func (s *altLineSink) Line(line []byte) {
 
 // Flow is stage 1 for one TCP flow: reassembly of both directions, proxy
 // preamble, JSON-RPC reading and the Stratum machine.
+//
+// A million flows are held at once, so a Flow carries only what every
+// TCP flow needs (the two streams and the first bytes until the stream's
+// kind is known); the JSON-RPC readers, the HTTP readers, the machine and
+// the proxy result are allocated when the flow turns out to need them. A
+// TLS flow never gets them.
 type Flow struct {
-	cfg     Config
-	budget  *reassembly.Budget
+	sh      *Shared
 	streams [2]reassembly.Stream
-	sinks   [2]sink
 	mode    mode // how both directions are read (modeStart until decided)
 	// downLines: the client speaks HTTP but the server answered with bare
 	// JSON lines (a Stratum server hit with a getwork/GBT POST).
-	downLines bool
-	sawFirst  bool
-	pre       [2][]byte // first bytes while mode == modeStart, SV2 frames in modeSV2
-	lines     [2]jsonrpc.Reader
-	http      [2]jsonrpc.HTTPReader
-	msg       jsonrpc.Message
-	machine   stratum.Machine
-	tap       func(dir packet.Direction, data []byte)
-	now       time.Time
-
-	proxy     proxy.Result
-	proxyDone bool
-	following bool
-	payloads  [2]int // payload packets seen per direction (Noise check)
-	firstLen  [2]int // first payload length per direction
-	stats     Stats
-	alt       *altReading // nil unless a stream had conflicting overlaps
-	forgiven  [2]int64    // oversized-line bytes handed back to each stream's cap
-	ev        evidence
+	downLines    bool
+	sawFirst     bool
+	maybeSwapped bool // no SYN at the start: the roles are a guess (Machine.MayBeSwapped)
+	proxyDone    bool
+	following    bool
+	payloads     [2]uint8               // payload packets seen per direction, up to 2 (Noise check)
+	firstLen     [2]uint32              // first payload length per direction
+	pre          [2][]byte              // first bytes while mode == modeStart, SV2 frames in modeSV2
+	rd           *lineReading           // nil until the flow is read as JSON lines or HTTP
+	http         *[2]jsonrpc.HTTPReader // nil unless the flow is read as HTTP
+	machine      *stratum.Machine       // nil until the first message, frame or Noise handshake
+	proxy        *proxy.Result          // nil unless a proxy preamble was found or refused
+	alt          *altReading            // nil unless a stream had conflicting overlaps
+	tap          func(dir packet.Direction, data []byte)
+	now          time.Time
+	truncated    int64 // Stats.TruncatedPackets
+	ev           evidence
 }
 
-// New returns stage-1 state for one flow; budget (may be nil) is shared by all flows.
+// lineReading is the JSON-RPC reading of both directions and its
+// counters, allocated when decide picks JSON lines or HTTP.
+type lineReading struct {
+	lines        [2]jsonrpc.Reader
+	forgiven     [2]int64 // oversized-line bytes handed back to each stream's cap
+	lineCount    int64    // Stats.Lines
+	messages     int64    // Stats.Messages
+	skipped      int64    // Stats.SkippedBytes (non-JSON lines and bodies)
+	httpMessages int64    // Stats.HTTPMessages
+}
+
+// Shared is what the flows of one engine share: the configuration, the
+// reassembly budget and the message a line is parsed into (it lives only
+// while the line is read, so one serves every flow). Flows that share
+// one must be fed from one goroutine.
+type Shared struct {
+	cfg    Config
+	budget *reassembly.Budget
+	msg    jsonrpc.Message
+}
+
+// NewShared returns the state shared by flows with cfg and budget (may
+// be nil: no global cap).
+func NewShared(cfg Config, budget *reassembly.Budget) *Shared {
+	return &Shared{cfg: cfg, budget: budget}
+}
+
+// New returns stage-1 state for one flow with its own Shared; budget
+// (may be nil) is shared by all flows.
 func New(cfg Config, budget *reassembly.Budget) *Flow {
-	f := &Flow{cfg: cfg, budget: budget}
-	f.init()
+	f := &Flow{}
+	f.Init(NewShared(cfg, budget))
 	return f
 }
 
-func (f *Flow) init() {
+// Init readies a new or Reset flow that shares sh with others.
+func (f *Flow) Init(sh *Shared) {
+	f.sh = sh
 	for d := range f.streams {
-		f.streams[d].Init(f.cfg.Stream, f.budget)
-		f.sinks[d] = sink{f: f, dir: packet.Direction(d)}
-		f.lines[d].MaxLine = f.cfg.MaxLine
+		f.streams[d].Init(sh.cfg.Stream, sh.budget)
+	}
+}
+
+// Reset closes the flow and clears it for reuse by Init (an engine
+// recycles Flows through a free list instead of allocating one per flow).
+func (f *Flow) Reset() {
+	f.Close()
+	*f = Flow{}
+}
+
+// m returns the flow's machine, allocating it at its first use.
+func (f *Flow) m() *stratum.Machine {
+	if f.machine == nil {
+		f.machine = &stratum.Machine{MayBeSwapped: f.maybeSwapped, PairByOrder: f.mode == modeHTTP}
+	}
+	return f.machine
+}
+
+// attempt and decidedMining read the machine without allocating it.
+func (f *Flow) attempt() bool       { return f.machine != nil && f.machine.Attempt() }
+func (f *Flow) decidedMining() bool { return f.machine != nil && f.machine.Mining() }
+
+// readLines allocates the JSON-RPC reading (decide: lines or HTTP).
+func (f *Flow) readLines() {
+	if f.rd == nil {
+		f.rd = &lineReading{}
+		for d := range f.rd.lines {
+			f.rd.lines[d].MaxLine = f.sh.cfg.MaxLine
+		}
 	}
 }
 
@@ -185,11 +270,11 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 	if !f.sawFirst {
 		f.sawFirst = true
 		// Without a SYN the caller's client/server guess may be wrong.
-		f.machine.MayBeSwapped = !p.Has(packet.FlagSYN)
+		f.maybeSwapped = !p.Has(packet.FlagSYN)
 	}
 	payload := p.Payload
 	if p.Truncated() {
-		f.stats.TruncatedPackets++
+		f.truncated++
 		payload = nil
 	}
 	if len(payload) > 0 {
@@ -199,14 +284,17 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 	if p.Has(packet.FlagACK) {
 		// What the other side acknowledged is final for the second reading
 		// (and comes before this packet's answer to it).
-		f.streams[1-dir].AckAlt(p.Ack, &f.sinks[1-dir])
+		f.streams[1-dir].AckAlt(p.Ack, f.sink(1-dir))
 	}
-	f.streams[dir].Add(p.Seq, p.Has(packet.FlagSYN), p.Has(packet.FlagFIN), payload, &f.sinks[dir])
+	f.streams[dir].Add(p.Seq, p.Has(packet.FlagSYN), p.Has(packet.FlagFIN), payload, f.sink(dir))
 	if !f.following && f.mining() {
 		f.follow()
 	}
 	if !f.following && f.mode != modeLines && f.mode != modeStart {
 		f.lean(dir)
+	}
+	if !f.following && f.streams[dir].Done() && f.streams[1-dir].Done() {
+		f.dropPartial()
 	}
 	f.ev.answered(p, dir, f)
 }
@@ -223,14 +311,33 @@ func (f *Flow) lean(dir packet.Direction) {
 	if !s.Watching() || s.Conflicting() || s.Stats.Delivered <= reassembly.AltWindow {
 		return
 	}
-	lim := f.cfg.Stream
+	lim := f.sh.cfg.Stream
 	lim.Conflicts, lim.MaxPadding = false, 0
 	s.SetLimits(lim)
 }
 
+// dropPartial frees the partial lines and frames of a flow without a
+// verdict whose both directions reached their caps: no byte will reach
+// the readers again (only a verdict lifts the caps, and a verdict needs
+// bytes), and a partial line is never read at flow end, so holding up to
+// MaxLine per direction for the flow's remaining life buys nothing.
+func (f *Flow) dropPartial() {
+	for d := range f.streams {
+		if f.rd != nil {
+			f.rd.lines[d].Reset()
+		}
+		if f.alt != nil {
+			f.alt.lines[d].Reset()
+		}
+		if f.mode == modeSV2 {
+			f.pre[d] = nil
+		}
+	}
+}
+
 // mining reports whether either reading has reached a verdict.
 func (f *Flow) mining() bool {
-	return f.machine.Mining() || f.alt != nil && f.alt.machine.Mining()
+	return f.decidedMining() || f.alt != nil && f.alt.machine.Mining()
 }
 
 // Finish ends the flow's readings (call at flow end, before Decided and
@@ -240,7 +347,7 @@ func (f *Flow) Finish() {
 		return
 	}
 	for d := range f.streams {
-		f.streams[d].FlushAlt(&f.sinks[d])
+		f.streams[d].FlushAlt(f.sink(packet.Direction(d)))
 	}
 	if f.mining() {
 		f.follow()
@@ -253,8 +360,8 @@ func (f *Flow) Finish() {
 // looked for in. Benign binary streams seldom go 16 KiB without a
 // newline, so this costs them nothing.
 func (f *Flow) forgiveOversized(dir packet.Direction) {
-	if n := f.lines[dir].Stats.OversizeBytes - f.forgiven[dir]; n > 0 {
-		f.forgiven[dir] += n
+	if n := f.rd.lines[dir].Stats.OversizeBytes - f.rd.forgiven[dir]; n > 0 {
+		f.rd.forgiven[dir] += n
 		f.streams[dir].Forgive(n)
 	}
 }
@@ -262,9 +369,9 @@ func (f *Flow) forgiveOversized(dir packet.Direction) {
 func (f *Flow) altData(dir packet.Direction, b []byte) {
 	if f.alt == nil {
 		f.alt = &altReading{}
-		f.alt.machine.MayBeSwapped = f.machine.MayBeSwapped
+		f.alt.machine.MayBeSwapped = f.maybeSwapped
 		for d := range f.alt.lines {
-			f.alt.lines[d].MaxLine = f.cfg.MaxLine
+			f.alt.lines[d].MaxLine = f.sh.cfg.MaxLine
 			f.alt.sinks[d] = altLineSink{f: f, dir: packet.Direction(d)}
 		}
 	}
@@ -289,13 +396,15 @@ func (f *Flow) altGap(dir packet.Direction) {
 // payload is exactly 64 bytes and the server's first payload, arriving
 // before any other client payload, exactly 234 bytes.
 func (f *Flow) noiseCheck(dir packet.Direction, n int) {
-	f.payloads[dir]++
+	if f.payloads[dir] < 2 { // only "first" and "not first" matter
+		f.payloads[dir]++
+	}
 	if f.payloads[dir] == 1 {
-		f.firstLen[dir] = n
+		f.firstLen[dir] = uint32(n)
 	}
 	if dir == packet.Down && f.payloads[packet.Down] == 1 && f.payloads[packet.Up] == 1 &&
 		f.firstLen[packet.Up] == stratum.SV2NoiseClientHello && n == stratum.SV2NoiseServerReply {
-		f.machine.NoiseHandshake(f.now)
+		f.m().NoiseHandshake(f.now)
 	}
 }
 
@@ -304,11 +413,11 @@ func (f *Flow) follow() {
 	f.following = true
 	for d := range f.streams {
 		s := &f.streams[d]
-		lim := f.cfg.Follow
+		lim := f.sh.cfg.Follow
 		if lim.MaxBytes > 0 {
 			lim.MaxBytes += s.Stats.Delivered
 		}
-		s.Flush(&f.sinks[d])
+		s.Flush(f.sink(packet.Direction(d)))
 		s.SetLimits(lim)
 	}
 }
@@ -335,18 +444,19 @@ func (f *Flow) read(dir packet.Direction, b []byte) {
 	case modeStart:
 		f.start(dir, b)
 	case modeLines:
-		f.lines[dir].Write(b, &f.sinks[dir])
+		f.rd.lines[dir].Write(b, f.sink(dir))
 		f.forgiveOversized(dir)
 	case modeHTTP:
-		if dir == packet.Down && !f.downLines && f.http[dir].Stats.Messages == 0 && len(b) > 0 &&
-			!f.http[dir].Broken() && f.http[dir].Pending() == 0 && b[0] != 'H' { // not "HTTP/1.x"
+		h := &f.http[dir]
+		if dir == packet.Down && !f.downLines && h.Stats.Messages == 0 && len(b) > 0 &&
+			!h.Broken() && h.Pending() == 0 && b[0] != 'H' { // not "HTTP/1.x"
 			f.downLines = true
 		}
 		if dir == packet.Down && f.downLines {
-			f.lines[dir].Write(b, &f.sinks[dir])
+			f.rd.lines[dir].Write(b, f.sink(dir))
 			return
 		}
-		f.http[dir].Write(b, &f.sinks[dir])
+		h.Write(b, f.sink(dir))
 	case modeSV2:
 		f.sv2(dir, b)
 	}
@@ -355,6 +465,14 @@ func (f *Flow) read(dir packet.Direction, b []byte) {
 // start buffers the first bytes of both directions until it knows what
 // the stream is: a proxy preamble, HTTP, Stratum V2, or JSON lines.
 func (f *Flow) start(dir packet.Direction, b []byte) {
+	if dir == packet.Up && f.pre[packet.Up] == nil && f.pre[packet.Down] == nil && !f.proxyDone &&
+		len(b) <= proxy.MaxPreamble && !tooShortToTell(b) && proxy.Parse(b, nil).Status == proxy.NotProxy {
+		// The client's first chunk decides alone (the common case: a
+		// ClientHello, a login, a request line): read it where it is
+		// instead of copying it into a first-bytes buffer first.
+		f.decideOn(b, nil)
+		return
+	}
 	room := proxy.MaxPreamble - len(f.pre[dir])
 	full := len(b) > room
 	if full {
@@ -378,14 +496,14 @@ func (f *Flow) start(dir packet.Direction, b []byte) {
 	r := proxy.Parse(up, down)
 	switch {
 	case r.Status == proxy.Found:
-		f.proxy, f.proxyDone = r, true
+		f.proxy, f.proxyDone = &r, true
 		f.pre[packet.Up] = up[r.UpStart:]
 		f.pre[packet.Down] = down[r.DownStart:]
 		if len(f.pre[packet.Up]) > 0 {
 			f.decide(nil)
 		}
 	case r.Status == proxy.Refused:
-		f.proxy, f.proxyDone = r, true
+		f.proxy, f.proxyDone = &r, true
 		f.off()
 	case full:
 		f.decide(nil)
@@ -400,7 +518,7 @@ func tooShortToTell(up []byte) bool {
 	if len(up) >= 11 { // "HTTP/1." / "POST " and an SV2 header + 5 setup bytes
 		return false
 	}
-	if up[0] == 0 {
+	if up[0] == 0 || len(up) < tlsHeader && up[0] >= 0x14 && up[0] <= 0x17 && up[0] != 0x16 { // SV2, or a TLS record header
 		return true
 	}
 	for _, p := range [...]string{"POST ", "GET ", "PUT ", "HTTP/1."} {
@@ -412,23 +530,50 @@ func tooShortToTell(up []byte) bool {
 	return false
 }
 
+// tlsHeader is the length of a TLS record header: type, version, length.
+const tlsHeader = 5
+
+// looksLikeTLSRecord reports whether b starts with a whole TLS record
+// header (change_cipher_spec, alert, handshake or application_data;
+// version 3.x; a length a record can have): a capture that begins in
+// the middle of a TLS session. Its bytes are ciphertext; reading them as
+// lines would only keep a line reader and a partial-line buffer per
+// direction for nothing — the flow's first byte 0x16 already turns the
+// JSON reading off for a session seen from its start.
+func looksLikeTLSRecord(b []byte) bool {
+	if len(b) < tlsHeader || b[0] < 0x14 || b[0] > 0x17 || b[1] != 3 || b[2] > 4 {
+		return false
+	}
+	n := int(b[3])<<8 | int(b[4])
+	return n > 0 && n <= 1<<14+2048 // TLSCiphertext.length bound (RFC 5246 §6.2.3)
+}
+
 // decide picks the reading mode from the first client bytes and replays
 // what was buffered.
 func (f *Flow) decide(_ []byte) {
-	up := f.pre[packet.Up]
+	f.decideOn(f.pre[packet.Up], f.pre[packet.Down])
+}
+
+// decideOn decides on the first bytes up and down (the buffered ones, or
+// the client's first chunk itself when it alone decides).
+func (f *Flow) decideOn(up, down []byte) {
 	switch {
 	case jsonrpc.LooksLikeHTTP(up):
 		f.mode = modeHTTP
-		f.machine.PairByOrder = true
+		f.http = &[2]jsonrpc.HTTPReader{}
+		f.readLines() // bodies are parsed with its message; a Stratum server may answer in lines
+		if f.machine != nil {
+			f.machine.PairByOrder = true
+		}
 	case stratum.LooksLikeSV2Setup(up):
 		f.mode = modeSV2
-	case len(up) > 0 && up[0] == 0x16: // TLS handshake: nothing to read here
+	case len(up) > 0 && up[0] == 0x16, looksLikeTLSRecord(up): // TLS: nothing to read here
 		f.off()
 		return
 	default:
 		f.mode = modeLines
+		f.readLines()
 	}
-	down := f.pre[packet.Down]
 	f.pre = [2][]byte{}
 	if f.mode == modeSV2 {
 		f.sv2(packet.Up, up)
@@ -452,42 +597,44 @@ func (f *Flow) gap(dir packet.Direction) {
 		f.decide(nil)
 		f.gap(dir)
 	case modeLines:
-		f.lines[dir].Gap()
+		f.rd.lines[dir].Gap()
 	case modeHTTP:
 		f.http[dir].Gap()
-		f.lines[dir].Gap()
+		f.rd.lines[dir].Gap()
 	case modeSV2:
 		f.pre[dir] = nil
 	}
 }
 
 func (f *Flow) line(dir packet.Direction, line []byte) {
-	f.stats.Lines++
-	if f.msg.Parse(line) != nil {
-		f.stats.SkippedBytes += int64(len(line))
+	rd, msg := f.rd, &f.sh.msg
+	rd.lineCount++
+	if msg.Parse(line) != nil {
+		rd.skipped += int64(len(line))
 		return
 	}
-	f.stats.Messages++
-	f.machine.Feed(dir, &f.msg, f.now)
+	rd.messages++
+	f.m().Feed(dir, msg, f.now)
 }
 
 func (f *Flow) body(dir packet.Direction, info *jsonrpc.HTTPInfo, body []byte) {
-	f.stats.HTTPMessages++
+	rd, m, msg := f.rd, f.m(), &f.sh.msg
+	rd.httpMessages++
 	if !info.Request && len(info.XStratum) > 0 {
-		f.machine.ServerRedirect(string(info.XStratum), f.now)
+		m.ServerRedirect(string(info.XStratum), f.now)
 	}
-	if info.Request && len(info.UserAgent) > 0 && f.machine.Meta.Agent == "" {
-		f.machine.Meta.SetAgent(string(info.UserAgent))
+	if info.Request && len(info.UserAgent) > 0 && m.Meta.Agent == "" {
+		m.Meta.SetAgent(string(info.UserAgent))
 	}
-	if info.Request && len(info.Host) > 0 && f.machine.Meta.PoolHost == "" {
-		f.machine.Meta.PoolHost = string(info.Host)
+	if info.Request && len(info.Host) > 0 && m.Meta.PoolHost == "" {
+		m.Meta.PoolHost = string(info.Host)
 	}
-	if f.msg.Parse(body) != nil {
-		f.stats.SkippedBytes += int64(len(body))
+	if msg.Parse(body) != nil {
+		rd.skipped += int64(len(body))
 		return
 	}
-	f.stats.Messages++
-	f.machine.Feed(dir, &f.msg, f.now)
+	rd.messages++
+	m.Feed(dir, msg, f.now)
 }
 
 // sv2 frames Stratum V2 setup messages; only the first few frames matter.
@@ -502,7 +649,7 @@ func (f *Flow) sv2(dir packet.Direction, b []byte) {
 		if !ok {
 			return
 		}
-		f.machine.FeedSV2(dir, t, payload, f.now)
+		f.m().FeedSV2(dir, t, payload, f.now)
 		f.pre[dir] = f.pre[dir][n:]
 	}
 }
@@ -510,15 +657,19 @@ func (f *Flow) sv2(dir packet.Direction, b []byte) {
 // Decided reports cheaply whether the flow has a mining verdict.
 func (f *Flow) Decided() bool { return f.following }
 
-// Machine exposes the state machine (read-only use).
-func (f *Flow) Machine() *stratum.Machine { return &f.machine }
+// Machine exposes the state machine (read-only use; it allocates one for
+// a flow that has not needed it yet).
+func (f *Flow) Machine() *stratum.Machine { return f.m() }
 
 // Stats returns the flow's counters.
 func (f *Flow) Stats() Stats {
-	s := f.stats
-	all, mining := f.machine.Messages()
-	_ = all
-	s.MiningMessages = mining
+	s := Stats{TruncatedPackets: f.truncated}
+	if f.machine != nil {
+		_, s.MiningMessages = f.machine.Messages()
+	}
+	if rd := f.rd; rd != nil {
+		s.Lines, s.Messages, s.SkippedBytes, s.HTTPMessages = rd.lineCount, rd.messages, rd.skipped, rd.httpMessages
+	}
 	for d := range f.streams {
 		st := f.streams[d].Stats
 		s.Gaps += st.Gaps
@@ -531,9 +682,11 @@ func (f *Flow) Stats() Stats {
 		if f.streams[d].Conflicting() {
 			s.AltReadings++
 		}
-		ls := f.lines[d].Stats
-		s.OversizedLines += ls.Oversized
-		s.SkippedBytes += ls.OversizeBytes
+		if f.rd != nil {
+			ls := f.rd.lines[d].Stats
+			s.OversizedLines += ls.Oversized
+			s.SkippedBytes += ls.OversizeBytes
+		}
 	}
 	return s
 }
@@ -542,10 +695,9 @@ func (f *Flow) Stats() Stats {
 func (f *Flow) Close() {
 	for d := range f.streams {
 		f.streams[d].Release()
-		f.lines[d].Reset()
 	}
 	f.pre = [2][]byte{}
-	f.alt = nil
+	f.rd, f.http, f.alt = nil, nil, nil
 }
 
 // Verdict is stage 1's conclusion for a flow.
@@ -587,7 +739,10 @@ type Verdict struct {
 // Verdict returns the flow's verdict with current metadata (it allocates:
 // call it when Decided() turns true and at flow end, not per packet).
 func (f *Flow) Verdict() Verdict {
-	m := &f.machine
+	m := f.machine
+	if m == nil { // no message yet: the verdict of a machine fed nothing
+		m = &stratum.Machine{MayBeSwapped: f.maybeSwapped, PairByOrder: f.mode == modeHTTP}
+	}
 	alt := !m.Mining() && f.alt != nil && (f.alt.machine.Mining() || !m.Attempt() && f.alt.machine.Attempt())
 	if alt {
 		m = &f.alt.machine
@@ -605,8 +760,8 @@ func (f *Flow) Verdict() Verdict {
 	if v.Mining && !alt && v.Confidence >= stratum.ConfidenceConfirmed && f.ev.ok(f) {
 		v.Evidence = EvidenceHandshake
 	}
-	if f.proxy.Status == proxy.Found || f.proxy.Status == proxy.Refused {
-		p := f.proxy
+	if f.proxy != nil && (f.proxy.Status == proxy.Found || f.proxy.Status == proxy.Refused) {
+		p := *f.proxy
 		v.Proxy = &p
 	}
 	return v

@@ -23,4 +23,10 @@
 // it — a payload, a full prelude, or a row falling due — replaying the
 // prelude first, so the rows are bit-identical to starting at the first
 // packet. Released states are recycled.
+//
+// The periodicity features (period.go) are the costly part of a snapshot:
+// an FFT autocorrelation per direction. They run on realFFT (fft.go), a
+// copy of gonum's FFTPACK transform that keeps its arithmetic bit for bit
+// (the shipped model was trained on gonum's values), and a Tracker
+// memoises them by arrival series.
 package flowfeat

@@ -1,9 +1,10 @@
 package flowfeat
 
 import (
+	"bytes"
+	"hash/maphash"
 	"math"
-
-	"gonum.org/v1/gonum/dsp/fourier"
+	"math/bits"
 )
 
 // periodBins counts data-packet arrivals of one direction in a bounded
@@ -80,26 +81,110 @@ func (b *periodBins) halve() {
 // does not win over its fundamental. Strength is r at that lag; no peak
 // gives period NaN and strength 0.
 func (b *periodBins) dominantPeriod(end int64, sc *periodScratch) (period, strength float64) {
+	n := b.seriesLen(end)
+	if n < 6 {
+		return nan, 0
+	}
+	// The result depends on the first n counts only (and the bin width,
+	// which scales it): a flow re-scored with no arrival since, or another
+	// flow with the same arrival pattern, gets the memoised lag.
+	key := b.c[:n]
+	r, ok := sc.memo.lookup(key)
+	if !ok {
+		r = sc.periodLag(key)
+		sc.memo.store(key, r)
+	}
+	if r.lag == 0 {
+		return nan, 0
+	}
+	return float64(r.lag) * float64(b.width) / 1e9, r.strength
+}
+
+// seriesLen is how many bins the series up to end (ns) spans: the bins
+// used, and the empty ones up to end, at most periodBinCount.
+func (b *periodBins) seriesLen(end int64) int {
 	n := b.used
 	if end > b.origin {
 		if want := int((end - b.origin + b.width - 1) / b.width); want > n {
 			n = want
 		}
 	}
-	if n > periodBinCount {
-		n = periodBinCount
+	return min(n, periodBinCount)
+}
+
+// periodResult is dominantPeriod's answer in bins: lag 0 means no period.
+type periodResult struct {
+	lag      int
+	strength float64
+}
+
+// periodMemo remembers dominantPeriod's answers by arrival series: a
+// direct-mapped cache (a colliding series replaces the one in its slot),
+// allocated once per Tracker, so a lookup or a store allocates nothing.
+// Repeats are mostly a flow re-scored with no arrival in between, or
+// flows with one arrival pattern (a handful of packets at the same
+// offsets), so a small cache catches them.
+type periodMemo struct {
+	seed maphash.Seed
+	e    [periodMemoSize]periodEntry
+	// hits counts answers from the memo, misses computed ones, evictions
+	// stores that replaced another series.
+	hits, misses, evictions uint64
+}
+
+// periodMemoSize slots of 272 B: 272 KiB per Tracker.
+const periodMemoSize = 1024
+
+type periodEntry struct {
+	n, lag   uint16 // n = 0: empty slot
+	strength float64
+	c        [periodBinCount]uint8
+}
+
+func newPeriodMemo() *periodMemo { return &periodMemo{seed: maphash.MakeSeed()} }
+
+func (m *periodMemo) slot(c []uint8) *periodEntry {
+	return &m.e[maphash.Bytes(m.seed, c)%periodMemoSize]
+}
+
+// lookup returns the remembered answer for the series c; a nil memo
+// remembers nothing.
+func (m *periodMemo) lookup(c []uint8) (periodResult, bool) {
+	if m == nil {
+		return periodResult{}, false
 	}
-	if n < 6 {
-		return nan, 0
+	e := m.slot(c)
+	if int(e.n) != len(c) || !bytes.Equal(e.c[:len(c)], c) {
+		m.misses++
+		return periodResult{}, false
 	}
+	m.hits++
+	return periodResult{int(e.lag), e.strength}, true
+}
+
+func (m *periodMemo) store(c []uint8, r periodResult) {
+	if m == nil {
+		return
+	}
+	e := m.slot(c)
+	if e.n != 0 {
+		m.evictions++
+	}
+	e.n, e.lag, e.strength = uint16(len(c)), uint16(r.lag), r.strength
+	copy(e.c[:], c)
+}
+
+// periodLag is dominantPeriod on the counts c (one per bin).
+func (sc *periodScratch) periodLag(c []uint8) periodResult {
+	n := len(c)
 	x := sc.x[:n]
 	for i := 0; i < n; i++ {
-		v := 2 * float64(b.c[i])
+		v := 2 * float64(c[i])
 		if i > 0 {
-			v += float64(b.c[i-1])
+			v += float64(c[i-1])
 		}
 		if i+1 < n {
-			v += float64(b.c[i+1])
+			v += float64(c[i+1])
 		}
 		x[i] = v
 	}
@@ -113,7 +198,7 @@ func (b *periodBins) dominantPeriod(end int64, sc *periodScratch) (period, stren
 	}
 	maxLag := n / 2
 	if maxLag < 3 {
-		return nan, 0
+		return periodResult{}
 	}
 	// Σ x_i·x_{i+k} for every lag at once: the inverse FFT of the power
 	// spectrum of the zero-padded series (O(n log n) instead of O(n²);
@@ -156,7 +241,7 @@ func (b *periodBins) dominantPeriod(end int64, sc *periodScratch) (period, stren
 		}
 	}
 	if bestLag == 0 {
-		return nan, 0
+		return periodResult{}
 	}
 	for _, p := range peaks[:np] {
 		if p.r >= harmonicRatio*best {
@@ -167,48 +252,53 @@ func (b *periodBins) dominantPeriod(end int64, sc *periodScratch) (period, stren
 	if best > 1 {
 		best = 1
 	}
-	return float64(bestLag) * float64(b.width) / 1e9, best
+	return periodResult{bestLag, best}
 }
 
-// periodScratch holds the buffers and FFT plans of dominantPeriod, reused
-// across calls (one per Tracker; not safe for concurrent use).
+// periodScratch holds the buffers, FFT plans and memo of dominantPeriod,
+// reused across calls (one per Tracker; not safe for concurrent use).
 type periodScratch struct {
 	x, pre [periodBinCount + 1]float64
-	seq    []float64
-	coeff  []complex128
-	ffts   map[int]*fourier.FFT
+	seq    [2 * periodBinCount]float64
+	ffts   [11]*realFFT // by log2 of the length
+	memo   *periodMemo  // nil: no memoisation (a one-off Snapshot)
 }
 
-// lagged returns s[k] = Σ_i x_i·x_{i+k} for k in [0, len(x)).
+// lagged returns s[k] = Σ_i x_i·x_{i+k} for k in [0, len(x)), len(x) ≤
+// periodBinCount, exactly as gonum's FFT computed it: the inverse transform
+// of the power spectrum of x zero-padded to a power of two ≥ 2·len(x).
 func (sc *periodScratch) lagged(x []float64) []float64 {
 	n := len(x)
-	m := 1
+	m := 4
 	for m < 2*n {
 		m <<= 1
 	}
-	if sc.ffts == nil {
-		sc.ffts = map[int]*fourier.FFT{}
-	}
-	fft := sc.ffts[m]
+	lg := bits.TrailingZeros(uint(m))
+	fft := sc.ffts[lg]
 	if fft == nil {
-		fft = fourier.NewFFT(m)
-		sc.ffts[m] = fft
-	}
-	if cap(sc.seq) < m {
-		sc.seq = make([]float64, m)
-		sc.coeff = make([]complex128, m/2+1)
+		fft = newRealFFT(m)
+		sc.ffts[lg] = fft
 	}
 	seq := sc.seq[:m]
 	copy(seq, x)
 	clear(seq[n:])
-	coeff := fft.Coefficients(sc.coeff[:m/2+1], seq)
-	for i, c := range coeff {
-		coeff[i] = complex(real(c)*real(c)+imag(c)*imag(c), 0)
+	fft.forward(seq)
+	// seq is FFTPACK's packed spectrum r0, re1, im1, …, re(m/2); the
+	// power spectrum goes back in the same layout (gonum's Coefficients
+	// and Sequence unpack and repack it; |c|² = re² + im², with im = +0
+	// at both ends, and the power's imaginary parts +0).
+	seq[0] *= seq[0]
+	for i := 1; i < m-1; i += 2 {
+		re, im := seq[i], seq[i+1]
+		seq[i] = float64(re*re) + float64(im*im)
+		seq[i+1] = 0
 	}
-	out := fft.Sequence(seq, coeff)
-	inv := 1 / float64(m) // gonum's transforms are unnormalised
-	for i := range out[:n] {
+	seq[m-1] *= seq[m-1]
+	fft.backward(seq)
+	inv := 1 / float64(m) // the transforms are unnormalised
+	out := seq[:n]
+	for i := range out {
 		out[i] *= inv
 	}
-	return out[:n]
+	return out
 }

@@ -190,7 +190,9 @@ const maxFree = 1024
 
 // NewTracker returns a tracker that calls emit for every row.
 func NewTracker(cfg TrackerConfig, emit func(*Row)) *Tracker {
-	return &Tracker{cfg: cfg, emit: emit, firstCP: cfg.Checkpoints.next(0)}
+	t := &Tracker{cfg: cfg, emit: emit, firstCP: cfg.Checkpoints.next(0)}
+	t.scratch.memo = newPeriodMemo()
+	return t
 }
 
 // Start creates the feature state of a new flow (recycling a released one
