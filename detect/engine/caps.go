@@ -101,3 +101,44 @@ func (s *Stats) Drops() string {
 	}
 	return "capped: " + strings.Join(parts, ", ")
 }
+
+// Add adds the counters of s, another engine's, to t: the totals of
+// several engines working on one capture (offline --workers, online
+// workers) for `detect --stats`, the end-of-run report and its warnings.
+// Counts of the learned list, which the engines share, are not summed.
+func (t *Stats) Add(s Stats) {
+	t.Flows.Packets += s.Flows.Packets
+	t.Flows.NoPorts += s.Flows.NoPorts
+	t.Flows.FlowsCreated += s.Flows.FlowsCreated
+	t.Flows.Evicted += s.Flows.Evicted
+	t.Flows.Active += s.Flows.Active
+	t.Flows.MaxActive += s.Flows.MaxActive
+	for i := range t.Flows.FlowsEnded {
+		t.Flows.FlowsEnded[i] += s.Flows.FlowsEnded[i]
+	}
+	if t.Alerts == nil && len(s.Alerts) > 0 {
+		t.Alerts = map[string]int64{}
+	}
+	for k, v := range s.Alerts {
+		t.Alerts[k] += v
+	}
+	t.Signature.Add(s.Signature)
+	t.Budget.Max += s.Budget.Max
+	t.Budget.InUse += s.Budget.InUse
+	t.Budget.Peak += s.Budget.Peak // an upper bound: the workers' peaks need not coincide
+	t.Budget.RefusedBytes += s.Budget.RefusedBytes
+	t.DNSParsed += s.DNSParsed
+	t.DNSErrors += s.DNSErrors
+	t.TLSHellos += s.TLSHellos
+	t.Scored += s.Scored
+	t.ScoreNanos += s.ScoreNanos
+	t.Earned += s.Earned
+	c, d := &t.Capped, s.Capped
+	c.HostsEvicted += d.HostsEvicted
+	c.DNSSeenEvicted += d.DNSSeenEvicted
+	c.IntelEndpointsEvicted += d.IntelEndpointsEvicted
+	c.IntelSuppressed += d.IntelSuppressed
+	c.IntelSummaries += d.IntelSummaries
+	c.LearnedRefused = max(c.LearnedRefused, d.LearnedRefused) // the shared list's count, not a share
+	c.LearnedPendingEvicted = max(c.LearnedPendingEvicted, d.LearnedPendingEvicted)
+}

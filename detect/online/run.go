@@ -128,31 +128,11 @@ func (r *Runner) Totals() Totals {
 				t.KernelDrops += st.Drops
 			}
 		}
-		s := w.snapshot()
-		e := &t.Engine
-		e.Flows.Packets += s.Flows.Packets
-		e.Flows.FlowsCreated += s.Flows.FlowsCreated
-		e.Flows.Evicted += s.Flows.Evicted
-		e.Flows.Active += s.Flows.Active
-		for k, v := range s.Alerts {
-			e.Alerts[k] += v
-		}
-		e.DNSParsed += s.DNSParsed
-		e.TLSHellos += s.TLSHellos
-		e.Scored += s.Scored
-		e.Budget.InUse += s.Budget.InUse
+		t.Engine.Add(w.snapshot())
 		t.Defrag.Add(w.defragSnapshot())
 		if ds, ok := w.src.(interface{ DefragStats() defrag.Stats }); ok {
 			t.Defrag.Add(ds.DefragStats()) // a multi-worker replay reassembles before the workers
 		}
-		e.Budget.RefusedBytes += s.Budget.RefusedBytes
-		e.Capped.HostsEvicted += s.Capped.HostsEvicted
-		e.Capped.DNSSeenEvicted += s.Capped.DNSSeenEvicted
-		e.Capped.IntelEndpointsEvicted += s.Capped.IntelEndpointsEvicted
-		e.Capped.IntelSuppressed += s.Capped.IntelSuppressed
-		e.Capped.IntelSummaries += s.Capped.IntelSummaries
-		e.Capped.LearnedRefused = max(e.Capped.LearnedRefused, s.Capped.LearnedRefused) // one list, shared
-		e.Capped.LearnedPendingEvicted = max(e.Capped.LearnedPendingEvicted, s.Capped.LearnedPendingEvicted)
 	}
 	return t
 }

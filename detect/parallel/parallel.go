@@ -117,7 +117,7 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 	var lists [][]*engine.HostSummary
 	for _, w := range workers {
 		st.WorkerPackets = append(st.WorkerPackets, w.packets)
-		addStats(&st.Engine, w.eng.Stats())
+		st.Engine.Add(w.eng.Stats())
 		lists = append(lists, w.eng.Hosts())
 	}
 	err := outErr
@@ -125,42 +125,6 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 		err = rd.err
 	}
 	return st, online.MergeHosts(lists...), err
-}
-
-// addStats adds s to t (the counters `detect --stats` and its warnings
-// read).
-func addStats(t *engine.Stats, s engine.Stats) {
-	t.Flows.Packets += s.Flows.Packets
-	t.Flows.NoPorts += s.Flows.NoPorts
-	t.Flows.FlowsCreated += s.Flows.FlowsCreated
-	t.Flows.Evicted += s.Flows.Evicted
-	t.Flows.Active += s.Flows.Active
-	t.Flows.MaxActive += s.Flows.MaxActive
-	for i := range t.Flows.FlowsEnded {
-		t.Flows.FlowsEnded[i] += s.Flows.FlowsEnded[i]
-	}
-	for k, v := range s.Alerts {
-		t.Alerts[k] += v
-	}
-	t.Signature.Add(s.Signature)
-	t.Budget.Max += s.Budget.Max
-	t.Budget.InUse += s.Budget.InUse
-	t.Budget.Peak += s.Budget.Peak // an upper bound: the workers' peaks need not coincide
-	t.Budget.RefusedBytes += s.Budget.RefusedBytes
-	t.DNSParsed += s.DNSParsed
-	t.DNSErrors += s.DNSErrors
-	t.TLSHellos += s.TLSHellos
-	t.Scored += s.Scored
-	t.ScoreNanos += s.ScoreNanos
-	t.Earned += s.Earned
-	c, d := &t.Capped, s.Capped
-	c.HostsEvicted += d.HostsEvicted
-	c.DNSSeenEvicted += d.DNSSeenEvicted
-	c.IntelEndpointsEvicted += d.IntelEndpointsEvicted
-	c.IntelSuppressed += d.IntelSuppressed
-	c.IntelSummaries += d.IntelSummaries
-	c.LearnedRefused = max(c.LearnedRefused, d.LearnedRefused) // the shared list's count, not a share
-	c.LearnedPendingEvicted = max(c.LearnedPendingEvicted, d.LearnedPendingEvicted)
 }
 
 // frame is one packet of a worker's share of an epoch; its bytes are
