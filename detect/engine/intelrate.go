@@ -9,6 +9,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/internal/splitmix"
 )
 
 // intelKey is what intel alerts are rate-limited by: the listed server
@@ -116,7 +117,7 @@ func (s *sourceSketch) add(a netip.Addr) {
 	b := a.As16()
 	hi := uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 | uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
 	lo := uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 | uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15])
-	x := mix64(hi ^ mix64(lo))
+	x := splitmix.Mix(hi ^ splitmix.Mix(lo))
 	i := x >> 56
 	r := uint8(bits.LeadingZeros64(x<<8|1<<7)) + 1
 	if r > s[i] {
@@ -142,15 +143,4 @@ func (s *sourceSketch) count() int64 {
 		est = m * math.Log(m/float64(zeros)) // linear counting for small sets
 	}
 	return int64(math.Round(est))
-}
-
-// mix64 is SplitMix64's finaliser: a fixed, well-spread hash (no seed, so
-// summaries are reproducible).
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
 }

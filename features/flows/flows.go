@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/splitmix"
 )
 
 // Config holds the flow table's timeouts and limits.
@@ -74,7 +75,7 @@ func FlowID(k Key, first time.Time) uint64 {
 		uint64(k.LoPort)<<48 | uint64(k.HiPort)<<32 | uint64(k.VLAN[0])<<20 | uint64(k.VLAN[1])<<8 | uint64(k.Proto),
 		uint64(k.v4)<<56 ^ uint64(first.UnixNano()),
 	} {
-		h = splitmix(h ^ w)
+		h = splitmix.Next(h ^ w)
 	}
 	// Keep 51 bits: JSON consumers reading numbers as doubles keep them exact.
 	id := h & (1<<51 - 1)
@@ -82,14 +83,6 @@ func FlowID(k Key, first time.Time) uint64 {
 		id = 1 // 0 reads as "no flow" to consumers
 	}
 	return id
-}
-
-// splitmix is splitmix64's output function, a full-avalanche 64-bit mix.
-func splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
 }
 
 // KeyOf returns the direction-independent key of p.

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/minerwatch/minerwatch/internal/splitmix"
 )
 
 func main() {
@@ -134,7 +136,7 @@ func floodPacket(i int64, ip *[synLen]byte) {
 	host := uint32(i / 50000)
 	src := [4]byte{10, byte(host >> 16), byte(host >> 8), byte(host)}
 	dst := [4]byte{198, 51, 100, byte(i % 200)}
-	syn(ip, src, dst, uint16(1024+i%50000), 443, uint32(mix(uint64(i))))
+	syn(ip, src, dst, uint16(1024+i%50000), 443, uint32(splitmix.Mix(uint64(i))))
 }
 
 // spoofTarget is the listed address the spoofed flood goes to.
@@ -146,9 +148,9 @@ const maxSpoofed = 222 << 16
 // spoofedPacket: source i is (i, a scrambled low byte) in 1.0.0.0 –
 // 222.255.255.255, distinct for every i < maxSpoofed; one fixed target.
 func spoofedPacket(i int64, ip *[synLen]byte) {
-	a := uint32(i)<<8 | uint32(mix(uint64(i)))&0xff
+	a := uint32(i)<<8 | uint32(splitmix.Mix(uint64(i)))&0xff
 	src := [4]byte{byte(1 + a>>24), byte(a >> 16), byte(a >> 8), byte(a)}
-	syn(ip, src, [4]byte{203, 0, 113, 7}, uint16(1024+mix(uint64(i)>>3)%60000), 3333, uint32(i))
+	syn(ip, src, [4]byte{203, 0, 113, 7}, uint16(1024+splitmix.Mix(uint64(i)>>3)%60000), 3333, uint32(i))
 }
 
 // writeGzipBomb writes a gzip-compressed pcap with one record header
@@ -179,14 +181,4 @@ func writeGzipBomb(w io.Writer, n int64) error {
 		n -= k
 	}
 	return zw.Close()
-}
-
-// mix is SplitMix64's finaliser.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
 }
