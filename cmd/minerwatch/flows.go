@@ -21,8 +21,8 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 			"flow ended. Lines are printed as flows end, in fixed-width columns (a long IPv6 address\n"+
 			"widens its line), so memory stays bounded and an interrupted run keeps what it printed.", stderr)
 	var files multiFlag
-	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	proto := fs.String("proto", "", "only flows of this protocol: tcp or udp")
+	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
+	proto := fs.String("proto", "", "only flows of protocol `PROTO`: tcp or udp")
 	ftc := flowFlags(fs)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
