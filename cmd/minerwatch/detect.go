@@ -170,6 +170,15 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 			return fail(stderr, "detect", err)
 		}
 	}
+	// -f on files filters as tcpdump -r FILE EXPR does; a bad expression
+	// is refused before any work.
+	var filter *recordFilter
+	if o.live.filter != "" {
+		var err error
+		if filter, err = newRecordFilter(o.live.filter); err != nil {
+			return badFlag(stderr, "detect", err)
+		}
+	}
 	setup, err := setupDetect(o, stderr)
 	if err != nil {
 		return fail(stderr, "detect", err)
@@ -180,6 +189,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		return fail(stderr, "detect", err)
 	}
 	defer r.Close()
+	if filter != nil {
+		r.SetFilter(filter.keep)
+	}
 	alerts, err := online.OpenAlertLog(o.out, stdout, o.files...)
 	if err != nil {
 		return fail(stderr, "detect", err)
@@ -258,6 +270,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		}
 	}
 	inputFailed := reportInputs(stderr, "detect", r)
+	if w := filter.report(); w != "" {
+		fmt.Fprintf(stderr, "minerwatch detect: warning: %s\n", w)
+	}
 	reportCapped(stderr, "detect", es.Drops(), st.Defrag.Drops())
 	if o.summary {
 		sw := stdout
@@ -272,6 +287,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		if sg := es.Signature; sg.OverlapConflicts+sg.AltReadings+sg.Padding > 0 {
 			fmt.Fprintf(stderr, "signature: %d conflicting retransmissions, %d flows read a second way (last copy wins), %d padding bytes skipped\n",
 				sg.OverlapConflicts, sg.AltReadings, sg.Padding)
+		}
+		if filter != nil {
+			fmt.Fprintf(stderr, "filter: %d packets kept, %d left out by -f\n", st.Capture.Records, st.Capture.Filtered)
 		}
 		if st.Defrag.Any() {
 			fmt.Fprintf(stderr, "%v\n", st.Defrag)

@@ -44,7 +44,7 @@ type liveOptions struct {
 
 func liveFlags(fs *flag.FlagSet, o *liveOptions) {
 	fs.StringVar(&o.iface, "i", "", "capture live on interface `IFACE` (AF_PACKET, TPACKET_V3; needs root or CAP_NET_RAW)")
-	fs.StringVar(&o.filter, "f", "", "capture filter `EXPR`: a tcpdump expression (builds with -tags libpcap), or @FILE holding 'tcpdump -ddd' output")
+	fs.StringVar(&o.filter, "f", "", "capture filter `EXPR` (-i, and -r as tcpdump -r FILE EXPR): a tcpdump expression (builds with -tags libpcap), or @FILE holding 'tcpdump -ddd' output")
 	fs.IntVar(&o.workers, "workers", 1, "workers, each with its own flow table (flows are spread by a symmetric flow hash); with -r alone the alerts are the same, in the same order, as with one")
 	fs.IntVar(&o.snaplen, "snaplen", 65535, "bytes kept of each captured frame")
 	fs.BoolVar(&o.noPromisc, "no-promisc", false, "do not put the interface into promiscuous mode")
@@ -131,7 +131,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	case lo.realtime && len(o.files) == 0:
 		return fail(stderr, "detect", errors.New("--realtime replays a capture: give -r FILE"))
 	case lo.filter != "" && lo.iface == "":
-		return fail(stderr, "detect", errors.New("-f applies to a live capture (-i)"))
+		return fail(stderr, "detect", errors.New("-f filters -i and offline -r, not a --realtime replay"))
 	}
 	setup, err := setupDetect(o, stderr)
 	if err != nil {
