@@ -15,6 +15,7 @@ func TestHelpCommandPrintsThatCommandsHelp(t *testing.T) {
 		{[]string{"help", "train"}, "Usage: minerwatch train "},
 		{[]string{"help", "intel", "import"}, "Usage: minerwatch intel import "},
 		{[]string{"help"}, "Commands:"},
+		{[]string{"help", "help"}, "Commands:"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

@@ -8,6 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/minerwatch/minerwatch/features/live"
 )
@@ -116,5 +121,36 @@ func TestOfflineFilterThatCannotRunIsRefusedInOneLine(t *testing.T) {
 				t.Errorf("stderr = %q, want one line containing %q", stderr, c.want)
 			}
 		})
+	}
+}
+
+func TestOfflineFilterWarnsAboutCapturesThatAreNotEthernet(t *testing.T) {
+	// A raw-IP capture (link type 101): the program's Ethernet offsets do
+	// not apply, so its packets are left out and the run says why.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "raw.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := pcapgo.NewWriter(f)
+	w.WriteFileHeader(65535, layers.LinkTypeRaw)
+	ip := make([]byte, 40)
+	ip[0], ip[3], ip[9] = 0x45, 40, 6 // IPv4, 40 bytes, TCP
+	w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(1e9, 0), CaptureLength: 40, Length: 40}, ip)
+	f.Close()
+	prog := filepath.Join(dir, "syn.bpf")
+	os.WriteFile(prog, []byte(synProgram), 0o644)
+
+	code, _, stderr := runCmd("detect", "--no-learned", "--stats", "-r", path, "-f", "@"+prog)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "warning: -f left out 1 packets of link type") || !strings.Contains(stderr, "filter: 0 packets kept, 1 left out by -f") {
+		t.Errorf("stderr lacks the link-type warning or the filter count:\n%s", stderr)
+	}
+	// Without -f the same capture is read: the warning is about -f only.
+	if _, _, stderr := runCmd("detect", "--no-learned", "-r", path); strings.Contains(stderr, "-f left out") {
+		t.Errorf("warning without -f:\n%s", stderr)
 	}
 }

@@ -53,7 +53,8 @@ Commands:
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
-	fmt.Fprintf(w, "\nRun 'minerwatch <command> --help' for a command's flags.\n")
+	fmt.Fprintf(w, "\nRun 'minerwatch <command> --help' (or 'minerwatch help <command>') for a command's flags;\n"+
+		"'minerwatch --version' prints the version.\n")
 	fmt.Fprintf(w, "Exit status: 0 done, 1 error, 2 bad command line, 128+N stopped by signal N (130 SIGINT,\n"+
 		"143 SIGTERM, 129 SIGHUP) before the end of an offline input.\n")
 }
@@ -73,7 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "help":
 		// `help CMD [SUB]` is `CMD [SUB] --help`, as with git and go.
-		if len(args) == 1 {
+		if len(args) == 1 || args[1] == "help" {
 			usage(stdout)
 			return 0
 		}
