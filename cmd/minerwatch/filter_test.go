@@ -14,6 +14,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/live"
 )
 
@@ -152,5 +153,41 @@ func TestOfflineFilterWarnsAboutCapturesThatAreNotEthernet(t *testing.T) {
 	// Without -f the same capture is read: the warning is about -f only.
 	if _, _, stderr := runCmd("detect", "--no-learned", "-r", path); strings.Contains(stderr, "-f left out") {
 		t.Errorf("warning without -f:\n%s", stderr)
+	}
+}
+
+// BenchmarkOfflineFilter measures what -f adds per packet: the BPF
+// interpreter on the sample's frames (read once into memory).
+func BenchmarkOfflineFilter(b *testing.B) {
+	prog := filepath.Join(b.TempDir(), "syn.bpf")
+	os.WriteFile(prog, []byte(synProgram), 0o644)
+	f, err := newRecordFilter("@" + prog)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := capture.Open(sample)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var recs []capture.Record
+	for {
+		var rec capture.Record
+		if r.Next(&rec) != nil {
+			break
+		}
+		rec.Data = append([]byte(nil), rec.Data...)
+		recs = append(recs, rec)
+	}
+	r.Close()
+	b.ResetTimer()
+	kept := 0
+	for i := 0; i < b.N; i++ {
+		if f.keep(&recs[i%len(recs)]) {
+			kept++
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/pkt")
+	if kept == 0 && b.N >= len(recs) {
+		b.Fatal("the SYN program kept nothing")
 	}
 }
