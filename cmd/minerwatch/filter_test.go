@@ -191,3 +191,24 @@ func BenchmarkOfflineFilter(b *testing.B) {
 		b.Fatal("the SYN program kept nothing")
 	}
 }
+
+func TestFlowsFilterCountsOnlyKeptPackets(t *testing.T) {
+	prog := filepath.Join(t.TempDir(), "syn.bpf")
+	os.WriteFile(prog, []byte(synProgram), 0o644)
+	code, stdout, stderr := runCmd("flows", "-r", sample, "-f", "@"+prog)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	// The one connection's SYN (up) and SYN-ACK (down); unfiltered it has
+	// 162 packets up and 90 down (TestFlowsPrintsOneLinePerFlow).
+	if len(lines) != 2 {
+		t.Fatalf("flows -f: want a header and one flow:\n%s", stdout)
+	}
+	if f := strings.Fields(lines[1]); len(f) < 9 || f[5] != "1" || f[7] != "1" {
+		t.Errorf("flows -f @syn.bpf: want 1 packet each way:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "\n284 packets left out by -f\n") {
+		t.Errorf("stderr lacks the count left out:\n%s", stderr)
+	}
+}
