@@ -9,7 +9,7 @@ SAMPLES   := datasets/samples
 # binary is pure Go and -f takes `@FILE` (tcpdump -ddd output).
 GOTAGS    ?= $(shell [ -e /usr/include/pcap/pcap.h ] && echo libpcap)
 
-.PHONY: all build test test-go test-python demo bench bench-go bench-forest bench-hostile fuzz help clean model readme-table
+.PHONY: all build install test test-go test-python demo bench bench-go bench-forest bench-hostile fuzz help clean model readme-table
 
 all: build
 
@@ -18,6 +18,21 @@ help: ## list targets
 
 build: ## build bin/minerwatch
 	$(GO) build -tags '$(GOTAGS)' -o $(BIN) ./cmd/minerwatch
+
+# install: $(PREFIX)/bin (default /usr/local/bin, which needs root), or
+# $GOBIN when it is set and PREFIX is not given; BINDIR= and DESTDIR= as
+# packagers expect. `make install PREFIX=$$HOME/.local` needs no root.
+PREFIX ?= /usr/local
+ifeq ($(origin PREFIX),file)
+ifneq ($(GOBIN),)
+BINDIR ?= $(GOBIN)
+endif
+endif
+BINDIR ?= $(PREFIX)/bin
+
+install: build ## put minerwatch on PATH: $(PREFIX)/bin (PREFIX=/usr/local), or $GOBIN if set
+	install -d '$(DESTDIR)$(BINDIR)'
+	install -m 0755 $(BIN) '$(DESTDIR)$(BINDIR)/minerwatch'
 
 test: build test-go test-python ## run every test (Go, then Python cross-checks)
 

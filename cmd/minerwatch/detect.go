@@ -50,22 +50,22 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 		"Find mining connections in capture files, or live on a mirrored interface (see README,\n\"Online mode\"): threat intelligence (pool addresses, DNS, TLS SNI), the Stratum signature\nstate machine, and the flow classifier. Events are Suricata EVE JSON lines: an \"alert\"\nper detection, written as soon as a flow is decided, and a \"flow\" event with the final\nshare counts when a mining flow ends; minerwatch's own fields are under \"minerwatch\".\nSignature ids: 'minerwatch rules'.", stderr)
 	var o detectOptions
 	var files multiFlag
-	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	fs.StringVar(&o.out, "o", "", "append alerts to this file (created 0640, never truncated; a device or FIFO is written through; default: stdout)")
+	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
+	fs.StringVar(&o.out, "o", "", "append alerts to `FILE` (created 0640, never truncated; a device or FIFO is written through; default: stdout)")
 	fs.BoolVar(&o.summary, "summary", false, "print a per-host table at the end (to stderr when alerts go to stdout)")
-	fs.Var(&o.intelFiles, "intel", "extra intel list (plain, hosts, Maltrail, CSV; \"format:path\" to force a format); repeatable")
-	fs.Var(&o.allowFiles, "allow", "allowlist file; wins over every list; repeatable")
+	fs.Var(&o.intelFiles, "intel", "extra intel list `FILE` (plain, hosts, Maltrail, CSV; \"format:path\" to force a format); repeatable")
+	fs.Var(&o.allowFiles, "allow", "allowlist `FILE`; wins over every list; repeatable")
 	fs.BoolVar(&o.noDefault, "no-default-intel", false, "do not load the shipped default intel list")
-	fs.StringVar(&o.learned, "learned", "", "learned pool list, loaded at start and saved at end (default: "+intel.DefaultLearnedPath()+" with -i; none with -r)")
+	fs.StringVar(&o.learned, "learned", "", "learned pool list `FILE`, loaded at start and saved at end (default: "+intel.DefaultLearnedPath()+" with -i; none with -r)")
 	fs.BoolVar(&o.noLearned, "no-learned", false, "keep the learned list in memory only (neither load nor save it)")
-	fs.StringVar(&o.modelPath, "model", "", "flow classifier model file (default: the model shipped in the binary)")
+	fs.StringVar(&o.modelPath, "model", "", "flow classifier model `FILE` (default: the model shipped in the binary)")
 	fs.BoolVar(&o.noModel, "no-model", false, "do not score flows with the flow classifier (stage 2)")
 	fs.StringVar(&o.checkpoints, "checkpoints", flowfeat.ModelCheckpoints().String(), "when the flow classifier scores a flow (seconds; last +N repeats)")
 	fs.BoolVar(&o.stats, "stats", false, "print pipeline counters at the end (stderr)")
 	host, _ := os.Hostname()
 	fs.StringVar(&o.sensor.Host, "sensor-name", host, "sensor name, written as the events' \"host\" field")
 	seed := fs.Uint("community-id-seed", 0, "Community ID seed (0-65535; the one your Zeek/Suricata sensors use)")
-	eveTypes := fs.String("eve-types", "alert,flow,intel_summary", "event types to write, comma-separated: alert, flow (EVE types), intel_summary (ours: folded intel floods)")
+	eveTypes := fs.String("eve-types", "alert,flow,intel_summary", "event `TYPES` to write, comma-separated: alert, flow (EVE types), intel_summary (ours: folded intel floods)")
 	ftc := flowFlags(fs)
 	liveFlags(fs, &o.live)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
@@ -170,6 +170,15 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 			return fail(stderr, "detect", err)
 		}
 	}
+	// -f on files filters as tcpdump -r FILE EXPR does; a bad expression
+	// is refused before any work.
+	var filter *recordFilter
+	if o.live.filter != "" {
+		var err error
+		if filter, err = newRecordFilter(o.live.filter); err != nil {
+			return badFlag(stderr, "detect", err)
+		}
+	}
 	setup, err := setupDetect(o, stderr)
 	if err != nil {
 		return fail(stderr, "detect", err)
@@ -180,6 +189,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		return fail(stderr, "detect", err)
 	}
 	defer r.Close()
+	if filter != nil {
+		r.SetFilter(filter.keep)
+	}
 	alerts, err := online.OpenAlertLog(o.out, stdout, o.files...)
 	if err != nil {
 		return fail(stderr, "detect", err)
@@ -258,6 +270,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		}
 	}
 	inputFailed := reportInputs(stderr, "detect", r)
+	if w := filter.report(); w != "" {
+		fmt.Fprintf(stderr, "minerwatch detect: warning: %s\n", w)
+	}
 	reportCapped(stderr, "detect", es.Drops(), st.Defrag.Drops())
 	if o.summary {
 		sw := stdout
@@ -272,6 +287,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		if sg := es.Signature; sg.OverlapConflicts+sg.AltReadings+sg.Padding > 0 {
 			fmt.Fprintf(stderr, "signature: %d conflicting retransmissions, %d flows read a second way (last copy wins), %d padding bytes skipped\n",
 				sg.OverlapConflicts, sg.AltReadings, sg.Padding)
+		}
+		if filter != nil {
+			fmt.Fprintf(stderr, "filter: %d packets kept, %d left out by -f\n", st.Capture.Records, st.Capture.Filtered)
 		}
 		if st.Defrag.Any() {
 			fmt.Fprintf(stderr, "%v\n", st.Defrag)

@@ -43,17 +43,17 @@ type liveOptions struct {
 }
 
 func liveFlags(fs *flag.FlagSet, o *liveOptions) {
-	fs.StringVar(&o.iface, "i", "", "capture live on this interface (AF_PACKET, TPACKET_V3; needs root or CAP_NET_RAW)")
-	fs.StringVar(&o.filter, "f", "", "capture filter: a tcpdump expression (builds with -tags libpcap), or @FILE with `tcpdump -ddd` output")
+	fs.StringVar(&o.iface, "i", "", "capture live on interface `IFACE` (AF_PACKET, TPACKET_V3; needs root or CAP_NET_RAW)")
+	fs.StringVar(&o.filter, "f", "", "capture filter `EXPR` (-i, and -r as tcpdump -r FILE EXPR): a tcpdump expression (builds with -tags libpcap), or @FILE holding 'tcpdump -ddd' output")
 	fs.IntVar(&o.workers, "workers", 1, "workers, each with its own flow table (flows are spread by a symmetric flow hash); with -r alone the alerts are the same, in the same order, as with one")
 	fs.IntVar(&o.snaplen, "snaplen", 65535, "bytes kept of each captured frame")
 	fs.BoolVar(&o.noPromisc, "no-promisc", false, "do not put the interface into promiscuous mode")
-	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on ADDR/metrics and the per-host view (hosts, wallets, agents; no auth) on ADDR/hosts; a bare PORT or :PORT binds 127.0.0.1 only")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on `ADDR`/metrics and the per-host view (hosts, wallets, agents; no auth) on ADDR/hosts; a bare PORT or :PORT binds 127.0.0.1 only")
 	fs.BoolVar(&o.realtime, "realtime", false, "with -r: replay the capture at its recorded pace through the online path")
 	fs.Float64Var(&o.speed, "speed", 1, "with --realtime: replay this many times faster")
-	fs.StringVar(&o.pcapOut, "pcap-out", "", "online: write the packets of alerted flows (from the alert on, cut to --snaplen) to this pcap; appended to, or an unusable old file moved aside, never truncated")
+	fs.StringVar(&o.pcapOut, "pcap-out", "", "online: write the packets of alerted flows (from the alert on, cut to --snaplen) to this pcap `FILE`; appended to, or an unusable old file moved aside, never truncated")
 	fs.Int64Var(&o.pcapMaxMB, "pcap-out-max", 64, "online: cap of the --pcap-out file in MiB")
-	fs.StringVar(&o.rowsOut, "rows-out", "", "online: write flow records and checkpoint feature rows to Arrow IPC stream files named after this path")
+	fs.StringVar(&o.rowsOut, "rows-out", "", "online: write flow records and checkpoint feature rows to Arrow IPC stream files named after `PATH`")
 	fs.Int64Var(&o.rotateMB, "rotate-size", 256, "online: start a new --rows-out file after this many MiB (0 = never)")
 	fs.DurationVar(&o.rotateEvery, "rotate-every", time.Hour, "online: start a new --rows-out file this often (0 = never)")
 }
@@ -131,7 +131,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	case lo.realtime && len(o.files) == 0:
 		return fail(stderr, "detect", errors.New("--realtime replays a capture: give -r FILE"))
 	case lo.filter != "" && lo.iface == "":
-		return fail(stderr, "detect", errors.New("-f applies to a live capture (-i)"))
+		return fail(stderr, "detect", errors.New("-f filters -i and offline -r, not a --realtime replay"))
 	}
 	setup, err := setupDetect(o, stderr)
 	if err != nil {

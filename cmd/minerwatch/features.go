@@ -36,12 +36,12 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 			"that manifest (label, label_source, scenario, capture, group), so training can be reproduced\n"+
 			"outside Go. Rows are written in record batches as they come: memory stays bounded.", stderr)
 	var files multiFlag
-	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	out := fs.String("o", "", "output file; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream); written under a temp name and renamed when complete, a device or FIFO written through")
-	format := fs.String("format", "", "output format: arrow, arrows (IPC stream) or parquet (default: from -o's extension)")
-	manifestPath := fs.String("manifest", "", "dataset manifest (TSV): write its labelled rows, as `train` builds them, instead of reading -r files")
-	trainRows := fs.Bool("train-rows", false, "with --manifest: keep only the rows `train` fits on (TCP checkpoint rows ≤ 3600 s, not labelled ignore)")
-	sets := fs.String("set", "all", "feature sets, comma-separated: mw51, mwx, netflow8, decrypto12 or all")
+	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
+	out := fs.String("o", "", "output `FILE`; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream); written under a temp name and renamed when complete, a device or FIFO written through")
+	format := fs.String("format", "", "output `FORMAT`: arrow, arrows (IPC stream) or parquet (default: from -o's extension)")
+	manifestPath := fs.String("manifest", "", "dataset manifest `FILE` (TSV): write its labelled rows, as 'train' builds them, instead of reading -r files")
+	trainRows := fs.Bool("train-rows", false, "with --manifest: keep only the rows 'train' fits on (TCP checkpoint rows ≤ 3600 s, not labelled ignore)")
+	sets := fs.String("set", "all", "feature `SETS`, comma-separated: mw51, mwx, netflow8, decrypto12 or all")
 	cps := fs.String("checkpoints", flowfeat.DefaultCheckpoints().String(), "cumulative checkpoints in seconds; a last +N repeats every N s; 'none' for no checkpoint rows (with --manifest the default is train's: "+flowfeat.ModelCheckpoints().String()+")")
 	window := fs.Duration("window", 0, "also emit a row per fixed window of this length (e.g. 60s); 0 = off")
 	noEnd := fs.Bool("no-end-rows", false, "do not emit the whole-flow row at each flow's end")

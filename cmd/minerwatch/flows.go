@@ -21,8 +21,9 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 			"flow ended. Lines are printed as flows end, in fixed-width columns (a long IPv6 address\n"+
 			"widens its line), so memory stays bounded and an interrupted run keeps what it printed.", stderr)
 	var files multiFlag
-	fs.Var(&files, "r", "capture file to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	proto := fs.String("proto", "", "only flows of this protocol: tcp or udp")
+	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
+	proto := fs.String("proto", "", "only flows of protocol `PROTO`: tcp or udp")
+	filterExpr := fs.String("f", "", "read only the packets filter `EXPR` keeps, as tcpdump -r FILE EXPR (tcpdump expression with -tags libpcap, or @FILE holding 'tcpdump -ddd' output)")
 	ftc := flowFlags(fs)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
@@ -38,6 +39,12 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badFlag(stderr, "flows", err)
 	}
+	var filter *recordFilter
+	if *filterExpr != "" {
+		if filter, err = newRecordFilter(*filterExpr); err != nil {
+			return badFlag(stderr, "flows", err)
+		}
+	}
 	sig := watchSignals("flows", stderr)
 	defer sig.stop()
 	r, err := capture.Open(files...)
@@ -45,6 +52,9 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "flows", err)
 	}
 	defer r.Close()
+	if filter != nil {
+		r.SetFilter(filter.keep)
+	}
 	// Each line is formatted as its flow ends and goes out through a
 	// small buffer: nothing is held per flow (a tabwriter would hold every
 	// line until the end to align the columns).
@@ -76,6 +86,12 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	st.Flows = t.Stats()
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d not IP, %d malformed, %d without ports, %d evicted\n",
 		r.Stats().Records, st.Flows.FlowsCreated, st.Decode.NotIP, st.Decode.Malformed, st.Flows.NoPorts, st.Flows.Evicted)
+	if filter != nil {
+		fmt.Fprintf(stderr, "%d packets left out by -f\n", r.Stats().Filtered)
+		if w := filter.report(); w != "" {
+			fmt.Fprintf(stderr, "minerwatch flows: warning: %s\n", w)
+		}
+	}
 	reportCapped(stderr, "flows", st.Flows.Drops(), st.Defrag.Drops())
 	if writeErr != nil {
 		return fail(stderr, "flows", fmt.Errorf("write: %w", writeErr))

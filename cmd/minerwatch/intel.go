@@ -62,7 +62,7 @@ func runIntel(args []string, stdout, stderr io.Writer) int {
 func learnedFlag(fs interface {
 	StringVar(*string, string, string, string)
 }, p *string) {
-	fs.StringVar(p, "learned", intel.DefaultLearnedPath(), "learned pool list file (JSON lines)")
+	fs.StringVar(p, "learned", intel.DefaultLearnedPath(), "learned pool list `FILE` (JSON lines)")
 }
 
 func openLearned(path string, stderr io.Writer) (*intel.Learned, error) {
@@ -232,8 +232,8 @@ func intelExport(args []string, stdout, stderr io.Writer) int {
 		"Write the learned list: jsonl (the file format) or csv (an intel list for --intel on another sensor).", stderr)
 	var path, format, out string
 	learnedFlag(fs, &path)
-	fs.StringVar(&format, "format", "jsonl", "jsonl or csv")
-	fs.StringVar(&out, "o", "", "output file (default stdout); written atomically")
+	fs.StringVar(&format, "format", "jsonl", "output `FORMAT`: jsonl or csv")
+	fs.StringVar(&out, "o", "", "output `FILE` (default stdout); written atomically")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -261,10 +261,10 @@ func intelImport(args []string, stdout, stderr io.Writer) int {
 		"Read intel feeds in any supported format (detected per file, or --format for all) and write\none CSV list (value,type,source,expiry,note) for 'minerwatch detect --intel'.\nInvalid lines are reported as FILE:LINE: reason and skipped.\nFormats: "+strings.Join(formatDocs(), "\n         "), stderr)
 	var format, source, ttl, out string
 	var strict bool
-	fs.StringVar(&format, "format", "", "force a format ("+strings.Join(intel.FormatNames(), ", ")+")")
+	fs.StringVar(&format, "format", "", "force input `FORMAT` ("+strings.Join(intel.FormatNames(), ", ")+")")
 	fs.StringVar(&source, "source", "", "source name for the entries (default: each file's name)")
 	fs.StringVar(&ttl, "ttl", "", "entries without their own expiry expire this long after the feed's date (e.g. 90d)")
-	fs.StringVar(&out, "o", "", "output file (default stdout); written atomically")
+	fs.StringVar(&out, "o", "", "output `FILE` (default stdout); written atomically")
 	fs.BoolVar(&strict, "strict", false, "exit non-zero if any line was invalid")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
@@ -331,8 +331,8 @@ func intelCheck(args []string, stdout, stderr io.Writer) int {
 	var lists, allow multiFlag
 	var noDefault bool
 	var path string
-	fs.Var(&lists, "intel", "extra intel list (\"format:path\" to force a format); repeatable")
-	fs.Var(&allow, "allow", "allowlist; repeatable")
+	fs.Var(&lists, "intel", "extra intel list `FILE` (\"format:path\" to force a format); repeatable")
+	fs.Var(&allow, "allow", "allowlist `FILE`; repeatable")
 	fs.BoolVar(&noDefault, "no-default-intel", false, "do not load the shipped default list")
 	learnedFlag(fs, &path)
 	if code, ok := parseFlags(fs, args, stdout); !ok {

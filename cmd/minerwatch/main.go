@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -52,7 +53,8 @@ Commands:
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
-	fmt.Fprintf(w, "\nRun 'minerwatch <command> --help' for a command's flags.\n")
+	fmt.Fprintf(w, "\nRun 'minerwatch <command> --help' (or 'minerwatch help <command>') for a command's flags;\n"+
+		"'minerwatch --version' prints the version.\n")
 	fmt.Fprintf(w, "Exit status: 0 done, 1 error, 2 bad command line, 128+N stopped by signal N (130 SIGINT,\n"+
 		"143 SIGTERM, 129 SIGHUP) before the end of an offline input.\n")
 }
@@ -67,16 +69,39 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		usage(stdout)
 		return 0
+	case "help":
+		// `help CMD [SUB]` is `CMD [SUB] --help`, as with git and go.
+		if len(args) == 1 || args[1] == "help" {
+			usage(stdout)
+			return 0
+		}
+		if _, ok := commands()[args[1]]; !ok {
+			return unknownCommand(stderr, args[1])
+		}
+		return run(append(append([]string{}, args[1:]...), "--help"), stdout, stderr)
+	case "-version", "--version", "-V":
+		return runVersion(nil, stdout, stderr)
 	}
 	cmd, ok := commands()[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "minerwatch: unknown command %q (known: %s)\n", args[0], strings.Join(knownCommands(), ", "))
-		return 2
+		return unknownCommand(stderr, args[0])
 	}
 	return cmd.run(args[1:], stdout, stderr)
+}
+
+// unknownCommand reports a command (or top-level flag) that does not
+// exist in one line, with a hint, and returns exit code 2.
+func unknownCommand(stderr io.Writer, name string) int {
+	what := "command"
+	if strings.HasPrefix(name, "-") {
+		what = "flag"
+	}
+	fmt.Fprintf(stderr, "minerwatch: unknown %s %q (commands: %s); run 'minerwatch --help' for usage\n",
+		what, name, strings.Join(knownCommands(), ", "))
+	return 2
 }
 
 func knownCommands() []string {
@@ -105,6 +130,35 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
-	fmt.Fprintf(stdout, "minerwatch %s\n", version)
+	fmt.Fprintf(stdout, "minerwatch %s\n", buildVersion())
 	return 0
+}
+
+// buildVersion is the version set with -ldflags "-X main.version=…", plus
+// the commit and Go toolchain recorded in the binary when the build knows
+// them, so a bug report names the exact build.
+func buildVersion() string {
+	v := version
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " (" + rev + dirty + ")"
+	}
+	return v + " " + info.GoVersion
 }

@@ -32,15 +32,15 @@ type trainFlags struct {
 
 func (t *trainFlags) register(fs *flag.FlagSet) {
 	d := train.DefaultConfig()
-	fs.Var(&t.manifests, "manifest", "dataset manifest (TSV: path label mining scenario ignore note); repeatable")
-	fs.StringVar(&t.set, "set", d.Set, "feature set: "+strings.Join(flowfeat.ModelSets(), ", ")+" (mw51x = mw51 followed by mwx)")
+	fs.Var(&t.manifests, "manifest", "dataset manifest `FILE` (TSV: path label mining scenario ignore note); repeatable")
+	fs.StringVar(&t.set, "set", d.Set, "feature `SET`: "+strings.Join(flowfeat.ModelSets(), ", ")+" (mw51x = mw51 followed by mwx)")
 	fs.StringVar(&t.exclude, "exclude", strings.Join(d.Exclude, ","), "features the model may not use (comma-separated; '' for none)")
 	fs.Float64Var(&t.targetFPR, "target-fpr", d.TargetFPR, "false-positive rate per benign flow-checkpoint the threshold aims at")
 	fs.IntVar(&t.trees, "trees", d.Params.Trees, "trees in the forest")
 	fs.IntVar(&t.folds, "folds", d.Folds, "grouped cross-validation folds")
 	fs.Uint64Var(&t.seed, "seed", d.Seed, "random seed (training is reproducible given the seed)")
 	fs.StringVar(&t.checkpoints, "checkpoints", flowfeat.ModelCheckpoints().String(), "checkpoints the model trains and is evaluated at (seconds; last +N repeats)")
-	fs.StringVar(&t.reportDir, "report", "", "also write the report as JSON and SVG into this directory")
+	fs.StringVar(&t.reportDir, "report", "", "also write the report as JSON and SVG into `DIR`")
 	fs.BoolVar(&t.augment, "augment", false, "also train on copies of every capture with TLS/AEAD/SSH record overhead added to each data packet (evaluation uses the recorded captures only)")
 }
 
@@ -135,7 +135,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		"Train the flow classifier on labelled captures: extract features, evaluate with grouped\ncross-validation (splits by capture session, never by flow), fit the forest on everything,\npick the threshold for the target false-positive rate on out-of-group benign rows, and\nwrite a versioned model file (gzip JSON, atomically).", stderr)
 	var t trainFlags
 	t.register(fs)
-	out := fs.String("o", "", "model file to write (e.g. model.json.gz)")
+	out := fs.String("o", "", "model `FILE` to write (e.g. model.json.gz)")
 	noCV := fs.Bool("no-cv", false, "skip the cross-validation report")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
@@ -198,8 +198,8 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		"Evaluate: score a manifest's captures with a trained model (use captures it was not\ntrained on), or run a training experiment: "+strings.Join(train.Experiments(), ", ")+".\nPrecision, recall, F1, FPR per benign flow and per benign flow-hour, per scenario and\ncheckpoint, confusion matrix, PR curve, feature importances: text here, JSON+SVG with --report.", stderr)
 	var t trainFlags
 	t.register(fs)
-	modelPath := fs.String("model", "", "model file to evaluate")
-	exp := fs.String("experiment", "", "experiment to run instead of scoring a model: "+strings.Join(train.Experiments(), ", "))
+	modelPath := fs.String("model", "", "model `FILE` to evaluate")
+	exp := fs.String("experiment", "", "`EXPERIMENT` to run instead of scoring a model: "+strings.Join(train.Experiments(), ", "))
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}

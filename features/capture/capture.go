@@ -28,8 +28,12 @@ type Record struct {
 
 // Stats counts what the reader saw.
 type Stats struct {
+	// Records and Bytes count the records delivered by Next (those a
+	// filter kept, see SetFilter).
 	Records int64
 	Bytes   int64
+	// Filtered counts records a filter rejected (SetFilter).
+	Filtered int64
 	// CutShort counts files that ended in the middle of a record (a capture
 	// whose writer was killed); the records before the cut are kept.
 	CutShort int
@@ -105,7 +109,14 @@ type Reader struct {
 	Warnings []string
 	errs     []error
 	cur      *file
+	keep     func(*Record) bool
 }
+
+// SetFilter makes Next deliver only the records keep accepts, as a
+// capture filter does for tcpdump -r FILE EXPR; the others are counted in
+// Stats.Filtered. keep sees the record before the caller does and must not
+// keep rec.Data. A nil keep delivers every record.
+func (r *Reader) SetFilter(keep func(rec *Record) bool) { r.keep = keep }
 
 // Open opens the capture files, each exactly once (so FIFOs and
 // `<(zcat x.pcap.gz)` work). A file that cannot be opened or is not a
@@ -308,16 +319,24 @@ func (r *Reader) Next(rec *Record) error {
 		r.cur = nil
 	}
 	var best *file
-	for _, f := range r.files {
-		if err := f.fill(); err != nil {
-			return err
+	for {
+		best = nil
+		for _, f := range r.files {
+			if err := f.fill(); err != nil {
+				return err
+			}
+			if f.has && (best == nil || f.pending.Time.Before(best.pending.Time)) {
+				best = f
+			}
 		}
-		if f.has && (best == nil || f.pending.Time.Before(best.pending.Time)) {
-			best = f
+		if best == nil {
+			return io.EOF
 		}
-	}
-	if best == nil {
-		return io.EOF
+		if r.keep == nil || r.keep(&best.pending) {
+			break
+		}
+		best.has = false
+		r.stats.Filtered++
 	}
 	*rec = best.pending
 	r.cur = best
