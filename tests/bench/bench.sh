@@ -131,7 +131,9 @@ for name in $CAPTURES; do
       "$pps" "$cpps" "$gbps" "$RSS" | tee -a "$results"
   }
   if command -v tcpdump >/dev/null; then
-    row a "tcpdump -r X -w /dev/null" tcpdump -r "$cap" -w /dev/null
+    # -w - (to the discarded stdout), not -w /dev/null: tcpdump run as root
+    # chowns its savefile to the user it drops to, /dev/null included.
+    row a "tcpdump -r X -w - >/dev/null" tcpdump -r "$cap" -w -
   else
     row a "benchgen walk X (no tcpdump)" "$BG" walk "$cap"
   fi
