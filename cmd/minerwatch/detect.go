@@ -7,6 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
@@ -279,11 +282,11 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		if o.out == "" {
 			sw = stderr
 		}
-		engine.WriteSummary(sw, hosts)
+		engine.WriteSummary(sw, hosts, int64(es.Flows.FlowsCreated), int64(st.Capture.Records))
 	}
 	if o.stats {
-		fmt.Fprintf(stderr, "packets %d, flows %d (evicted %d), alerts %v, DNS messages %d, TLS hellos %d, scored windows %d\n",
-			st.Capture.Records, es.Flows.FlowsCreated, es.Flows.Evicted, es.Alerts, es.DNSParsed, es.TLSHellos, es.Scored)
+		fmt.Fprintf(stderr, "packets %d, flows %d (evicted %d), %s, DNS messages %d, TLS hellos %d, scored windows %d\n",
+			st.Capture.Records, es.Flows.FlowsCreated, es.Flows.Evicted, alertCounts(es.Alerts), es.DNSParsed, es.TLSHellos, es.Scored)
 		if sg := es.Signature; sg.OverlapConflicts+sg.AltReadings+sg.Padding > 0 {
 			fmt.Fprintf(stderr, "signature: %d conflicting retransmissions, %d flows read a second way (last copy wins), %d padding bytes skipped\n",
 				sg.OverlapConflicts, sg.AltReadings, sg.Padding)
@@ -336,4 +339,28 @@ func (p *progress) done() {
 	if p.on && !p.last.IsZero() {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// alertCounts says how many alerts each detector raised, in pipeline
+// order ("alerts 3 (signature 1, model 2)"), not as a Go map.
+func alertCounts(by map[string]int64) string {
+	order := []string{alert.DetectorSignature, alert.DetectorModel, alert.DetectorIntel}
+	for d := range by {
+		if !slices.Contains(order, d) {
+			order = append(order, d)
+		}
+	}
+	slices.Sort(order[3:])
+	var total int64
+	var parts []string
+	for _, d := range order {
+		if n := by[d]; n > 0 {
+			total += n
+			parts = append(parts, d+" "+strconv.FormatInt(n, 10))
+		}
+	}
+	if total == 0 {
+		return "alerts 0"
+	}
+	return "alerts " + strconv.FormatInt(total, 10) + " (" + strings.Join(parts, ", ") + ")"
 }

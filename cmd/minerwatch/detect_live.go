@@ -281,17 +281,17 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", serr)
 		}
 	}
-	if o.summary {
-		sw := stdout
-		if o.out == "" {
-			sw = stderr
-		}
-		engine.WriteSummary(sw, runner.HostSummaries())
+	sw := stdout
+	if o.out == "" {
+		sw = stderr
 	}
 	t := runner.Totals()
+	if o.summary {
+		engine.WriteSummary(sw, runner.HostSummaries(), int64(t.Engine.Flows.FlowsCreated), int64(t.Packets))
+	}
 	el := time.Since(start).Seconds()
-	fmt.Fprintf(stderr, "minerwatch detect: %s: packets %d (%.0f/s), kernel drops %d, flows %d (evicted %d), alerts %v\n",
-		name, t.Packets, float64(t.Packets)/el, t.KernelDrops, t.Engine.Flows.FlowsCreated, t.Engine.Flows.Evicted, t.Engine.Alerts)
+	fmt.Fprintf(stderr, "minerwatch detect: %s: packets %d (%.0f/s), kernel drops %d, flows %d (evicted %d), %s\n",
+		name, t.Packets, float64(t.Packets)/el, t.KernelDrops, t.Engine.Flows.FlowsCreated, t.Engine.Flows.Evicted, alertCounts(t.Engine.Alerts))
 	if t.Defrag.Any() {
 		fmt.Fprintf(stderr, "minerwatch detect: %s: %v\n", name, t.Defrag)
 	}

@@ -112,3 +112,55 @@ func TestDetectAlertsAreEVELikeJSONLines(t *testing.T) {
 		t.Errorf("events = %d, want 2:\n%s", n, stdout)
 	}
 }
+
+// detect --summary on a clean capture says how much was looked at, not a
+// bare table header; --stats counts alerts by detector, not as a Go map.
+func TestDetectSummaryAndStatsReadAsSentences(t *testing.T) {
+	samples := "../../datasets/samples/"
+	cases := []struct {
+		name  string
+		files []string
+		want  []string
+		not   []string
+	}{
+		{"clean capture", []string{samples + "benign_https-poll-curl-tls13_20min.pcap"},
+			[]string{"no mining found in 1 flow (256 packets)\n", "alerts 0,"}, []string{"HOST", "map["}},
+		{"the three demo scenarios", []string{samples + "xmrig-plain-3333.pcap", samples + "xmrig-tls-443.pcap", samples + "xmrig-shadowsocks.pcap"},
+			[]string{"CAPTURE", "xmrig-plain-3333.pcap", "xmrig-tls-443.pcap", "xmrig-shadowsocks.pcap", "alerts 3 (signature 1, model 2)"},
+			[]string{"no mining found", "map["}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runCmd(append([]string{"detect", "--no-learned", "--summary", "--stats"}, c.files...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(stderr, n) {
+					t.Errorf("stderr has %q:\n%s", n, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestAlertCounts(t *testing.T) {
+	cases := []struct {
+		by   map[string]int64
+		want string
+	}{
+		{nil, "alerts 0"},
+		{map[string]int64{"model": 2, "signature": 1}, "alerts 3 (signature 1, model 2)"},
+		{map[string]int64{"intel": 4, "zeta": 1, "alpha": 2, "model": 0}, "alerts 7 (intel 4, alpha 2, zeta 1)"},
+	}
+	for _, c := range cases {
+		if got := alertCounts(c.by); got != c.want {
+			t.Errorf("alertCounts(%v) = %q, want %q", c.by, got, c.want)
+		}
+	}
+}

@@ -42,3 +42,29 @@ func TestREADMEShowsRealEVEOutput(t *testing.T) {
 		t.Errorf("README's rules table differs from `minerwatch rules --markdown` (run `make readme-table`)")
 	}
 }
+
+// TestREADMEShowsRealSummary: the README's --summary table is what
+// `make demo`'s detect line prints, so it does not drift from the code.
+func TestREADMEShowsRealSummary(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(readme)
+	samples, _ := filepath.Glob("../../datasets/samples/*.pcap")
+	args := append([]string{"detect", "--summary", "--sensor-name", "demo", "-o", filepath.Join(t.TempDir(), "a.jsonl"), "-r"}, samples...)
+	code, out, stderr := runCmd(args...)
+	if code != 0 || !strings.HasPrefix(out, "HOST ") {
+		t.Fatalf("detect: exit %d, stdout %q: %s", code, out, stderr)
+	}
+	const begin = "```text\nHOST "
+	i := strings.Index(doc, begin)
+	if i < 0 {
+		t.Fatal("README shows no --summary table")
+	}
+	shown := doc[i+len("```text\n"):]
+	shown = shown[:strings.Index(shown, "```")]
+	if shown != out {
+		t.Errorf("README's summary table differs from detect --summary:\n%s\n---\n%s", shown, out)
+	}
+}

@@ -682,6 +682,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	if fi.sig != nil && !fi.sigFired {
 		e.signatureAttempt(fi)
 	}
+	e.alertedFlowEnded(fi, f.Client.Addr(), f.Last)
 	if fi.feat != nil {
 		e.tracker.End(fi.feat, f)
 		e.tracker.Release(fi.feat)

@@ -171,6 +171,7 @@ func MergeHosts(lists ...[]*engine.HostSummary) []*engine.HostSummary {
 			if m == nil {
 				c := *h
 				c.Pools, c.Dialects, c.Detectors = copySet(h.Pools), copySet(h.Dialects), copySet(h.Detectors)
+				c.Captures = copySet(h.Captures)
 				byHost[h.Host] = &c
 				order = append(order, h.Host)
 				continue
@@ -183,6 +184,11 @@ func MergeHosts(lists ...[]*engine.HostSummary) []*engine.HostSummary {
 			}
 			for k := range h.Detectors {
 				m.Detectors[k] = true
+			}
+			for k := range h.Captures {
+				if m.Captures[k] || len(m.Captures) < engine.MaxCapturesPerHost {
+					m.Captures[k] = true
+				}
 			}
 			if h.First.Before(m.First) {
 				m.First = h.First
