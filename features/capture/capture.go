@@ -94,6 +94,11 @@ type file struct {
 	done    bool
 	last    time.Time
 	records int64
+	// size is the file's length when it is a regular file (0: unknown, a
+	// FIFO); read counts the bytes read from it so far (compressed bytes
+	// for a .gz: what the size is measured in).
+	size int64
+	read int64
 
 	oversized, corrupted int64
 }
@@ -168,7 +173,54 @@ func (f *file) open() error {
 	if f.osf, err = os.Open(f.path); err != nil {
 		return fmt.Errorf("open capture: %w", err)
 	}
-	return f.start(f.osf)
+	if fi.Mode().IsRegular() {
+		f.size = fi.Size()
+	}
+	return f.start(countingReader{f.osf, &f.read})
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// Progress is how far a Reader has read its files, for a progress line.
+type Progress struct {
+	// File is the index of the file the last record came from (-1 before
+	// the first); Files is how many were given.
+	File, Files int
+	// Read is the bytes read from the files so far (compressed bytes for
+	// gzip, read ahead by at most a buffer); Size their total, 0 when a
+	// file's size is unknown (a FIFO, a pipe).
+	Read, Size int64
+}
+
+// Progress returns how far the files have been read. Like Next, it is
+// for the goroutine that reads.
+func (r *Reader) Progress() Progress {
+	p := Progress{File: -1, Files: len(r.files)}
+	if r.cur != nil {
+		p.File = r.cur.index
+	}
+	known := true
+	for _, f := range r.files {
+		p.Read += f.read
+		p.Size += f.size
+		if f.size == 0 && f.read > 0 {
+			known = false
+		}
+	}
+	if !known {
+		p.Size = 0
+	}
+	return p
 }
 
 // start reads the file header from src: gzip or not, pcap or pcapng.
