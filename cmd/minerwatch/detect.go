@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
@@ -221,7 +220,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		progress := newProgress(stderr, r)
 		var pst parallel.Stats
 		pst, hosts, err = parallel.Run(ctx, r, parallel.Config{Engine: cfg, Workers: o.live.workers, Names: names, SkipBadFiles: true,
-			Progress: func(n int64) { progress.update(&ingest.Stats{Capture: capture.Stats{Records: n}}) }},
+			Progress: func(n int64) { progress.update(n, -1) }}, // the flows are the workers'; not counted here
 			func(a *alert.Alert) error {
 				err := alerts.Write(a)
 				if err != nil {
@@ -249,8 +248,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 			OnPacket: func(rec *capture.Record, _ *packet.Packet) {
 				current = filepath.Base(r.Path(rec.File))
 			},
-			Progress:     progress.update,
-			SkipBadFiles: true,
+			Progress:      func(s *ingest.Stats) { progress.update(s.Capture.Records, eng.FlowsCreated()) },
+			ProgressEvery: progressEvery,
+			SkipBadFiles:  true,
 		})
 		progress.done()
 		st.Capture = r.Stats() // also when stopped early
@@ -311,34 +311,6 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// progress prints a one-line progress report to a terminal (and nothing
-// when stderr is not one).
-type progress struct {
-	w     io.Writer
-	on    bool
-	start time.Time
-	last  time.Time
-}
-
-func newProgress(w io.Writer, _ *capture.Reader) *progress {
-	return &progress{w: w, on: isTerminal(w), start: time.Now()}
-}
-
-func (p *progress) update(s *ingest.Stats) {
-	if !p.on || time.Since(p.last) < 500*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	el := time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "\r%d packets, %d flows, %.0f pkts/s ", s.Capture.Records, s.Flows.FlowsCreated, float64(s.Capture.Records)/el)
-}
-
-func (p *progress) done() {
-	if p.on && !p.last.IsZero() {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
 }
 
 // alertCounts says how many alerts each detector raised, in pipeline

@@ -383,10 +383,14 @@ func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, 
 		}
 	})
 	t := flows.NewTable(fcfg, obs)
+	progress := newProgress(stderr, r)
 	st, err = ingest.Run(ctx, r, t, ingest.Options{
-		OnPacket:     func(rec *capture.Record, _ *packet.Packet) { obs.file = rec.File },
-		SkipBadFiles: true,
+		OnPacket:      func(rec *capture.Record, _ *packet.Packet) { obs.file = rec.File },
+		SkipBadFiles:  true,
+		Progress:      func(s *ingest.Stats) { progress.update(s.Capture.Records, s.Flows.FlowsCreated) },
+		ProgressEvery: progressEvery,
 	})
+	progress.done()
 	st.Capture = r.Stats() // also when interrupted, for the report
 	failed = reportInputs(stderr, "features", r)
 	if writeErr != nil {

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/capture"
+)
+
+// progressEvery is how many records pass between progress calls: often
+// enough for a slow run to update a few times a second, rarely enough
+// that a fast one does not feel the clock reads.
+const progressEvery = 4096
+
+// progressInterval is the shortest time between two progress lines.
+const progressInterval = 250 * time.Millisecond
+
+// progress prints a one-line progress report to stderr when it is a
+// terminal, and nothing when it is not (a pipe, a file, a log collector).
+type progress struct {
+	w     io.Writer
+	on    bool
+	r     *capture.Reader
+	start time.Time
+	last  time.Time
+}
+
+func newProgress(w io.Writer, r *capture.Reader) *progress {
+	return &progress{w: w, on: isTerminal(w), r: r, start: time.Now()}
+}
+
+// update redraws the line, at most every progressInterval; flows < 0 is
+// unknown. It must run on the goroutine that reads r.
+func (p *progress) update(records, flows int64) {
+	if !p.on {
+		return
+	}
+	now := time.Now()
+	if now.Sub(p.last) < progressInterval {
+		return
+	}
+	p.last = now
+	fmt.Fprint(p.w, "\r"+progressLine(p.r.Progress(), records, flows, now.Sub(p.start))+"\033[K")
+}
+
+// done clears the line, so the summary that follows starts clean.
+func (p *progress) done() {
+	if p.on && !p.last.IsZero() {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// progressLine says how far a run is: "file 2/4, 12.3 of 40.0 MiB (31%),
+// ETA 0:27, 120345 packets, 2345 flows". The file is left out when there
+// is one; the total, the percentage and the ETA when the size is unknown
+// (a pipe); the ETA in the first second (too early to be worth reading).
+func progressLine(pr capture.Progress, records, flows int64, elapsed time.Duration) string {
+	var parts []string
+	if pr.Files > 1 && pr.File >= 0 {
+		parts = append(parts, "file "+strconv.Itoa(pr.File+1)+"/"+strconv.Itoa(pr.Files))
+	}
+	if pr.Size > 0 {
+		read := min(pr.Read, pr.Size) // read-ahead of a buffer may not pass the end
+		parts = append(parts, fmt.Sprintf("%.1f of %s (%d%%)", float64(read)/(1<<20), mib(pr.Size), read*100/pr.Size))
+		if elapsed >= time.Second && read > 0 {
+			left := time.Duration(float64(elapsed) * float64(pr.Size-read) / float64(read))
+			parts = append(parts, "ETA "+clock(left))
+		}
+	} else {
+		parts = append(parts, mib(pr.Read)+" read")
+	}
+	parts = append(parts, strconv.FormatInt(records, 10)+" packets")
+	if flows >= 0 {
+		parts = append(parts, strconv.FormatInt(flows, 10)+" flows")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func mib(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB" }
+
+// clock formats d as m:ss or h:mm:ss, rounded to the second.
+func clock(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
