@@ -131,11 +131,18 @@ func Open(paths ...string) (*Reader, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no capture files given")
 	}
+	return openFiles(paths, (*file).open)
+}
+
+// openFiles makes a Reader of the named inputs, each started by open (the
+// file's path, or in tests its bytes): an input that fails is left out and
+// kept in Errs; only when all fail is there no Reader.
+func openFiles(names []string, open func(f *file) error) (*Reader, error) {
 	r := &Reader{}
 	ok := 0
-	for i, p := range paths {
-		f := &file{r: r, path: p, index: i}
-		if err := f.open(); err != nil {
+	for i, name := range names {
+		f := &file{r: r, path: name, index: i}
+		if err := open(f); err != nil {
 			f.close()
 			f.done = true
 			r.fail(f, err)

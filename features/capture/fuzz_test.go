@@ -17,22 +17,11 @@ import (
 
 // readerOf opens in-memory captures as the files of one Reader.
 func readerOf(contents ...[]byte) (*Reader, error) {
-	r := &Reader{}
-	ok := 0
-	for i, c := range contents {
-		f := &file{r: r, path: "fuzz", index: i}
-		if err := f.start(bytes.NewReader(c)); err != nil {
-			f.done = true
-			r.fail(f, err)
-		} else {
-			ok++
-		}
-		r.files = append(r.files, f)
+	names := make([]string, len(contents))
+	for i := range names {
+		names[i] = "fuzz"
 	}
-	if ok == 0 {
-		return nil, errors.Join(r.errs...)
-	}
-	return r, nil
+	return openFiles(names, func(f *file) error { return f.start(bytes.NewReader(contents[f.index])) })
 }
 
 // fuzzSeeds are small captures of every shape the reader knows, whole,
