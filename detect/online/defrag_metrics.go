@@ -16,13 +16,20 @@ var (
 		"Bytes held for incomplete IP datagrams (against the fragment memcap).", []string{"worker"}, nil)
 )
 
-// collectDefrag exports one worker's reassembly counters, plus those of a
-// replay dispatcher that reassembles before the workers.
-func collectDefrag(ch chan<- prometheus.Metric, w *worker, id string) {
+// defragStats returns w's reassembly counters plus those of a replay
+// dispatcher that reassembles before the workers (reported through the
+// first worker's source only, so sums over workers count them once).
+func (w *worker) defragStats() defrag.Stats {
 	s := w.defragSnapshot()
 	if ds, ok := w.src.(interface{ DefragStats() defrag.Stats }); ok {
 		s.Add(ds.DefragStats())
 	}
+	return s
+}
+
+// collectDefrag exports one worker's reassembly counters.
+func collectDefrag(ch chan<- prometheus.Metric, w *worker, id string) {
+	s := w.defragStats()
 	for _, o := range []struct {
 		name string
 		v    int64

@@ -129,10 +129,7 @@ func (r *Runner) Totals() Totals {
 			}
 		}
 		t.Engine.Add(w.snapshot())
-		t.Defrag.Add(w.defragSnapshot())
-		if ds, ok := w.src.(interface{ DefragStats() defrag.Stats }); ok {
-			t.Defrag.Add(ds.DefragStats()) // a multi-worker replay reassembles before the workers
-		}
+		t.Defrag.Add(w.defragStats())
 	}
 	return t
 }
