@@ -230,3 +230,24 @@ func TestWriterLineIsJSONMarshalsLine(t *testing.T) {
 		t.Errorf("no HTML escaping in %s", buf.String())
 	}
 }
+
+// TestSealedAlertIsWrittenAsSealed: Seal encodes once and the writer
+// writes that line (the same as encoding at write time); it writes the
+// sealed line even if the alert changed after, which is why it must not.
+func TestSealedAlertIsWrittenAsSealed(t *testing.T) {
+	a := &alert.Alert{EventType: alert.EventAlert, Timestamp: time.Unix(1700000000, 0).UTC(), SrcIP: "10.0.0.1", Reason: "before <seal>"}
+	var plain, sealed bytes.Buffer
+	if err := alert.NewWriter(&plain, nil).Write(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	a.Reason = "after"
+	if err := alert.NewWriter(&sealed, nil).Write(a); err != nil {
+		t.Fatal(err)
+	}
+	if plain.String() != sealed.String() {
+		t.Errorf("sealed:\n%s\nencoded at write time before the change:\n%s", sealed.String(), plain.String())
+	}
+}
