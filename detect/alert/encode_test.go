@@ -36,7 +36,7 @@ func TestEncoderWritesWhatEncodingJSONWrote(t *testing.T) {
 			CommunityID: "1:abc=", AppProto: "stratum", Host: tricky, Capture: tricky, Rule: rule,
 			Flow: &Flow{PktsToServer: math.MaxUint64, BytesToClient: 7, Start: time.Unix(1700000000, 1),
 				End: time.Unix(1700000100, 999999999), State: "closed", Reason: tricky, Alerted: true},
-			TLS: &TLS{SNI: tricky, ALPN: []string{"h2", tricky}, Version: "TLS 1.3", JA3: tricky, JA3Hash: "abc", JA4: "t13d", NoSNINon443: true},
+			TLS:      &TLS{SNI: tricky, ALPN: []string{"h2", tricky}, Version: "TLS 1.3", JA3: tricky, JA3Hash: "abc", JA4: "t13d", NoSNINon443: true},
 			Detector: "signature", Confidence: 0.99, Reason: tricky,
 			Mining: &Mining{Dialect: "stratum-v1", State: "authorized", StatePath: []string{"hello", tricky}, Agent: tricky,
 				MinerName: "x", MinerVersion: "1", MinerOS: "linux", Login: tricky, Coin: "ZEC", Worker: "w",
