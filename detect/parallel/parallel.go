@@ -285,8 +285,7 @@ func (rd *reader) run(ctx context.Context) {
 		if errors.Is(err, io.EOF) {
 			return
 		}
-		var fileErr *capture.FileError
-		if rd.cfg.SkipBadFiles && errors.As(err, &fileErr) {
+		if err != nil && rd.cfg.SkipBadFiles && isFileError(err) {
 			continue
 		}
 		if err != nil {
@@ -546,4 +545,12 @@ func before(x, y *event) bool {
 		return x.worker < y.worker
 	}
 	return x.idx < y.idx
+}
+
+// isFileError reports whether err is a *capture.FileError; see
+// ingest.isFileError for why it is a function of its own (the errors.As
+// target escapes, and in the reader's loop it was allocated per packet).
+func isFileError(err error) bool {
+	var fileErr *capture.FileError
+	return errors.As(err, &fileErr)
 }

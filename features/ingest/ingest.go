@@ -68,8 +68,7 @@ func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (S
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		var fileErr *capture.FileError
-		if opt.SkipBadFiles && errors.As(err, &fileErr) {
+		if err != nil && opt.SkipBadFiles && isFileError(err) {
 			// The reader left the file out and keeps its error
 			// (Reader.Errs) for the caller to report.
 			continue
@@ -111,4 +110,14 @@ func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (S
 		st.Flows = t.Stats()
 	}
 	return st, nil
+}
+
+// isFileError reports whether err is a *capture.FileError. It is a
+// function of its own so that the target errors.As needs escapes to the
+// heap only when there is an error: declared in Run's loop, it was
+// allocated for every packet (1 allocation per packet, ~4 % of detect -r's
+// CPU time).
+func isFileError(err error) bool {
+	var fileErr *capture.FileError
+	return errors.As(err, &fileErr)
 }
