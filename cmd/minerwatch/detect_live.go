@@ -202,6 +202,14 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	}()
 
 	cfg := online.Config{Engine: setup.engine, Name: name, Alerts: alerts}
+	ks, err := startKafka(o, setup.intel, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	defer closeKafka(ks, o, stderr)
+	if ks != nil {
+		cfg.OnAlert, cfg.Collectors = ks.Alert, append(cfg.Collectors, ks.Collector())
+	}
 	var rows *export.StreamWriter
 	if lo.rowsOut != "" {
 		rows, err = export.NewStream(export.StreamConfig{Path: lo.rowsOut,

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/detect/kafka"
+)
+
+// kafkaOptions are the --kafka* flags (detect, and intel's learned-topic
+// commands): brokers, topics, buffer bounds, TLS and SASL.
+type kafkaOptions struct {
+	brokers      string
+	alertTopic   string
+	learnedTopic string
+	maxRecords   int
+	maxMB        int
+	flushTimeout time.Duration
+	tls          kafka.TLSOptions
+	saslMech     string
+	saslUser     string
+	saslPassFile string
+}
+
+// kafkaConnFlags are the flags that say how to reach the cluster.
+func kafkaConnFlags(fs *flag.FlagSet, o *kafkaOptions) {
+	fs.StringVar(&o.brokers, "kafka", "", "Kafka `BROKERS` (host:port,...): send alerts and flow events there and share learned pools with the other sensors (README, \"Scaling out\")")
+	fs.StringVar(&o.learnedTopic, "kafka-learned-topic", kafka.DefaultLearnedTopic, "compacted Kafka `TOPIC` of learned pool endpoints shared by the sensors (\"-\": do not share)")
+	fs.BoolVar(&o.tls.Enable, "kafka-tls", false, "connect to Kafka over TLS (system roots unless --kafka-tls-ca)")
+	fs.StringVar(&o.tls.CAFile, "kafka-tls-ca", "", "PEM `FILE` of the CA that signed the brokers' certificates (implies --kafka-tls)")
+	fs.StringVar(&o.tls.CertFile, "kafka-tls-cert", "", "client certificate PEM `FILE` for mutual TLS (with --kafka-tls-key)")
+	fs.StringVar(&o.tls.KeyFile, "kafka-tls-key", "", "client private key PEM `FILE` for mutual TLS")
+	fs.StringVar(&o.tls.ServerName, "kafka-tls-server-name", "", "`NAME` expected in the brokers' certificates (default: the broker host)")
+	fs.StringVar(&o.saslMech, "kafka-sasl", "", "SASL `MECHANISM`: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (use with TLS)")
+	fs.StringVar(&o.saslUser, "kafka-sasl-user", "", "SASL user `NAME`")
+	fs.StringVar(&o.saslPassFile, "kafka-sasl-password-file", "", "`FILE` holding the SASL password (first line; not a flag value, which ps would show)")
+}
+
+// kafkaFlags are detect's --kafka* flags.
+func kafkaFlags(fs *flag.FlagSet, o *kafkaOptions) {
+	kafkaConnFlags(fs, o)
+	fs.StringVar(&o.alertTopic, "kafka-topic", kafka.DefaultAlertTopic, "Kafka `TOPIC` for alerts and flow events (the JSON objects of the alert log, keyed by flow_id)")
+	fs.IntVar(&o.maxRecords, "kafka-buffer", kafka.DefaultMaxBufferedRecords, "records kept in memory while the brokers are unreachable; past it new ones are dropped and counted")
+	fs.IntVar(&o.maxMB, "kafka-buffer-mb", kafka.DefaultMaxBufferedBytes>>20, "MiB kept in memory while the brokers are unreachable")
+	fs.DurationVar(&o.flushTimeout, "kafka-flush-timeout", 30*time.Second, "at the end, how long to wait for the brokers to take the buffered records")
+}
+
+// config turns the flags into a kafka.Config for sensor.
+func (o kafkaOptions) config(sensor string) (kafka.Config, error) {
+	brokers, err := kafka.ParseBrokers(o.brokers)
+	if err != nil {
+		return kafka.Config{}, fmt.Errorf("--kafka: %w", err)
+	}
+	cfg := kafka.Config{Brokers: brokers, AlertTopic: o.alertTopic, LearnedTopic: o.learnedTopic, Sensor: sensor,
+		MaxBufferedRecords: o.maxRecords, MaxBufferedBytes: o.maxMB << 20}
+	if cfg.TLS, err = o.tls.Config(); err != nil {
+		return kafka.Config{}, err
+	}
+	var pass string
+	if o.saslPassFile != "" {
+		b, err := os.ReadFile(o.saslPassFile)
+		if err != nil {
+			return kafka.Config{}, fmt.Errorf("--kafka-sasl-password-file: %w", err)
+		}
+		pass, _, _ = strings.Cut(string(b), "\n")
+	}
+	if o.saslMech != "" && o.saslUser == "" {
+		return kafka.Config{}, errors.New("--kafka-sasl needs --kafka-sasl-user")
+	}
+	if cfg.SASL, err = kafka.SASLMechanism(o.saslMech, o.saslUser, strings.TrimSpace(pass)); err != nil {
+		return kafka.Config{}, fmt.Errorf("--kafka-sasl: %w", err)
+	}
+	return cfg, nil
+}
+
+// startKafka connects detect to Kafka when --kafka is given; nil (a
+// no-op sink) otherwise. The learned topic is read into in's learned list
+// before the first packet.
+func startKafka(o detectOptions, in *intel.Intel, stderr io.Writer) (*kafka.Sink, error) {
+	if o.kafka.brokers == "" {
+		return nil, nil
+	}
+	cfg, err := o.kafka.config(o.sensor.Host)
+	if err != nil {
+		return nil, err
+	}
+	s, warns, err := kafka.Start(context.Background(), cfg, in.Learned())
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warns {
+		fmt.Fprintf(stderr, "minerwatch detect: warning: %s\n", w)
+	}
+	s.Only(o.eveTypes)
+	return s, nil
+}
+
+// closeKafka delivers what is buffered and reports what was not.
+func closeKafka(s *kafka.Sink, o detectOptions, stderr io.Writer) {
+	if s == nil {
+		return
+	}
+	if err := s.Close(o.kafka.flushTimeout); err != nil {
+		fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", err)
+	}
+	if o.stats {
+		st := s.Stats()
+		fmt.Fprintf(stderr, "kafka: produced %d, dropped %d, failed %d; learned pools published %d, received %d, removed %d\n",
+			st.Produced, st.Dropped, st.Failed, st.LearnedPublished, st.LearnedApplied, st.LearnedRemoved)
+	}
+}
