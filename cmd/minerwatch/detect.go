@@ -212,6 +212,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 	ctx, stopRun := context.WithCancelCause(sig.ctx)
 	defer stopRun(nil)
 	cfg := setup.engine
+	if o.kafka.flows {
+		cfg.OnRow = ks.Row // --kafka-flows: flow records to Kafka
+	}
 	var (
 		st    ingest.Stats
 		es    engine.Stats

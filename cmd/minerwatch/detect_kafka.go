@@ -19,6 +19,8 @@ import (
 type kafkaOptions struct {
 	brokers      string
 	alertTopic   string
+	flows        bool
+	flowTopic    string
 	learnedTopic string
 	maxRecords   int
 	maxMB        int
@@ -47,6 +49,8 @@ func kafkaConnFlags(fs *flag.FlagSet, o *kafkaOptions) {
 func kafkaFlags(fs *flag.FlagSet, o *kafkaOptions) {
 	kafkaConnFlags(fs, o)
 	fs.StringVar(&o.alertTopic, "kafka-topic", kafka.DefaultAlertTopic, "Kafka `TOPIC` for alerts and flow events (the JSON objects of the alert log, keyed by flow_id)")
+	fs.BoolVar(&o.flows, "kafka-flows", false, "also send flow records (the checkpoint feature rows, JSON, keyed by flow_id) to --kafka-flows-topic; computes features even with --no-model")
+	fs.StringVar(&o.flowTopic, "kafka-flows-topic", kafka.DefaultFlowTopic, "Kafka `TOPIC` for --kafka-flows")
 	fs.IntVar(&o.maxRecords, "kafka-buffer", kafka.DefaultMaxBufferedRecords, "records kept in memory while the brokers are unreachable; past it new ones are dropped and counted")
 	fs.IntVar(&o.maxMB, "kafka-buffer-mb", kafka.DefaultMaxBufferedBytes>>20, "MiB kept in memory while the brokers are unreachable")
 	fs.DurationVar(&o.flushTimeout, "kafka-flush-timeout", 30*time.Second, "at the end, how long to wait for the brokers to take the buffered records")
@@ -60,6 +64,9 @@ func (o kafkaOptions) config(sensor string) (kafka.Config, error) {
 	}
 	cfg := kafka.Config{Brokers: brokers, AlertTopic: o.alertTopic, LearnedTopic: o.learnedTopic, Sensor: sensor,
 		MaxBufferedRecords: o.maxRecords, MaxBufferedBytes: o.maxMB << 20}
+	if o.flows {
+		cfg.FlowTopic = o.flowTopic
+	}
 	if cfg.TLS, err = o.tls.Config(); err != nil {
 		return kafka.Config{}, err
 	}
@@ -85,6 +92,9 @@ func (o kafkaOptions) config(sensor string) (kafka.Config, error) {
 // before the first packet.
 func startKafka(o detectOptions, in *intel.Intel, stderr io.Writer) (*kafka.Sink, error) {
 	if o.kafka.brokers == "" {
+		if o.kafka.flows {
+			return nil, errors.New("--kafka-flows needs --kafka BROKERS")
+		}
 		return nil, nil
 	}
 	cfg, err := o.kafka.config(o.sensor.Host)
@@ -112,7 +122,7 @@ func closeKafka(s *kafka.Sink, o detectOptions, stderr io.Writer) {
 	}
 	if o.stats {
 		st := s.Stats()
-		fmt.Fprintf(stderr, "kafka: produced %d, dropped %d, failed %d; learned pools published %d, received %d, removed %d\n",
-			st.Produced, st.Dropped, st.Failed, st.LearnedPublished, st.LearnedApplied, st.LearnedRemoved)
+		fmt.Fprintf(stderr, "kafka: produced %d (flow records %d), dropped %d, failed %d; learned pools published %d, received %d, removed %d\n",
+			st.Produced, st.FlowRecords, st.Dropped, st.Failed, st.LearnedPublished, st.LearnedApplied, st.LearnedRemoved)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/minerwatch/minerwatch/detect/kafka"
 	"github.com/minerwatch/minerwatch/detect/kafka/kafkatest"
 	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/flowfeat"
 )
 
 // endpoint rewrites of rewriteCapture: address and port, either side.
@@ -127,17 +128,34 @@ func readEVE(t *testing.T, path string) []eveLine {
 	return out
 }
 
-// topicEvents reads the alert topic from its start until want events
-// arrived (and half a second more, to catch duplicates beyond want).
-func topicEvents(t *testing.T, addr string, want int) []eveLine {
+// topicRecords reads topic from its start until want records arrived
+// (and half a second more, to catch duplicates beyond want).
+func topicRecords(t *testing.T, addr, topic string, want int) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(kafka.DefaultAlertTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
+	var out []*kgo.Record
+	add := func(r *kgo.Record) { out = append(out, r) }
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for len(out) < want && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(add)
+	}
+	extra, cancel2 := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel2()
+	cl.PollFetches(extra).EachRecord(add)
+	return out
+}
+
+// topicEvents reads the alert topic's events; each record's key must be
+// its event's flow id.
+func topicEvents(t *testing.T, addr string, want int) []eveLine {
+	t.Helper()
 	var out []eveLine
-	add := func(r *kgo.Record) {
+	for _, r := range topicRecords(t, addr, kafka.DefaultAlertTopic, want) {
 		var e eveLine
 		if err := json.Unmarshal(r.Value, &e); err != nil {
 			t.Errorf("record %s: %v", r.Key, err)
@@ -147,14 +165,6 @@ func topicEvents(t *testing.T, addr string, want int) []eveLine {
 		}
 		out = append(out, e)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for len(out) < want && ctx.Err() == nil {
-		cl.PollFetches(ctx).EachRecord(add)
-	}
-	extra, cancel2 := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel2()
-	cl.PollFetches(extra).EachRecord(add)
 	return out
 }
 
@@ -183,8 +193,14 @@ func TestSensorsShareLearnedPoolsThroughKafka(t *testing.T) {
 	}
 
 	logA, logB := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
-	if code, _, stderr := runCmd("detect", "-r", sample, "--no-model", "--sensor-name", "sensor-a", "--kafka", b.Addr, "-o", logA, "--stats"); code != 0 || !strings.Contains(stderr, "learned pools published 1") {
+	code, _, stderr := runCmd("detect", "-r", sample, "--no-model", "--sensor-name", "sensor-a", "--kafka", b.Addr, "--kafka-flows", "-o", logA, "--stats")
+	var rows int
+	if code != 0 || !strings.Contains(stderr, "learned pools published 1") {
 		t.Fatalf("sensor A: exit %d: %s", code, stderr)
+	} else if i := strings.Index(stderr, "flow records "); i < 0 {
+		t.Fatalf("sensor A --stats says nothing of flow records: %s", stderr)
+	} else if fmt.Sscanf(stderr[i:], "flow records %d", &rows); rows == 0 {
+		t.Errorf("sensor A produced no flow record with --kafka-flows: %s", stderr)
 	}
 	if code, _, stderr := runCmd("detect", "-r", tlsB, "--no-model", "--sensor-name", "sensor-b", "--kafka", b.Addr, "-o", logB); code != 0 || stderr != "" {
 		t.Fatalf("sensor B: exit %d: %s", code, stderr)
@@ -227,6 +243,28 @@ func TestSensorsShareLearnedPoolsThroughKafka(t *testing.T) {
 	}
 	if out := intel("list", "--all"); strings.Count(out, "\n") != 1 {
 		t.Errorf("learned topic not empty after remove and expire:\n%s", out)
+	}
+
+	// A's flow records: the checkpoint rows of its one mining flow, keyed
+	// by the flow id of its alert, labelled by the signature stage, with
+	// every feature (null where undefined).
+	recs := topicRecords(t, b.Addr, kafka.DefaultFlowTopic, rows)
+	if len(recs) != rows {
+		t.Errorf("%d flow records in the topic, sensor A says %d", len(recs), rows)
+	}
+	for _, r := range recs {
+		var row struct {
+			FlowID   uint64              `json:"flow_id"`
+			Host     string              `json:"host"`
+			Label    string              `json:"label"`
+			Features map[string]*float64 `json:"features"`
+		}
+		if err := json.Unmarshal(r.Value, &row); err != nil {
+			t.Fatalf("flow record: %v: %s", err, r.Value)
+		}
+		if row.FlowID != evA[0].FlowID || string(r.Key) != fmt.Sprint(row.FlowID) || row.Host != "sensor-a" || row.Label != "mining" || len(row.Features) != flowfeat.NumAll {
+			t.Errorf("flow record %+v (key %s, %d features), want flow %d of sensor-a labelled mining with %d features", row, r.Key, len(row.Features), evA[0].FlowID, flowfeat.NumAll)
+		}
 	}
 
 	want := map[string]int{}

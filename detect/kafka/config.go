@@ -33,6 +33,7 @@ type Config struct {
 	Brokers      []string
 	AlertTopic   string // "" = DefaultAlertTopic
 	LearnedTopic string // "" = DefaultLearnedTopic; "-" = do not share learned pools
+	FlowTopic    string // flow records (Sink.Row); "" = none
 	// Sensor names this sensor in the learned entries it publishes and
 	// in the records' "sensor" header.
 	Sensor string

@@ -30,7 +30,7 @@ type Sink struct {
 
 	produced, dropped, failed     atomic.Int64
 	published, applied, tombstone atomic.Int64
-	lag                           atomic.Int64
+	lag, rows                     atomic.Int64
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -43,7 +43,8 @@ type Sink struct {
 
 // Stats are the sink's counters.
 type Stats struct {
-	Produced      int64 // records acknowledged by the brokers
+	Produced      int64 // records acknowledged by the brokers (all topics)
+	FlowRecords   int64 // of which flow records (Row)
 	Dropped       int64 // records refused because the buffer bound was reached
 	Failed        int64 // records failed for another reason (too large, retries exhausted, closed)
 	Buffered      int64 // records waiting for the brokers now
@@ -129,6 +130,12 @@ func ensureTopics(ctx context.Context, adm *kadm.Client, cfg Config) error {
 		topic string
 		conf  map[string]*string
 	}{{cfg.AlertTopic, nil}}
+	if cfg.FlowTopic != "" {
+		want = append(want, struct {
+			topic string
+			conf  map[string]*string
+		}{cfg.FlowTopic, nil})
+	}
 	if cfg.shareLearned() {
 		want = append(want, struct {
 			topic string
@@ -196,7 +203,7 @@ func (s *Sink) Stats() Stats {
 	if s == nil {
 		return Stats{}
 	}
-	return Stats{Produced: s.produced.Load(), Dropped: s.dropped.Load(), Failed: s.failed.Load(),
+	return Stats{Produced: s.produced.Load(), FlowRecords: s.rows.Load(), Dropped: s.dropped.Load(), Failed: s.failed.Load(),
 		Buffered: s.cl.BufferedProduceRecords(), BufferedBytes: s.cl.BufferedProduceBytes(),
 		LearnedPublished: s.published.Load(), LearnedApplied: s.applied.Load(), LearnedRemoved: s.tombstone.Load(), LearnedLag: s.lag.Load()}
 }
