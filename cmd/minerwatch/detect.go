@@ -76,6 +76,9 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	o.files = append(files, fs.Args()...)
+	if err := applyKafkaConfig(fs, o.kafka.configFile); err != nil {
+		return badFlag(stderr, "detect", err)
+	}
 	if len(o.files) == 0 && !o.live.online() {
 		return fail(stderr, "detect", errors.New("no capture given (use -r FILE or -i IFACE)"))
 	}

@@ -29,6 +29,7 @@ type kafkaOptions struct {
 	saslMech     string
 	saslUser     string
 	saslPassFile string
+	configFile   string
 }
 
 // kafkaConnFlags are the flags that say how to reach the cluster.
@@ -48,6 +49,7 @@ func kafkaConnFlags(fs *flag.FlagSet, o *kafkaOptions) {
 // kafkaFlags are detect's --kafka* flags.
 func kafkaFlags(fs *flag.FlagSet, o *kafkaOptions) {
 	kafkaConnFlags(fs, o)
+	fs.StringVar(&o.configFile, "kafka-config", "", "`FILE` of --kafka* settings, one NAME=VALUE a line (e.g. kafka=k1:9092,k2:9092, kafka-sasl-user=probe; # comments); flags on the command line win")
 	fs.StringVar(&o.alertTopic, "kafka-topic", kafka.DefaultAlertTopic, "Kafka `TOPIC` for alerts and flow events (the JSON objects of the alert log, keyed by flow_id)")
 	fs.BoolVar(&o.flows, "kafka-flows", false, "also send flow records (the checkpoint feature rows, JSON, keyed by flow_id) to --kafka-flows-topic; computes features even with --no-model")
 	fs.StringVar(&o.flowTopic, "kafka-flows-topic", kafka.DefaultFlowTopic, "Kafka `TOPIC` for --kafka-flows")
@@ -125,4 +127,37 @@ func closeKafka(s *kafka.Sink, o detectOptions, stderr io.Writer) {
 		fmt.Fprintf(stderr, "kafka: produced %d (flow records %d), dropped %d, failed %d; learned pools published %d, received %d, removed %d\n",
 			st.Produced, st.FlowRecords, st.Dropped, st.Failed, st.LearnedPublished, st.LearnedApplied, st.LearnedRemoved)
 	}
+}
+
+// applyKafkaConfig sets the --kafka* flags named in --kafka-config's file
+// that the command line did not set: a deployment keeps its brokers,
+// TLS and SASL settings in one file shared by every sensor.
+func applyKafkaConfig(fs *flag.FlagSet, path string) error {
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--kafka-config: %w", err)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		name = strings.TrimLeft(strings.TrimSpace(name), "-")
+		if !ok || !strings.HasPrefix(name, "kafka") || name == "kafka-config" || fs.Lookup(name) == nil {
+			return fmt.Errorf("--kafka-config %s:%d: want NAME=VALUE with NAME one of the --kafka* flags, got %q", path, n+1, line)
+		}
+		if given[name] {
+			continue
+		}
+		if err := fs.Set(name, strings.TrimSpace(value)); err != nil {
+			return fmt.Errorf("--kafka-config %s:%d: %s: %w", path, n+1, name, err)
+		}
+	}
+	return nil
 }
