@@ -78,9 +78,8 @@ func TestNilSinkIsTheDefaultPath(t *testing.T) {
 	}
 }
 
-// consumeAlerts reads the whole alert topic and returns the keys
-// "sensor/flow_id/event_type" with their counts, and the record keys'
-// order per flow.
+// consumeAll reads topic from its start until want records arrived, and
+// half a second more to catch duplicates beyond want.
 func consumeAll(t *testing.T, addr, topic string, want int) []*kgo.Record {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
@@ -101,12 +100,19 @@ func consumeAll(t *testing.T, addr, topic string, want int) []*kgo.Record {
 	return out
 }
 
-// TestBrokerOutageDeliversTheBacklogInOrder runs against a real broker:
-// alerts produced while the broker is down wait in the buffer and reach
+// TestAgainstARealBroker starts one single-node Kafka broker (KRaft) for
+// the tests that need one; the outage test stops and restarts it, so it
+// runs last.
+func TestAgainstARealBroker(t *testing.T) {
+	b := kafkatest.Start(t)
+	t.Run("LearnedPoolCrossesSensors", func(t *testing.T) { learnedPoolCrossesSensors(t, b) })
+	t.Run("BrokerOutageDeliversTheBacklogInOrder", func(t *testing.T) { brokerOutageDeliversTheBacklogInOrder(t, b) })
+}
+
+// brokerOutageDeliversTheBacklogInOrder: alerts produced while the broker is down wait in the buffer and reach
 // the topic after it restarts, every one exactly once (idempotent
 // producer), a flow's events in the order produced.
-func TestBrokerOutageDeliversTheBacklogInOrder(t *testing.T) {
-	b := kafkatest.Start(t)
+func brokerOutageDeliversTheBacklogInOrder(t *testing.T, b *kafkatest.Broker) {
 	s, warns, err := Start(context.Background(), Config{Brokers: []string{b.Addr}, Sensor: "a", LearnedTopic: "-"}, nil)
 	if err != nil || len(warns) > 0 {
 		t.Fatalf("start: %v %v", err, warns)
@@ -156,12 +162,11 @@ func TestBrokerOutageDeliversTheBacklogInOrder(t *testing.T) {
 	}
 }
 
-// TestLearnedPoolCrossesSensors: a pool sensor A trusts (handshake and
+// learnedPoolCrossesSensors: a pool sensor A trusts (handshake and
 // answer) reaches sensor B's learned list through the compacted topic,
 // with A's name in its source; B, started later, reads it at boot before
 // it sees a packet. An operator's tombstone removes it from B while B runs.
-func TestLearnedPoolCrossesSensors(t *testing.T) {
-	b := kafkatest.Start(t)
+func learnedPoolCrossesSensors(t *testing.T, b *kafkatest.Broker) {
 	cfg := Config{Brokers: []string{b.Addr}}
 	inA := intel.New(nil, nil, nil, intel.Config{ConfirmedTTL: time.Hour})
 	cfg.Sensor = "a"
