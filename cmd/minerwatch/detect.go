@@ -76,7 +76,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	o.files = append(files, fs.Args()...)
-	if err := applyKafkaConfig(fs, o.kafka.configFile); err != nil {
+	if err := o.kafka.finish(fs); err != nil {
 		return badFlag(stderr, "detect", err)
 	}
 	if len(o.files) == 0 && !o.live.online() {

@@ -120,6 +120,13 @@ func (s *Sink) apply(r *kgo.Record) {
 	if m.Sensor != s.cfg.Sensor {
 		m.Source = RemoteSource(m)
 	}
+	// The store's bound holds for the topic too: a writer flooding it
+	// with endpoints must not grow every sensor without limit. A known
+	// endpoint is still updated.
+	if _, known := s.learned.Match(addr, port, m.Added); !known && s.learned.Len() >= intel.MaxLearned {
+		s.refused.Add(1)
+		return
+	}
 	s.learned.Add(m.LearnedEntry)
 	s.applied.Add(1)
 }

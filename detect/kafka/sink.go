@@ -30,7 +30,7 @@ type Sink struct {
 
 	produced, dropped, failed     atomic.Int64
 	published, applied, tombstone atomic.Int64
-	lag, rows                     atomic.Int64
+	lag, rows, refused            atomic.Int64
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -52,6 +52,9 @@ type Stats struct {
 	// Learned topic: entries this sensor published, remote entries and
 	// tombstones applied, and how many records the follower is behind.
 	LearnedPublished, LearnedApplied, LearnedRemoved, LearnedLag int64
+	// LearnedRefused counts new endpoints from the topic not applied
+	// because the learned list was full (intel.MaxLearned).
+	LearnedRefused int64
 }
 
 // Start connects to the brokers (lazily: unreachable brokers are not an
@@ -205,7 +208,7 @@ func (s *Sink) Stats() Stats {
 	}
 	return Stats{Produced: s.produced.Load(), FlowRecords: s.rows.Load(), Dropped: s.dropped.Load(), Failed: s.failed.Load(),
 		Buffered: s.cl.BufferedProduceRecords(), BufferedBytes: s.cl.BufferedProduceBytes(),
-		LearnedPublished: s.published.Load(), LearnedApplied: s.applied.Load(), LearnedRemoved: s.tombstone.Load(), LearnedLag: s.lag.Load()}
+		LearnedPublished: s.published.Load(), LearnedApplied: s.applied.Load(), LearnedRemoved: s.tombstone.Load(), LearnedLag: s.lag.Load(), LearnedRefused: s.refused.Load()}
 }
 
 // Close stops following the learned topic and waits up to timeout for

@@ -193,6 +193,9 @@ func learnedPoolCrossesSensors(t *testing.T, b *kafkatest.Broker) {
 		t.Fatalf("start B: %v %v", err, warns)
 	}
 	defer sb.Close(5 * time.Second)
+	if st := sb.Stats(); st.LearnedApplied != 1 || st.LearnedLag != 0 {
+		t.Errorf("B after boot: %+v, want 1 entry applied and no lag", st)
+	}
 	hit, ok := inB.CheckFlow(netip.MustParseAddrPort("10.9.9.9:50000"), pool, now.Add(time.Minute))
 	if !ok || hit.Kind != intel.MatchLearned || hit.Source != "kafka:a:signature:cryptonote" || hit.Domain != "pool.example" {
 		t.Fatalf("B's match at boot: %v %+v", ok, hit)
