@@ -165,6 +165,9 @@ type Engine struct {
 	sigDone  signature.Stats
 	stats    Stats
 	vec      flowfeat.Vector
+	// replay is the packet a flow's prelude is replayed into when it
+	// earns its state (one per engine, not one allocation per flow).
+	replay packet.Packet
 	// dnsSeen de-duplicates dns-query alerts per (host, name): a host that
 	// resolves a pool name every minute is one finding, not a flood.
 	dnsSeen *lru.Map[dnsKey, time.Time]
@@ -337,7 +340,7 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	if e.wantsFeatures(f) {
 		fi.feat = e.tracker.Start(f)
 	}
-	fi.prelude.Replay(f, func(p *packet.Packet, dir packet.Direction) {
+	fi.prelude.Replay(f, &e.replay, func(p *packet.Packet, dir packet.Direction) {
 		if fi.feat != nil {
 			e.tracker.Packet(fi.feat, f, p, dir)
 		}

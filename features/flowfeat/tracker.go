@@ -182,6 +182,8 @@ type Tracker struct {
 	// free holds released states for reuse: a busy link ends as many
 	// flows as it starts, so most new states need no allocation.
 	free []*State
+	// replay is the packet a Lazy state's prelude is replayed into.
+	replay packet.Packet
 }
 
 // maxFree bounds the recycled states kept (about 1 MiB of them): enough
