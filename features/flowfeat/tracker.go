@@ -186,8 +186,9 @@ type Tracker struct {
 	replay packet.Packet
 }
 
-// maxFree bounds the recycled states kept (about 1 MiB of them): enough
-// to absorb churn, not so many that a past flood stays resident.
+// maxFree bounds the recycled states kept (up to 2 MiB of them with their
+// second-data-packet blocks): enough to absorb churn, not so many that a
+// past flood stays resident.
 const maxFree = 1024
 
 // NewTracker returns a tracker that calls emit for every row.
@@ -203,8 +204,12 @@ func (t *Tracker) Start(f *flows.Flow) *State {
 	var s *State
 	if n := len(t.free); n > 0 {
 		s, t.free = t.free[n-1], t.free[:n-1]
-		win := s.win
+		// Keep what a released state had allocated (its window and the
+		// second-data-packet blocks, which Reset keeps too): a new flow
+		// reuses them instead of allocating.
+		win, up, down := s.win, s.cum.up.more, s.cum.down.more
 		*s = State{win: win}
+		s.cum.up.more, s.cum.down.more = up, down
 	} else {
 		s = &State{}
 	}
