@@ -37,7 +37,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 			"outside Go. Rows are written in record batches as they come: memory stays bounded.", stderr)
 	var files multiFlag
 	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	out := fs.String("o", "", "output `FILE`; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream); written under a temp name and renamed when complete, a device or FIFO written through")
+	out := fs.String("o", "", "output `FILE`; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream); written under a temp name and renamed when complete (missing folders are created), a device or FIFO written through")
 	format := fs.String("format", "", "output `FORMAT`: arrow, arrows (IPC stream) or parquet (default: from -o's extension)")
 	manifestPath := fs.String("manifest", "", "dataset manifest `FILE` (TSV): write its labelled rows, as 'train' builds them, instead of reading -r files")
 	trainRows := fs.Bool("train-rows", false, "with --manifest: keep only the rows 'train' fits on (TCP checkpoint rows ≤ 3600 s, not labelled ignore)")

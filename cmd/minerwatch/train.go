@@ -135,7 +135,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		"Train the flow classifier on labelled captures: extract features, evaluate with grouped\ncross-validation (splits by capture session, never by flow), fit the forest on everything,\npick the threshold for the target false-positive rate on out-of-group benign rows, and\nwrite a versioned model file (gzip JSON, atomically).", stderr)
 	var t trainFlags
 	t.register(fs)
-	out := fs.String("o", "", "model `FILE` to write (e.g. model.json.gz)")
+	out := fs.String("o", "", "model `FILE` to write (e.g. model.json.gz; missing folders are created)")
 	noCV := fs.Bool("no-cv", false, "skip the cross-validation report")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
