@@ -24,17 +24,53 @@ const (
 // Experiments lists the experiment names.
 func Experiments() []string { return []string{ExpCV, ExpPlaintext, ExpFeatureSets} }
 
+// LoadProgress is how far LoadRows has read: captures done of all the
+// manifests' captures, and their bytes of the total (sizes as on disk;
+// Size is 0 when one is unknown, a FIFO).
+type LoadProgress struct {
+	Captures, Total int
+	Bytes, Size     int64
+}
+
 // LoadRows builds the dataset rows of every manifest and keeps the usable
-// ones (see Usable).
-func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, augment []dataset.Augmentation) ([]dataset.Row, dataset.Summary, error) {
+// ones (see Usable). progress, if set, is called after each capture.
+func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, augment []dataset.Augmentation, progress func(LoadProgress)) ([]dataset.Row, dataset.Summary, error) {
 	var rows []dataset.Row
 	total := dataset.Summary{ByLabel: map[string]int{}}
+	var ms []*manifest.Manifest
+	var p LoadProgress
+	sizeKnown := true
 	for _, path := range manifests {
 		m, err := manifest.Load(path)
 		if err != nil {
 			return nil, total, err
 		}
-		sum, err := dataset.Build(ctx, m, dataset.Options{Checkpoints: cp, Augment: augment}, func(r *dataset.Row) error {
+		ms = append(ms, m)
+		p.Total += len(m.Entries)
+		for _, e := range m.Entries {
+			if fi, err := os.Stat(e.File); err == nil && fi.Mode().IsRegular() {
+				p.Size += fi.Size()
+			} else {
+				sizeKnown = false
+			}
+		}
+	}
+	if !sizeKnown {
+		p.Size = 0
+	}
+	done := func(e *manifest.Entry) {
+		p.Captures++
+		if fi, err := os.Stat(e.File); err == nil {
+			p.Bytes += fi.Size()
+		}
+		progress(p)
+	}
+	for _, m := range ms {
+		o := dataset.Options{Checkpoints: cp, Augment: augment}
+		if progress != nil {
+			o.Done = done
+		}
+		sum, err := dataset.Build(ctx, m, o, func(r *dataset.Row) error {
 			if Usable(r) {
 				rows = append(rows, *r)
 			}
@@ -127,6 +163,7 @@ func BuildModel(rows []dataset.Row, cfg Config, sources []string, cv *Report) (*
 	if err != nil {
 		return nil, err
 	}
+	cfg.step("final model: training trees on %d rows", len(s))
 	f, thr, err := Fit(s, cfg)
 	if err != nil {
 		return nil, err
@@ -185,6 +222,7 @@ func ScoreWithModel(rows []dataset.Row, m *modelfile.Model, cfg Config) (*Report
 	if err != nil {
 		return nil, err
 	}
+	cfg.step("scoring %d rows", len(s))
 	scored := make([]Scored, len(s))
 	for i := range s {
 		scored[i] = Scored{Sample: s[i], Score: m.Forest.PredictProba(s[i].X), Threshold: m.Threshold}

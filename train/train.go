@@ -30,6 +30,17 @@ type Config struct {
 	// scores for the threshold; 0 → 3.
 	InnerFolds int
 	Seed       uint64
+	// Progress, if set, is told each step as it starts ("cross-validation
+	// fold 2/5: training trees"), for a progress line; it runs on the
+	// caller's goroutine.
+	Progress func(step string)
+}
+
+// step reports a step to c.Progress.
+func (c Config) step(format string, args ...any) {
+	if c.Progress != nil {
+		c.Progress(fmt.Sprintf(format, args...))
+	}
 }
 
 // DefaultExclude lists mw51 features the default model does not use, and
@@ -155,6 +166,7 @@ func CrossValidate(samples []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
 		if len(test) == 0 {
 			continue
 		}
+		cfg.step("cross-validation fold %d/%d (%s): training trees", k+1, len(folds), cfg.Set)
 		tr := Subset(samples, Complement(len(samples), test))
 		f, thr, err := Fit(tr, cfg)
 		if err != nil {
@@ -171,6 +183,7 @@ func CrossValidate(samples []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
 
 // Holdout fits on train and scores test.
 func Holdout(trainS, testS []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
+	cfg.step("holdout: training trees on %d rows", len(trainS))
 	f, thr, err := Fit(trainS, cfg)
 	if err != nil {
 		return nil, nil, err

@@ -215,3 +215,23 @@ func TestAugmentedRowsAreNeverScored(t *testing.T) {
 		}
 	}
 }
+
+// Config.Progress hears each cross-validation fold as it starts, in
+// order, for train's and eval's progress line.
+func TestCrossValidateReportsEachFold(t *testing.T) {
+	s := synthSamples(12, 4, 3)
+	var steps []string
+	cfg := Config{Set: "mw51", Params: forest.Params{Trees: 3, Seed: 1, Balanced: true}, TargetFPR: 0.05, Folds: 3, InnerFolds: 2, Seed: 1,
+		Progress: func(step string) { steps = append(steps, step) }}
+	if _, _, err := CrossValidate(s, cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"cross-validation fold 1/3 (mw51): training trees",
+		"cross-validation fold 2/3 (mw51): training trees",
+		"cross-validation fold 3/3 (mw51): training trees",
+	}
+	if fmt.Sprint(steps) != fmt.Sprint(want) {
+		t.Errorf("steps %q, want %q", steps, want)
+	}
+}

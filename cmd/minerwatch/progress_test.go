@@ -122,19 +122,7 @@ func TestProgressIsDrawnOnATerminal(t *testing.T) {
 		{"features", "-r", path, "-o", filepath.Join(dir, "f.arrow")},
 	} {
 		t.Run(args[0], func(t *testing.T) {
-			master, tty := openPTY(t)
-			var got bytes.Buffer
-			read := make(chan struct{})
-			go func() { io.Copy(&got, master); close(read) }()
-			var out bytes.Buffer
-			code := run(args, &out, tty)
-			tty.Close() // the reader sees the end (EIO) once the terminal side is closed
-			select {
-			case <-read:
-			case <-time.After(5 * time.Second):
-				t.Fatal("no end of the terminal output")
-			}
-			s := got.String()
+			code, s := runOnPTY(t, args)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, s)
 			}
@@ -146,6 +134,62 @@ func TestProgressIsDrawnOnATerminal(t *testing.T) {
 			}
 			if !strings.Contains(s, "\r\033[K") {
 				t.Errorf("progress line not cleared at the end: %q", s)
+			}
+		})
+	}
+}
+
+// runOnPTY runs args with stderr on a pseudo-terminal and returns the
+// exit code and what the terminal showed.
+func runOnPTY(t *testing.T, args []string) (int, string) {
+	t.Helper()
+	master, tty := openPTY(t)
+	var got bytes.Buffer
+	read := make(chan struct{})
+	go func() { io.Copy(&got, master); close(read) }()
+	var out bytes.Buffer
+	code := run(args, &out, tty)
+	tty.Close() // the reader sees the end (EIO) once the terminal side is closed
+	select {
+	case <-read:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no end of the terminal output")
+	}
+	return code, got.String()
+}
+
+// train and eval draw their phases on a terminal — reading the captures
+// (i/N, bytes of the total), then the fits — and clear the line before
+// their summary; piped, they print no progress at all.
+func TestTrainAndEvalShowTheirPhasesOnATerminal(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args  []string
+		phase string
+	}{
+		{[]string{"train", "--manifest", sampleManifest, "--trees", "3", "--no-cv", "-o", filepath.Join(dir, "m.json.gz")}, "final model: training trees on "},
+		{[]string{"eval", "--manifest", sampleManifest, "--model", "../../models/defaultmodel/model.json.gz"}, "scoring "},
+	}
+	for _, c := range cases {
+		t.Run(c.args[0], func(t *testing.T) {
+			code, s := runOnPTY(t, c.args)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, s)
+			}
+			// The four sample captures (0.2 MiB in all); the last capture
+			// is always drawn.
+			if !strings.Contains(s, "\rreading captures 4/4, ") || !strings.Contains(s, " MiB (100%)") {
+				t.Errorf("no reading line on the terminal: %q", s)
+			}
+			if !strings.Contains(s, "\r"+c.phase) || !strings.Contains(s, " elapsed") {
+				t.Errorf("no %q step on the terminal: %q", c.phase, s)
+			}
+			if !strings.Contains(s, "\r\033[K4 captures, ") {
+				t.Errorf("progress line not cleared before the summary: %q", s)
+			}
+			_, _, stderr := runCmd(c.args...)
+			if strings.Contains(stderr, "\r") || strings.Contains(stderr, "reading captures") {
+				t.Errorf("progress on a non-terminal stderr: %q", stderr)
 			}
 		})
 	}

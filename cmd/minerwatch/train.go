@@ -153,7 +153,10 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err := outfile.Check(*out, outOpt); err != nil {
 		return fail(stderr, "train", err)
 	}
-	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, t.augmentations(cfg))
+	prog := newProgress(stderr, nil)
+	cfg.Progress = prog.step
+	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, t.augmentations(cfg), prog.loading)
+	prog.done()
 	if sig.signal() != nil {
 		return sig.report("reading the captures (no model written)")
 	}
@@ -170,6 +173,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	var cv *train.Report
 	if !*noCV {
 		reps, err := train.Run(train.ExpCV, rows, cfg)
+		prog.done()
 		if err != nil {
 			return fail(stderr, "train", err)
 		}
@@ -179,6 +183,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	m, err := train.BuildModel(rows, cfg, t.manifests, cv)
+	prog.done()
 	if err != nil {
 		return fail(stderr, "train", err)
 	}
@@ -223,7 +228,10 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if m != nil {
 		aug = nil // scoring a model: the captures as recorded only
 	}
-	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, aug)
+	prog := newProgress(stderr, nil)
+	cfg.Progress = prog.step
+	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, aug, prog.loading)
+	prog.done()
 	if sig.signal() != nil {
 		return sig.report("reading the captures (no report written)")
 	}
@@ -237,12 +245,14 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
 	var reps []*train.Report
 	if m != nil {
-		rep, err := train.ScoreWithModel(rows, m, cfg)
-		if err != nil {
-			return fail(stderr, "eval", err)
-		}
+		var rep *train.Report
+		rep, err = train.ScoreWithModel(rows, m, cfg)
 		reps = []*train.Report{rep}
-	} else if reps, err = train.Run(*exp, rows, cfg); err != nil {
+	} else {
+		reps, err = train.Run(*exp, rows, cfg)
+	}
+	prog.done()
+	if err != nil {
 		return fail(stderr, "eval", err)
 	}
 	if err := writeReports(t.reportDir, "eval", reps, stdout, sig.temps); err != nil {
