@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -170,6 +171,15 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		return sig.report("reading the captures (no model written)")
 	}
 	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
+	// The model file lists its captures by content, so eval can tell
+	// when it is asked to score what the model learned.
+	ids, err := train.HashCaptures(sig.ctx, t.manifests)
+	if sig.signal() != nil {
+		return sig.report("hashing the captures (no model written)")
+	}
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
 	var cv *train.Report
 	if !*noCV {
 		reps, err := train.Run(train.ExpCV, rows, cfg)
@@ -187,6 +197,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "train", err)
 	}
+	train.RecordTrainingCaptures(m, ids)
 	mf, err := outfile.Create(*out, outOpt)
 	if err != nil {
 		return fail(stderr, "train", err)
@@ -243,10 +254,21 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		return sig.report("reading the captures (no report written)")
 	}
 	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
+	var warning string
+	if m != nil {
+		if warning, err = trainingOverlap(sig.ctx, m, t.manifests); err != nil {
+			return fail(stderr, "eval", err)
+		}
+		if warning != "" {
+			fmt.Fprintf(stderr, "minerwatch eval: warning: %s\n", warning)
+		}
+	}
 	var reps []*train.Report
 	if m != nil {
 		var rep *train.Report
-		rep, err = train.ScoreWithModel(rows, m, cfg)
+		if rep, err = train.ScoreWithModel(rows, m, cfg); rep != nil && warning != "" {
+			rep.Warnings = append(rep.Warnings, warning)
+		}
 		reps = []*train.Report{rep}
 	} else {
 		reps, err = train.Run(*exp, rows, cfg)
@@ -259,4 +281,23 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "eval", err)
 	}
 	return 0
+}
+
+// trainingOverlap returns a warning when the manifests' captures include
+// some the model was trained on (by content), or when that cannot be
+// known; "" when they are all new to it.
+func trainingOverlap(ctx context.Context, m *modelfile.Model, manifests []string) (string, error) {
+	trained, from, err := train.TrainingCaptures(ctx, m)
+	if err != nil {
+		return "", err
+	}
+	if trained == nil {
+		return fmt.Sprintf("the model file does not list its training captures and its manifest (%s) is not here: whether these captures trained it is unknown",
+			strings.Join(m.Training.Sources, ", ")), nil
+	}
+	evalIDs, err := train.HashCaptures(ctx, manifests)
+	if err != nil {
+		return "", err
+	}
+	return train.OverlapWarning(train.SharedCaptures(trained, evalIDs), len(evalIDs), from), nil
 }
