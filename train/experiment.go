@@ -117,16 +117,26 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 		}
 		var scored []Scored
 		var folds []FoldInfo
+		var note string
 		if name == ExpCV {
 			scored, folds, err = CrossValidate(s, cfg)
+			note = unevenFoldNote(s, folds)
 		} else {
-			tr, te := PlaintextSplit(s)
+			tr, te, left := PlaintextSplit(s)
 			scored, folds, err = Holdout(tr, te, cfg)
+			if len(left) > 0 {
+				note = fmt.Sprintf("mining flows are the encrypted (TLS, proxy) ones only: the plaintext legs of tunnelled sessions (%d flows, %d rows) neither train (same session as an encrypted test flow) nor count",
+					countFlows(left), len(left))
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return []*Report{NewReport(name, cfg, scored, folds)}, nil
+		r := NewReport(name, cfg, scored, folds)
+		if note != "" {
+			r.Notes = append(r.Notes, note)
+		}
+		return []*Report{r}, nil
 	case ExpFeatureSets:
 		var out []*Report
 		for _, set := range flowfeat.ModelSets() {
@@ -245,4 +255,48 @@ func GroupsOf(rows []dataset.Row) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// countFlows counts the distinct flows of samples.
+func countFlows(samples []Sample) int {
+	seen := map[string]bool{}
+	for _, s := range samples {
+		seen[s.FlowKey] = true
+	}
+	return len(seen)
+}
+
+// unevenFoldNote explains a fold that tests far more rows than the others
+// (over 1.5 times its share): GroupKFold already deals the sessions out
+// largest first to the emptiest fold, so such a fold holds one session
+// bigger than a fold's share, which no grouped split can cut. Returns ""
+// when the folds are even.
+func unevenFoldNote(samples []Sample, folds []FoldInfo) string {
+	if len(folds) == 0 {
+		return ""
+	}
+	big := folds[0]
+	for _, f := range folds {
+		if f.TestRows > big.TestRows {
+			big = f
+		}
+	}
+	n := len(samples)
+	if float64(big.TestRows) <= 1.5*float64(n)/float64(len(folds)) {
+		return ""
+	}
+	size := map[string]int{}
+	for _, x := range samples {
+		if !x.Augmented {
+			size[x.Group]++
+		}
+	}
+	var group string
+	for _, g := range sortedKeys(size) {
+		if size[g] > size[group] {
+			group = g
+		}
+	}
+	return fmt.Sprintf("model %d tests %d of the %d rows (%.0f%%): session %s alone holds %d rows (%.0f%%), and a session is never split across folds; the other folds are balanced by rows",
+		big.Fold, big.TestRows, n, 100*float64(big.TestRows)/float64(n), group, size[group], 100*float64(size[group])/float64(n))
 }

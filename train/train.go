@@ -210,9 +210,11 @@ type FoldInfo struct {
 // experiment: test groups are those with TLS or proxied mining, plus every
 // other benign group (alternating after sorting, so both sides see hard
 // negatives); training gets the groups with plaintext mining and the rest
-// of the benign groups. A session's plaintext aux leg shares its group, so
-// it stays with the encrypted test capture.
-func PlaintextSplit(samples []Sample) (trainS, testS []Sample) {
+// of the benign groups. A session's plaintext aux leg (the proxy-to-pool
+// leg of a tunnelled session) shares its group, so it cannot train; it is
+// plaintext mining, so it is not tested either: left holds those rows,
+// and the experiment's mining flows are the encrypted ones only.
+func PlaintextSplit(samples []Sample) (trainS, testS, left []Sample) {
 	encrypted := map[string]bool{}
 	positive := map[string]bool{}
 	var benignGroups []string
@@ -239,13 +241,16 @@ func PlaintextSplit(samples []Sample) (trainS, testS []Sample) {
 		}
 	}
 	for _, s := range samples {
-		if encrypted[s.Group] || testBenign[s.Group] {
+		switch {
+		case encrypted[s.Group] && s.Y == 1 && s.Scenario != "tls" && s.Scenario != "proxy":
+			left = append(left, s)
+		case encrypted[s.Group] || testBenign[s.Group]:
 			testS = append(testS, s)
-		} else {
+		default:
 			trainS = append(trainS, s)
 		}
 	}
-	return trainS, testS
+	return trainS, testS, left
 }
 
 func fmtF(v float64) string {

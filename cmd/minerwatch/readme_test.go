@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/minerwatch/minerwatch/models/modelfile"
 )
 
 // TestREADMEShowsRealEVEOutput: the README's alert example is a line
@@ -66,5 +69,25 @@ func TestREADMEShowsRealSummary(t *testing.T) {
 	shown = shown[:strings.Index(shown, "```")]
 	if shown != out {
 		t.Errorf("README's summary table differs from detect --summary:\n%s\n---\n%s", shown, out)
+	}
+}
+
+// TestREADMETrainingFiguresAreTheShippedModels: the README's row and
+// session-group counts of the cross-validation are those the shipped
+// model file records (what `train` printed when it was made), not a
+// figure typed in by hand (it once said 89 groups for 76).
+func TestREADMETrainingFiguresAreTheShippedModels(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := modelfile.Load("../../models/defaultmodel/model.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, _ := m.Training.Extra["groups"].(float64) // a JSON number
+	want := fmt.Sprintf("(%d rows in %d session groups, as `train` printed", m.Training.TrainRows, int(groups))
+	if !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), want) {
+		t.Errorf("README does not say %q (the shipped model's training metadata)", want)
 	}
 }

@@ -170,7 +170,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if sig.signal() != nil { // arrived just before the switch
 		return sig.report("reading the captures (no model written)")
 	}
-	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
+	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows in %d session groups\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
 	// The model file lists its captures by content, so eval can tell
 	// when it is asked to score what the model learned.
 	ids, err := train.HashCaptures(sig.ctx, t.manifests)
@@ -253,7 +253,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if sig.signal() != nil {
 		return sig.report("reading the captures (no report written)")
 	}
-	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
+	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows in %d session groups\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
 	var warning string
 	if m != nil {
 		if warning, err = trainingOverlap(sig.ctx, m, t.manifests); err != nil {
