@@ -215,7 +215,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		// as one engine's (detect/parallel). Every flow is flushed there.
 		names := make([]string, len(o.files))
 		for i := range o.files {
-			names[i] = filepath.Base(o.files[i])
+			names[i] = captureName(o.files[i])
 		}
 		progress := newProgress(stderr, r)
 		var pst parallel.Stats
@@ -246,7 +246,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		st, err = ingest.Run(ctx, r, nil, ingest.Options{
 			Sink: eng.Packet,
 			OnPacket: func(rec *capture.Record, _ *packet.Packet) {
-				current = filepath.Base(r.Path(rec.File))
+				current = captureName(r.Path(rec.File))
 			},
 			Progress:      func(s *ingest.Stats) { progress.update(s.Capture.Records, eng.FlowsCreated()) },
 			ProgressEvery: progressEvery,

@@ -397,7 +397,7 @@ func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, 
 		if writeErr != nil {
 			return
 		}
-		name := filepath.Base(r.Path(row.Flow.Data.(*featureFlow).file))
+		name := captureName(r.Path(row.Flow.Data.(*featureFlow).file))
 		if writeErr = w.Write(row, export.Labels{Capture: name, Group: name}); writeErr != nil {
 			stop()
 		}

@@ -103,3 +103,23 @@ func TestFlowsRefusesAnUnknownFormat(t *testing.T) {
 		t.Errorf("exit %d: %q", code, stderr)
 	}
 }
+
+// detect -r - reads standard input too, and names the capture "stdin" in
+// the alerts and the summary (not "-"). Not parallel: it swaps os.Stdin.
+func TestDetectReadsStandardInputAsStdin(t *testing.T) {
+	f, err := os.Open(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = saved }()
+	code, out, stderr := runCmd("detect", "--no-learned", "--summary", "-r", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, `"pcap_filename":"stdin"`) || !strings.Contains(stderr, " signature  cryptonote ") || !strings.Contains(stderr, "  stdin  ") {
+		t.Errorf("alerts or summary do not name stdin:\n%s\n%s", out, stderr)
+	}
+}
