@@ -46,8 +46,10 @@ func TestUncreatableOutputFailsBeforeAnyWork(t *testing.T) {
 	for _, args := range [][]string{
 		{"features", "-r", sample, "-o", filepath.Join(file, "x.parquet")},
 		{"train", "--manifest", sampleManifest, "-o", filepath.Join(file, "m.json.gz")},
+		{"train", "--manifest", sampleManifest, "-o", filepath.Join(dir, "m.json.gz"), "--report", filepath.Join(file, "rep")},
+		{"eval", "--manifest", sampleManifest, "--experiment", "grouped-cv", "--report", filepath.Join(file, "rep")},
 	} {
-		t.Run(args[0], func(t *testing.T) {
+		t.Run(strings.Join(args[:1], " "), func(t *testing.T) {
 			code, _, stderr := runCmd(args...)
 			out := args[len(args)-1]
 			if code == 0 {

@@ -88,6 +88,15 @@ func (t *trainFlags) augmentations(cfg train.Config) []dataset.Augmentation {
 	return dataset.DefaultAugmentations()
 }
 
+// checkReportDir refuses a --report folder that cannot be made or
+// written in before any work, not after the cross-validation.
+func (t *trainFlags) checkReportDir() error {
+	if t.reportDir == "" {
+		return nil
+	}
+	return outfile.CheckDir(t.reportDir)
+}
+
 func writeReports(dir, base string, reps []*train.Report, stdout io.Writer, temps *outfile.Temps) error {
 	for _, r := range reps {
 		r.WriteText(stdout)
@@ -154,6 +163,9 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err := outfile.Check(*out, outOpt); err != nil {
 		return fail(stderr, "train", err)
 	}
+	if err := t.checkReportDir(); err != nil {
+		return fail(stderr, "train", err)
+	}
 	prog := newProgress(stderr, nil)
 	cfg.Progress = prog.step
 	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, t.augmentations(cfg), prog.loading)
@@ -211,7 +223,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 
 func runEval(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("eval", "--manifest M [--model MODEL | --experiment NAME] [flags]",
-		"Evaluate: score a manifest's captures with a trained model (use captures it was not\ntrained on), or run a training experiment: "+strings.Join(train.Experiments(), ", ")+".\nPrecision, recall, F1, FPR per benign flow and per benign flow-hour, per scenario and\ncheckpoint, confusion matrix, PR curve, feature importances: text here, JSON+SVG with --report.", stderr)
+		"Evaluate: score a manifest's captures with a trained model (use captures it was not\ntrained on: eval warns, and says so in the report, when some trained it), or run a\ntraining experiment: "+strings.Join(train.Experiments(), ", ")+".\nPrecision, recall, F1, FPR per benign flow and per benign flow-hour, per scenario and\ncheckpoint, confusion matrix, PR curve, feature importances: text here, JSON+SVG with --report.", stderr)
 	var t trainFlags
 	t.register(fs)
 	modelPath := fs.String("model", "", "model `FILE` to evaluate")
@@ -225,6 +237,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	if (*modelPath == "") == (*exp == "") {
 		return badFlag(stderr, "eval", errors.New("give exactly one of --model or --experiment"))
+	}
+	if err := t.checkReportDir(); err != nil {
+		return fail(stderr, "eval", err)
 	}
 	sig := watchSignals("eval", stderr)
 	defer sig.stop()

@@ -135,6 +135,23 @@ func resolve(path string, opt Options) (string, kind, error) {
 	return "", 0, fmt.Errorf("output %s: not a regular file, device or FIFO (%v)", path, m.Type())
 }
 
+// CheckDir reports whether files can be written in the folder dir, made
+// first if missing (as Create makes an output's folders), without making
+// anything: for an output that is a folder of files (a report).
+func CheckDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return fmt.Errorf("output %s: not a directory", dir)
+	case err == nil:
+		if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+			return fmt.Errorf("output %s: cannot create files in it: %w", dir, err)
+		}
+		return nil
+	}
+	return checkParent(dir)
+}
+
 // checkParent reports whether a file can be created at path, whose folder
 // may not exist yet (Create makes it): the nearest existing ancestor must
 // be a folder this process may write in. A missing folder is thus no

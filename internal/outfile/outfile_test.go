@@ -396,3 +396,28 @@ func TestErrorsNameThePathNotTheTemporaryFile(t *testing.T) {
 		t.Errorf("Commit error %q: want the path %s, not the temporary name", err, path)
 	}
 }
+
+// CheckDir accepts an existing or makeable folder and refuses a file, or
+// a path under one, naming the folder given.
+func TestCheckDir(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	os.WriteFile(file, nil, 0o644)
+	cases := []struct {
+		path, want string // want "" = accepted
+	}{
+		{dir, ""},
+		{filepath.Join(dir, "new", "deeper"), ""},
+		{file, "output " + file + ": not a directory"},
+		{filepath.Join(file, "rep"), "output " + filepath.Join(file, "rep") + ": " + file + " is not a directory"},
+	}
+	for _, c := range cases {
+		err := CheckDir(c.path)
+		if (c.want == "") != (err == nil) || err != nil && err.Error() != c.want {
+			t.Errorf("CheckDir(%s) = %v, want %q", c.path, err, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new")); err == nil {
+		t.Error("CheckDir made a folder")
+	}
+}
