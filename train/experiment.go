@@ -173,7 +173,7 @@ func BuildModel(rows []dataset.Row, cfg Config, sources []string, cv *Report) (*
 	if err != nil {
 		return nil, err
 	}
-	cfg.step("final model: training trees on %d rows", len(s))
+	cfg.step(0, 0, "final model: training trees on %d rows", len(s))
 	f, thr, err := Fit(s, cfg)
 	if err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func ScoreWithModel(rows []dataset.Row, m *modelfile.Model, cfg Config) (*Report
 	if err != nil {
 		return nil, err
 	}
-	cfg.step("scoring %d rows", len(s))
+	cfg.step(0, 0, "scoring %d rows", len(s))
 	scored := make([]Scored, len(s))
 	for i := range s {
 		scored[i] = Scored{Sample: s[i], Score: m.Forest.PredictProba(s[i].X), Threshold: m.Threshold}

@@ -30,16 +30,24 @@ type Config struct {
 	// scores for the threshold; 0 → 3.
 	InnerFolds int
 	Seed       uint64
-	// Progress, if set, is told each step as it starts ("cross-validation
-	// fold 2/5: training trees"), for a progress line; it runs on the
-	// caller's goroutine.
-	Progress func(step string)
+	// Progress, if set, is told each step as it starts, for a progress
+	// line; it runs on the caller's goroutine.
+	Progress func(Step)
+}
+
+// Step is a step of an experiment or a fit.
+type Step struct {
+	// What it is: "cross-validation fold 2/5 (mw51x): training trees".
+	What string
+	// Of a series of like steps (the folds), Done have finished of Total;
+	// Total is 0 for a single step.
+	Done, Total int
 }
 
 // step reports a step to c.Progress.
-func (c Config) step(format string, args ...any) {
+func (c Config) step(done, total int, format string, args ...any) {
 	if c.Progress != nil {
-		c.Progress(fmt.Sprintf(format, args...))
+		c.Progress(Step{What: fmt.Sprintf(format, args...), Done: done, Total: total})
 	}
 }
 
@@ -166,7 +174,7 @@ func CrossValidate(samples []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
 		if len(test) == 0 {
 			continue
 		}
-		cfg.step("cross-validation fold %d/%d (%s): training trees", k+1, len(folds), cfg.Set)
+		cfg.step(k, len(folds), "cross-validation fold %d/%d (%s): training trees", k+1, len(folds), cfg.Set)
 		tr := Subset(samples, Complement(len(samples), test))
 		f, thr, err := Fit(tr, cfg)
 		if err != nil {
@@ -183,7 +191,7 @@ func CrossValidate(samples []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
 
 // Holdout fits on train and scores test.
 func Holdout(trainS, testS []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
-	cfg.step("holdout: training trees on %d rows", len(trainS))
+	cfg.step(0, 0, "holdout: training trees on %d rows", len(trainS))
 	f, thr, err := Fit(trainS, cfg)
 	if err != nil {
 		return nil, nil, err

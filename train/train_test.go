@@ -233,14 +233,14 @@ func TestCrossValidateReportsEachFold(t *testing.T) {
 	s := synthSamples(12, 4, 3)
 	var steps []string
 	cfg := Config{Set: "mw51", Params: forest.Params{Trees: 3, Seed: 1, Balanced: true}, TargetFPR: 0.05, Folds: 3, InnerFolds: 2, Seed: 1,
-		Progress: func(step string) { steps = append(steps, step) }}
+		Progress: func(st Step) { steps = append(steps, fmt.Sprintf("%s [%d/%d]", st.What, st.Done, st.Total)) }}
 	if _, _, err := CrossValidate(s, cfg); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
-		"cross-validation fold 1/3 (mw51): training trees",
-		"cross-validation fold 2/3 (mw51): training trees",
-		"cross-validation fold 3/3 (mw51): training trees",
+		"cross-validation fold 1/3 (mw51): training trees [0/3]",
+		"cross-validation fold 2/3 (mw51): training trees [1/3]",
+		"cross-validation fold 3/3 (mw51): training trees [2/3]",
 	}
 	if fmt.Sprint(steps) != fmt.Sprint(want) {
 		t.Errorf("steps %q, want %q", steps, want)

@@ -27,6 +27,9 @@ type progress struct {
 	r     *capture.Reader
 	start time.Time
 	last  time.Time
+	// series is when the current series of train steps (the
+	// cross-validation folds) began, for their ETA.
+	series time.Time
 }
 
 // newProgress makes the progress line of a run reading r; r is nil for
@@ -68,13 +71,29 @@ func (p *progress) loading(lp train.LoadProgress) {
 }
 
 // step shows a new step of train or eval (a cross-validation fold, the
-// final fit) at once, with the time since the run started.
-func (p *progress) step(s string) {
+// final fit) at once, with the time since the run started and, from the
+// second of a series of steps (the folds), an ETA for the series.
+func (p *progress) step(st train.Step) {
 	if !p.on {
 		return
 	}
-	p.last = time.Now()
-	p.draw(s + ", " + clock(p.last.Sub(p.start)) + " elapsed")
+	now := time.Now()
+	p.last = now
+	if st.Total > 0 && st.Done == 0 {
+		p.series = now
+	}
+	p.draw(stepLine(st, now.Sub(p.start), now.Sub(p.series)))
+}
+
+// stepLine is "cross-validation fold 3/5 (mw51x): training trees, 0:42
+// elapsed, ETA 0:56": the ETA assumes the steps left take as long as the
+// ones done (inSeries is the time since the series began).
+func stepLine(st train.Step, elapsed, inSeries time.Duration) string {
+	line := st.What + ", " + clock(elapsed) + " elapsed"
+	if st.Total > 0 && st.Done > 0 {
+		line += ", ETA " + clock(inSeries*time.Duration(st.Total-st.Done)/time.Duration(st.Done))
+	}
+	return line
 }
 
 // loadLine says how far train or eval has read its captures: "reading

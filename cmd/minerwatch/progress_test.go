@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/train"
 )
 
 func TestProgressLineSaysFileBytesETAPacketsFlows(t *testing.T) {
@@ -192,5 +193,46 @@ func TestTrainAndEvalShowTheirPhasesOnATerminal(t *testing.T) {
 				t.Errorf("progress on a non-terminal stderr: %q", stderr)
 			}
 		})
+	}
+}
+
+// train's and eval's lines: reading (captures i/N, bytes of the total,
+// ETA after a second) and steps (elapsed; the folds' ETA from the time the
+// finished ones took).
+func TestTrainProgressLines(t *testing.T) {
+	const mb = 1 << 20
+	load := []struct {
+		lp      train.LoadProgress
+		elapsed time.Duration
+		want    string
+	}{
+		{train.LoadProgress{Captures: 71, Total: 285, Bytes: 12 * mb, Size: 36 * mb}, 2 * time.Second,
+			"reading captures 71/285, 12.0 of 36.0 MiB (33%), ETA 0:04"},
+		{train.LoadProgress{Captures: 1, Total: 4, Bytes: mb, Size: 4 * mb}, 100 * time.Millisecond,
+			"reading captures 1/4, 1.0 of 4.0 MiB (25%)"},
+		{train.LoadProgress{Captures: 2, Total: 3}, 5 * time.Second, // a FIFO in the manifest: no total
+			"reading captures 2/3"},
+	}
+	for _, c := range load {
+		if got := loadLine(c.lp, c.elapsed); got != c.want {
+			t.Errorf("loadLine = %q, want %q", got, c.want)
+		}
+	}
+	steps := []struct {
+		st                train.Step
+		elapsed, inSeries time.Duration
+		want              string
+	}{
+		{train.Step{What: "cross-validation fold 1/5 (mw51x): training trees", Done: 0, Total: 5}, 3 * time.Second, 0,
+			"cross-validation fold 1/5 (mw51x): training trees, 0:03 elapsed"},
+		{train.Step{What: "cross-validation fold 3/5 (mw51x): training trees", Done: 2, Total: 5}, 43 * time.Second, 40 * time.Second,
+			"cross-validation fold 3/5 (mw51x): training trees, 0:43 elapsed, ETA 1:00"},
+		{train.Step{What: "final model: training trees on 2725 rows"}, 70 * time.Second, 0,
+			"final model: training trees on 2725 rows, 1:10 elapsed"},
+	}
+	for _, c := range steps {
+		if got := stepLine(c.st, c.elapsed, c.inSeries); got != c.want {
+			t.Errorf("stepLine = %q, want %q", got, c.want)
+		}
 	}
 }
