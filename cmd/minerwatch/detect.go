@@ -52,7 +52,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 		"Find mining connections in capture files, or live on a mirrored interface (see README,\n\"Online mode\"): threat intelligence (pool addresses, DNS, TLS SNI), the Stratum signature\nstate machine, and the flow classifier. Events are Suricata EVE JSON lines: an \"alert\"\nper detection, written as soon as a flow is decided, and a \"flow\" event with the final\nshare counts when a mining flow ends; minerwatch's own fields are under \"minerwatch\".\nSignature ids: 'minerwatch rules'.", stderr)
 	var o detectOptions
 	var files multiFlag
-	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
+	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip; - = standard input); repeatable, extra arguments are files too")
 	fs.StringVar(&o.out, "o", "", "append alerts to `FILE` (created 0640, never truncated; a device or FIFO is written through; default: stdout)")
 	fs.BoolVar(&o.summary, "summary", false, "print a per-host table at the end (to stderr when alerts go to stdout)")
 	fs.Var(&o.intelFiles, "intel", "extra intel list `FILE` (plain, hosts, Maltrail, CSV; \"format:path\" to force a format); repeatable")
@@ -215,7 +215,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		// as one engine's (detect/parallel). Every flow is flushed there.
 		names := make([]string, len(o.files))
 		for i := range o.files {
-			names[i] = filepath.Base(o.files[i])
+			names[i] = captureName(o.files[i])
 		}
 		progress := newProgress(stderr, r)
 		var pst parallel.Stats
@@ -246,7 +246,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		st, err = ingest.Run(ctx, r, nil, ingest.Options{
 			Sink: eng.Packet,
 			OnPacket: func(rec *capture.Record, _ *packet.Packet) {
-				current = filepath.Base(r.Path(rec.File))
+				current = captureName(r.Path(rec.File))
 			},
 			Progress:      func(s *ingest.Stats) { progress.update(s.Capture.Records, eng.FlowsCreated()) },
 			ProgressEvery: progressEvery,

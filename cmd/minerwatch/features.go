@@ -36,8 +36,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 			"that manifest (label, label_source, scenario, capture, group), so training can be reproduced\n"+
 			"outside Go. Rows are written in record batches as they come: memory stays bounded.", stderr)
 	var files multiFlag
-	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	out := fs.String("o", "", "output `FILE`; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream); written under a temp name and renamed when complete, a device or FIFO written through")
+	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip; - = standard input); repeatable, extra arguments are files too")
+	filterExpr := fs.String("f", "", "read only the packets filter `EXPR` keeps, as tcpdump -r FILE EXPR (tcpdump expression with -tags libpcap, or @FILE holding 'tcpdump -ddd' output)")
+	out := fs.String("o", "", "output `FILE`; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream); written under a temp name and renamed when complete (missing folders are created), a device or FIFO written through")
 	format := fs.String("format", "", "output `FORMAT`: arrow, arrows (IPC stream) or parquet (default: from -o's extension)")
 	manifestPath := fs.String("manifest", "", "dataset manifest `FILE` (TSV): write its labelled rows, as 'train' builds them, instead of reading -r files")
 	trainRows := fs.Bool("train-rows", false, "with --manifest: keep only the rows 'train' fits on (TCP checkpoint rows ≤ 3600 s, not labelled ignore)")
@@ -101,6 +102,15 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badFlag(stderr, "features", err)
 	}
+	var filter *recordFilter
+	if *filterExpr != "" {
+		if *manifestPath != "" {
+			return badFlag(stderr, "features", errors.New("-f cannot be used with --manifest (its rows are those `train` builds)"))
+		}
+		if filter, err = newRecordFilter(*filterExpr); err != nil {
+			return badFlag(stderr, "features", err)
+		}
+	}
 	sig := watchSignals("features", stderr)
 	defer sig.stop()
 	o := featureOutput{path: *out, format: ofmt, stdout: stdout, inputs: files, temps: sig.temps}
@@ -158,6 +168,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		readers = append(readers, r)
+		if filter != nil {
+			r.SetFilter(filter.keep)
+		}
 		bad := map[int]bool{}
 		for _, err := range r.Errs() {
 			var fe *capture.FileError
@@ -198,6 +211,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	for _, r := range readers {
 		st, failed, err := extractFeatures(sig.ctx, r, fcfg, tcfg, w, stderr)
 		total.Capture.Records += st.Capture.Records
+		total.Capture.Filtered += st.Capture.Filtered
 		total.Flows.FlowsCreated += st.Flows.FlowsCreated
 		total.Flows.Evicted += st.Flows.Evicted
 		total.Defrag.Add(st.Defrag)
@@ -217,6 +231,12 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "features", err)
 	}
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d rows → %s (%s)\n", total.Capture.Records, total.Flows.FlowsCreated, w.Rows(), o.name(), ofmt)
+	if filter != nil {
+		fmt.Fprintf(stderr, "%d packets left out by -f\n", total.Capture.Filtered)
+		if w := filter.report(); w != "" {
+			fmt.Fprintf(stderr, "minerwatch features: warning: %s\n", w)
+		}
+	}
 	reportCapped(stderr, "features", total.Flows.Drops(), total.Defrag.Drops())
 	if inputFailed {
 		return 1
@@ -377,7 +397,7 @@ func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, 
 		if writeErr != nil {
 			return
 		}
-		name := filepath.Base(r.Path(row.Flow.Data.(*featureFlow).file))
+		name := captureName(r.Path(row.Flow.Data.(*featureFlow).file))
 		if writeErr = w.Write(row, export.Labels{Capture: name, Group: name}); writeErr != nil {
 			stop()
 		}
@@ -426,6 +446,9 @@ func (o *featureObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
 // machine's). A FIFO or pipe (`-r <(zcat x.pcap.gz)`) can be read only
 // once, by the capture reader: it is recorded by name only, without hash.
 func describeInput(ctx context.Context, path, name string) (export.Input, error) {
+	if path == capture.Stdin {
+		return export.Input{Path: "(standard input)"}, nil
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return export.Input{}, fmt.Errorf("open capture: %w", err)

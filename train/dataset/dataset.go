@@ -76,6 +76,9 @@ type Options struct {
 	// Augment re-reads every capture once per augmentation, adding rows
 	// marked with its name.
 	Augment []Augmentation
+	// Done, if set, is called on Build's goroutine after each capture's
+	// rows were emitted, in manifest order: for a progress line.
+	Done func(e *manifest.Entry)
 }
 
 // Augmentation re-reads a capture as if every data packet had been
@@ -159,7 +162,7 @@ func Build(ctx context.Context, m *manifest.Manifest, o Options, emit func(*Row)
 		}
 	}()
 	var firstErr error
-	for _, r := range results {
+	for i, r := range results {
 		<-r.done
 		if firstErr != nil {
 			continue
@@ -180,6 +183,9 @@ func Build(ctx context.Context, m *manifest.Manifest, o Options, emit func(*Row)
 			}
 		}
 		r.rows = nil
+		if o.Done != nil && firstErr == nil {
+			o.Done(entries[i])
+		}
 	}
 	wg.Wait()
 	return sum, firstErr
