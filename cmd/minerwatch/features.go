@@ -30,7 +30,7 @@ import (
 
 func runFeatures(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("features", "(-r FILE... | --manifest M) [--set NAME] [--checkpoints LIST] -o OUT.arrow|OUT.parquet|OUT.arrows|-",
-		"Extract flow features (sets mw51, mwx, netflow8, decrypto12) to an Arrow IPC file, an Arrow IPC\n"+
+		"Extract flow features (sets mw51, mwx, seq, netflow8, decrypto12) to an Arrow IPC file, an Arrow IPC\n"+
 			"stream or a Parquet file: one row per (flow, checkpoint), per fixed window with --window, and\n"+
 			"per flow at its end. With --manifest, writes the labelled rows `minerwatch train` builds from\n"+
 			"that manifest (label, label_source, scenario, capture, group), so training can be reproduced\n"+
@@ -42,7 +42,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "", "output `FORMAT`: arrow, arrows (IPC stream) or parquet (default: from -o's extension)")
 	manifestPath := fs.String("manifest", "", "dataset manifest `FILE` (TSV): write its labelled rows, as 'train' builds them, instead of reading -r files")
 	trainRows := fs.Bool("train-rows", false, "with --manifest: keep only the rows 'train' fits on (TCP checkpoint rows ≤ 3600 s, not labelled ignore)")
-	sets := fs.String("set", "all", "feature `SETS`, comma-separated: mw51, mwx, netflow8, decrypto12 or all")
+	sets := fs.String("set", "all", "feature `SETS`, comma-separated: mw51, mwx, seq, netflow8, decrypto12 or all")
 	cps := fs.String("checkpoints", flowfeat.DefaultCheckpoints().String(), "cumulative checkpoints in seconds; a last +N repeats every N s; 'none' for no checkpoint rows (with --manifest the default is train's: "+flowfeat.ModelCheckpoints().String()+")")
 	window := fs.Duration("window", 0, "also emit a row per fixed window of this length (e.g. 60s); 0 = off")
 	noEnd := fs.Bool("no-end-rows", false, "do not emit the whole-flow row at each flow's end")

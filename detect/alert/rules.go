@@ -53,7 +53,7 @@ var (
 		{"sni", "TLS server name is a listed mining pool"},
 		{"learned", "destination is a pool endpoint confirmed earlier by the signature stage"},
 	}
-	modelRules = [...]string{"", "mw51", "mwx", "netflow8", "decrypto12", "mw51x"}
+	modelRules = [...]string{"", "mw51", "mwx", "netflow8", "decrypto12", "mw51x", "seq", "mw51x+seq"}
 )
 
 // attemptState is the state digit of the attempt rules.

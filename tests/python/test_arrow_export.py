@@ -101,7 +101,7 @@ def test_metadata(table):
     assert md["minerwatch.schema_version"] == "1"
     assert md["minerwatch.version"]
     sets = json.loads(md["minerwatch.feature_sets"])
-    assert sets == ["mw51", "mwx", "netflow8", "decrypto12"]
+    assert sets == ["mw51", "mwx", "seq", "netflow8", "decrypto12"]
     assert set(json.loads(md["minerwatch.feature_set_versions"])) == set(sets)
     feature_table = json.loads(md["minerwatch.feature_table"])
     assert [f["name"] for f in feature_table] == table.schema.names[len(FIXED):-3]
