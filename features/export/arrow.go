@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"path/filepath"
 	"sort"
@@ -25,7 +26,17 @@ import (
 )
 
 // SchemaVersion is bumped whenever columns are added, removed or renamed.
-const SchemaVersion = "1"
+const SchemaVersion = "2"
+
+// UndefinedKey is the field metadata key every feature column carries, with
+// the value UndefinedNull: a feature that is undefined for a row (a std of
+// one sample, a ratio over zero; NaN inside minerwatch) is a null in the
+// file — the Arrow validity bitmap, Parquet's definition level — never a
+// NaN, so SQL and dataframe aggregates skip it and IS NULL finds it.
+const (
+	UndefinedKey  = "minerwatch.undefined"
+	UndefinedNull = "null"
+)
 
 // Input describes one input capture.
 type Input struct {
@@ -132,7 +143,8 @@ type featureDef struct {
 // object, see SetVersion), feature_table (JSON list of every feature's
 // name, set, unit, direction, definition), inputs (JSON list of path,
 // sha256, bytes), flow_table (JSON), label_sources (JSON list),
-// checkpoints, window_s, and Meta.Extra's keys.
+// checkpoints, window_s, undefined ("null": how undefined features are
+// written, also on every feature field), and Meta.Extra's keys.
 func Schema(meta Meta) (*arrow.Schema, error) {
 	var fields []arrow.Field
 	for _, c := range rowColumns {
@@ -148,10 +160,10 @@ func Schema(meta Meta) (*arrow.Schema, error) {
 		versions[set] = SetVersion(set)
 		for _, d := range defs {
 			fields = append(fields, arrow.Field{
-				Name: d.Name, Type: arrow.PrimitiveTypes.Float64,
+				Name: d.Name, Type: arrow.PrimitiveTypes.Float64, Nullable: true,
 				Metadata: arrow.NewMetadata(
-					[]string{"unit", "set", "direction", "definition"},
-					[]string{d.Unit, d.Set, d.Direction, d.Definition}),
+					[]string{"unit", "set", "direction", "definition", UndefinedKey},
+					[]string{d.Unit, d.Set, d.Direction, d.Definition, UndefinedNull}),
 			})
 			table = append(table, featureDef{d.Name, d.Set, d.Unit, d.Direction, d.Definition})
 		}
@@ -196,8 +208,8 @@ func Schema(meta Meta) (*arrow.Schema, error) {
 			return nil, err
 		}
 	}
-	keys = append(keys, "minerwatch.checkpoints", "minerwatch.window_s")
-	vals = append(vals, meta.Checkpoints, strconv.FormatFloat(meta.Window.Seconds(), 'g', -1, 64))
+	keys = append(keys, "minerwatch.checkpoints", "minerwatch.window_s", UndefinedKey)
+	vals = append(vals, meta.Checkpoints, strconv.FormatFloat(meta.Window.Seconds(), 'g', -1, 64), UndefinedNull)
 	extra := make([]string, 0, len(meta.Extra))
 	for k := range meta.Extra {
 		extra = append(extra, k)
@@ -340,7 +352,15 @@ func appendExportRow(b *array.RecordBuilder, sets []string, r *Row) {
 	next().(*array.Uint64Builder).Append(r.DownBytes)
 	for _, set := range sets {
 		for _, v := range r.Values.Set(set) {
-			next().(*array.Float64Builder).Append(v)
+			fb := next().(*array.Float64Builder)
+			// Undefined (NaN in memory) is written as null: polars' and
+			// DuckDB's aggregates skip nulls but are poisoned by NaN, and
+			// IS NULL finds them.
+			if math.IsNaN(v) {
+				fb.AppendNull()
+			} else {
+				fb.Append(v)
+			}
 		}
 	}
 	next().(*array.StringBuilder).Append(r.Scenario)

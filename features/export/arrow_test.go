@@ -30,7 +30,7 @@ func testRows(n int) []flowfeat.Row {
 		for j := range v {
 			v[j] = float64(i*1000 + j)
 		}
-		v[3] = math.NaN() // an undefined feature must come back NaN, not null or 0
+		v[3] = math.NaN() // an undefined feature must come back null, not NaN or 0
 		rows = append(rows, flowfeat.Row{Flow: f, Kind: flowfeat.KindCheckpoint, Checkpoint: 30 * time.Second,
 			Start: t0, End: t0.Add(30 * time.Second), First: t0, Last: t0.Add(29 * time.Second),
 			UpPkts: uint32(i), DownPkts: 2, UpBytes: 100, DownBytes: 200, Values: v})
@@ -115,7 +115,8 @@ func readBack(t *testing.T, path string, format Format) (*arrow.Schema, []arrow.
 	return nil, nil
 }
 
-// Rows written and read back with arrow-go are identical, NaN included,
+// Rows written and read back with arrow-go are identical (an undefined,
+// NaN, feature comes back null),
 // across several record batches (row groups), in every output format; the
 // schema metadata and field metadata survive too (Parquet keeps them
 // through pqarrow's stored Arrow schema).
@@ -152,6 +153,7 @@ func TestRoundTrip(t *testing.T) {
 				"minerwatch.schema_version": SchemaVersion,
 				"minerwatch.rows":           "all",
 				"minerwatch.inputs":         `[{"path":"c.pcap","sha256":"ab","bytes":1}]`,
+				"minerwatch.undefined":      "null",
 			} {
 				if v, _ := schema.Metadata().GetValue(k); v != want {
 					t.Errorf("metadata %s = %q, want %q", k, v, want)
@@ -159,8 +161,15 @@ func TestRoundTrip(t *testing.T) {
 			}
 			names := flowfeat.Names(sets)
 			firstFeature := schema.FieldIndices(names[0])[0]
-			if md := schema.Field(firstFeature).Metadata; md.FindKey("unit") < 0 || md.FindKey("definition") < 0 {
-				t.Errorf("feature field metadata = %v, want unit and definition", md)
+			for _, name := range names {
+				f := schema.Field(schema.FieldIndices(name)[0])
+				md := f.Metadata
+				if md.FindKey("unit") < 0 || md.FindKey("definition") < 0 {
+					t.Errorf("%s field metadata = %v, want unit and definition", name, md)
+				}
+				if v, _ := md.GetValue(UndefinedKey); v != "null" || !f.Nullable {
+					t.Errorf("%s: nullable %v, %s = %q; want nullable, null", name, f.Nullable, UndefinedKey, v)
+				}
 			}
 			if port := schema.Field(schema.FieldIndices("dest_port")[0]); port.Type.ID() != arrow.UINT16 {
 				t.Errorf("dest_port type = %v, want uint16", port.Type)
@@ -192,10 +201,16 @@ func TestRoundTrip(t *testing.T) {
 						t.Fatalf("label = %q", got)
 					}
 					for j := range names {
-						got := rec.Column(firstFeature + j).(*array.Float64).Value(i)
+						c := rec.Column(firstFeature + j).(*array.Float64)
 						w := want.Values[j]
-						if !(got == w || (math.IsNaN(got) && math.IsNaN(w))) {
-							t.Fatalf("row %d %s = %v, want %v", row, names[j], got, w)
+						if math.IsNaN(w) {
+							if !c.IsNull(i) {
+								t.Fatalf("row %d %s = %v, want null (undefined)", row, names[j], c.Value(i))
+							}
+							continue
+						}
+						if got := c.Value(i); c.IsNull(i) || got != w {
+							t.Fatalf("row %d %s = %v (null %v), want %v", row, names[j], got, c.IsNull(i), w)
 						}
 					}
 					row++

@@ -98,7 +98,8 @@ def test_schema_types(table):
 
 def test_metadata(table):
     md = {k.decode(): v.decode() for k, v in table.schema.metadata.items()}
-    assert md["minerwatch.schema_version"] == "1"
+    assert md["minerwatch.schema_version"] == "2"
+    assert md["minerwatch.undefined"] == "null"
     assert md["minerwatch.version"]
     sets = json.loads(md["minerwatch.feature_sets"])
     assert sets == ["mw51", "mwx", "netflow8", "decrypto12"]
@@ -125,6 +126,9 @@ def test_metadata(table):
         assert "unit" in fm, f"{field.name} has no unit"
     assert table.schema.field("up_iat_mean").metadata[b"unit"] == b"s"
     assert table.schema.field("up_iat_mean").metadata[b"set"] == b"mw51"
+    for name in table.schema.names[len(FIXED):-3]:
+        field = table.schema.field(name)
+        assert field.nullable and field.metadata[b"minerwatch.undefined"] == b"null", name
 
 
 def test_rows_match_minerwatch_flows(table):
@@ -173,14 +177,21 @@ def test_parquet_and_stream_hold_the_same_rows(exports, table):
     pd.testing.assert_frame_equal(feather.read_feather(exports["all.arrow"]), want)
 
 
-def test_undefined_features_are_nan_not_null(table):
+def test_undefined_features_are_null_not_nan(table):
+    """Undefined features (NaN inside minerwatch) are nulls in the file:
+    the validity bitmap says so, and no NaN is left in a feature column."""
+    import pyarrow.compute as pc
     features = table.schema.names[len(FIXED):-3]
-    nans = 0
+    nulls = 0
     for name in features:
         col = table.column(name)
-        assert col.null_count == 0, name
-        nans += sum(1 for v in col.to_pylist() if math.isnan(v))
-    assert nans > 0, "expected some undefined (NaN) features in checkpoint rows"
+        nulls += col.null_count
+        assert not pc.any(pc.is_nan(col)).as_py(), f"{name} holds NaN"
+    assert nulls > 0, "expected some undefined (null) features, e.g. a std over one sample"
+    # Where the server sent no data packet, its mean data-packet size is
+    # undefined (null), and only there.
+    no_data = pc.equal(table.column("down_data_pkts"), 0)
+    assert pc.all(pc.equal(pc.is_null(table.column("down_size_mean")), no_data)).as_py()
 
 
 def test_train_rows_are_the_metadata_rule(exports, table):
@@ -193,3 +204,63 @@ def test_train_rows_are_the_metadata_rule(exports, table):
     assert len(got) == len(want) > 0
     cols = ["capture", "flow_id", "checkpoint_s", "label"]
     pd.testing.assert_frame_equal(got[cols], want[cols])
+
+
+def undefined_counts(table):
+    """Per feature column: (null count, sum over the defined values)."""
+    import pyarrow.compute as pc
+    features = [f["name"] for f in json.loads(table.schema.metadata[b"minerwatch.feature_table"])]
+    return {n: (table.column(n).null_count, pc.sum(table.column(n)).as_py()) for n in features}
+
+
+def test_duckdb_reads_parquet_nulls(exports, table):
+    """DuckDB on the Parquet file: avg() is a number (NaN would poison it),
+    IS NULL finds every undefined value pyarrow counts."""
+    duckdb = pytest.importorskip("duckdb", reason="pip install duckdb (tests/python/requirements.txt)")
+    con = duckdb.connect()
+    path = exports["all.parquet"]
+    for name, (nulls, total) in undefined_counts(table).items():
+        got_nulls, avg = con.execute(
+            f'SELECT count(*) FILTER (WHERE "{name}" IS NULL), avg("{name}") FROM read_parquet(?)', [path]).fetchone()
+        assert got_nulls == nulls, name
+        if nulls < table.num_rows:
+            assert avg is not None and math.isfinite(avg), f"avg({name}) = {avg}"
+            assert avg == pytest.approx(total / (table.num_rows - nulls)), name
+    assert sum(n for n, _ in undefined_counts(table).values()) > 0
+
+
+def test_polars_reads_parquet_nulls(exports, table):
+    pl = pytest.importorskip("polars", reason="pip install polars (tests/python/requirements.txt)")
+    df = pl.read_parquet(exports["all.parquet"])
+    assert df.height == table.num_rows
+    for name, (nulls, total) in undefined_counts(table).items():
+        assert df[name].null_count() == nulls, name
+        assert df[name].is_nan().sum() == 0, f"{name} holds NaN"
+        if nulls < table.num_rows:
+            assert df[name].mean() == pytest.approx(total / (table.num_rows - nulls)), name
+
+
+def readme_block(marker):
+    """The code block between <!-- marker:begin --> and <!-- marker:end -->."""
+    text = open(os.path.join(REPO, "README.md")).read()
+    block = text.split(f"<!-- {marker}:begin -->", 1)[1].split(f"<!-- {marker}:end -->", 1)[0]
+    return block.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("marker,module", [("duckdb-example", "duckdb"), ("polars-example", "polars")])
+def test_readme_parquet_examples_run(exports, tmp_path, marker, module, capsys):
+    """The README's DuckDB and polars examples run as printed, next to a
+    features.parquet, and print numbers, not NaN."""
+    pytest.importorskip(module, reason=f"pip install {module} (tests/python/requirements.txt)")
+    code = readme_block(marker)
+    assert len(code.strip().splitlines()) <= 4, code
+    os.symlink(exports["all.parquet"], tmp_path / "features.parquet")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        exec(compile(code, f"README {marker}", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    assert "mining" in out and "benign" in out, out
+    assert "nan" not in out.lower(), out
