@@ -65,6 +65,24 @@ type Labels struct {
 	Scenario    string // plaintext, tls, proxy
 	Label       string // mining, benign, ignore
 	LabelSource string // manifest, signature, intel
+	Stages
+}
+
+// Stages are the row's TLS metadata and what each detection stage had
+// said about its flow by the row's end, for researchers to join on (the
+// alerts share flow_id). Empty strings are written as nulls.
+type Stages struct {
+	SNI     string // ClientHello server name
+	JA3Hash string // JA3 fingerprint (MD5, hex)
+	JA4     string // JA4 fingerprint
+	// SignatureState is the last conversation state the signature stage
+	// read (hello, authorized, job, submit, accepted, keepalive), and
+	// SignatureDialect its dialect once it confirmed mining.
+	SignatureState, SignatureDialect string
+	IntelMatch                       string // first intel match kind: ip, dns-query, dns-answer, sni, learned
+	// ModelScore is stage 2's probability for this row when Scored.
+	ModelScore float64
+	Scored     bool
 }
 
 // column is a fixed (non-feature) column: its Arrow field and the unit and
@@ -109,6 +127,23 @@ var labelColumns = []column{
 	col("scenario", arrow.BinaryTypes.String, "", "mining rows: plaintext, tls or proxy; empty for benign and unlabelled rows"),
 	col("label", arrow.BinaryTypes.String, "", "mining, benign or ignore (excluded from training and evaluation); empty when unlabelled"),
 	col("label_source", arrow.BinaryTypes.String, "", "where the label came from: manifest (capture or flow rule) or signature (stage-1 weak label); empty when unlabelled"),
+}
+
+func nullable(name string, t arrow.DataType, unit, def string) column {
+	c := col(name, t, unit, def)
+	c.field.Nullable = true
+	return c
+}
+
+// stageColumns are the TLS and per-stage columns after the labels.
+var stageColumns = []column{
+	nullable("tls_sni", arrow.BinaryTypes.String, "", "TLS ClientHello server name (SNI); null when the flow showed no ClientHello (by the row's end) or it had no SNI"),
+	nullable("tls_ja3_hash", arrow.BinaryTypes.String, "", "JA3 fingerprint of the ClientHello (MD5, hex); null without a ClientHello"),
+	nullable("tls_ja4", arrow.BinaryTypes.String, "", "JA4 fingerprint of the ClientHello; null without a ClientHello"),
+	nullable("signature_state", arrow.BinaryTypes.String, "", "stage 1: last Stratum conversation state read by the row's end (hello, authorized, job, submit, accepted, keepalive); null when no mining message was read"),
+	nullable("signature_dialect", arrow.BinaryTypes.String, "", "stage 1: dialect once the signature stage confirmed mining (by the row's end); null otherwise"),
+	nullable("intel_match", arrow.BinaryTypes.String, "", "stage 0: kind of the flow's first threat-intel match (ip, dns-query, dns-answer, sni, learned) by the row's end; null when none or intel was off"),
+	nullable("model_score", arrow.PrimitiveTypes.Float32, "probability", "stage 2: the flow classifier's mining probability for this row (TCP checkpoint rows with enough data packets, when a model ran); null otherwise"),
 }
 
 func (c column) arrowField() arrow.Field {
@@ -169,6 +204,9 @@ func Schema(meta Meta) (*arrow.Schema, error) {
 		}
 	}
 	for _, c := range labelColumns {
+		fields = append(fields, c.arrowField())
+	}
+	for _, c := range stageColumns {
 		fields = append(fields, c.arrowField())
 	}
 	created := time.Now().UTC()
@@ -366,6 +404,20 @@ func appendExportRow(b *array.RecordBuilder, sets []string, r *Row) {
 	next().(*array.StringBuilder).Append(r.Scenario)
 	next().(*array.StringBuilder).Append(r.Label)
 	next().(*array.StringBuilder).Append(r.LabelSource)
+	st := &r.Stages
+	for _, v := range []string{st.SNI, st.JA3Hash, st.JA4, st.SignatureState, st.SignatureDialect, st.IntelMatch} {
+		sb := next().(*array.StringBuilder)
+		if v == "" {
+			sb.AppendNull()
+		} else {
+			sb.Append(v)
+		}
+	}
+	if fb := next().(*array.Float32Builder); st.Scored && !math.IsNaN(st.ModelScore) {
+		fb.Append(float32(st.ModelScore))
+	} else {
+		fb.AppendNull()
+	}
 }
 
 // batchSink is where finished record batches go: an Arrow file, an Arrow

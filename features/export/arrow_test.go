@@ -302,3 +302,43 @@ func TestUnknownSetIsRefused(t *testing.T) {
 		t.Error("unknown feature set accepted")
 	}
 }
+
+// The TLS and stage columns hold what the row's Stages say, and null where
+// a stage said nothing (an empty string, an unscored row), in every format.
+func TestStageColumnsAreNullWhenUnknown(t *testing.T) {
+	for _, format := range []Format{FormatArrow, FormatParquet} {
+		path := filepath.Join(t.TempDir(), "st."+format.String())
+		w, err := CreateFormat(path, format, Meta{Sets: []string{flowfeat.SetMW51}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := testRows(2)
+		known := Stages{SNI: "pool.example", JA3Hash: "abc", JA4: "t13d", SignatureState: "job",
+			SignatureDialect: "cryptonote", IntelMatch: "sni", ModelScore: 0.75, Scored: true}
+		for i, st := range []Stages{known, {ModelScore: 0.5}} { // the second is unscored: null, not 0.5
+			if err := w.Write(&rows[i], Labels{Stages: st}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		schema, recs := readBack(t, path, format)
+		rec := recs[0]
+		col := func(name string) arrow.Array { return rec.Column(schema.FieldIndices(name)[0]) }
+		for name, want := range map[string]string{"tls_sni": "pool.example", "tls_ja3_hash": "abc", "tls_ja4": "t13d",
+			"signature_state": "job", "signature_dialect": "cryptonote", "intel_match": "sni"} {
+			c := col(name).(*array.String)
+			if c.IsNull(0) || c.Value(0) != want || !c.IsNull(1) {
+				t.Errorf("%s %s = %q (null %v), %v; want %q, null", format, name, c.Value(0), c.IsNull(0), c.IsNull(1), want)
+			}
+		}
+		sc := col("model_score").(*array.Float32)
+		if sc.IsNull(0) || sc.Value(0) != 0.75 || !sc.IsNull(1) {
+			t.Errorf("%s model_score = %v, null %v; want 0.75, null", format, sc.Value(0), sc.IsNull(1))
+		}
+		for _, r := range recs {
+			r.Release()
+		}
+	}
+}

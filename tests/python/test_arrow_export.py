@@ -34,6 +34,12 @@ FIXED = {  # column -> Arrow type, in file order before the features
     "pkts_up": pa.uint64(), "pkts_down": pa.uint64(), "ip_bytes_up": pa.uint64(), "ip_bytes_down": pa.uint64(),
 }
 LABELS = ["scenario", "label", "label_source"]
+STAGES = {  # TLS metadata and the stages' verdicts, nullable, after the labels
+    "tls_sni": pa.string(), "tls_ja3_hash": pa.string(), "tls_ja4": pa.string(),
+    "signature_state": pa.string(), "signature_dialect": pa.string(), "intel_match": pa.string(),
+    "model_score": pa.float32(),
+}
+TAIL = len(LABELS) + len(STAGES)  # columns after the features
 
 
 def manifest_entries():
@@ -87,10 +93,12 @@ def go_flows():
 def test_schema_types(table):
     names = table.schema.names
     assert names[:len(FIXED)] == list(FIXED)
-    assert names[-3:] == LABELS
+    assert names[-TAIL:] == LABELS + list(STAGES)
+    for name, typ in STAGES.items():
+        assert table.schema.field(name).type == typ and table.schema.field(name).nullable, name
     for name, typ in FIXED.items():
         assert table.schema.field(name).type == typ, name
-    features = names[len(FIXED):-3]
+    features = names[len(FIXED):-TAIL]
     assert features, "no feature columns"
     for name in features:
         assert table.schema.field(name).type == pa.float64(), name
@@ -105,7 +113,7 @@ def test_metadata(table):
     assert sets == ["mw51", "mwx", "netflow8", "decrypto12"]
     assert set(json.loads(md["minerwatch.feature_set_versions"])) == set(sets)
     feature_table = json.loads(md["minerwatch.feature_table"])
-    assert [f["name"] for f in feature_table] == table.schema.names[len(FIXED):-3]
+    assert [f["name"] for f in feature_table] == table.schema.names[len(FIXED):-TAIL]
     assert json.loads(md["minerwatch.label_sources"]) == ["manifest", "signature"]
     # --manifest defaults to train's checkpoint schedule (flowfeat.ModelCheckpoints).
     assert md["minerwatch.checkpoints"] == "60,120,300,+300"
@@ -126,7 +134,7 @@ def test_metadata(table):
         assert "unit" in fm, f"{field.name} has no unit"
     assert table.schema.field("up_iat_mean").metadata[b"unit"] == b"s"
     assert table.schema.field("up_iat_mean").metadata[b"set"] == b"mw51"
-    for name in table.schema.names[len(FIXED):-3]:
+    for name in table.schema.names[len(FIXED):-TAIL]:
         field = table.schema.field(name)
         assert field.nullable and field.metadata[b"minerwatch.undefined"] == b"null", name
 
@@ -181,7 +189,7 @@ def test_undefined_features_are_null_not_nan(table):
     """Undefined features (NaN inside minerwatch) are nulls in the file:
     the validity bitmap says so, and no NaN is left in a feature column."""
     import pyarrow.compute as pc
-    features = table.schema.names[len(FIXED):-3]
+    features = table.schema.names[len(FIXED):-TAIL]
     nulls = 0
     for name in features:
         col = table.column(name)
@@ -192,6 +200,25 @@ def test_undefined_features_are_null_not_nan(table):
     # undefined (null), and only there.
     no_data = pc.equal(table.column("down_data_pkts"), 0)
     assert pc.all(pc.equal(pc.is_null(table.column("down_size_mean")), no_data)).as_py()
+
+
+def test_rows_carry_tls_and_signature_columns(table):
+    """The TLS sample's rows carry its ClientHello (SNI as tshark shows it:
+    pool.example-mining.test), the plaintext XMRig session's rows the
+    signature stage's dialect; the others are null, never empty strings."""
+    df = table.to_pandas()
+    by = {c: g for c, g in df.groupby("capture")}
+    tls = by[next(c for c in by if "xmrig-tls-443" in c)]
+    assert (tls["tls_sni"] == "pool.example-mining.test").all()
+    assert tls["tls_ja3_hash"].str.fullmatch("[0-9a-f]{32}").all() and tls["tls_ja4"].notna().all()
+    assert tls["signature_dialect"].isna().all()
+    plain = by[next(c for c in by if "xmrig-plain-3333" in c)]
+    assert (plain["signature_dialect"] == "cryptonote").all() and plain["tls_sni"].isna().all()
+    assert plain[plain["window_kind"] == "end"]["signature_state"].iloc[0] == "keepalive"
+    # features --manifest runs neither intel nor a model: those are null.
+    assert df["intel_match"].isna().all() and df["model_score"].isna().all()
+    for name in STAGES:
+        assert not (df[name] == "").any(), name
 
 
 def test_train_rows_are_the_metadata_rule(exports, table):
