@@ -148,7 +148,7 @@ func shade(v float64) string {
 // svgCheckpoints draws recall (bars, left axis, 0–100 %) and FPR (line,
 // right axis, 0 to a round number above its maximum) per checkpoint.
 func (r *Report) svgCheckpoints(b *strings.Builder, x, y, w, h float64) {
-	fmt.Fprintf(b, `<text x="%.0f" y="%.0f">recall and false-positive rate per checkpoint (rows)</text>`, x, y-10)
+	fmt.Fprintf(b, `<text x="%.0f" y="%.0f">recall and false-positive rate per checkpoint (rows)</text>`, x, y-32)
 	frame(b, x, y, w, h)
 	ticks(b, x, y, w, h, 0, 1, 4, "y", pctLabel)
 	maxFPR := 0.0
@@ -185,7 +185,11 @@ func (r *Report) svgCheckpoints(b *strings.Builder, x, y, w, h float64) {
 			fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>`, cx, py, colFPR)
 			if s.FPR > 0 {
 				// A white halo keeps the value readable over a recall bar.
-				fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" fill="%s" stroke="white" stroke-width="3" paint-order="stroke" text-anchor="middle">%s</text>`, cx, py-8, colFPR, pct(s.FPR))
+				ty := py - 8
+				if s.FPR/top > 0.9 { // below the point, clear of the legend row
+					ty = py + 16
+				}
+				fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" fill="%s" stroke="white" stroke-width="3" paint-order="stroke" text-anchor="middle">%s</text>`, cx, ty, colFPR, pct(s.FPR))
 			}
 		} else {
 			flushLine() // no benign rows: a gap, not a zero
@@ -193,13 +197,15 @@ func (r *Report) svgCheckpoints(b *strings.Builder, x, y, w, h float64) {
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end" font-size="10" transform="rotate(-40 %.1f %.1f)">%s</text>`, cx+4, y+h+14, cx+4, y+h+14, esc(s.Name))
 	}
 	flushLine()
-	// Legend, top right inside the frame.
-	lx, ly := x+w-210, y+8
-	fmt.Fprintf(b, `<g class="legend"><rect x="%.0f" y="%.0f" width="202" height="58" fill="white" fill-opacity="0.85" stroke="#ccc"/>`, lx, ly)
-	fmt.Fprintf(b, `<rect x="%.0f" y="%.0f" width="14" height="10" fill="%s"/><text x="%.0f" y="%.0f" font-size="11">recall (left axis)</text>`, lx+8, ly+7, colRecall, lx+28, ly+16)
-	fmt.Fprintf(b, `<line x1="%.0f" x2="%.0f" y1="%.0f" y2="%.0f" stroke="%s" stroke-width="2"/><circle cx="%.0f" cy="%.0f" r="3.5" fill="%s"/><text x="%.0f" y="%.0f" font-size="11">FPR (right axis)</text>`,
-		lx+6, lx+24, ly+29, ly+29, colFPR, lx+15, ly+29, colFPR, lx+28, ly+33)
-	fmt.Fprintf(b, `<rect x="%.0f" y="%.0f" width="14" height="10" fill="none" stroke="%s" stroke-dasharray="3,3"/><text x="%.0f" y="%.0f" font-size="11">no mining rows: no recall</text>`, lx+8, ly+41, colNoData, lx+28, ly+50)
+	// Legend: one row between the title and the frame, where no bar reaches.
+	lx, ly := x, y-12
+	fmt.Fprintf(b, `<g class="legend" font-size="11">`)
+	fmt.Fprintf(b, `<rect x="%.0f" y="%.0f" width="14" height="10" fill="%s"/><text x="%.0f" y="%.0f">recall (left axis)</text>`, lx, ly-9, colRecall, lx+19, ly)
+	lx += 135
+	fmt.Fprintf(b, `<line x1="%.0f" x2="%.0f" y1="%.0f" y2="%.0f" stroke="%s" stroke-width="2"/><circle cx="%.0f" cy="%.0f" r="3.5" fill="%s"/><text x="%.0f" y="%.0f">FPR (right axis)</text>`,
+		lx, lx+18, ly-4, ly-4, colFPR, lx+9, ly-4, colFPR, lx+23, ly)
+	lx += 130
+	fmt.Fprintf(b, `<rect x="%.0f" y="%.0f" width="14" height="10" fill="none" stroke="%s" stroke-dasharray="3,3"/><text x="%.0f" y="%.0f">no mining rows: no recall</text>`, lx, ly-9, colNoData, lx+19, ly)
 	b.WriteString(`</g>`)
 }
 
