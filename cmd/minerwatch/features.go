@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/export"
@@ -34,7 +35,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 			"stream or a Parquet file: one row per (flow, checkpoint), per fixed window with --window, and\n"+
 			"per flow at its end. With --manifest, writes the labelled rows `minerwatch train` builds from\n"+
 			"that manifest (label, label_source, scenario, capture, group), so training can be reproduced\n"+
-			"outside Go. Rows are written in record batches as they come: memory stays bounded.", stderr)
+			"outside Go. Each row also carries its flow's TLS ClientHello (SNI, JA3, JA4) and the signature\n"+
+			"stage's state and dialect; undefined features are nulls. Rows are written in record batches\n"+
+			"as they come: memory stays bounded.", stderr)
 	var files multiFlag
 	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip; - = standard input); repeatable, extra arguments are files too")
 	filterExpr := fs.String("f", "", "read only the packets filter `EXPR` keeps, as tcpdump -r FILE EXPR (tcpdump expression with -tags libpcap, or @FILE holding 'tcpdump -ddd' output)")
@@ -354,7 +357,7 @@ func featuresFromManifest(sig *interruption, path string, sets []string, cp flow
 			Start: r.Start, End: r.End, First: r.First, Last: r.Last,
 			UpPkts: uint64(r.UpPkts), DownPkts: uint64(r.DownPkts), UpBytes: r.UpBytes, DownBytes: r.DownBytes,
 			Values: &x,
-			Labels: export.Labels{Capture: r.Capture, Group: r.Group, Scenario: r.Scenario, Label: r.Label, LabelSource: r.LabelSource},
+			Labels: export.Labels{Capture: r.Capture, Group: r.Group, Scenario: r.Scenario, Label: r.Label, LabelSource: r.LabelSource, Stages: r.Stages},
 		})
 	})
 	if sig.signal() != nil {
@@ -384,61 +387,58 @@ func createdTime() time.Time {
 	return time.Now().UTC()
 }
 
-// extractFeatures runs one flow table over the files of r and writes its
-// rows; failed reports whether a file of r could not be read.
+// extractFeatures runs one detection engine (features on; intel and model
+// off) over the files of r and writes its rows, each with its flow's TLS
+// metadata and signature-stage verdict; failed reports whether a file of
+// r could not be read.
 func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, tcfg flowfeat.TrackerConfig, w *export.Writer, stderr io.Writer) (st ingest.Stats, failed bool, err error) {
 	// A failed write (a full disk) stops reading at once: the export is
 	// lost either way, and the operator should not wait for the input's end.
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var writeErr error
-	obs := &featureObserver{}
-	obs.tracker = flowfeat.NewTracker(tcfg, func(row *flowfeat.Row) {
+	file := 0
+	names := map[int]string{}
+	cfg := engine.DefaultConfig()
+	cfg.Flows = fcfg
+	cfg.Checkpoints, cfg.Window, cfg.NoEndRow = tcfg.Checkpoints, tcfg.Window, tcfg.NoEndRow
+	cfg.Features = true
+	cfg.Capture = func() string {
+		n, ok := names[file]
+		if !ok {
+			n = captureName(r.Path(file))
+			names[file] = n
+		}
+		return n
+	}
+	cfg.OnRow = func(row *flowfeat.Row, fi *engine.FlowInfo) {
 		if writeErr != nil {
 			return
 		}
-		name := captureName(r.Path(row.Flow.Data.(*featureFlow).file))
-		if writeErr = w.Write(row, export.Labels{Capture: name, Group: name}); writeErr != nil {
+		if writeErr = w.Write(row, export.Labels{Capture: fi.Capture, Group: fi.Capture, Stages: fi.RowStages()}); writeErr != nil {
 			stop()
 		}
-	})
-	t := flows.NewTable(fcfg, obs)
+	}
+	eng := engine.New(cfg, func(*alert.Alert) {})
 	progress := newProgress(stderr, r)
-	st, err = ingest.Run(ctx, r, t, ingest.Options{
-		OnPacket:      func(rec *capture.Record, _ *packet.Packet) { obs.file = rec.File },
+	st, err = ingest.Run(ctx, r, nil, ingest.Options{
+		OnPacket:      func(rec *capture.Record, _ *packet.Packet) { file = rec.File },
+		Sink:          eng.Packet,
 		SkipBadFiles:  true,
-		Progress:      func(s *ingest.Stats) { progress.update(s.Capture.Records, s.Flows.FlowsCreated) },
+		Progress:      func(s *ingest.Stats) { progress.update(s.Capture.Records, eng.FlowsCreated()) },
 		ProgressEvery: progressEvery,
 	})
+	if err == nil {
+		eng.Flush() // the flows' end rows
+	}
 	progress.done()
+	st.Flows = eng.Stats().Flows
 	st.Capture = r.Stats() // also when interrupted, for the report
 	failed = reportInputs(stderr, "features", r)
 	if writeErr != nil {
 		err = writeErr // not the cancellation it caused
 	}
 	return st, failed, err
-}
-
-type featureFlow struct {
-	feat flowfeat.Lazy // an accumulator only once the flow earns one
-	file int
-}
-
-// featureObserver feeds every flow's packets to a feature tracker.
-type featureObserver struct {
-	tracker *flowfeat.Tracker
-	file    int
-}
-
-func (o *featureObserver) FlowStarted(f *flows.Flow) {
-	f.Data = &featureFlow{file: o.file}
-}
-func (o *featureObserver) Packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
-	o.tracker.Feed(&f.Data.(*featureFlow).feat, f, p, dir)
-}
-func (o *featureObserver) ActiveRecord(*flows.Record) {}
-func (o *featureObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
-	o.tracker.Finish(&f.Data.(*featureFlow).feat, f)
 }
 
 // describeInput hashes a file for the export's provenance record; name is

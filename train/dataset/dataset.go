@@ -13,6 +13,7 @@ import (
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/export"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/ingest"
 	"github.com/minerwatch/minerwatch/train/manifest"
@@ -60,6 +61,9 @@ type Row struct {
 	UpBytes    uint64
 	DownBytes  uint64
 	X          flowfeat.Vector
+	// Stages: the flow's TLS metadata and stage verdicts as of the row
+	// (the feature files' TLS and stage columns).
+	Stages export.Stages
 }
 
 // Positive reports whether the row is labelled mining.
@@ -239,7 +243,7 @@ func buildPass(ctx context.Context, e *manifest.Entry, o Options, aug Augmentati
 			FlowID: f.ID, Client: f.Client, Server: f.Server, Proto: f.Proto, VLAN: f.VLAN[0],
 			FlowFirst: f.First, Start: fr.Start, End: fr.End, First: fr.First, Last: fr.Last,
 			UpPkts: fr.UpPkts, DownPkts: fr.DownPkts, UpBytes: fr.UpBytes, DownBytes: fr.DownBytes,
-			X: *fr.Values,
+			X: *fr.Values, Stages: fi.RowStages(),
 		}
 		p.rows = append(p.rows, row)
 		if fr.Kind != flowfeat.KindEnd {
