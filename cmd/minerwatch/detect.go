@@ -45,6 +45,7 @@ type detectOptions struct {
 	live        liveOptions // online path: -i / --realtime (detect_live.go)
 	sensor      alert.Sensor
 	eveTypes    alert.Types
+	kafka       kafkaOptions // --kafka* (detect_kafka.go)
 }
 
 func runDetect(args []string, stdout, stderr io.Writer) int {
@@ -70,10 +71,14 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	eveTypes := fs.String("eve-types", "alert,flow,intel_summary", "event `TYPES` to write, comma-separated: alert, flow (EVE types), intel_summary (ours: folded intel floods)")
 	ftc := flowFlags(fs)
 	liveFlags(fs, &o.live)
+	kafkaFlags(fs, &o.kafka)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	o.files = append(files, fs.Args()...)
+	if err := applyKafkaConfig(fs, o.kafka.configFile); err != nil {
+		return badFlag(stderr, "detect", err)
+	}
 	if len(o.files) == 0 && !o.live.online() {
 		return fail(stderr, "detect", errors.New("no capture given (use -r FILE or -i IFACE)"))
 	}
@@ -200,11 +205,19 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 	}
 	defer alerts.Close()
 	alerts.Only(o.eveTypes)
+	ks, err := startKafka(o, in, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	defer closeKafka(ks, o, stderr)
 	// A failed alert write (a full disk) stops the run at once: reading on
 	// would only lose more alerts, and the operator must know now.
 	ctx, stopRun := context.WithCancelCause(sig.ctx)
 	defer stopRun(nil)
 	cfg := setup.engine
+	if o.kafka.flows {
+		cfg.OnRow = ks.Row // --kafka-flows: flow records to Kafka
+	}
 	var (
 		st    ingest.Stats
 		es    engine.Stats
@@ -222,6 +235,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		pst, hosts, err = parallel.Run(ctx, r, parallel.Config{Engine: cfg, Workers: o.live.workers, Names: names, SkipBadFiles: true,
 			Progress: func(n int64) { progress.update(n, -1) }}, // the flows are the workers'; not counted here
 			func(a *alert.Alert) error {
+				ks.Alert(a)
 				err := alerts.Write(a)
 				if err != nil {
 					stopRun(err)
@@ -238,6 +252,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		current := ""
 		cfg.Capture = func() string { return current }
 		eng := engine.New(cfg, func(a *alert.Alert) {
+			ks.Alert(a)
 			if err := alerts.Write(a); err != nil {
 				stopRun(err)
 			}

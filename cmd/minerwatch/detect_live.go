@@ -202,6 +202,17 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	}()
 
 	cfg := online.Config{Engine: setup.engine, Name: name, Alerts: alerts}
+	ks, err := startKafka(o, setup.intel, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	defer closeKafka(ks, o, stderr)
+	if ks != nil {
+		cfg.OnAlert, cfg.Collectors = ks.Alert, append(cfg.Collectors, ks.Collector())
+	}
+	if o.kafka.flows {
+		cfg.OnRow = ks.Row
+	}
 	var rows *export.StreamWriter
 	if lo.rowsOut != "" {
 		rows, err = export.NewStream(export.StreamConfig{Path: lo.rowsOut,
@@ -211,7 +222,11 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 			return fail(stderr, "detect", err)
 		}
 		cfg.Engine.Features = true
+		toKafka := cfg.OnRow // --kafka-flows, or nil
 		cfg.OnRow = func(r *flowfeat.Row, fi *engine.FlowInfo) {
+			if toKafka != nil {
+				toKafka(r, fi)
+			}
 			if err := rows.Write(r, rowLabels(fi)); err != nil {
 				fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", err)
 			}

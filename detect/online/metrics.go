@@ -35,6 +35,7 @@ func newMetrics(r *Runner) *metrics {
 		Buckets: prometheus.ExponentialBuckets(250e-9, 2, 14), // 250 ns … 2 ms
 	})
 	m.reg.MustRegister(m.alerts, m.score, collector{r}, prometheus.NewGoCollector())
+	m.reg.MustRegister(r.cfg.Collectors...)
 	return m
 }
 
