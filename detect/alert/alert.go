@@ -205,11 +205,11 @@ const (
 // result, what triggered the probe, and the probe's own verdict object
 // (detect/probe's JSON, as `minerwatch probe` prints it).
 type Probe struct {
-	Result   string `json:"result"`    // confirmed or unconfirmed
-	Trigger  string `json:"trigger"`   // the detector whose alert asked for the probe
-	Cached   bool   `json:"cached"`    // the verdict came from the cache, not a new probe
-	ProbedAt string `json:"probed_at"` // wall-clock time of the probe (EVE format)
-	Verdict  any    `json:"verdict"`   // the probe's verdict object
+	Result   string          `json:"result"`    // confirmed or unconfirmed
+	Trigger  string          `json:"trigger"`   // the detector whose alert asked for the probe
+	Cached   bool            `json:"cached"`    // the verdict came from the cache, not a new probe
+	ProbedAt string          `json:"probed_at"` // wall-clock time of the probe (EVE format)
+	Verdict  json.RawMessage `json:"verdict"`   // the probe's verdict object (detect/probe.Result)
 }
 
 // Proxy records a plaintext proxy preamble (SOCKS4/5, HTTP CONNECT) and the
