@@ -45,6 +45,7 @@ type detectOptions struct {
 	live        liveOptions // online path: -i / --realtime (detect_live.go)
 	sensor      alert.Sensor
 	eveTypes    alert.Types
+	probe       probeOptions // --probe flags (probe.go)
 }
 
 func runDetect(args []string, stdout, stderr io.Writer) int {
@@ -70,8 +71,12 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	eveTypes := fs.String("eve-types", "alert,flow,intel_summary", "event `TYPES` to write, comma-separated: alert, flow (EVE types), intel_summary (ours: folded intel floods)")
 	ftc := flowFlags(fs)
 	liveFlags(fs, &o.live)
+	probeFlags(fs, &o.probe)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
+	}
+	if err := o.probe.check(); err != nil {
+		return badFlag(stderr, "detect", err)
 	}
 	o.files = append(files, fs.Args()...)
 	if len(o.files) == 0 && !o.live.online() {
@@ -204,6 +209,10 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 	// would only lose more alerts, and the operator must know now.
 	ctx, stopRun := context.WithCancelCause(sig.ctx)
 	defer stopRun(nil)
+	probes, err := startProbes(o.probe, in, alerts.Write, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
 	cfg := setup.engine
 	var (
 		st    ingest.Stats
@@ -226,6 +235,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 				if err != nil {
 					stopRun(err)
 				}
+				if probes != nil {
+					probes.Observe(a)
+				}
 				return err
 			})
 		progress.done()
@@ -240,6 +252,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		eng := engine.New(cfg, func(a *alert.Alert) {
 			if err := alerts.Write(a); err != nil {
 				stopRun(err)
+			}
+			if probes != nil {
+				probes.Observe(a)
 			}
 		})
 		progress := newProgress(stderr, r)
@@ -260,6 +275,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		}
 		es, hosts = eng.Stats(), eng.Hosts()
 	}
+	stopProbes(probes, o.probe, sig.signal() != nil, stderr)
 	writeErr := context.Cause(ctx)
 	if errors.Is(writeErr, context.Canceled) {
 		writeErr = nil

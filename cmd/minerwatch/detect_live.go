@@ -202,6 +202,13 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	}()
 
 	cfg := online.Config{Engine: setup.engine, Name: name, Alerts: alerts}
+	probes, err := startProbes(o.probe, setup.intel, alerts.Write, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	if probes != nil {
+		cfg.OnAlert = probes.Observe // off the packet path: Observe only queues
+	}
 	var rows *export.StreamWriter
 	if lo.rowsOut != "" {
 		rows, err = export.NewStream(export.StreamConfig{Path: lo.rowsOut,
@@ -266,6 +273,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	start := time.Now()
 	runErr := runner.Run(ctx)
 	stop()
+	stopProbes(probes, o.probe, stopSig.Load() != nil, stderr)
 
 	// Outputs are completed even when the input was lost.
 	var errs []error
