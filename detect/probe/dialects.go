@@ -24,9 +24,10 @@ const base58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 // text, so its Keccak checksum is wrong and no key opens it.
 var ThrowawayWallet = throwaway("4MinerWatchProbeNotAWaLLet", 95)
 
-// ThrowawayEthLogin is the eth-proxy login: 0x and 40 hex digits
-// ("00…" then the hash of the same text), not an Ethereum account anyone
-// holds a key to in practice, followed by the worker name.
+// ThrowawayEthLogin is the eth-proxy login: 0x and the first 40 hex
+// digits of SHA-256("MinerWatchProbeNotAWallet"): an account shape no one
+// holds a key to (an address is a hash of a public key, not of a text).
+// The worker name goes in the request's "worker" member.
 var ThrowawayEthLogin = "0x" + hexOf(sha256.Sum256([]byte("MinerWatchProbeNotAWallet")))[:40]
 
 func throwaway(prefix string, n int) string {

@@ -143,7 +143,7 @@ type Result struct {
 
 // Notes of not-pool answers.
 const (
-	noteProxy = "no answer in any dialect: a dead or firewalled service, or an encrypted proxy (shadowsocks and the like answer strangers with nothing); a proxy cannot be confirmed by a probe"
+	noteProxy = "no answer in any dialect: a dead or firewalled service, a TLS port probed without --tls, or an encrypted proxy (shadowsocks and the like answer strangers with nothing); a proxy cannot be confirmed by a probe"
 	noteSSH   = "an SSH server: it can carry a miner through a tunnel (ssh -D), which a probe cannot see; not confirmed"
 )
 
