@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
@@ -51,6 +52,7 @@ type SchedulerStats struct {
 	Cached      int64 // events answered from the cache
 	OutOfScope  int64 // alerts whose server is outside the scope: never probed
 	Dropped     int64 // endpoints not probed: the queue was full, or the run ended first
+	Evicted     int64 // verdicts evicted from the full cache (least recently used)
 }
 
 // maxWaiters bounds the flows waiting on one endpoint's probe; further
@@ -94,6 +96,8 @@ type Scheduler struct {
 	pending map[endpoint]*job
 	next    time.Time // earliest start of the next probe (rate limit)
 	stats   SchedulerStats
+
+	outOfScope atomic.Int64
 }
 
 // ParseScope reads "CIDR,CIDR,…" (a bare address is a /32 or /128).
@@ -186,12 +190,11 @@ func (s *Scheduler) Observe(a *alert.Alert) {
 	if err != nil {
 		return
 	}
-	s.mu.Lock()
 	if !s.InScope(ip) {
-		s.stats.OutOfScope++
-		s.mu.Unlock()
+		s.outOfScope.Add(1) // no lock: the common case on a busy link
 		return
 	}
+	s.mu.Lock()
 	ep := endpoint{addr: netip.AddrPortFrom(ip.Unmap(), a.DestPort), tls: a.AppProto == "tls" || a.TLS != nil}
 	if a.TLS != nil {
 		ep.sni = a.TLS.SNI
@@ -380,7 +383,10 @@ func (s *Scheduler) Close(wait time.Duration) SchedulerStats {
 func (s *Scheduler) Stats() SchedulerStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.Evicted = s.cache.Evicted()
+	st.OutOfScope = s.outOfScope.Load()
+	return st
 }
 
 func (st SchedulerStats) String() string {
