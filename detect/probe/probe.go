@@ -476,6 +476,11 @@ func tlsFailure(err error, rec *recorder) attempt {
 	switch {
 	case errors.As(err, &alert):
 		return attempt{answer: AnswerTLSAlert, detail: err.Error(), final: true}
+	case strings.Contains(err.Error(), "remote error: tls: "):
+		// crypto/tls reports a server's alert as an OpError "remote error"
+		// around an unexported alert type: its text is all there is.
+		_, name, _ := strings.Cut(err.Error(), "remote error: tls: ")
+		return attempt{answer: AnswerTLSAlert, detail: "alert: " + name, final: true}
 	case errors.As(err, &rerr):
 		// Not TLS: say what it is (an SSH banner, an HTTP error, …).
 		a := attempt{}

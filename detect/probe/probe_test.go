@@ -33,6 +33,7 @@ func servers(t *testing.T, nw *probetest.Net) map[string]*probetest.Served {
 		"tls13-eth":     probetest.Pool(nw.Listen(t, a(3)+":3445"), stratum.DialectEthProxy, &cert, probetest.TLSOptions{Min: tls.VersionTLS13}),
 		"tls12-es2":     probetest.Pool(nw.Listen(t, a(3)+":3446"), stratum.DialectEthStratum2, &cert, probetest.TLSOptions{Max: tls.VersionTLS12}),
 		"sni-router":    probetest.Pool(nw.Listen(t, a(3)+":443"), stratum.DialectCryptoNote, &cert, probetest.TLSOptions{Route: poolName}),
+		"strict-sni":    probetest.Pool(nw.Listen(t, a(3)+":8443"), stratum.DialectCryptoNote, &cert, probetest.TLSOptions{Route: poolName, Strict: true}),
 		"https":         probetest.HTTPS(nw.Listen(t, a(4)+":443"), web),
 		"silent":        probetest.Silent(nw.Listen(t, a(7)+":5555")),
 		"unused-listen": probetest.Silent(nw.Listen(t, a(8)+":1")), // nothing probes a(8)
@@ -73,6 +74,8 @@ func TestProbeTellsPoolsFromOtherServers(t *testing.T) {
 		{"SNI router: pool name", a(3) + ":443", true, poolName, probe.VerdictPool, stratum.DialectCryptoNote, "", "sni-router"},
 		{"SNI router: other name reaches its website", a(3) + ":443", true, "www.example.test", probe.VerdictNotPool, "", probe.AnswerHTTP, "sni-router"},
 		{"SNI router: no name reaches its website", a(3) + ":443", true, "", probe.VerdictNotPool, "", probe.AnswerHTTP, "sni-router"},
+		{"strict SNI: pool name", a(3) + ":8443", true, poolName, probe.VerdictPool, stratum.DialectCryptoNote, "", "strict-sni"},
+		{"strict SNI: other name gets a TLS alert", a(3) + ":8443", true, "www.example.test", probe.VerdictNotPool, "", probe.AnswerTLSAlert, "strict-sni"},
 		{"TLS pool probed in plain", a(3) + ":3443", false, "", probe.VerdictNotPool, "", "", "tls12-cn"},
 		{"HTTPS website", a(4) + ":443", true, "www.example.test", probe.VerdictNotPool, "", probe.AnswerHTTP, "https"},
 		{"HTTPS website probed in plain", a(4) + ":443", false, "", probe.VerdictNotPool, "", "", "https"},

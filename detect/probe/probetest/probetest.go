@@ -248,13 +248,25 @@ func Silent(l net.Listener) *Served {
 type TLSOptions struct {
 	Min, Max uint16
 	Route    string
+	// Strict refuses the handshake with a TLS alert when the ClientHello
+	// does not name Route (nginx's ssl_reject_handshake).
+	Strict bool
 }
 
 // Pool serves the dialect on l (plain when cert is nil, else TLS).
 func Pool(l net.Listener, dialect string, cert *tls.Certificate, o TLSOptions) *Served {
 	s := &Served{}
 	if cert != nil {
-		l = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: o.Min, MaxVersion: o.Max})
+		cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: o.Min, MaxVersion: o.Max}
+		if o.Strict {
+			cfg.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+				if h.ServerName != o.Route {
+					return nil, fmt.Errorf("unknown server name %q", h.ServerName)
+				}
+				return nil, nil
+			}
+		}
+		l = tls.NewListener(l, cfg)
 	}
 	accept(l, s, func(c net.Conn) {
 		if tc, ok := c.(*tls.Conn); ok {
