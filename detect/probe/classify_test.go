@@ -91,3 +91,35 @@ func BenchmarkObserveOutOfScope(b *testing.B) {
 		s.Observe(a)
 	}
 }
+
+// Which events ask for a probe: model alerts on TCP flows; unanswered
+// signature attempts only with Attempts; never a confirmed signature,
+// intel alerts, flow records, UDP flows or the probe's own events.
+func TestWhichAlertsAskForAProbe(t *testing.T) {
+	attempt := &alert.Mining{Dialect: "cryptonote", State: alert.StateAttempt}
+	job := &alert.Mining{Dialect: "cryptonote", State: "job"}
+	for _, c := range []struct {
+		name            string
+		a               alert.Alert
+		plain, attempts bool // wanted without / with Attempts
+	}{
+		{"model alert", alert.Alert{EventType: alert.EventAlert, Proto: "TCP", Detector: alert.DetectorModel}, true, true},
+		{"model alert on UDP", alert.Alert{EventType: alert.EventAlert, Proto: "UDP", Detector: alert.DetectorModel}, false, false},
+		{"signature attempt", alert.Alert{EventType: alert.EventAlert, Proto: "TCP", Detector: alert.DetectorSignature, Mining: attempt}, false, true},
+		{"confirmed signature", alert.Alert{EventType: alert.EventAlert, Proto: "TCP", Detector: alert.DetectorSignature, Mining: job}, false, false},
+		{"intel alert", alert.Alert{EventType: alert.EventAlert, Proto: "TCP", Detector: alert.DetectorIntel}, false, false},
+		{"flow record", alert.Alert{EventType: alert.EventFlow, Proto: "TCP", Detector: alert.DetectorModel}, false, false},
+		{"probe event", alert.Alert{EventType: alert.EventAlert, Proto: "TCP", Detector: alert.DetectorProbe}, false, false},
+	} {
+		for _, att := range []bool{false, true} {
+			s := &Scheduler{cfg: SchedulerConfig{Attempts: att}}
+			want := c.plain
+			if att {
+				want = c.attempts
+			}
+			if got := s.wants(&c.a); got != want {
+				t.Errorf("%s (attempts %v): wants = %v, want %v", c.name, att, got, want)
+			}
+		}
+	}
+}
