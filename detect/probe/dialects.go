@@ -17,33 +17,18 @@ const Worker = "minerwatch-probe"
 
 const base58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
-// ThrowawayWallet is the login sent to CryptoNote pools: 95 base58
-// characters starting with 4, the shape of a Monero address, so a pool
-// that checks only the shape answers the login. It is not a wallet: it
-// spells "MinerWatchProbeNotAWaLLet" and is filled from a hash of that
-// text, so its Keccak checksum is wrong and no key opens it.
-var ThrowawayWallet = throwaway("4MinerWatchProbeNotAWaLLet", 95)
+// ThrowawayWallet is the login sent to CryptoNote pools: a well-formed
+// Monero main-net address (95 characters, "4…", valid checksum, so pools
+// that validate logins answer) whose keys are SHA-256 hashes of the texts
+// "minerwatch probe: not a wallet (spend|view key)" — not keys anyone
+// holds (see wallet.go). It never changes, so pool logs can match it.
+var ThrowawayWallet = moneroAddress("minerwatch probe: not a wallet (spend key)", "minerwatch probe: not a wallet (view key)")
 
 // ThrowawayEthLogin is the eth-proxy login: 0x and the first 40 hex
 // digits of SHA-256("MinerWatchProbeNotAWallet"): an account shape no one
 // holds a key to (an address is a hash of a public key, not of a text).
 // The worker name goes in the request's "worker" member.
 var ThrowawayEthLogin = "0x" + hexOf(sha256.Sum256([]byte("MinerWatchProbeNotAWallet")))[:40]
-
-func throwaway(prefix string, n int) string {
-	b := []byte(prefix)
-	seed := sha256.Sum256([]byte(prefix))
-	for i := 0; len(b) < n; i++ {
-		h := sha256.Sum256(append(seed[:], byte(i)))
-		for _, c := range h {
-			if len(b) == n {
-				break
-			}
-			b = append(b, base58[int(c)%len(base58)])
-		}
-	}
-	return string(b)
-}
 
 func hexOf(h [32]byte) string {
 	const digits = "0123456789abcdef"

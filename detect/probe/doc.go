@@ -16,10 +16,10 @@
 // "error" when the endpoint could not be reached at all.
 //
 // What is sent is fixed and harmless: a throw-away login shaped like a
-// wallet (ThrowawayWallet: valid base58 of a Monero address's length,
-// whose checksum is not valid, so it is nobody's wallet), the password
-// "x" and an agent string naming minerwatch (Config.Agent). A share is
-// never submitted. An encrypted proxy (shadowsocks, ssh -D) cannot be
+// wallet (ThrowawayWallet: a well-formed Monero address, checksum and
+// all, so pools that validate logins answer, whose "keys" are hashes of
+// a text, not keys anyone holds), the password "x" and an agent string
+// naming minerwatch (Config.Agent). A share is never submitted. An encrypted proxy (shadowsocks, ssh -D) cannot be
 // confirmed: it answers a stranger with its own protocol or nothing.
 //
 // Scheduler runs probes for detect off the packet path: alerts in scope
