@@ -307,11 +307,15 @@ func (s *Scheduler) wait() bool {
 func (s *Scheduler) learn(trigger *alert.Alert, v *verdict) {
 	client, _ := netip.ParseAddr(trigger.SrcIP)
 	r := v.res
+	server, err := netip.ParseAddrPort(r.Target)
+	if err != nil {
+		return
+	}
 	evidence := "probe: " + r.Dialect + " " + strings.Join(r.StatePath, "→")
-	if r.Cert != nil {
+	if r.Cert != nil && len(r.Cert.Fingerprint) >= 16 {
 		evidence += " (TLS cert sha256 " + r.Cert.Fingerprint[:16] + "…)"
 	}
-	s.cfg.Intel.Confirm(netip.MustParseAddrPort(r.Target), client, r.SNI, "probe:"+r.Dialect, evidence, trigger.Timestamp)
+	s.cfg.Intel.Confirm(server, client, r.SNI, "probe:"+r.Dialect, evidence, trigger.Timestamp)
 }
 
 // emit writes the probe event of one flow: the trigger's flow, our verdict.
