@@ -220,3 +220,41 @@ func fmtPrefixes(p []netip.Prefix) string {
 	}
 	return out + "]"
 }
+
+// Observe never waits for the network: with one worker stuck on a silent
+// server and a queue of two, ten suspected endpoints are taken or dropped
+// at once (counted), and Close stops the rest without waiting them out.
+func TestSchedulerQueueIsBoundedAndObserveNeverBlocks(t *testing.T) {
+	nw := probetest.New(t)
+	a := probetest.Addr
+	for p := 5001; p <= 5010; p++ {
+		probetest.Silent(nw.Listen(t, netip.AddrPortFrom(netip.MustParseAddr(a(7)), uint16(p)).String()))
+	}
+	scope, _ := probe.ParseScope(a(7))
+	var got events
+	const timeout = time.Second
+	s, err := probe.NewScheduler(probe.SchedulerConfig{Scope: scope, Rate: 100, Workers: 1, Queue: 2, Emit: got.add,
+		Probe: probe.Config{Timeout: timeout, Dial: nw.Dial}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for p := 5001; p <= 5010; p++ {
+		s.Observe(modelAlert(uint64(p), a(7), uint16(p)))
+	}
+	if took := time.Since(start); took >= timeout {
+		t.Errorf("10 Observe calls took %v: they waited for a probe (timeout %v)", took, timeout)
+	}
+	st := s.Stats()
+	if st.Dropped < 7 || st.Dropped > 8 {
+		t.Errorf("dropped %d of 10 with one worker and a queue of 2, want 7 or 8", st.Dropped)
+	}
+	start = time.Now()
+	st = s.Close(0)
+	if took := time.Since(start); took >= timeout {
+		t.Errorf("Close(0) took %v: it waited for the probes", took)
+	}
+	if st.Probes != 0 || len(got.all) != 0 {
+		t.Errorf("stopped probes were reported: %+v, %d events", st, len(got.all))
+	}
+}
