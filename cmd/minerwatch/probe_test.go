@@ -270,29 +270,29 @@ func TestDetectProbeFlagsAreChecked(t *testing.T) {
 
 // `minerwatch probe` prints one line per dialect and the verdict JSON as
 // the last line of stdout; a refused port is the "error" verdict, exit 1.
+// The command runs in-process on a thread inside the test's namespace.
 func TestProbeCommandPrintsTheVerdictLast(t *testing.T) {
 	nw := probetest.New(t)
 	probetest.Pool(nw.Listen(t, probetest.Addr(2)+":3334"), stratum.DialectStratumV1, nil, probetest.TLSOptions{})
-	bin := buildBinary(t)
 	for _, c := range []struct {
 		target, verdict string
 		code            int
+		lines           int // dialect lines before the JSON
 	}{
-		{probetest.Addr(2) + ":3334", probe.VerdictPool, 0},
-		{probetest.Addr(2) + ":9", probe.VerdictError, 1},
+		{probetest.Addr(2) + ":3334", probe.VerdictPool, 0, 2}, // cryptonote refused with an error, then stratum-v1
+		{probetest.Addr(2) + ":9", probe.VerdictError, 1, 1},
 	} {
-		cmd := nw.Command(bin, "probe", c.target, "--timeout", "2s")
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		code := 0
-		if err != nil {
-			code = cmd.ProcessState.ExitCode()
-		}
-		lines := strings.Split(strings.TrimSpace(o.String()), "\n")
+		var code int
+		var out, stderr string
+		nw.Do(func() error {
+			code, out, stderr = runCmd("probe", c.target, "--timeout", "2s")
+			return nil
+		})
+		lines := strings.Split(strings.TrimSpace(out), "\n")
 		var r probe.Result
-		if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &r); jerr != nil || r.Verdict != c.verdict || code != c.code {
-			t.Errorf("probe %s: exit %d, verdict %q (%v); want %d, %q\nstdout:\n%s\nstderr: %s", c.target, code, r.Verdict, jerr, c.code, c.verdict, o.String(), e.String())
+		if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &r); jerr != nil || r.Verdict != c.verdict || code != c.code || len(lines) != c.lines+1 {
+			t.Errorf("probe %s: exit %d, verdict %q (%v), %d lines; want %d, %q, %d lines\nstdout:\n%s\nstderr: %s",
+				c.target, code, r.Verdict, jerr, len(lines), c.code, c.verdict, c.lines+1, out, stderr)
 		}
 	}
 }
