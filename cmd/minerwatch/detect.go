@@ -46,6 +46,7 @@ type detectOptions struct {
 	sensor      alert.Sensor
 	eveTypes    alert.Types
 	kafka       kafkaOptions // --kafka* (detect_kafka.go)
+	probe       probeOptions // --probe flags (probe.go)
 }
 
 func runDetect(args []string, stdout, stderr io.Writer) int {
@@ -72,8 +73,12 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	ftc := flowFlags(fs)
 	liveFlags(fs, &o.live)
 	kafkaFlags(fs, &o.kafka)
+	probeFlags(fs, &o.probe)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
+	}
+	if err := o.probe.check(); err != nil {
+		return badFlag(stderr, "detect", err)
 	}
 	o.files = append(files, fs.Args()...)
 	if err := applyKafkaConfig(fs, o.kafka.configFile); err != nil {
@@ -214,6 +219,10 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 	// would only lose more alerts, and the operator must know now.
 	ctx, stopRun := context.WithCancelCause(sig.ctx)
 	defer stopRun(nil)
+	probes, err := startProbes(o.probe, in, func(a *alert.Alert) error { ks.Alert(a); return alerts.Write(a) }, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
 	cfg := setup.engine
 	if o.kafka.flows {
 		cfg.OnRow = ks.Row // --kafka-flows: flow records to Kafka
@@ -240,6 +249,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 				if err != nil {
 					stopRun(err)
 				}
+				if probes != nil {
+					probes.Observe(a)
+				}
 				return err
 			})
 		progress.done()
@@ -255,6 +267,9 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 			ks.Alert(a)
 			if err := alerts.Write(a); err != nil {
 				stopRun(err)
+			}
+			if probes != nil {
+				probes.Observe(a)
 			}
 		})
 		progress := newProgress(stderr, r)
@@ -275,6 +290,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		}
 		es, hosts = eng.Stats(), eng.Hosts()
 	}
+	stopProbes(probes, o.probe, sig.signal() != nil, stderr)
 	writeErr := context.Cause(ctx)
 	if errors.Is(writeErr, context.Canceled) {
 		writeErr = nil
