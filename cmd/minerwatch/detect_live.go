@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/detect/online"
 	"github.com/minerwatch/minerwatch/features/export"
@@ -213,6 +214,18 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	if o.kafka.flows {
 		cfg.OnRow = ks.Row
 	}
+	probes, err := startProbes(o.probe, setup.intel, func(a *alert.Alert) error { ks.Alert(a); return alerts.Write(a) }, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	if probes != nil {
+		// Off the packet path: Observe only queues.
+		if toKafka := cfg.OnAlert; toKafka != nil {
+			cfg.OnAlert = func(a *alert.Alert) { toKafka(a); probes.Observe(a) }
+		} else {
+			cfg.OnAlert = probes.Observe
+		}
+	}
 	var rows *export.StreamWriter
 	if lo.rowsOut != "" {
 		rows, err = export.NewStream(export.StreamConfig{Path: lo.rowsOut,
@@ -281,6 +294,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	start := time.Now()
 	runErr := runner.Run(ctx)
 	stop()
+	stopProbes(probes, o.probe, stopSig.Load() != nil, stderr)
 
 	// Outputs are completed even when the input was lost.
 	var errs []error
@@ -326,7 +340,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 // rowLabels labels an online row: only what the detectors said (there is
 // no manifest online).
 func rowLabels(fi *engine.FlowInfo) export.Labels {
-	lab := export.Labels{Capture: fi.Capture}
+	lab := export.Labels{Capture: fi.Capture, Stages: fi.RowStages()}
 	switch {
 	case fi.Alerted["signature"]:
 		lab.Label, lab.LabelSource = "mining", "signature"

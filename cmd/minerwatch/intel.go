@@ -320,8 +320,9 @@ func intelImport(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "intel import", fmt.Errorf("unknown --format %q (known: %s)", format, strings.Join(intel.FormatNames(), ", ")))
 	}
 	s := intel.NewSet()
-	invalid := 0
+	invalid, read := 0, 0
 	for _, p := range fs.Args() {
+		before := s.Len()
 		res, err := s.LoadFile(p, o)
 		for _, w := range res.Warnings {
 			fmt.Fprintf(stderr, "warning: %s\n", w)
@@ -333,11 +334,20 @@ func intelImport(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "intel import", err)
 		}
 		invalid += res.Invalid
-		fmt.Fprintf(stderr, "%s: %s, %d entries, %d invalid lines\n", p, res.Format, res.Entries, res.Invalid)
+		read += res.Entries
+		// An entry whose value and source are already listed (Maltrail
+		// lists a domain under several comments) replaces the earlier one.
+		fmt.Fprintf(stderr, "%s: %s, %d entries, %d invalid lines, %d duplicates merged\n",
+			p, res.Format, res.Entries, res.Invalid, res.Entries-(s.Len()-before))
 	}
 	if err := writeOut(out, fs.Args(), stdout, func(w io.Writer) error { return intel.WriteCSV(w, s.All()) }); err != nil {
 		return fail(stderr, "intel import", err)
 	}
+	dest, use := "standard output", "save it with -o FILE"
+	if out != "" && out != "-" {
+		dest, use = out, "use it with: minerwatch detect --intel "+out
+	}
+	fmt.Fprintf(stderr, "%d entries read, %d duplicates merged, %d rows written to %s (%s)\n", read, read-s.Len(), s.Len(), dest, use)
 	if strict && invalid > 0 {
 		return fail(stderr, "intel import", fmt.Errorf("%d invalid lines (--strict)", invalid))
 	}
