@@ -103,6 +103,11 @@ func startKafka(o detectOptions, in *intel.Intel, stderr io.Writer) (*kafka.Sink
 	if err != nil {
 		return nil, err
 	}
+	if o.live.iface != "" {
+		// A live sensor's entries expire by the wall clock: it tombstones
+		// those it published. Offline runs carry capture times.
+		cfg.ExpireEvery = time.Minute
+	}
 	s, warns, err := kafka.Start(context.Background(), cfg, in.Learned())
 	if err != nil {
 		return nil, err

@@ -36,6 +36,12 @@ type Sink struct {
 	done   chan struct{}
 	synced chan struct{}
 	once   sync.Once
+	sweep  sync.WaitGroup // the expiry sweeper (Config.ExpireEvery)
+
+	// view is the learned topic as read so far: each endpoint's expiry
+	// and publishing sensor, for the expiry sweeper.
+	viewMu sync.Mutex
+	view   map[string]viewEntry
 
 	errMu   sync.Mutex
 	lastErr error // the last delivery error other than a full buffer
@@ -86,7 +92,7 @@ func Start(ctx context.Context, cfg Config, learned *intel.Learned) (*Sink, []st
 	if err != nil {
 		return nil, nil, fmt.Errorf("kafka: %w", err)
 	}
-	s := &Sink{cfg: cfg, cl: cl, done: make(chan struct{}), synced: make(chan struct{})}
+	s := &Sink{cfg: cfg, cl: cl, done: make(chan struct{}), synced: make(chan struct{}), view: map[string]viewEntry{}}
 	var warns []string
 	bootCtx, cancelBoot := context.WithTimeout(ctx, cfg.SyncTimeout)
 	defer cancelBoot()
@@ -114,6 +120,10 @@ func Start(ctx context.Context, cfg Config, learned *intel.Learned) (*Sink, []st
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.follow(runCtx, target)
+	if cfg.ExpireEvery > 0 {
+		s.sweep.Add(1)
+		go s.sweepExpired(runCtx, cfg.ExpireEvery)
+	}
 	if target != nil {
 		select {
 		case <-s.synced:
@@ -230,6 +240,7 @@ func (s *Sink) Close(timeout time.Duration) error {
 			s.cancel()
 		}
 		<-s.done
+		s.sweep.Wait()
 		st := s.Stats()
 		s.cl.Close()
 		lost := st.Dropped + st.Failed

@@ -106,6 +106,7 @@ func consumeAll(t *testing.T, addr, topic string, want int) []*kgo.Record {
 func TestAgainstARealBroker(t *testing.T) {
 	b := kafkatest.Start(t)
 	t.Run("LearnedPoolCrossesSensors", func(t *testing.T) { learnedPoolCrossesSensors(t, b) })
+	t.Run("PublisherTombstonesItsExpiredEntries", func(t *testing.T) { publisherTombstonesItsExpiredEntries(t, b) })
 	t.Run("BrokerOutageDeliversTheBacklogInOrder", func(t *testing.T) { brokerOutageDeliversTheBacklogInOrder(t, b) })
 }
 
@@ -213,5 +214,43 @@ func learnedPoolCrossesSensors(t *testing.T, b *kafkatest.Broker) {
 	left, err := ReadLearned(context.Background(), cfg)
 	if err != nil || len(left) != 0 {
 		t.Errorf("ReadLearned after removal: %v %v", left, err)
+	}
+}
+
+// publisherTombstonesItsExpiredEntries: a live sensor (ExpireEvery set)
+// writes a tombstone for an entry it published once the wall clock passes
+// its expiry, and leaves another sensor's expired entry to its publisher
+// (or to `intel expire --kafka`).
+func publisherTombstonesItsExpiredEntries(t *testing.T, b *kafkatest.Broker) {
+	cfg := Config{Brokers: []string{b.Addr}, LearnedTopic: "expiry.learned", Sensor: "live", ExpireEvery: 100 * time.Millisecond}
+	now := time.Now()
+	other := intel.LearnedEntry{Addr: netip.MustParseAddr("192.0.2.8"), Port: 3333, Reason: intel.ReasonConfirmed,
+		Evidence: "handshake+answer", Added: now.Add(-2 * time.Hour), Expires: now.Add(-time.Hour)}
+	if err := PublishLearned(context.Background(), cfg, "elsewhere", other); err != nil {
+		t.Fatal(err)
+	}
+	in := intel.New(nil, nil, nil, intel.Config{ConfirmedTTL: 300 * time.Millisecond})
+	s, warns, err := Start(context.Background(), cfg, in.Learned())
+	if err != nil || len(warns) > 0 {
+		t.Fatalf("start: %v %v", err, warns)
+	}
+	defer s.Close(5 * time.Second)
+	in.Confirm(netip.MustParseAddrPort("198.51.100.7:5555"), netip.MustParseAddr("10.0.0.1"), "", "signature:stratum-v1", "handshake+answer", now)
+	// First the entry is in the topic (acknowledged), then the sweep's
+	// tombstone takes it out.
+	for deadline := time.Now().Add(10 * time.Second); s.Stats().LearnedPublished == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s.Stats().LearnedPublished != 1 {
+		t.Fatalf("the entry was not published: %+v", s.Stats())
+	}
+	var left []LearnedMessage
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if left, err = ReadLearned(context.Background(), cfg); err == nil && len(left) == 1 {
+			break
+		}
+	}
+	if len(left) != 1 || left[0].Key() != "192.0.2.8:3333" {
+		t.Errorf("learned topic after the sweep: %+v (%v), want only the other sensor's entry", left, err)
 	}
 }
