@@ -286,14 +286,16 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "minerwatch detect: metrics on http://%s/metrics\n", ln.Addr())
 	}
 	var replayErr error
+	replayDone := make(chan struct{})
 	if replay != nil {
-		done := make(chan struct{})
-		defer func() { <-done }()
-		go func() { defer close(done); replayErr = replay(ctx) }()
+		go func() { defer close(replayDone); replayErr = replay(ctx) }()
+	} else {
+		close(replayDone)
 	}
 	start := time.Now()
 	runErr := runner.Run(ctx)
 	stop()
+	<-replayDone // replayErr is read below (it was read racing the replay's end)
 	stopProbes(probes, o.probe, stopSig.Load() != nil, stderr)
 
 	// Outputs are completed even when the input was lost.
