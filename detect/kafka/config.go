@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -96,8 +97,9 @@ func ParseBrokers(s string) ([]string, error) {
 		if b == "" {
 			continue
 		}
-		if !strings.Contains(b, ":") {
-			b += ":9092"
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			// No port: Kafka's own (a bare IPv6 address gets brackets).
+			b = net.JoinHostPort(strings.Trim(b, "[]"), "9092")
 		}
 		out = append(out, b)
 	}
