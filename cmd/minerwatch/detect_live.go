@@ -295,7 +295,9 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	}
 	t := runner.Totals()
 	if o.summary {
-		engine.WriteSummary(sw, runner.HostSummaries(), int64(t.Engine.Flows.FlowsCreated), int64(t.Packets))
+		hosts := runner.HostSummaries()
+		markProbed(hosts, probes)
+		engine.WriteSummary(sw, hosts, int64(t.Engine.Flows.FlowsCreated), int64(t.Packets))
 	}
 	el := time.Since(start).Seconds()
 	fmt.Fprintf(stderr, "minerwatch detect: %s: packets %d (%.0f/s), kernel drops %d, flows %d (evicted %d), %s\n",

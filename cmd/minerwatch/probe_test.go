@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -186,14 +187,18 @@ func TestDetectProbeConfirmsTheModelsTLSPoolOnARealtimeReplay(t *testing.T) {
 	bin := buildBinary(t)
 
 	alertsPath, learnedPath := filepath.Join(dir, "alerts.jsonl"), filepath.Join(dir, "learned.jsonl")
-	cmd := nw.Command(bin, "detect", "-r", capture, "--realtime", "--checkpoints", "45", "-o", alertsPath, "--learned", learnedPath,
+	cmd := nw.Command(bin, "detect", "-r", capture, "--realtime", "--checkpoints", "45", "--summary", "-o", alertsPath, "--learned", learnedPath,
 		"--probe", "--probe-scope", "10.231.0.2/32,192.0.2.0/24", "--probe-timeout", "3s", "--probe-agent", "minerwatch-test-probe")
-	var e bytes.Buffer
-	cmd.Stderr = &e
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("detect: %v: %s", err, e.String())
 	}
 	alerts, stderr := eveLines(t, alertsPath), e.String()
+	// --summary (on stdout with -o): the host's detectors include the probe.
+	if !regexp.MustCompile(`(?m)^10\.200\.2\.1 +model, probe `).MatchString(o.String()) {
+		t.Errorf("--summary does not show the probe among the host's detectors:\n%s", o.String())
+	}
 	l, _ := os.ReadFile(learnedPath)
 	learned := string(l)
 

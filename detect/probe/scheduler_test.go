@@ -96,6 +96,9 @@ func TestSchedulerConfirmsInScopePoolsOnlyAndLearnsThem(t *testing.T) {
 	if _, ok := in.Learned().Match(netip.MustParseAddr(a(3)), 3333, got.all[0].Timestamp); ok {
 		t.Error("the out-of-scope server was learned")
 	}
+	if !s.ConfirmedHost(netip.MustParseAddr("10.231.0.1")) {
+		t.Error("the client of the confirmed flows is not a confirmed host")
+	}
 }
 
 // A server that does not answer as a pool gives an "unconfirmed" event:
@@ -128,6 +131,9 @@ func TestSchedulerUnconfirmedKeepsTheModelAlert(t *testing.T) {
 	}
 	if in.Learned().Len() != 0 {
 		t.Error("an unconfirmed server was learned")
+	}
+	if s.ConfirmedHost(netip.MustParseAddr("10.231.0.1")) {
+		t.Error("an unconfirmed flow's client counts as confirmed")
 	}
 }
 
