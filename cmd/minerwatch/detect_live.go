@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/detect/online"
 	"github.com/minerwatch/minerwatch/features/export"
@@ -202,7 +203,10 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	}()
 
 	cfg := online.Config{Engine: setup.engine, Name: name, Alerts: alerts}
-	probes, err := startProbes(o.probe, setup.intel, alerts.Write, stderr)
+	// Probe events go through the runner (metrics, /hosts, the log) once
+	// it exists; it does before the first alert can ask for a probe.
+	var runner *online.Runner
+	probes, err := startProbes(o.probe, setup.intel, func(a *alert.Alert) error { runner.Record(a); return nil }, stderr)
 	if err != nil {
 		return fail(stderr, "detect", err)
 	}
@@ -257,7 +261,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		}
 		cfg.Evidence = ev
 	}
-	runner := online.New(cfg, sources)
+	runner = online.New(cfg, sources)
 	if ln != nil {
 		srv := &http.Server{Handler: runner.Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
