@@ -295,6 +295,14 @@ func try(ctx context.Context, t Target, d dialect, cfg Config, share time.Durati
 		if !poolAt.IsZero() && m.State() == stratum.StateJob {
 			break
 		}
+		if poolAt.IsZero() && len(got) >= 4 {
+			// Another protocol's first bytes (an HTTP status line, an SSH
+			// banner, a TLS record) need no more reading, whether or not
+			// the server keeps the connection open.
+			if answer, _, final := classify(got); final && answer != AnswerOther {
+				return a.notPool(got, err, t.TLS)
+			}
+		}
 		if poolAt.IsZero() && j.replies >= nreq {
 			// Every request was answered, none as a pool answers it (JSON-RPC
 			// errors): this dialect is done.
