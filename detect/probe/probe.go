@@ -268,6 +268,10 @@ func try(ctx context.Context, t Target, d dialect, cfg Config, share time.Durati
 	}
 	m := &stratum.Machine{}
 	nreq := feedOwn(m, reqs, time.Now())
+	// The algorithms the machine took from our own login are what we
+	// offered, not what the pool mines: keep only what the pool says (a
+	// CryptoNote job's "algo").
+	m.Meta.Algorithms = nil
 	if _, err := conn.Write(reqs); err != nil {
 		a.answer, a.detail = AnswerClosed, "write: "+err.Error()
 		return a

@@ -108,6 +108,9 @@ func TestProbeTellsPoolsFromOtherServers(t *testing.T) {
 			if c.answer != "" && r.Answer != c.answer {
 				t.Errorf("answer %q, want %q: %s", r.Answer, c.answer, js)
 			}
+			if c.dialect == stratum.DialectCryptoNote && (len(r.Algorithms) != 1 || r.Algorithms[0] != "rx/0") {
+				t.Errorf("algorithms %v, want the pool's job algo [rx/0] (not the list the probe offered)", r.Algorithms)
+			}
 			if r.Verdict == probe.VerdictPool {
 				if r.Difficulty <= 0 && r.ShareTarget == "" && c.dialect != stratum.DialectEthStratum2 {
 					t.Errorf("pool without difficulty or target: %s", js)
