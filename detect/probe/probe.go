@@ -192,6 +192,12 @@ func Probe(ctx context.Context, t Target, cfg Config) Result {
 			r.Verdict, r.Answer, r.Error = VerdictError, "", last.detail
 			r.Detail = ""
 		case last.answer == AnswerSilence || last.answer == AnswerClosed:
+			if a, ok := firstJSON(r.Attempts); ok {
+				// A dialect got JSON back (an error): more telling than
+				// the silence of the others.
+				r.Answer, r.Detail = a.Answer, a.Detail
+				break
+			}
 			r.Answer = mostTelling(r.Attempts)
 			r.Note = noteProxy
 		case last.answer == AnswerSSH:
@@ -200,6 +206,15 @@ func Probe(ctx context.Context, t Target, cfg Config) Result {
 	}
 	r.Ms = time.Since(start).Milliseconds()
 	return r
+}
+
+func firstJSON(as []Attempt) (Attempt, bool) {
+	for _, a := range as {
+		if a.Answer == AnswerJSON {
+			return a, true
+		}
+	}
+	return Attempt{}, false
 }
 
 // mostTelling summarises silent/closed attempts: "silence" if any stayed
