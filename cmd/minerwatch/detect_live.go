@@ -203,15 +203,32 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	}()
 
 	cfg := online.Config{Engine: setup.engine, Name: name, Alerts: alerts}
-	// Probe events go through the runner (metrics, /hosts, the log) once
-	// it exists; it does before the first alert can ask for a probe.
+	ks, err := startKafka(o, setup.intel, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	defer closeKafka(ks, o, stderr)
+	if ks != nil {
+		cfg.OnAlert, cfg.Collectors = ks.Alert, append(cfg.Collectors, ks.Collector())
+	}
+	if o.kafka.flows {
+		cfg.OnRow = ks.Row
+	}
+	// Probe events go through the runner like the workers' alerts (metrics,
+	// /hosts, the log, and OnAlert: Kafka); the runner exists before the
+	// first alert can ask for a probe.
 	var runner *online.Runner
 	probes, err := startProbes(o.probe, setup.intel, func(a *alert.Alert) error { runner.Record(a); return nil }, stderr)
 	if err != nil {
 		return fail(stderr, "detect", err)
 	}
 	if probes != nil {
-		cfg.OnAlert = probes.Observe // off the packet path: Observe only queues
+		// Off the packet path: Observe only queues.
+		if toKafka := cfg.OnAlert; toKafka != nil {
+			cfg.OnAlert = func(a *alert.Alert) { toKafka(a); probes.Observe(a) }
+		} else {
+			cfg.OnAlert = probes.Observe
+		}
 	}
 	var rows *export.StreamWriter
 	if lo.rowsOut != "" {
@@ -222,7 +239,11 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 			return fail(stderr, "detect", err)
 		}
 		cfg.Engine.Features = true
+		toKafka := cfg.OnRow // --kafka-flows, or nil
 		cfg.OnRow = func(r *flowfeat.Row, fi *engine.FlowInfo) {
+			if toKafka != nil {
+				toKafka(r, fi)
+			}
 			if err := rows.Write(r, rowLabels(fi)); err != nil {
 				fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", err)
 			}
@@ -325,7 +346,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 // rowLabels labels an online row: only what the detectors said (there is
 // no manifest online).
 func rowLabels(fi *engine.FlowInfo) export.Labels {
-	lab := export.Labels{Capture: fi.Capture}
+	lab := export.Labels{Capture: fi.Capture, Stages: fi.RowStages()}
 	switch {
 	case fi.Alerted["signature"]:
 		lab.Label, lab.LabelSource = "mining", "signature"

@@ -54,7 +54,7 @@ var (
 		{"sni", "TLS server name is a listed mining pool"},
 		{"learned", "destination is a pool endpoint confirmed earlier by the signature stage"},
 	}
-	modelRules = [...]string{"", "mw51", "mwx", "netflow8", "decrypto12", "mw51x"}
+	modelRules = [...]string{"", "mw51", "mwx", "netflow8", "decrypto12", "mw51x", "seq", "mw51x+seq"}
 	probeRules = [...]struct{ name, text string }{
 		{"", "active probe result"},
 		{ProbeConfirmed, "active probe: the suspected server answered a mining login as a pool"},

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/features/seqfeat"
 )
 
 var nan = math.NaN()
@@ -15,16 +16,18 @@ const (
 	NumMWX        = 7
 	NumNetFlow8   = 8
 	NumDeCrypto12 = 12
-	NumAll        = NumMW51 + NumMWX + NumNetFlow8 + NumDeCrypto12
+	NumSeq        = seqfeat.Num
+	NumAll        = NumMW51 + NumMWX + NumSeq + NumNetFlow8 + NumDeCrypto12
 
 	offMW51       = 0
-	offMWX        = NumMW51 // right after mw51, so mw51x is one slice
-	offNetFlow8   = offMWX + NumMWX
+	offMWX        = NumMW51         // right after mw51, so mw51x is one slice
+	offSeq        = offMWX + NumMWX // and seq after mwx, so mw51x+seq is one too
+	offNetFlow8   = offSeq + NumSeq
 	offDeCrypto12 = offNetFlow8 + NumNetFlow8
 )
 
-// Vector holds every feature of every set, mw51, mwx, netflow8, decrypto12,
-// each in the order of Defs.
+// Vector holds every feature of every set, mw51, mwx, seq, netflow8,
+// decrypto12, each in the order of Defs.
 type Vector [NumAll]float64
 
 // Set returns the slice of v that holds the named set (nil if unknown).
@@ -36,6 +39,10 @@ func (v *Vector) Set(name string) []float64 {
 		return v[offMWX : offMWX+NumMWX]
 	case SetMW51X:
 		return v[offMW51 : offMWX+NumMWX]
+	case SetSeq:
+		return v[offSeq : offSeq+NumSeq]
+	case SetMW51XSeq:
+		return v[offMW51 : offSeq+NumSeq]
 	case SetNetFlow8:
 		return v[offNetFlow8 : offNetFlow8+NumNetFlow8]
 	case SetDeCrypto12:
@@ -88,26 +95,40 @@ func (w *welford) avg() float64 {
 	return w.mean
 }
 
+// dirAcc is one direction's part of an Accumulator. What only a second
+// data packet gives meaning to (inter-arrival statistics, the size
+// histogram, the arrival bins) lives in more, allocated then: most flows
+// of a busy link carry one data packet or none each way (scans, probes,
+// DNS, a mid-session TLS record), and a million such flows would otherwise
+// carry 240 unused bytes each.
 type dirAcc struct {
-	pkts, dataPkts   uint32
-	payload, ipBytes uint64
-	sizeMin, sizeMax uint32
-	size             welford
-	hist             *[sizeBuckets]uint32
-	lastData         int64
-	iat              welford
-	iatMin, iatMax   float64
-	iatMed           p2Median
-	psh, retx, acks  uint32
-	synSeen          bool
-	seqValid         bool
-	seqHigh          uint32
-	bins             *periodBins
+	pkts, dataPkts    uint32
+	payload, ipBytes  uint64
+	sizeMin, sizeMax  uint32
+	size              welford
+	lastData          int64
+	psh, retx, acks   uint32
+	seqHigh           uint32
+	synSeen, seqValid bool
+	// more is in use once dataPkts >= 2; a Reset accumulator keeps it
+	// for reuse (cleared when it is next needed).
+	more *dirMore
+}
+
+// dirMore is the part of a direction's state that needs two data packets:
+// 768 bytes, one size class, one allocation.
+type dirMore struct {
+	iat            welford
+	iatMin, iatMax float64
+	iatMed         p2Median
+	hist           [sizeBuckets]uint32
+	bins           periodBins
 }
 
 // Accumulator computes the features of one flow (or one window of it) in
-// bounded memory: a few hundred bytes, plus a size histogram and period bins
-// per direction allocated at the first data packet.
+// bounded memory: under 500 bytes, plus 768 bytes per direction from its
+// second data packet (inter-arrival statistics, size histogram, period
+// bins).
 type Accumulator struct {
 	start       int64 // ns, window start (bins origin)
 	first, last int64 // ns, first/last packet in the window; 0 = none
@@ -123,32 +144,33 @@ type Accumulator struct {
 
 	// Request/response pairing: up data packets waiting for a down one.
 	pending      [maxPendingExact]int64
-	npending     int
-	overflowN    int
 	overflowSum  float64 // Σ (t - start) s of overflowed pending
 	overflowSum2 float64
-	respN        uint32
-	respAnswered uint32
 	respDelay    welford
-	respSum2     float64 // for overflowed delays folded in by sums
-	respUp       uint32  // up data packets considered
+	// overflowN counts up data packets since the last down one beyond
+	// maxPendingExact: reset at every down data packet, so 32 bits hold
+	// any real flow (4 G packets without an answer).
+	overflowN    uint32
+	respAnswered uint32
+	respUp       uint32 // up data packets considered
+	npending     uint8
 
-	// Down bursts and whether the client sent data since the last one.
+	// Whether the client sent data since the last down burst.
+	upSinceDown bool
+	// Down bursts.
 	downBursts      uint32
 	downUnsolicited uint32
-	upSinceDown     bool
-	lastDownData    int64
 
 	// overhead is added to every data packet's size (augmentation).
-	overhead int
+	overhead int32
 
 	// DeCrypto: first 30 packets.
 	dc struct {
-		n           int
-		upB, downB  uint64
+		n           uint8
 		upP, downP  uint32
 		psh         uint32
-		minLen      int
+		minLen      int64
+		upB, downB  uint64
 		sumLen      uint64
 		first, last int64
 	}
@@ -162,16 +184,18 @@ func NewAccumulator(start time.Time) *Accumulator {
 }
 
 // Reset empties the accumulator for a new window starting at start (its
-// size overhead stays).
+// size overhead stays, and so does the memory of its second-data-packet
+// state, cleared when next used).
 func (a *Accumulator) Reset(start time.Time) {
-	*a = Accumulator{start: start.UnixNano(), hsRTT: nan, minTurn: nan, overhead: a.overhead}
+	*a = Accumulator{start: start.UnixNano(), hsRTT: nan, minTurn: nan, overhead: a.overhead,
+		up: dirAcc{more: a.up.more}, down: dirAcc{more: a.down.more}}
 }
 
 // SetOverhead makes the accumulator count every data packet as overhead
 // bytes larger (payload and IP length): training-time augmentation that
 // shows a model what a TLS record or AEAD chunk does to a plaintext flow.
 // Sequence numbers (retransmissions) keep the packet's real length.
-func (a *Accumulator) SetOverhead(overhead int) { a.overhead = overhead }
+func (a *Accumulator) SetOverhead(overhead int) { a.overhead = int32(overhead) }
 
 // Packets returns the packets seen per direction.
 func (a *Accumulator) Packets() (up, down uint32) { return a.up.pkts, a.down.pkts }
@@ -209,8 +233,8 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 	d.pkts++
 	ipLen, size := p.IPLen, p.PayloadLen
 	if size > 0 && a.overhead != 0 {
-		ipLen += a.overhead
-		size += a.overhead
+		ipLen += int(a.overhead)
+		size += int(a.overhead)
 	}
 	d.ipBytes += uint64(ipLen)
 	isTCP := p.Proto == packet.ProtoTCP && p.HasTCP
@@ -249,33 +273,35 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 		d.sizeMax = s
 	}
 	d.size.add(float64(size))
-	switch {
-	case d.dataPkts == 1:
-		// Most flows of a busy link carry one data packet or none each
-		// way (scans, probes, DNS): their size histogram and arrival bins
-		// are allocated only at the second data packet, which replays the
-		// first from sizeMin and lastData.
-	case d.hist == nil:
-		d.hist = new([sizeBuckets]uint32)
-		d.bins = newPeriodBins(a.start)
-		// sizeMin and sizeMax now hold the first size and this one.
-		d.hist[sizeBucket(int(d.sizeMin+d.sizeMax)-size)]++
-		d.bins.add(d.lastData)
-		fallthrough
-	default:
-		d.hist[sizeBucket(size)]++
-		d.bins.add(t)
-	}
-	if d.dataPkts > 1 {
+	if d.dataPkts >= 2 {
+		m := d.more
+		if d.dataPkts == 2 {
+			// Most flows of a busy link carry one data packet or none each
+			// way (scans, probes, DNS): what needs two is allocated (or
+			// taken back from a Reset) at the second, which replays the
+			// first from sizeMin, sizeMax and lastData.
+			if m == nil {
+				m = new(dirMore)
+				d.more = m
+			} else {
+				*m = dirMore{}
+			}
+			m.bins.init(a.start)
+			// sizeMin and sizeMax now hold the first size and this one.
+			m.hist[sizeBucket(int(d.sizeMin+d.sizeMax)-size)]++
+			m.bins.add(d.lastData)
+		}
+		m.hist[sizeBucket(size)]++
+		m.bins.add(t)
 		iat := float64(t-d.lastData) / 1e9
-		if d.iat.n == 0 || iat < d.iatMin {
-			d.iatMin = iat
+		if m.iat.n == 0 || iat < m.iatMin {
+			m.iatMin = iat
 		}
-		if iat > d.iatMax {
-			d.iatMax = iat
+		if iat > m.iatMax {
+			m.iatMax = iat
 		}
-		d.iat.add(iat)
-		d.iatMed.add(iat)
+		m.iat.add(iat)
+		m.iatMed.add(iat)
 	}
 	prevData := d.lastData
 	d.lastData = t
@@ -428,7 +454,7 @@ func (a *Accumulator) decrypto(p *packet.Packet, ipLen int, dir packet.Direction
 	}
 	if dc.n == 0 {
 		dc.first = t
-		dc.minLen = ipLen
+		dc.minLen = int64(ipLen)
 	}
 	dc.n++
 	dc.last = t
@@ -442,8 +468,8 @@ func (a *Accumulator) decrypto(p *packet.Packet, ipLen int, dir packet.Direction
 	if p.HasTCP && p.TCPFlags&packet.FlagPSH != 0 {
 		dc.psh++
 	}
-	if ipLen < dc.minLen {
-		dc.minLen = ipLen
+	if int64(ipLen) < dc.minLen {
+		dc.minLen = int64(ipLen)
 	}
 	dc.sumLen += uint64(ipLen)
 }
@@ -473,7 +499,7 @@ func (d *dirAcc) entropy() float64 {
 	}
 	n := float64(d.dataPkts)
 	var h float64
-	for _, c := range d.hist {
+	for _, c := range d.more.hist {
 		if c > 0 {
 			q := float64(c) / n
 			h -= q * math.Log2(q)
@@ -491,7 +517,7 @@ func (d *dirAcc) topShare() float64 {
 		return 1
 	}
 	var top uint32
-	for _, c := range d.hist {
+	for _, c := range d.more.hist {
 		top = max(top, c)
 	}
 	return float64(top) / float64(d.dataPkts)
@@ -510,14 +536,16 @@ func (d *dirAcc) fill(out []float64, dur float64) {
 	out[5] = d.size.avg()
 	out[6] = d.size.std()
 	out[7] = d.entropy()
-	if d.iat.n > 0 {
-		out[8], out[9] = d.iatMin, d.iatMax
+	if d.dataPkts >= 2 {
+		m := d.more
+		out[8], out[9] = m.iatMin, m.iatMax
+		out[10] = m.iat.avg()
+		out[11] = m.iat.std()
+		out[12] = m.iatMed.value()
 	} else {
-		out[8], out[9] = nan, nan
+		// No inter-arrival time yet: what an empty welford and median give.
+		out[8], out[9], out[10], out[11], out[12] = nan, nan, nan, nan, nan
 	}
-	out[10] = d.iat.avg()
-	out[11] = d.iat.std()
-	out[12] = d.iatMed.value()
 	out[13] = ratio(float64(d.pkts), dur)
 	out[14] = ratio(float64(d.payload), dur)
 	out[15] = float64(d.psh)
@@ -607,8 +635,8 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 }
 
 func (a *Accumulator) period(d *dirAcc, end int64, scratch *periodScratch) (float64, float64) {
-	if d.bins == nil || d.dataPkts < minPeriodPkts {
+	if d.dataPkts < minPeriodPkts {
 		return nan, nan
 	}
-	return d.bins.dominantPeriod(end, scratch)
+	return d.more.bins.dominantPeriod(end, scratch)
 }

@@ -61,10 +61,11 @@ func (pr *Prelude) Add(p *packet.Packet, dir packet.Direction) bool {
 func (pr *Prelude) Len() int { return int(pr.n) }
 
 // Replay calls fn with each held packet of flow f, oldest first, rebuilt
-// into one reused Packet. It does not empty the prelude (several consumers
-// may replay it): call Reset after the last.
-func (pr *Prelude) Replay(f *flows.Flow, fn func(p *packet.Packet, dir packet.Direction)) {
-	var p packet.Packet
+// into scratch (the caller's, reused: a Packet of its own would escape to
+// the heap through fn, one allocation per flow that earns its state). It
+// does not empty the prelude (several consumers may replay it): call Reset
+// after the last.
+func (pr *Prelude) Replay(f *flows.Flow, scratch *packet.Packet, fn func(p *packet.Packet, dir packet.Direction)) {
 	for i := range int(pr.n) {
 		k := &pr.pkts[i]
 		dir := packet.Direction(k.bits & 1)
@@ -72,10 +73,10 @@ func (pr *Prelude) Replay(f *flows.Flow, fn func(p *packet.Packet, dir packet.Di
 		if dir == packet.Down {
 			src, dst = dst, src
 		}
-		p = packet.Packet{Time: time.Unix(0, k.t).UTC(), VLAN: f.VLAN, SrcIP: src.Addr(), DstIP: dst.Addr(),
+		*scratch = packet.Packet{Time: time.Unix(0, k.t).UTC(), VLAN: f.VLAN, SrcIP: src.Addr(), DstIP: dst.Addr(),
 			Proto: f.Proto, IPLen: int(k.ipLen), HasPorts: true, SrcPort: src.Port(), DstPort: dst.Port(),
 			HasTCP: k.bits&2 != 0, TCPFlags: k.flags, Seq: k.seq, Ack: k.ack}
-		fn(&p, dir)
+		fn(scratch, dir)
 	}
 }
 
@@ -133,6 +134,6 @@ func (l *Lazy) Allocated() bool { return l.s != nil }
 
 func (t *Tracker) earn(l *Lazy, f *flows.Flow) {
 	l.s = t.Start(f)
-	l.pre.Replay(f, func(p *packet.Packet, dir packet.Direction) { t.Packet(l.s, f, p, dir) })
+	l.pre.Replay(f, &t.replay, func(p *packet.Packet, dir packet.Direction) { t.Packet(l.s, f, p, dir) })
 	l.pre.Reset()
 }
