@@ -313,6 +313,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		if o.out == "" {
 			sw = stderr
 		}
+		markProbed(hosts, probes)
 		engine.WriteSummary(sw, hosts, int64(es.Flows.FlowsCreated), int64(st.Capture.Records))
 	}
 	if o.stats {
