@@ -128,44 +128,48 @@ type Accumulator struct {
 	up, down    dirAcc
 	syn, fin    uint32
 	rst         uint32
-	idleMax     float64
 
-	// RTT: handshake times, then the minimum data turnaround.
-	synT, synAckT int64
-	hsRTT         float64
-	minTurn       float64
+	// The 32-bit counters and flags of the fields below sit together, so
+	// no 8-byte field pads them (432 bytes: a State with a spare word is
+	// the 448-byte size class).
 
-	// Request/response pairing: up data packets waiting for a down one.
-	pending      [maxPendingExact]int64
-	overflowSum  float64 // Σ (t - start) s of overflowed pending
-	overflowSum2 float64
-	respDelay    welford
 	// overflowN counts up data packets since the last down one beyond
 	// maxPendingExact: reset at every down data packet, so 32 bits hold
 	// any real flow (4 G packets without an answer).
 	overflowN    uint32
 	respAnswered uint32
 	respUp       uint32 // up data packets considered
-	npending     uint8
-
-	// Whether the client sent data since the last down burst.
-	upSinceDown bool
 	// Down bursts.
 	downBursts      uint32
 	downUnsolicited uint32
-
 	// overhead is added to every data packet's size (augmentation).
 	overhead int32
+	npending uint8
+	// Whether the client sent data since the last down burst.
+	upSinceDown bool
+	// synAckSeen: the server's SYN/ACK came after the client's SYN.
+	synAckSeen bool
 
-	// DeCrypto: first 30 packets.
+	idleMax float64
+
+	// RTT: handshake times, then the minimum data turnaround.
+	synT    int64
+	hsRTT   float64
+	minTurn float64
+
+	// Request/response pairing: up data packets waiting for a down one.
+	pending      [maxPendingExact]int64
+	overflowSum  float64 // Σ (t - start) s of overflowed pending
+	overflowSum2 float64
+	respDelay    welford
+
+	// DeCrypto: first 30 packets, so 8-bit counts and 32-bit byte sums
+	// (30 IP packets of at most 64 KiB) hold them.
 	dc struct {
-		n           uint8
-		upP, downP  uint32
-		psh         uint32
-		minLen      int64
-		upB, downB  uint64
-		sumLen      uint64
-		first, last int64
+		upB, downB, sumLen uint32
+		minLen             int32
+		n, upP, downP, psh uint8
+		first, last        int64
 	}
 }
 
@@ -356,10 +360,10 @@ func (a *Accumulator) trackHandshake(p *packet.Packet, dir packet.Direction, t i
 			a.synT = t
 		}
 	case dir == packet.Down && flags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN|packet.FlagACK:
-		if a.synT != 0 && a.synAckT == 0 {
-			a.synAckT = t
+		if a.synT != 0 && !a.synAckSeen {
+			a.synAckSeen = t != 0 // a zero time reads as "not yet", as synT's does
 		}
-	case dir == packet.Up && flags&packet.FlagACK != 0 && a.synAckT != 0 && math.IsNaN(a.hsRTT):
+	case dir == packet.Up && flags&packet.FlagACK != 0 && a.synAckSeen && math.IsNaN(a.hsRTT):
 		// SYN → SYN/ACK → ACK spans one full round trip wherever the
 		// capture point sits on the path.
 		a.hsRTT = float64(t-a.synT) / 1e9
@@ -447,24 +451,24 @@ func (a *Accumulator) decrypto(p *packet.Packet, ipLen int, dir packet.Direction
 	}
 	if dc.n == 0 {
 		dc.first = t
-		dc.minLen = int64(ipLen)
+		dc.minLen = int32(ipLen)
 	}
 	dc.n++
 	dc.last = t
 	if dir == packet.Up {
-		dc.upB += uint64(ipLen)
+		dc.upB += uint32(ipLen)
 		dc.upP++
 	} else {
-		dc.downB += uint64(ipLen)
+		dc.downB += uint32(ipLen)
 		dc.downP++
 	}
 	if p.HasTCP && p.TCPFlags&packet.FlagPSH != 0 {
 		dc.psh++
 	}
-	if int64(ipLen) < dc.minLen {
-		dc.minLen = int64(ipLen)
+	if int32(ipLen) < dc.minLen {
+		dc.minLen = int32(ipLen)
 	}
-	dc.sumLen += uint64(ipLen)
+	dc.sumLen += uint32(ipLen)
 }
 
 func ratio(a, b float64) float64 {
@@ -606,7 +610,7 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 
 	dc := &a.dc
 	d := v[offDeCrypto12 : offDeCrypto12+NumDeCrypto12]
-	tot := float64(dc.upB + dc.downB)
+	tot := float64(uint64(dc.upB) + uint64(dc.downB))
 	d[0], d[1] = float64(dc.upB), float64(dc.downB)
 	d[2], d[3] = float64(dc.upP), float64(dc.downP)
 	d[4] = ratio(float64(dc.upB), tot)
