@@ -105,7 +105,9 @@ type Stats struct {
 	Earned int64
 }
 
-// FlowInfo is the engine's per-flow state; OnRow callers may read it.
+// FlowInfo is the engine's per-flow state; OnRow callers may read it
+// during the call. The engine reuses it for a later flow once its flow
+// has ended: do not keep it.
 type FlowInfo struct {
 	flow    *flows.Flow
 	Capture string
@@ -172,6 +174,7 @@ type Engine struct {
 	quicFree freeList[tlshello.QUICParser]
 	sigFree  freeList[signature.Flow]
 	parFree  freeList[parsers]
+	infoFree freeList[FlowInfo]
 	sigDone  signature.Stats
 	stats    Stats
 	vec      flowfeat.Vector
@@ -306,7 +309,8 @@ func (e *Engine) capture() string {
 }
 
 func (e *Engine) flowStarted(f *flows.Flow) {
-	fi := &FlowInfo{flow: f, Capture: e.capture()}
+	fi := e.infoFree.get()
+	*fi = FlowInfo{flow: f, Capture: e.capture()}
 	f.Data = fi
 	// Stage state comes when the flow earns it (see packet); a flow that
 	// would get none is born earned.
@@ -747,6 +751,10 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		fi.sig = nil
 	}
 	f.Data = nil
+	// Nothing keeps fi past its flow's end (OnRow callers read it during
+	// the call), so the next flow can have it.
+	e.tapping = nil
+	e.infoFree.put(fi)
 }
 
 func (e *Engine) newAlert(fi *FlowInfo, detector string, at time.Time, swapped bool) *alert.Alert {

@@ -1,6 +1,6 @@
 package engine
 
-// freeList recycles per-flow parser and signature state. An engine runs on one
+// freeList recycles per-flow records, parsers and signature state. An engine runs on one
 // goroutine, so a slice does what sync.Pool would, without its per-GC
 // flushes.
 type freeList[T any] struct{ items []*T }
