@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/detect/online"
 	"github.com/minerwatch/minerwatch/features/export"
@@ -202,6 +203,29 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	}()
 
 	cfg := online.Config{Engine: setup.engine, Name: name, Alerts: alerts}
+	ks, err := startKafka(o, setup.intel, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	defer closeKafka(ks, o, stderr)
+	if ks != nil {
+		cfg.OnAlert, cfg.Collectors = ks.Alert, append(cfg.Collectors, ks.Collector())
+	}
+	if o.kafka.flows {
+		cfg.OnRow = ks.Row
+	}
+	probes, err := startProbes(o.probe, setup.intel, func(a *alert.Alert) error { ks.Alert(a); return alerts.Write(a) }, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	if probes != nil {
+		// Off the packet path: Observe only queues.
+		if toKafka := cfg.OnAlert; toKafka != nil {
+			cfg.OnAlert = func(a *alert.Alert) { toKafka(a); probes.Observe(a) }
+		} else {
+			cfg.OnAlert = probes.Observe
+		}
+	}
 	var rows *export.StreamWriter
 	if lo.rowsOut != "" {
 		rows, err = export.NewStream(export.StreamConfig{Path: lo.rowsOut,
@@ -211,7 +235,11 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 			return fail(stderr, "detect", err)
 		}
 		cfg.Engine.Features = true
+		toKafka := cfg.OnRow // --kafka-flows, or nil
 		cfg.OnRow = func(r *flowfeat.Row, fi *engine.FlowInfo) {
+			if toKafka != nil {
+				toKafka(r, fi)
+			}
 			if err := rows.Write(r, rowLabels(fi)); err != nil {
 				fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", err)
 			}
@@ -266,6 +294,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	start := time.Now()
 	runErr := runner.Run(ctx)
 	stop()
+	stopProbes(probes, o.probe, stopSig.Load() != nil, stderr)
 
 	// Outputs are completed even when the input was lost.
 	var errs []error
@@ -311,7 +340,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 // rowLabels labels an online row: only what the detectors said (there is
 // no manifest online).
 func rowLabels(fi *engine.FlowInfo) export.Labels {
-	lab := export.Labels{Capture: fi.Capture}
+	lab := export.Labels{Capture: fi.Capture, Stages: fi.RowStages()}
 	switch {
 	case fi.Alerted["signature"]:
 		lab.Label, lab.LabelSource = "mining", "signature"

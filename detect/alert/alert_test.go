@@ -204,3 +204,50 @@ func TestFlowEventHasEVEsEndFields(t *testing.T) {
 		t.Errorf("event = %v", m)
 	}
 }
+
+// TestWriterLineIsJSONMarshalsLine: the writer encodes with MarshalJSON
+// directly; its line must be byte for byte what json.Marshal makes of the
+// alert (compact, HTML-escaped), with characters that json.Marshal
+// escapes or would re-compact in every free-text field.
+func TestWriterLineIsJSONMarshalsLine(t *testing.T) {
+	tricky := "a<b>&c \u2028 \"q\" \\ é \x01"
+	a := &alert.Alert{EventType: alert.EventAlert, Timestamp: time.Unix(1700000000, 123456789).UTC(),
+		SrcIP: "10.0.0.1", DestIP: "10.0.0.2", Proto: "TCP", Host: tricky, Reason: tricky, Capture: tricky,
+		Flow: &alert.Flow{Start: time.Unix(1700000000, 0), End: time.Unix(1700000100, 0), Reason: tricky},
+		TLS:  &alert.TLS{SNI: tricky, ALPN: []string{tricky}}}
+	want, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := alert.NewWriter(&buf, nil).Write(a); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSuffix(buf.String(), "\n"); got != string(want) {
+		t.Errorf("writer:\n%s\njson.Marshal:\n%s", got, want)
+	}
+	if !strings.Contains(buf.String(), `\u003c`) {
+		t.Errorf("no HTML escaping in %s", buf.String())
+	}
+}
+
+// TestSealedAlertIsWrittenAsSealed: Seal encodes once and the writer
+// writes that line (the same as encoding at write time); it writes the
+// sealed line even if the alert changed after, which is why it must not.
+func TestSealedAlertIsWrittenAsSealed(t *testing.T) {
+	a := &alert.Alert{EventType: alert.EventAlert, Timestamp: time.Unix(1700000000, 0).UTC(), SrcIP: "10.0.0.1", Reason: "before <seal>"}
+	var plain, sealed bytes.Buffer
+	if err := alert.NewWriter(&plain, nil).Write(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	a.Reason = "after"
+	if err := alert.NewWriter(&sealed, nil).Write(a); err != nil {
+		t.Fatal(err)
+	}
+	if plain.String() != sealed.String() {
+		t.Errorf("sealed:\n%s\nencoded at write time before the change:\n%s", sealed.String(), plain.String())
+	}
+}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -33,6 +34,13 @@ type Scorer interface {
 	ID() string
 }
 
+// Prober is a Scorer that can also give a feature vector's exact
+// probability. Score may return a bound below the threshold; feature
+// rows (OnRow) carry the exact value when the model is a Prober.
+type Prober interface {
+	Probability(x []float64) float64
+}
+
 // Config configures an Engine.
 type Config struct {
 	Flows     flows.Config
@@ -58,6 +66,11 @@ type Config struct {
 	OnRow func(r *flowfeat.Row, fl *FlowInfo)
 	// Features forces feature computation even without a model.
 	Features bool
+	// Window adds a row per fixed window of this length (0 = none), and
+	// NoEndRow drops the whole-flow row at each flow's end: the features
+	// command's row choices.
+	Window   time.Duration
+	NoEndRow bool
 	// SizeOverhead augments feature rows (training only): every data
 	// packet counts this many bytes larger. The other stages see the
 	// packets as they are.
@@ -132,7 +145,37 @@ type FlowInfo struct {
 	// quicDone: the QUIC parser reached a final result (its hello was
 	// checked, or the datagrams are not QUIC).
 	quicDone bool
-	prelude  flowfeat.Prelude
+	// intelMatch is the kind of the first intel match on the flow (an
+	// index into intelKinds, 0 = none); see IntelMatch.
+	intelMatch uint8
+	// ModelScore is stage 2's score of the row being handed to OnRow: the
+	// exact probability when the model is a Prober, NaN when the row was
+	// not scored (not a TCP checkpoint row, too few data packets, no
+	// model). float32, and next to the flags, so it fills their padding:
+	// the row columns cost no flow any memory.
+	ModelScore float32
+	prelude    flowfeat.Prelude
+}
+
+// intelKinds are the intel match kinds intelMatch indexes (0 = none).
+var intelKinds = [...]intel.MatchKind{"", intel.MatchIP, intel.MatchDNSQuery, intel.MatchDNSAnswer, intel.MatchSNI, intel.MatchLearned}
+
+// IntelMatch returns the kind of the first intel match on the flow (ip,
+// dns-query, dns-answer, sni, learned), "" if none.
+func (fi *FlowInfo) IntelMatch() string { return string(intelKinds[fi.intelMatch]) }
+
+// TLS returns the flow's ClientHello metadata (SNI, JA3, JA4), nil when
+// no ClientHello was seen (yet).
+func (fi *FlowInfo) TLS() *alert.TLS { return fi.tlsMeta }
+
+// SignatureState returns the last state of the conversation the signature
+// stage has read so far (hello, authorized, job, submit, accepted,
+// keepalive), "" when it read no mining message or does not read the flow.
+func (fi *FlowInfo) SignatureState() string {
+	if fi.sig == nil {
+		return ""
+	}
+	return fi.sig.Verdict().State
 }
 
 // helloState is the search for a ClientHello in a client stream, 12 bytes
@@ -216,7 +259,7 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	e.sigShared = signature.NewShared(cfg.Signature, e.budget)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
-		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead}
+		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead, Window: cfg.Window, NoEndRow: cfg.NoEndRow}
 		if cfg.OnRow == nil && !cfg.Features {
 			// Rows only feed the model: skip those it would not score.
 			tc.NoEndRow = true
@@ -394,9 +437,9 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 			e.signatureVerdict(fi, p.Time)
 		}
 	}
-	if f.Proto == packet.ProtoUDP && len(p.Payload) > 0 && e.cfg.Intel != nil {
+	if f.Proto == packet.ProtoUDP && len(p.Payload) > 0 && e.parseHellos() {
 		switch {
-		case p.SrcPort == 53 || p.DstPort == 53:
+		case (p.SrcPort == 53 || p.DstPort == 53) && e.cfg.Intel != nil:
 			e.dnsMessage(fi, p.Payload, p.Time)
 		case dir == packet.Up && f.Server.Port() == 443 && fi.tlsMeta == nil && f.Up.Pkts <= maxQUICPackets:
 			e.quicInitial(fi, p.Payload, p.Time)
@@ -404,13 +447,20 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	}
 }
 
+// parseHellos reports whether ClientHellos are parsed: for intel (SNI
+// matching), and for feature rows, which carry the SNI, JA3 and JA4.
+func (e *Engine) parseHellos() bool { return e.cfg.Intel != nil || e.cfg.OnRow != nil }
+
 // tap receives every in-order chunk of a TCP flow's reassembled streams.
 func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
-	if e.cfg.Intel == nil {
+	if !e.parseHellos() {
 		return
 	}
 	f := fi.flow
 	if f.Server.Port() == 53 || f.Client.Port() == 53 {
+		if e.cfg.Intel == nil {
+			return // DNS is read for intel only
+		}
 		ps := e.parsers(fi)
 		s := ps.dns[dir]
 		if s == nil {
@@ -537,6 +587,10 @@ func (ps *helloState) findHello(chunk []byte) (head []byte, start int) {
 // metadata for the flow's later alerts.
 func (e *Engine) hello(fi *FlowInfo, h *tlshello.ClientHello, now time.Time) {
 	e.stats.TLSHellos++
+	if e.cfg.Intel == nil { // parsed for the rows' TLS columns only
+		fi.tlsMeta = intel.TLSMeta(h, fi.flow.Server.Port())
+		return
+	}
 	meta, hit, ok := e.cfg.Intel.CheckHello(h, fi.flow.Server, now)
 	fi.tlsMeta = meta
 	// A ClientHello needs no handshake before it (a spoofer can send one
@@ -668,29 +722,38 @@ func (e *Engine) signatureAlert(fi *FlowInfo, v *signature.Verdict, at time.Time
 // attemptConfidence is the confidence of an unanswered mining attempt.
 const attemptConfidence = 0.7
 
-// row receives every feature row from the tracker.
+// row receives every feature row from the tracker. Stage 2 scores it
+// before OnRow sees it, so the row carries its score; its alert follows.
 func (e *Engine) row(r *flowfeat.Row) {
 	fi := r.Flow.Data.(*FlowInfo)
-	if e.cfg.OnRow != nil {
-		e.cfg.OnRow(r, fi)
-	}
 	m := e.cfg.Model
-	if m == nil || r.Kind != flowfeat.KindCheckpoint || r.Flow.Proto != packet.ProtoTCP {
-		return
+	scorable := m != nil && r.Kind == flowfeat.KindCheckpoint && r.Flow.Proto == packet.ProtoTCP
+	var x []float64
+	if scorable {
+		x = r.Values.Set(m.FeatureSet())
+		mw := r.Values.Set(flowfeat.SetMW51)
+		scorable = int(mw[1]+mw[19]) >= e.cfg.MinScorePackets // up + down data packets
 	}
-	if fi.Alerted[alert.DetectorSignature] || fi.Alerted[alert.DetectorIntel] || fi.Alerted[alert.DetectorModel] {
-		return
+	// A flow another stage (or an earlier checkpoint) alerted on is not
+	// scored for alerts; its rows still get their score.
+	alerting := scorable && !fi.Alerted[alert.DetectorSignature] && !fi.Alerted[alert.DetectorIntel] && !fi.Alerted[alert.DetectorModel]
+	score, top := math.NaN(), []alert.FeatureValue(nil)
+	if alerting {
+		start := time.Now()
+		score, top = m.Score(x)
+		e.stats.ScoreNanos += time.Since(start).Nanoseconds()
+		e.stats.Scored++
 	}
-	x := r.Values.Set(m.FeatureSet())
-	mw := r.Values.Set(flowfeat.SetMW51)
-	if int(mw[1]+mw[19]) < e.cfg.MinScorePackets { // up + down data packets
-		return
+	if e.cfg.OnRow != nil {
+		rs := score
+		if p, ok := m.(Prober); ok && scorable && !(score >= m.Threshold()) {
+			rs = p.Probability(x) // Score gave a bound, or did not run
+		}
+		fi.ModelScore = float32(rs)
+		e.cfg.OnRow(r, fi)
+		fi.ModelScore = float32(math.NaN())
 	}
-	start := time.Now()
-	score, top := m.Score(x)
-	e.stats.ScoreNanos += time.Since(start).Nanoseconds()
-	e.stats.Scored++
-	if score < m.Threshold() {
+	if !alerting || score < m.Threshold() {
 		return
 	}
 	a := e.newAlert(fi, alert.DetectorModel, r.End, false)
@@ -792,6 +855,13 @@ func (e *Engine) emit(fi *FlowInfo, a *alert.Alert) {
 	// DNS-query alerts are per name, not per flow; the others once per flow.
 	if a.Intel == nil || a.Intel.Match != string(intel.MatchDNSQuery) {
 		fi.Alerted[a.Detector] = true
+	}
+	if a.Intel != nil && fi.intelMatch == 0 {
+		for i, k := range intelKinds {
+			if i > 0 && string(k) == a.Intel.Match {
+				fi.intelMatch = uint8(i)
+			}
+		}
 	}
 	e.stats.Alerts[a.Detector]++
 	e.finishEVE(a)

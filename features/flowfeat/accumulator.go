@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/features/seqfeat"
 )
 
 var nan = math.NaN()
@@ -15,16 +16,18 @@ const (
 	NumMWX        = 7
 	NumNetFlow8   = 8
 	NumDeCrypto12 = 12
-	NumAll        = NumMW51 + NumMWX + NumNetFlow8 + NumDeCrypto12
+	NumSeq        = seqfeat.Num
+	NumAll        = NumMW51 + NumMWX + NumSeq + NumNetFlow8 + NumDeCrypto12
 
 	offMW51       = 0
-	offMWX        = NumMW51 // right after mw51, so mw51x is one slice
-	offNetFlow8   = offMWX + NumMWX
+	offMWX        = NumMW51         // right after mw51, so mw51x is one slice
+	offSeq        = offMWX + NumMWX // and seq after mwx, so mw51x+seq is one too
+	offNetFlow8   = offSeq + NumSeq
 	offDeCrypto12 = offNetFlow8 + NumNetFlow8
 )
 
-// Vector holds every feature of every set, mw51, mwx, netflow8, decrypto12,
-// each in the order of Defs.
+// Vector holds every feature of every set, mw51, mwx, seq, netflow8,
+// decrypto12, each in the order of Defs.
 type Vector [NumAll]float64
 
 // Set returns the slice of v that holds the named set (nil if unknown).
@@ -36,6 +39,10 @@ func (v *Vector) Set(name string) []float64 {
 		return v[offMWX : offMWX+NumMWX]
 	case SetMW51X:
 		return v[offMW51 : offMWX+NumMWX]
+	case SetSeq:
+		return v[offSeq : offSeq+NumSeq]
+	case SetMW51XSeq:
+		return v[offMW51 : offSeq+NumSeq]
 	case SetNetFlow8:
 		return v[offNetFlow8 : offNetFlow8+NumNetFlow8]
 	case SetDeCrypto12:

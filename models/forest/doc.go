@@ -41,11 +41,15 @@
 // # Scoring
 //
 // All trees are flattened into one contiguous array of 16-byte nodes
-// (children adjacent, a leaf is its own child) so scoring a row is a few
-// cache-friendly loads per level, walks four trees in lock-step, has no
-// data-dependent branch (NaN routing included, see node) and never
-// allocates. PredictProba scores one row; PredictProbaBatch scores many,
-// walking each tree for a block of rows at a time. PredictAbove answers the
+// (children adjacent, a leaf is its own child) that training, explanations
+// and model files read. Scoring walks a copy of it (fast.go) in which NaN's
+// learned direction is folded into the split itself (the row is extended
+// with each feature's negation and a not-NaN indicator, and the children
+// of a NaN-goes-right split trade places), so a step is one compare and
+// an add, with no data-dependent branch; eight trees are walked in
+// lock-step and nothing is allocated. PredictProba scores one row;
+// PredictProbaBatch scores many, walking each tree for a block of rows at
+// a time. PredictAbove answers the
 // detector's question, "is the score at least the threshold?", walking
 // only the trees needed: it stops once the remaining trees could not lift
 // the mean to the threshold even with their largest leaves, and returns
@@ -67,10 +71,13 @@
 // about 5× longer than Histogram. Scoring is bound by memory latency, so
 // it depends on forest size. For the shipped 200-tree model (12k nodes) on
 // the shared datasets' rows, BenchmarkShippedModel (shipped_test.go) times
-// the previous layout, PredictProba and PredictAbove interleaved: about
-// 5.8 µs, 3.9 µs and 1.3 µs per row at the quietest (PredictProba ~1.5×
-// and PredictAbove 4.5–5× faster than the previous layout in every run,
-// whatever the load). 100 trees of 3.4k nodes take 15–20 µs, 100 fully grown trees of
+// the previous layout, the 16-byte nodes and the scoring copy
+// interleaved. Before the scoring copy, at the quietest: previous layout
+// 5.8 µs, PredictProba 3.9 µs, PredictAbove 1.3 µs per row. The scoring
+// copy takes 0.57–0.64 of the 16-byte nodes' time for a full score and
+// about 0.73 for PredictAbove (medians of per-chunk ratios, which the
+// load barely moves), so about 2.2–2.4 µs and 0.95 µs at the quietest.
+// 100 trees of 3.4k nodes take 15–20 µs, 100 fully grown trees of
 // 13k nodes 40–60 µs (scikit-learn: ~115 µs per row in batch, ~90 ms for
 // one row). See bench_test.go.
 //

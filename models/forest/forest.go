@@ -51,6 +51,11 @@ type Forest struct {
 	// tailMax[t] is the most trees t… can add to a sum of leaf values:
 	// Σ over those trees of their largest leaf value (PredictAbove).
 	tailMax []float64
+	// fast, fastValues and fastRoots are the scoring copy of nodes,
+	// values and roots (fast.go); nil for forests too wide for it.
+	fast       []fastNode
+	fastValues []float64
+	fastRoots  []uint32
 
 	params      Params
 	importances []float64
@@ -207,6 +212,7 @@ func flatten(nFeatures int, trees [][]trainNode) *Forest {
 		}
 		f.tailMax[t] = f.tailMax[t+1] + most
 	}
+	f.setFast()
 	return f
 }
 

@@ -68,14 +68,23 @@ func (f *Forest) PredictAbove(row []float64, threshold float64) (p float64, abov
 }
 
 // predictAbove is PredictAbove; with threshold -Inf it never stops early
-// and is PredictProba.
+// and is PredictProba. It walks the scoring copy (fast.go) when the forest
+// has one.
+func (f *Forest) predictAbove(row []float64, threshold float64) (float64, bool) {
+	if f.fast != nil {
+		return f.predictAboveFast(row, threshold)
+	}
+	return f.predictAboveNodes(row, threshold)
+}
+
+// predictAboveNodes is predictAbove on nodes.
 //
 // Trees are walked four at a time in lock-step: the four chains of
 // dependent loads overlap, which matters more than anything else once the
 // forest no longer fits in cache. The leaf values are added one at a time
 // in tree order, like PredictProbaBatch, so both give bit-identical
 // results.
-func (f *Forest) predictAbove(row []float64, threshold float64) (float64, bool) {
+func (f *Forest) predictAboveNodes(row []float64, threshold float64) (float64, bool) {
 	nodes, values, roots, tail := f.nodes, f.values, f.roots, f.tailMax
 	n := float64(len(roots))
 	// The sum of the partial sum and the tail bound carries rounding errors

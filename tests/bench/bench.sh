@@ -113,23 +113,26 @@ for name in $CAPTURES; do
     echo
     echo "### $name: $(basename "$cap"), $packets packets, $size MB"
     echo
-    echo "| | command | wall s (best, median) | CPU s | packets/s | packets/CPU-s | Gbit/s | max RSS MiB |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| | command | wall s (best, median) | CPU s | cores | packets/s | packets/CPU-s | Gbit/s | max RSS MiB |"
+    echo "|---|---|---|---|---|---|---|---|---|"
   } | tee -a "$results"
   declare -A PPS=() CPPS=()
   row() { # ID LABEL CMD...
     local id=$1 label=$2; shift 2
     measure "$label" "$@"
-    local pps cpps gbps
+    local pps cpps gbps cores
     pps=$(awk -v p="$packets" -v w="$WALL" 'BEGIN{ printf "%.0f", p/(w > 0 ? w : 0.005) }')
     cpps=$(awk -v p="$packets" -v c="$CPU" 'BEGIN{ if (c == "–") print "–"; else printf "%.0f", p/(c > 0 ? c : 0.005) }')
     gbps=$(awk -v b="$wire" -v w="$WALL" 'BEGIN{ printf "%.2f", b*8/(w > 0 ? w : 0.005)/1e9 }')
+    # cores: CPU time over wall time of the fastest run, how much of the
+    # machine it got (on a shared machine, below 1 means it waited).
+    cores=$(awk -v c="$CPU" -v w="$WALL" 'BEGIN{ if (c == "–") print "–"; else printf "%.2f", c/(w > 0 ? w : 0.005) }')
     PPS[$id]=$pps
     CPPS[$id]=$cpps
     local note=""
     ((STATUS == 0)) || note=" (exit $STATUS)"
-    printf '| (%s) | `%s`%s | %s, %s | %s | %s | %s | %s | %s |\n' "$id" "$label" "$note" "$WALL" "$MEDIAN" "$CPU" \
-      "$pps" "$cpps" "$gbps" "$RSS" | tee -a "$results"
+    printf '| (%s) | `%s`%s | %s, %s | %s | %s | %s | %s | %s | %s |\n' "$id" "$label" "$note" "$WALL" "$MEDIAN" "$CPU" \
+      "$cores" "$pps" "$cpps" "$gbps" "$RSS" | tee -a "$results"
   }
   if command -v tcpdump >/dev/null; then
     # -w - (to the discarded stdout), not -w /dev/null: tcpdump run as root
@@ -148,7 +151,7 @@ for name in $CAPTURES; do
   if command -v ndpiReader >/dev/null; then
     row d "ndpiReader -i X -q" ndpiReader -i "$cap" -q
   else
-    echo "| (d) | ndpiReader not installed (Debian: libndpi-bin) | | | | | | |" | tee -a "$results"
+    echo "| (d) | ndpiReader not installed (Debian: libndpi-bin) | | | | | | | |" | tee -a "$results"
   fi
   {
     echo
@@ -189,5 +192,6 @@ if [[ $GO_BENCH == 1 ]]; then
   done
   echo '```' | tee -a "$results"
 fi
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end" >>"$results"
 echo >&2
 echo "results in $results (load average $(cut -d' ' -f1-3 /proc/loadavg) at the end)" >&2
