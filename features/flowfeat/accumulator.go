@@ -95,6 +95,31 @@ func (w *welford) avg() float64 {
 	return w.mean
 }
 
+// moments is a welford whose count the caller keeps: a direction's size
+// moments count its data packets, which dirAcc counts anyway (8 bytes
+// less per direction). add takes the count including x.
+type moments struct{ mean, m2 float64 }
+
+func (m *moments) add(x float64, n uint32) {
+	d := x - m.mean
+	m.mean += d / float64(n)
+	m.m2 += d * (x - m.mean)
+}
+
+func (m *moments) std(n uint32) float64 {
+	if n < 2 {
+		return nan
+	}
+	return math.Sqrt(m.m2 / float64(n-1))
+}
+
+func (m *moments) avg(n uint32) float64 {
+	if n == 0 {
+		return nan
+	}
+	return m.mean
+}
+
 // dirAcc is one direction's part of an Accumulator. What only a second
 // data packet gives meaning to (inter-arrival statistics, the size
 // histogram, the arrival bins) lives in more, allocated then: most flows
@@ -105,7 +130,7 @@ type dirAcc struct {
 	pkts, dataPkts    uint32
 	payload, ipBytes  uint64
 	sizeMin, sizeMax  uint32
-	size              welford
+	size              moments // of data packet sizes; n = dataPkts
 	lastData          int64
 	psh, retx, acks   uint32
 	seqHigh           uint32
@@ -137,8 +162,8 @@ type Accumulator struct {
 	rst         uint32
 
 	// The 32-bit counters and flags of the fields below sit together, so
-	// no 8-byte field pads them (432 bytes: a State with a spare word is
-	// the 448-byte size class).
+	// no 8-byte field pads them (416 bytes: a State with its sequence
+	// record's pointer and a spare word is the 448-byte size class).
 
 	// overflowN counts up data packets since the last down one beyond
 	// maxPendingExact: reset at every down data packet, so 32 bits hold
@@ -276,7 +301,7 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 	if s > d.sizeMax {
 		d.sizeMax = s
 	}
-	d.size.add(float64(size))
+	d.size.add(float64(size), d.dataPkts)
 	if d.dataPkts >= 2 {
 		m := d.more
 		if d.dataPkts == 2 {
@@ -537,8 +562,8 @@ func (d *dirAcc) fill(out []float64, dur float64) {
 	} else {
 		out[3], out[4] = nan, nan
 	}
-	out[5] = d.size.avg()
-	out[6] = d.size.std()
+	out[5] = d.size.avg(d.dataPkts)
+	out[6] = d.size.std(d.dataPkts)
 	out[7] = d.entropy()
 	if d.dataPkts >= 2 {
 		m := d.more
