@@ -142,9 +142,6 @@ type FlowInfo struct {
 	// more than that.
 	earned   bool
 	sigFired bool
-	// quicDone: the QUIC parser reached a final result (its hello was
-	// checked, or the datagrams are not QUIC).
-	quicDone bool
 	// intelMatch is the kind of the first intel match on the flow (an
 	// index into intelKinds, 0 = none); see IntelMatch.
 	intelMatch uint8
@@ -178,16 +175,22 @@ func (fi *FlowInfo) SignatureState() string {
 	return fi.sig.Verdict().State
 }
 
-// helloState is the search for a ClientHello in a client stream, 12 bytes
+// helloState is the search for a ClientHello in a client stream, 8 bytes
 // in the FlowInfo: the bytes seen by the TLS tap (saturating at
-// tlshello.MaxStream, which means "done"), the bytes searched so far and
-// the last of them, in case a record header straddles chunks.
+// tlshello.MaxStream, which means "done"; until a parser runs, also the
+// bytes searched) and the last bytes searched, in case a record header
+// straddles chunks. A UDP flow has no stream to search: for it, upBytes
+// at MaxStream marks its QUIC Initial as done.
 type helloState struct {
-	upBytes  uint32
-	searched uint16
-	carry    [helloCarry]byte
-	ncarry   uint8
+	upBytes uint16
+	carry   [helloCarry]byte
+	ncarry  uint8
 }
+
+// helloState.upBytes holds up to tlshello.MaxStream, and the search ends
+// well below it.
+var _ [math.MaxUint16 - tlshello.MaxStream]struct{}
+var _ [tlshello.MaxStream - helloSearch]struct{}
 
 // parsers is a flow's ClientHello / QUIC / DNS-over-TCP parsing state,
 // allocated when a parser is needed and recycled when none is left.
@@ -478,18 +481,21 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 		return
 	}
 	hs := &fi.hs
-	if dir != packet.Up || hs.upBytes >= tlshello.MaxStream {
+	seen := int(hs.upBytes)
+	if dir != packet.Up || seen >= tlshello.MaxStream {
 		return
 	}
-	hs.upBytes = uint32(min(int(hs.upBytes)+len(data), tlshello.MaxStream))
+	hs.upBytes = uint16(min(seen+len(data), tlshello.MaxStream))
 	if fi.par == nil || fi.par.tls == nil {
 		// The hello may follow a plaintext preamble (SOCKS, HTTP CONNECT,
-		// STARTTLS): look for it in the first helloSearch bytes.
-		n := min(len(data), helloSearch-int(hs.searched))
+		// STARTTLS): look for it in the first helloSearch bytes. Until a
+		// parser runs, every byte seen was searched (a chunk that would
+		// take the search past helloSearch ends it), so seen is also the
+		// search's position.
+		n := min(len(data), helloSearch-seen)
 		head, start := hs.findHello(data[:n])
-		hs.searched += uint16(n)
 		if start < 0 {
-			if hs.searched >= helloSearch {
+			if seen+n >= helloSearch {
 				hs.upBytes = tlshello.MaxStream // not TLS: stop looking
 			}
 			return
@@ -611,7 +617,7 @@ const maxQUICPackets = 4
 // quicInitial feeds a client datagram of a UDP/443 flow to the QUIC
 // Initial decryptor; a complete ClientHello is checked like a TLS one.
 func (e *Engine) quicInitial(fi *FlowInfo, b []byte, now time.Time) {
-	if fi.quicDone {
+	if fi.hs.upBytes >= tlshello.MaxStream {
 		return
 	}
 	ps := e.parsers(fi)
@@ -627,7 +633,7 @@ func (e *Engine) quicInitial(fi *FlowInfo, b []byte, now time.Time) {
 	}
 	// Final either way (a hello, or not QUIC): the parser goes back.
 	e.putQUIC(fi)
-	fi.quicDone = true
+	fi.hs.upBytes = tlshello.MaxStream // done, as a TCP flow's search
 	e.dropParsers(fi)
 }
 
