@@ -118,24 +118,30 @@ type Stats struct {
 	Earned int64
 }
 
-// FlowInfo is the engine's per-flow state; OnRow callers may read it.
+// FlowInfo is the engine's per-flow state; OnRow callers may read it
+// during the call. The engine reuses it for a later flow once its flow
+// has ended: do not keep it.
 type FlowInfo struct {
 	flow    *flows.Flow
 	Capture string
 	sig     *signature.Flow
 	feat    *flowfeat.State
-	*parsers
+	// par holds the flow's ClientHello, QUIC or DNS-over-TCP parser only
+	// while one is in use (nil for most flows: the search for a hello
+	// needs no more than hs).
+	par     *parsers
 	tlsMeta *alert.TLS
 	// Alerted records which detectors have alerted on this flow.
 	Alerted map[string]bool
 	// Dialect is the signature stage's dialect once it confirmed mining.
-	Dialect  string
-	sigFired bool
+	Dialect string
+	hs      helloState
 	// earned is set once the flow has its stage state (sig, feat): at its
 	// first payload, a full prelude or a due feature row. Until then its
 	// header-only packets wait in prelude, and a SYN-flood flow costs no
-	// more than that. (Next to sigFired: 160 bytes, not 176.)
-	earned bool
+	// more than that.
+	earned   bool
+	sigFired bool
 	// intelMatch is the kind of the first intel match on the flow (an
 	// index into intelKinds, 0 = none); see IntelMatch.
 	intelMatch uint8
@@ -169,21 +175,29 @@ func (fi *FlowInfo) SignatureState() string {
 	return fi.sig.Verdict().State
 }
 
+// helloState is the search for a ClientHello in a client stream, 8 bytes
+// in the FlowInfo: the bytes seen by the TLS tap (saturating at
+// tlshello.MaxStream, which means "done"; until a parser runs, also the
+// bytes searched) and the last bytes searched, in case a record header
+// straddles chunks. A UDP flow has no stream to search: for it, upBytes
+// at MaxStream marks its QUIC Initial as done.
+type helloState struct {
+	upBytes uint16
+	carry   [helloCarry]byte
+	ncarry  uint8
+}
+
+// helloState.upBytes holds up to tlshello.MaxStream, and the search ends
+// well below it.
+var _ [math.MaxUint16 - tlshello.MaxStream]struct{}
+var _ [tlshello.MaxStream - helloSearch]struct{}
+
 // parsers is a flow's ClientHello / QUIC / DNS-over-TCP parsing state,
-// allocated when the first payload reaches them.
+// allocated when a parser is needed and recycled when none is left.
 type parsers struct {
 	tls  *tlshello.Parser
 	quic *tlshello.QUICParser
-	// While looking for a ClientHello: the client bytes searched so far,
-	// and the last of them, in case a record header straddles chunks.
-	searched int
-	carry    [helloCarry]byte
-	ncarry   uint8
-	dns      [2]*dnsmsg.Stream
-	upBytes  int // stream bytes seen by the TLS tap
-	// quicDone: the QUIC parser reached a final result (its hello was
-	// checked, or the datagrams are not QUIC).
-	quicDone bool
+	dns  [2]*dnsmsg.Stream
 }
 
 // Engine runs the detection pipeline over packets. It is not safe for
@@ -205,12 +219,20 @@ type Engine struct {
 	tlsFree  freeList[tlshello.Parser]
 	quicFree freeList[tlshello.QUICParser]
 	sigFree  freeList[signature.Flow]
+	parFree  freeList[parsers]
+	infoFree freeList[FlowInfo]
 	sigDone  signature.Stats
 	stats    Stats
 	vec      flowfeat.Vector
 	// replay is the packet a flow's prelude is replayed into when it
 	// earns its state (one per engine, not one allocation per flow).
 	replay packet.Packet
+	// tapFn is every flow's signature tap (one closure per engine, not
+	// one per flow): it hands the stream bytes to tap for tapping, the
+	// flow whose signature state is being fed, set before each call that
+	// can deliver bytes (Packet, Finish).
+	tapFn   func(dir packet.Direction, data []byte)
+	tapping *FlowInfo
 	// dnsSeen de-duplicates dns-query alerts per (host, name): a host that
 	// resolves a pool name every minute is one finding, not a flood.
 	dnsSeen *lru.Map[dnsKey, time.Time]
@@ -236,6 +258,7 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	e.intelRate = lru.New[intelKey, *intelWindow](cfg.Caps.IntelEndpoints)
 	e.intelRate.OnEvict = func(k intelKey, w *intelWindow) { e.intelSummary(k, w) }
 	e.stats.Alerts = map[string]int64{}
+	e.tapFn = func(dir packet.Direction, data []byte) { e.tap(e.tapping, dir, data) }
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	e.sigShared = signature.NewShared(cfg.Signature, e.budget)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
@@ -332,7 +355,8 @@ func (e *Engine) capture() string {
 }
 
 func (e *Engine) flowStarted(f *flows.Flow) {
-	fi := &FlowInfo{flow: f, Capture: e.capture()}
+	fi := e.infoFree.get()
+	*fi = FlowInfo{flow: f, Capture: e.capture()}
 	f.Data = fi
 	// Stage state comes when the flow earns it (see packet); a flow that
 	// would get none is born earned.
@@ -378,11 +402,12 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	if withSig && f.Proto == packet.ProtoTCP {
 		fi.sig = e.sigFree.get()
 		fi.sig.Init(e.sigShared)
-		fi.sig.SetTap(func(dir packet.Direction, data []byte) { e.tap(fi, dir, data) })
+		fi.sig.SetTap(e.tapFn)
 	}
 	if e.wantsFeatures(f) {
 		fi.feat = e.tracker.Start(f)
 	}
+	e.tapping = fi
 	fi.prelude.Replay(f, &e.replay, func(p *packet.Packet, dir packet.Direction) {
 		if fi.feat != nil {
 			e.tracker.Packet(fi.feat, f, p, dir)
@@ -408,6 +433,7 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 		e.tracker.Packet(fi.feat, f, p, dir)
 	}
 	if fi.sig != nil {
+		e.tapping = fi
 		fi.sig.Packet(p, dir)
 		if !fi.sigFired && fi.sig.Decided() {
 			fi.sigFired = true
@@ -434,17 +460,15 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 		return
 	}
 	f := fi.flow
-	if fi.parsers == nil {
-		fi.parsers = &parsers{}
-	}
 	if f.Server.Port() == 53 || f.Client.Port() == 53 {
 		if e.cfg.Intel == nil {
 			return // DNS is read for intel only
 		}
-		s := fi.dns[dir]
+		ps := e.parsers(fi)
+		s := ps.dns[dir]
 		if s == nil {
 			s = &dnsmsg.Stream{}
-			fi.dns[dir] = s
+			ps.dns[dir] = s
 		}
 		s.Write(data)
 		for {
@@ -456,39 +480,60 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 		}
 		return
 	}
-	if dir != packet.Up || fi.upBytes >= tlshello.MaxStream {
+	hs := &fi.hs
+	seen := int(hs.upBytes)
+	if dir != packet.Up || seen >= tlshello.MaxStream {
 		return
 	}
-	fi.upBytes += len(data)
-	if fi.tls == nil {
+	hs.upBytes = uint16(min(seen+len(data), tlshello.MaxStream))
+	if fi.par == nil || fi.par.tls == nil {
 		// The hello may follow a plaintext preamble (SOCKS, HTTP CONNECT,
-		// STARTTLS): look for it in the first helloSearch bytes.
-		n := min(len(data), helloSearch-fi.searched)
-		head, start := fi.findHello(data[:n])
-		fi.searched += n
+		// STARTTLS): look for it in the first helloSearch bytes. Until a
+		// parser runs, every byte seen was searched (a chunk that would
+		// take the search past helloSearch ends it), so seen is also the
+		// search's position.
+		n := min(len(data), helloSearch-seen)
+		head, start := hs.findHello(data[:n])
 		if start < 0 {
-			if fi.searched >= helloSearch {
-				fi.upBytes = tlshello.MaxStream // not TLS: stop looking
+			if seen+n >= helloSearch {
+				hs.upBytes = tlshello.MaxStream // not TLS: stop looking
 			}
 			return
 		}
-		fi.tls = e.tlsFree.get()
+		tls := e.tlsFree.get()
+		e.parsers(fi).tls = tls
 		// Feed from the hello's start: the bytes of earlier chunks it
 		// starts with (a record header cut by a chunk boundary), the
 		// searched part of this chunk, then the rest of it.
 		if len(head) > 0 {
-			if err := fi.tls.Feed(head); err != tlshello.ErrNeedMore {
+			if err := tls.Feed(head); err != tlshello.ErrNeedMore {
 				e.helloDone(fi, err)
 				return
 			}
 		}
-		if err := fi.tls.Feed(data[start:n]); err != tlshello.ErrNeedMore || n == len(data) {
+		if err := tls.Feed(data[start:n]); err != tlshello.ErrNeedMore || n == len(data) {
 			e.helloDone(fi, err)
 			return
 		}
 		data = data[n:]
 	}
-	e.helloDone(fi, fi.tls.Feed(data))
+	e.helloDone(fi, fi.par.tls.Feed(data))
+}
+
+// parsers returns fi's parsers, taking a recycled set if it has none.
+func (e *Engine) parsers(fi *FlowInfo) *parsers {
+	if fi.par == nil {
+		fi.par = e.parFree.get()
+	}
+	return fi.par
+}
+
+// dropParsers recycles fi's parsers once none is in use.
+func (e *Engine) dropParsers(fi *FlowInfo) {
+	if ps := fi.par; ps != nil && ps.tls == nil && ps.quic == nil && ps.dns == [2]*dnsmsg.Stream{} {
+		e.parFree.put(ps)
+		fi.par = nil
+	}
 }
 
 // helloDone acts on the ClientHello parser's answer: nothing until the
@@ -498,10 +543,11 @@ func (e *Engine) helloDone(fi *FlowInfo, err error) {
 		return
 	}
 	if err == nil {
-		e.hello(fi, &fi.tls.Hello, fi.flow.Last)
+		e.hello(fi, &fi.par.tls.Hello, fi.flow.Last)
 	}
 	e.putTLS(fi) // final either way: drop the buffered bytes
-	fi.upBytes = tlshello.MaxStream
+	e.dropParsers(fi)
+	fi.hs.upBytes = tlshello.MaxStream
 }
 
 // helloSearch is how far into a client stream a ClientHello is looked for.
@@ -519,7 +565,7 @@ const helloCarry = 5
 // helloCarry bytes; empty when it starts in chunk), start its offset in
 // chunk (0 after a head), -1 if none. Without the 1 KiB prefix buffer a
 // flow would hold until its end.
-func (ps *parsers) findHello(chunk []byte) (head []byte, start int) {
+func (ps *helloState) findHello(chunk []byte) (head []byte, start int) {
 	var w [2 * helloCarry]byte
 	k := copy(w[:], ps.carry[:ps.ncarry])
 	m := k + copy(w[k:], chunk[:min(helloCarry, len(chunk))])
@@ -571,25 +617,24 @@ const maxQUICPackets = 4
 // quicInitial feeds a client datagram of a UDP/443 flow to the QUIC
 // Initial decryptor; a complete ClientHello is checked like a TLS one.
 func (e *Engine) quicInitial(fi *FlowInfo, b []byte, now time.Time) {
-	if fi.parsers == nil {
-		fi.parsers = &parsers{}
-	}
-	if fi.quicDone {
+	if fi.hs.upBytes >= tlshello.MaxStream {
 		return
 	}
-	if fi.quic == nil {
-		fi.quic = e.quicFree.get()
+	ps := e.parsers(fi)
+	if ps.quic == nil {
+		ps.quic = e.quicFree.get()
 	}
-	err := fi.quic.Feed(b)
+	err := ps.quic.Feed(b)
 	if err == tlshello.ErrNeedMore {
 		return
 	}
 	if err == nil {
-		e.hello(fi, &fi.quic.Hello, now)
+		e.hello(fi, &ps.quic.Hello, now)
 	}
 	// Final either way (a hello, or not QUIC): the parser goes back.
 	e.putQUIC(fi)
-	fi.quicDone = true
+	fi.hs.upBytes = tlshello.MaxStream // done, as a TCP flow's search
+	e.dropParsers(fi)
 }
 
 func (e *Engine) dnsMessage(fi *FlowInfo, b []byte, now time.Time) {
@@ -739,6 +784,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	// flow's final verdict (Finish reads what the signature stage still
 	// holds: the last bytes of a conflicting-overlap reading).
 	if fi.sig != nil {
+		e.tapping = fi
 		fi.sig.Finish()
 	}
 	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
@@ -754,9 +800,11 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		e.tracker.Release(fi.feat)
 		fi.feat = nil
 	}
-	if fi.parsers != nil {
+	if fi.par != nil {
 		e.putTLS(fi)
 		e.putQUIC(fi)
+		fi.par.dns = [2]*dnsmsg.Stream{}
+		e.dropParsers(fi)
 	}
 	if fi.sig != nil {
 		if fi.Alerted[alert.DetectorSignature] {
@@ -772,6 +820,10 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		fi.sig = nil
 	}
 	f.Data = nil
+	// Nothing keeps fi past its flow's end (OnRow callers read it during
+	// the call), so the next flow can have it.
+	e.tapping = nil
+	e.infoFree.put(fi)
 }
 
 func (e *Engine) newAlert(fi *FlowInfo, detector string, at time.Time, swapped bool) *alert.Alert {

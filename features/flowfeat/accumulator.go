@@ -95,6 +95,31 @@ func (w *welford) avg() float64 {
 	return w.mean
 }
 
+// moments is a welford whose count the caller keeps: a direction's size
+// moments count its data packets, which dirAcc counts anyway (8 bytes
+// less per direction). add takes the count including x.
+type moments struct{ mean, m2 float64 }
+
+func (m *moments) add(x float64, n uint32) {
+	d := x - m.mean
+	m.mean += d / float64(n)
+	m.m2 += d * (x - m.mean)
+}
+
+func (m *moments) std(n uint32) float64 {
+	if n < 2 {
+		return nan
+	}
+	return math.Sqrt(m.m2 / float64(n-1))
+}
+
+func (m *moments) avg(n uint32) float64 {
+	if n == 0 {
+		return nan
+	}
+	return m.mean
+}
+
 // dirAcc is one direction's part of an Accumulator. What only a second
 // data packet gives meaning to (inter-arrival statistics, the size
 // histogram, the arrival bins) lives in more, allocated then: most flows
@@ -105,7 +130,7 @@ type dirAcc struct {
 	pkts, dataPkts    uint32
 	payload, ipBytes  uint64
 	sizeMin, sizeMax  uint32
-	size              welford
+	size              moments // of data packet sizes; n = dataPkts
 	lastData          int64
 	psh, retx, acks   uint32
 	seqHigh           uint32
@@ -135,44 +160,48 @@ type Accumulator struct {
 	up, down    dirAcc
 	syn, fin    uint32
 	rst         uint32
-	idleMax     float64
 
-	// RTT: handshake times, then the minimum data turnaround.
-	synT, synAckT int64
-	hsRTT         float64
-	minTurn       float64
+	// The 32-bit counters and flags of the fields below sit together, so
+	// no 8-byte field pads them (416 bytes: a State with its sequence
+	// record's pointer and a spare word is the 448-byte size class).
 
-	// Request/response pairing: up data packets waiting for a down one.
-	pending      [maxPendingExact]int64
-	overflowSum  float64 // Σ (t - start) s of overflowed pending
-	overflowSum2 float64
-	respDelay    welford
 	// overflowN counts up data packets since the last down one beyond
 	// maxPendingExact: reset at every down data packet, so 32 bits hold
 	// any real flow (4 G packets without an answer).
 	overflowN    uint32
 	respAnswered uint32
 	respUp       uint32 // up data packets considered
-	npending     uint8
-
-	// Whether the client sent data since the last down burst.
-	upSinceDown bool
 	// Down bursts.
 	downBursts      uint32
 	downUnsolicited uint32
-
 	// overhead is added to every data packet's size (augmentation).
 	overhead int32
+	npending uint8
+	// Whether the client sent data since the last down burst.
+	upSinceDown bool
+	// synAckSeen: the server's SYN/ACK came after the client's SYN.
+	synAckSeen bool
 
-	// DeCrypto: first 30 packets.
+	idleMax float64
+
+	// RTT: handshake times, then the minimum data turnaround.
+	synT    int64
+	hsRTT   float64
+	minTurn float64
+
+	// Request/response pairing: up data packets waiting for a down one.
+	pending      [maxPendingExact]int64
+	overflowSum  float64 // Σ (t - start) s of overflowed pending
+	overflowSum2 float64
+	respDelay    welford
+
+	// DeCrypto: first 30 packets, so 8-bit counts and 32-bit byte sums
+	// (30 IP packets of at most 64 KiB) hold them.
 	dc struct {
-		n           uint8
-		upP, downP  uint32
-		psh         uint32
-		minLen      int64
-		upB, downB  uint64
-		sumLen      uint64
-		first, last int64
+		upB, downB, sumLen uint32
+		minLen             int32
+		n, upP, downP, psh uint8
+		first, last        int64
 	}
 }
 
@@ -272,7 +301,7 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 	if s > d.sizeMax {
 		d.sizeMax = s
 	}
-	d.size.add(float64(size))
+	d.size.add(float64(size), d.dataPkts)
 	if d.dataPkts >= 2 {
 		m := d.more
 		if d.dataPkts == 2 {
@@ -363,10 +392,10 @@ func (a *Accumulator) trackHandshake(p *packet.Packet, dir packet.Direction, t i
 			a.synT = t
 		}
 	case dir == packet.Down && flags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN|packet.FlagACK:
-		if a.synT != 0 && a.synAckT == 0 {
-			a.synAckT = t
+		if a.synT != 0 && !a.synAckSeen {
+			a.synAckSeen = t != 0 // a zero time reads as "not yet", as synT's does
 		}
-	case dir == packet.Up && flags&packet.FlagACK != 0 && a.synAckT != 0 && math.IsNaN(a.hsRTT):
+	case dir == packet.Up && flags&packet.FlagACK != 0 && a.synAckSeen && math.IsNaN(a.hsRTT):
 		// SYN → SYN/ACK → ACK spans one full round trip wherever the
 		// capture point sits on the path.
 		a.hsRTT = float64(t-a.synT) / 1e9
@@ -454,24 +483,24 @@ func (a *Accumulator) decrypto(p *packet.Packet, ipLen int, dir packet.Direction
 	}
 	if dc.n == 0 {
 		dc.first = t
-		dc.minLen = int64(ipLen)
+		dc.minLen = int32(ipLen)
 	}
 	dc.n++
 	dc.last = t
 	if dir == packet.Up {
-		dc.upB += uint64(ipLen)
+		dc.upB += uint32(ipLen)
 		dc.upP++
 	} else {
-		dc.downB += uint64(ipLen)
+		dc.downB += uint32(ipLen)
 		dc.downP++
 	}
 	if p.HasTCP && p.TCPFlags&packet.FlagPSH != 0 {
 		dc.psh++
 	}
-	if int64(ipLen) < dc.minLen {
-		dc.minLen = int64(ipLen)
+	if int32(ipLen) < dc.minLen {
+		dc.minLen = int32(ipLen)
 	}
-	dc.sumLen += uint64(ipLen)
+	dc.sumLen += uint32(ipLen)
 }
 
 func ratio(a, b float64) float64 {
@@ -533,8 +562,8 @@ func (d *dirAcc) fill(out []float64, dur float64) {
 	} else {
 		out[3], out[4] = nan, nan
 	}
-	out[5] = d.size.avg()
-	out[6] = d.size.std()
+	out[5] = d.size.avg(d.dataPkts)
+	out[6] = d.size.std(d.dataPkts)
 	out[7] = d.entropy()
 	if d.dataPkts >= 2 {
 		m := d.more
@@ -613,7 +642,7 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 
 	dc := &a.dc
 	d := v[offDeCrypto12 : offDeCrypto12+NumDeCrypto12]
-	tot := float64(dc.upB + dc.downB)
+	tot := float64(uint64(dc.upB) + uint64(dc.downB))
 	d[0], d[1] = float64(dc.upB), float64(dc.downB)
 	d[2], d[3] = float64(dc.upP), float64(dc.downP)
 	d[4] = ratio(float64(dc.upB), tot)
