@@ -24,17 +24,53 @@ const (
 // Experiments lists the experiment names.
 func Experiments() []string { return []string{ExpCV, ExpPlaintext, ExpFeatureSets} }
 
+// LoadProgress is how far LoadRows has read: captures done of all the
+// manifests' captures, and their bytes of the total (sizes as on disk;
+// Size is 0 when one is unknown, a FIFO).
+type LoadProgress struct {
+	Captures, Total int
+	Bytes, Size     int64
+}
+
 // LoadRows builds the dataset rows of every manifest and keeps the usable
-// ones (see Usable).
-func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, augment []dataset.Augmentation) ([]dataset.Row, dataset.Summary, error) {
+// ones (see Usable). progress, if set, is called after each capture.
+func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, augment []dataset.Augmentation, progress func(LoadProgress)) ([]dataset.Row, dataset.Summary, error) {
 	var rows []dataset.Row
 	total := dataset.Summary{ByLabel: map[string]int{}}
+	var ms []*manifest.Manifest
+	var p LoadProgress
+	sizeKnown := true
 	for _, path := range manifests {
 		m, err := manifest.Load(path)
 		if err != nil {
 			return nil, total, err
 		}
-		sum, err := dataset.Build(ctx, m, dataset.Options{Checkpoints: cp, Augment: augment}, func(r *dataset.Row) error {
+		ms = append(ms, m)
+		p.Total += len(m.Entries)
+		for _, e := range m.Entries {
+			if fi, err := os.Stat(e.File); err == nil && fi.Mode().IsRegular() {
+				p.Size += fi.Size()
+			} else {
+				sizeKnown = false
+			}
+		}
+	}
+	if !sizeKnown {
+		p.Size = 0
+	}
+	done := func(e *manifest.Entry) {
+		p.Captures++
+		if fi, err := os.Stat(e.File); err == nil {
+			p.Bytes += fi.Size()
+		}
+		progress(p)
+	}
+	for _, m := range ms {
+		o := dataset.Options{Checkpoints: cp, Augment: augment}
+		if progress != nil {
+			o.Done = done
+		}
+		sum, err := dataset.Build(ctx, m, o, func(r *dataset.Row) error {
 			if Usable(r) {
 				rows = append(rows, *r)
 			}
@@ -81,16 +117,26 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 		}
 		var scored []Scored
 		var folds []FoldInfo
+		var note string
 		if name == ExpCV {
 			scored, folds, err = CrossValidate(s, cfg)
+			note = unevenFoldNote(s, folds)
 		} else {
-			tr, te := PlaintextSplit(s)
+			tr, te, left := PlaintextSplit(s)
 			scored, folds, err = Holdout(tr, te, cfg)
+			if len(left) > 0 {
+				note = fmt.Sprintf("mining flows are the encrypted (TLS, proxy) ones only: the plaintext legs of tunnelled sessions (%d flows, %d rows) neither train (same session as an encrypted test flow) nor count",
+					countFlows(left), len(left))
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return []*Report{NewReport(name, cfg, scored, folds)}, nil
+		r := NewReport(name, cfg, scored, folds)
+		if note != "" {
+			r.Notes = append(r.Notes, note)
+		}
+		return []*Report{r}, nil
 	case ExpFeatureSets:
 		var out []*Report
 		for _, set := range flowfeat.ModelSets() {
@@ -127,6 +173,7 @@ func BuildModel(rows []dataset.Row, cfg Config, sources []string, cv *Report) (*
 	if err != nil {
 		return nil, err
 	}
+	cfg.step(0, 0, "final model: training trees on %d rows", len(s))
 	f, thr, err := Fit(s, cfg)
 	if err != nil {
 		return nil, err
@@ -185,6 +232,7 @@ func ScoreWithModel(rows []dataset.Row, m *modelfile.Model, cfg Config) (*Report
 	if err != nil {
 		return nil, err
 	}
+	cfg.step(0, 0, "scoring %d rows", len(s))
 	scored := make([]Scored, len(s))
 	for i := range s {
 		scored[i] = Scored{Sample: s[i], Score: m.Forest.PredictProba(s[i].X), Threshold: m.Threshold}
@@ -207,4 +255,48 @@ func GroupsOf(rows []dataset.Row) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// countFlows counts the distinct flows of samples.
+func countFlows(samples []Sample) int {
+	seen := map[string]bool{}
+	for _, s := range samples {
+		seen[s.FlowKey] = true
+	}
+	return len(seen)
+}
+
+// unevenFoldNote explains a fold that tests far more rows than the others
+// (over 1.5 times its share): GroupKFold already deals the sessions out
+// largest first to the emptiest fold, so such a fold holds one session
+// bigger than a fold's share, which no grouped split can cut. Returns ""
+// when the folds are even.
+func unevenFoldNote(samples []Sample, folds []FoldInfo) string {
+	if len(folds) == 0 {
+		return ""
+	}
+	big := folds[0]
+	for _, f := range folds {
+		if f.TestRows > big.TestRows {
+			big = f
+		}
+	}
+	n := len(samples)
+	if float64(big.TestRows) <= 1.5*float64(n)/float64(len(folds)) {
+		return ""
+	}
+	size := map[string]int{}
+	for _, x := range samples {
+		if !x.Augmented {
+			size[x.Group]++
+		}
+	}
+	var group string
+	for _, g := range sortedKeys(size) {
+		if size[g] > size[group] {
+			group = g
+		}
+	}
+	return fmt.Sprintf("model %d tests %d of the %d rows (%.0f%%): session %s alone holds %d rows (%.0f%%), and a session is never split across folds; the other folds are balanced by rows",
+		big.Fold, big.TestRows, n, 100*float64(big.TestRows)/float64(n), group, size[group], 100*float64(size[group])/float64(n))
 }

@@ -72,7 +72,12 @@ type NamedValue struct {
 
 // Report is the evaluation of one experiment.
 type Report struct {
-	Experiment   string     `json:"experiment"`
+	Experiment string `json:"experiment"`
+	// Warnings are caveats on the figures (eval of a model on captures
+	// it was trained on), printed first.
+	Warnings []string `json:"warnings,omitempty"`
+	// Notes say what the figures count, where that is not obvious.
+	Notes        []string   `json:"notes,omitempty"`
 	FeatureSet   string     `json:"feature_set"`
 	Excluded     []string   `json:"excluded_features"`
 	Augmented    bool       `json:"augmented_training"`
@@ -309,6 +314,12 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprint(w, ", trained with record-overhead augmentation")
 	}
 	fmt.Fprintln(w)
+	for _, x := range r.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n", x)
+	}
+	for _, x := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", x)
+	}
 	for _, f := range r.Folds {
 		fmt.Fprintf(w, "  model %d: %d train rows, %d test rows, threshold %.4f\n", f.Fold, f.TrainRows, f.TestRows, f.Threshold)
 	}

@@ -30,6 +30,25 @@ type Config struct {
 	// scores for the threshold; 0 → 3.
 	InnerFolds int
 	Seed       uint64
+	// Progress, if set, is told each step as it starts, for a progress
+	// line; it runs on the caller's goroutine.
+	Progress func(Step)
+}
+
+// Step is a step of an experiment or a fit.
+type Step struct {
+	// What it is: "cross-validation fold 2/5 (mw51x): training trees".
+	What string
+	// Of a series of like steps (the folds), Done have finished of Total;
+	// Total is 0 for a single step.
+	Done, Total int
+}
+
+// step reports a step to c.Progress.
+func (c Config) step(done, total int, format string, args ...any) {
+	if c.Progress != nil {
+		c.Progress(Step{What: fmt.Sprintf(format, args...), Done: done, Total: total})
+	}
 }
 
 // DefaultExclude lists mw51 features the default model does not use, and
@@ -155,6 +174,7 @@ func CrossValidate(samples []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
 		if len(test) == 0 {
 			continue
 		}
+		cfg.step(k, len(folds), "cross-validation fold %d/%d (%s): training trees", k+1, len(folds), cfg.Set)
 		tr := Subset(samples, Complement(len(samples), test))
 		f, thr, err := Fit(tr, cfg)
 		if err != nil {
@@ -171,6 +191,7 @@ func CrossValidate(samples []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
 
 // Holdout fits on train and scores test.
 func Holdout(trainS, testS []Sample, cfg Config) ([]Scored, []FoldInfo, error) {
+	cfg.step(0, 0, "holdout: training trees on %d rows", len(trainS))
 	f, thr, err := Fit(trainS, cfg)
 	if err != nil {
 		return nil, nil, err
@@ -197,9 +218,11 @@ type FoldInfo struct {
 // experiment: test groups are those with TLS or proxied mining, plus every
 // other benign group (alternating after sorting, so both sides see hard
 // negatives); training gets the groups with plaintext mining and the rest
-// of the benign groups. A session's plaintext aux leg shares its group, so
-// it stays with the encrypted test capture.
-func PlaintextSplit(samples []Sample) (trainS, testS []Sample) {
+// of the benign groups. A session's plaintext aux leg (the proxy-to-pool
+// leg of a tunnelled session) shares its group, so it cannot train; it is
+// plaintext mining, so it is not tested either: left holds those rows,
+// and the experiment's mining flows are the encrypted ones only.
+func PlaintextSplit(samples []Sample) (trainS, testS, left []Sample) {
 	encrypted := map[string]bool{}
 	positive := map[string]bool{}
 	var benignGroups []string
@@ -226,13 +249,16 @@ func PlaintextSplit(samples []Sample) (trainS, testS []Sample) {
 		}
 	}
 	for _, s := range samples {
-		if encrypted[s.Group] || testBenign[s.Group] {
+		switch {
+		case encrypted[s.Group] && s.Y == 1 && s.Scenario != "tls" && s.Scenario != "proxy":
+			left = append(left, s)
+		case encrypted[s.Group] || testBenign[s.Group]:
 			testS = append(testS, s)
-		} else {
+		default:
 			trainS = append(trainS, s)
 		}
 	}
-	return trainS, testS
+	return trainS, testS, left
 }
 
 func fmtF(v float64) string {

@@ -45,6 +45,8 @@ type detectOptions struct {
 	live        liveOptions // online path: -i / --realtime (detect_live.go)
 	sensor      alert.Sensor
 	eveTypes    alert.Types
+	kafka       kafkaOptions // --kafka* (detect_kafka.go)
+	probe       probeOptions // --probe flags (probe.go)
 }
 
 func runDetect(args []string, stdout, stderr io.Writer) int {
@@ -52,7 +54,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 		"Find mining connections in capture files, or live on a mirrored interface (see README,\n\"Online mode\"): threat intelligence (pool addresses, DNS, TLS SNI), the Stratum signature\nstate machine, and the flow classifier. Events are Suricata EVE JSON lines: an \"alert\"\nper detection, written as soon as a flow is decided, and a \"flow\" event with the final\nshare counts when a mining flow ends; minerwatch's own fields are under \"minerwatch\".\nSignature ids: 'minerwatch rules'.", stderr)
 	var o detectOptions
 	var files multiFlag
-	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
+	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip; - = standard input); repeatable, extra arguments are files too")
 	fs.StringVar(&o.out, "o", "", "append alerts to `FILE` (created 0640, never truncated; a device or FIFO is written through; default: stdout)")
 	fs.BoolVar(&o.summary, "summary", false, "print a per-host table at the end (to stderr when alerts go to stdout)")
 	fs.Var(&o.intelFiles, "intel", "extra intel list `FILE` (plain, hosts, Maltrail, CSV; \"format:path\" to force a format); repeatable")
@@ -70,10 +72,18 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	eveTypes := fs.String("eve-types", "alert,flow,intel_summary", "event `TYPES` to write, comma-separated: alert, flow (EVE types), intel_summary (ours: folded intel floods)")
 	ftc := flowFlags(fs)
 	liveFlags(fs, &o.live)
+	kafkaFlags(fs, &o.kafka)
+	probeFlags(fs, &o.probe)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
+	if err := o.probe.check(); err != nil {
+		return badFlag(stderr, "detect", err)
+	}
 	o.files = append(files, fs.Args()...)
+	if err := o.kafka.finish(fs); err != nil {
+		return badFlag(stderr, "detect", err)
+	}
 	if len(o.files) == 0 && !o.live.online() {
 		return fail(stderr, "detect", errors.New("no capture given (use -r FILE or -i IFACE)"))
 	}
@@ -200,11 +210,23 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 	}
 	defer alerts.Close()
 	alerts.Only(o.eveTypes)
+	ks, err := startKafka(o, in, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	defer closeKafka(ks, o, stderr)
 	// A failed alert write (a full disk) stops the run at once: reading on
 	// would only lose more alerts, and the operator must know now.
 	ctx, stopRun := context.WithCancelCause(sig.ctx)
 	defer stopRun(nil)
+	probes, err := startProbes(o.probe, in, func(a *alert.Alert) error { ks.Alert(a); return alerts.Write(a) }, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
 	cfg := setup.engine
+	if o.kafka.flows {
+		cfg.OnRow = ks.Row // --kafka-flows: flow records to Kafka
+	}
 	var (
 		st    ingest.Stats
 		es    engine.Stats
@@ -215,16 +237,20 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		// as one engine's (detect/parallel). Every flow is flushed there.
 		names := make([]string, len(o.files))
 		for i := range o.files {
-			names[i] = filepath.Base(o.files[i])
+			names[i] = captureName(o.files[i])
 		}
 		progress := newProgress(stderr, r)
 		var pst parallel.Stats
 		pst, hosts, err = parallel.Run(ctx, r, parallel.Config{Engine: cfg, Workers: o.live.workers, Names: names, SkipBadFiles: true,
 			Progress: func(n int64) { progress.update(n, -1) }}, // the flows are the workers'; not counted here
 			func(a *alert.Alert) error {
+				ks.Alert(a)
 				err := alerts.Write(a)
 				if err != nil {
 					stopRun(err)
+				}
+				if probes != nil {
+					probes.Observe(a)
 				}
 				return err
 			})
@@ -238,15 +264,19 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		current := ""
 		cfg.Capture = func() string { return current }
 		eng := engine.New(cfg, func(a *alert.Alert) {
+			ks.Alert(a)
 			if err := alerts.Write(a); err != nil {
 				stopRun(err)
+			}
+			if probes != nil {
+				probes.Observe(a)
 			}
 		})
 		progress := newProgress(stderr, r)
 		st, err = ingest.Run(ctx, r, nil, ingest.Options{
 			Sink: eng.Packet,
 			OnPacket: func(rec *capture.Record, _ *packet.Packet) {
-				current = filepath.Base(r.Path(rec.File))
+				current = captureName(r.Path(rec.File))
 			},
 			Progress:      func(s *ingest.Stats) { progress.update(s.Capture.Records, eng.FlowsCreated()) },
 			ProgressEvery: progressEvery,
@@ -260,6 +290,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		}
 		es, hosts = eng.Stats(), eng.Hosts()
 	}
+	stopProbes(probes, o.probe, sig.signal() != nil, stderr)
 	writeErr := context.Cause(ctx)
 	if errors.Is(writeErr, context.Canceled) {
 		writeErr = nil
@@ -282,6 +313,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		if o.out == "" {
 			sw = stderr
 		}
+		markProbed(hosts, probes)
 		engine.WriteSummary(sw, hosts, int64(es.Flows.FlowsCreated), int64(st.Capture.Records))
 	}
 	if o.stats {

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/detect/online"
 	"github.com/minerwatch/minerwatch/features/export"
@@ -202,6 +203,33 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	}()
 
 	cfg := online.Config{Engine: setup.engine, Name: name, Alerts: alerts}
+	ks, err := startKafka(o, setup.intel, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	defer closeKafka(ks, o, stderr)
+	if ks != nil {
+		cfg.OnAlert, cfg.Collectors = ks.Alert, append(cfg.Collectors, ks.Collector())
+	}
+	if o.kafka.flows {
+		cfg.OnRow = ks.Row
+	}
+	// Probe events go through the runner like the workers' alerts (metrics,
+	// /hosts, the log, and OnAlert: Kafka); the runner exists before the
+	// first alert can ask for a probe.
+	var runner *online.Runner
+	probes, err := startProbes(o.probe, setup.intel, func(a *alert.Alert) error { runner.Record(a); return nil }, stderr)
+	if err != nil {
+		return fail(stderr, "detect", err)
+	}
+	if probes != nil {
+		// Off the packet path: Observe only queues.
+		if toKafka := cfg.OnAlert; toKafka != nil {
+			cfg.OnAlert = func(a *alert.Alert) { toKafka(a); probes.Observe(a) }
+		} else {
+			cfg.OnAlert = probes.Observe
+		}
+	}
 	var rows *export.StreamWriter
 	if lo.rowsOut != "" {
 		rows, err = export.NewStream(export.StreamConfig{Path: lo.rowsOut,
@@ -211,7 +239,11 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 			return fail(stderr, "detect", err)
 		}
 		cfg.Engine.Features = true
+		toKafka := cfg.OnRow // --kafka-flows, or nil
 		cfg.OnRow = func(r *flowfeat.Row, fi *engine.FlowInfo) {
+			if toKafka != nil {
+				toKafka(r, fi)
+			}
 			if err := rows.Write(r, rowLabels(fi)); err != nil {
 				fmt.Fprintf(stderr, "minerwatch detect: warning: %v\n", err)
 			}
@@ -250,7 +282,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		}
 		cfg.Evidence = ev
 	}
-	runner := online.New(cfg, sources)
+	runner = online.New(cfg, sources)
 	if ln != nil {
 		srv := &http.Server{Handler: runner.Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
@@ -258,14 +290,17 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "minerwatch detect: metrics on http://%s/metrics\n", ln.Addr())
 	}
 	var replayErr error
+	replayDone := make(chan struct{})
 	if replay != nil {
-		done := make(chan struct{})
-		defer func() { <-done }()
-		go func() { defer close(done); replayErr = replay(ctx) }()
+		go func() { defer close(replayDone); replayErr = replay(ctx) }()
+	} else {
+		close(replayDone)
 	}
 	start := time.Now()
 	runErr := runner.Run(ctx)
 	stop()
+	<-replayDone // replayErr is read below (it was read racing the replay's end)
+	stopProbes(probes, o.probe, stopSig.Load() != nil, stderr)
 
 	// Outputs are completed even when the input was lost.
 	var errs []error
@@ -287,7 +322,9 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	}
 	t := runner.Totals()
 	if o.summary {
-		engine.WriteSummary(sw, runner.HostSummaries(), int64(t.Engine.Flows.FlowsCreated), int64(t.Packets))
+		hosts := runner.HostSummaries()
+		markProbed(hosts, probes)
+		engine.WriteSummary(sw, hosts, int64(t.Engine.Flows.FlowsCreated), int64(t.Packets))
 	}
 	el := time.Since(start).Seconds()
 	fmt.Fprintf(stderr, "minerwatch detect: %s: packets %d (%.0f/s), kernel drops %d, flows %d (evicted %d), %s\n",
@@ -311,7 +348,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 // rowLabels labels an online row: only what the detectors said (there is
 // no manifest online).
 func rowLabels(fi *engine.FlowInfo) export.Labels {
-	lab := export.Labels{Capture: fi.Capture}
+	lab := export.Labels{Capture: fi.Capture, Stages: fi.RowStages()}
 	switch {
 	case fi.Alerted["signature"]:
 		lab.Label, lab.LabelSource = "mining", "signature"

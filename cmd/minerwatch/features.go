@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/export"
@@ -30,22 +31,26 @@ import (
 
 func runFeatures(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("features", "(-r FILE... | --manifest M) [--set NAME] [--checkpoints LIST] -o OUT.arrow|OUT.parquet|OUT.arrows|-",
-		"Extract flow features (sets mw51, mwx, netflow8, decrypto12) to an Arrow IPC file, an Arrow IPC\n"+
+		"Extract flow features (sets mw51, mwx, seq, netflow8, decrypto12) to an Arrow IPC file, an Arrow IPC\n"+
 			"stream or a Parquet file: one row per (flow, checkpoint), per fixed window with --window, and\n"+
 			"per flow at its end. With --manifest, writes the labelled rows `minerwatch train` builds from\n"+
 			"that manifest (label, label_source, scenario, capture, group), so training can be reproduced\n"+
-			"outside Go. Rows are written in record batches as they come: memory stays bounded.", stderr)
+			"outside Go. Each row also carries its flow's TLS ClientHello (SNI, JA3, JA4) and the signature\n"+
+			"stage's state and dialect; undefined features are nulls. Rows are written in record batches\n"+
+			"as they come: memory stays bounded.", stderr)
 	var files multiFlag
-	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip); repeatable, extra arguments are files too")
-	out := fs.String("o", "", "output `FILE`; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream); written under a temp name and renamed when complete, a device or FIFO written through")
+	fs.Var(&files, "r", "capture `FILE` to read (pcap/pcapng, optionally gzip; - = standard input); repeatable, extra arguments are files too")
+	filterExpr := fs.String("f", "", "read only the packets filter `EXPR` keeps, as tcpdump -r FILE EXPR (tcpdump expression with -tags libpcap, or @FILE holding 'tcpdump -ddd' output)")
+	out := fs.String("o", "", "output `FILE`; the format follows the extension (.parquet, .arrows = Arrow stream, else Arrow file); - = standard output (Arrow stream); written under a temp name and renamed when complete (missing folders are created), a device or FIFO written through")
 	format := fs.String("format", "", "output `FORMAT`: arrow, arrows (IPC stream) or parquet (default: from -o's extension)")
 	manifestPath := fs.String("manifest", "", "dataset manifest `FILE` (TSV): write its labelled rows, as 'train' builds them, instead of reading -r files")
 	trainRows := fs.Bool("train-rows", false, "with --manifest: keep only the rows 'train' fits on (TCP checkpoint rows ≤ 3600 s, not labelled ignore)")
-	sets := fs.String("set", "all", "feature `SETS`, comma-separated: mw51, mwx, netflow8, decrypto12 or all")
+	sets := fs.String("set", "all", "feature `SETS`, comma-separated: mw51, mwx, seq, netflow8, decrypto12 or all")
 	cps := fs.String("checkpoints", flowfeat.DefaultCheckpoints().String(), "cumulative checkpoints in seconds; a last +N repeats every N s; 'none' for no checkpoint rows (with --manifest the default is train's: "+flowfeat.ModelCheckpoints().String()+")")
 	window := fs.Duration("window", 0, "also emit a row per fixed window of this length (e.g. 60s); 0 = off")
 	noEnd := fs.Bool("no-end-rows", false, "do not emit the whole-flow row at each flow's end")
 	each := fs.Bool("each", false, "process each file on its own (separate flow tables) instead of merging them in time order")
+	modelPath := fs.String("model", "", "also score each TCP checkpoint row with a flow classifier (the model_score column): `MODEL` file, or 'default' for the shipped model; with -r only")
 	list := fs.Bool("list", false, "print the feature table and exit")
 	markdown := fs.Bool("markdown", false, "with --list: print the table as Markdown (the README's table)")
 	ftc := flowFlags(fs)
@@ -78,6 +83,23 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	if *manifestPath == "" && *trainRows {
 		return fail(stderr, "features", errors.New("--train-rows needs --manifest"))
 	}
+	if *manifestPath != "" && *modelPath != "" {
+		// A manifest's rows are training rows: scoring them with a model
+		// trained on them would look like a result and mean nothing.
+		return fail(stderr, "features", errors.New("--model scores -r captures; it cannot be used with --manifest"))
+	}
+	var scorer engine.Scorer
+	if *modelPath != "" {
+		path := *modelPath
+		if path == "default" {
+			path = "" // loadScorer's shipped model
+		}
+		sc, err := loadScorer(path)
+		if err != nil {
+			return fail(stderr, "features", err)
+		}
+		scorer = sc
+	}
 	if *out == "" {
 		return fail(stderr, "features", errors.New("no output given (use -o OUT.arrow)"))
 	}
@@ -100,6 +122,15 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	fcfg, err := ftc()
 	if err != nil {
 		return badFlag(stderr, "features", err)
+	}
+	var filter *recordFilter
+	if *filterExpr != "" {
+		if *manifestPath != "" {
+			return badFlag(stderr, "features", errors.New("-f cannot be used with --manifest (its rows are those `train` builds)"))
+		}
+		if filter, err = newRecordFilter(*filterExpr); err != nil {
+			return badFlag(stderr, "features", err)
+		}
 	}
 	sig := watchSignals("features", stderr)
 	defer sig.stop()
@@ -158,6 +189,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		readers = append(readers, r)
+		if filter != nil {
+			r.SetFilter(filter.keep)
+		}
 		bad := map[int]bool{}
 		for _, err := range r.Errs() {
 			var fe *capture.FileError
@@ -196,8 +230,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	tcfg := flowfeat.TrackerConfig{Checkpoints: cp, Window: *window, NoEndRow: *noEnd}
 	var total ingest.Stats
 	for _, r := range readers {
-		st, failed, err := extractFeatures(sig.ctx, r, fcfg, tcfg, w, stderr)
+		st, failed, err := extractFeatures(sig.ctx, r, fcfg, tcfg, scorer, w, stderr)
 		total.Capture.Records += st.Capture.Records
+		total.Capture.Filtered += st.Capture.Filtered
 		total.Flows.FlowsCreated += st.Flows.FlowsCreated
 		total.Flows.Evicted += st.Flows.Evicted
 		total.Defrag.Add(st.Defrag)
@@ -217,6 +252,12 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "features", err)
 	}
 	fmt.Fprintf(stderr, "%d packets, %d flows, %d rows → %s (%s)\n", total.Capture.Records, total.Flows.FlowsCreated, w.Rows(), o.name(), ofmt)
+	if filter != nil {
+		fmt.Fprintf(stderr, "%d packets left out by -f\n", total.Capture.Filtered)
+		if w := filter.report(); w != "" {
+			fmt.Fprintf(stderr, "minerwatch features: warning: %s\n", w)
+		}
+	}
 	reportCapped(stderr, "features", total.Flows.Drops(), total.Defrag.Drops())
 	if inputFailed {
 		return 1
@@ -334,7 +375,7 @@ func featuresFromManifest(sig *interruption, path string, sets []string, cp flow
 			Start: r.Start, End: r.End, First: r.First, Last: r.Last,
 			UpPkts: uint64(r.UpPkts), DownPkts: uint64(r.DownPkts), UpBytes: r.UpBytes, DownBytes: r.DownBytes,
 			Values: &x,
-			Labels: export.Labels{Capture: r.Capture, Group: r.Group, Scenario: r.Scenario, Label: r.Label, LabelSource: r.LabelSource},
+			Labels: export.Labels{Capture: r.Capture, Group: r.Group, Scenario: r.Scenario, Label: r.Label, LabelSource: r.LabelSource, Stages: r.Stages},
 		})
 	})
 	if sig.signal() != nil {
@@ -364,33 +405,53 @@ func createdTime() time.Time {
 	return time.Now().UTC()
 }
 
-// extractFeatures runs one flow table over the files of r and writes its
-// rows; failed reports whether a file of r could not be read.
-func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, tcfg flowfeat.TrackerConfig, w *export.Writer, stderr io.Writer) (st ingest.Stats, failed bool, err error) {
+// extractFeatures runs one detection engine (features on, intel off, the
+// model only if given) over the files of r and writes its rows, each with
+// its flow's TLS metadata, signature-stage verdict and model score; failed
+// reports whether a file of r could not be read.
+func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, tcfg flowfeat.TrackerConfig, model engine.Scorer, w *export.Writer, stderr io.Writer) (st ingest.Stats, failed bool, err error) {
 	// A failed write (a full disk) stops reading at once: the export is
 	// lost either way, and the operator should not wait for the input's end.
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var writeErr error
-	obs := &featureObserver{}
-	obs.tracker = flowfeat.NewTracker(tcfg, func(row *flowfeat.Row) {
+	file := 0
+	names := map[int]string{}
+	cfg := engine.DefaultConfig()
+	cfg.Flows = fcfg
+	cfg.Checkpoints, cfg.Window, cfg.NoEndRow = tcfg.Checkpoints, tcfg.Window, tcfg.NoEndRow
+	cfg.Features = true
+	cfg.Model = model // nil: model_score stays null
+	cfg.Capture = func() string {
+		n, ok := names[file]
+		if !ok {
+			n = captureName(r.Path(file))
+			names[file] = n
+		}
+		return n
+	}
+	cfg.OnRow = func(row *flowfeat.Row, fi *engine.FlowInfo) {
 		if writeErr != nil {
 			return
 		}
-		name := filepath.Base(r.Path(row.Flow.Data.(*featureFlow).file))
-		if writeErr = w.Write(row, export.Labels{Capture: name, Group: name}); writeErr != nil {
+		if writeErr = w.Write(row, export.Labels{Capture: fi.Capture, Group: fi.Capture, Stages: fi.RowStages()}); writeErr != nil {
 			stop()
 		}
-	})
-	t := flows.NewTable(fcfg, obs)
+	}
+	eng := engine.New(cfg, func(*alert.Alert) {})
 	progress := newProgress(stderr, r)
-	st, err = ingest.Run(ctx, r, t, ingest.Options{
-		OnPacket:      func(rec *capture.Record, _ *packet.Packet) { obs.file = rec.File },
+	st, err = ingest.Run(ctx, r, nil, ingest.Options{
+		OnPacket:      func(rec *capture.Record, _ *packet.Packet) { file = rec.File },
+		Sink:          eng.Packet,
 		SkipBadFiles:  true,
-		Progress:      func(s *ingest.Stats) { progress.update(s.Capture.Records, s.Flows.FlowsCreated) },
+		Progress:      func(s *ingest.Stats) { progress.update(s.Capture.Records, eng.FlowsCreated()) },
 		ProgressEvery: progressEvery,
 	})
+	if err == nil {
+		eng.Flush() // the flows' end rows
+	}
 	progress.done()
+	st.Flows = eng.Stats().Flows
 	st.Capture = r.Stats() // also when interrupted, for the report
 	failed = reportInputs(stderr, "features", r)
 	if writeErr != nil {
@@ -399,33 +460,14 @@ func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, 
 	return st, failed, err
 }
 
-type featureFlow struct {
-	feat flowfeat.Lazy // an accumulator only once the flow earns one
-	file int
-}
-
-// featureObserver feeds every flow's packets to a feature tracker.
-type featureObserver struct {
-	tracker *flowfeat.Tracker
-	file    int
-}
-
-func (o *featureObserver) FlowStarted(f *flows.Flow) {
-	f.Data = &featureFlow{file: o.file}
-}
-func (o *featureObserver) Packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
-	o.tracker.Feed(&f.Data.(*featureFlow).feat, f, p, dir)
-}
-func (o *featureObserver) ActiveRecord(*flows.Record) {}
-func (o *featureObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
-	o.tracker.Finish(&f.Data.(*featureFlow).feat, f)
-}
-
 // describeInput hashes a file for the export's provenance record; name is
 // how the record names it (the manifest's relative path, not this
 // machine's). A FIFO or pipe (`-r <(zcat x.pcap.gz)`) can be read only
 // once, by the capture reader: it is recorded by name only, without hash.
 func describeInput(ctx context.Context, path, name string) (export.Input, error) {
+	if path == capture.Stdin {
+		return export.Input{Path: "(standard input)"}, nil
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return export.Input{}, fmt.Errorf("open capture: %w", err)

@@ -212,3 +212,23 @@ func TestFlowsFilterCountsOnlyKeptPackets(t *testing.T) {
 		t.Errorf("stderr lacks the count left out:\n%s", stderr)
 	}
 }
+
+// features -f filters as detect and flows do: with the SYN program only
+// the sample's SYN and SYN-ACK are read (286 records, 284 left out).
+func TestFeaturesFilterKeepsOnlyMatchingPackets(t *testing.T) {
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "syn.bpf")
+	if err := os.WriteFile(prog, []byte(synProgram), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCmd("features", "-r", sample, "-f", "@"+prog, "-o", filepath.Join(dir, "f.arrow"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.HasPrefix(stderr, "2 packets, 1 flows, ") || !strings.Contains(stderr, "\n284 packets left out by -f\n") {
+		t.Errorf("features -f @syn.bpf: %q, want 2 packets read and 284 left out", stderr)
+	}
+	if code, _, stderr := runCmd("features", "--manifest", sampleManifest, "-f", "@"+prog, "-o", filepath.Join(dir, "m.arrow")); code != 2 || !strings.Contains(stderr, "-f cannot be used with --manifest") {
+		t.Errorf("features --manifest -f: exit %d, %q", code, stderr)
+	}
+}

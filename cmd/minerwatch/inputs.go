@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/minerwatch/minerwatch/features/capture"
@@ -40,4 +41,13 @@ func reportCapped(stderr io.Writer, cmd string, drops ...string) {
 	if len(parts) > 0 {
 		fmt.Fprintf(stderr, "minerwatch %s: capped: %s\n", cmd, strings.Join(parts, ", "))
 	}
+}
+
+// captureName is how alerts, the summary and feature rows name a capture:
+// its file name, or "stdin" for -r -.
+func captureName(path string) string {
+	if path == capture.Stdin {
+		return "stdin"
+	}
+	return filepath.Base(path)
 }

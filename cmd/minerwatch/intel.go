@@ -20,10 +20,10 @@ var intelCommands = map[string]struct {
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) int
 }{
-	"list":   {"show the learned pool endpoints (or, with --default, the shipped list)", intelList},
-	"add":    {"add an endpoint to the learned list", intelAdd},
-	"remove": {"remove an endpoint from the learned list", intelRemove},
-	"expire": {"drop expired entries from the learned list", intelExpire},
+	"list":   {"show the learned pool endpoints (or, with --default, the shipped list; with --kafka, the learned topic)", intelList},
+	"add":    {"add an endpoint to the learned list (--kafka: to the learned topic)", intelAdd},
+	"remove": {"remove an endpoint from the learned list (--kafka: from the learned topic)", intelRemove},
+	"expire": {"drop expired entries from the learned list (--kafka: from the learned topic)", intelExpire},
 	"export": {"write the learned list as JSON lines or as a CSV intel list", intelExport},
 	"import": {"read public feeds (Maltrail, hosts, nDPI, CSV, plain) and write one CSV intel list", intelImport},
 	"check":  {"say whether a name or address matches the lists", intelCheck},
@@ -80,11 +80,19 @@ func intelList(args []string, stdout, stderr io.Writer) int {
 	learnedFlag(fs, &path)
 	fs.BoolVar(&def, "default", false, "print the shipped default list (as CSV)")
 	fs.BoolVar(&all, "all", false, "include expired entries")
+	var ko kafkaOptions
+	kafkaConnFlags(fs, &ko)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return fail(stderr, "intel list", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if ko.brokers != "" && !def {
+		if err := learnedTopicList(ko, all, stdout); err != nil {
+			return fail(stderr, "intel list", err)
+		}
+		return 0
 	}
 	if def {
 		s, err := intel.DefaultList()
@@ -130,6 +138,8 @@ func intelAdd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&domain, "domain", "", "pool host name behind the endpoint")
 	fs.StringVar(&source, "source", "manual", "where the knowledge comes from")
 	fs.StringVar(&ttl, "ttl", "7d", "how long the entry stays (e.g. 36h, 7d, 2w)")
+	var ko kafkaOptions
+	kafkaConnFlags(fs, &ko)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -144,12 +154,19 @@ func intelAdd(args []string, stdout, stderr io.Writer) int {
 	if err != nil || d <= 0 {
 		return fail(stderr, "intel add", fmt.Errorf("bad --ttl %q", ttl))
 	}
+	now := time.Now()
+	e := intel.LearnedEntry{Addr: addr, Port: port, Domain: domain, Reason: intel.ReasonManual, Source: source, Added: now, Expires: now.Add(d)}
+	if ko.brokers != "" {
+		if err := learnedTopicAdd(ko, e); err != nil {
+			return fail(stderr, "intel add", err)
+		}
+		fmt.Fprintf(stdout, "added %s until %s (to the learned topic)\n", e.Key(), e.Expires.UTC().Format(time.RFC3339))
+		return 0
+	}
 	l, err := openLearned(path, stderr)
 	if err != nil {
 		return fail(stderr, "intel add", err)
 	}
-	now := time.Now()
-	e := intel.LearnedEntry{Addr: addr, Port: port, Domain: domain, Reason: intel.ReasonManual, Source: source, Added: now, Expires: now.Add(d)}
 	l.Add(e)
 	if err := l.Save(); err != nil {
 		return fail(stderr, "intel add", err)
@@ -159,9 +176,11 @@ func intelAdd(args []string, stdout, stderr io.Writer) int {
 }
 
 func intelRemove(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("intel remove", "IP[:PORT]...", "Remove endpoints from the learned list.", stderr)
+	fs := newFlagSet("intel remove", "IP[:PORT]...", "Remove endpoints from the learned list (with --kafka: write tombstones to the learned topic).", stderr)
 	var path string
 	learnedFlag(fs, &path)
+	var ko kafkaOptions
+	kafkaConnFlags(fs, &ko)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -179,6 +198,13 @@ func intelRemove(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "intel remove", err)
 		}
 		eps = append(eps, ep{a, p})
+	}
+	if ko.brokers != "" {
+		if err := learnedTopicRemove(ko, fs.Args()); err != nil {
+			return fail(stderr, "intel remove", err)
+		}
+		fmt.Fprintf(stdout, "removed %d (tombstones written to the learned topic)\n", len(eps))
+		return 0
 	}
 	l, err := openLearned(path, stderr)
 	if err != nil {
@@ -201,6 +227,8 @@ func intelExpire(args []string, stdout, stderr io.Writer) int {
 	var path, at string
 	learnedFlag(fs, &path)
 	fs.StringVar(&at, "at", "", "expire as of this RFC 3339 time instead of now")
+	var ko kafkaOptions
+	kafkaConnFlags(fs, &ko)
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -214,6 +242,14 @@ func intelExpire(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "intel expire", fmt.Errorf("bad --at %q (want RFC 3339)", at))
 		}
 		now = t
+	}
+	if ko.brokers != "" {
+		n, left, err := learnedTopicExpire(ko, now)
+		if err != nil {
+			return fail(stderr, "intel expire", err)
+		}
+		fmt.Fprintf(stdout, "expired %d, %d left (in the learned topic)\n", n, left)
+		return 0
 	}
 	l, err := openLearned(path, stderr)
 	if err != nil {
@@ -284,8 +320,9 @@ func intelImport(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "intel import", fmt.Errorf("unknown --format %q (known: %s)", format, strings.Join(intel.FormatNames(), ", ")))
 	}
 	s := intel.NewSet()
-	invalid := 0
+	invalid, read := 0, 0
 	for _, p := range fs.Args() {
+		before := s.Len()
 		res, err := s.LoadFile(p, o)
 		for _, w := range res.Warnings {
 			fmt.Fprintf(stderr, "warning: %s\n", w)
@@ -297,11 +334,20 @@ func intelImport(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "intel import", err)
 		}
 		invalid += res.Invalid
-		fmt.Fprintf(stderr, "%s: %s, %d entries, %d invalid lines\n", p, res.Format, res.Entries, res.Invalid)
+		read += res.Entries
+		// An entry whose value and source are already listed (Maltrail
+		// lists a domain under several comments) replaces the earlier one.
+		fmt.Fprintf(stderr, "%s: %s, %d entries, %d invalid lines, %d duplicates merged\n",
+			p, res.Format, res.Entries, res.Invalid, res.Entries-(s.Len()-before))
 	}
 	if err := writeOut(out, fs.Args(), stdout, func(w io.Writer) error { return intel.WriteCSV(w, s.All()) }); err != nil {
 		return fail(stderr, "intel import", err)
 	}
+	dest, use := "standard output", "save it with -o FILE"
+	if out != "" && out != "-" {
+		dest, use = out, "use it with: minerwatch detect --intel "+out
+	}
+	fmt.Fprintf(stderr, "%d entries read, %d duplicates merged, %d rows written to %s (%s)\n", read, read-s.Len(), s.Len(), dest, use)
 	if strict && invalid > 0 {
 		return fail(stderr, "intel import", fmt.Errorf("%d invalid lines (--strict)", invalid))
 	}

@@ -63,11 +63,15 @@ func TestIntelBadInputGivesOneErrorLineAndNonZeroExit(t *testing.T) {
 func TestIntelImportWritesOneCSVAndReportsBadLines(t *testing.T) {
 	dir := t.TempDir()
 	feed := filepath.Join(dir, "feed.hosts")
-	os.WriteFile(feed, []byte("0.0.0.0 pool.test\nbroken line\n"), 0o644)
+	os.WriteFile(feed, []byte("0.0.0.0 pool.test\nbroken line\n0.0.0.0 pool.test\n"), 0o644)
 	out := filepath.Join(dir, "out.csv")
 	code, _, errs := runIntelCmd(t, "import", feed, "-o", out)
 	if code != 0 || !strings.Contains(errs, "feed.hosts:2: not a hosts line") {
 		t.Fatalf("import: %d %q", code, errs)
+	}
+	// The listed-twice name is one row, and the three numbers say so.
+	if want := "2 entries read, 1 duplicates merged, 1 rows written to " + out + " (use it with: minerwatch detect --intel " + out + ")"; !strings.Contains(errs, want) {
+		t.Errorf("import summary %q, want %q", errs, want)
 	}
 	b, _ := os.ReadFile(out)
 	if string(b) != "value,type,source,expiry,note\npool.test,domain,feed.hosts,,\n" {
@@ -94,7 +98,29 @@ func TestIntelImportReadsTheSharedPublicFeeds(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("import: %d %s", code, errs)
 	}
-	if !strings.Contains(errs, "stamparm_maltrail__crypto_mining.txt: maltrail, 1185 entries, 0 invalid lines") {
+	if !strings.Contains(errs, "stamparm_maltrail__crypto_mining.txt: maltrail, 1185 entries, 0 invalid lines, 64 duplicates merged") {
 		t.Fatalf("summary %s", errs)
+	}
+}
+
+// Maltrail's list names some endpoints under two comments: 1185 entries,
+// 1121 distinct (`grep -v '^#' crypto_mining.txt | grep . | sort -u | wc
+// -l`); import says all three numbers and the CSV holds the 1121.
+func TestIntelImportMaltrailSaysReadMergedWritten(t *testing.T) {
+	feed := filepath.Join(shareddata.Require(t), "intel", "stamparm_maltrail__crypto_mining.txt")
+	out := filepath.Join(t.TempDir(), "pools.csv")
+	code, _, errs := runIntelCmd(t, "import", "--format", "maltrail", feed, "-o", out)
+	if code != 0 {
+		t.Fatalf("import: %d %s", code, errs)
+	}
+	if !strings.Contains(errs, "1185 entries read, 64 duplicates merged, 1121 rows written to "+out) {
+		t.Errorf("summary %q", errs)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(string(b), "\n") - 1; rows != 1121 { // less the header
+		t.Errorf("%d rows written, want 1121", rows)
 	}
 }

@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"features": {"extract flow feature sets (optionally labelled) to Arrow or Parquet", runFeatures},
 		"train":    {"train the flow classifier on labelled captures (grouped CV report + model file)", runTrain},
 		"eval":     {"evaluate a model or run a training experiment on labelled captures", runEval},
+		"probe":    {"ask a suspected endpoint to speak Stratum (active confirmation; opt-in)", runProbe},
 		"rules":    {"list the detection rules' EVE signature ids (to tune and suppress by id)", runRules},
 		"version":  {"print the version", runVersion},
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/train"
 )
 
 // progressEvery is how many records pass between progress calls: often
@@ -26,8 +27,13 @@ type progress struct {
 	r     *capture.Reader
 	start time.Time
 	last  time.Time
+	// series is when the current series of train steps (the
+	// cross-validation folds) began, for their ETA.
+	series time.Time
 }
 
+// newProgress makes the progress line of a run reading r; r is nil for
+// train and eval, which report through loading and step.
 func newProgress(w io.Writer, r *capture.Reader) *progress {
 	return &progress{w: w, on: isTerminal(w), r: r, start: time.Now()}
 }
@@ -43,7 +49,67 @@ func (p *progress) update(records, flows int64) {
 		return
 	}
 	p.last = now
-	fmt.Fprint(p.w, "\r"+progressLine(p.r.Progress(), records, flows, now.Sub(p.start))+"\033[K")
+	p.draw(progressLine(p.r.Progress(), records, flows, now.Sub(p.start)))
+}
+
+func (p *progress) draw(line string) {
+	fmt.Fprint(p.w, "\r"+line+"\033[K")
+}
+
+// loading redraws the line of train's and eval's reading phase, at most
+// every progressInterval.
+func (p *progress) loading(lp train.LoadProgress) {
+	if !p.on {
+		return
+	}
+	now := time.Now()
+	if now.Sub(p.last) < progressInterval && lp.Captures < lp.Total {
+		return
+	}
+	p.last = now
+	p.draw(loadLine(lp, now.Sub(p.start)))
+}
+
+// step shows a new step of train or eval (a cross-validation fold, the
+// final fit) at once, with the time since the run started and, from the
+// second of a series of steps (the folds), an ETA for the series.
+func (p *progress) step(st train.Step) {
+	if !p.on {
+		return
+	}
+	now := time.Now()
+	p.last = now
+	if st.Total > 0 && st.Done == 0 {
+		p.series = now
+	}
+	p.draw(stepLine(st, now.Sub(p.start), now.Sub(p.series)))
+}
+
+// stepLine is "cross-validation fold 3/5 (mw51x): training trees, 0:42
+// elapsed, ETA 0:56": the ETA assumes the steps left take as long as the
+// ones done (inSeries is the time since the series began).
+func stepLine(st train.Step, elapsed, inSeries time.Duration) string {
+	line := st.What + ", " + clock(elapsed) + " elapsed"
+	if st.Total > 0 && st.Done > 0 {
+		line += ", ETA " + clock(inSeries*time.Duration(st.Total-st.Done)/time.Duration(st.Done))
+	}
+	return line
+}
+
+// loadLine says how far train or eval has read its captures: "reading
+// captures 12/285, 3.2 of 37.0 MiB (8%), ETA 0:12"; the bytes, percentage
+// and ETA when the sizes are known, the ETA after the first second.
+func loadLine(lp train.LoadProgress, elapsed time.Duration) string {
+	line := fmt.Sprintf("reading captures %d/%d", lp.Captures, lp.Total)
+	if lp.Size <= 0 {
+		return line
+	}
+	read := min(lp.Bytes, lp.Size)
+	line += fmt.Sprintf(", %.1f of %s (%d%%)", float64(read)/(1<<20), mib(lp.Size), read*100/lp.Size)
+	if elapsed >= time.Second && read > 0 {
+		line += ", ETA " + clock(time.Duration(float64(elapsed)*float64(lp.Size-read)/float64(read)))
+	}
+	return line
 }
 
 // done clears the line, so the summary that follows starts clean.

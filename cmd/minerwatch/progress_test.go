@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/train"
 )
 
 func TestProgressLineSaysFileBytesETAPacketsFlows(t *testing.T) {
@@ -122,19 +123,7 @@ func TestProgressIsDrawnOnATerminal(t *testing.T) {
 		{"features", "-r", path, "-o", filepath.Join(dir, "f.arrow")},
 	} {
 		t.Run(args[0], func(t *testing.T) {
-			master, tty := openPTY(t)
-			var got bytes.Buffer
-			read := make(chan struct{})
-			go func() { io.Copy(&got, master); close(read) }()
-			var out bytes.Buffer
-			code := run(args, &out, tty)
-			tty.Close() // the reader sees the end (EIO) once the terminal side is closed
-			select {
-			case <-read:
-			case <-time.After(5 * time.Second):
-				t.Fatal("no end of the terminal output")
-			}
-			s := got.String()
+			code, s := runOnPTY(t, args)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, s)
 			}
@@ -148,5 +137,102 @@ func TestProgressIsDrawnOnATerminal(t *testing.T) {
 				t.Errorf("progress line not cleared at the end: %q", s)
 			}
 		})
+	}
+}
+
+// runOnPTY runs args with stderr on a pseudo-terminal and returns the
+// exit code and what the terminal showed.
+func runOnPTY(t *testing.T, args []string) (int, string) {
+	t.Helper()
+	master, tty := openPTY(t)
+	var got bytes.Buffer
+	read := make(chan struct{})
+	go func() { io.Copy(&got, master); close(read) }()
+	var out bytes.Buffer
+	code := run(args, &out, tty)
+	tty.Close() // the reader sees the end (EIO) once the terminal side is closed
+	select {
+	case <-read:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no end of the terminal output")
+	}
+	return code, got.String()
+}
+
+// train and eval draw their phases on a terminal — reading the captures
+// (i/N, bytes of the total), then the fits — and clear the line before
+// their summary; piped, they print no progress at all.
+func TestTrainAndEvalShowTheirPhasesOnATerminal(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args  []string
+		phase string
+	}{
+		{[]string{"train", "--manifest", sampleManifest, "--trees", "3", "--no-cv", "-o", filepath.Join(dir, "m.json.gz")}, "final model: training trees on "},
+		{[]string{"eval", "--manifest", sampleManifest, "--model", "../../models/defaultmodel/model.json.gz"}, "scoring "},
+	}
+	for _, c := range cases {
+		t.Run(c.args[0], func(t *testing.T) {
+			code, s := runOnPTY(t, c.args)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, s)
+			}
+			// The four sample captures (0.2 MiB in all); the last capture
+			// is always drawn.
+			if !strings.Contains(s, "\rreading captures 4/4, ") || !strings.Contains(s, " MiB (100%)") {
+				t.Errorf("no reading line on the terminal: %q", s)
+			}
+			if !strings.Contains(s, "\r"+c.phase) || !strings.Contains(s, " elapsed") {
+				t.Errorf("no %q step on the terminal: %q", c.phase, s)
+			}
+			if !strings.Contains(s, "\r\033[K4 captures, ") {
+				t.Errorf("progress line not cleared before the summary: %q", s)
+			}
+			_, _, stderr := runCmd(c.args...)
+			if strings.Contains(stderr, "\r") || strings.Contains(stderr, "reading captures") {
+				t.Errorf("progress on a non-terminal stderr: %q", stderr)
+			}
+		})
+	}
+}
+
+// train's and eval's lines: reading (captures i/N, bytes of the total,
+// ETA after a second) and steps (elapsed; the folds' ETA from the time the
+// finished ones took).
+func TestTrainProgressLines(t *testing.T) {
+	const mb = 1 << 20
+	load := []struct {
+		lp      train.LoadProgress
+		elapsed time.Duration
+		want    string
+	}{
+		{train.LoadProgress{Captures: 71, Total: 285, Bytes: 12 * mb, Size: 36 * mb}, 2 * time.Second,
+			"reading captures 71/285, 12.0 of 36.0 MiB (33%), ETA 0:04"},
+		{train.LoadProgress{Captures: 1, Total: 4, Bytes: mb, Size: 4 * mb}, 100 * time.Millisecond,
+			"reading captures 1/4, 1.0 of 4.0 MiB (25%)"},
+		{train.LoadProgress{Captures: 2, Total: 3}, 5 * time.Second, // a FIFO in the manifest: no total
+			"reading captures 2/3"},
+	}
+	for _, c := range load {
+		if got := loadLine(c.lp, c.elapsed); got != c.want {
+			t.Errorf("loadLine = %q, want %q", got, c.want)
+		}
+	}
+	steps := []struct {
+		st                train.Step
+		elapsed, inSeries time.Duration
+		want              string
+	}{
+		{train.Step{What: "cross-validation fold 1/5 (mw51x): training trees", Done: 0, Total: 5}, 3 * time.Second, 0,
+			"cross-validation fold 1/5 (mw51x): training trees, 0:03 elapsed"},
+		{train.Step{What: "cross-validation fold 3/5 (mw51x): training trees", Done: 2, Total: 5}, 43 * time.Second, 40 * time.Second,
+			"cross-validation fold 3/5 (mw51x): training trees, 0:43 elapsed, ETA 1:00"},
+		{train.Step{What: "final model: training trees on 2725 rows"}, 70 * time.Second, 0,
+			"final model: training trees on 2725 rows, 1:10 elapsed"},
+	}
+	for _, c := range steps {
+		if got := stepLine(c.st, c.elapsed, c.inSeries); got != c.want {
+			t.Errorf("stepLine = %q, want %q", got, c.want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -87,6 +88,15 @@ func (t *trainFlags) augmentations(cfg train.Config) []dataset.Augmentation {
 	return dataset.DefaultAugmentations()
 }
 
+// checkReportDir refuses a --report folder that cannot be made or
+// written in before any work, not after the cross-validation.
+func (t *trainFlags) checkReportDir() error {
+	if t.reportDir == "" {
+		return nil
+	}
+	return outfile.CheckDir(t.reportDir)
+}
+
 func writeReports(dir, base string, reps []*train.Report, stdout io.Writer, temps *outfile.Temps) error {
 	for _, r := range reps {
 		r.WriteText(stdout)
@@ -135,7 +145,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		"Train the flow classifier on labelled captures: extract features, evaluate with grouped\ncross-validation (splits by capture session, never by flow), fit the forest on everything,\npick the threshold for the target false-positive rate on out-of-group benign rows, and\nwrite a versioned model file (gzip JSON, atomically).", stderr)
 	var t trainFlags
 	t.register(fs)
-	out := fs.String("o", "", "model `FILE` to write (e.g. model.json.gz)")
+	out := fs.String("o", "", "model `FILE` to write (e.g. model.json.gz; missing folders are created)")
 	noCV := fs.Bool("no-cv", false, "skip the cross-validation report")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
@@ -153,7 +163,13 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err := outfile.Check(*out, outOpt); err != nil {
 		return fail(stderr, "train", err)
 	}
-	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, t.augmentations(cfg))
+	if err := t.checkReportDir(); err != nil {
+		return fail(stderr, "train", err)
+	}
+	prog := newProgress(stderr, nil)
+	cfg.Progress = prog.step
+	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, t.augmentations(cfg), prog.loading)
+	prog.done()
 	if sig.signal() != nil {
 		return sig.report("reading the captures (no model written)")
 	}
@@ -166,10 +182,20 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if sig.signal() != nil { // arrived just before the switch
 		return sig.report("reading the captures (no model written)")
 	}
-	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
+	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows in %d session groups\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
+	// The model file lists its captures by content, so eval can tell
+	// when it is asked to score what the model learned.
+	ids, err := train.HashCaptures(sig.ctx, t.manifests)
+	if sig.signal() != nil {
+		return sig.report("hashing the captures (no model written)")
+	}
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
 	var cv *train.Report
 	if !*noCV {
 		reps, err := train.Run(train.ExpCV, rows, cfg)
+		prog.done()
 		if err != nil {
 			return fail(stderr, "train", err)
 		}
@@ -179,9 +205,11 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	m, err := train.BuildModel(rows, cfg, t.manifests, cv)
+	prog.done()
 	if err != nil {
 		return fail(stderr, "train", err)
 	}
+	train.RecordTrainingCaptures(m, ids)
 	mf, err := outfile.Create(*out, outOpt)
 	if err != nil {
 		return fail(stderr, "train", err)
@@ -195,7 +223,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 
 func runEval(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("eval", "--manifest M [--model MODEL | --experiment NAME] [flags]",
-		"Evaluate: score a manifest's captures with a trained model (use captures it was not\ntrained on), or run a training experiment: "+strings.Join(train.Experiments(), ", ")+".\nPrecision, recall, F1, FPR per benign flow and per benign flow-hour, per scenario and\ncheckpoint, confusion matrix, PR curve, feature importances: text here, JSON+SVG with --report.", stderr)
+		"Evaluate: score a manifest's captures with a trained model (use captures it was not\ntrained on: eval warns, and says so in the report, when some trained it), or run a\ntraining experiment: "+strings.Join(train.Experiments(), ", ")+".\nPrecision, recall, F1, FPR per benign flow and per benign flow-hour, per scenario and\ncheckpoint, confusion matrix, PR curve, feature importances: text here, JSON+SVG with --report.", stderr)
 	var t trainFlags
 	t.register(fs)
 	modelPath := fs.String("model", "", "model `FILE` to evaluate")
@@ -210,6 +238,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if (*modelPath == "") == (*exp == "") {
 		return badFlag(stderr, "eval", errors.New("give exactly one of --model or --experiment"))
 	}
+	if err := t.checkReportDir(); err != nil {
+		return fail(stderr, "eval", err)
+	}
 	sig := watchSignals("eval", stderr)
 	defer sig.stop()
 	var m *modelfile.Model
@@ -223,7 +254,10 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if m != nil {
 		aug = nil // scoring a model: the captures as recorded only
 	}
-	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, aug)
+	prog := newProgress(stderr, nil)
+	cfg.Progress = prog.step
+	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, aug, prog.loading)
+	prog.done()
 	if sig.signal() != nil {
 		return sig.report("reading the captures (no report written)")
 	}
@@ -234,19 +268,51 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if sig.signal() != nil {
 		return sig.report("reading the captures (no report written)")
 	}
-	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows (%d groups)\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
-	var reps []*train.Report
+	fmt.Fprintf(stderr, "%d captures, %d flows, %d usable rows in %d session groups\n", sum.Captures, sum.Flows, len(rows), len(train.GroupsOf(rows)))
+	var warning string
 	if m != nil {
-		rep, err := train.ScoreWithModel(rows, m, cfg)
-		if err != nil {
+		if warning, err = trainingOverlap(sig.ctx, m, t.manifests); err != nil {
 			return fail(stderr, "eval", err)
 		}
+		if warning != "" {
+			fmt.Fprintf(stderr, "minerwatch eval: warning: %s\n", warning)
+		}
+	}
+	var reps []*train.Report
+	if m != nil {
+		var rep *train.Report
+		if rep, err = train.ScoreWithModel(rows, m, cfg); rep != nil && warning != "" {
+			rep.Warnings = append(rep.Warnings, warning)
+		}
 		reps = []*train.Report{rep}
-	} else if reps, err = train.Run(*exp, rows, cfg); err != nil {
+	} else {
+		reps, err = train.Run(*exp, rows, cfg)
+	}
+	prog.done()
+	if err != nil {
 		return fail(stderr, "eval", err)
 	}
 	if err := writeReports(t.reportDir, "eval", reps, stdout, sig.temps); err != nil {
 		return fail(stderr, "eval", err)
 	}
 	return 0
+}
+
+// trainingOverlap returns a warning when the manifests' captures include
+// some the model was trained on (by content), or when that cannot be
+// known; "" when they are all new to it.
+func trainingOverlap(ctx context.Context, m *modelfile.Model, manifests []string) (string, error) {
+	trained, from, err := train.TrainingCaptures(ctx, m)
+	if err != nil {
+		return "", err
+	}
+	if trained == nil {
+		return fmt.Sprintf("the model file does not list its training captures and its manifest (%s) is not here: whether these captures trained it is unknown",
+			strings.Join(m.Training.Sources, ", ")), nil
+	}
+	evalIDs, err := train.HashCaptures(ctx, manifests)
+	if err != nil {
+		return "", err
+	}
+	return train.OverlapWarning(train.SharedCaptures(trained, evalIDs), len(evalIDs), from), nil
 }

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -14,6 +15,9 @@ const (
 	DetectorIntel     = "intel"
 	DetectorSignature = "signature"
 	DetectorModel     = "model"
+	// DetectorProbe is the active probe (detect --probe): an extra event
+	// on a suspected flow saying whether its server answered as a pool.
+	DetectorProbe = "probe"
 )
 
 // Event types, as written in the "event_type" field.
@@ -72,6 +76,8 @@ type Alert struct {
 	Intel      *Intel
 	Model      *Model
 	Proxy      *Proxy
+	// Probe is set on the active probe's events only.
+	Probe *Probe
 	// Summary is set on intel_summary events only.
 	Summary *Summary
 
@@ -205,6 +211,23 @@ type TLS struct {
 	JA3Hash     string
 	JA4         string
 	NoSNINon443 bool
+}
+
+// Probe results, as written in minerwatch.probe.result.
+const (
+	ProbeConfirmed   = "confirmed"   // the server answered a mining login as a pool
+	ProbeUnconfirmed = "unconfirmed" // it did not (or could not be reached)
+)
+
+// Probe is the active probe's finding on a suspected flow's server: the
+// result, what triggered the probe, and the probe's own verdict object
+// (detect/probe's JSON, as `minerwatch probe` prints it).
+type Probe struct {
+	Result   string          `json:"result"`    // confirmed or unconfirmed
+	Trigger  string          `json:"trigger"`   // the detector whose alert asked for the probe
+	Cached   bool            `json:"cached"`    // the verdict came from the cache, not a new probe
+	ProbedAt string          `json:"probed_at"` // wall-clock time of the probe (EVE format)
+	Verdict  json.RawMessage `json:"verdict"`   // the probe's verdict object (detect/probe.Result)
 }
 
 // Proxy records a plaintext proxy preamble (SOCKS4/5, HTTP CONNECT) and the

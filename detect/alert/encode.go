@@ -190,6 +190,10 @@ func appendEvent(b []byte, a *Alert) ([]byte, error) {
 		e.key("proxy")
 		e.value(a.Proxy)
 	}
+	if a.Probe != nil {
+		e.key("probe")
+		e.value(a.Probe)
+	}
 	if a.Summary != nil {
 		e.key("summary")
 		e.value(a.Summary)

@@ -46,6 +46,7 @@ func TestEncoderWritesWhatEncodingJSONWrote(t *testing.T) {
 			Intel:   &Intel{Match: "ip", Entry: tricky, Source: "s", Domain: "d", Query: "q", Expires: "e", Note: "n"},
 			Model:   &Model{Score: 0.5, Threshold: 0.73, Checkpoint: 10, FeatureSet: "mw51x", TopFeatures: []FeatureValue{{"f", 1, -0.25}}, ModelID: "m"},
 			Proxy:   &Proxy{Kind: "socks5", TargetHost: tricky, TargetPort: 443},
+			Probe:   &Probe{Result: ProbeConfirmed, Trigger: "model", Cached: true, ProbedAt: tricky, Verdict: []byte(`{"verdict":"pool","dialect":"cryptonote"}`)},
 			Summary: &Summary{IntervalStart: time.Unix(1700000000, 5), IntervalEnd: time.Unix(1700000060, 0), Alerted: 100, Suppressed: 7, Sources: 3, Limit: 100},
 		})
 		check(t, Alert{Live: true, Capture: "eth0", EventType: EventFlow, Flow: &Flow{Start: time.Unix(1, 0)}})
@@ -127,6 +128,9 @@ func TestEncoderWritesWhatEncodingJSONWrote(t *testing.T) {
 			}
 			if rng.IntN(8) == 0 {
 				a.Proxy = &Proxy{Kind: str(), TargetHost: str()}
+			}
+			if rng.IntN(8) == 0 {
+				a.Probe = &Probe{Result: str(), Trigger: str(), Verdict: []byte(`{"verdict":"not-pool"}`)}
 			}
 			if rng.IntN(8) == 0 {
 				a.Summary = &Summary{IntervalStart: time.Unix(rng.Int64N(4e9), 0), Limit: 100}

@@ -6,7 +6,7 @@ import (
 	"sort"
 )
 
-// Rule identity. gid 1 and signature ids in 1496000–1496299 (local-rule
+// Rule identity. gid 1 and signature ids in 1496000–1496399 (local-rule
 // range 1000000–1999999; 1496 after MITRE ATT&CK T1496, Resource
 // Hijacking). A signature id never changes meaning: new dialects, match
 // kinds and feature sets get new numbers, a changed detection bumps rev.
@@ -18,6 +18,7 @@ const (
 	sidSignature = 1496000 // + 10×dialect + state (9: attempt)
 	sidIntel     = 1496100 // + match kind
 	sidModel     = 1496200 // + feature set
+	sidProbe     = 1496300 // + probe result
 )
 
 // Index tables: a name's position is part of its signature id, so new
@@ -53,7 +54,12 @@ var (
 		{"sni", "TLS server name is a listed mining pool"},
 		{"learned", "destination is a pool endpoint confirmed earlier by the signature stage"},
 	}
-	modelRules = [...]string{"", "mw51", "mwx", "netflow8", "decrypto12", "mw51x"}
+	modelRules = [...]string{"", "mw51", "mwx", "netflow8", "decrypto12", "mw51x", "seq", "mw51x+seq"}
+	probeRules = [...]struct{ name, text string }{
+		{"", "active probe result"},
+		{ProbeConfirmed, "active probe: the suspected server answered a mining login as a pool"},
+		{ProbeUnconfirmed, "active probe: the suspected server did not answer as a pool (unconfirmed)"},
+	}
 )
 
 // attemptState is the state digit of the attempt rules.
@@ -108,6 +114,12 @@ func ModelRule(featureSet string) *Rule {
 	return newRule(sidModel+m, "Model flow statistics ("+name+") score at or above the mining threshold", DetectorModel)
 }
 
+// ProbeRule is the rule of an active probe event (confirmed/unconfirmed).
+func ProbeRule(result string) *Rule {
+	k := indexOf(probeRules[:], func(x struct{ name, text string }) string { return x.name }, result)
+	return newRule(sidProbe+k, probeRules[k].text, DetectorProbe)
+}
+
 // Severity is EVE's 1 (high) … 3 (low), from the detector and the
 // confidence:
 //
@@ -155,6 +167,9 @@ func Rules() []Rule {
 	for m := range modelRules {
 		out = append(out, *ModelRule(modelRules[m]))
 	}
+	for k := range probeRules {
+		out = append(out, *ProbeRule(probeRules[k].name))
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].SignatureID < out[j].SignatureID })
 	return out
 }
@@ -176,6 +191,17 @@ func RuleOf(a *Alert) *Rule {
 		r = ModelRule(a.Model.FeatureSet)
 	case a.Detector == DetectorModel:
 		r = ModelRule("")
+	case a.Detector == DetectorProbe:
+		r = ProbeRule("")
+		if a.Probe != nil {
+			r = ProbeRule(a.Probe.Result)
+			if a.Probe.Result != ProbeConfirmed {
+				// Unconfirmed is shown, never a detection of its own: the
+				// flow's own alert keeps its severity.
+				r.SetSeverity(3)
+				return r
+			}
+		}
 	default:
 		r = IntelRule("")
 	}

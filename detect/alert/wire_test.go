@@ -61,6 +61,7 @@ type (
 		Intel       *Intel   `json:"intel,omitempty"`
 		Model       *Model   `json:"model,omitempty"`
 		Proxy       *Proxy   `json:"proxy,omitempty"`
+		Probe       *Probe   `json:"probe,omitempty"`
 		Summary     *Summary `json:"summary,omitempty"`
 	}
 )
@@ -74,7 +75,7 @@ func wireMarshal(a Alert) ([]byte, error) {
 		SrcIP: a.SrcIP, SrcPort: a.SrcPort, DestIP: a.DestIP, DestPort: a.DestPort, Proto: a.Proto,
 		CommunityID: a.CommunityID, AppProto: a.AppProto, Host: a.Host, Rule: a.Rule,
 		Ours: wireOurs{Detector: a.Detector, Confidence: a.Confidence, Reason: a.Reason,
-			Mining: a.Mining, Intel: a.Intel, Model: a.Model, Proxy: a.Proxy, Summary: a.Summary},
+			Mining: a.Mining, Intel: a.Intel, Model: a.Model, Proxy: a.Proxy, Probe: a.Probe, Summary: a.Summary},
 	}
 	if a.Live {
 		w.InIface = a.Capture

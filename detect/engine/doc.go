@@ -23,7 +23,7 @@
 // reassembly and the signature machine, the feature accumulator, the
 // hello parsers) at its first payload, a fifth header-only packet or its
 // first due feature row; until then its header-only packets wait in a
-// 64-byte flowfeat.Prelude and are replayed into the state when it comes,
+// 80-byte flowfeat.Prelude and are replayed into the state when it comes,
 // so a SYN flood costs about half a kilobyte per flow and the alerts and
 // rows are what allocating at the first packet gives. Every table keyed by
 // traffic (host summaries, DNS de-duplication, the intel rate limiter) is

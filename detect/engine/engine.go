@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -33,6 +34,13 @@ type Scorer interface {
 	ID() string
 }
 
+// Prober is a Scorer that can also give a feature vector's exact
+// probability. Score may return a bound below the threshold; feature
+// rows (OnRow) carry the exact value when the model is a Prober.
+type Prober interface {
+	Probability(x []float64) float64
+}
+
 // Config configures an Engine.
 type Config struct {
 	Flows     flows.Config
@@ -58,6 +66,11 @@ type Config struct {
 	OnRow func(r *flowfeat.Row, fl *FlowInfo)
 	// Features forces feature computation even without a model.
 	Features bool
+	// Window adds a row per fixed window of this length (0 = none), and
+	// NoEndRow drops the whole-flow row at each flow's end: the features
+	// command's row choices.
+	Window   time.Duration
+	NoEndRow bool
 	// SizeOverhead augments feature rows (training only): every data
 	// packet counts this many bytes larger. The other stages see the
 	// packets as they are.
@@ -105,42 +118,86 @@ type Stats struct {
 	Earned int64
 }
 
-// FlowInfo is the engine's per-flow state; OnRow callers may read it.
+// FlowInfo is the engine's per-flow state; OnRow callers may read it
+// during the call. The engine reuses it for a later flow once its flow
+// has ended: do not keep it.
 type FlowInfo struct {
 	flow    *flows.Flow
 	Capture string
 	sig     *signature.Flow
 	feat    *flowfeat.State
-	*parsers
+	// par holds the flow's ClientHello, QUIC or DNS-over-TCP parser only
+	// while one is in use (nil for most flows: the search for a hello
+	// needs no more than hs).
+	par     *parsers
 	tlsMeta *alert.TLS
 	// Alerted records which detectors have alerted on this flow.
 	Alerted map[string]bool
 	// Dialect is the signature stage's dialect once it confirmed mining.
-	Dialect  string
-	sigFired bool
+	Dialect string
+	hs      helloState
 	// earned is set once the flow has its stage state (sig, feat): at its
 	// first payload, a full prelude or a due feature row. Until then its
 	// header-only packets wait in prelude, and a SYN-flood flow costs no
-	// more than that. (Next to sigFired: 160 bytes, not 176.)
-	earned  bool
-	prelude flowfeat.Prelude
+	// more than that.
+	earned   bool
+	sigFired bool
+	// intelMatch is the kind of the first intel match on the flow (an
+	// index into intelKinds, 0 = none); see IntelMatch.
+	intelMatch uint8
+	// ModelScore is stage 2's score of the row being handed to OnRow: the
+	// exact probability when the model is a Prober, NaN when the row was
+	// not scored (not a TCP checkpoint row, too few data packets, no
+	// model). float32, and next to the flags, so it fills their padding:
+	// the row columns cost no flow any memory.
+	ModelScore float32
+	prelude    flowfeat.Prelude
 }
 
+// intelKinds are the intel match kinds intelMatch indexes (0 = none).
+var intelKinds = [...]intel.MatchKind{"", intel.MatchIP, intel.MatchDNSQuery, intel.MatchDNSAnswer, intel.MatchSNI, intel.MatchLearned}
+
+// IntelMatch returns the kind of the first intel match on the flow (ip,
+// dns-query, dns-answer, sni, learned), "" if none.
+func (fi *FlowInfo) IntelMatch() string { return string(intelKinds[fi.intelMatch]) }
+
+// TLS returns the flow's ClientHello metadata (SNI, JA3, JA4), nil when
+// no ClientHello was seen (yet).
+func (fi *FlowInfo) TLS() *alert.TLS { return fi.tlsMeta }
+
+// SignatureState returns the last state of the conversation the signature
+// stage has read so far (hello, authorized, job, submit, accepted,
+// keepalive), "" when it read no mining message or does not read the flow.
+func (fi *FlowInfo) SignatureState() string {
+	if fi.sig == nil {
+		return ""
+	}
+	return fi.sig.Verdict().State
+}
+
+// helloState is the search for a ClientHello in a client stream, 8 bytes
+// in the FlowInfo: the bytes seen by the TLS tap (saturating at
+// tlshello.MaxStream, which means "done"; until a parser runs, also the
+// bytes searched) and the last bytes searched, in case a record header
+// straddles chunks. A UDP flow has no stream to search: for it, upBytes
+// at MaxStream marks its QUIC Initial as done.
+type helloState struct {
+	upBytes uint16
+	carry   [helloCarry]byte
+	ncarry  uint8
+}
+
+// helloState.upBytes holds up to tlshello.MaxStream, and the search ends
+// well below it.
+var _ [math.MaxUint16 - tlshello.MaxStream]struct{}
+var _ [tlshello.MaxStream - helloSearch]struct{}
+
 // parsers is a flow's ClientHello / QUIC / DNS-over-TCP parsing state,
-// allocated when the first payload reaches them.
+// allocated when a parser is needed and recycled when none is left.
 type parsers struct {
 	tls  *tlshello.Parser
 	quic *tlshello.QUICParser
-	// While looking for a ClientHello: the client bytes searched so far,
-	// and the last of them, in case a record header straddles chunks.
-	searched int
-	carry    [helloCarry]byte
-	ncarry   uint8
-	dns      [2]*dnsmsg.Stream
-	upBytes  int // stream bytes seen by the TLS tap
-	// quicDone: the QUIC parser reached a final result (its hello was
-	// checked, or the datagrams are not QUIC).
-	quicDone bool
+	dns  [2]*dnsmsg.Stream
 }
 
 // Engine runs the detection pipeline over packets. It is not safe for
@@ -162,9 +219,20 @@ type Engine struct {
 	tlsFree  freeList[tlshello.Parser]
 	quicFree freeList[tlshello.QUICParser]
 	sigFree  freeList[signature.Flow]
+	parFree  freeList[parsers]
+	infoFree freeList[FlowInfo]
 	sigDone  signature.Stats
 	stats    Stats
 	vec      flowfeat.Vector
+	// replay is the packet a flow's prelude is replayed into when it
+	// earns its state (one per engine, not one allocation per flow).
+	replay packet.Packet
+	// tapFn is every flow's signature tap (one closure per engine, not
+	// one per flow): it hands the stream bytes to tap for tapping, the
+	// flow whose signature state is being fed, set before each call that
+	// can deliver bytes (Packet, Finish).
+	tapFn   func(dir packet.Direction, data []byte)
+	tapping *FlowInfo
 	// dnsSeen de-duplicates dns-query alerts per (host, name): a host that
 	// resolves a pool name every minute is one finding, not a flood.
 	dnsSeen *lru.Map[dnsKey, time.Time]
@@ -190,10 +258,11 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	e.intelRate = lru.New[intelKey, *intelWindow](cfg.Caps.IntelEndpoints)
 	e.intelRate.OnEvict = func(k intelKey, w *intelWindow) { e.intelSummary(k, w) }
 	e.stats.Alerts = map[string]int64{}
+	e.tapFn = func(dir packet.Direction, data []byte) { e.tap(e.tapping, dir, data) }
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	e.sigShared = signature.NewShared(cfg.Signature, e.budget)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
-		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead}
+		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead, Window: cfg.Window, NoEndRow: cfg.NoEndRow}
 		if cfg.OnRow == nil && !cfg.Features {
 			// Rows only feed the model: skip those it would not score.
 			tc.NoEndRow = true
@@ -286,7 +355,8 @@ func (e *Engine) capture() string {
 }
 
 func (e *Engine) flowStarted(f *flows.Flow) {
-	fi := &FlowInfo{flow: f, Capture: e.capture()}
+	fi := e.infoFree.get()
+	*fi = FlowInfo{flow: f, Capture: e.capture()}
 	f.Data = fi
 	// Stage state comes when the flow earns it (see packet); a flow that
 	// would get none is born earned.
@@ -332,12 +402,13 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	if withSig && f.Proto == packet.ProtoTCP {
 		fi.sig = e.sigFree.get()
 		fi.sig.Init(e.sigShared)
-		fi.sig.SetTap(func(dir packet.Direction, data []byte) { e.tap(fi, dir, data) })
+		fi.sig.SetTap(e.tapFn)
 	}
 	if e.wantsFeatures(f) {
 		fi.feat = e.tracker.Start(f)
 	}
-	fi.prelude.Replay(f, func(p *packet.Packet, dir packet.Direction) {
+	e.tapping = fi
+	fi.prelude.Replay(f, &e.replay, func(p *packet.Packet, dir packet.Direction) {
 		if fi.feat != nil {
 			e.tracker.Packet(fi.feat, f, p, dir)
 		}
@@ -362,15 +433,16 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 		e.tracker.Packet(fi.feat, f, p, dir)
 	}
 	if fi.sig != nil {
+		e.tapping = fi
 		fi.sig.Packet(p, dir)
 		if !fi.sigFired && fi.sig.Decided() {
 			fi.sigFired = true
 			e.signatureVerdict(fi, p.Time)
 		}
 	}
-	if f.Proto == packet.ProtoUDP && len(p.Payload) > 0 && e.cfg.Intel != nil {
+	if f.Proto == packet.ProtoUDP && len(p.Payload) > 0 && e.parseHellos() {
 		switch {
-		case p.SrcPort == 53 || p.DstPort == 53:
+		case (p.SrcPort == 53 || p.DstPort == 53) && e.cfg.Intel != nil:
 			e.dnsMessage(fi, p.Payload, p.Time)
 		case dir == packet.Up && f.Server.Port() == 443 && fi.tlsMeta == nil && f.Up.Pkts <= maxQUICPackets:
 			e.quicInitial(fi, p.Payload, p.Time)
@@ -378,20 +450,25 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	}
 }
 
+// parseHellos reports whether ClientHellos are parsed: for intel (SNI
+// matching), and for feature rows, which carry the SNI, JA3 and JA4.
+func (e *Engine) parseHellos() bool { return e.cfg.Intel != nil || e.cfg.OnRow != nil }
+
 // tap receives every in-order chunk of a TCP flow's reassembled streams.
 func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
-	if e.cfg.Intel == nil {
+	if !e.parseHellos() {
 		return
 	}
 	f := fi.flow
-	if fi.parsers == nil {
-		fi.parsers = &parsers{}
-	}
 	if f.Server.Port() == 53 || f.Client.Port() == 53 {
-		s := fi.dns[dir]
+		if e.cfg.Intel == nil {
+			return // DNS is read for intel only
+		}
+		ps := e.parsers(fi)
+		s := ps.dns[dir]
 		if s == nil {
 			s = &dnsmsg.Stream{}
-			fi.dns[dir] = s
+			ps.dns[dir] = s
 		}
 		s.Write(data)
 		for {
@@ -403,39 +480,60 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 		}
 		return
 	}
-	if dir != packet.Up || fi.upBytes >= tlshello.MaxStream {
+	hs := &fi.hs
+	seen := int(hs.upBytes)
+	if dir != packet.Up || seen >= tlshello.MaxStream {
 		return
 	}
-	fi.upBytes += len(data)
-	if fi.tls == nil {
+	hs.upBytes = uint16(min(seen+len(data), tlshello.MaxStream))
+	if fi.par == nil || fi.par.tls == nil {
 		// The hello may follow a plaintext preamble (SOCKS, HTTP CONNECT,
-		// STARTTLS): look for it in the first helloSearch bytes.
-		n := min(len(data), helloSearch-fi.searched)
-		head, start := fi.findHello(data[:n])
-		fi.searched += n
+		// STARTTLS): look for it in the first helloSearch bytes. Until a
+		// parser runs, every byte seen was searched (a chunk that would
+		// take the search past helloSearch ends it), so seen is also the
+		// search's position.
+		n := min(len(data), helloSearch-seen)
+		head, start := hs.findHello(data[:n])
 		if start < 0 {
-			if fi.searched >= helloSearch {
-				fi.upBytes = tlshello.MaxStream // not TLS: stop looking
+			if seen+n >= helloSearch {
+				hs.upBytes = tlshello.MaxStream // not TLS: stop looking
 			}
 			return
 		}
-		fi.tls = e.tlsFree.get()
+		tls := e.tlsFree.get()
+		e.parsers(fi).tls = tls
 		// Feed from the hello's start: the bytes of earlier chunks it
 		// starts with (a record header cut by a chunk boundary), the
 		// searched part of this chunk, then the rest of it.
 		if len(head) > 0 {
-			if err := fi.tls.Feed(head); err != tlshello.ErrNeedMore {
+			if err := tls.Feed(head); err != tlshello.ErrNeedMore {
 				e.helloDone(fi, err)
 				return
 			}
 		}
-		if err := fi.tls.Feed(data[start:n]); err != tlshello.ErrNeedMore || n == len(data) {
+		if err := tls.Feed(data[start:n]); err != tlshello.ErrNeedMore || n == len(data) {
 			e.helloDone(fi, err)
 			return
 		}
 		data = data[n:]
 	}
-	e.helloDone(fi, fi.tls.Feed(data))
+	e.helloDone(fi, fi.par.tls.Feed(data))
+}
+
+// parsers returns fi's parsers, taking a recycled set if it has none.
+func (e *Engine) parsers(fi *FlowInfo) *parsers {
+	if fi.par == nil {
+		fi.par = e.parFree.get()
+	}
+	return fi.par
+}
+
+// dropParsers recycles fi's parsers once none is in use.
+func (e *Engine) dropParsers(fi *FlowInfo) {
+	if ps := fi.par; ps != nil && ps.tls == nil && ps.quic == nil && ps.dns == [2]*dnsmsg.Stream{} {
+		e.parFree.put(ps)
+		fi.par = nil
+	}
 }
 
 // helloDone acts on the ClientHello parser's answer: nothing until the
@@ -445,10 +543,11 @@ func (e *Engine) helloDone(fi *FlowInfo, err error) {
 		return
 	}
 	if err == nil {
-		e.hello(fi, &fi.tls.Hello, fi.flow.Last)
+		e.hello(fi, &fi.par.tls.Hello, fi.flow.Last)
 	}
 	e.putTLS(fi) // final either way: drop the buffered bytes
-	fi.upBytes = tlshello.MaxStream
+	e.dropParsers(fi)
+	fi.hs.upBytes = tlshello.MaxStream
 }
 
 // helloSearch is how far into a client stream a ClientHello is looked for.
@@ -466,7 +565,7 @@ const helloCarry = 5
 // helloCarry bytes; empty when it starts in chunk), start its offset in
 // chunk (0 after a head), -1 if none. Without the 1 KiB prefix buffer a
 // flow would hold until its end.
-func (ps *parsers) findHello(chunk []byte) (head []byte, start int) {
+func (ps *helloState) findHello(chunk []byte) (head []byte, start int) {
 	var w [2 * helloCarry]byte
 	k := copy(w[:], ps.carry[:ps.ncarry])
 	m := k + copy(w[k:], chunk[:min(helloCarry, len(chunk))])
@@ -494,6 +593,10 @@ func (ps *parsers) findHello(chunk []byte) (head []byte, start int) {
 // metadata for the flow's later alerts.
 func (e *Engine) hello(fi *FlowInfo, h *tlshello.ClientHello, now time.Time) {
 	e.stats.TLSHellos++
+	if e.cfg.Intel == nil { // parsed for the rows' TLS columns only
+		fi.tlsMeta = intel.TLSMeta(h, fi.flow.Server.Port())
+		return
+	}
 	meta, hit, ok := e.cfg.Intel.CheckHello(h, fi.flow.Server, now)
 	fi.tlsMeta = meta
 	// A ClientHello needs no handshake before it (a spoofer can send one
@@ -514,25 +617,24 @@ const maxQUICPackets = 4
 // quicInitial feeds a client datagram of a UDP/443 flow to the QUIC
 // Initial decryptor; a complete ClientHello is checked like a TLS one.
 func (e *Engine) quicInitial(fi *FlowInfo, b []byte, now time.Time) {
-	if fi.parsers == nil {
-		fi.parsers = &parsers{}
-	}
-	if fi.quicDone {
+	if fi.hs.upBytes >= tlshello.MaxStream {
 		return
 	}
-	if fi.quic == nil {
-		fi.quic = e.quicFree.get()
+	ps := e.parsers(fi)
+	if ps.quic == nil {
+		ps.quic = e.quicFree.get()
 	}
-	err := fi.quic.Feed(b)
+	err := ps.quic.Feed(b)
 	if err == tlshello.ErrNeedMore {
 		return
 	}
 	if err == nil {
-		e.hello(fi, &fi.quic.Hello, now)
+		e.hello(fi, &ps.quic.Hello, now)
 	}
 	// Final either way (a hello, or not QUIC): the parser goes back.
 	e.putQUIC(fi)
-	fi.quicDone = true
+	fi.hs.upBytes = tlshello.MaxStream // done, as a TCP flow's search
+	e.dropParsers(fi)
 }
 
 func (e *Engine) dnsMessage(fi *FlowInfo, b []byte, now time.Time) {
@@ -626,29 +728,38 @@ func (e *Engine) signatureAlert(fi *FlowInfo, v *signature.Verdict, at time.Time
 // attemptConfidence is the confidence of an unanswered mining attempt.
 const attemptConfidence = 0.7
 
-// row receives every feature row from the tracker.
+// row receives every feature row from the tracker. Stage 2 scores it
+// before OnRow sees it, so the row carries its score; its alert follows.
 func (e *Engine) row(r *flowfeat.Row) {
 	fi := r.Flow.Data.(*FlowInfo)
-	if e.cfg.OnRow != nil {
-		e.cfg.OnRow(r, fi)
-	}
 	m := e.cfg.Model
-	if m == nil || r.Kind != flowfeat.KindCheckpoint || r.Flow.Proto != packet.ProtoTCP {
-		return
+	scorable := m != nil && r.Kind == flowfeat.KindCheckpoint && r.Flow.Proto == packet.ProtoTCP
+	var x []float64
+	if scorable {
+		x = r.Values.Set(m.FeatureSet())
+		mw := r.Values.Set(flowfeat.SetMW51)
+		scorable = int(mw[1]+mw[19]) >= e.cfg.MinScorePackets // up + down data packets
 	}
-	if fi.Alerted[alert.DetectorSignature] || fi.Alerted[alert.DetectorIntel] || fi.Alerted[alert.DetectorModel] {
-		return
+	// A flow another stage (or an earlier checkpoint) alerted on is not
+	// scored for alerts; its rows still get their score.
+	alerting := scorable && !fi.Alerted[alert.DetectorSignature] && !fi.Alerted[alert.DetectorIntel] && !fi.Alerted[alert.DetectorModel]
+	score, top := math.NaN(), []alert.FeatureValue(nil)
+	if alerting {
+		start := time.Now()
+		score, top = m.Score(x)
+		e.stats.ScoreNanos += time.Since(start).Nanoseconds()
+		e.stats.Scored++
 	}
-	x := r.Values.Set(m.FeatureSet())
-	mw := r.Values.Set(flowfeat.SetMW51)
-	if int(mw[1]+mw[19]) < e.cfg.MinScorePackets { // up + down data packets
-		return
+	if e.cfg.OnRow != nil {
+		rs := score
+		if p, ok := m.(Prober); ok && scorable && !(score >= m.Threshold()) {
+			rs = p.Probability(x) // Score gave a bound, or did not run
+		}
+		fi.ModelScore = float32(rs)
+		e.cfg.OnRow(r, fi)
+		fi.ModelScore = float32(math.NaN())
 	}
-	start := time.Now()
-	score, top := m.Score(x)
-	e.stats.ScoreNanos += time.Since(start).Nanoseconds()
-	e.stats.Scored++
-	if score < m.Threshold() {
+	if !alerting || score < m.Threshold() {
 		return
 	}
 	a := e.newAlert(fi, alert.DetectorModel, r.End, false)
@@ -673,6 +784,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	// flow's final verdict (Finish reads what the signature stage still
 	// holds: the last bytes of a conflicting-overlap reading).
 	if fi.sig != nil {
+		e.tapping = fi
 		fi.sig.Finish()
 	}
 	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
@@ -688,9 +800,11 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		e.tracker.Release(fi.feat)
 		fi.feat = nil
 	}
-	if fi.parsers != nil {
+	if fi.par != nil {
 		e.putTLS(fi)
 		e.putQUIC(fi)
+		fi.par.dns = [2]*dnsmsg.Stream{}
+		e.dropParsers(fi)
 	}
 	if fi.sig != nil {
 		if fi.Alerted[alert.DetectorSignature] {
@@ -706,6 +820,10 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		fi.sig = nil
 	}
 	f.Data = nil
+	// Nothing keeps fi past its flow's end (OnRow callers read it during
+	// the call), so the next flow can have it.
+	e.tapping = nil
+	e.infoFree.put(fi)
 }
 
 func (e *Engine) newAlert(fi *FlowInfo, detector string, at time.Time, swapped bool) *alert.Alert {
@@ -743,6 +861,13 @@ func (e *Engine) emit(fi *FlowInfo, a *alert.Alert) {
 	// DNS-query alerts are per name, not per flow; the others once per flow.
 	if a.Intel == nil || a.Intel.Match != string(intel.MatchDNSQuery) {
 		fi.Alerted[a.Detector] = true
+	}
+	if a.Intel != nil && fi.intelMatch == 0 {
+		for i, k := range intelKinds {
+			if i > 0 && string(k) == a.Intel.Match {
+				fi.intelMatch = uint8(i)
+			}
+		}
 	}
 	e.stats.Alerts[a.Detector]++
 	e.finishEVE(a)

@@ -1,6 +1,6 @@
 package engine
 
-// freeList recycles per-flow parser and signature state. An engine runs on one
+// freeList recycles per-flow records, parsers and signature state. An engine runs on one
 // goroutine, so a slice does what sync.Pool would, without its per-GC
 // flushes.
 type freeList[T any] struct{ items []*T }
@@ -30,18 +30,18 @@ func (l *freeList[T]) put(x *T) {
 
 // putTLS recycles fi's TLS parser, if it has one.
 func (e *Engine) putTLS(fi *FlowInfo) {
-	if fi.tls != nil {
-		fi.tls.Reset()
-		e.tlsFree.put(fi.tls)
-		fi.tls = nil
+	if ps := fi.par; ps != nil && ps.tls != nil {
+		ps.tls.Reset()
+		e.tlsFree.put(ps.tls)
+		ps.tls = nil
 	}
 }
 
 // putQUIC recycles fi's QUIC parser, if it has one.
 func (e *Engine) putQUIC(fi *FlowInfo) {
-	if fi.quic != nil {
-		fi.quic.Reset()
-		e.quicFree.put(fi.quic)
-		fi.quic = nil
+	if ps := fi.par; ps != nil && ps.quic != nil {
+		ps.quic.Reset()
+		e.quicFree.put(ps.quic)
+		ps.quic = nil
 	}
 }

@@ -125,6 +125,11 @@ func TestHelloSearchWithoutPrefixBufferFindsTheSameHello(t *testing.T) {
 		if got != want {
 			t.Fatalf("case %d (%d junk bytes, %d chunks): carried search %q, prefix search %q", c, len(junk), len(chunks), got, want)
 		}
+		// The parsers are held only while a hello parser is in use: a
+		// finished hello (or none) leaves the flow without them.
+		if fi.par != nil && (fi.par.tls == nil || want != "") {
+			t.Fatalf("case %d: parsers still held after the hello search (tls parser %v, hello %q)", c, fi.par.tls != nil, want)
+		}
 		if want != "" {
 			found++
 		}

@@ -77,6 +77,21 @@ type Learned struct {
 	pending        map[addrKey]*list.Element // of *pendingConfirm
 	lru            list.List                 // front = most recently confirmed
 	pendingEvicted int64
+
+	onTrusted func(LearnedEntry) // see OnTrusted; nil on the default path
+}
+
+// OnTrusted sets a function told of every confirmation that Propose
+// trusts (after the trust rules: evidence, or a second client) and that
+// is new or extends the stored entry by more than half its lifetime; a
+// flow re-confirming a known pool does not call it again. Add (manual and
+// remote entries) never calls it, so entries received from other sensors
+// are not echoed back. It runs after the store's lock is released, on the
+// confirming goroutine: it must not block (the Kafka sink only buffers).
+func (l *Learned) OnTrusted(fn func(LearnedEntry)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onTrusted = fn
 }
 
 // pendingConfirm is a confirmation waiting for a second client.
@@ -166,11 +181,22 @@ func (l *Learned) addLocked(e LearnedEntry) bool {
 // and a confirmation without evidence does not refresh a trusted entry.
 // It returns the entry as stored and whether it is trusted.
 func (l *Learned) Propose(e LearnedEntry, client netip.Addr) (LearnedEntry, bool) {
+	l.mu.Lock()
+	got, trusted, fresh := l.proposeLocked(e, client)
+	hook := l.onTrusted
+	l.mu.Unlock()
+	if fresh && hook != nil {
+		hook(got)
+	}
+	return got, trusted
+}
+
+// proposeLocked is Propose under l.mu; fresh says whether a trusted entry
+// was stored that OnTrusted's function must hear of.
+func (l *Learned) proposeLocked(e LearnedEntry, client netip.Addr) (_ LearnedEntry, trusted, fresh bool) {
 	e.Addr = e.Addr.Unmap()
 	client = client.Unmap()
 	k := learnedKey(e.Addr, e.Port)
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if el, ok := l.pending[k]; ok {
 		p := el.Value.(*pendingConfirm)
 		switch {
@@ -179,7 +205,7 @@ func (l *Learned) Propose(e LearnedEntry, client netip.Addr) (LearnedEntry, bool
 			delete(l.pending, k)
 		case e.Evidence == "" && p.client == client:
 			l.lru.MoveToFront(el)
-			return p.entry, false
+			return p.entry, false, false
 		default:
 			l.lru.Remove(el)
 			delete(l.pending, k)
@@ -189,11 +215,14 @@ func (l *Learned) Propose(e LearnedEntry, client netip.Addr) (LearnedEntry, bool
 		}
 	}
 	if e.Evidence != "" {
-		l.addLocked(e)
-		return e, true
+		old, had := l.m[k]
+		// Half the new entry's lifetime: a pool confirmed by every share
+		// of a long session is announced about twice per TTL, not per flow.
+		fresh := !had || !e.Added.Before(old.Expires) || e.Expires.Sub(old.Expires) > e.Expires.Sub(e.Added)/2
+		return e, true, l.addLocked(e) && fresh
 	}
 	if old, ok := l.m[k]; ok && e.Added.Before(old.Expires) {
-		return old, true
+		return old, true, false
 	}
 	if l.pending == nil {
 		l.pending = map[addrKey]*list.Element{}
@@ -205,7 +234,7 @@ func (l *Learned) Propose(e LearnedEntry, client netip.Addr) (LearnedEntry, bool
 		l.pendingEvicted++
 	}
 	l.pending[k] = l.lru.PushFront(&pendingConfirm{key: k, entry: e, client: client})
-	return e, false
+	return e, false, false
 }
 
 // Pending returns the number of confirmations waiting for a second

@@ -115,3 +115,35 @@ func TestStalePendingConfirmationStartsOver(t *testing.T) {
 		t.Error("a confirmation older than ConfirmedTTL was promoted")
 	}
 }
+
+// TestOnTrustedHearsOnlyTrustedNewConfirmations: the publish hook (the
+// Kafka learned topic) is told of an endpoint once the trust rules accept
+// it — a lone evidence-less confirmation is not told, the second client
+// is — and not again for every later flow to the same pool; entries put
+// in with Add (manual, or received from another sensor) are never told,
+// so sensors do not echo each other's entries.
+func TestOnTrustedHearsOnlyTrustedNewConfirmations(t *testing.T) {
+	in := New(nil, nil, nil, Config{ConfirmedTTL: 24 * time.Hour})
+	var told []string
+	in.Learned().OnTrusted(func(e LearnedEntry) { told = append(told, e.Key()+" "+e.Evidence) })
+	pool := ap("198.51.100.9:4444")
+	in.Confirm(pool, netip.MustParseAddr("10.0.0.1"), "", "signature:stratum-v1", "", t0)
+	if len(told) != 0 {
+		t.Fatalf("a pending confirmation was published: %v", told)
+	}
+	in.Confirm(pool, netip.MustParseAddr("10.0.0.2"), "", "signature:stratum-v1", "", t0.Add(time.Minute))
+	in.Confirm(pool, netip.MustParseAddr("10.0.0.3"), "", "signature:stratum-v1", "handshake+answer", t0.Add(2*time.Minute))
+	if want := []string{"198.51.100.9:4444 2 clients"}; fmt.Sprint(told) != fmt.Sprint(want) {
+		t.Fatalf("told %v, want %v (a re-confirmation within half the TTL is not news)", told, want)
+	}
+	// 13 h later the entry has 11 h left; a confirmation extends it by
+	// 13 h > TTL/2: announced again so other sensors keep it.
+	in.Confirm(pool, netip.MustParseAddr("10.0.0.3"), "", "signature:stratum-v1", "handshake+answer", t0.Add(13*time.Hour))
+	if len(told) != 2 {
+		t.Errorf("told %v: a refresh past half the TTL should be published", told)
+	}
+	in.Learned().Add(LearnedEntry{Addr: netip.MustParseAddr("192.0.2.7"), Port: 3333, Reason: ReasonConfirmed, Evidence: "handshake+answer", Added: t0, Expires: t0.Add(time.Hour)})
+	if len(told) != 2 {
+		t.Errorf("Add was published: %v", told)
+	}
+}

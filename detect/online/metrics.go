@@ -1,6 +1,7 @@
 package online
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -34,6 +35,7 @@ func newMetrics(r *Runner) *metrics {
 		Buckets: prometheus.ExponentialBuckets(250e-9, 2, 14), // 250 ns … 2 ms
 	})
 	m.reg.MustRegister(m.alerts, m.score, collector{r}, prometheus.NewGoCollector())
+	m.reg.MustRegister(r.cfg.Collectors...)
 	return m
 }
 
@@ -41,6 +43,15 @@ func newMetrics(r *Runner) *metrics {
 type timedScorer struct {
 	engine.Scorer
 	h prometheus.Histogram
+}
+
+// Probability passes engine.Prober through, so --rows-out rows carry the
+// exact score (not timed: it is not on the alerting path).
+func (t timedScorer) Probability(x []float64) float64 {
+	if p, ok := t.Scorer.(engine.Prober); ok {
+		return p.Probability(x)
+	}
+	return math.NaN()
 }
 
 func (t timedScorer) Score(x []float64) (float64, []alert.FeatureValue) {

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/features/decode"
@@ -30,6 +32,9 @@ type Config struct {
 	// OnAlert, if set, also sees every alert (after it is written). It is
 	// called from the workers' goroutines.
 	OnAlert func(*alert.Alert)
+	// Collectors are more Prometheus metrics for the metrics endpoint
+	// (a sink's, such as Kafka's).
+	Collectors []prometheus.Collector
 	// OnRow, if set, receives every feature row; it must be safe for
 	// concurrent use (workers call it from their goroutines).
 	OnRow func(r *flowfeat.Row, fi *engine.FlowInfo)
@@ -154,6 +159,12 @@ func (r *Runner) HostSummaries() []*engine.HostSummary {
 	}
 	return MergeHosts(lists...)
 }
+
+// Record writes an event that did not come from a worker's engine (the
+// active probe's) as the workers' alerts are written: counted in the
+// metrics, added to the host view, appended to the alert log, passed to
+// OnAlert. It is safe for concurrent use.
+func (r *Runner) Record(a *alert.Alert) { r.writeAlert(a) }
 
 func (r *Runner) writeAlert(a *alert.Alert) {
 	r.metrics.alerts.WithLabelValues(a.Detector).Inc()

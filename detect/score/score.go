@@ -42,6 +42,10 @@ func (s *Scorer) Threshold() float64 { return s.m.Threshold }
 // ID implements engine.Scorer.
 func (s *Scorer) ID() string { return s.id }
 
+// Probability implements engine.Prober: the forest's exact probability,
+// every tree walked (Score stops early below the threshold).
+func (s *Scorer) Probability(x []float64) float64 { return s.m.Forest.PredictProba(x) }
+
 // Model returns the underlying model.
 func (s *Scorer) Model() *modelfile.Model { return s.m }
 

@@ -124,15 +124,28 @@ type Reader struct {
 func (r *Reader) SetFilter(keep func(rec *Record) bool) { r.keep = keep }
 
 // Open opens the capture files, each exactly once (so FIFOs and
-// `<(zcat x.pcap.gz)` work). A file that cannot be opened or is not a
-// capture is left out and reported by Errs; Open fails only when no file
-// can be read, with an error naming each.
+// `<(zcat x.pcap.gz)` work); "-" is standard input, as for tcpdump -r -.
+// A file that cannot be opened or is not a capture is left out and
+// reported by Errs; Open fails only when no file can be read, with an
+// error naming each.
 func Open(paths ...string) (*Reader, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no capture files given")
 	}
+	stdin := 0
+	for _, p := range paths {
+		if p == Stdin {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return nil, errors.New("standard input (-) given more than once")
+	}
 	return openFiles(paths, (*file).open)
 }
+
+// Stdin is the path that names standard input.
+const Stdin = "-"
 
 // openFiles makes a Reader of the named inputs, each started by open (the
 // file's path, or in tests its bytes): an input that fails is left out and
@@ -170,6 +183,11 @@ func (r *Reader) warn(format string, args ...any) {
 }
 
 func (f *file) open() error {
+	if f.path == Stdin {
+		// Not kept in f.osf: closing the reader must not close the
+		// process's standard input. Its size is unknown, like a pipe's.
+		return f.start(countingReader{os.Stdin, &f.read})
+	}
 	fi, err := os.Stat(f.path)
 	if err != nil {
 		return fmt.Errorf("open capture: %w", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"path/filepath"
 	"sort"
@@ -25,7 +26,17 @@ import (
 )
 
 // SchemaVersion is bumped whenever columns are added, removed or renamed.
-const SchemaVersion = "1"
+const SchemaVersion = "2"
+
+// UndefinedKey is the field metadata key every feature column carries, with
+// the value UndefinedNull: a feature that is undefined for a row (a std of
+// one sample, a ratio over zero; NaN inside minerwatch) is a null in the
+// file — the Arrow validity bitmap, Parquet's definition level — never a
+// NaN, so SQL and dataframe aggregates skip it and IS NULL finds it.
+const (
+	UndefinedKey  = "minerwatch.undefined"
+	UndefinedNull = "null"
+)
 
 // Input describes one input capture.
 type Input struct {
@@ -54,6 +65,24 @@ type Labels struct {
 	Scenario    string // plaintext, tls, proxy
 	Label       string // mining, benign, ignore
 	LabelSource string // manifest, signature, intel
+	Stages
+}
+
+// Stages are the row's TLS metadata and what each detection stage had
+// said about its flow by the row's end, for researchers to join on (the
+// alerts share flow_id). Empty strings are written as nulls.
+type Stages struct {
+	SNI     string // ClientHello server name
+	JA3Hash string // JA3 fingerprint (MD5, hex)
+	JA4     string // JA4 fingerprint
+	// SignatureState is the last conversation state the signature stage
+	// read (hello, authorized, job, submit, accepted, keepalive), and
+	// SignatureDialect its dialect once it confirmed mining.
+	SignatureState, SignatureDialect string
+	IntelMatch                       string // first intel match kind: ip, dns-query, dns-answer, sni, learned
+	// ModelScore is stage 2's probability for this row when Scored.
+	ModelScore float64
+	Scored     bool
 }
 
 // column is a fixed (non-feature) column: its Arrow field and the unit and
@@ -100,6 +129,23 @@ var labelColumns = []column{
 	col("label_source", arrow.BinaryTypes.String, "", "where the label came from: manifest (capture or flow rule) or signature (stage-1 weak label); empty when unlabelled"),
 }
 
+func nullable(name string, t arrow.DataType, unit, def string) column {
+	c := col(name, t, unit, def)
+	c.field.Nullable = true
+	return c
+}
+
+// stageColumns are the TLS and per-stage columns after the labels.
+var stageColumns = []column{
+	nullable("tls_sni", arrow.BinaryTypes.String, "", "TLS ClientHello server name (SNI); null when the flow showed no ClientHello (by the row's end) or it had no SNI"),
+	nullable("tls_ja3_hash", arrow.BinaryTypes.String, "", "JA3 fingerprint of the ClientHello (MD5, hex); null without a ClientHello"),
+	nullable("tls_ja4", arrow.BinaryTypes.String, "", "JA4 fingerprint of the ClientHello; null without a ClientHello"),
+	nullable("signature_state", arrow.BinaryTypes.String, "", "stage 1: last Stratum conversation state read by the row's end (hello, authorized, job, submit, accepted, keepalive); null when no mining message was read"),
+	nullable("signature_dialect", arrow.BinaryTypes.String, "", "stage 1: dialect once the signature stage confirmed mining (by the row's end); null otherwise"),
+	nullable("intel_match", arrow.BinaryTypes.String, "", "stage 0: kind of the flow's first threat-intel match (ip, dns-query, dns-answer, sni, learned) by the row's end; null when none or intel was off"),
+	nullable("model_score", arrow.PrimitiveTypes.Float32, "probability", "stage 2: the flow classifier's mining probability for this row (TCP checkpoint rows with enough data packets, when a model ran); null otherwise"),
+}
+
 func (c column) arrowField() arrow.Field {
 	f := c.field
 	f.Metadata = arrow.NewMetadata([]string{"unit", "definition"}, []string{c.unit, c.def})
@@ -132,7 +178,8 @@ type featureDef struct {
 // object, see SetVersion), feature_table (JSON list of every feature's
 // name, set, unit, direction, definition), inputs (JSON list of path,
 // sha256, bytes), flow_table (JSON), label_sources (JSON list),
-// checkpoints, window_s, and Meta.Extra's keys.
+// checkpoints, window_s, undefined ("null": how undefined features are
+// written, also on every feature field), and Meta.Extra's keys.
 func Schema(meta Meta) (*arrow.Schema, error) {
 	var fields []arrow.Field
 	for _, c := range rowColumns {
@@ -148,15 +195,18 @@ func Schema(meta Meta) (*arrow.Schema, error) {
 		versions[set] = SetVersion(set)
 		for _, d := range defs {
 			fields = append(fields, arrow.Field{
-				Name: d.Name, Type: arrow.PrimitiveTypes.Float64,
+				Name: d.Name, Type: arrow.PrimitiveTypes.Float64, Nullable: true,
 				Metadata: arrow.NewMetadata(
-					[]string{"unit", "set", "direction", "definition"},
-					[]string{d.Unit, d.Set, d.Direction, d.Definition}),
+					[]string{"unit", "set", "direction", "definition", UndefinedKey},
+					[]string{d.Unit, d.Set, d.Direction, d.Definition, UndefinedNull}),
 			})
 			table = append(table, featureDef{d.Name, d.Set, d.Unit, d.Direction, d.Definition})
 		}
 	}
 	for _, c := range labelColumns {
+		fields = append(fields, c.arrowField())
+	}
+	for _, c := range stageColumns {
 		fields = append(fields, c.arrowField())
 	}
 	created := time.Now().UTC()
@@ -196,8 +246,8 @@ func Schema(meta Meta) (*arrow.Schema, error) {
 			return nil, err
 		}
 	}
-	keys = append(keys, "minerwatch.checkpoints", "minerwatch.window_s")
-	vals = append(vals, meta.Checkpoints, strconv.FormatFloat(meta.Window.Seconds(), 'g', -1, 64))
+	keys = append(keys, "minerwatch.checkpoints", "minerwatch.window_s", UndefinedKey)
+	vals = append(vals, meta.Checkpoints, strconv.FormatFloat(meta.Window.Seconds(), 'g', -1, 64), UndefinedNull)
 	extra := make([]string, 0, len(meta.Extra))
 	for k := range meta.Extra {
 		extra = append(extra, k)
@@ -340,12 +390,34 @@ func appendExportRow(b *array.RecordBuilder, sets []string, r *Row) {
 	next().(*array.Uint64Builder).Append(r.DownBytes)
 	for _, set := range sets {
 		for _, v := range r.Values.Set(set) {
-			next().(*array.Float64Builder).Append(v)
+			fb := next().(*array.Float64Builder)
+			// Undefined (NaN in memory) is written as null: polars' and
+			// DuckDB's aggregates skip nulls but are poisoned by NaN, and
+			// IS NULL finds them.
+			if math.IsNaN(v) {
+				fb.AppendNull()
+			} else {
+				fb.Append(v)
+			}
 		}
 	}
 	next().(*array.StringBuilder).Append(r.Scenario)
 	next().(*array.StringBuilder).Append(r.Label)
 	next().(*array.StringBuilder).Append(r.LabelSource)
+	st := &r.Stages
+	for _, v := range [...]string{st.SNI, st.JA3Hash, st.JA4, st.SignatureState, st.SignatureDialect, st.IntelMatch} {
+		sb := next().(*array.StringBuilder)
+		if v == "" {
+			sb.AppendNull()
+		} else {
+			sb.Append(v)
+		}
+	}
+	if fb := next().(*array.Float32Builder); st.Scored && !math.IsNaN(st.ModelScore) {
+		fb.Append(float32(st.ModelScore))
+	} else {
+		fb.AppendNull()
+	}
 }
 
 // batchSink is where finished record batches go: an Arrow file, an Arrow

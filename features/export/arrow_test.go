@@ -30,7 +30,7 @@ func testRows(n int) []flowfeat.Row {
 		for j := range v {
 			v[j] = float64(i*1000 + j)
 		}
-		v[3] = math.NaN() // an undefined feature must come back NaN, not null or 0
+		v[3] = math.NaN() // an undefined feature must come back null, not NaN or 0
 		rows = append(rows, flowfeat.Row{Flow: f, Kind: flowfeat.KindCheckpoint, Checkpoint: 30 * time.Second,
 			Start: t0, End: t0.Add(30 * time.Second), First: t0, Last: t0.Add(29 * time.Second),
 			UpPkts: uint32(i), DownPkts: 2, UpBytes: 100, DownBytes: 200, Values: v})
@@ -115,7 +115,8 @@ func readBack(t *testing.T, path string, format Format) (*arrow.Schema, []arrow.
 	return nil, nil
 }
 
-// Rows written and read back with arrow-go are identical, NaN included,
+// Rows written and read back with arrow-go are identical (an undefined,
+// NaN, feature comes back null),
 // across several record batches (row groups), in every output format; the
 // schema metadata and field metadata survive too (Parquet keeps them
 // through pqarrow's stored Arrow schema).
@@ -152,6 +153,7 @@ func TestRoundTrip(t *testing.T) {
 				"minerwatch.schema_version": SchemaVersion,
 				"minerwatch.rows":           "all",
 				"minerwatch.inputs":         `[{"path":"c.pcap","sha256":"ab","bytes":1}]`,
+				"minerwatch.undefined":      "null",
 			} {
 				if v, _ := schema.Metadata().GetValue(k); v != want {
 					t.Errorf("metadata %s = %q, want %q", k, v, want)
@@ -159,8 +161,15 @@ func TestRoundTrip(t *testing.T) {
 			}
 			names := flowfeat.Names(sets)
 			firstFeature := schema.FieldIndices(names[0])[0]
-			if md := schema.Field(firstFeature).Metadata; md.FindKey("unit") < 0 || md.FindKey("definition") < 0 {
-				t.Errorf("feature field metadata = %v, want unit and definition", md)
+			for _, name := range names {
+				f := schema.Field(schema.FieldIndices(name)[0])
+				md := f.Metadata
+				if md.FindKey("unit") < 0 || md.FindKey("definition") < 0 {
+					t.Errorf("%s field metadata = %v, want unit and definition", name, md)
+				}
+				if v, _ := md.GetValue(UndefinedKey); v != "null" || !f.Nullable {
+					t.Errorf("%s: nullable %v, %s = %q; want nullable, null", name, f.Nullable, UndefinedKey, v)
+				}
 			}
 			if port := schema.Field(schema.FieldIndices("dest_port")[0]); port.Type.ID() != arrow.UINT16 {
 				t.Errorf("dest_port type = %v, want uint16", port.Type)
@@ -192,10 +201,16 @@ func TestRoundTrip(t *testing.T) {
 						t.Fatalf("label = %q", got)
 					}
 					for j := range names {
-						got := rec.Column(firstFeature + j).(*array.Float64).Value(i)
+						c := rec.Column(firstFeature + j).(*array.Float64)
 						w := want.Values[j]
-						if !(got == w || (math.IsNaN(got) && math.IsNaN(w))) {
-							t.Fatalf("row %d %s = %v, want %v", row, names[j], got, w)
+						if math.IsNaN(w) {
+							if !c.IsNull(i) {
+								t.Fatalf("row %d %s = %v, want null (undefined)", row, names[j], c.Value(i))
+							}
+							continue
+						}
+						if got := c.Value(i); c.IsNull(i) || got != w {
+							t.Fatalf("row %d %s = %v (null %v), want %v", row, names[j], got, c.IsNull(i), w)
 						}
 					}
 					row++
@@ -285,5 +300,71 @@ func TestParquetAbortLeavesNoFile(t *testing.T) {
 func TestUnknownSetIsRefused(t *testing.T) {
 	if _, err := Create(filepath.Join(t.TempDir(), "x"), Meta{Sets: []string{"nope"}}); err == nil {
 		t.Error("unknown feature set accepted")
+	}
+}
+
+// The TLS and stage columns hold what the row's Stages say, and null where
+// a stage said nothing (an empty string, an unscored row), in every format.
+func TestStageColumnsAreNullWhenUnknown(t *testing.T) {
+	for _, format := range []Format{FormatArrow, FormatParquet} {
+		path := filepath.Join(t.TempDir(), "st."+format.String())
+		w, err := CreateFormat(path, format, Meta{Sets: []string{flowfeat.SetMW51}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := testRows(2)
+		known := Stages{SNI: "pool.example", JA3Hash: "abc", JA4: "t13d", SignatureState: "job",
+			SignatureDialect: "cryptonote", IntelMatch: "sni", ModelScore: 0.75, Scored: true}
+		for i, st := range []Stages{known, {ModelScore: 0.5}} { // the second is unscored: null, not 0.5
+			if err := w.Write(&rows[i], Labels{Stages: st}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		schema, recs := readBack(t, path, format)
+		rec := recs[0]
+		col := func(name string) arrow.Array { return rec.Column(schema.FieldIndices(name)[0]) }
+		for name, want := range map[string]string{"tls_sni": "pool.example", "tls_ja3_hash": "abc", "tls_ja4": "t13d",
+			"signature_state": "job", "signature_dialect": "cryptonote", "intel_match": "sni"} {
+			c := col(name).(*array.String)
+			if c.IsNull(0) || c.Value(0) != want || !c.IsNull(1) {
+				t.Errorf("%s %s = %q (null %v), %v; want %q, null", format, name, c.Value(0), c.IsNull(0), c.IsNull(1), want)
+			}
+		}
+		sc := col("model_score").(*array.Float32)
+		if sc.IsNull(0) || sc.Value(0) != 0.75 || !sc.IsNull(1) {
+			t.Errorf("%s model_score = %v, null %v; want 0.75, null", format, sc.Value(0), sc.IsNull(1))
+		}
+		for _, r := range recs {
+			r.Release()
+		}
+	}
+}
+
+// BenchmarkWriteRows: rows written per second to a file of each format,
+// every feature set, one undefined (null) feature and the stage columns per
+// row. go test -run '^$' -bench WriteRows ./features/export
+func BenchmarkWriteRows(b *testing.B) {
+	for _, format := range []Format{FormatArrow, FormatParquet} {
+		b.Run(format.String(), func(b *testing.B) {
+			rows := testRows(64)
+			lab := Labels{Capture: "c.pcap", Label: "mining", Stages: Stages{SNI: "pool.example", JA4: "t13d", ModelScore: 0.5, Scored: true}}
+			w, err := CreateFormat(filepath.Join(b.TempDir(), "b."+format.String()), format, Meta{Sets: flowfeat.Sets()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := w.Write(&rows[i%len(rows)], lab); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
 	}
 }

@@ -10,4 +10,9 @@
 // direction and definition as Arrow field metadata, and the schema metadata
 // records the minerwatch version, feature sets, input captures with their
 // SHA-256, checkpoint/window settings and flow-table settings.
+//
+// Undefined feature values (NaN in memory) are written as nulls, never NaN,
+// so that SQL and dataframe aggregates skip them; the columns after the
+// labels carry the flow's TLS ClientHello and the detection stages'
+// verdicts and score (Stages), null where a stage said nothing.
 package export

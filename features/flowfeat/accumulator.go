@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/features/seqfeat"
 )
 
 var nan = math.NaN()
@@ -15,16 +16,18 @@ const (
 	NumMWX        = 7
 	NumNetFlow8   = 8
 	NumDeCrypto12 = 12
-	NumAll        = NumMW51 + NumMWX + NumNetFlow8 + NumDeCrypto12
+	NumSeq        = seqfeat.Num
+	NumAll        = NumMW51 + NumMWX + NumSeq + NumNetFlow8 + NumDeCrypto12
 
 	offMW51       = 0
-	offMWX        = NumMW51 // right after mw51, so mw51x is one slice
-	offNetFlow8   = offMWX + NumMWX
+	offMWX        = NumMW51         // right after mw51, so mw51x is one slice
+	offSeq        = offMWX + NumMWX // and seq after mwx, so mw51x+seq is one too
+	offNetFlow8   = offSeq + NumSeq
 	offDeCrypto12 = offNetFlow8 + NumNetFlow8
 )
 
-// Vector holds every feature of every set, mw51, mwx, netflow8, decrypto12,
-// each in the order of Defs.
+// Vector holds every feature of every set, mw51, mwx, seq, netflow8,
+// decrypto12, each in the order of Defs.
 type Vector [NumAll]float64
 
 // Set returns the slice of v that holds the named set (nil if unknown).
@@ -36,6 +39,10 @@ func (v *Vector) Set(name string) []float64 {
 		return v[offMWX : offMWX+NumMWX]
 	case SetMW51X:
 		return v[offMW51 : offMWX+NumMWX]
+	case SetSeq:
+		return v[offSeq : offSeq+NumSeq]
+	case SetMW51XSeq:
+		return v[offMW51 : offSeq+NumSeq]
 	case SetNetFlow8:
 		return v[offNetFlow8 : offNetFlow8+NumNetFlow8]
 	case SetDeCrypto12:
@@ -88,69 +95,113 @@ func (w *welford) avg() float64 {
 	return w.mean
 }
 
+// moments is a welford whose count the caller keeps: a direction's size
+// moments count its data packets, which dirAcc counts anyway (8 bytes
+// less per direction). add takes the count including x.
+type moments struct{ mean, m2 float64 }
+
+func (m *moments) add(x float64, n uint32) {
+	d := x - m.mean
+	m.mean += d / float64(n)
+	m.m2 += d * (x - m.mean)
+}
+
+func (m *moments) std(n uint32) float64 {
+	if n < 2 {
+		return nan
+	}
+	return math.Sqrt(m.m2 / float64(n-1))
+}
+
+func (m *moments) avg(n uint32) float64 {
+	if n == 0 {
+		return nan
+	}
+	return m.mean
+}
+
+// dirAcc is one direction's part of an Accumulator. What only a second
+// data packet gives meaning to (inter-arrival statistics, the size
+// histogram, the arrival bins) lives in more, allocated then: most flows
+// of a busy link carry one data packet or none each way (scans, probes,
+// DNS, a mid-session TLS record), and a million such flows would otherwise
+// carry 240 unused bytes each.
 type dirAcc struct {
-	pkts, dataPkts   uint32
-	payload, ipBytes uint64
-	sizeMin, sizeMax uint32
-	size             welford
-	hist             *[sizeBuckets]uint32
-	lastData         int64
-	iat              welford
-	iatMin, iatMax   float64
-	iatMed           p2Median
-	psh, retx, acks  uint32
-	synSeen          bool
-	seqValid         bool
-	seqHigh          uint32
-	bins             *periodBins
+	pkts, dataPkts    uint32
+	payload, ipBytes  uint64
+	sizeMin, sizeMax  uint32
+	size              moments // of data packet sizes; n = dataPkts
+	lastData          int64
+	psh, retx, acks   uint32
+	seqHigh           uint32
+	synSeen, seqValid bool
+	// more is in use once dataPkts >= 2; a Reset accumulator keeps it
+	// for reuse (cleared when it is next needed).
+	more *dirMore
+}
+
+// dirMore is the part of a direction's state that needs two data packets:
+// 768 bytes, one size class, one allocation.
+type dirMore struct {
+	iat            welford
+	iatMin, iatMax float64
+	iatMed         p2Median
+	hist           [sizeBuckets]uint32
+	bins           periodBins
 }
 
 // Accumulator computes the features of one flow (or one window of it) in
-// bounded memory: a few hundred bytes, plus a size histogram and period bins
-// per direction allocated at the first data packet.
+// bounded memory: under 500 bytes, plus 768 bytes per direction from its
+// second data packet (inter-arrival statistics, size histogram, period
+// bins).
 type Accumulator struct {
 	start       int64 // ns, window start (bins origin)
 	first, last int64 // ns, first/last packet in the window; 0 = none
 	up, down    dirAcc
 	syn, fin    uint32
 	rst         uint32
-	idleMax     float64
+
+	// The 32-bit counters and flags of the fields below sit together, so
+	// no 8-byte field pads them (416 bytes: a State with its sequence
+	// record's pointer and a spare word is the 448-byte size class).
+
+	// overflowN counts up data packets since the last down one beyond
+	// maxPendingExact: reset at every down data packet, so 32 bits hold
+	// any real flow (4 G packets without an answer).
+	overflowN    uint32
+	respAnswered uint32
+	respUp       uint32 // up data packets considered
+	// Down bursts.
+	downBursts      uint32
+	downUnsolicited uint32
+	// overhead is added to every data packet's size (augmentation).
+	overhead int32
+	npending uint8
+	// Whether the client sent data since the last down burst.
+	upSinceDown bool
+	// synAckSeen: the server's SYN/ACK came after the client's SYN.
+	synAckSeen bool
+
+	idleMax float64
 
 	// RTT: handshake times, then the minimum data turnaround.
-	synT, synAckT int64
-	hsRTT         float64
-	minTurn       float64
+	synT    int64
+	hsRTT   float64
+	minTurn float64
 
 	// Request/response pairing: up data packets waiting for a down one.
 	pending      [maxPendingExact]int64
-	npending     int
-	overflowN    int
 	overflowSum  float64 // Σ (t - start) s of overflowed pending
 	overflowSum2 float64
-	respN        uint32
-	respAnswered uint32
 	respDelay    welford
-	respSum2     float64 // for overflowed delays folded in by sums
-	respUp       uint32  // up data packets considered
 
-	// Down bursts and whether the client sent data since the last one.
-	downBursts      uint32
-	downUnsolicited uint32
-	upSinceDown     bool
-	lastDownData    int64
-
-	// overhead is added to every data packet's size (augmentation).
-	overhead int
-
-	// DeCrypto: first 30 packets.
+	// DeCrypto: first 30 packets, so 8-bit counts and 32-bit byte sums
+	// (30 IP packets of at most 64 KiB) hold them.
 	dc struct {
-		n           int
-		upB, downB  uint64
-		upP, downP  uint32
-		psh         uint32
-		minLen      int
-		sumLen      uint64
-		first, last int64
+		upB, downB, sumLen uint32
+		minLen             int32
+		n, upP, downP, psh uint8
+		first, last        int64
 	}
 }
 
@@ -162,16 +213,18 @@ func NewAccumulator(start time.Time) *Accumulator {
 }
 
 // Reset empties the accumulator for a new window starting at start (its
-// size overhead stays).
+// size overhead stays, and so does the memory of its second-data-packet
+// state, cleared when next used).
 func (a *Accumulator) Reset(start time.Time) {
-	*a = Accumulator{start: start.UnixNano(), hsRTT: nan, minTurn: nan, overhead: a.overhead}
+	*a = Accumulator{start: start.UnixNano(), hsRTT: nan, minTurn: nan, overhead: a.overhead,
+		up: dirAcc{more: a.up.more}, down: dirAcc{more: a.down.more}}
 }
 
 // SetOverhead makes the accumulator count every data packet as overhead
 // bytes larger (payload and IP length): training-time augmentation that
 // shows a model what a TLS record or AEAD chunk does to a plaintext flow.
 // Sequence numbers (retransmissions) keep the packet's real length.
-func (a *Accumulator) SetOverhead(overhead int) { a.overhead = overhead }
+func (a *Accumulator) SetOverhead(overhead int) { a.overhead = int32(overhead) }
 
 // Packets returns the packets seen per direction.
 func (a *Accumulator) Packets() (up, down uint32) { return a.up.pkts, a.down.pkts }
@@ -209,8 +262,8 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 	d.pkts++
 	ipLen, size := p.IPLen, p.PayloadLen
 	if size > 0 && a.overhead != 0 {
-		ipLen += a.overhead
-		size += a.overhead
+		ipLen += int(a.overhead)
+		size += int(a.overhead)
 	}
 	d.ipBytes += uint64(ipLen)
 	isTCP := p.Proto == packet.ProtoTCP && p.HasTCP
@@ -248,34 +301,36 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 	if s > d.sizeMax {
 		d.sizeMax = s
 	}
-	d.size.add(float64(size))
-	switch {
-	case d.dataPkts == 1:
-		// Most flows of a busy link carry one data packet or none each
-		// way (scans, probes, DNS): their size histogram and arrival bins
-		// are allocated only at the second data packet, which replays the
-		// first from sizeMin and lastData.
-	case d.hist == nil:
-		d.hist = new([sizeBuckets]uint32)
-		d.bins = newPeriodBins(a.start)
-		// sizeMin and sizeMax now hold the first size and this one.
-		d.hist[sizeBucket(int(d.sizeMin+d.sizeMax)-size)]++
-		d.bins.add(d.lastData)
-		fallthrough
-	default:
-		d.hist[sizeBucket(size)]++
-		d.bins.add(t)
-	}
-	if d.dataPkts > 1 {
+	d.size.add(float64(size), d.dataPkts)
+	if d.dataPkts >= 2 {
+		m := d.more
+		if d.dataPkts == 2 {
+			// Most flows of a busy link carry one data packet or none each
+			// way (scans, probes, DNS): what needs two is allocated (or
+			// taken back from a Reset) at the second, which replays the
+			// first from sizeMin, sizeMax and lastData.
+			if m == nil {
+				m = new(dirMore)
+				d.more = m
+			} else {
+				*m = dirMore{}
+			}
+			m.bins.init(a.start)
+			// sizeMin and sizeMax now hold the first size and this one.
+			m.hist[sizeBucket(int(d.sizeMin+d.sizeMax)-size)]++
+			m.bins.add(d.lastData)
+		}
+		m.hist[sizeBucket(size)]++
+		m.bins.add(t)
 		iat := float64(t-d.lastData) / 1e9
-		if d.iat.n == 0 || iat < d.iatMin {
-			d.iatMin = iat
+		if m.iat.n == 0 || iat < m.iatMin {
+			m.iatMin = iat
 		}
-		if iat > d.iatMax {
-			d.iatMax = iat
+		if iat > m.iatMax {
+			m.iatMax = iat
 		}
-		d.iat.add(iat)
-		d.iatMed.add(iat)
+		m.iat.add(iat)
+		m.iatMed.add(iat)
 	}
 	prevData := d.lastData
 	d.lastData = t
@@ -337,10 +392,10 @@ func (a *Accumulator) trackHandshake(p *packet.Packet, dir packet.Direction, t i
 			a.synT = t
 		}
 	case dir == packet.Down && flags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN|packet.FlagACK:
-		if a.synT != 0 && a.synAckT == 0 {
-			a.synAckT = t
+		if a.synT != 0 && !a.synAckSeen {
+			a.synAckSeen = t != 0 // a zero time reads as "not yet", as synT's does
 		}
-	case dir == packet.Up && flags&packet.FlagACK != 0 && a.synAckT != 0 && math.IsNaN(a.hsRTT):
+	case dir == packet.Up && flags&packet.FlagACK != 0 && a.synAckSeen && math.IsNaN(a.hsRTT):
 		// SYN → SYN/ACK → ACK spans one full round trip wherever the
 		// capture point sits on the path.
 		a.hsRTT = float64(t-a.synT) / 1e9
@@ -428,24 +483,24 @@ func (a *Accumulator) decrypto(p *packet.Packet, ipLen int, dir packet.Direction
 	}
 	if dc.n == 0 {
 		dc.first = t
-		dc.minLen = ipLen
+		dc.minLen = int32(ipLen)
 	}
 	dc.n++
 	dc.last = t
 	if dir == packet.Up {
-		dc.upB += uint64(ipLen)
+		dc.upB += uint32(ipLen)
 		dc.upP++
 	} else {
-		dc.downB += uint64(ipLen)
+		dc.downB += uint32(ipLen)
 		dc.downP++
 	}
 	if p.HasTCP && p.TCPFlags&packet.FlagPSH != 0 {
 		dc.psh++
 	}
-	if ipLen < dc.minLen {
-		dc.minLen = ipLen
+	if int32(ipLen) < dc.minLen {
+		dc.minLen = int32(ipLen)
 	}
-	dc.sumLen += uint64(ipLen)
+	dc.sumLen += uint32(ipLen)
 }
 
 func ratio(a, b float64) float64 {
@@ -473,7 +528,7 @@ func (d *dirAcc) entropy() float64 {
 	}
 	n := float64(d.dataPkts)
 	var h float64
-	for _, c := range d.hist {
+	for _, c := range d.more.hist {
 		if c > 0 {
 			q := float64(c) / n
 			h -= q * math.Log2(q)
@@ -491,7 +546,7 @@ func (d *dirAcc) topShare() float64 {
 		return 1
 	}
 	var top uint32
-	for _, c := range d.hist {
+	for _, c := range d.more.hist {
 		top = max(top, c)
 	}
 	return float64(top) / float64(d.dataPkts)
@@ -507,17 +562,19 @@ func (d *dirAcc) fill(out []float64, dur float64) {
 	} else {
 		out[3], out[4] = nan, nan
 	}
-	out[5] = d.size.avg()
-	out[6] = d.size.std()
+	out[5] = d.size.avg(d.dataPkts)
+	out[6] = d.size.std(d.dataPkts)
 	out[7] = d.entropy()
-	if d.iat.n > 0 {
-		out[8], out[9] = d.iatMin, d.iatMax
+	if d.dataPkts >= 2 {
+		m := d.more
+		out[8], out[9] = m.iatMin, m.iatMax
+		out[10] = m.iat.avg()
+		out[11] = m.iat.std()
+		out[12] = m.iatMed.value()
 	} else {
-		out[8], out[9] = nan, nan
+		// No inter-arrival time yet: what an empty welford and median give.
+		out[8], out[9], out[10], out[11], out[12] = nan, nan, nan, nan, nan
 	}
-	out[10] = d.iat.avg()
-	out[11] = d.iat.std()
-	out[12] = d.iatMed.value()
 	out[13] = ratio(float64(d.pkts), dur)
 	out[14] = ratio(float64(d.payload), dur)
 	out[15] = float64(d.psh)
@@ -585,7 +642,7 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 
 	dc := &a.dc
 	d := v[offDeCrypto12 : offDeCrypto12+NumDeCrypto12]
-	tot := float64(dc.upB + dc.downB)
+	tot := float64(uint64(dc.upB) + uint64(dc.downB))
 	d[0], d[1] = float64(dc.upB), float64(dc.downB)
 	d[2], d[3] = float64(dc.upP), float64(dc.downP)
 	d[4] = ratio(float64(dc.upB), tot)
@@ -607,8 +664,8 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 }
 
 func (a *Accumulator) period(d *dirAcc, end int64, scratch *periodScratch) (float64, float64) {
-	if d.bins == nil || d.dataPkts < minPeriodPkts {
+	if d.dataPkts < minPeriodPkts {
 		return nan, nan
 	}
-	return d.bins.dominantPeriod(end, scratch)
+	return d.more.bins.dominantPeriod(end, scratch)
 }

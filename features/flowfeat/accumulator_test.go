@@ -352,8 +352,8 @@ func TestPeriodBinsStayBoundedForLongFlows(t *testing.T) {
 		times = append(times, at)
 	}
 	a := feed(arrivals(times))
-	if a.down.bins.width <= periodBinWidth {
-		t.Fatalf("bins did not widen: width %d", a.down.bins.width)
+	if a.down.more.bins.width <= periodBinWidth {
+		t.Fatalf("bins did not widen: width %d", a.down.more.bins.width)
 	}
 	var v Vector
 	a.Snapshot(t0.Add(36000*time.Second), &v)

@@ -3,6 +3,8 @@ package flowfeat
 import (
 	"fmt"
 	"strings"
+
+	"github.com/minerwatch/minerwatch/features/seqfeat"
 )
 
 // Set names.
@@ -11,8 +13,12 @@ const (
 	SetMWX        = "mwx"
 	SetNetFlow8   = "netflow8"
 	SetDeCrypto12 = "decrypto12"
-	// SetMW51X is mw51 followed by mwx, the default model's input.
+	// SetMW51X is mw51 followed by mwx.
 	SetMW51X = "mw51x"
+	// SetSeq is the packet-sequence set (package seqfeat).
+	SetSeq = seqfeat.Set
+	// SetMW51XSeq is mw51x followed by seq.
+	SetMW51XSeq = "mw51x+seq"
 )
 
 // Def describes one feature.
@@ -126,6 +132,14 @@ func Defs(set string) []Def {
 		return append([]Def(nil), mwx...)
 	case SetMW51X:
 		return append(Defs(SetMW51), mwx...)
+	case SetSeq:
+		var out []Def
+		for _, d := range seqfeat.Defs() {
+			out = append(out, Def{d.Name, SetSeq, d.Unit, d.Direction, d.Definition})
+		}
+		return out
+	case SetMW51XSeq:
+		return append(Defs(SetMW51X), Defs(SetSeq)...)
 	case SetNetFlow8:
 		return append([]Def(nil), netflow8...)
 	case SetDeCrypto12:
@@ -135,11 +149,13 @@ func Defs(set string) []Def {
 }
 
 // Sets lists the set names in their canonical order (the column order of
-// exports; mw51x is not listed, being mw51 followed by mwx).
-func Sets() []string { return []string{SetMW51, SetMWX, SetNetFlow8, SetDeCrypto12} }
+// exports; mw51x and mw51x+seq are not listed, being concatenations).
+func Sets() []string { return []string{SetMW51, SetMWX, SetSeq, SetNetFlow8, SetDeCrypto12} }
 
 // ModelSets lists the sets a model may be trained on.
-func ModelSets() []string { return []string{SetMW51X, SetMW51, SetMWX, SetNetFlow8, SetDeCrypto12} }
+func ModelSets() []string {
+	return []string{SetMW51X, SetMW51XSeq, SetSeq, SetMW51, SetMWX, SetNetFlow8, SetDeCrypto12}
+}
 
 // ParseSets parses a comma-separated list of set names ("all" for every set).
 func ParseSets(list string) ([]string, error) {
@@ -150,7 +166,7 @@ func ParseSets(list string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, s := range strings.Split(list, ",") {
 		s = strings.TrimSpace(s)
-		if Defs(s) == nil || s == SetMW51X {
+		if Defs(s) == nil || s == SetMW51X || s == SetMW51XSeq {
 			return nil, fmt.Errorf("unknown feature set %q (known: %s, all)", s, strings.Join(Sets(), ", "))
 		}
 		if !seen[s] {
@@ -177,6 +193,12 @@ func MarkdownTable(sets []string) string {
 	var b strings.Builder
 	b.WriteString("| set | name | unit | direction | definition |\n|---|---|---|---|---|\n")
 	for _, s := range sets {
+		if s == SetSeq {
+			for _, d := range seqfeat.TableDefs() {
+				fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", s, d.Name, d.Unit, d.Direction, d.Definition)
+			}
+			continue
+		}
 		for _, d := range Defs(s) {
 			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", d.Set, d.Name, d.Unit, d.Direction, d.Definition)
 		}

@@ -7,8 +7,10 @@
 // (`minerwatch features --list --markdown`) and a test checks they agree.
 //
 // Undefined values (the std of one sample, a ratio over zero, a median of
-// nothing) are NaN, in exports and for the model alike: our forest learns a
-// default direction for NaN at every split, so no neutral value is needed.
+// nothing) are NaN here and for the model: our forest learns a default
+// direction for NaN at every split, so no neutral value is needed. Exports
+// (features/export) write them as nulls, which SQL and dataframe tools
+// skip, where a NaN would poison their aggregates.
 // netflow8 follows its source and makes a ratio 0 when its denominator is 0.
 //
 // An Accumulator takes packets of one flow (Add) and yields a snapshot of

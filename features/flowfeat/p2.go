@@ -6,9 +6,11 @@ import "sort"
 // algorithm (Jain & Chlamtac, CACM 1985). The first five samples are kept
 // exactly, so small flows get the exact median.
 type p2Median struct {
-	n   int
 	q   [5]float64 // marker heights
 	pos [5]int32   // marker positions (1-based; whole numbers, so int32 halves them)
+	// n counts samples in 32 bits, like the other per-direction counters
+	// (64 bytes in all, not 72).
+	n uint32
 }
 
 func (m *p2Median) add(x float64) {

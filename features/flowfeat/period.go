@@ -35,8 +35,9 @@ const (
 	harmonicRatio = 0.6
 )
 
-func newPeriodBins(origin int64) *periodBins {
-	return &periodBins{origin: origin, width: periodBinWidth}
+// init readies zeroed bins whose bin 0 starts at origin.
+func (b *periodBins) init(origin int64) {
+	b.origin, b.width = origin, periodBinWidth
 }
 
 func (b *periodBins) add(t int64) {

@@ -52,8 +52,8 @@ func (o *callRecorder) FlowEnded(f *flows.Flow, _ flows.EndReason) {
 func (o *callRecorder) row(r *Row) {
 	a := &r.Flow.Data.(*State).cum
 	for _, d := range []*dirAcc{&a.down, &a.up} {
-		if d.bins != nil && d.dataPkts >= minPeriodPkts {
-			*o.calls = append(*o.calls, periodCall{*d.bins, r.End.UnixNano()})
+		if d.dataPkts >= minPeriodPkts {
+			*o.calls = append(*o.calls, periodCall{d.more.bins, r.End.UnixNano()})
 		}
 	}
 }

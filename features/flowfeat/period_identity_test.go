@@ -119,8 +119,8 @@ func checkPeriods(t *testing.T, what string, a *Accumulator, end int64, v *Vecto
 		at   int
 	}{{"down", &a.down, 10}, {"up", &a.up, 12}} {
 		wantP, wantS := nan, nan
-		if d.acc.bins != nil && d.acc.dataPkts >= minPeriodPkts {
-			wantP, wantS = d.acc.bins.refDominantPeriod(end, ref)
+		if d.acc.dataPkts >= minPeriodPkts {
+			wantP, wantS = d.acc.more.bins.refDominantPeriod(end, ref)
 		}
 		if !sameBits(f[d.at], wantP) || !sameBits(f[d.at+1], wantS) {
 			t.Errorf("%s: %s_period, strength = %v, %v; reference %v, %v", what, d.name, f[d.at], f[d.at+1], wantP, wantS)
@@ -324,4 +324,11 @@ func TestPeriodFeaturesOnSharedCapturesAreBitIdentical(t *testing.T) {
 	if withPeriod < 1000 {
 		t.Fatalf("only %d rows had a period: the comparison proved little", withPeriod)
 	}
+}
+
+// newPeriodBins returns empty bins whose bin 0 starts at origin.
+func newPeriodBins(origin int64) *periodBins {
+	b := &periodBins{}
+	b.init(origin)
+	return b
 }

@@ -14,73 +14,89 @@ import (
 // accumulator.
 const PreludeLen = 4
 
-// preludePkt is what the feature and stream consumers read of a packet
-// without payload: its time, sequence and acknowledgement numbers (the
-// signature stage's handshake evidence checks them), IP length, flags and
-// direction. 24 bytes.
-type preludePkt struct {
-	t     int64
-	seq   uint32
-	ack   uint32
-	ipLen uint16
-	flags uint8
-	bits  uint8 // bit 0: direction (1 = down); bit 1: HasTCP
-}
-
 // Prelude holds a flow's first header-only packets until it earns
 // per-flow state (its first payload, a full prelude, or a due feature
 // row); Replay then feeds them to that state as if it had existed from
 // the first packet, so the features come out identical.
 //
-// The rebuilt packets carry only what an Accumulator and a TCP stream
-// read of a packet without payload — Time, Proto, ports and addresses,
-// VLAN, HasTCP, TCPFlags, Seq, Ack, IPLen (PayloadLen 0) — not Window,
+// It keeps what the feature and stream consumers read of a packet
+// without payload: its time, sequence and acknowledgement numbers (the
+// signature stage's handshake evidence checks them), IP length, flags and
+// direction, field by field (80 bytes: an array of per-packet structs
+// would pad each to 24). The rebuilt packets carry only that and the
+// flow's Proto, ports, addresses and VLAN (PayloadLen 0) — not Window,
 // TTL or FrameLen.
 type Prelude struct {
-	pkts [PreludeLen]preludePkt
-	n    uint8
+	t     [PreludeLen]int64
+	seq   [PreludeLen]uint32
+	ack   [PreludeLen]uint32
+	ipLen [PreludeLen]uint16
+	flags [PreludeLen]uint8
+	// bits: bit 0 the direction (1 = down), bit 1 HasTCP, bit 2 set for a
+	// held packet (packets are held from index 0 on, so the count needs
+	// no field of its own).
+	bits [PreludeLen]uint8
 }
+
+const (
+	preDown = 1 << iota
+	preTCP
+	preHeld
+)
 
 // Add keeps p if it carries no payload and there is room, and reports
 // whether it did; a packet it refuses must be handled by the flow's real
 // state (allocated now, after replaying the prelude).
 func (pr *Prelude) Add(p *packet.Packet, dir packet.Direction) bool {
-	if p.PayloadLen != 0 || len(p.Payload) != 0 || int(pr.n) >= PreludeLen || p.IPLen < 0 || p.IPLen > math.MaxUint16 {
+	n := pr.Len()
+	if p.PayloadLen != 0 || len(p.Payload) != 0 || n >= PreludeLen || p.IPLen < 0 || p.IPLen > math.MaxUint16 {
 		return false
 	}
-	bits := uint8(dir & 1)
-	if p.HasTCP {
-		bits |= 2
+	bits := uint8(preHeld)
+	if dir == packet.Down {
+		bits |= preDown
 	}
-	pr.pkts[pr.n] = preludePkt{t: p.Time.UnixNano(), seq: p.Seq, ack: p.Ack, ipLen: uint16(p.IPLen), flags: p.TCPFlags, bits: bits}
-	pr.n++
+	if p.HasTCP {
+		bits |= preTCP
+	}
+	pr.t[n], pr.seq[n], pr.ack[n] = p.Time.UnixNano(), p.Seq, p.Ack
+	pr.ipLen[n], pr.flags[n], pr.bits[n] = uint16(p.IPLen), p.TCPFlags, bits
 	return true
 }
 
 // Len returns the number of packets held.
-func (pr *Prelude) Len() int { return int(pr.n) }
+func (pr *Prelude) Len() int {
+	n := 0
+	for n < PreludeLen && pr.bits[n]&preHeld != 0 {
+		n++
+	}
+	return n
+}
 
 // Replay calls fn with each held packet of flow f, oldest first, rebuilt
-// into one reused Packet. It does not empty the prelude (several consumers
-// may replay it): call Reset after the last.
-func (pr *Prelude) Replay(f *flows.Flow, fn func(p *packet.Packet, dir packet.Direction)) {
-	var p packet.Packet
-	for i := range int(pr.n) {
-		k := &pr.pkts[i]
-		dir := packet.Direction(k.bits & 1)
+// into scratch (the caller's, reused: a Packet of its own would escape to
+// the heap through fn, one allocation per flow that earns its state). It
+// does not empty the prelude (several consumers may replay it): call Reset
+// after the last.
+func (pr *Prelude) Replay(f *flows.Flow, scratch *packet.Packet, fn func(p *packet.Packet, dir packet.Direction)) {
+	for i := range pr.Len() {
+		dir := packet.Up
+		if pr.bits[i]&preDown != 0 {
+			dir = packet.Down
+		}
 		src, dst := f.Client, f.Server
 		if dir == packet.Down {
 			src, dst = dst, src
 		}
-		p = packet.Packet{Time: time.Unix(0, k.t).UTC(), VLAN: f.VLAN, SrcIP: src.Addr(), DstIP: dst.Addr(),
-			Proto: f.Proto, IPLen: int(k.ipLen), HasPorts: true, SrcPort: src.Port(), DstPort: dst.Port(),
-			HasTCP: k.bits&2 != 0, TCPFlags: k.flags, Seq: k.seq, Ack: k.ack}
-		fn(&p, dir)
+		*scratch = packet.Packet{Time: time.Unix(0, pr.t[i]).UTC(), VLAN: f.VLAN, SrcIP: src.Addr(), DstIP: dst.Addr(),
+			Proto: f.Proto, IPLen: int(pr.ipLen[i]), HasPorts: true, SrcPort: src.Port(), DstPort: dst.Port(),
+			HasTCP: pr.bits[i]&preTCP != 0, TCPFlags: pr.flags[i], Seq: pr.seq[i], Ack: pr.ack[i]}
+		fn(scratch, dir)
 	}
 }
 
 // Reset empties the prelude.
-func (pr *Prelude) Reset() { pr.n = 0 }
+func (pr *Prelude) Reset() { pr.bits = [PreludeLen]uint8{} }
 
 // Lazy is a flow's feature state for callers that keep nothing else per
 // flow: a Prelude until the flow earns an accumulator, then the State.
@@ -133,6 +149,6 @@ func (l *Lazy) Allocated() bool { return l.s != nil }
 
 func (t *Tracker) earn(l *Lazy, f *flows.Flow) {
 	l.s = t.Start(f)
-	l.pre.Replay(f, func(p *packet.Packet, dir packet.Direction) { t.Packet(l.s, f, p, dir) })
+	l.pre.Replay(f, &t.replay, func(p *packet.Packet, dir packet.Direction) { t.Packet(l.s, f, p, dir) })
 	l.pre.Reset()
 }

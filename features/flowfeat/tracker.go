@@ -9,6 +9,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/features/seqfeat"
 )
 
 // Row kinds.
@@ -160,6 +161,9 @@ type State struct {
 	cum    Accumulator
 	nextCP time.Duration
 	win    *window // only with fixed windows: most users never pay for it
+	// seq is the packet-sequence state, from the first data packet on
+	// (kept across recycling, like win).
+	seq *seqfeat.Seq
 }
 
 // window is the fixed-window accumulator of a flow.
@@ -182,10 +186,13 @@ type Tracker struct {
 	// free holds released states for reuse: a busy link ends as many
 	// flows as it starts, so most new states need no allocation.
 	free []*State
+	// replay is the packet a Lazy state's prelude is replayed into.
+	replay packet.Packet
 }
 
-// maxFree bounds the recycled states kept (about 1 MiB of them): enough
-// to absorb churn, not so many that a past flood stays resident.
+// maxFree bounds the recycled states kept (up to 2 MiB of them with their
+// second-data-packet blocks): enough to absorb churn, not so many that a
+// past flood stays resident.
 const maxFree = 1024
 
 // NewTracker returns a tracker that calls emit for every row.
@@ -201,8 +208,15 @@ func (t *Tracker) Start(f *flows.Flow) *State {
 	var s *State
 	if n := len(t.free); n > 0 {
 		s, t.free = t.free[n-1], t.free[:n-1]
-		win := s.win
-		*s = State{win: win}
+		// Keep what a released state had allocated (its window, the
+		// second-data-packet blocks, which Reset keeps too, and the
+		// sequence record): a new flow reuses them instead of allocating.
+		win, up, down, seq := s.win, s.cum.up.more, s.cum.down.more, s.seq
+		*s = State{win: win, seq: seq}
+		s.cum.up.more, s.cum.down.more = up, down
+		if seq != nil {
+			*seq = seqfeat.Seq{}
+		}
 	} else {
 		s = &State{}
 	}
@@ -249,6 +263,12 @@ func (t *Tracker) EndEmits() bool { return !t.cfg.NoEndRow || t.cfg.Window > 0 }
 func (t *Tracker) Packet(s *State, f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	t.advance(s, f, p.Time)
 	s.cum.Add(p, dir)
+	if p.PayloadLen > 0 {
+		if s.seq == nil {
+			s.seq = new(seqfeat.Seq)
+		}
+		s.seq.Add(p.Time.UnixNano(), dir == packet.Down, p.Payload, p.PayloadLen, p.Seq, p.HasTCP, t.cfg.SizeOverhead)
+	}
 	if s.win != nil {
 		s.win.acc.Add(p, dir)
 	}
@@ -274,13 +294,13 @@ func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
 			}
 			cp = next
 		}
-		t.emitRow(&s.cum, f, KindCheckpoint, cp, 0, f.First, f.First.Add(cp))
+		t.emitRow(&s.cum, s.seq, f, KindCheckpoint, cp, 0, f.First, f.First.Add(cp))
 		s.nextCP = t.cfg.Checkpoints.next(cp)
 	}
 	if w := s.win; w != nil && !now.Before(w.start.Add(t.cfg.Window)) {
 		end := w.start.Add(t.cfg.Window)
 		if w.acc.first != 0 {
-			t.emitRow(&w.acc, f, KindWindow, 0, w.index, w.start, end)
+			t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, end)
 		}
 		// Empty windows in between are skipped in one step.
 		k := int(now.Sub(w.start) / t.cfg.Window)
@@ -294,10 +314,10 @@ func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
 // whole-flow row.
 func (t *Tracker) End(s *State, f *flows.Flow) {
 	if w := s.win; w != nil && w.acc.first != 0 {
-		t.emitRow(&w.acc, f, KindWindow, 0, w.index, w.start, w.acc.Last())
+		t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, w.acc.Last())
 	}
 	if !t.cfg.NoEndRow {
-		t.emitRow(&s.cum, f, KindEnd, 0, 0, f.First, s.cum.Last())
+		t.emitRow(&s.cum, s.seq, f, KindEnd, 0, 0, f.First, s.cum.Last())
 	}
 }
 
@@ -305,13 +325,16 @@ func (t *Tracker) End(s *State, f *flows.Flow) {
 // checkpoint schedule) into v.
 func (t *Tracker) Snapshot(s *State, end time.Time, v *Vector) {
 	s.cum.snapshot(end.UnixNano(), v, &t.scratch)
+	seqfeat.Fill(v.Set(SetSeq), s.seq, float64(end.UnixNano()-s.cum.first)/1e9)
 }
 
-func (t *Tracker) emitRow(a *Accumulator, f *flows.Flow, kind string, cp time.Duration, win int, start, end time.Time) {
+func (t *Tracker) emitRow(a *Accumulator, seq *seqfeat.Seq, f *flows.Flow, kind string, cp time.Duration, win int, start, end time.Time) {
 	if t.cfg.Skip != nil && t.cfg.Skip(f, kind) {
 		return
 	}
 	a.snapshot(end.UnixNano(), &t.vec, &t.scratch)
+	// The sequence is the flow's first messages: a window row has none.
+	seqfeat.Fill(t.vec.Set(SetSeq), seq, end.Sub(f.First).Seconds())
 	r := &t.row
 	*r = Row{Flow: f, Kind: kind, Checkpoint: cp, Window: win, Start: start, End: end,
 		First: a.First(), Last: a.Last(), Values: &t.vec}

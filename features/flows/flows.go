@@ -2,6 +2,7 @@ package flows
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"net/netip"
 	"strconv"
 	"time"
@@ -129,7 +130,9 @@ type Counters struct {
 }
 
 // Flow is one bidirectional flow. The table owns it; observers may read it
-// during callbacks and keep their own per-flow state in Data.
+// during callbacks and keep their own per-flow state in Data. The table
+// recycles a flow's memory once FlowEnded has returned: do not keep the
+// pointer past that call.
 type Flow struct {
 	ID     uint64
 	Client netip.AddrPort
@@ -149,8 +152,13 @@ type Flow struct {
 	// period is where the current active period began; nil until the
 	// first active-timeout record (the period is then the whole flow), so
 	// the many short flows do not pay 96 bytes each for it.
-	period     *period
-	prev, next *Flow
+	period *period
+	// The table's bookkeeping, as 32-bit references into its slabs (slot
+	// number + 1; 0 = none) rather than pointers the garbage collector
+	// would follow: prev and next link the flow into its class's LRU
+	// list, self is the flow's own reference (0 once it has ended), hash
+	// its key's hash (to find its index slot without rebuilding the key).
+	prev, next, self, hash uint32
 
 	// Data is free for the observer's per-flow state.
 	Data any
@@ -234,41 +242,103 @@ const (
 	numClasses
 )
 
-type lruList struct{ head, tail *Flow }
+// lruList is a doubly linked list of flows by reference (see Flow.prev).
+type lruList struct{ head, tail uint32 }
 
-func (l *lruList) remove(f *Flow) {
-	if f.prev != nil {
-		f.prev.next = f.next
+func (t *Table) remove(l *lruList, f *Flow) {
+	if f.prev != 0 {
+		t.flow(f.prev).next = f.next
 	} else {
 		l.head = f.next
 	}
-	if f.next != nil {
-		f.next.prev = f.prev
+	if f.next != 0 {
+		t.flow(f.next).prev = f.prev
 	} else {
 		l.tail = f.prev
 	}
-	f.prev, f.next = nil, nil
+	f.prev, f.next = 0, 0
 }
 
-func (l *lruList) pushBack(f *Flow) {
-	f.prev, f.next = l.tail, nil
-	if l.tail != nil {
-		l.tail.next = f
+func (t *Table) pushBack(l *lruList, f *Flow) {
+	f.prev, f.next = l.tail, 0
+	if l.tail != 0 {
+		t.flow(l.tail).next = f.self
 	} else {
-		l.head = f
+		l.head = f.self
 	}
-	l.tail = f
+	l.tail = f.self
+}
+
+// head returns the list's oldest flow, nil when empty.
+func (t *Table) head(l *lruList) *Flow {
+	if l.head == 0 {
+		return nil
+	}
+	return t.flow(l.head)
 }
 
 // Table is a bidirectional flow table. It is not safe for concurrent use;
 // run one per worker.
+//
+// Flows live in slabs of slabFlows records, found through an
+// open-addressing index of 8-byte slots (key hash, flow reference) and
+// recycled through a free list: a million flows cost the garbage
+// collector a few thousand objects instead of a million records and a
+// map of pointers, and a new flow in steady state allocates nothing.
 type Table struct {
 	cfg   Config
 	obs   Observer
-	flows map[Key]*Flow
+	index index
+	slabs [][]Flow
+	// free holds the references of ended flows, reused first; slabs grow
+	// by one only when it is empty, so they never hold more records than
+	// the most flows the table held at once (at most MaxFlows).
+	free  []uint32
+	n     int // flows in the table
 	lists [numClasses]lruList
 	now   time.Time
 	stats Stats
+}
+
+// slabFlows is the number of flow records per slab (60 KiB): small
+// enough that a table of a few flows stays small, large enough that a
+// million flows are four thousand objects.
+const (
+	slabShift = 8
+	slabFlows = 1 << slabShift
+)
+
+// flow returns the flow of reference ref (non-zero).
+func (t *Table) flow(ref uint32) *Flow {
+	r := ref - 1
+	return &t.slabs[r>>slabShift][r&(slabFlows-1)]
+}
+
+// alloc returns a zeroed flow record and its reference.
+func (t *Table) alloc() *Flow {
+	var ref uint32
+	if n := len(t.free); n > 0 {
+		ref, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		last := len(t.slabs) - 1
+		if last < 0 || len(t.slabs[last]) == slabFlows {
+			t.slabs = append(t.slabs, make([]Flow, 0, slabFlows))
+			last++
+		}
+		t.slabs[last] = t.slabs[last][:len(t.slabs[last])+1]
+		ref = uint32(last<<slabShift+len(t.slabs[last])-1) + 1
+	}
+	f := t.flow(ref)
+	f.self = ref
+	return f
+}
+
+// release zeroes an ended flow (dropping what it pointed to) and keeps
+// its record for the next new flow.
+func (t *Table) release(f *Flow) {
+	ref := f.self
+	*f = Flow{}
+	t.free = append(t.free, ref)
 }
 
 // NewTable returns an empty table.
@@ -276,18 +346,18 @@ func NewTable(cfg Config, obs Observer) *Table {
 	if cfg.MaxFlows <= 0 {
 		cfg.MaxFlows = DefaultConfig().MaxFlows
 	}
-	return &Table{cfg: cfg, obs: obs, flows: make(map[Key]*Flow)}
+	return &Table{cfg: cfg, obs: obs, index: newIndex()}
 }
 
 // Stats returns the counters so far.
 func (t *Table) Stats() Stats {
 	s := t.stats
-	s.Active = len(t.flows)
+	s.Active = t.n
 	return s
 }
 
 // Len returns the number of flows in the table.
-func (t *Table) Len() int { return len(t.flows) }
+func (t *Table) Len() int { return t.n }
 
 func (t *Table) timeout(c class) time.Duration {
 	switch c {
@@ -315,14 +385,15 @@ func (t *Table) Add(p *packet.Packet) {
 		t.expire(t.now)
 	}
 	key := KeyOf(p)
-	f := t.flows[key]
+	h := t.index.hash(&key)
+	f := t.lookup(&key, h)
 	syn := p.Proto == packet.ProtoTCP && p.HasTCP && p.TCPFlags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN
 	if f != nil && syn && f.Closed() {
 		t.end(f, EndReused)
 		f = nil
 	}
 	if f == nil {
-		f = t.newFlow(key, p, syn)
+		f = t.newFlow(&key, h, p, syn)
 	}
 	dir := packet.Up
 	if p.SrcIP != f.Client.Addr() || p.SrcPort != f.Client.Port() {
@@ -358,18 +429,15 @@ func (t *Table) Add(p *packet.Packet) {
 	}
 }
 
-func (t *Table) newFlow(key Key, p *packet.Packet, syn bool) *Flow {
-	if len(t.flows) >= t.cfg.MaxFlows {
+func (t *Table) newFlow(key *Key, h uint32, p *packet.Packet, syn bool) *Flow {
+	if t.n >= t.cfg.MaxFlows {
 		t.evictOne()
 	}
-	f := &Flow{
-		ID:     FlowID(key, p.Time),
-		Proto:  p.Proto,
-		VLAN:   p.VLAN,
-		First:  p.Time,
-		Last:   p.Time,
-		SawSYN: syn,
-	}
+	f := t.alloc()
+	f.ID = FlowID(*key, p.Time)
+	f.Proto, f.VLAN, f.SawSYN = p.Proto, p.VLAN, syn
+	f.First, f.Last = p.Time, p.Time
+	f.hash = h
 	src := netip.AddrPortFrom(p.SrcIP, p.SrcPort)
 	dst := netip.AddrPortFrom(p.DstIP, p.DstPort)
 	f.Client, f.Server = src, dst
@@ -378,13 +446,30 @@ func (t *Table) newFlow(key Key, p *packet.Packet, syn bool) *Flow {
 	if p.Proto == packet.ProtoTCP && p.HasTCP && p.TCPFlags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN|packet.FlagACK {
 		f.Client, f.Server = dst, src
 	}
-	t.flows[key] = f
+	t.index.insert(h, f.self)
+	t.n++
 	t.stats.FlowsCreated++
-	if n := len(t.flows); n > t.stats.MaxActive {
-		t.stats.MaxActive = n
+	if t.n > t.stats.MaxActive {
+		t.stats.MaxActive = t.n
 	}
 	t.obs.FlowStarted(f)
 	return f
+}
+
+// lookup returns the flow of key (whose hash is h), nil if none.
+func (t *Table) lookup(key *Key, h uint32) *Flow {
+	ix := &t.index
+	for i := h & ix.mask; ; i = (i + 1) & ix.mask {
+		s := ix.slots[i]
+		if s.ref == 0 {
+			return nil
+		}
+		if s.hash == h {
+			if f := t.flow(s.ref); f.key() == *key {
+				return f
+			}
+		}
+	}
 }
 
 // touch moves f to the back of the LRU list of its current class.
@@ -401,10 +486,10 @@ func (t *Table) touch(f *Flow, p *packet.Packet) {
 		}
 	}
 	if f.class != classNone {
-		t.lists[f.class].remove(f)
+		t.remove(&t.lists[f.class], f)
 	}
 	f.class = c
-	t.lists[c].pushBack(f)
+	t.pushBack(&t.lists[c], f)
 }
 
 func (t *Table) emitActive(f *Flow, now time.Time) {
@@ -427,12 +512,12 @@ func (t *Table) expire(now time.Time) {
 	for c := classHalfOpen; c < numClasses; c++ {
 		to := t.timeout(c)
 		l := &t.lists[c]
-		for l.head != nil && now.Sub(l.head.Last) > to {
+		for f := t.head(l); f != nil && now.Sub(f.Last) > to; f = t.head(l) {
 			reason := EndIdle
 			if c == classClosed {
 				reason = EndClosed
 			}
-			t.end(l.head, reason)
+			t.end(f, reason)
 		}
 	}
 }
@@ -448,7 +533,7 @@ func (t *Table) Advance(now time.Time) {
 
 func (t *Table) evictOne() {
 	for _, c := range []class{classClosed, classHalfOpen, classUDP, classTCP} {
-		if f := t.lists[c].head; f != nil {
+		if f := t.head(&t.lists[c]); f != nil {
 			t.stats.Evicted++
 			t.end(f, EndEvicted)
 			return
@@ -458,12 +543,14 @@ func (t *Table) evictOne() {
 
 func (t *Table) end(f *Flow, reason EndReason) {
 	if f.class != classNone {
-		t.lists[f.class].remove(f)
+		t.remove(&t.lists[f.class], f)
 		f.class = classNone
 	}
-	delete(t.flows, f.key())
+	t.index.delete(f.hash, f.self)
+	t.n--
 	t.stats.FlowsEnded[reason]++
 	t.obs.FlowEnded(f, reason)
+	t.release(f)
 }
 
 // Flush ends every flow (end of input, or shutdown), oldest first.
@@ -471,7 +558,7 @@ func (t *Table) Flush() {
 	for {
 		var oldest *Flow
 		for c := classHalfOpen; c < numClasses; c++ {
-			if h := t.lists[c].head; h != nil && (oldest == nil || h.Last.Before(oldest.Last)) {
+			if h := t.head(&t.lists[c]); h != nil && (oldest == nil || h.Last.Before(oldest.Last)) {
 				oldest = h
 			}
 		}
@@ -482,9 +569,89 @@ func (t *Table) Flush() {
 	}
 }
 
-// Each calls fn for every flow in the table (in no particular order).
+// Each calls fn for every flow in the table, in the order of their
+// records (the same for the same input). fn must not add or end flows.
 func (t *Table) Each(fn func(*Flow)) {
-	for _, f := range t.flows {
-		fn(f)
+	for _, slab := range t.slabs {
+		for i := range slab {
+			if f := &slab[i]; f.self != 0 {
+				fn(f)
+			}
+		}
 	}
+}
+
+// index is the table's open-addressing hash index: linear probing over a
+// power-of-two array of slots, at most half full, with backward-shift
+// deletion (no tombstones, so a churning table never degrades).
+type index struct {
+	slots []slot
+	mask  uint32
+	n     int
+	// seed is random per table: keys chosen to collide need the seed.
+	seed maphash.Seed
+}
+
+// slot is one index entry: a flow's key hash and reference (0 = empty).
+type slot struct{ hash, ref uint32 }
+
+const minIndexSlots = 64
+
+func newIndex() index {
+	return index{slots: make([]slot, minIndexSlots), mask: minIndexSlots - 1, seed: maphash.MakeSeed()}
+}
+
+func (ix *index) hash(k *Key) uint32 { return uint32(maphash.Comparable(ix.seed, *k)) }
+
+func (ix *index) insert(h, ref uint32) {
+	if 2*(ix.n+1) > len(ix.slots) {
+		ix.grow()
+	}
+	ix.put(slot{h, ref})
+	ix.n++
+}
+
+// put places s in the first free slot from its home.
+func (ix *index) put(s slot) {
+	i := s.hash & ix.mask
+	for ix.slots[i].ref != 0 {
+		i = (i + 1) & ix.mask
+	}
+	ix.slots[i] = s
+}
+
+func (ix *index) grow() {
+	old := ix.slots
+	ix.slots = make([]slot, 2*len(old))
+	ix.mask = uint32(len(ix.slots) - 1)
+	for _, s := range old {
+		if s.ref != 0 {
+			ix.put(s)
+		}
+	}
+}
+
+// delete removes the slot of ref (whose key hash is h) and shifts the
+// entries after it back so no probe sequence is broken.
+func (ix *index) delete(h, ref uint32) {
+	i := h & ix.mask
+	for ix.slots[i].ref != ref {
+		i = (i + 1) & ix.mask
+	}
+	ix.n--
+	for j := i; ; {
+		j = (j + 1) & ix.mask
+		s := ix.slots[j]
+		if s.ref == 0 {
+			break
+		}
+		// s may move back to i unless its home lies cyclically in (i, j].
+		home := s.hash & ix.mask
+		if (i <= j && i < home && home <= j) || (i > j && (i < home || home <= j)) {
+			continue
+		}
+		ix.slots[i] = s
+		i = j
+	}
+	ix.slots[i] = slot{}
 }

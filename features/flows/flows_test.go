@@ -1,6 +1,7 @@
 package flows_test
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"time"
@@ -11,9 +12,12 @@ import (
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// recorder is an observer that remembers what happened.
+// recorder is an observer that remembers what happened. started holds
+// the flows as the table passed them (valid until they end: the table
+// recycles an ended flow's record), ids their IDs.
 type recorder struct {
 	started []*flows.Flow
+	ids     []uint64
 	ended   map[uint64]flows.EndReason
 	order   []uint64
 	records []flows.Record
@@ -21,7 +25,10 @@ type recorder struct {
 
 func newRecorder() *recorder { return &recorder{ended: map[uint64]flows.EndReason{}} }
 
-func (r *recorder) FlowStarted(f *flows.Flow)                            { r.started = append(r.started, f) }
+func (r *recorder) FlowStarted(f *flows.Flow) {
+	r.started = append(r.started, f)
+	r.ids = append(r.ids, f.ID)
+}
 func (r *recorder) Packet(*flows.Flow, *packet.Packet, packet.Direction) {}
 func (r *recorder) ActiveRecord(rec *flows.Record)                       { r.records = append(r.records, *rec) }
 func (r *recorder) FlowEnded(f *flows.Flow, why flows.EndReason) {
@@ -135,7 +142,7 @@ func TestCloseLingersForFinalACKs(t *testing.T) {
 		t.Fatalf("last ACK not in flow: ended %v, up pkts %d", rec.ended, rec.started[0].Up.Pkts)
 	}
 	tab.Advance(t0.Add(10 * time.Second))
-	if rec.ended[rec.started[0].ID] != flows.EndClosed {
+	if rec.ended[rec.ids[0]] != flows.EndClosed {
 		t.Fatalf("closed flow not ended after linger: %v", rec.ended)
 	}
 }
@@ -146,7 +153,7 @@ func TestNewSYNOnClosedTupleStartsNewFlow(t *testing.T) {
 	tab.Add(tcp(0, cli, srv, syn, 0))
 	tab.Add(tcp(0.5, srv, cli, rst|ack, 0))
 	tab.Add(tcp(1, cli, srv, syn, 0))
-	if len(rec.started) != 2 || rec.ended[rec.started[0].ID] != flows.EndReused {
+	if len(rec.started) != 2 || rec.ended[rec.ids[0]] != flows.EndReused {
 		t.Fatalf("started %d, ended %v; want a reused-tuple split", len(rec.started), rec.ended)
 	}
 }
@@ -275,4 +282,47 @@ func BenchmarkFlowID(b *testing.B) {
 		sink += flows.FlowID(k, t0.Add(time.Duration(i)))
 	}
 	_ = sink
+}
+
+// TestIndexFindsEveryFlowThroughChurn drives the table's open-addressing
+// index through growth and tens of thousands of insertions and
+// backward-shift deletions (idle expiry) and checks each packet against a
+// model: a packet of a live flow must find it, one of an expired flow must
+// start a new one, and the table must hold exactly the live flows.
+func TestIndexFindsEveryFlowThroughChurn(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	cfg.IdleUDP = 10 * time.Second
+	tab := flows.NewTable(cfg, newRecorder())
+	rng := rand.New(rand.NewPCG(13, 1))
+	const keys = 3000
+	last := map[int]time.Duration{} // live flows: time of their last packet
+	var now time.Duration
+	for step := range 60000 {
+		now += time.Millisecond + time.Duration(rng.IntN(10000))*time.Microsecond
+		i := rng.IntN(keys)
+		_, live := last[i]
+		if live && now-last[i] > cfg.IdleUDP {
+			live = false // the table expires it before the lookup
+		}
+		created := tab.Stats().FlowsCreated
+		tab.Add(&packet.Packet{Time: t0.Add(now), SrcIP: netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), DstIP: netip.MustParseAddr("192.0.2.7"),
+			SrcPort: uint16(1024 + i), DstPort: 53, Proto: packet.ProtoUDP, HasPorts: true, IPLen: 60, PayloadLen: 32})
+		if got := tab.Stats().FlowsCreated - created; got != 0 == live {
+			t.Fatalf("step %d, flow %d (live %v): %d flows created", step, i, live, got)
+		}
+		last[i] = now
+		if step%1000 == 999 {
+			for k, at := range last {
+				if now-at > cfg.IdleUDP {
+					delete(last, k)
+				}
+			}
+			if tab.Len() != len(last) {
+				t.Fatalf("step %d: table holds %d flows, model %d", step, tab.Len(), len(last))
+			}
+		}
+	}
+	if st := tab.Stats(); st.FlowsEnded[flows.EndIdle] < 10000 {
+		t.Fatalf("only %d flows expired: the deletions went untested", st.FlowsEnded[flows.EndIdle])
+	}
 }

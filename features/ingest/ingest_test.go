@@ -71,7 +71,7 @@ func TestRunSkipsAFileThatFailsMidwayOnlyWhenAsked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tab := flows.NewTable(flows.DefaultConfig(), &checkingObserver{t: t, alive: map[*flows.Flow]bool{}, ended: map[*flows.Flow]bool{}})
+		tab := flows.NewTable(flows.DefaultConfig(), &checkingObserver{t: t, alive: map[*flows.Flow]bool{}})
 		st, err := ingest.Run(context.Background(), r, tab, ingest.Options{SkipBadFiles: skip})
 		r.Close()
 		var fe *capture.FileError

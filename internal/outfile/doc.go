@@ -6,9 +6,12 @@
 //   - a regular file, or a path that does not exist yet: the output is
 //     written to a temporary file in the same directory, synced, and
 //     renamed into place by Commit; Abort (or any error) removes the
-//     temporary file and leaves the old file untouched. In Append mode the
-//     file is opened for appending instead (alert logs are never
-//     truncated), created if missing.
+//     temporary file and leaves the old file untouched. In Append mode
+//     the file is opened for appending instead (alert logs are never
+//     truncated), created if missing. Missing folders above it are
+//     created (as mkdir -p); Check refuses a path whose nearest existing
+//     folder cannot be written in, before any work. Errors name the path
+//     given, never the temporary file.
 //   - a character device or a FIFO (/dev/null, /dev/stdout, a named pipe,
 //     bash's >(...)): written through, never renamed over. A write error
 //     such as ENOSPC from /dev/full is returned to the caller like any

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // Mode is how an existing regular file is written.
@@ -81,7 +83,10 @@ func resolve(path string, opt Options) (string, kind, error) {
 	target := path
 	lfi, err := os.Lstat(path)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, unix.ENOTDIR):
+		if err := checkParent(path); err != nil {
+			return "", 0, err
+		}
 		return path, kindNew, nil
 	case err != nil:
 		return "", 0, fmt.Errorf("output %s: %w", path, err)
@@ -130,6 +135,75 @@ func resolve(path string, opt Options) (string, kind, error) {
 	return "", 0, fmt.Errorf("output %s: not a regular file, device or FIFO (%v)", path, m.Type())
 }
 
+// CheckDir reports whether files can be written in the folder dir, made
+// first if missing (as Create makes an output's folders), without making
+// anything: for an output that is a folder of files (a report).
+func CheckDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return fmt.Errorf("output %s: not a directory", dir)
+	case err == nil:
+		if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+			return fmt.Errorf("output %s: cannot create files in it: %w", dir, err)
+		}
+		return nil
+	}
+	return checkParent(dir)
+}
+
+// checkParent reports whether a file can be created at path, whose folder
+// may not exist yet (Create makes it): the nearest existing ancestor must
+// be a folder this process may write in. A missing folder is thus no
+// error, and a read-only or misspelt one (a file in the way) is reported
+// before any work, not after an hour of it.
+func checkParent(path string) error {
+	dir := filepath.Dir(path)
+	for {
+		fi, err := os.Stat(dir)
+		switch {
+		case err == nil && !fi.IsDir():
+			return fmt.Errorf("output %s: %s is not a directory", path, dir)
+		case err == nil:
+			if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+				return fmt.Errorf("output %s: cannot create files in %s: %w", path, dir, err)
+			}
+			return nil
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, unix.ENOTDIR):
+			return fmt.Errorf("output %s: %w", path, cause(err))
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return nil
+		}
+		dir = up
+	}
+}
+
+// makeParent creates the folders above target that are missing, as
+// `mkdir -p` would: `-o out/run1/rows.parquet` should not fail on a
+// missing out/.
+func makeParent(path, target string) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return fmt.Errorf("output %s: create its folder: %w", path, cause(err))
+	}
+	return nil
+}
+
+// cause strips the path from an *fs.PathError or *os.LinkError, so a
+// message names the path the user gave, never a temporary file's name.
+func cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
 // Create opens path for writing according to what it is (see the package
 // documentation).
 func Create(path string, opt Options) (*File, error) {
@@ -156,6 +230,9 @@ func Create(path string, opt Options) (*File, error) {
 		out.f, out.w, out.device = f, f, true
 		return out, nil
 	case opt.Mode == Append:
+		if err := makeParent(path, target); err != nil {
+			return nil, err
+		}
 		// O_RDWR so the last byte can be read for EnsureNewline; a file
 		// we may only write to is appended to without that check.
 		readable := true
@@ -176,14 +253,17 @@ func Create(path string, opt Options) (*File, error) {
 		}
 		return out, nil
 	}
+	if err := makeParent(path, target); err != nil {
+		return nil, err
+	}
 	f, err := opt.Temps.createTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, fmt.Errorf("create %s: %w", path, cause(err))
 	}
 	if err := f.Chmod(perm &^ umask()); err != nil { // CreateTemp makes 0600
 		f.Close()
 		opt.Temps.remove(f.Name())
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, fmt.Errorf("create %s: %w", path, cause(err))
 	}
 	out.f, out.w, out.tmp = f, f, f.Name()
 	return out, nil
@@ -208,8 +288,17 @@ func ensureNewline(f *os.File) error {
 }
 
 // Write writes p to the output. Errors are the file's own (an
-// *fs.PathError naming the file), left for callers to wrap.
-func (o *File) Write(p []byte) (int, error) { return o.w.Write(p) }
+// *fs.PathError naming the path given to Create, not the temporary file),
+// left for callers to wrap.
+func (o *File) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	var pe *fs.PathError
+	if err != nil && o.tmp != "" && errors.As(err, &pe) {
+		// The path the user gave, not the temporary name being written.
+		err = &fs.PathError{Op: pe.Op, Path: o.name, Err: pe.Err}
+	}
+	return n, err
+}
 
 // Name is the path as given.
 func (o *File) Name() string { return o.name }
@@ -238,11 +327,11 @@ func (o *File) Commit() error {
 	var err error
 	if !o.device {
 		if serr := o.f.Sync(); serr != nil {
-			err = fmt.Errorf("sync %s: %w", o.name, serr)
+			err = fmt.Errorf("sync %s: %w", o.name, cause(serr))
 		}
 	}
 	if cerr := o.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close %s: %w", o.name, cerr)
+		err = fmt.Errorf("close %s: %w", o.name, cause(cerr))
 	}
 	if o.tmp == "" {
 		return err
@@ -250,7 +339,7 @@ func (o *File) Commit() error {
 	if err == nil {
 		err = o.temps.rename(o.tmp, o.target)
 		if err != nil {
-			err = fmt.Errorf("rename into %s: %w", o.name, err)
+			err = fmt.Errorf("rename into %s: %w", o.name, cause(err))
 		}
 	}
 	if err != nil {

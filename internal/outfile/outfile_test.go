@@ -322,3 +322,102 @@ func TestDevStdoutOnAPipeIsWrittenThrough(t *testing.T) {
 		t.Errorf("read %q", b[:n])
 	}
 }
+
+// `-o out/run1/rows.parquet` without out/: the folders are made, as
+// mkdir -p would, for both a replaced and an appended output.
+func TestMissingFoldersAreCreated(t *testing.T) {
+	for _, mode := range []Mode{Replace, Append} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "out", "run1", "rows.parquet")
+		if err := Check(path, Options{Mode: mode}); err != nil {
+			t.Fatalf("mode %d: Check: %v", mode, err)
+		}
+		o, err := Create(path, Options{Mode: mode})
+		if err != nil {
+			t.Fatalf("mode %d: Create: %v", mode, err)
+		}
+		o.Write([]byte("rows"))
+		if err := o.Commit(); err != nil {
+			t.Fatalf("mode %d: Commit: %v", mode, err)
+		}
+		if b, err := os.ReadFile(path); err != nil || string(b) != "rows" {
+			t.Errorf("mode %d: read back %q, %v", mode, b, err)
+		}
+	}
+}
+
+// A path that cannot be created is refused by Check (before any work),
+// and the message names the path given.
+func TestCheckRefusesAnUncreatableFolder(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "notadir")
+	os.WriteFile(file, nil, 0o644)
+	ro := filepath.Join(dir, "ro")
+	os.Mkdir(ro, 0o555)
+	cases := []struct {
+		name, path, want string
+		asRoot           bool // root may write in a 0555 folder
+	}{
+		{"a file where a folder should be", filepath.Join(file, "sub", "m.json.gz"), "notadir is not a directory", true},
+		{"a read-only folder", filepath.Join(ro, "new", "m.json.gz"), "cannot create files in " + ro, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !c.asRoot && os.Geteuid() == 0 {
+				t.Skip("root may write in a read-only folder")
+			}
+			err := Check(c.path, Options{})
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.path) {
+				t.Errorf("Check(%s) = %v, want an error naming the path and %q", c.path, err, c.want)
+			}
+		})
+	}
+}
+
+// Errors while writing, syncing or renaming name the path the user gave,
+// never the temporary file (".x.parquet.tmp-3438956041" means nothing to
+// them): here its folder is removed before Commit.
+func TestErrorsNameThePathNotTheTemporaryFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	path := filepath.Join(dir, "x.parquet")
+	o, err := Create(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Write([]byte("x"))
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	err = o.Commit()
+	if err == nil {
+		t.Fatal("Commit into a removed folder succeeded")
+	}
+	if !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), ".tmp-") {
+		t.Errorf("Commit error %q: want the path %s, not the temporary name", err, path)
+	}
+}
+
+// CheckDir accepts an existing or makeable folder and refuses a file, or
+// a path under one, naming the folder given.
+func TestCheckDir(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	os.WriteFile(file, nil, 0o644)
+	cases := []struct {
+		path, want string // want "" = accepted
+	}{
+		{dir, ""},
+		{filepath.Join(dir, "new", "deeper"), ""},
+		{file, "output " + file + ": not a directory"},
+		{filepath.Join(file, "rep"), "output " + filepath.Join(file, "rep") + ": " + file + " is not a directory"},
+	}
+	for _, c := range cases {
+		err := CheckDir(c.path)
+		if (c.want == "") != (err == nil) || err != nil && err.Error() != c.want {
+			t.Errorf("CheckDir(%s) = %v, want %q", c.path, err, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new")); err == nil {
+		t.Error("CheckDir made a folder")
+	}
+}

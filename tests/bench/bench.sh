@@ -16,7 +16,8 @@
 # SHARED (../shared/datasets), GO (go), GOTAGS, CAPTURES (both; "merged"
 # or "concurrent" for one), EXTRA_DETECT_FLAGS (added to (c)), GO_BENCH
 # (1: finish with the Go benchmarks behind issue 13's other figures, i.e.
-# allocations per packet, heap per concurrent flow, model scoring; 0: skip).
+# allocations per packet (fresh and steady state), heap per concurrent
+# flow, new flows per second, model scoring; 0: skip).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -179,7 +180,12 @@ if [[ $GO_BENCH == 1 ]]; then
   } | tee -a "$results"
   # package, benchmark, -benchtime: one pass over the lab captures is one
   # op; a million flows is one op; scoring runs for the default second.
-  for spec in "./features/ingest DecodeFlowFeatures 3x" "./features/flows MillionConcurrentFlows 1x" "./models/forest ShippedModel 1s"; do
+  # Steady is the same path with one table across passes (0 allocs/pkt
+  # is the target); NewFlows the steady-state new-flow rate; HeapPerFlow
+  # the whole engine's heap per flow, half-open and established.
+  for spec in "./features/ingest DecodeFlowFeatures 3x" "./features/ingest DecodeFlowFeaturesSteady 20x" \
+    "./features/flows MillionConcurrentFlows 1x" "./features/flows NewFlows 1s" \
+    "./detect/engine HeapPerFlow 1x" "./models/forest ShippedModel 1s"; do
     read -r pkg name bt <<<"$spec"
     $GO test -tags "$GOTAGS" -run '^$' -bench "^Benchmark$name\$" -benchtime "$bt" -benchmem "$pkg" 2>&1 |
       grep -E '^(Benchmark|--- |ok|FAIL|.*skip)' | tee -a "$results" || true

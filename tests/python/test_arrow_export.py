@@ -34,6 +34,12 @@ FIXED = {  # column -> Arrow type, in file order before the features
     "pkts_up": pa.uint64(), "pkts_down": pa.uint64(), "ip_bytes_up": pa.uint64(), "ip_bytes_down": pa.uint64(),
 }
 LABELS = ["scenario", "label", "label_source"]
+STAGES = {  # TLS metadata and the stages' verdicts, nullable, after the labels
+    "tls_sni": pa.string(), "tls_ja3_hash": pa.string(), "tls_ja4": pa.string(),
+    "signature_state": pa.string(), "signature_dialect": pa.string(), "intel_match": pa.string(),
+    "model_score": pa.float32(),
+}
+TAIL = len(LABELS) + len(STAGES)  # columns after the features
 
 
 def manifest_entries():
@@ -87,10 +93,12 @@ def go_flows():
 def test_schema_types(table):
     names = table.schema.names
     assert names[:len(FIXED)] == list(FIXED)
-    assert names[-3:] == LABELS
+    assert names[-TAIL:] == LABELS + list(STAGES)
+    for name, typ in STAGES.items():
+        assert table.schema.field(name).type == typ and table.schema.field(name).nullable, name
     for name, typ in FIXED.items():
         assert table.schema.field(name).type == typ, name
-    features = names[len(FIXED):-3]
+    features = names[len(FIXED):-TAIL]
     assert features, "no feature columns"
     for name in features:
         assert table.schema.field(name).type == pa.float64(), name
@@ -98,13 +106,14 @@ def test_schema_types(table):
 
 def test_metadata(table):
     md = {k.decode(): v.decode() for k, v in table.schema.metadata.items()}
-    assert md["minerwatch.schema_version"] == "1"
+    assert md["minerwatch.schema_version"] == "2"
+    assert md["minerwatch.undefined"] == "null"
     assert md["minerwatch.version"]
     sets = json.loads(md["minerwatch.feature_sets"])
-    assert sets == ["mw51", "mwx", "netflow8", "decrypto12"]
+    assert sets == ["mw51", "mwx", "seq", "netflow8", "decrypto12"]
     assert set(json.loads(md["minerwatch.feature_set_versions"])) == set(sets)
     feature_table = json.loads(md["minerwatch.feature_table"])
-    assert [f["name"] for f in feature_table] == table.schema.names[len(FIXED):-3]
+    assert [f["name"] for f in feature_table] == table.schema.names[len(FIXED):-TAIL]
     assert json.loads(md["minerwatch.label_sources"]) == ["manifest", "signature"]
     # --manifest defaults to train's checkpoint schedule (flowfeat.ModelCheckpoints).
     assert md["minerwatch.checkpoints"] == "60,120,300,+300"
@@ -125,6 +134,9 @@ def test_metadata(table):
         assert "unit" in fm, f"{field.name} has no unit"
     assert table.schema.field("up_iat_mean").metadata[b"unit"] == b"s"
     assert table.schema.field("up_iat_mean").metadata[b"set"] == b"mw51"
+    for name in table.schema.names[len(FIXED):-TAIL]:
+        field = table.schema.field(name)
+        assert field.nullable and field.metadata[b"minerwatch.undefined"] == b"null", name
 
 
 def test_rows_match_minerwatch_flows(table):
@@ -173,14 +185,40 @@ def test_parquet_and_stream_hold_the_same_rows(exports, table):
     pd.testing.assert_frame_equal(feather.read_feather(exports["all.arrow"]), want)
 
 
-def test_undefined_features_are_nan_not_null(table):
-    features = table.schema.names[len(FIXED):-3]
-    nans = 0
+def test_undefined_features_are_null_not_nan(table):
+    """Undefined features (NaN inside minerwatch) are nulls in the file:
+    the validity bitmap says so, and no NaN is left in a feature column."""
+    import pyarrow.compute as pc
+    features = table.schema.names[len(FIXED):-TAIL]
+    nulls = 0
     for name in features:
         col = table.column(name)
-        assert col.null_count == 0, name
-        nans += sum(1 for v in col.to_pylist() if math.isnan(v))
-    assert nans > 0, "expected some undefined (NaN) features in checkpoint rows"
+        nulls += col.null_count
+        assert not pc.any(pc.is_nan(col)).as_py(), f"{name} holds NaN"
+    assert nulls > 0, "expected some undefined (null) features, e.g. a std over one sample"
+    # Where the server sent no data packet, its mean data-packet size is
+    # undefined (null), and only there.
+    no_data = pc.equal(table.column("down_data_pkts"), 0)
+    assert pc.all(pc.equal(pc.is_null(table.column("down_size_mean")), no_data)).as_py()
+
+
+def test_rows_carry_tls_and_signature_columns(table):
+    """The TLS sample's rows carry its ClientHello (SNI as tshark shows it:
+    pool.example-mining.test), the plaintext XMRig session's rows the
+    signature stage's dialect; the others are null, never empty strings."""
+    df = table.to_pandas()
+    by = {c: g for c, g in df.groupby("capture")}
+    tls = by[next(c for c in by if "xmrig-tls-443" in c)]
+    assert (tls["tls_sni"] == "pool.example-mining.test").all()
+    assert tls["tls_ja3_hash"].str.fullmatch("[0-9a-f]{32}").all() and tls["tls_ja4"].notna().all()
+    assert tls["signature_dialect"].isna().all()
+    plain = by[next(c for c in by if "xmrig-plain-3333" in c)]
+    assert (plain["signature_dialect"] == "cryptonote").all() and plain["tls_sni"].isna().all()
+    assert plain[plain["window_kind"] == "end"]["signature_state"].iloc[0] == "keepalive"
+    # features --manifest runs neither intel nor a model: those are null.
+    assert df["intel_match"].isna().all() and df["model_score"].isna().all()
+    for name in STAGES:
+        assert not (df[name] == "").any(), name
 
 
 def test_train_rows_are_the_metadata_rule(exports, table):
@@ -193,3 +231,63 @@ def test_train_rows_are_the_metadata_rule(exports, table):
     assert len(got) == len(want) > 0
     cols = ["capture", "flow_id", "checkpoint_s", "label"]
     pd.testing.assert_frame_equal(got[cols], want[cols])
+
+
+def undefined_counts(table):
+    """Per feature column: (null count, sum over the defined values)."""
+    import pyarrow.compute as pc
+    features = [f["name"] for f in json.loads(table.schema.metadata[b"minerwatch.feature_table"])]
+    return {n: (table.column(n).null_count, pc.sum(table.column(n)).as_py()) for n in features}
+
+
+def test_duckdb_reads_parquet_nulls(exports, table):
+    """DuckDB on the Parquet file: avg() is a number (NaN would poison it),
+    IS NULL finds every undefined value pyarrow counts."""
+    duckdb = pytest.importorskip("duckdb", reason="pip install duckdb (tests/python/requirements.txt)")
+    con = duckdb.connect()
+    path = exports["all.parquet"]
+    for name, (nulls, total) in undefined_counts(table).items():
+        got_nulls, avg = con.execute(
+            f'SELECT count(*) FILTER (WHERE "{name}" IS NULL), avg("{name}") FROM read_parquet(?)', [path]).fetchone()
+        assert got_nulls == nulls, name
+        if nulls < table.num_rows:
+            assert avg is not None and math.isfinite(avg), f"avg({name}) = {avg}"
+            assert avg == pytest.approx(total / (table.num_rows - nulls)), name
+    assert sum(n for n, _ in undefined_counts(table).values()) > 0
+
+
+def test_polars_reads_parquet_nulls(exports, table):
+    pl = pytest.importorskip("polars", reason="pip install polars (tests/python/requirements.txt)")
+    df = pl.read_parquet(exports["all.parquet"])
+    assert df.height == table.num_rows
+    for name, (nulls, total) in undefined_counts(table).items():
+        assert df[name].null_count() == nulls, name
+        assert df[name].is_nan().sum() == 0, f"{name} holds NaN"
+        if nulls < table.num_rows:
+            assert df[name].mean() == pytest.approx(total / (table.num_rows - nulls)), name
+
+
+def readme_block(marker):
+    """The code block between <!-- marker:begin --> and <!-- marker:end -->."""
+    text = open(os.path.join(REPO, "README.md")).read()
+    block = text.split(f"<!-- {marker}:begin -->", 1)[1].split(f"<!-- {marker}:end -->", 1)[0]
+    return block.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("marker,module", [("duckdb-example", "duckdb"), ("polars-example", "polars")])
+def test_readme_parquet_examples_run(exports, tmp_path, marker, module, capsys):
+    """The README's DuckDB and polars examples run as printed, next to a
+    features.parquet, and print numbers, not NaN."""
+    pytest.importorskip(module, reason=f"pip install {module} (tests/python/requirements.txt)")
+    code = readme_block(marker)
+    assert len(code.strip().splitlines()) <= 4, code
+    os.symlink(exports["all.parquet"], tmp_path / "features.parquet")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        exec(compile(code, f"README {marker}", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    assert "mining" in out and "benign" in out, out
+    assert "nan" not in out.lower(), out

@@ -13,6 +13,7 @@ import (
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/export"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/ingest"
 	"github.com/minerwatch/minerwatch/train/manifest"
@@ -60,6 +61,9 @@ type Row struct {
 	UpBytes    uint64
 	DownBytes  uint64
 	X          flowfeat.Vector
+	// Stages: the flow's TLS metadata and stage verdicts as of the row
+	// (the feature files' TLS and stage columns).
+	Stages export.Stages
 }
 
 // Positive reports whether the row is labelled mining.
@@ -76,6 +80,9 @@ type Options struct {
 	// Augment re-reads every capture once per augmentation, adding rows
 	// marked with its name.
 	Augment []Augmentation
+	// Done, if set, is called on Build's goroutine after each capture's
+	// rows were emitted, in manifest order: for a progress line.
+	Done func(e *manifest.Entry)
 }
 
 // Augmentation re-reads a capture as if every data packet had been
@@ -159,7 +166,7 @@ func Build(ctx context.Context, m *manifest.Manifest, o Options, emit func(*Row)
 		}
 	}()
 	var firstErr error
-	for _, r := range results {
+	for i, r := range results {
 		<-r.done
 		if firstErr != nil {
 			continue
@@ -180,6 +187,9 @@ func Build(ctx context.Context, m *manifest.Manifest, o Options, emit func(*Row)
 			}
 		}
 		r.rows = nil
+		if o.Done != nil && firstErr == nil {
+			o.Done(entries[i])
+		}
 	}
 	wg.Wait()
 	return sum, firstErr
@@ -233,7 +243,7 @@ func buildPass(ctx context.Context, e *manifest.Entry, o Options, aug Augmentati
 			FlowID: f.ID, Client: f.Client, Server: f.Server, Proto: f.Proto, VLAN: f.VLAN[0],
 			FlowFirst: f.First, Start: fr.Start, End: fr.End, First: fr.First, Last: fr.Last,
 			UpPkts: fr.UpPkts, DownPkts: fr.DownPkts, UpBytes: fr.UpBytes, DownBytes: fr.DownBytes,
-			X: *fr.Values,
+			X: *fr.Values, Stages: fi.RowStages(),
 		}
 		p.rows = append(p.rows, row)
 		if fr.Kind != flowfeat.KindEnd {

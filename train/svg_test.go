@@ -1,0 +1,132 @@
+package train
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// shippedReport loads one of the shipped model's evaluation reports.
+func shippedReport(t *testing.T, name string) *Report {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "models", "defaultmodel", "report", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+// The report picture says what a reader needs: x tick labels on the PR
+// curve and its operating point; recall and FPR per checkpoint with a
+// legend, FPR on its own axis scaled to its maximum (the plaintext-to-
+// encrypted report's 6.33 % at 60 s, the largest, tops a 10 % axis, not
+// a 0–1 one), "no data" where a checkpoint has no mining rows (1500 s and
+// later in that report) instead of recall 0; and the confusion matrix's
+// row percentages (1619 of 1624 benign rows = 99.69 %) and colour scale.
+// Set MINERWATCH_SVG_DIR to keep the pictures (render them with
+// rsvg-convert to look at them).
+func TestReportSVGSaysWhatItShows(t *testing.T) {
+	type expect struct {
+		report  string
+		noData  int      // checkpoints with no mining rows
+		fprTop  string   // the right axis' top label
+		shares  []string // row percentages in the confusion matrix
+		opLabel string   // the operating point's label
+	}
+	cases := []expect{
+		{"eval-plaintext-to-encrypted.json", 8, "10%", []string{"99.69%", "0.31%", "56.82%", "43.18%"}, "recall 43.18%, precision 91.94%"},
+		// 0.55 % at 300 s (1 of 181 benign rows) tops a 1 % axis.
+		{"train-grouped-cv.json", 8, "1%", []string{"99.95%", "0.05%", "35.35%", "64.65%"}, "recall 64.65%, precision 99.29%"},
+	}
+	// Every other shipped report gets the generic checks.
+	all, _ := filepath.Glob(filepath.Join("..", "models", "defaultmodel", "report", "*.json"))
+	for _, p := range all {
+		if n := filepath.Base(p); n != cases[0].report && n != cases[1].report {
+			cases = append(cases, expect{report: n, noData: -1})
+		}
+	}
+	if len(cases) < 3 {
+		t.Fatalf("shipped reports: %v", all)
+	}
+	for _, tc := range cases {
+		r := shippedReport(t, tc.report)
+		var b strings.Builder
+		if err := r.WriteSVG(&b); err != nil {
+			t.Fatal(err)
+		}
+		svg := b.String()
+		if dir := os.Getenv("MINERWATCH_SVG_DIR"); dir != "" {
+			if err := os.WriteFile(filepath.Join(dir, strings.TrimSuffix(tc.report, ".json")+".svg"), []byte(svg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func(re string) int { return len(regexp.MustCompile(re).FindAllString(svg, -1)) }
+		if n := count(`class="xtick"[^>]*>(0\.00|0\.25|0\.50|0\.75|1\.00)<`); n != 5 {
+			t.Errorf("%s: %d PR x tick labels, want 5", tc.report, n)
+		}
+		if count(`class="operating-point"`) != 1 || !strings.Contains(svg, "operating point (fold thresholds, target FPR") {
+			t.Errorf("%s: no operating point with its legend", tc.report)
+		}
+		for _, want := range []string{"recall (left axis)", "FPR (right axis)", "share of the true class", `class="colour-scale"`} {
+			if !strings.Contains(svg, want) {
+				t.Errorf("%s: missing %q", tc.report, want)
+			}
+		}
+		noData := 0
+		for _, s := range r.ByCheckpoint {
+			if s.Recall < 0 {
+				noData++
+			}
+		}
+		if count(`class="no-data"`) != noData {
+			t.Errorf("%s: %d no-data bars, want %d", tc.report, count(`class="no-data"`), noData)
+		}
+		if tc.noData >= 0 && noData != tc.noData {
+			t.Errorf("%s: %d checkpoints without mining rows, want %d", tc.report, noData, tc.noData)
+		}
+		if tc.fprTop != "" {
+			if m := regexp.MustCompile(`class="y2tick"[^>]*>([^<]+)<`).FindAllStringSubmatch(svg, -1); len(m) == 0 || m[len(m)-1][1] != tc.fprTop {
+				t.Errorf("%s: FPR axis ticks %v, want top %s", tc.report, m, tc.fprTop)
+			}
+		}
+		for _, sh := range tc.shares {
+			if !regexp.MustCompile(`class="row-share"[^>]*>` + regexp.QuoteMeta(sh) + `<`).MatchString(svg) {
+				t.Errorf("%s: no row share %s", tc.report, sh)
+			}
+		}
+		if tc.opLabel != "" && !strings.Contains(svg, tc.opLabel) {
+			t.Errorf("%s: operating point label %q missing", tc.report, tc.opLabel)
+		}
+	}
+}
+
+// The FPR axis tops at a round number and its ticks land on round ones.
+func TestNiceCeil(t *testing.T) {
+	for _, tc := range []struct{ v, want float64 }{
+		{0, 0.01}, {0.0055, 0.01}, {0.0633, 0.1}, {0.003, 0.005}, {0.02, 0.02}, {0.21, 0.25}, {1, 1},
+	} {
+		if got, _ := niceCeil(tc.v); got < tc.want*0.999999 || got > tc.want*1.000001 {
+			t.Errorf("niceCeil(%v) = %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}
+
+func TestFPRTicksAreRound(t *testing.T) {
+	for _, v := range []float64{0, 0.0055, 0.0217, 0.0633, 0.003, 0.4} {
+		top, n := niceCeil(v)
+		step := top / float64(n)
+		m := step / math.Pow(10, math.Floor(math.Log10(step)))
+		if ok := slices.ContainsFunc([]float64{1, 2, 2.5, 5}, func(r float64) bool { return math.Abs(m-r) < 1e-9 }); !ok {
+			t.Errorf("max %v: axis 0–%v in %d steps of %v", v, top, n, step)
+		}
+	}
+}
