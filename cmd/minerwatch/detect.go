@@ -261,7 +261,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		st = ingest.Stats{Capture: r.Stats(), Decode: pst.Decode, Defrag: pst.Defrag}
 		es = pst.Engine
 	} else {
-		current := ""
+		current, currentFile := "", -1
 		cfg.Capture = func() string { return current }
 		eng := engine.New(cfg, func(a *alert.Alert) {
 			ks.Alert(a)
@@ -276,7 +276,11 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		st, err = ingest.Run(ctx, r, nil, ingest.Options{
 			Sink: eng.Packet,
 			OnPacket: func(rec *capture.Record, _ *packet.Packet) {
-				current = captureName(r.Path(rec.File))
+				// The name changes with the file only (filepath.Base
+				// for every packet was 1 % of detect's CPU time).
+				if rec.File != currentFile {
+					current, currentFile = captureName(r.Path(rec.File)), rec.File
+				}
 			},
 			Progress:      func(s *ingest.Stats) { progress.update(s.Capture.Records, eng.FlowsCreated()) },
 			ProgressEvery: progressEvery,
