@@ -3,12 +3,16 @@ package train
 import (
 	"context"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
+	"text/tabwriter"
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/features/seqfeat"
 	"github.com/minerwatch/minerwatch/models/modelfile"
 	"github.com/minerwatch/minerwatch/train/dataset"
 	"github.com/minerwatch/minerwatch/train/manifest"
@@ -19,10 +23,11 @@ const (
 	ExpCV          = "grouped-cv"
 	ExpPlaintext   = "plaintext-to-encrypted"
 	ExpFeatureSets = "feature-sets"
+	ExpEarly       = "early"
 )
 
 // Experiments lists the experiment names.
-func Experiments() []string { return []string{ExpCV, ExpPlaintext, ExpFeatureSets} }
+func Experiments() []string { return []string{ExpCV, ExpPlaintext, ExpFeatureSets, ExpEarly} }
 
 // LoadRows builds the dataset rows of every manifest and keeps the usable
 // ones (see Usable).
@@ -36,6 +41,15 @@ func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, 
 		}
 		sum, err := dataset.Build(ctx, m, dataset.Options{Checkpoints: cp, Augment: augment}, func(r *dataset.Row) error {
 			if Usable(r) {
+				if r.Kind == flowfeat.KindEnd {
+					// Reported with the checkpoint it beat: a flow
+					// scored at its end at 14 s is decided "by 20 s".
+					age := r.End.Sub(r.FlowFirst)
+					r.Checkpoint = age
+					if next := cp.Next(age); next > 0 {
+						r.Checkpoint = next
+					}
+				}
 				rows = append(rows, *r)
 			}
 			return nil
@@ -81,16 +95,23 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 		}
 		var scored []Scored
 		var folds []FoldInfo
-		if name == ExpCV {
-			scored, folds, err = CrossValidate(s, cfg)
-		} else {
-			tr, te := PlaintextSplit(s)
-			scored, folds, err = Holdout(tr, te, cfg)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		for _, part := range checkpointParts(s, cfg.PerCheckpoint) {
+			var sc []Scored
+			var fi []FoldInfo
+			if name == ExpCV {
+				sc, fi, err = CrossValidate(part, cfg)
+			} else {
+				tr, te := PlaintextSplit(part)
+				sc, fi, err = Holdout(tr, te, cfg)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			scored, folds = append(scored, sc...), append(folds, fi...)
 		}
 		return []*Report{NewReport(name, cfg, scored, folds)}, nil
+	case ExpEarly:
+		return runEarly(rows, cfg)
 	case ExpFeatureSets:
 		var out []*Report
 		for _, set := range flowfeat.ModelSets() {
@@ -106,6 +127,107 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("unknown experiment %q (known: %v)", name, Experiments())
+}
+
+// checkpointParts splits samples by checkpoint for per-checkpoint models
+// (all of them in one part otherwise): one part per checkpoint up to
+// 120 s, one for 300 s and later.
+func checkpointParts(s []Sample, per bool) [][]Sample {
+	if !per {
+		return [][]Sample{s}
+	}
+	parts := map[float64][]Sample{}
+	for _, x := range s {
+		k := math.Min(x.Checkpoint, 300)
+		parts[k] = append(parts[k], x)
+	}
+	keys := make([]float64, 0, len(parts))
+	for k := range parts {
+		keys = append(keys, k)
+	}
+	sort.Float64s(keys)
+	out := make([][]Sample, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, parts[k])
+	}
+	return out
+}
+
+// earlyVariant is one model configuration of ExpEarly.
+type earlyVariant struct {
+	name    string
+	set     string
+	per     bool
+	exclude []string
+}
+
+// earlyVariants: today's set against the sequence set and both, as one
+// model (with the flow's age as a feature where the set has it, and
+// without) or one model per checkpoint; and how many sequence positions
+// are worth keeping (the later ones excluded).
+func earlyVariants() []earlyVariant {
+	beyond := func(k int) []string {
+		var out []string
+		for i := k + 1; i <= seqfeat.N; i++ {
+			out = append(out, "seq_len_"+strconv.Itoa(i), "seq_gap_"+strconv.Itoa(i))
+		}
+		return out
+	}
+	both := flowfeat.SetMW51XSeq
+	return []earlyVariant{
+		{"mw51x", flowfeat.SetMW51X, false, nil},
+		{"mw51x-per-checkpoint", flowfeat.SetMW51X, true, nil},
+		{"seq", flowfeat.SetSeq, false, nil},
+		{"seq-no-elapsed", flowfeat.SetSeq, false, []string{"elapsed"}},
+		{"seq-per-checkpoint", flowfeat.SetSeq, true, []string{"elapsed"}},
+		{"both", both, false, nil},
+		{"both-no-elapsed", both, false, []string{"elapsed"}},
+		{"both-per-checkpoint", both, true, []string{"elapsed"}},
+		{"both-n8", both, false, beyond(8)},
+		{"both-n16", both, false, beyond(16)},
+		{"both-n24", both, false, beyond(24)},
+	}
+}
+
+// runEarly compares feature sets and model layouts for early verdicts,
+// in grouped CV and plaintext → encrypted (see earlyVariants).
+func runEarly(rows []dataset.Row, cfg Config) ([]*Report, error) {
+	var out []*Report
+	for _, v := range earlyVariants() {
+		c := cfg
+		c.Set, c.PerCheckpoint = v.set, v.per
+		c.Exclude = append(append([]string(nil), cfg.Exclude...), v.exclude...)
+		for _, exp := range []string{ExpCV, ExpPlaintext} {
+			reps, err := Run(exp, rows, c)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", v.name, exp, err)
+			}
+			reps[0].Experiment = ExpEarly + ":" + exp + ":" + v.name
+			out = append(out, reps[0])
+		}
+	}
+	return out, nil
+}
+
+// WriteByTime writes one line per report and checkpoint: encrypted
+// mining flows detected by then, false benign flows and false alarms per
+// benign flow-hour — the comparison table of ExpEarly.
+func WriteByTime(w io.Writer, reps []*Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "experiment\tby\tTLS+proxy\tplaintext\tfalse flows\tFPR/flow\tFA/flow-hour\t")
+	for _, r := range reps {
+		enc := r.Flows.MiningByScenario["tls"] + r.Flows.MiningByScenario["proxy"]
+		for _, tl := range r.Flows.ByTime {
+			if tl.At > 300 {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%gs\t%d/%d\t%d/%d\t%d/%d\t%s\t%.3f\t\n", r.Experiment, tl.At, tl.EncryptedDetected, enc,
+				tl.Detected["plaintext"], r.Flows.MiningByScenario["plaintext"], tl.FalseAlarmFlows, r.Flows.BenignFlows, pct(tl.FPR), tl.FalseAlarmsPerHour)
+		}
+		fmt.Fprintf(tw, "%s\tend\t%d/%d\t%d/%d\t%d/%d\t%s\t%.3f\t\n", r.Experiment, r.Flows.ByScenario["tls"]+r.Flows.ByScenario["proxy"], enc,
+			r.Flows.ByScenario["plaintext"], r.Flows.MiningByScenario["plaintext"], r.Flows.FalseAlarmFlows, r.Flows.BenignFlows, pct(r.Flows.FPR), r.Flows.FalseAlarmsPerHour)
+	}
+	tw.Flush()
 }
 
 func withoutAugmented(rows []dataset.Row) []dataset.Row {

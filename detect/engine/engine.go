@@ -193,7 +193,7 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	e.sigShared = signature.NewShared(cfg.Signature, e.budget)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
-		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead}
+		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead, LateEndRow: cfg.OnRow != nil || cfg.Features}
 		if cfg.OnRow == nil && !cfg.Features {
 			// Rows only feed the model: skip those it would not score.
 			tc.NoEndRow = true
@@ -653,8 +653,15 @@ func (e *Engine) row(r *flowfeat.Row) {
 	}
 	a := e.newAlert(fi, alert.DetectorModel, r.End, false)
 	a.Confidence = score
-	a.Reason = "flow statistics score " + ftoa(score) + " ≥ threshold " + ftoa(m.Threshold()) + " at the " + r.Checkpoint.String() + " checkpoint"
-	a.Model = &alert.Model{Score: score, Threshold: m.Threshold(), Checkpoint: r.Checkpoint.Seconds(),
+	at, cp := "the "+r.Checkpoint.String()+" checkpoint", r.Checkpoint
+	if r.Kind == flowfeat.KindEnd {
+		// Scored at its end, between checkpoints: the alert's checkpoint
+		// is the flow's age then.
+		cp = r.End.Sub(r.Flow.First)
+		at = "flow end (" + cp.Round(time.Millisecond).String() + ")"
+	}
+	a.Reason = "flow statistics score " + ftoa(score) + " ≥ threshold " + ftoa(m.Threshold()) + " at " + at
+	a.Model = &alert.Model{Score: score, Threshold: m.Threshold(), Checkpoint: cp.Seconds(),
 		FeatureSet: m.FeatureSet(), TopFeatures: top, ModelID: m.ID()}
 	e.emit(fi, a)
 }

@@ -43,6 +43,9 @@ func ModelCheckpoints() Checkpoints {
 	return Checkpoints{At: []time.Duration{60 * time.Second, 120 * time.Second, 300 * time.Second}, Every: 300 * time.Second}
 }
 
+// Next returns the first checkpoint strictly after prev (0 = none).
+func (c Checkpoints) Next(prev time.Duration) time.Duration { return c.next(prev) }
+
 // ParseCheckpoints parses "30,60,120,300,+300": offsets in seconds (or Go
 // durations like 90s, 2m), an optional "+N" last item meaning "then every
 // N", or "none".
@@ -138,6 +141,10 @@ type Row struct {
 	UpPkts, DownPkts   uint32
 	UpBytes, DownBytes uint64 // IP bytes
 	Values             *Vector
+	// Late marks an end row that comes after the flow's first checkpoint
+	// with packets its last checkpoint row did not see: the model scores
+	// it (see TrackerConfig.LateEndRow).
+	Late bool
 }
 
 // TrackerConfig selects what rows a Tracker emits.
@@ -151,6 +158,13 @@ type TrackerConfig struct {
 	// row (a detector that already decided a flow needs no more of them,
 	// and a snapshot is the expensive part).
 	Skip func(f *flows.Flow, kind string) bool
+	// LateEndRow marks (Row.Late) and, even with NoEndRow, emits the end
+	// row of a flow that reached its first checkpoint and saw packets
+	// after its last checkpoint row: a flow that ends (or goes quiet
+	// until the flow table expires it) between checkpoints is scored at
+	// its end, so a miner that reconnects every few minutes does not slip
+	// between them.
+	LateEndRow bool
 	// SizeOverhead grows every data packet by this many bytes in the
 	// features (see Accumulator.SetOverhead); 0 for real use.
 	SizeOverhead int
@@ -164,6 +178,8 @@ type State struct {
 	// seq is the packet-sequence state, from the first data packet on
 	// (kept across recycling, like win).
 	seq *seqfeat.Seq
+	// cpPkts is how many packets the last checkpoint row saw (LateEndRow).
+	cpPkts uint32
 }
 
 // window is the fixed-window accumulator of a flow.
@@ -288,6 +304,8 @@ func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
 			cp = next
 		}
 		t.emitRow(&s.cum, s.seq, f, KindCheckpoint, cp, 0, f.First, f.First.Add(cp))
+		up, down := s.cum.Packets()
+		s.cpPkts = up + down
 		s.nextCP = t.cfg.Checkpoints.next(cp)
 	}
 	if w := s.win; w != nil && !now.Before(w.start.Add(t.cfg.Window)) {
@@ -309,9 +327,19 @@ func (t *Tracker) End(s *State, f *flows.Flow) {
 	if w := s.win; w != nil && w.acc.first != 0 {
 		t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, w.acc.Last())
 	}
-	if !t.cfg.NoEndRow {
+	if late := t.lateEnd(s, f); !t.cfg.NoEndRow || late {
+		t.row.Late = late
 		t.emitRow(&s.cum, s.seq, f, KindEnd, 0, 0, f.First, s.cum.Last())
 	}
+}
+
+// lateEnd reports whether a LateEndRow tracker owes flow f an end row.
+func (t *Tracker) lateEnd(s *State, f *flows.Flow) bool {
+	if !t.cfg.LateEndRow || t.firstCP <= 0 || s.cum.Last().Sub(f.First) < t.firstCP {
+		return false
+	}
+	up, down := s.cum.Packets()
+	return up+down != s.cpPkts
 }
 
 // Snapshot computes the flow's features so far (for scoring outside the
@@ -329,7 +357,7 @@ func (t *Tracker) emitRow(a *Accumulator, seq *seqfeat.Seq, f *flows.Flow, kind 
 	// The sequence is the flow's first messages: a window row has none.
 	seqfeat.Fill(t.vec.Set(SetSeq), seq, end.Sub(f.First).Seconds())
 	r := &t.row
-	*r = Row{Flow: f, Kind: kind, Checkpoint: cp, Window: win, Start: start, End: end,
+	*r = Row{Flow: f, Kind: kind, Late: kind == KindEnd && r.Late, Checkpoint: cp, Window: win, Start: start, End: end,
 		First: a.First(), Last: a.Last(), Values: &t.vec}
 	r.UpPkts, r.DownPkts = a.Packets()
 	r.UpBytes, r.DownBytes = a.IPBytes()
