@@ -6,8 +6,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -95,13 +97,30 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 		}
 		var scored []Scored
 		var folds []FoldInfo
+		var trainS, testS []Sample
+		if name == ExpPlaintext {
+			// Split once, so the per-checkpoint models see the same
+			// sessions on each side as one model would.
+			trainS, testS = PlaintextSplit(s)
+			for i := range trainS {
+				trainS[i].Group = "train:" + trainS[i].Group
+			}
+			s = append(trainS, testS...)
+		}
 		for _, part := range checkpointParts(s, cfg.PerCheckpoint) {
 			var sc []Scored
 			var fi []FoldInfo
 			if name == ExpCV {
 				sc, fi, err = CrossValidate(part, cfg)
 			} else {
-				tr, te := PlaintextSplit(part)
+				var tr, te []Sample
+				for _, x := range part {
+					if strings.HasPrefix(x.Group, "train:") {
+						tr = append(tr, x)
+					} else {
+						te = append(te, x)
+					}
+				}
 				sc, fi, err = Holdout(tr, te, cfg)
 			}
 			if err != nil {
@@ -194,6 +213,9 @@ func earlyVariants() []earlyVariant {
 func runEarly(rows []dataset.Row, cfg Config) ([]*Report, error) {
 	var out []*Report
 	for _, v := range earlyVariants() {
+		if len(cfg.Variants) > 0 && !slices.Contains(cfg.Variants, v.name) {
+			continue
+		}
 		c := cfg
 		c.Set, c.PerCheckpoint = v.set, v.per
 		c.Exclude = append(append([]string(nil), cfg.Exclude...), v.exclude...)

@@ -35,6 +35,8 @@ type Config struct {
 	// 60, 120 s; one for 300 s and later), each with its own threshold,
 	// instead of one model for every row. See ExpEarly for which is better.
 	PerCheckpoint bool
+	// Variants limits ExpEarly to the named variants (all when empty).
+	Variants []string
 	// InnerFolds split the training part again to get out-of-group benign
 	// scores for the threshold; 0 → 3.
 	InnerFolds int

@@ -30,6 +30,7 @@ type trainFlags struct {
 	augment     bool
 	perFlow     bool
 	perCP       bool
+	variants    string
 }
 
 func (t *trainFlags) register(fs *flag.FlagSet) {
@@ -45,6 +46,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.reportDir, "report", "", "also write the report as JSON and SVG into `DIR`")
 	fs.BoolVar(&t.perFlow, "threshold-per-flow", d.FlowThreshold, "aim --target-fpr at benign flows (a flow's highest score over its rows) rather than benign rows")
 	fs.BoolVar(&t.perCP, "per-checkpoint", d.PerCheckpoint, "one model per early checkpoint (10, 20, 30, 60, 120, 300+ s) instead of one for every row (grouped-cv and plaintext-to-encrypted only)")
+	fs.StringVar(&t.variants, "variants", "", "with --experiment early: only these `VARIANTS` (comma-separated names; default all)")
 	fs.BoolVar(&t.augment, "augment", false, "also train on copies of every capture with TLS/AEAD/SSH record overhead added to each data packet (evaluation uses the recorded captures only)")
 }
 
@@ -53,6 +55,11 @@ func (t *trainFlags) config() (train.Config, flowfeat.Checkpoints, error) {
 	c.Set, c.TargetFPR, c.Folds, c.Seed = t.set, t.targetFPR, t.folds, t.seed
 	c.Params.Trees, c.Params.Seed = t.trees, t.seed
 	c.Augment, c.FlowThreshold, c.PerCheckpoint = t.augment, t.perFlow, t.perCP
+	for _, v := range strings.Split(t.variants, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			c.Variants = append(c.Variants, v)
+		}
+	}
 	c.Exclude = nil
 	for _, x := range strings.Split(t.exclude, ",") {
 		if x = strings.TrimSpace(x); x != "" {
