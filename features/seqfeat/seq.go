@@ -210,9 +210,14 @@ func gapCode(ns int64) uint8 {
 }
 
 // gapSeconds inverts gapCode (NaN for code 0).
-func gapSeconds(c uint8) float64 {
-	if c == 0 {
-		return math.NaN()
+func gapSeconds(c uint8) float64 { return gapTable[c] }
+
+// gapTable is gapSeconds for every code: a checkpoint decodes up to 31
+// gaps, and Exp2 was most of Fill's time. Read-only after init.
+var gapTable = func() (t [256]float64) {
+	t[0] = math.NaN()
+	for c := 1; c < 256; c++ {
+		t[c] = (math.Exp2(float64(c-1)/8) - 1) / 1e6
 	}
-	return (math.Exp2(float64(c-1)/8) - 1) / 1e6
-}
+	return t
+}()
