@@ -32,8 +32,12 @@ const (
 func Experiments() []string { return []string{ExpCV, ExpPlaintext, ExpFeatureSets, ExpEarly} }
 
 // LoadRows builds the dataset rows of every manifest and keeps the usable
-// ones (see Usable).
-func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, augment []dataset.Augmentation) ([]dataset.Row, dataset.Summary, error) {
+// ones (see Usable; UsableAtEnd with atEnd).
+func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, augment []dataset.Augmentation, atEnd bool) ([]dataset.Row, dataset.Summary, error) {
+	usable := Usable
+	if atEnd {
+		usable = UsableAtEnd
+	}
 	var rows []dataset.Row
 	total := dataset.Summary{ByLabel: map[string]int{}}
 	for _, path := range manifests {
@@ -42,7 +46,7 @@ func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, 
 			return nil, total, err
 		}
 		sum, err := dataset.Build(ctx, m, dataset.Options{Checkpoints: cp, Augment: augment}, func(r *dataset.Row) error {
-			if Usable(r) {
+			if usable(r) {
 				if r.Kind == flowfeat.KindEnd {
 					// Reported with the checkpoint it beat: a flow
 					// scored at its end at 14 s is decided "by 20 s".

@@ -31,21 +31,20 @@ type Sample struct {
 const MaxCheckpoint = time.Hour
 
 // Usable reports whether a row is one the model trains on or is scored
-// on: a labelled (not ignored) row of a TCP flow (stage 2 only scores TCP
-// flows) up to MaxCheckpoint, at a checkpoint or, for a flow that ended
-// between checkpoints, at its end (a late end row, as detection scores
-// it).
+// on: a labelled (not ignored) checkpoint row, up to MaxCheckpoint, of a
+// TCP flow (stage 2 only scores TCP flows at checkpoints).
 func Usable(r *dataset.Row) bool {
-	if r.Label == dataset.LabelIgnore || r.Proto != 6 {
-		return false
+	return r.Kind == flowfeat.KindCheckpoint && r.Checkpoint <= MaxCheckpoint && r.Label != dataset.LabelIgnore && r.Proto == 6
+}
+
+// UsableAtEnd is Usable for a detector that also scores flows at their
+// end (detect --score-at-end): a late end row (the flow ended between
+// checkpoints, after the first) up to MaxCheckpoint counts too.
+func UsableAtEnd(r *dataset.Row) bool {
+	if r.Kind == flowfeat.KindEnd {
+		return r.Late && r.End.Sub(r.FlowFirst) <= MaxCheckpoint && r.Label != dataset.LabelIgnore && r.Proto == 6
 	}
-	switch r.Kind {
-	case flowfeat.KindCheckpoint:
-		return r.Checkpoint <= MaxCheckpoint
-	case flowfeat.KindEnd:
-		return r.Late && r.End.Sub(r.FlowFirst) <= MaxCheckpoint
-	}
-	return false
+	return Usable(r)
 }
 
 // NewSample extracts set's features from a row. Features named in

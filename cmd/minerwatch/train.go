@@ -31,6 +31,7 @@ type trainFlags struct {
 	perFlow     bool
 	perCP       bool
 	variants    string
+	atEnd       bool
 }
 
 func (t *trainFlags) register(fs *flag.FlagSet) {
@@ -46,6 +47,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.reportDir, "report", "", "also write the report as JSON and SVG into `DIR`")
 	fs.BoolVar(&t.perFlow, "threshold-per-flow", d.FlowThreshold, "aim --target-fpr at benign flows (a flow's highest score over its rows) rather than benign rows")
 	fs.BoolVar(&t.perCP, "per-checkpoint", d.PerCheckpoint, "one model per early checkpoint (10, 20, 30, 60, 120, 300+ s) instead of one for every row (grouped-cv and plaintext-to-encrypted only)")
+	fs.BoolVar(&t.atEnd, "score-at-end", false, "also train and evaluate on flows at their end when they end between checkpoints, as detect --score-at-end scores them")
 	fs.StringVar(&t.variants, "variants", "", "with --experiment early: only these `VARIANTS` (comma-separated names; default all)")
 	fs.BoolVar(&t.augment, "augment", false, "also train on copies of every capture with TLS/AEAD/SSH record overhead added to each data packet (evaluation uses the recorded captures only)")
 }
@@ -164,7 +166,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err := outfile.Check(*out, outOpt); err != nil {
 		return fail(stderr, "train", err)
 	}
-	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, t.augmentations(cfg))
+	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, t.augmentations(cfg), t.atEnd)
 	if sig.signal() != nil {
 		return sig.report("reading the captures (no model written)")
 	}
@@ -234,7 +236,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if m != nil {
 		aug = nil // scoring a model: the captures as recorded only
 	}
-	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, aug)
+	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, aug, t.atEnd)
 	if sig.signal() != nil {
 		return sig.report("reading the captures (no report written)")
 	}

@@ -51,9 +51,10 @@ type Config struct {
 	// ScoreAtEnd also scores a flow at its end when it ended (or went
 	// quiet until the flow table expired it) between checkpoints, after
 	// the first: a miner that reconnects every few minutes then cannot
-	// slip between them. Off by default: with the shipped model it found
-	// 3 more of 44 mining flows and raised 4 more false alarms in 562
-	// benign flows (grouped CV, README "Early verdicts").
+	// slip between them. Off by default: with today's feature set and
+	// checkpoints it found 3 more of 44 mining flows and raised 4 more
+	// false alarms in 562 benign flows (grouped CV, README "Early
+	// verdicts").
 	ScoreAtEnd bool
 	// Capture names the input for the events' pcap_filename (or in_iface,
 	// with Sensor.Live).
