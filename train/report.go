@@ -96,17 +96,21 @@ type NamedValue struct {
 
 // Report is the evaluation of one experiment.
 type Report struct {
-	Experiment   string     `json:"experiment"`
-	FeatureSet   string     `json:"feature_set"`
-	Excluded     []string   `json:"excluded_features"`
-	Augmented    bool       `json:"augmented_training"`
-	TargetFPR    float64    `json:"target_fpr"`
-	Folds        []FoldInfo `json:"folds"`
-	Rows         Slice      `json:"rows"`
-	ROCAUC       float64    `json:"roc_auc"`
-	AvgPrecision float64    `json:"average_precision"`
-	ByCheckpoint []Slice    `json:"by_checkpoint"`
-	ByScenario   []Slice    `json:"by_scenario"`
+	Experiment string   `json:"experiment"`
+	FeatureSet string   `json:"feature_set"`
+	Excluded   []string `json:"excluded_features"`
+	Augmented  bool     `json:"augmented_training"`
+	TargetFPR  float64  `json:"target_fpr"`
+	// FlowThreshold: TargetFPR is per benign flow, not per benign row.
+	FlowThreshold bool `json:"target_fpr_per_flow,omitempty"`
+	// PerCheckpoint: one model per checkpoint scored the rows.
+	PerCheckpoint bool       `json:"per_checkpoint_models,omitempty"`
+	Folds         []FoldInfo `json:"folds"`
+	Rows          Slice      `json:"rows"`
+	ROCAUC        float64    `json:"roc_auc"`
+	AvgPrecision  float64    `json:"average_precision"`
+	ByCheckpoint  []Slice    `json:"by_checkpoint"`
+	ByScenario    []Slice    `json:"by_scenario"`
 	// ByScenarioCheckpoint crosses them at the early checkpoints
 	// ("tls@120s"): mining rows of the scenario plus every benign row at
 	// that checkpoint.
@@ -119,7 +123,8 @@ type Report struct {
 
 // NewReport summarises scored samples.
 func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Report {
-	r := &Report{Experiment: name, FeatureSet: cfg.Set, Excluded: cfg.Exclude, Augmented: cfg.Augment, TargetFPR: cfg.TargetFPR, Folds: folds}
+	r := &Report{Experiment: name, FeatureSet: cfg.Set, Excluded: cfg.Exclude, Augmented: cfg.Augment, TargetFPR: cfg.TargetFPR,
+		FlowThreshold: cfg.FlowThreshold, PerCheckpoint: cfg.PerCheckpoint, Folds: folds}
 	var all Confusion
 	byCP := map[float64]*Confusion{}
 	bySc := map[string]*Confusion{}
@@ -357,7 +362,14 @@ func pct(v float64) string {
 
 // WriteText writes the report for people.
 func (r *Report) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "experiment: %s — feature set %s, target FPR %s per benign row", r.Experiment, r.FeatureSet, pct(r.TargetFPR))
+	per := "row"
+	if r.FlowThreshold {
+		per = "flow"
+	}
+	fmt.Fprintf(w, "experiment: %s — feature set %s, target FPR %s per benign %s", r.Experiment, r.FeatureSet, pct(r.TargetFPR), per)
+	if r.PerCheckpoint {
+		fmt.Fprint(w, ", one model per checkpoint")
+	}
 	if len(r.Excluded) > 0 {
 		fmt.Fprintf(w, ", excluded: %s", strings.Join(r.Excluded, ", "))
 	}
