@@ -303,7 +303,7 @@ func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
 			}
 			cp = next
 		}
-		t.emitRow(&s.cum, s.seq, f, KindCheckpoint, cp, 0, f.First, f.First.Add(cp))
+		t.emitRow(&s.cum, s.seq, f, KindCheckpoint, cp, 0, f.First, f.First.Add(cp), false)
 		up, down := s.cum.Packets()
 		s.cpPkts = up + down
 		s.nextCP = t.cfg.Checkpoints.next(cp)
@@ -311,7 +311,7 @@ func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
 	if w := s.win; w != nil && !now.Before(w.start.Add(t.cfg.Window)) {
 		end := w.start.Add(t.cfg.Window)
 		if w.acc.first != 0 {
-			t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, end)
+			t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, end, false)
 		}
 		// Empty windows in between are skipped in one step.
 		k := int(now.Sub(w.start) / t.cfg.Window)
@@ -325,11 +325,10 @@ func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
 // whole-flow row.
 func (t *Tracker) End(s *State, f *flows.Flow) {
 	if w := s.win; w != nil && w.acc.first != 0 {
-		t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, w.acc.Last())
+		t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, w.acc.Last(), false)
 	}
 	if late := t.lateEnd(s, f); !t.cfg.NoEndRow || late {
-		t.row.Late = late
-		t.emitRow(&s.cum, s.seq, f, KindEnd, 0, 0, f.First, s.cum.Last())
+		t.emitRow(&s.cum, s.seq, f, KindEnd, 0, 0, f.First, s.cum.Last(), late)
 	}
 }
 
@@ -349,7 +348,7 @@ func (t *Tracker) Snapshot(s *State, end time.Time, v *Vector) {
 	seqfeat.Fill(v.Set(SetSeq), s.seq, float64(end.UnixNano()-s.cum.first)/1e9)
 }
 
-func (t *Tracker) emitRow(a *Accumulator, seq *seqfeat.Seq, f *flows.Flow, kind string, cp time.Duration, win int, start, end time.Time) {
+func (t *Tracker) emitRow(a *Accumulator, seq *seqfeat.Seq, f *flows.Flow, kind string, cp time.Duration, win int, start, end time.Time, late bool) {
 	if t.cfg.Skip != nil && t.cfg.Skip(f, kind) {
 		return
 	}
@@ -357,7 +356,7 @@ func (t *Tracker) emitRow(a *Accumulator, seq *seqfeat.Seq, f *flows.Flow, kind 
 	// The sequence is the flow's first messages: a window row has none.
 	seqfeat.Fill(t.vec.Set(SetSeq), seq, end.Sub(f.First).Seconds())
 	r := &t.row
-	*r = Row{Flow: f, Kind: kind, Late: kind == KindEnd && r.Late, Checkpoint: cp, Window: win, Start: start, End: end,
+	*r = Row{Flow: f, Kind: kind, Late: late, Checkpoint: cp, Window: win, Start: start, End: end,
 		First: a.First(), Last: a.Last(), Values: &t.vec}
 	r.UpPkts, r.DownPkts = a.Packets()
 	r.UpBytes, r.DownBytes = a.IPBytes()
