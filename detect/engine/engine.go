@@ -203,7 +203,9 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
 		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead, LateEndRow: cfg.OnRow != nil || cfg.Features || cfg.ScoreAtEnd}
 		if cfg.OnRow == nil && !cfg.Features {
-			// Rows only feed the model: skip those it would not score.
+			// Rows only feed the model: skip those it would not score,
+			// and the sequence state when the model does not read it.
+			tc.NoSeq = flowfeat.SeqFree(cfg.Model.FeatureSet())
 			tc.NoEndRow = true
 			tc.Skip = func(f *flows.Flow, _ string) bool {
 				fi, _ := f.Data.(*FlowInfo)

@@ -165,6 +165,10 @@ type TrackerConfig struct {
 	// its end, so a miner that reconnects every few minutes does not slip
 	// between them.
 	LateEndRow bool
+	// NoSeq skips the packet-sequence set's per-flow state (120 bytes from
+	// a flow's first data packet on) when nothing reads it: its columns
+	// are then those of a flow without data.
+	NoSeq bool
 	// SizeOverhead grows every data packet by this many bytes in the
 	// features (see Accumulator.SetOverhead); 0 for real use.
 	SizeOverhead int
@@ -272,7 +276,7 @@ func (t *Tracker) EndEmits() bool { return !t.cfg.NoEndRow || t.cfg.Window > 0 }
 func (t *Tracker) Packet(s *State, f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	t.advance(s, f, p.Time)
 	s.cum.Add(p, dir)
-	if p.PayloadLen > 0 {
+	if p.PayloadLen > 0 && !t.cfg.NoSeq {
 		if s.seq == nil {
 			s.seq = new(seqfeat.Seq)
 		}

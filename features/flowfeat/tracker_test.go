@@ -224,3 +224,20 @@ func TestTrackerSkipsCheckpointsAFlowSleptThrough(t *testing.T) {
 		t.Errorf("second row at %v, want the last 300 s repetition before %v", cps[1], year)
 	}
 }
+
+// The sequence state costs a flow 120 bytes from its first data packet:
+// a tracker whose model does not read the seq set never allocates it.
+func TestNoSeqAllocatesNoSequenceState(t *testing.T) {
+	for _, noSeq := range []bool{false, true} {
+		tr := NewTracker(TrackerConfig{Checkpoints: DefaultCheckpoints(), NoSeq: noSeq}, func(*Row) {})
+		f := &flows.Flow{First: t0}
+		st := tr.Start(f)
+		tr.Packet(st, f, &packet.Packet{Time: t0, Proto: packet.ProtoUDP, PayloadLen: 10, IPLen: 38}, packet.Up)
+		if (st.seq == nil) != noSeq {
+			t.Errorf("NoSeq %v: sequence state allocated = %v", noSeq, st.seq != nil)
+		}
+	}
+	if !SeqFree(SetMW51X) || SeqFree(SetSeq) || SeqFree(SetMW51XSeq) {
+		t.Error("SeqFree must be false exactly for the sets with seq columns")
+	}
+}
