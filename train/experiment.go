@@ -3,12 +3,18 @@ package train
 import (
 	"context"
 	"fmt"
+	"io"
+	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/features/seqfeat"
 	"github.com/minerwatch/minerwatch/models/modelfile"
 	"github.com/minerwatch/minerwatch/train/dataset"
 	"github.com/minerwatch/minerwatch/train/manifest"
@@ -19,10 +25,11 @@ const (
 	ExpCV          = "grouped-cv"
 	ExpPlaintext   = "plaintext-to-encrypted"
 	ExpFeatureSets = "feature-sets"
+	ExpEarly       = "early"
 )
 
 // Experiments lists the experiment names.
-func Experiments() []string { return []string{ExpCV, ExpPlaintext, ExpFeatureSets} }
+func Experiments() []string { return []string{ExpCV, ExpPlaintext, ExpFeatureSets, ExpEarly} }
 
 // LoadProgress is how far LoadRows has read: captures done of all the
 // manifests' captures, and their bytes of the total (sizes as on disk;
@@ -33,8 +40,13 @@ type LoadProgress struct {
 }
 
 // LoadRows builds the dataset rows of every manifest and keeps the usable
-// ones (see Usable). progress, if set, is called after each capture.
-func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, augment []dataset.Augmentation, progress func(LoadProgress)) ([]dataset.Row, dataset.Summary, error) {
+// ones (see Usable; UsableAtEnd with atEnd). progress, if set, is called
+// after each capture.
+func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, augment []dataset.Augmentation, atEnd bool, progress func(LoadProgress)) ([]dataset.Row, dataset.Summary, error) {
+	usable := Usable
+	if atEnd {
+		usable = UsableAtEnd
+	}
 	var rows []dataset.Row
 	total := dataset.Summary{ByLabel: map[string]int{}}
 	var ms []*manifest.Manifest
@@ -71,7 +83,16 @@ func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, 
 			o.Done = done
 		}
 		sum, err := dataset.Build(ctx, m, o, func(r *dataset.Row) error {
-			if Usable(r) {
+			if usable(r) {
+				if r.Kind == flowfeat.KindEnd {
+					// Reported with the checkpoint it beat: a flow
+					// scored at its end at 14 s is decided "by 20 s".
+					age := r.End.Sub(r.FlowFirst)
+					r.Checkpoint = age
+					if next := cp.Next(age); next > 0 {
+						r.Checkpoint = next
+					}
+				}
 				rows = append(rows, *r)
 			}
 			return nil
@@ -117,26 +138,53 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 		}
 		var scored []Scored
 		var folds []FoldInfo
+		var trainS, testS []Sample
 		var note string
-		if name == ExpCV {
-			scored, folds, err = CrossValidate(s, cfg)
-			note = unevenFoldNote(s, folds)
-		} else {
-			tr, te, left := PlaintextSplit(s)
-			scored, folds, err = Holdout(tr, te, cfg)
+		if name == ExpPlaintext {
+			// Split once, so the per-checkpoint models see the same
+			// sessions on each side as one model would.
+			var left []Sample
+			trainS, testS, left = PlaintextSplit(s)
 			if len(left) > 0 {
 				note = fmt.Sprintf("mining flows are the encrypted (TLS, proxy) ones only: the plaintext legs of tunnelled sessions (%d flows, %d rows) neither train (same session as an encrypted test flow) nor count",
 					countFlows(left), len(left))
 			}
+			for i := range trainS {
+				trainS[i].Group = "train:" + trainS[i].Group
+			}
+			s = append(trainS, testS...)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		for _, part := range checkpointParts(s, cfg.PerCheckpoint) {
+			var sc []Scored
+			var fi []FoldInfo
+			if name == ExpCV {
+				sc, fi, err = CrossValidate(part, cfg)
+			} else {
+				var tr, te []Sample
+				for _, x := range part {
+					if strings.HasPrefix(x.Group, "train:") {
+						tr = append(tr, x)
+					} else {
+						te = append(te, x)
+					}
+				}
+				sc, fi, err = Holdout(tr, te, cfg)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			scored, folds = append(scored, sc...), append(folds, fi...)
+		}
+		if name == ExpCV && !cfg.PerCheckpoint { // one set of folds to compare
+			note = unevenFoldNote(s, folds)
 		}
 		r := NewReport(name, cfg, scored, folds)
 		if note != "" {
 			r.Notes = append(r.Notes, note)
 		}
 		return []*Report{r}, nil
+	case ExpEarly:
+		return runEarly(rows, cfg)
 	case ExpFeatureSets:
 		var out []*Report
 		for _, set := range flowfeat.ModelSets() {
@@ -152,6 +200,110 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("unknown experiment %q (known: %v)", name, Experiments())
+}
+
+// checkpointParts splits samples by checkpoint for per-checkpoint models
+// (all of them in one part otherwise): one part per checkpoint up to
+// 120 s, one for 300 s and later.
+func checkpointParts(s []Sample, per bool) [][]Sample {
+	if !per {
+		return [][]Sample{s}
+	}
+	parts := map[float64][]Sample{}
+	for _, x := range s {
+		k := math.Min(x.Checkpoint, 300)
+		parts[k] = append(parts[k], x)
+	}
+	keys := make([]float64, 0, len(parts))
+	for k := range parts {
+		keys = append(keys, k)
+	}
+	sort.Float64s(keys)
+	out := make([][]Sample, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, parts[k])
+	}
+	return out
+}
+
+// earlyVariant is one model configuration of ExpEarly.
+type earlyVariant struct {
+	name    string
+	set     string
+	per     bool
+	exclude []string
+}
+
+// earlyVariants: today's set against the sequence set and both, as one
+// model (with the flow's age as a feature where the set has it, and
+// without) or one model per checkpoint; and how many sequence positions
+// are worth keeping (the later ones excluded).
+func earlyVariants() []earlyVariant {
+	beyond := func(k int) []string {
+		var out []string
+		for i := k + 1; i <= seqfeat.N; i++ {
+			out = append(out, "seq_len_"+strconv.Itoa(i), "seq_gap_"+strconv.Itoa(i))
+		}
+		return out
+	}
+	both := flowfeat.SetMW51XSeq
+	return []earlyVariant{
+		{"mw51x", flowfeat.SetMW51X, false, nil},
+		{"mw51x-per-checkpoint", flowfeat.SetMW51X, true, nil},
+		{"seq", flowfeat.SetSeq, false, nil},
+		{"seq-no-elapsed", flowfeat.SetSeq, false, []string{"elapsed"}},
+		{"seq-per-checkpoint", flowfeat.SetSeq, true, []string{"elapsed"}},
+		{"both", both, false, nil},
+		{"both-no-elapsed", both, false, []string{"elapsed"}},
+		{"both-per-checkpoint", both, true, []string{"elapsed"}},
+		{"both-n8", both, false, beyond(8)},
+		{"both-n16", both, false, beyond(16)},
+		{"both-n24", both, false, beyond(24)},
+	}
+}
+
+// runEarly compares feature sets and model layouts for early verdicts,
+// in grouped CV and plaintext → encrypted (see earlyVariants).
+func runEarly(rows []dataset.Row, cfg Config) ([]*Report, error) {
+	var out []*Report
+	for _, v := range earlyVariants() {
+		if len(cfg.Variants) > 0 && !slices.Contains(cfg.Variants, v.name) {
+			continue
+		}
+		c := cfg
+		c.Set, c.PerCheckpoint = v.set, v.per
+		c.Exclude = append(append([]string(nil), cfg.Exclude...), v.exclude...)
+		for _, exp := range []string{ExpCV, ExpPlaintext} {
+			reps, err := Run(exp, rows, c)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", v.name, exp, err)
+			}
+			reps[0].Experiment = ExpEarly + ":" + exp + ":" + v.name
+			out = append(out, reps[0])
+		}
+	}
+	return out, nil
+}
+
+// WriteByTime writes one line per report and checkpoint: encrypted
+// mining flows detected by then, false benign flows and false alarms per
+// benign flow-hour — the comparison table of ExpEarly.
+func WriteByTime(w io.Writer, reps []*Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "experiment\tby\tTLS+proxy\tplaintext\tfalse flows\tFPR/flow\tFA/flow-hour\t")
+	for _, r := range reps {
+		enc := r.Flows.MiningByScenario["tls"] + r.Flows.MiningByScenario["proxy"]
+		for _, tl := range r.Flows.ByTime {
+			if tl.At > 300 {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%gs\t%d/%d\t%d/%d\t%d/%d\t%s\t%.3f\t\n", r.Experiment, tl.At, tl.EncryptedDetected, enc,
+				tl.Detected["plaintext"], r.Flows.MiningByScenario["plaintext"], tl.FalseAlarmFlows, r.Flows.BenignFlows, pct(tl.FPR), tl.FalseAlarmsPerHour)
+		}
+		fmt.Fprintf(tw, "%s\tend\t%d/%d\t%d/%d\t%d/%d\t%s\t%.3f\t\n", r.Experiment, r.Flows.ByScenario["tls"]+r.Flows.ByScenario["proxy"], enc,
+			r.Flows.ByScenario["plaintext"], r.Flows.MiningByScenario["plaintext"], r.Flows.FalseAlarmFlows, r.Flows.BenignFlows, pct(r.Flows.FPR), r.Flows.FalseAlarmsPerHour)
+	}
+	tw.Flush()
 }
 
 func withoutAugmented(rows []dataset.Row) []dataset.Row {

@@ -37,6 +37,16 @@ func Usable(r *dataset.Row) bool {
 	return r.Kind == flowfeat.KindCheckpoint && r.Checkpoint <= MaxCheckpoint && r.Label != dataset.LabelIgnore && r.Proto == 6
 }
 
+// UsableAtEnd is Usable for a detector that also scores flows at their
+// end (detect --score-at-end): a late end row (the flow ended between
+// checkpoints, after the first) up to MaxCheckpoint counts too.
+func UsableAtEnd(r *dataset.Row) bool {
+	if r.Kind == flowfeat.KindEnd {
+		return r.Late && r.End.Sub(r.FlowFirst) <= MaxCheckpoint && r.Label != dataset.LabelIgnore && r.Proto == 6
+	}
+	return Usable(r)
+}
+
 // NewSample extracts set's features from a row. Features named in
 // exclude are zeroed: constant columns are never split on, so the model
 // cannot use them while the schema stays the set's.

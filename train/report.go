@@ -51,7 +51,31 @@ type FlowSummary struct {
 	// MedianFirstAlarm is the median checkpoint (s) of a detected mining
 	// flow's first alarm.
 	MedianFirstAlarm float64 `json:"median_first_alarm_s"`
+	// ByTime is detection and false alarms by each early checkpoint.
+	ByTime []TimeLine `json:"by_time"`
 }
+
+// TimeLine is what an online detector would have said by At seconds into
+// each flow: flows whose first alarm came at or before At (a flow scored
+// at its end counts at the checkpoint it beat).
+type TimeLine struct {
+	At float64 `json:"at_s"`
+	// Detected mining flows by scenario, and of TLS and proxy together.
+	Detected          map[string]int `json:"detected_by_scenario"`
+	EncryptedDetected int            `json:"encrypted_detected"`
+	EncryptedRecall   float64        `json:"encrypted_recall"`
+	// BenignScored is how many benign flows had a row by At: many more
+	// are alive at 10–30 s than at 60 s.
+	BenignScored    int     `json:"benign_flows_scored"`
+	FalseAlarmFlows int     `json:"false_alarm_flows"`
+	FPR             float64 `json:"fpr_per_benign_flow"`
+	// BenignHours sums the benign flows' time up to At.
+	BenignHours        float64 `json:"benign_flow_hours"`
+	FalseAlarmsPerHour float64 `json:"false_alarms_per_benign_flow_hour"`
+}
+
+// reportTimes are the checkpoints of FlowSummary.ByTime.
+var reportTimes = []float64{10, 20, 30, 60, 120, 300, 600, 1200}
 
 // CaptureLine is one capture's result.
 type CaptureLine struct {
@@ -77,17 +101,21 @@ type Report struct {
 	// it was trained on), printed first.
 	Warnings []string `json:"warnings,omitempty"`
 	// Notes say what the figures count, where that is not obvious.
-	Notes        []string   `json:"notes,omitempty"`
-	FeatureSet   string     `json:"feature_set"`
-	Excluded     []string   `json:"excluded_features"`
-	Augmented    bool       `json:"augmented_training"`
-	TargetFPR    float64    `json:"target_fpr"`
-	Folds        []FoldInfo `json:"folds"`
-	Rows         Slice      `json:"rows"`
-	ROCAUC       float64    `json:"roc_auc"`
-	AvgPrecision float64    `json:"average_precision"`
-	ByCheckpoint []Slice    `json:"by_checkpoint"`
-	ByScenario   []Slice    `json:"by_scenario"`
+	Notes      []string `json:"notes,omitempty"`
+	FeatureSet string   `json:"feature_set"`
+	Excluded   []string `json:"excluded_features"`
+	Augmented  bool     `json:"augmented_training"`
+	TargetFPR  float64  `json:"target_fpr"`
+	// FlowThreshold: TargetFPR is per benign flow, not per benign row.
+	FlowThreshold bool `json:"target_fpr_per_flow,omitempty"`
+	// PerCheckpoint: one model per checkpoint scored the rows.
+	PerCheckpoint bool       `json:"per_checkpoint_models,omitempty"`
+	Folds         []FoldInfo `json:"folds"`
+	Rows          Slice      `json:"rows"`
+	ROCAUC        float64    `json:"roc_auc"`
+	AvgPrecision  float64    `json:"average_precision"`
+	ByCheckpoint  []Slice    `json:"by_checkpoint"`
+	ByScenario    []Slice    `json:"by_scenario"`
 	// ByScenarioCheckpoint crosses them at the early checkpoints
 	// ("tls@120s"): mining rows of the scenario plus every benign row at
 	// that checkpoint.
@@ -100,7 +128,8 @@ type Report struct {
 
 // NewReport summarises scored samples.
 func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Report {
-	r := &Report{Experiment: name, FeatureSet: cfg.Set, Excluded: cfg.Exclude, Augmented: cfg.Augment, TargetFPR: cfg.TargetFPR, Folds: folds}
+	r := &Report{Experiment: name, FeatureSet: cfg.Set, Excluded: cfg.Exclude, Augmented: cfg.Augment, TargetFPR: cfg.TargetFPR,
+		FlowThreshold: cfg.FlowThreshold, PerCheckpoint: cfg.PerCheckpoint, Folds: folds}
 	var all Confusion
 	byCP := map[float64]*Confusion{}
 	bySc := map[string]*Confusion{}
@@ -112,6 +141,7 @@ func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Repo
 		scenario string
 		capture  string
 		first    float64 // first alarm checkpoint, -1 none
+		firstRow float64 // earliest checkpoint with a row
 		dur      float64
 		max      float64
 	}
@@ -150,9 +180,10 @@ func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Repo
 		}
 		fa := flows[s.FlowKey]
 		if fa == nil {
-			fa = &flowAgg{y: s.Y, scenario: sc, capture: s.Capture, first: -1}
+			fa = &flowAgg{y: s.Y, scenario: sc, capture: s.Capture, first: -1, firstRow: s.Checkpoint}
 			flows[s.FlowKey] = fa
 		}
+		fa.firstRow = math.Min(fa.firstRow, s.Checkpoint)
 		if s.Duration > fa.dur {
 			fa.dur = s.Duration
 		}
@@ -225,6 +256,36 @@ func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Repo
 			}
 		}
 	}
+	for _, at := range reportTimes {
+		tl := TimeLine{At: at, Detected: map[string]int{}}
+		encrypted := fs.MiningByScenario["tls"] + fs.MiningByScenario["proxy"]
+		for _, key := range sortedKeys(flows) {
+			fa := flows[key]
+			alarmed := fa.first >= 0 && fa.first <= at
+			if fa.y == 1 {
+				if alarmed {
+					tl.Detected[fa.scenario]++
+					if fa.scenario == "tls" || fa.scenario == "proxy" {
+						tl.EncryptedDetected++
+					}
+				}
+				continue
+			}
+			if fa.firstRow <= at {
+				tl.BenignScored++
+			}
+			tl.BenignHours += math.Min(fa.dur, at) / 3600
+			if alarmed {
+				tl.FalseAlarmFlows++
+			}
+		}
+		tl.EncryptedRecall = nz(div(tl.EncryptedDetected, encrypted))
+		tl.FPR = nz(div(tl.FalseAlarmFlows, fs.BenignFlows))
+		if tl.BenignHours > 0 {
+			tl.FalseAlarmsPerHour = float64(tl.FalseAlarmFlows) / tl.BenignHours
+		}
+		fs.ByTime = append(fs.ByTime, tl)
+	}
 	fs.Recall = nz(div(fs.Detected, fs.MiningFlows))
 	fs.FPR = nz(div(fs.FalseAlarmFlows, fs.BenignFlows))
 	if fs.BenignHours > 0 {
@@ -243,7 +304,7 @@ func NewReport(name string, cfg Config, scored []Scored, folds []FoldInfo) *Repo
 }
 
 // earlyCheckpoints are the checkpoints crossed with scenarios in reports.
-var earlyCheckpoints = map[float64]bool{30: true, 60: true, 120: true, 300: true}
+var earlyCheckpoints = map[float64]bool{10: true, 20: true, 30: true, 60: true, 120: true, 300: true}
 
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
@@ -306,7 +367,14 @@ func pct(v float64) string {
 
 // WriteText writes the report for people.
 func (r *Report) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "experiment: %s — feature set %s, target FPR %s per benign row", r.Experiment, r.FeatureSet, pct(r.TargetFPR))
+	per := "row"
+	if r.FlowThreshold {
+		per = "flow"
+	}
+	fmt.Fprintf(w, "experiment: %s — feature set %s, target FPR %s per benign %s", r.Experiment, r.FeatureSet, pct(r.TargetFPR), per)
+	if r.PerCheckpoint {
+		fmt.Fprint(w, ", one model per checkpoint")
+	}
 	if len(r.Excluded) > 0 {
 		fmt.Fprintf(w, ", excluded: %s", strings.Join(r.Excluded, ", "))
 	}
@@ -331,6 +399,19 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  benign: %d false alarms in %d flows (FPR %s), %.2f per benign flow-hour over %.1f flow-hours\n",
 		fl.FalseAlarmFlows, fl.BenignFlows, pct(fl.FPR), fl.FalseAlarmsPerHour, fl.BenignHours)
+	if len(fl.ByTime) > 0 {
+		fmt.Fprintln(w, "\nby checkpoint (first alarm at or before it; FPR per benign flow; false alarms per benign flow-hour up to it):")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "by\tTLS+proxy\tTLS\tproxy\tplaintext\tbenign scored\tfalse flows\tFPR\tper flow-hour\t")
+		for _, tl := range fl.ByTime {
+			fmt.Fprintf(tw, "%gs\t%d/%d\t%d/%d\t%d/%d\t%d/%d\t%d\t%d\t%s\t%.3f\t\n", tl.At,
+				tl.EncryptedDetected, fl.MiningByScenario["tls"]+fl.MiningByScenario["proxy"],
+				tl.Detected["tls"], fl.MiningByScenario["tls"], tl.Detected["proxy"], fl.MiningByScenario["proxy"],
+				tl.Detected["plaintext"], fl.MiningByScenario["plaintext"],
+				tl.BenignScored, tl.FalseAlarmFlows, pct(tl.FPR), tl.FalseAlarmsPerHour)
+		}
+		tw.Flush()
+	}
 	fmt.Fprintf(w, "\nper row (flow at a checkpoint): ROC AUC %.4f, average precision %.4f\n", r.ROCAUC, r.AvgPrecision)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "slice\tTP\tFN\tFP\tTN\tprecision\trecall\tF1\tFPR\t")

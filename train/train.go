@@ -26,6 +26,17 @@ type Config struct {
 	// the gap is not (only) record overhead; the measurements do not
 	// justify it.
 	Augment bool
+	// FlowThreshold picks the threshold for TargetFPR per benign flow (its
+	// highest score over its rows) instead of per benign row: with rows at
+	// 10, 20 and 30 s a flow is scored many more times, and online a flow
+	// alarms at its first row over the threshold.
+	FlowThreshold bool
+	// PerCheckpoint trains one model per early checkpoint (10, 20, 30,
+	// 60, 120 s; one for 300 s and later), each with its own threshold,
+	// instead of one model for every row. See ExpEarly for which is better.
+	PerCheckpoint bool
+	// Variants limits ExpEarly to the named variants (all when empty).
+	Variants []string
 	// InnerFolds split the training part again to get out-of-group benign
 	// scores for the threshold; 0 → 3.
 	InnerFolds int
@@ -129,6 +140,7 @@ func Fit(samples []Sample, cfg Config) (*forest.Forest, float64, error) {
 		inner = 3
 	}
 	var benign []float64
+	flowMax := map[string]float64{}
 	for _, test := range GroupKFold(samples, inner, cfg.Seed+1) {
 		tr := Subset(samples, Complement(len(samples), test))
 		te := Subset(samples, test)
@@ -146,8 +158,16 @@ func Fit(samples []Sample, cfg Config) (*forest.Forest, float64, error) {
 		}
 		for _, s := range te {
 			if s.Y == 0 && !s.Augmented {
-				benign = append(benign, fi.PredictProba(s.X))
+				p := fi.PredictProba(s.X)
+				benign = append(benign, p)
+				flowMax[s.FlowKey] = math.Max(flowMax[s.FlowKey], p)
 			}
+		}
+	}
+	if cfg.FlowThreshold {
+		benign = benign[:0]
+		for _, k := range sortedKeys(flowMax) {
+			benign = append(benign, flowMax[k])
 		}
 	}
 	return f, PickThreshold(benign, cfg.TargetFPR), nil

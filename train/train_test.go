@@ -271,3 +271,97 @@ func TestUnevenFoldIsExplained(t *testing.T) {
 		t.Errorf("note %q", note)
 	}
 }
+
+// A flow counts as detected "by" a checkpoint when its first alarm came at
+// or before it; false alarms per benign flow-hour up to a checkpoint
+// count each benign flow's time only up to it.
+func TestReportByTimeCountsFirstAlarmsUpToEachCheckpoint(t *testing.T) {
+	mk := func(flow, sc string, y int, cp, dur, score float64) Scored {
+		return Scored{Sample: Sample{Y: y, Scenario: sc, Checkpoint: cp, FlowKey: flow, Capture: flow, Duration: dur}, Score: score, Threshold: 0.5}
+	}
+	scored := []Scored{
+		// TLS mining flow: alarms first at 20 s.
+		mk("tls", "tls", 1, 10, 10, 0.2), mk("tls", "tls", 1, 20, 20, 0.9), mk("tls", "tls", 1, 30, 30, 0.9),
+		// proxy mining flow: alarms at 60 s only.
+		mk("ss", "proxy", 1, 30, 30, 0.1), mk("ss", "proxy", 1, 60, 60, 0.8),
+		// benign flow alive for an hour, false alarm at 120 s.
+		mk("poll", "", 0, 10, 10, 0.1), mk("poll", "", 0, 120, 120, 0.7), mk("poll", "", 0, 3600, 3600, 0.1),
+		// benign flow scored from 30 s, never alarms.
+		mk("web", "", 0, 30, 30, 0.1),
+	}
+	r := NewReport("t", Config{}, scored, nil)
+	want := map[float64]struct {
+		enc, scored, falseFlows int
+		hours                   float64
+	}{
+		10:  {0, 1, 0, 20.0 / 3600}, // both benign flows are alive from 0 s
+		20:  {1, 1, 0, 40.0 / 3600},
+		30:  {1, 2, 0, 60.0 / 3600},
+		60:  {2, 2, 0, 90.0 / 3600},
+		120: {2, 2, 1, 150.0 / 3600},
+	}
+	for _, tl := range r.Flows.ByTime {
+		w, ok := want[tl.At]
+		if !ok {
+			continue
+		}
+		if tl.EncryptedDetected != w.enc || tl.BenignScored != w.scored || tl.FalseAlarmFlows != w.falseFlows || math.Abs(tl.BenignHours-w.hours) > 1e-12 {
+			t.Errorf("by %vs: encrypted %d, benign scored %d, false %d, hours %v; want %+v", tl.At, tl.EncryptedDetected, tl.BenignScored, tl.FalseAlarmFlows, tl.BenignHours, w)
+		}
+	}
+}
+
+// With FlowThreshold the target false-positive rate applies to benign
+// flows (their highest score), so a flow scored at many checkpoints is
+// one chance to alarm, not many.
+func TestFlowThresholdAimsAtBenignFlows(t *testing.T) {
+	var s []Sample
+	rng := rand.New(rand.NewPCG(3, 4))
+	for g := 0; g < 40; g++ {
+		y := 0
+		if g%4 == 0 {
+			y = 1
+		}
+		for f := 0; f < 5; f++ {
+			for cp := 0; cp < 6; cp++ { // six rows per flow
+				x := rng.Float64() + float64(y)*0.8
+				s = append(s, Sample{X: []float64{x, rng.Float64()}, Y: y, Group: fmt.Sprintf("g%02d", g), FlowKey: fmt.Sprintf("g%02d#%d", g, f), Checkpoint: float64(cp)})
+			}
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.Params.Trees = 20
+	cfg.TargetFPR = 0.05
+	_, rowThr, err := Fit(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.FlowThreshold = true
+	_, flowThr, err := Fit(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A flow's maximum over six rows is higher than a typical row, so the
+	// same target per flow needs a higher threshold.
+	if flowThr <= rowThr {
+		t.Errorf("per-flow threshold %.3f not above per-row %.3f", flowThr, rowThr)
+	}
+}
+
+func TestCheckpointPartsSplitEarlyCheckpointsAndPoolLateOnes(t *testing.T) {
+	var s []Sample
+	for _, cp := range []float64{10, 20, 20, 30, 60, 120, 300, 600, 3600} {
+		s = append(s, Sample{Checkpoint: cp})
+	}
+	parts := checkpointParts(s, true)
+	var sizes []int
+	for _, p := range parts {
+		sizes = append(sizes, len(p))
+	}
+	if fmt.Sprint(sizes) != "[1 2 1 1 1 3]" {
+		t.Errorf("part sizes %v, want [1 2 1 1 1 3] (10, 20, 30, 60, 120, 300+)", sizes)
+	}
+	if len(checkpointParts(s, false)) != 1 {
+		t.Error("one model: one part")
+	}
+}

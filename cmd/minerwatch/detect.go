@@ -38,6 +38,7 @@ type detectOptions struct {
 	learned     string
 	noLearned   bool
 	checkpoints string
+	scoreAtEnd  bool
 	modelPath   string
 	noModel     bool
 	flowCfg     flows.Config
@@ -65,6 +66,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.modelPath, "model", "", "flow classifier model `FILE` (default: the model shipped in the binary)")
 	fs.BoolVar(&o.noModel, "no-model", false, "do not score flows with the flow classifier (stage 2)")
 	fs.StringVar(&o.checkpoints, "checkpoints", flowfeat.ModelCheckpoints().String(), "when the flow classifier scores a flow (seconds; last +N repeats)")
+	fs.BoolVar(&o.scoreAtEnd, "score-at-end", false, "also score a flow that ends between checkpoints at its end (a miner reconnecting every few minutes); off by default, see README \"Early verdicts\"")
 	fs.BoolVar(&o.stats, "stats", false, "print pipeline counters at the end (stderr)")
 	host, _ := os.Hostname()
 	fs.StringVar(&o.sensor.Host, "sensor-name", host, "sensor name, written as the events' \"host\" field")
@@ -142,6 +144,7 @@ func setupDetect(o detectOptions, stderr io.Writer) (*detectSetup, error) {
 	cfg.Flows = o.flowCfg
 	cfg.Intel = in
 	cfg.Checkpoints = cp
+	cfg.ScoreAtEnd = o.scoreAtEnd
 	cfg.Sensor = o.sensor
 	cfg.Sensor.Live = o.live.iface != ""
 	if !o.noModel {

@@ -29,6 +29,10 @@ type trainFlags struct {
 	checkpoints string
 	reportDir   string
 	augment     bool
+	perFlow     bool
+	perCP       bool
+	variants    string
+	atEnd       bool
 }
 
 func (t *trainFlags) register(fs *flag.FlagSet) {
@@ -42,6 +46,10 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&t.seed, "seed", d.Seed, "random seed (training is reproducible given the seed)")
 	fs.StringVar(&t.checkpoints, "checkpoints", flowfeat.ModelCheckpoints().String(), "checkpoints the model trains and is evaluated at (seconds; last +N repeats)")
 	fs.StringVar(&t.reportDir, "report", "", "also write the report as JSON and SVG into `DIR`")
+	fs.BoolVar(&t.perFlow, "threshold-per-flow", d.FlowThreshold, "aim --target-fpr at benign flows (a flow's highest score over its rows) rather than benign rows")
+	fs.BoolVar(&t.perCP, "per-checkpoint", d.PerCheckpoint, "one model per early checkpoint (10, 20, 30, 60, 120, 300+ s) instead of one for every row (grouped-cv and plaintext-to-encrypted only)")
+	fs.BoolVar(&t.atEnd, "score-at-end", false, "also train and evaluate on flows at their end when they end between checkpoints, as detect --score-at-end scores them")
+	fs.StringVar(&t.variants, "variants", "", "with --experiment early: only these `VARIANTS` (comma-separated names; default all)")
 	fs.BoolVar(&t.augment, "augment", false, "also train on copies of every capture with TLS/AEAD/SSH record overhead added to each data packet (evaluation uses the recorded captures only)")
 }
 
@@ -49,7 +57,12 @@ func (t *trainFlags) config() (train.Config, flowfeat.Checkpoints, error) {
 	c := train.DefaultConfig()
 	c.Set, c.TargetFPR, c.Folds, c.Seed = t.set, t.targetFPR, t.folds, t.seed
 	c.Params.Trees, c.Params.Seed = t.trees, t.seed
-	c.Augment = t.augment
+	c.Augment, c.FlowThreshold, c.PerCheckpoint = t.augment, t.perFlow, t.perCP
+	for _, v := range strings.Split(t.variants, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			c.Variants = append(c.Variants, v)
+		}
+	}
 	c.Exclude = nil
 	for _, x := range strings.Split(t.exclude, ",") {
 		if x = strings.TrimSpace(x); x != "" {
@@ -168,7 +181,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	prog := newProgress(stderr, nil)
 	cfg.Progress = prog.step
-	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, t.augmentations(cfg), prog.loading)
+	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, t.augmentations(cfg), t.atEnd, prog.loading)
 	prog.done()
 	if sig.signal() != nil {
 		return sig.report("reading the captures (no model written)")
@@ -256,7 +269,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	prog := newProgress(stderr, nil)
 	cfg.Progress = prog.step
-	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, aug, prog.loading)
+	rows, sum, err := train.LoadRows(sig.ctx, t.manifests, cp, aug, t.atEnd, prog.loading)
 	prog.done()
 	if sig.signal() != nil {
 		return sig.report("reading the captures (no report written)")
@@ -294,6 +307,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := writeReports(t.reportDir, "eval", reps, stdout, sig.temps); err != nil {
 		return fail(stderr, "eval", err)
+	}
+	if *exp == train.ExpEarly {
+		train.WriteByTime(stdout, reps)
 	}
 	return 0
 }

@@ -56,6 +56,14 @@ type Config struct {
 	// MinScorePackets: flows with fewer data packets at a checkpoint are
 	// not scored (nothing to judge).
 	MinScorePackets int
+	// ScoreAtEnd also scores a flow at its end when it ended (or went
+	// quiet until the flow table expired it) between checkpoints, after
+	// the first: a miner that reconnects every few minutes then cannot
+	// slip between them. Off by default: with today's feature set and
+	// checkpoints it found 3 more of 44 mining flows and raised 4 more
+	// false alarms in 562 benign flows (grouped CV, README "Early
+	// verdicts").
+	ScoreAtEnd bool
 	// Capture names the input for the events' pcap_filename (or in_iface,
 	// with Sensor.Live).
 	Capture func() string
@@ -262,9 +270,12 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	e.sigShared = signature.NewShared(cfg.Signature, e.budget)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
-		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead, Window: cfg.Window, NoEndRow: cfg.NoEndRow}
+		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead, Window: cfg.Window, NoEndRow: cfg.NoEndRow,
+			LateEndRow: cfg.OnRow != nil || cfg.Features || cfg.ScoreAtEnd}
 		if cfg.OnRow == nil && !cfg.Features {
-			// Rows only feed the model: skip those it would not score.
+			// Rows only feed the model: skip those it would not score,
+			// and the sequence state when the model does not read it.
+			tc.NoSeq = flowfeat.SeqFree(cfg.Model.FeatureSet())
 			tc.NoEndRow = true
 			tc.Skip = func(f *flows.Flow, _ string) bool {
 				fi, _ := f.Data.(*FlowInfo)
@@ -733,7 +744,9 @@ const attemptConfidence = 0.7
 func (e *Engine) row(r *flowfeat.Row) {
 	fi := r.Flow.Data.(*FlowInfo)
 	m := e.cfg.Model
-	scorable := m != nil && r.Kind == flowfeat.KindCheckpoint && r.Flow.Proto == packet.ProtoTCP
+	// A late end row (the flow ended between checkpoints) is scored only
+	// with ScoreAtEnd.
+	scorable := m != nil && (r.Kind == flowfeat.KindCheckpoint || (r.Late && e.cfg.ScoreAtEnd)) && r.Flow.Proto == packet.ProtoTCP
 	var x []float64
 	if scorable {
 		x = r.Values.Set(m.FeatureSet())
@@ -764,8 +777,15 @@ func (e *Engine) row(r *flowfeat.Row) {
 	}
 	a := e.newAlert(fi, alert.DetectorModel, r.End, false)
 	a.Confidence = score
-	a.Reason = "flow statistics score " + ftoa(score) + " ≥ threshold " + ftoa(m.Threshold()) + " at the " + r.Checkpoint.String() + " checkpoint"
-	a.Model = &alert.Model{Score: score, Threshold: m.Threshold(), Checkpoint: r.Checkpoint.Seconds(),
+	at, cp := "the "+r.Checkpoint.String()+" checkpoint", r.Checkpoint
+	if r.Kind == flowfeat.KindEnd {
+		// Scored at its end, between checkpoints: the alert's checkpoint
+		// is the flow's age then.
+		cp = r.End.Sub(r.Flow.First)
+		at = "flow end (" + cp.Round(time.Millisecond).String() + ")"
+	}
+	a.Reason = "flow statistics score " + ftoa(score) + " ≥ threshold " + ftoa(m.Threshold()) + " at " + at
+	a.Model = &alert.Model{Score: score, Threshold: m.Threshold(), Checkpoint: cp.Seconds(),
 		FeatureSet: m.FeatureSet(), TopFeatures: top, ModelID: m.ID()}
 	e.emit(fi, a)
 }

@@ -148,6 +148,10 @@ func Defs(set string) []Def {
 	return nil
 }
 
+// SeqFree reports whether a model set reads none of the seq set's columns
+// (so a flow needs no sequence state for it).
+func SeqFree(set string) bool { return set != SetSeq && set != SetMW51XSeq }
+
 // Sets lists the set names in their canonical order (the column order of
 // exports; mw51x and mw51x+seq are not listed, being concatenations).
 func Sets() []string { return []string{SetMW51, SetMWX, SetSeq, SetNetFlow8, SetDeCrypto12} }

@@ -1,6 +1,8 @@
 // Package flowfeat computes the flow feature sets of FEATURES.md — mw51 (our
-// 51 features), netflow8 (Muñoz et al. 2019) and decrypto12 (DeCrypto 2022) —
-// from packet headers, sizes and times only, in bounded memory per flow.
+// 51 features), mwx, netflow8 (Muñoz et al. 2019), decrypto12 (DeCrypto
+// 2022) and the packet-sequence set seq (package seqfeat, whose state a
+// flow gets at its first data packet) — from packet headers, sizes and
+// times only (and TLS record headers for seq), in bounded memory per flow.
 //
 // The feature table in defs.go (name, set, unit, direction, definition) is
 // the single source of truth: the README's table is generated from it

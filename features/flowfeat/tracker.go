@@ -43,6 +43,9 @@ func ModelCheckpoints() Checkpoints {
 	return Checkpoints{At: []time.Duration{60 * time.Second, 120 * time.Second, 300 * time.Second}, Every: 300 * time.Second}
 }
 
+// Next returns the first checkpoint strictly after prev (0 = none).
+func (c Checkpoints) Next(prev time.Duration) time.Duration { return c.next(prev) }
+
 // ParseCheckpoints parses "30,60,120,300,+300": offsets in seconds (or Go
 // durations like 90s, 2m), an optional "+N" last item meaning "then every
 // N", or "none".
@@ -138,6 +141,10 @@ type Row struct {
 	UpPkts, DownPkts   uint32
 	UpBytes, DownBytes uint64 // IP bytes
 	Values             *Vector
+	// Late marks an end row that comes after the flow's first checkpoint
+	// with packets its last checkpoint row did not see: the model scores
+	// it (see TrackerConfig.LateEndRow).
+	Late bool
 }
 
 // TrackerConfig selects what rows a Tracker emits.
@@ -151,6 +158,17 @@ type TrackerConfig struct {
 	// row (a detector that already decided a flow needs no more of them,
 	// and a snapshot is the expensive part).
 	Skip func(f *flows.Flow, kind string) bool
+	// LateEndRow marks (Row.Late) and, even with NoEndRow, emits the end
+	// row of a flow that reached its first checkpoint and saw packets
+	// after its last checkpoint row: a flow that ends (or goes quiet
+	// until the flow table expires it) between checkpoints is scored at
+	// its end, so a miner that reconnects every few minutes does not slip
+	// between them.
+	LateEndRow bool
+	// NoSeq skips the packet-sequence set's per-flow state (120 bytes from
+	// a flow's first data packet on) when nothing reads it: its columns
+	// are then those of a flow without data.
+	NoSeq bool
 	// SizeOverhead grows every data packet by this many bytes in the
 	// features (see Accumulator.SetOverhead); 0 for real use.
 	SizeOverhead int
@@ -164,6 +182,8 @@ type State struct {
 	// seq is the packet-sequence state, from the first data packet on
 	// (kept across recycling, like win).
 	seq *seqfeat.Seq
+	// cpPkts is how many packets the last checkpoint row saw (LateEndRow).
+	cpPkts uint32
 }
 
 // window is the fixed-window accumulator of a flow.
@@ -263,7 +283,7 @@ func (t *Tracker) EndEmits() bool { return !t.cfg.NoEndRow || t.cfg.Window > 0 }
 func (t *Tracker) Packet(s *State, f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	t.advance(s, f, p.Time)
 	s.cum.Add(p, dir)
-	if p.PayloadLen > 0 {
+	if p.PayloadLen > 0 && !t.cfg.NoSeq {
 		if s.seq == nil {
 			s.seq = new(seqfeat.Seq)
 		}
@@ -294,13 +314,15 @@ func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
 			}
 			cp = next
 		}
-		t.emitRow(&s.cum, s.seq, f, KindCheckpoint, cp, 0, f.First, f.First.Add(cp))
+		t.emitRow(&s.cum, s.seq, f, KindCheckpoint, cp, 0, f.First, f.First.Add(cp), false)
+		up, down := s.cum.Packets()
+		s.cpPkts = up + down
 		s.nextCP = t.cfg.Checkpoints.next(cp)
 	}
 	if w := s.win; w != nil && !now.Before(w.start.Add(t.cfg.Window)) {
 		end := w.start.Add(t.cfg.Window)
 		if w.acc.first != 0 {
-			t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, end)
+			t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, end, false)
 		}
 		// Empty windows in between are skipped in one step.
 		k := int(now.Sub(w.start) / t.cfg.Window)
@@ -314,11 +336,20 @@ func (t *Tracker) advance(s *State, f *flows.Flow, now time.Time) {
 // whole-flow row.
 func (t *Tracker) End(s *State, f *flows.Flow) {
 	if w := s.win; w != nil && w.acc.first != 0 {
-		t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, w.acc.Last())
+		t.emitRow(&w.acc, nil, f, KindWindow, 0, w.index, w.start, w.acc.Last(), false)
 	}
-	if !t.cfg.NoEndRow {
-		t.emitRow(&s.cum, s.seq, f, KindEnd, 0, 0, f.First, s.cum.Last())
+	if late := t.lateEnd(s, f); !t.cfg.NoEndRow || late {
+		t.emitRow(&s.cum, s.seq, f, KindEnd, 0, 0, f.First, s.cum.Last(), late)
 	}
+}
+
+// lateEnd reports whether a LateEndRow tracker owes flow f an end row.
+func (t *Tracker) lateEnd(s *State, f *flows.Flow) bool {
+	if !t.cfg.LateEndRow || t.firstCP <= 0 || s.cum.Last().Sub(f.First) < t.firstCP {
+		return false
+	}
+	up, down := s.cum.Packets()
+	return up+down != s.cpPkts
 }
 
 // Snapshot computes the flow's features so far (for scoring outside the
@@ -328,7 +359,7 @@ func (t *Tracker) Snapshot(s *State, end time.Time, v *Vector) {
 	seqfeat.Fill(v.Set(SetSeq), s.seq, float64(end.UnixNano()-s.cum.first)/1e9)
 }
 
-func (t *Tracker) emitRow(a *Accumulator, seq *seqfeat.Seq, f *flows.Flow, kind string, cp time.Duration, win int, start, end time.Time) {
+func (t *Tracker) emitRow(a *Accumulator, seq *seqfeat.Seq, f *flows.Flow, kind string, cp time.Duration, win int, start, end time.Time, late bool) {
 	if t.cfg.Skip != nil && t.cfg.Skip(f, kind) {
 		return
 	}
@@ -336,7 +367,7 @@ func (t *Tracker) emitRow(a *Accumulator, seq *seqfeat.Seq, f *flows.Flow, kind 
 	// The sequence is the flow's first messages: a window row has none.
 	seqfeat.Fill(t.vec.Set(SetSeq), seq, end.Sub(f.First).Seconds())
 	r := &t.row
-	*r = Row{Flow: f, Kind: kind, Checkpoint: cp, Window: win, Start: start, End: end,
+	*r = Row{Flow: f, Kind: kind, Late: late, Checkpoint: cp, Window: win, Start: start, End: end,
 		First: a.First(), Last: a.Last(), Values: &t.vec}
 	r.UpPkts, r.DownPkts = a.Packets()
 	r.UpBytes, r.DownBytes = a.IPBytes()

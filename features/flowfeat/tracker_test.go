@@ -92,6 +92,50 @@ func TestTrackerEmitsCheckpointRowsBeforeTheCrossingPacket(t *testing.T) {
 	}
 }
 
+// With LateEndRow (and NoEndRow, as the model alone runs it), a flow
+// that ends between checkpoints after the first gets a row at its end,
+// marked Late; one that saw nothing since its last checkpoint row, or
+// ended before the first checkpoint, gets none.
+func TestLateEndRowOnlyForFlowsEndingBetweenCheckpoints(t *testing.T) {
+	cases := []struct {
+		name    string
+		at      []int // packet times, s
+		advance int   // clock advanced to this time (s) before the end, 0 = not
+		want    []string
+	}{
+		{"ends at 25 s, between 20 s and the next", []int{0, 5, 15, 25}, 0, []string{"checkpoint 10s", "checkpoint 20s", "end late"}},
+		{"ends at 15 s, between 10 and 20 s", []int{0, 5, 15}, 0, []string{"checkpoint 10s", "end late"}},
+		{"quiet from 15 s, its 20 s row has seen everything", []int{0, 5, 15}, 21, []string{"checkpoint 10s", "checkpoint 20s"}},
+		{"ends at 8 s, before the first checkpoint", []int{0, 4, 8}, 0, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			cp, _ := ParseCheckpoints("10,20")
+			tr := NewTracker(TrackerConfig{Checkpoints: cp, NoEndRow: true, LateEndRow: true}, func(r *Row) {
+				if r.Kind == KindEnd {
+					got = append(got, "end "+map[bool]string{true: "late", false: "plain"}[r.Late])
+					return
+				}
+				got = append(got, r.Kind+" "+r.Checkpoint.String())
+			})
+			f := &flows.Flow{First: t0}
+			st := tr.Start(f)
+			for _, at := range c.at {
+				p := &packet.Packet{Time: t0.Add(time.Duration(at) * time.Second), Proto: packet.ProtoUDP, PayloadLen: 10, IPLen: 38}
+				tr.Packet(st, f, p, packet.Up)
+			}
+			if c.advance > 0 {
+				tr.Advance(st, f, t0.Add(time.Duration(c.advance)*time.Second))
+			}
+			tr.End(st, f)
+			if strings.Join(got, ", ") != strings.Join(c.want, ", ") {
+				t.Errorf("rows %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
 func TestTrackerFixedWindows(t *testing.T) {
 	var counts []float64
 	tr := NewTracker(TrackerConfig{Window: 60 * time.Second, NoEndRow: true}, func(r *Row) {
@@ -120,7 +164,7 @@ func TestTrackerFixedWindows(t *testing.T) {
 }
 
 func TestSetSizes(t *testing.T) {
-	for set, n := range map[string]int{SetMW51: 51, SetMWX: 7, SetMW51X: 58, SetNetFlow8: 8, SetDeCrypto12: 12} {
+	for set, n := range map[string]int{SetMW51: 51, SetMWX: 7, SetMW51X: 58, SetNetFlow8: 8, SetDeCrypto12: 12, SetSeq: 78, SetMW51XSeq: 136} {
 		defs := Defs(set)
 		if len(defs) != n {
 			t.Errorf("%s has %d features, want %d", set, len(defs), n)
@@ -178,5 +222,22 @@ func TestTrackerSkipsCheckpointsAFlowSleptThrough(t *testing.T) {
 	}
 	if year := 365 * 24 * time.Hour; cps[1] > year || cps[1] <= year-300*time.Second {
 		t.Errorf("second row at %v, want the last 300 s repetition before %v", cps[1], year)
+	}
+}
+
+// The sequence state costs a flow 120 bytes from its first data packet:
+// a tracker whose model does not read the seq set never allocates it.
+func TestNoSeqAllocatesNoSequenceState(t *testing.T) {
+	for _, noSeq := range []bool{false, true} {
+		tr := NewTracker(TrackerConfig{Checkpoints: DefaultCheckpoints(), NoSeq: noSeq}, func(*Row) {})
+		f := &flows.Flow{First: t0}
+		st := tr.Start(f)
+		tr.Packet(st, f, &packet.Packet{Time: t0, Proto: packet.ProtoUDP, PayloadLen: 10, IPLen: 38}, packet.Up)
+		if (st.seq == nil) != noSeq {
+			t.Errorf("NoSeq %v: sequence state allocated = %v", noSeq, st.seq != nil)
+		}
+	}
+	if !SeqFree(SetMW51X) || SeqFree(SetSeq) || SeqFree(SetMW51XSeq) {
+		t.Error("SeqFree must be false exactly for the sets with seq columns")
 	}
 }

@@ -7,7 +7,11 @@
 // A message is a data packet, or, on a TLS flow, an application-data
 // record: TLS 1.2 and 1.3 keep the record header (content type, length) in
 // the clear, so the length of each record is visible under encryption,
-// however records and packets are cut. A mining session starts with a
+// however records and packets are cut. Under TLS 1.3 (the ServerHello's
+// supported_versions says so) the end of the handshake is encrypted into
+// application-data records too — the server's before the client's first
+// one, and the client's first one (Finished) — and those are skipped, so
+// message 1 is the client's first request under every TLS version. A mining session starts with a
 // login request, an answer carrying the first job and, seconds later, a
 // share submission of a size fixed by the protocol; TLS and AEAD tunnels
 // add a constant overhead per record or chunk but keep the order and the

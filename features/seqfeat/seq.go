@@ -28,6 +28,8 @@ const (
 	flagSeqDown                   // seqHigh[1] is valid
 	flagLostUp                    // TLS record positions lost in this direction (a gap, a cut payload)
 	flagLostDown
+	flagTLS13 // the ServerHello chose TLS 1.3
+	flagAppUp // the client sent an application-data record
 )
 
 // Len returns the number of messages recorded.
@@ -109,7 +111,23 @@ func (s *Seq) records(t int64, d int, payload []byte, payloadLen, overhead int) 
 		}
 		h := payload[off:]
 		n := int(h[3])<<8 | int(h[4])
-		if h[0] == contentApplicationData {
+		switch {
+		case h[0] == contentHandshake && d == 1 && serverHello13(h[5:]):
+			s.flags |= flagTLS13
+		case h[0] != contentApplicationData:
+		case s.flags&(flagTLS13|flagAppUp) == flagTLS13:
+			// TLS 1.3 encrypts the rest of the handshake into
+			// application-data records: the server's (EncryptedExtensions
+			// … Finished) before the client's first, and the client's
+			// first (Finished). Not messages: skipping them lines TLS 1.3
+			// sessions up with TLS 1.2 and plaintext ones.
+			if d == 0 {
+				s.flags |= flagAppUp
+			}
+		default:
+			if d == 0 {
+				s.flags |= flagAppUp
+			}
 			s.record(t, d == 1, n+overhead)
 		}
 		off += 5 + n
@@ -124,9 +142,36 @@ func (s *Seq) records(t int64, d int, payload []byte, payloadLen, overhead int) 
 
 const (
 	contentChangeCipherSpec = 20
+	contentHandshake        = 22
 	contentApplicationData  = 23
 	contentHeartbeat        = 24
 )
+
+// serverHello13 reports whether a handshake record's body (as far as the
+// packet holds it) is a ServerHello whose supported_versions extension
+// selects TLS 1.3 (RFC 8446 §4.1.3, §4.2.1).
+func serverHello13(b []byte) bool {
+	// type(1) length(3) legacy_version(2) random(32) session_id(1+n)
+	if len(b) < 39 || b[0] != 2 {
+		return false
+	}
+	i := 38
+	i += 1 + int(b[i])
+	i += 2 + 1 // cipher_suite, legacy_compression_method
+	if i+2 > len(b) {
+		return false
+	}
+	end := min(i+2+(int(b[i])<<8|int(b[i+1])), len(b))
+	for i += 2; i+4 <= end; {
+		typ, n := int(b[i])<<8|int(b[i+1]), int(b[i+2])<<8|int(b[i+3])
+		i += 4
+		if typ == 43 && n == 2 && i+2 <= end { // supported_versions
+			return b[i] == 3 && b[i+1] == 4
+		}
+		i += n
+	}
+	return false
+}
 
 // recordHeader reports whether b starts with a plausible TLS record
 // header: content type 20–24, version 3.0–3.4 (SSL 3 to TLS 1.3's legacy
@@ -165,9 +210,14 @@ func gapCode(ns int64) uint8 {
 }
 
 // gapSeconds inverts gapCode (NaN for code 0).
-func gapSeconds(c uint8) float64 {
-	if c == 0 {
-		return math.NaN()
+func gapSeconds(c uint8) float64 { return gapTable[c] }
+
+// gapTable is gapSeconds for every code: a checkpoint decodes up to 31
+// gaps, and Exp2 was most of Fill's time. Read-only after init.
+var gapTable = func() (t [256]float64) {
+	t[0] = math.NaN()
+	for c := 1; c < 256; c++ {
+		t[c] = (math.Exp2(float64(c-1)/8) - 1) / 1e6
 	}
-	return (math.Exp2(float64(c-1)/8) - 1) / 1e6
-}
+	return t
+}()

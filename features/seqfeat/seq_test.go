@@ -106,6 +106,52 @@ func TestTLSMessagesAreApplicationRecords(t *testing.T) {
 	}
 }
 
+// serverHello returns a handshake record holding a ServerHello; with
+// v13 its supported_versions extension selects TLS 1.3.
+func serverHello(v13 bool) []byte {
+	body := []byte{3, 3}
+	body = append(body, make([]byte, 32)...) // random
+	body = append(body, 0)                   // session id
+	body = append(body, 0x13, 0x01, 0)       // cipher suite, compression
+	ext := []byte{0, 51, 0, 4, 0, 29, 0, 0}  // key_share (stub)
+	if v13 {
+		ext = append(ext, 0, 43, 0, 2, 3, 4)
+	}
+	body = append(body, byte(len(ext)>>8), byte(len(ext)))
+	body = append(body, ext...)
+	hs := append([]byte{2, 0, byte(len(body) >> 8), byte(len(body))}, body...)
+	r := rec(22, len(hs))
+	copy(r[5:], hs)
+	return r
+}
+
+func TestTLS13EncryptedHandshakeIsNotMessages(t *testing.T) {
+	// TLS 1.3: after the ServerHello, the server's EncryptedExtensions …
+	// Finished and the client's Finished travel as application-data
+	// records. They are skipped, so the login is message 1 as under
+	// TLS 1.2; with a TLS 1.2 ServerHello the same records all count.
+	for _, v13 := range []bool{true, false} {
+		var s Seq
+		feed(&s, []pkt{
+			{at: 0, payload: rec(22, 300)},
+			{at: 0.05, down: true, payload: cat(serverHello(v13), rec(20, 1), rec(23, 30), rec(23, 1800), rec(23, 270), rec(23, 60))},
+			{at: 0.1, payload: cat(rec(20, 1), rec(23, 60))},
+			{at: 0.1, payload: rec(23, 150)},
+			{at: 0.2, down: true, payload: rec(23, 400)},
+		})
+		want := 2
+		if !v13 {
+			want = 7
+		}
+		if s.Len() != want {
+			t.Fatalf("TLS 1.3 %v: %d messages, want %d", v13, s.Len(), want)
+		}
+		if l, down, _ := s.Message(s.Len() - 2); l != 150 || down {
+			t.Errorf("TLS 1.3 %v: login = %d down=%v, want 150 up", v13, l, down)
+		}
+	}
+}
+
 func TestPlainMessagesArePacketsAndRetransmissionsAreSkipped(t *testing.T) {
 	var s Seq
 	feed(&s, []pkt{

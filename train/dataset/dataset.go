@@ -60,7 +60,10 @@ type Row struct {
 	DownPkts   uint32
 	UpBytes    uint64
 	DownBytes  uint64
-	X          flowfeat.Vector
+	// Late marks an end row the model scores: the flow ended after its
+	// first checkpoint with packets its last checkpoint row did not see.
+	Late bool
+	X    flowfeat.Vector
 	// Stages: the flow's TLS metadata and stage verdicts as of the row
 	// (the feature files' TLS and stage columns).
 	Stages export.Stages
@@ -243,7 +246,7 @@ func buildPass(ctx context.Context, e *manifest.Entry, o Options, aug Augmentati
 			FlowID: f.ID, Client: f.Client, Server: f.Server, Proto: f.Proto, VLAN: f.VLAN[0],
 			FlowFirst: f.First, Start: fr.Start, End: fr.End, First: fr.First, Last: fr.Last,
 			UpPkts: fr.UpPkts, DownPkts: fr.DownPkts, UpBytes: fr.UpBytes, DownBytes: fr.DownBytes,
-			X: *fr.Values, Stages: fi.RowStages(),
+			Late: fr.Late, X: *fr.Values, Stages: fi.RowStages(),
 		}
 		p.rows = append(p.rows, row)
 		if fr.Kind != flowfeat.KindEnd {
