@@ -10,7 +10,7 @@
 set -euo pipefail
 version="${KAFKA_VERSION:-4.1.1}"
 dir="${XDG_CACHE_HOME:-$HOME/.cache}/minerwatch/kafka-$version"
-if ls "$dir"/kafka_2.13-"$version".jar >/dev/null 2>&1; then
+if ls "$dir"/kafka_2.13-"$version".jar "$dir"/log4j-slf4j-impl-*.jar >/dev/null 2>&1; then
   echo "$dir"; exit 0
 fi
 command -v mvn >/dev/null || { echo "kafka-jars: mvn not found (apt-get install maven)" >&2; exit 1; }
@@ -31,11 +31,11 @@ cat >"$work/pom.xml" <<POM
       <artifactId>kafka_2.13</artifactId>
       <version>$version</version>
     </dependency>
-    <!-- The distribution's logging backend: without it log4j2 prints a
-         warning per logger and the broker is mute. -->
+    <!-- The distribution's logging backend (Kafka logs through SLF4J 1.x):
+         without it the broker is mute and a failing test shows no cause. -->
     <dependency>
       <groupId>org.apache.logging.log4j</groupId>
-      <artifactId>log4j-slf4j2-impl</artifactId>
+      <artifactId>log4j-slf4j-impl</artifactId>
       <version>2.24.3</version>
     </dependency>
   </dependencies>

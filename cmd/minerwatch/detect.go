@@ -81,7 +81,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 		return badFlag(stderr, "detect", err)
 	}
 	o.files = append(files, fs.Args()...)
-	if err := applyKafkaConfig(fs, o.kafka.configFile); err != nil {
+	if err := o.kafka.finish(fs); err != nil {
 		return badFlag(stderr, "detect", err)
 	}
 	if len(o.files) == 0 && !o.live.online() {
@@ -313,6 +313,7 @@ func detectFiles(o detectOptions, stdout, stderr io.Writer) int {
 		if o.out == "" {
 			sw = stderr
 		}
+		markProbed(hosts, probes)
 		engine.WriteSummary(sw, hosts, int64(es.Flows.FlowsCreated), int64(st.Capture.Records))
 	}
 	if o.stats {

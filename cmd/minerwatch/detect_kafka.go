@@ -103,6 +103,11 @@ func startKafka(o detectOptions, in *intel.Intel, stderr io.Writer) (*kafka.Sink
 	if err != nil {
 		return nil, err
 	}
+	if o.live.iface != "" {
+		// A live sensor's entries expire by the wall clock: it tombstones
+		// those it published. Offline runs carry capture times.
+		cfg.ExpireEvery = time.Minute
+	}
 	s, warns, err := kafka.Start(context.Background(), cfg, in.Learned())
 	if err != nil {
 		return nil, err
@@ -127,6 +132,26 @@ func closeKafka(s *kafka.Sink, o detectOptions, stderr io.Writer) {
 		fmt.Fprintf(stderr, "kafka: produced %d (flow records %d), dropped %d, failed %d; learned pools published %d, received %d, removed %d\n",
 			st.Produced, st.FlowRecords, st.Dropped, st.Failed, st.LearnedPublished, st.LearnedApplied, st.LearnedRemoved)
 	}
+}
+
+// finish applies --kafka-config and refuses nonsense values (exit 2, as
+// for every flag): a buffer bound of 0 or less, a MiB count whose bytes
+// would overflow, a negative flush timeout, topics without a name.
+func (o *kafkaOptions) finish(fs *flag.FlagSet) error {
+	if err := applyKafkaConfig(fs, o.configFile); err != nil {
+		return err
+	}
+	switch {
+	case o.maxRecords <= 0:
+		return fmt.Errorf("--kafka-buffer %d: want at least 1 record", o.maxRecords)
+	case o.maxMB <= 0 || o.maxMB > maxFileMiB:
+		return fmt.Errorf("--kafka-buffer-mb %d: want 1-%d", o.maxMB, maxFileMiB)
+	case o.flushTimeout < 0:
+		return fmt.Errorf("--kafka-flush-timeout %v: want 0 or more", o.flushTimeout)
+	case o.alertTopic == "" || o.learnedTopic == "" || (o.flows && o.flowTopic == ""):
+		return errors.New("--kafka-topic, --kafka-learned-topic and --kafka-flows-topic need a name")
+	}
+	return nil
 }
 
 // applyKafkaConfig sets the --kafka* flags named in --kafka-config's file

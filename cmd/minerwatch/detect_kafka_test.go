@@ -56,3 +56,20 @@ func TestKafkaConfigFileSetsWhatTheCommandLineDoesNot(t *testing.T) {
 		})
 	}
 }
+
+// TestNonsenseKafkaValuesAreRefusedWithExit2: as for every flag, a bad
+// bound or timeout is one line and exit status 2, before any connection.
+func TestNonsenseKafkaValuesAreRefusedWithExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"--kafka-buffer", "0"},
+		{"--kafka-buffer-mb", "-1"},
+		{"--kafka-buffer-mb", "99999999999"},
+		{"--kafka-flush-timeout", "-1s"},
+		{"--kafka-topic", ""},
+	} {
+		code, _, stderr := runCmd(append([]string{"detect", "-r", sample, "--kafka", "127.0.0.1:1"}, args...)...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, strings.TrimPrefix(args[0], "-")) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line naming the flag", args, code, stderr)
+		}
+	}
+}

@@ -214,7 +214,11 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	if o.kafka.flows {
 		cfg.OnRow = ks.Row
 	}
-	probes, err := startProbes(o.probe, setup.intel, func(a *alert.Alert) error { ks.Alert(a); return alerts.Write(a) }, stderr)
+	// Probe events go through the runner like the workers' alerts (metrics,
+	// /hosts, the log, and OnAlert: Kafka); the runner exists before the
+	// first alert can ask for a probe.
+	var runner *online.Runner
+	probes, err := startProbes(o.probe, setup.intel, func(a *alert.Alert) error { runner.Record(a); return nil }, stderr)
 	if err != nil {
 		return fail(stderr, "detect", err)
 	}
@@ -278,7 +282,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		}
 		cfg.Evidence = ev
 	}
-	runner := online.New(cfg, sources)
+	runner = online.New(cfg, sources)
 	if ln != nil {
 		srv := &http.Server{Handler: runner.Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
@@ -286,14 +290,16 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "minerwatch detect: metrics on http://%s/metrics\n", ln.Addr())
 	}
 	var replayErr error
+	replayDone := make(chan struct{})
 	if replay != nil {
-		done := make(chan struct{})
-		defer func() { <-done }()
-		go func() { defer close(done); replayErr = replay(ctx) }()
+		go func() { defer close(replayDone); replayErr = replay(ctx) }()
+	} else {
+		close(replayDone)
 	}
 	start := time.Now()
 	runErr := runner.Run(ctx)
 	stop()
+	<-replayDone // replayErr is read below (it was read racing the replay's end)
 	stopProbes(probes, o.probe, stopSig.Load() != nil, stderr)
 
 	// Outputs are completed even when the input was lost.
@@ -316,7 +322,9 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 	}
 	t := runner.Totals()
 	if o.summary {
-		engine.WriteSummary(sw, runner.HostSummaries(), int64(t.Engine.Flows.FlowsCreated), int64(t.Packets))
+		hosts := runner.HostSummaries()
+		markProbed(hosts, probes)
+		engine.WriteSummary(sw, hosts, int64(t.Engine.Flows.FlowsCreated), int64(t.Packets))
 	}
 	el := time.Since(start).Seconds()
 	fmt.Fprintf(stderr, "minerwatch detect: %s: packets %d (%.0f/s), kernel drops %d, flows %d (evicted %d), %s\n",

@@ -50,6 +50,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	window := fs.Duration("window", 0, "also emit a row per fixed window of this length (e.g. 60s); 0 = off")
 	noEnd := fs.Bool("no-end-rows", false, "do not emit the whole-flow row at each flow's end")
 	each := fs.Bool("each", false, "process each file on its own (separate flow tables) instead of merging them in time order")
+	modelPath := fs.String("model", "", "also score each TCP checkpoint row with a flow classifier (the model_score column): `MODEL` file, or 'default' for the shipped model; with -r only")
 	list := fs.Bool("list", false, "print the feature table and exit")
 	markdown := fs.Bool("markdown", false, "with --list: print the table as Markdown (the README's table)")
 	ftc := flowFlags(fs)
@@ -81,6 +82,23 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	}
 	if *manifestPath == "" && *trainRows {
 		return fail(stderr, "features", errors.New("--train-rows needs --manifest"))
+	}
+	if *manifestPath != "" && *modelPath != "" {
+		// A manifest's rows are training rows: scoring them with a model
+		// trained on them would look like a result and mean nothing.
+		return fail(stderr, "features", errors.New("--model scores -r captures; it cannot be used with --manifest"))
+	}
+	var scorer engine.Scorer
+	if *modelPath != "" {
+		path := *modelPath
+		if path == "default" {
+			path = "" // loadScorer's shipped model
+		}
+		sc, err := loadScorer(path)
+		if err != nil {
+			return fail(stderr, "features", err)
+		}
+		scorer = sc
 	}
 	if *out == "" {
 		return fail(stderr, "features", errors.New("no output given (use -o OUT.arrow)"))
@@ -212,7 +230,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) int {
 	tcfg := flowfeat.TrackerConfig{Checkpoints: cp, Window: *window, NoEndRow: *noEnd}
 	var total ingest.Stats
 	for _, r := range readers {
-		st, failed, err := extractFeatures(sig.ctx, r, fcfg, tcfg, w, stderr)
+		st, failed, err := extractFeatures(sig.ctx, r, fcfg, tcfg, scorer, w, stderr)
 		total.Capture.Records += st.Capture.Records
 		total.Capture.Filtered += st.Capture.Filtered
 		total.Flows.FlowsCreated += st.Flows.FlowsCreated
@@ -387,11 +405,11 @@ func createdTime() time.Time {
 	return time.Now().UTC()
 }
 
-// extractFeatures runs one detection engine (features on; intel and model
-// off) over the files of r and writes its rows, each with its flow's TLS
-// metadata and signature-stage verdict; failed reports whether a file of
-// r could not be read.
-func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, tcfg flowfeat.TrackerConfig, w *export.Writer, stderr io.Writer) (st ingest.Stats, failed bool, err error) {
+// extractFeatures runs one detection engine (features on, intel off, the
+// model only if given) over the files of r and writes its rows, each with
+// its flow's TLS metadata, signature-stage verdict and model score; failed
+// reports whether a file of r could not be read.
+func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, tcfg flowfeat.TrackerConfig, model engine.Scorer, w *export.Writer, stderr io.Writer) (st ingest.Stats, failed bool, err error) {
 	// A failed write (a full disk) stops reading at once: the export is
 	// lost either way, and the operator should not wait for the input's end.
 	ctx, stop := context.WithCancel(ctx)
@@ -403,6 +421,7 @@ func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, 
 	cfg.Flows = fcfg
 	cfg.Checkpoints, cfg.Window, cfg.NoEndRow = tcfg.Checkpoints, tcfg.Window, tcfg.NoEndRow
 	cfg.Features = true
+	cfg.Model = model // nil: model_score stays null
 	cfg.Capture = func() string {
 		n, ok := names[file]
 		if !ok {

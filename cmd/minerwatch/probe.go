@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/detect/intel"
 	"github.com/minerwatch/minerwatch/detect/probe"
 )
@@ -193,4 +194,17 @@ func stopProbes(s *probe.Scheduler, o probeOptions, interrupted bool, stderr io.
 		wait = 0
 	}
 	fmt.Fprintf(stderr, "minerwatch detect: %v\n", s.Close(wait))
+}
+
+// markProbed adds "probe" to the detectors of the hosts whose flows the
+// probe confirmed, for --summary.
+func markProbed(hosts []*engine.HostSummary, s *probe.Scheduler) {
+	if s == nil {
+		return
+	}
+	for _, h := range hosts {
+		if s.ConfirmedHost(h.Host) {
+			h.Detectors[alert.DetectorProbe] = true
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -159,7 +160,8 @@ func ours(ev map[string]any) map[string]any { m, _ := ev["minerwatch"].(map[stri
 // outside the scope. The model alerts on both flows at its 60 s
 // checkpoint; the probe confirms the first pool (an extra event on the
 // same flow, severity 1) and the pool joins the learned list with the
-// probe as evidence; the second pool is never connected to.
+// probe as evidence; the second pool is never connected to. Then the
+// same capture read offline (one engine, then two workers) is probed too.
 //
 // The shipped model needs the flow at its recorded pace (a time-compressed
 // replay moves the features): the capture's first 43 s are replayed as
@@ -186,14 +188,18 @@ func TestDetectProbeConfirmsTheModelsTLSPoolOnARealtimeReplay(t *testing.T) {
 	bin := buildBinary(t)
 
 	alertsPath, learnedPath := filepath.Join(dir, "alerts.jsonl"), filepath.Join(dir, "learned.jsonl")
-	cmd := nw.Command(bin, "detect", "-r", capture, "--realtime", "--checkpoints", "45", "-o", alertsPath, "--learned", learnedPath,
+	cmd := nw.Command(bin, "detect", "-r", capture, "--realtime", "--checkpoints", "45", "--summary", "-o", alertsPath, "--learned", learnedPath,
 		"--probe", "--probe-scope", "10.231.0.2/32,192.0.2.0/24", "--probe-timeout", "3s", "--probe-agent", "minerwatch-test-probe")
-	var e bytes.Buffer
-	cmd.Stderr = &e
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("detect: %v: %s", err, e.String())
 	}
 	alerts, stderr := eveLines(t, alertsPath), e.String()
+	// --summary (on stdout with -o): the host's detectors include the probe.
+	if !regexp.MustCompile(`(?m)^10\.200\.2\.1 +model, probe `).MatchString(o.String()) {
+		t.Errorf("--summary does not show the probe among the host's detectors:\n%s", o.String())
+	}
 	l, _ := os.ReadFile(learnedPath)
 	learned := string(l)
 
@@ -245,6 +251,39 @@ func TestDetectProbeConfirmsTheModelsTLSPoolOnARealtimeReplay(t *testing.T) {
 	}
 	if outside.Conns() != 0 {
 		t.Errorf("the pool outside the scope was connected to %d times", outside.Conns())
+	}
+
+	// The offline paths (one engine, and --workers 2) probe the same way:
+	// the capture is read at full speed and the queue drained at the end.
+	for _, workers := range []string{"1", "2"} {
+		out := filepath.Join(dir, "offline-"+workers+".jsonl")
+		cmd := nw.Command(bin, "detect", "-r", capture, "--workers", workers, "--checkpoints", "45", "-o", out, "--no-learned",
+			"--probe", "--probe-scope", "10.231.0.2/32", "--probe-timeout", "3s")
+		var e bytes.Buffer
+		cmd.Stderr = &e
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("detect -r --workers %s: %v: %s", workers, err, e.String())
+		}
+		var model, confirmed float64
+		for _, ev := range eveLines(t, out) {
+			if ev["dest_ip"] != probetest.Addr(2) {
+				continue
+			}
+			switch ours(ev)["detector"] {
+			case "model":
+				model = ev["flow_id"].(float64)
+			case "probe":
+				if pr, _ := ours(ev)["probe"].(map[string]any); pr["result"] == "confirmed" {
+					confirmed = ev["flow_id"].(float64)
+				}
+			}
+		}
+		if model == 0 || confirmed != model {
+			t.Errorf("detect -r --workers %s: model alert on flow %v, confirmed probe on flow %v: want both, the same\n%s", workers, model, confirmed, e.String())
+		}
+	}
+	if outside.Conns() != 0 {
+		t.Errorf("offline: the pool outside the scope was connected to %d times", outside.Conns())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -45,6 +46,12 @@ type Config struct {
 	// read up to its end (0 = 10 s); past it the sensor starts anyway
 	// and the rest arrives while it runs.
 	SyncTimeout time.Duration
+	// ExpireEvery > 0 makes the sensor write, this often, tombstones for
+	// the learned-topic entries it published that have expired by the
+	// wall clock (a live sensor: offline runs carry capture times). Only
+	// the publisher sweeps its entries, so N sensors do not write N
+	// tombstones; `minerwatch intel expire --kafka` sweeps the rest.
+	ExpireEvery time.Duration
 	TLS         *tls.Config    // nil = plaintext
 	SASL        sasl.Mechanism // nil = none
 }
@@ -90,8 +97,9 @@ func ParseBrokers(s string) ([]string, error) {
 		if b == "" {
 			continue
 		}
-		if !strings.Contains(b, ":") {
-			b += ":9092"
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			// No port: Kafka's own (a bare IPv6 address gets brackets).
+			b = net.JoinHostPort(strings.Trim(b, "[]"), "9092")
 		}
 		out = append(out, b)
 	}

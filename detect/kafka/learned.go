@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -108,6 +109,9 @@ func (s *Sink) apply(r *kgo.Record) {
 		return
 	}
 	if r.Value == nil {
+		s.viewMu.Lock()
+		delete(s.view, string(r.Key))
+		s.viewMu.Unlock()
 		if s.learned.Remove(addr, port) {
 			s.tombstone.Add(1)
 		}
@@ -117,11 +121,60 @@ func (s *Sink) apply(r *kgo.Record) {
 	if json.Unmarshal(r.Value, &m) != nil || m.Addr.Unmap() != addr || m.Port != port {
 		return
 	}
+	s.viewMu.Lock()
+	if s.view == nil {
+		s.view = map[string]viewEntry{}
+	}
+	// Bounded as the store is: one entry per endpoint in the store.
+	if _, ok := s.view[string(r.Key)]; ok || len(s.view) < intel.MaxLearned {
+		s.view[string(r.Key)] = viewEntry{expires: m.Expires, sensor: m.Sensor}
+	}
+	s.viewMu.Unlock()
 	if m.Sensor != s.cfg.Sensor {
 		m.Source = RemoteSource(m)
 	}
+	// The store's bound holds for the topic too: a writer flooding it
+	// with endpoints must not grow every sensor without limit. A known
+	// endpoint is still updated.
+	if _, known := s.learned.Match(addr, port, m.Added); !known && s.learned.Len() >= intel.MaxLearned {
+		s.refused.Add(1)
+		return
+	}
 	s.learned.Add(m.LearnedEntry)
 	s.applied.Add(1)
+}
+
+// viewEntry is what the expiry sweeper knows of a learned-topic entry.
+type viewEntry struct {
+	expires time.Time
+	sensor  string
+}
+
+// sweepExpired writes, every period until ctx ends, tombstones for the
+// entries this sensor published that have expired by the wall clock.
+func (s *Sink) sweepExpired(ctx context.Context, every time.Duration) {
+	defer s.sweep.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			var dead []string
+			s.viewMu.Lock()
+			for k, e := range s.view {
+				if e.sensor == s.cfg.Sensor && !now.Before(e.expires) {
+					dead = append(dead, k)
+					delete(s.view, k) // not again before the tombstone comes back
+				}
+			}
+			s.viewMu.Unlock()
+			for _, k := range dead {
+				s.cl.TryProduce(context.Background(), &kgo.Record{Topic: s.cfg.LearnedTopic, Key: []byte(k)}, s.delivered)
+			}
+		}
+	}
 }
 
 // ReadLearned reads the learned topic from its start to its end as an

@@ -8,7 +8,7 @@ var (
 	descBuffered  = prometheus.NewDesc("minerwatch_kafka_buffered_records", "Records waiting in memory for the Kafka brokers.", nil, nil)
 	descBufBytes  = prometheus.NewDesc("minerwatch_kafka_buffered_bytes", "Bytes waiting in memory for the Kafka brokers.", nil, nil)
 	descPublished = prometheus.NewDesc("minerwatch_kafka_learned_published_total", "Learned pool endpoints this sensor published to the learned topic.", nil, nil)
-	descApplied   = prometheus.NewDesc("minerwatch_kafka_learned_applied_total", "Learned-topic entries applied to this sensor's learned list (tombstones: removed).", []string{"kind"}, nil)
+	descApplied   = prometheus.NewDesc("minerwatch_kafka_learned_applied_total", "Learned-topic records applied to this sensor's learned list, by kind: entry, tombstone, refused (new endpoints past the list's bound).", []string{"kind"}, nil)
 	descLag       = prometheus.NewDesc("minerwatch_kafka_learned_lag_records", "Records of the learned topic not yet read by this sensor.", nil, nil)
 )
 
@@ -32,5 +32,6 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	m(descPublished, prometheus.CounterValue, st.LearnedPublished)
 	m(descApplied, prometheus.CounterValue, st.LearnedApplied, "entry")
 	m(descApplied, prometheus.CounterValue, st.LearnedRemoved, "tombstone")
+	m(descApplied, prometheus.CounterValue, st.LearnedRefused, "refused")
 	m(descLag, prometheus.GaugeValue, st.LearnedLag)
 }

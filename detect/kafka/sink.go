@@ -30,12 +30,18 @@ type Sink struct {
 
 	produced, dropped, failed     atomic.Int64
 	published, applied, tombstone atomic.Int64
-	lag, rows                     atomic.Int64
+	lag, rows, refused            atomic.Int64
 
 	cancel context.CancelFunc
 	done   chan struct{}
 	synced chan struct{}
 	once   sync.Once
+	sweep  sync.WaitGroup // the expiry sweeper (Config.ExpireEvery)
+
+	// view is the learned topic as read so far: each endpoint's expiry
+	// and publishing sensor, for the expiry sweeper.
+	viewMu sync.Mutex
+	view   map[string]viewEntry
 
 	errMu   sync.Mutex
 	lastErr error // the last delivery error other than a full buffer
@@ -52,6 +58,9 @@ type Stats struct {
 	// Learned topic: entries this sensor published, remote entries and
 	// tombstones applied, and how many records the follower is behind.
 	LearnedPublished, LearnedApplied, LearnedRemoved, LearnedLag int64
+	// LearnedRefused counts new endpoints from the topic not applied
+	// because the learned list was full (intel.MaxLearned).
+	LearnedRefused int64
 }
 
 // Start connects to the brokers (lazily: unreachable brokers are not an
@@ -83,7 +92,7 @@ func Start(ctx context.Context, cfg Config, learned *intel.Learned) (*Sink, []st
 	if err != nil {
 		return nil, nil, fmt.Errorf("kafka: %w", err)
 	}
-	s := &Sink{cfg: cfg, cl: cl, done: make(chan struct{}), synced: make(chan struct{})}
+	s := &Sink{cfg: cfg, cl: cl, done: make(chan struct{}), synced: make(chan struct{}), view: map[string]viewEntry{}}
 	var warns []string
 	bootCtx, cancelBoot := context.WithTimeout(ctx, cfg.SyncTimeout)
 	defer cancelBoot()
@@ -111,6 +120,10 @@ func Start(ctx context.Context, cfg Config, learned *intel.Learned) (*Sink, []st
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.follow(runCtx, target)
+	if cfg.ExpireEvery > 0 {
+		s.sweep.Add(1)
+		go s.sweepExpired(runCtx, cfg.ExpireEvery)
+	}
 	if target != nil {
 		select {
 		case <-s.synced:
@@ -205,7 +218,7 @@ func (s *Sink) Stats() Stats {
 	}
 	return Stats{Produced: s.produced.Load(), FlowRecords: s.rows.Load(), Dropped: s.dropped.Load(), Failed: s.failed.Load(),
 		Buffered: s.cl.BufferedProduceRecords(), BufferedBytes: s.cl.BufferedProduceBytes(),
-		LearnedPublished: s.published.Load(), LearnedApplied: s.applied.Load(), LearnedRemoved: s.tombstone.Load(), LearnedLag: s.lag.Load()}
+		LearnedPublished: s.published.Load(), LearnedApplied: s.applied.Load(), LearnedRemoved: s.tombstone.Load(), LearnedLag: s.lag.Load(), LearnedRefused: s.refused.Load()}
 }
 
 // Close stops following the learned topic and waits up to timeout for
@@ -227,6 +240,7 @@ func (s *Sink) Close(timeout time.Duration) error {
 			s.cancel()
 		}
 		<-s.done
+		s.sweep.Wait()
 		st := s.Stats()
 		s.cl.Close()
 		lost := st.Dropped + st.Failed

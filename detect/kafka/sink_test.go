@@ -78,9 +78,8 @@ func TestNilSinkIsTheDefaultPath(t *testing.T) {
 	}
 }
 
-// consumeAlerts reads the whole alert topic and returns the keys
-// "sensor/flow_id/event_type" with their counts, and the record keys'
-// order per flow.
+// consumeAll reads topic from its start until want records arrived, and
+// half a second more to catch duplicates beyond want.
 func consumeAll(t *testing.T, addr, topic string, want int) []*kgo.Record {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
@@ -101,12 +100,20 @@ func consumeAll(t *testing.T, addr, topic string, want int) []*kgo.Record {
 	return out
 }
 
-// TestBrokerOutageDeliversTheBacklogInOrder runs against a real broker:
-// alerts produced while the broker is down wait in the buffer and reach
+// TestAgainstARealBroker starts one single-node Kafka broker (KRaft) for
+// the tests that need one; the outage test stops and restarts it, so it
+// runs last.
+func TestAgainstARealBroker(t *testing.T) {
+	b := kafkatest.Start(t)
+	t.Run("LearnedPoolCrossesSensors", func(t *testing.T) { learnedPoolCrossesSensors(t, b) })
+	t.Run("PublisherTombstonesItsExpiredEntries", func(t *testing.T) { publisherTombstonesItsExpiredEntries(t, b) })
+	t.Run("BrokerOutageDeliversTheBacklogInOrder", func(t *testing.T) { brokerOutageDeliversTheBacklogInOrder(t, b) })
+}
+
+// brokerOutageDeliversTheBacklogInOrder: alerts produced while the broker is down wait in the buffer and reach
 // the topic after it restarts, every one exactly once (idempotent
 // producer), a flow's events in the order produced.
-func TestBrokerOutageDeliversTheBacklogInOrder(t *testing.T) {
-	b := kafkatest.Start(t)
+func brokerOutageDeliversTheBacklogInOrder(t *testing.T, b *kafkatest.Broker) {
 	s, warns, err := Start(context.Background(), Config{Brokers: []string{b.Addr}, Sensor: "a", LearnedTopic: "-"}, nil)
 	if err != nil || len(warns) > 0 {
 		t.Fatalf("start: %v %v", err, warns)
@@ -156,12 +163,11 @@ func TestBrokerOutageDeliversTheBacklogInOrder(t *testing.T) {
 	}
 }
 
-// TestLearnedPoolCrossesSensors: a pool sensor A trusts (handshake and
+// learnedPoolCrossesSensors: a pool sensor A trusts (handshake and
 // answer) reaches sensor B's learned list through the compacted topic,
 // with A's name in its source; B, started later, reads it at boot before
 // it sees a packet. An operator's tombstone removes it from B while B runs.
-func TestLearnedPoolCrossesSensors(t *testing.T) {
-	b := kafkatest.Start(t)
+func learnedPoolCrossesSensors(t *testing.T, b *kafkatest.Broker) {
 	cfg := Config{Brokers: []string{b.Addr}}
 	inA := intel.New(nil, nil, nil, intel.Config{ConfirmedTTL: time.Hour})
 	cfg.Sensor = "a"
@@ -188,6 +194,9 @@ func TestLearnedPoolCrossesSensors(t *testing.T) {
 		t.Fatalf("start B: %v %v", err, warns)
 	}
 	defer sb.Close(5 * time.Second)
+	if st := sb.Stats(); st.LearnedApplied != 1 || st.LearnedLag != 0 {
+		t.Errorf("B after boot: %+v, want 1 entry applied and no lag", st)
+	}
 	hit, ok := inB.CheckFlow(netip.MustParseAddrPort("10.9.9.9:50000"), pool, now.Add(time.Minute))
 	if !ok || hit.Kind != intel.MatchLearned || hit.Source != "kafka:a:signature:cryptonote" || hit.Domain != "pool.example" {
 		t.Fatalf("B's match at boot: %v %+v", ok, hit)
@@ -205,5 +214,43 @@ func TestLearnedPoolCrossesSensors(t *testing.T) {
 	left, err := ReadLearned(context.Background(), cfg)
 	if err != nil || len(left) != 0 {
 		t.Errorf("ReadLearned after removal: %v %v", left, err)
+	}
+}
+
+// publisherTombstonesItsExpiredEntries: a live sensor (ExpireEvery set)
+// writes a tombstone for an entry it published once the wall clock passes
+// its expiry, and leaves another sensor's expired entry to its publisher
+// (or to `intel expire --kafka`).
+func publisherTombstonesItsExpiredEntries(t *testing.T, b *kafkatest.Broker) {
+	cfg := Config{Brokers: []string{b.Addr}, LearnedTopic: "expiry.learned", Sensor: "live", ExpireEvery: 100 * time.Millisecond}
+	now := time.Now()
+	other := intel.LearnedEntry{Addr: netip.MustParseAddr("192.0.2.8"), Port: 3333, Reason: intel.ReasonConfirmed,
+		Evidence: "handshake+answer", Added: now.Add(-2 * time.Hour), Expires: now.Add(-time.Hour)}
+	if err := PublishLearned(context.Background(), cfg, "elsewhere", other); err != nil {
+		t.Fatal(err)
+	}
+	in := intel.New(nil, nil, nil, intel.Config{ConfirmedTTL: 300 * time.Millisecond})
+	s, warns, err := Start(context.Background(), cfg, in.Learned())
+	if err != nil || len(warns) > 0 {
+		t.Fatalf("start: %v %v", err, warns)
+	}
+	defer s.Close(5 * time.Second)
+	in.Confirm(netip.MustParseAddrPort("198.51.100.7:5555"), netip.MustParseAddr("10.0.0.1"), "", "signature:stratum-v1", "handshake+answer", now)
+	// First the entry is in the topic (acknowledged), then the sweep's
+	// tombstone takes it out.
+	for deadline := time.Now().Add(10 * time.Second); s.Stats().LearnedPublished == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s.Stats().LearnedPublished != 1 {
+		t.Fatalf("the entry was not published: %+v", s.Stats())
+	}
+	var left []LearnedMessage
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if left, err = ReadLearned(context.Background(), cfg); err == nil && len(left) == 1 {
+			break
+		}
+	}
+	if len(left) != 1 || left[0].Key() != "192.0.2.8:3333" {
+		t.Errorf("learned topic after the sweep: %+v (%v), want only the other sensor's entry", left, err)
 	}
 }

@@ -160,6 +160,12 @@ func (r *Runner) HostSummaries() []*engine.HostSummary {
 	return MergeHosts(lists...)
 }
 
+// Record writes an event that did not come from a worker's engine (the
+// active probe's) as the workers' alerts are written: counted in the
+// metrics, added to the host view, appended to the alert log, passed to
+// OnAlert. It is safe for concurrent use.
+func (r *Runner) Record(a *alert.Alert) { r.writeAlert(a) }
+
 func (r *Runner) writeAlert(a *alert.Alert) {
 	r.metrics.alerts.WithLabelValues(a.Detector).Inc()
 	r.hosts.Add(a)

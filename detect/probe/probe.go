@@ -192,6 +192,12 @@ func Probe(ctx context.Context, t Target, cfg Config) Result {
 			r.Verdict, r.Answer, r.Error = VerdictError, "", last.detail
 			r.Detail = ""
 		case last.answer == AnswerSilence || last.answer == AnswerClosed:
+			if a, ok := firstJSON(r.Attempts); ok {
+				// A dialect got JSON back (an error): more telling than
+				// the silence of the others.
+				r.Answer, r.Detail = a.Answer, a.Detail
+				break
+			}
 			r.Answer = mostTelling(r.Attempts)
 			r.Note = noteProxy
 		case last.answer == AnswerSSH:
@@ -200,6 +206,15 @@ func Probe(ctx context.Context, t Target, cfg Config) Result {
 	}
 	r.Ms = time.Since(start).Milliseconds()
 	return r
+}
+
+func firstJSON(as []Attempt) (Attempt, bool) {
+	for _, a := range as {
+		if a.Answer == AnswerJSON {
+			return a, true
+		}
+	}
+	return Attempt{}, false
 }
 
 // mostTelling summarises silent/closed attempts: "silence" if any stayed
@@ -268,6 +283,10 @@ func try(ctx context.Context, t Target, d dialect, cfg Config, share time.Durati
 	}
 	m := &stratum.Machine{}
 	nreq := feedOwn(m, reqs, time.Now())
+	// The algorithms the machine took from our own login are what we
+	// offered, not what the pool mines: keep only what the pool says (a
+	// CryptoNote job's "algo").
+	m.Meta.Algorithms = nil
 	if _, err := conn.Write(reqs); err != nil {
 		a.answer, a.detail = AnswerClosed, "write: "+err.Error()
 		return a
@@ -294,6 +313,14 @@ func try(ctx context.Context, t Target, d dialect, cfg Config, share time.Durati
 		}
 		if !poolAt.IsZero() && m.State() == stratum.StateJob {
 			break
+		}
+		if poolAt.IsZero() && len(got) >= 4 {
+			// Another protocol's first bytes (an HTTP status line, an SSH
+			// banner, a TLS record) need no more reading, whether or not
+			// the server keeps the connection open.
+			if answer, _, final := classify(got); final && answer != AnswerOther {
+				return a.notPool(got, err, t.TLS)
+			}
 		}
 		if poolAt.IsZero() && j.replies >= nreq {
 			// Every request was answered, none as a pool answers it (JSON-RPC

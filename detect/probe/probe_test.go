@@ -28,6 +28,7 @@ func servers(t *testing.T, nw *probetest.Net) map[string]*probetest.Served {
 		"stratum-v1":    probetest.Pool(nw.Listen(t, a(2)+":3334"), stratum.DialectStratumV1, nil, probetest.TLSOptions{}),
 		"eth-proxy":     probetest.Pool(nw.Listen(t, a(2)+":3335"), stratum.DialectEthProxy, nil, probetest.TLSOptions{}),
 		"ethstratum2":   probetest.Pool(nw.Listen(t, a(2)+":3336"), stratum.DialectEthStratum2, nil, probetest.TLSOptions{}),
+		"json-rpc-api":  probetest.Pool(nw.Listen(t, a(2)+":8545"), "none", nil, probetest.TLSOptions{}), // errors for every method
 		"tls12-cn":      probetest.Pool(nw.Listen(t, a(3)+":3443"), stratum.DialectCryptoNote, &cert, probetest.TLSOptions{Min: tls.VersionTLS12, Max: tls.VersionTLS12}),
 		"tls13-v1":      probetest.Pool(nw.Listen(t, a(3)+":3444"), stratum.DialectStratumV1, &cert, probetest.TLSOptions{Min: tls.VersionTLS13, Max: tls.VersionTLS13}),
 		"tls13-eth":     probetest.Pool(nw.Listen(t, a(3)+":3445"), stratum.DialectEthProxy, &cert, probetest.TLSOptions{Min: tls.VersionTLS13}),
@@ -83,6 +84,7 @@ func TestProbeTellsPoolsFromOtherServers(t *testing.T) {
 		{"sshd probed with TLS", a(5) + ":22", true, "", probe.VerdictNotPool, "", probe.AnswerSSH, ""},
 		{"shadowsocks", a(6) + ":8388", false, "", probe.VerdictNotPool, "", "", ""},
 		{"silent listener", a(7) + ":5555", false, "", probe.VerdictNotPool, "", probe.AnswerSilence, "silent"},
+		{"JSON-RPC API answering errors", a(2) + ":8545", false, "", probe.VerdictNotPool, "", probe.AnswerJSON, "json-rpc-api"},
 		{"refused port", a(2) + ":9", false, "", probe.VerdictError, "", "", ""},
 	}
 	for _, c := range cases {
@@ -107,6 +109,9 @@ func TestProbeTellsPoolsFromOtherServers(t *testing.T) {
 			}
 			if c.answer != "" && r.Answer != c.answer {
 				t.Errorf("answer %q, want %q: %s", r.Answer, c.answer, js)
+			}
+			if c.dialect == stratum.DialectCryptoNote && (len(r.Algorithms) != 1 || r.Algorithms[0] != "rx/0") {
+				t.Errorf("algorithms %v, want the pool's job algo [rx/0] (not the list the probe offered)", r.Algorithms)
 			}
 			if r.Verdict == probe.VerdictPool {
 				if r.Difficulty <= 0 && r.ShareTarget == "" && c.dialect != stratum.DialectEthStratum2 {

@@ -98,7 +98,13 @@ type Scheduler struct {
 	stats   SchedulerStats
 
 	outOfScope atomic.Int64
+	// confirmedHosts are the clients of flows the probe confirmed, for
+	// the per-host summary (bounded by maxConfirmedHosts).
+	confirmedHosts map[netip.Addr]bool
 }
+
+// maxConfirmedHosts bounds ConfirmedHosts.
+const maxConfirmedHosts = 65536
 
 // ParseScope reads "CIDR,CIDR,…" (a bare address is a /32 or /128).
 func ParseScope(s string) ([]netip.Prefix, error) {
@@ -145,7 +151,7 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 		cfg.Emit = func(*alert.Alert) {}
 	}
 	s := &Scheduler{cfg: cfg, queue: make(chan *job, cfg.Queue),
-		cache: lru.New[endpoint, *verdict](cacheCap), pending: map[endpoint]*job{}}
+		cache: lru.New[endpoint, *verdict](cacheCap), pending: map[endpoint]*job{}, confirmedHosts: map[netip.Addr]bool{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for range cfg.Workers {
 		s.wg.Add(1)
@@ -201,7 +207,7 @@ func (s *Scheduler) Observe(a *alert.Alert) {
 	}
 	if v, ok := s.cache.Get(ep); ok && time.Now().Before(v.expires) {
 		s.stats.Cached++
-		s.count(v.res)
+		s.count(v.res, a)
 		s.mu.Unlock()
 		s.emit(a, v, true)
 		return
@@ -228,9 +234,12 @@ func (s *Scheduler) Observe(a *alert.Alert) {
 	s.mu.Unlock()
 }
 
-func (s *Scheduler) count(r Result) {
+func (s *Scheduler) count(r Result, trigger *alert.Alert) {
 	if r.Verdict == VerdictPool {
 		s.stats.Confirmed++
+		if ip, err := netip.ParseAddr(trigger.SrcIP); err == nil && len(s.confirmedHosts) < maxConfirmedHosts {
+			s.confirmedHosts[ip.Unmap()] = true
+		}
 	} else {
 		s.stats.Unconfirmed++
 	}
@@ -266,8 +275,8 @@ func (s *Scheduler) work() {
 		s.cache.Put(j.ep, v)
 		delete(s.pending, j.ep)
 		waiters := j.waiters
-		for range waiters {
-			s.count(r)
+		for _, a := range waiters {
+			s.count(r, a)
 		}
 		s.mu.Unlock()
 		if r.Verdict == VerdictPool && s.cfg.Intel != nil {
@@ -381,6 +390,14 @@ func (s *Scheduler) Close(wait time.Duration) SchedulerStats {
 	}
 	s.cancel()
 	return s.Stats()
+}
+
+// ConfirmedHost reports whether the probe confirmed a pool on a flow of
+// host (for the per-host summary's DETECTORS column).
+func (s *Scheduler) ConfirmedHost(host netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.confirmedHosts[host.Unmap()]
 }
 
 // Stats returns the counters so far.

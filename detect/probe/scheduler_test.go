@@ -96,6 +96,9 @@ func TestSchedulerConfirmsInScopePoolsOnlyAndLearnsThem(t *testing.T) {
 	if _, ok := in.Learned().Match(netip.MustParseAddr(a(3)), 3333, got.all[0].Timestamp); ok {
 		t.Error("the out-of-scope server was learned")
 	}
+	if !s.ConfirmedHost(netip.MustParseAddr("10.231.0.1")) {
+		t.Error("the client of the confirmed flows is not a confirmed host")
+	}
 }
 
 // A server that does not answer as a pool gives an "unconfirmed" event:
@@ -128,6 +131,9 @@ func TestSchedulerUnconfirmedKeepsTheModelAlert(t *testing.T) {
 	}
 	if in.Learned().Len() != 0 {
 		t.Error("an unconfirmed server was learned")
+	}
+	if s.ConfirmedHost(netip.MustParseAddr("10.231.0.1")) {
+		t.Error("an unconfirmed flow's client counts as confirmed")
 	}
 }
 
@@ -190,6 +196,7 @@ func TestParseScopeRefusesNothingAndGarbage(t *testing.T) {
 		{"10.231.0.0/24", true, "[10.231.0.0/24]"},
 		{"10.231.0.2, 192.0.2.0/25", true, "[10.231.0.2/32 192.0.2.0/25]"},
 		{"10.231.0.7/24", true, "[10.231.0.0/24]"},
+		{"fd00:231::/64,2001:db8::5", true, "[fd00:231::/64 2001:db8::5/128]"},
 		{"", false, ""},
 		{" , ", false, ""},
 		{"pool.example", false, ""},

@@ -405,7 +405,7 @@ func appendExportRow(b *array.RecordBuilder, sets []string, r *Row) {
 	next().(*array.StringBuilder).Append(r.Label)
 	next().(*array.StringBuilder).Append(r.LabelSource)
 	st := &r.Stages
-	for _, v := range []string{st.SNI, st.JA3Hash, st.JA4, st.SignatureState, st.SignatureDialect, st.IntelMatch} {
+	for _, v := range [...]string{st.SNI, st.JA3Hash, st.JA4, st.SignatureState, st.SignatureDialect, st.IntelMatch} {
 		sb := next().(*array.StringBuilder)
 		if v == "" {
 			sb.AppendNull()

@@ -342,3 +342,29 @@ func TestStageColumnsAreNullWhenUnknown(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWriteRows: rows written per second to a file of each format,
+// every feature set, one undefined (null) feature and the stage columns per
+// row. go test -run '^$' -bench WriteRows ./features/export
+func BenchmarkWriteRows(b *testing.B) {
+	for _, format := range []Format{FormatArrow, FormatParquet} {
+		b.Run(format.String(), func(b *testing.B) {
+			rows := testRows(64)
+			lab := Labels{Capture: "c.pcap", Label: "mining", Stages: Stages{SNI: "pool.example", JA4: "t13d", ModelScore: 0.5, Scored: true}}
+			w, err := CreateFormat(filepath.Join(b.TempDir(), "b."+format.String()), format, Meta{Sets: flowfeat.Sets()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := w.Write(&rows[i%len(rows)], lab); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

@@ -26,6 +26,7 @@ import subprocess
 import communityid
 import jsonschema
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -243,3 +244,33 @@ def test_flow_id_is_the_same_in_alerts_flow_events_and_feature_rows(events, tmp_
     assert ended, "no flow event on the samples"
     for key, fid in ended.items():
         assert alerted.get(key) == fid
+
+
+def test_feature_rows_join_alerts_on_flow_id_with_their_tls_and_dialect(tmp_path):
+    """Researchers join feature rows with alerts on flow_id: the rows of an
+    alerted flow carry the same ClientHello (SNI, JA3 hash, JA4) as the
+    alert's tls object, and their end row the signature dialect the alert
+    names. (The samples on their own: the shared datasets hold copies of
+    them, which one detect run would merge into the same flows.)"""
+    events = detect("-r", *SAMPLES)
+    out = str(tmp_path / "rows.parquet")
+    subprocess.run([BIN, "features", "-r", *SAMPLES, "-o", out], cwd=REPO, check=True, capture_output=True)
+    rows = {}
+    for r in pq.read_table(out).to_pylist():
+        rows.setdefault(r["flow_id"], []).append(r)
+    joined_tls = joined_dialect = 0
+    for e in flow_events(events):
+        if e["flow_id"] not in rows:
+            continue  # a flow of a shared capture, not exported here
+        mine = rows[e["flow_id"]]
+        if "tls" in e:
+            for r in mine:
+                assert (r["tls_sni"], r["tls_ja3_hash"], r["tls_ja4"]) == (
+                    e["tls"].get("sni"), e["tls"]["ja3"]["hash"], e["tls"]["ja4"]), (e["flow_id"], r["window_kind"])
+            joined_tls += 1
+        dialect = e["minerwatch"].get("mining", {}).get("dialect")
+        if dialect:
+            end = [r for r in mine if r["window_kind"] == "end"]
+            assert len(end) == 1 and end[0]["signature_dialect"] == dialect, (e["flow_id"], end)
+            joined_dialect += 1
+    assert joined_tls and joined_dialect, (joined_tls, joined_dialect)
