@@ -22,10 +22,12 @@
 // Memory is bounded by design. A flow earns its stage state (stream
 // reassembly and the signature machine, the feature accumulator, the
 // hello parsers) at its first payload, a fifth header-only packet or its
-// first due feature row; until then its header-only packets wait in a
-// 80-byte flowfeat.Prelude and are replayed into the state when it comes,
-// so a SYN flood costs about half a kilobyte per flow and the alerts and
-// rows are what allocating at the first packet gives. Every table keyed by
+// first due feature row; until then its header-only packets wait in an
+// 80-byte flowfeat.Prelude and are replayed into the state when it comes
+// (the prelude then goes back to a free list), so a SYN flood costs about
+// half a kilobyte per flow and the alerts and rows are what allocating at
+// the first packet gives. Per-flow records and stage state are recycled
+// when their flow ends. Every table keyed by
 // traffic (host summaries, DNS de-duplication, the intel rate limiter) is
 // an LRU with counted evictions (Caps); intel alerts beyond Caps.IntelAlerts
 // per listed endpoint and interval are folded into one intel_summary event.

@@ -138,6 +138,7 @@ type FlowInfo struct {
 	// while one is in use (nil for most flows: the search for a hello
 	// needs no more than hs).
 	par     *parsers
+	pre     *flowfeat.Prelude
 	tlsMeta *alert.TLS
 	// Alerted records which detectors have alerted on this flow.
 	Alerted map[string]bool
@@ -146,8 +147,9 @@ type FlowInfo struct {
 	hs      helloState
 	// earned is set once the flow has its stage state (sig, feat): at its
 	// first payload, a full prelude or a due feature row. Until then its
-	// header-only packets wait in prelude, and a SYN-flood flow costs no
-	// more than that.
+	// header-only packets wait in pre, and a SYN-flood flow costs no
+	// more than that; pre goes back to the engine's free list when the
+	// flow earns its state (an established flow keeps no prelude).
 	earned   bool
 	sigFired bool
 	// intelMatch is the kind of the first intel match on the flow (an
@@ -159,7 +161,6 @@ type FlowInfo struct {
 	// model). float32, and next to the flags, so it fills their padding:
 	// the row columns cost no flow any memory.
 	ModelScore float32
-	prelude    flowfeat.Prelude
 }
 
 // intelKinds are the intel match kinds intelMatch indexes (0 = none).
@@ -229,6 +230,7 @@ type Engine struct {
 	sigFree  freeList[signature.Flow]
 	parFree  freeList[parsers]
 	infoFree freeList[FlowInfo]
+	preFree  freeList[flowfeat.Prelude]
 	sigDone  signature.Stats
 	stats    Stats
 	vec      flowfeat.Vector
@@ -418,8 +420,12 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	if e.wantsFeatures(f) {
 		fi.feat = e.tracker.Start(f)
 	}
+	pre := fi.pre
+	if pre == nil {
+		return
+	}
 	e.tapping = fi
-	fi.prelude.Replay(f, &e.replay, func(p *packet.Packet, dir packet.Direction) {
+	pre.Replay(f, &e.replay, func(p *packet.Packet, dir packet.Direction) {
 		if fi.feat != nil {
 			e.tracker.Packet(fi.feat, f, p, dir)
 		}
@@ -427,7 +433,16 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 			fi.sig.Packet(p, dir)
 		}
 	})
-	fi.prelude.Reset()
+	e.putPrelude(fi)
+}
+
+// putPrelude recycles fi's prelude, if it has one.
+func (e *Engine) putPrelude(fi *FlowInfo) {
+	if fi.pre != nil {
+		fi.pre.Reset()
+		e.preFree.put(fi.pre)
+		fi.pre = nil
+	}
 }
 
 func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
@@ -435,8 +450,13 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	if !fi.earned {
 		// A header-only packet before any row is due waits in the
 		// prelude; anything else earns the flow its state first.
-		if (e.tracker == nil || !e.tracker.Due(f, p.Time)) && fi.prelude.Add(p, dir) {
-			return
+		if e.tracker == nil || !e.tracker.Due(f, p.Time) {
+			if fi.pre == nil {
+				fi.pre = e.preFree.get()
+			}
+			if fi.pre.Add(p, dir) {
+				return
+			}
 		}
 		e.earn(fi, true)
 	}
@@ -839,6 +859,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		e.sigFree.put(fi.sig)
 		fi.sig = nil
 	}
+	e.putPrelude(fi) // a flow that never earned state
 	f.Data = nil
 	// Nothing keeps fi past its flow's end (OnRow callers read it during
 	// the call), so the next flow can have it.

@@ -178,11 +178,23 @@ func (f *Flow) periodFrom() time.Time {
 	return f.period.from
 }
 
-// key recomputes the flow's table key; the flow does not store it (the
-// map holds it already, and a million flows would pay 64 B each).
-func (f *Flow) key() Key {
-	return makeKey(f.Client.Addr(), f.Server.Addr(), f.Client.Port(), f.Server.Port(), f.Proto, f.VLAN)
+// matches reports whether k is f's table key, as makeKey would build it
+// from the flow's endpoints (the flow does not store its key: a million
+// flows would pay 42 B each), without building it: k is ordered, so one
+// of the flow's two orientations is k exactly, address family included.
+func (f *Flow) matches(k *Key) bool {
+	if f.Proto != k.Proto || f.VLAN != k.VLAN {
+		return false
+	}
+	c, s := f.Client, f.Server
+	if c.Port() == k.LoPort && s.Port() == k.HiPort && sameAddr(c.Addr(), &k.lo, k.v4&1 != 0) && sameAddr(s.Addr(), &k.hi, k.v4&2 != 0) {
+		return true
+	}
+	return s.Port() == k.LoPort && c.Port() == k.HiPort && sameAddr(s.Addr(), &k.lo, k.v4&1 != 0) && sameAddr(c.Addr(), &k.hi, k.v4&2 != 0)
 }
+
+// sameAddr reports whether a is the key address b of the given family.
+func sameAddr(a netip.Addr, b *[16]byte, is4 bool) bool { return a.Is4() == is4 && a.As16() == *b }
 
 // Closed reports whether the TCP connection was closed (both FINs or a RST).
 func (f *Flow) Closed() bool { return f.rst || (f.finUp && f.finDown) }
@@ -465,7 +477,7 @@ func (t *Table) lookup(key *Key, h uint32) *Flow {
 			return nil
 		}
 		if s.hash == h {
-			if f := t.flow(s.ref); f.key() == *key {
+			if f := t.flow(s.ref); f.matches(key) {
 				return f
 			}
 		}

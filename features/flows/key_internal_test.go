@@ -1,0 +1,55 @@
+package flows
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+)
+
+// TestFlowMatchesExactlyItsOwnKey: the table's lookup compares a packet's
+// key with a flow's endpoints without building the flow's key; that must
+// say yes exactly when building it would give the same key — for IPv4,
+// IPv6 and IPv4-mapped IPv6 addresses (the same 16 bytes as the IPv4
+// one), equal addresses, equal ports, either orientation and VLAN tags.
+func TestFlowMatchesExactlyItsOwnKey(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 2))
+	addrs := []netip.Addr{
+		netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"),
+		netip.MustParseAddr("::ffff:10.0.0.1"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2"),
+	}
+	ports := []uint16{53, 443, 40000}
+	endpoint := func() netip.AddrPort {
+		return netip.AddrPortFrom(addrs[rng.IntN(len(addrs))], ports[rng.IntN(len(ports))])
+	}
+	matched := 0
+	for range 20000 {
+		f := &Flow{Client: endpoint(), Server: endpoint(), Proto: []uint8{6, 17}[rng.IntN(2)], VLAN: [2]uint16{uint16(rng.IntN(2)), 0}}
+		// Half the keys are built from the flow's own endpoints, in either
+		// order, so that many are its key and many differ in one part.
+		a, b := endpoint(), endpoint()
+		switch rng.IntN(4) {
+		case 0:
+			a, b = f.Client, f.Server
+		case 1:
+			a, b = f.Server, f.Client
+		}
+		proto, vlan := f.Proto, f.VLAN
+		if rng.IntN(4) == 0 {
+			proto, vlan = []uint8{6, 17}[rng.IntN(2)], [2]uint16{uint16(rng.IntN(2)), 0}
+		}
+		k := makeKey(a.Addr(), b.Addr(), a.Port(), b.Port(), proto, vlan)
+		fk := makeKey(f.Client.Addr(), f.Server.Addr(), f.Client.Port(), f.Server.Port(), f.Proto, f.VLAN)
+		if want := fk == k; f.matches(&k) != want {
+			t.Fatalf("flow %v <-> %v proto %d vlan %v, key of %v <-> %v: matches %v, want %v", f.Client, f.Server, f.Proto, f.VLAN, a, b, !want, want)
+		}
+		if f.matches(&fk) != true {
+			t.Fatalf("flow %v <-> %v does not match its own key", f.Client, f.Server)
+		}
+		if fk == k {
+			matched++
+		}
+	}
+	if matched < 5000 {
+		t.Fatalf("only %d random keys were the flow's own: the comparison was barely tested", matched)
+	}
+}
