@@ -20,14 +20,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/minerwatch/minerwatch/internal/netns"
 )
 
 // Net is a private network namespace.
@@ -91,26 +90,8 @@ func (n *Net) Daemon(t testing.TB, name string, args ...string) {
 }
 
 // Do runs fn on an OS thread that has entered the namespace, so sockets
-// fn opens belong to it. The thread is discarded afterwards rather than
-// returned to the Go scheduler in the wrong namespace.
-func (n *Net) Do(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		f, err := os.Open("/run/netns/" + n.NS)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("enter namespace %s: %w", n.NS, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
+// fn opens belong to it (see internal/netns).
+func (n *Net) Do(fn func() error) error { return netns.Do(n.NS, fn) }
 
 // Dial connects from inside the namespace (a probe.Config.Dial).
 func (n *Net) Dial(ctx context.Context, network, addr string) (net.Conn, error) {

@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/minerwatch/minerwatch/internal/netns"
 )
 
 // Net is a namespace with a veth pair, both ends up: frames sent on Send
@@ -87,23 +86,5 @@ func (n *Net) Replay(t testing.TB, file string, args ...string) string {
 }
 
 // Do runs fn on an OS thread that has entered the namespace, so sockets
-// fn opens belong to it. The thread is discarded afterwards rather than
-// returned to the Go scheduler in the wrong namespace.
-func (n *Net) Do(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		f, err := os.Open("/run/netns/" + n.NS)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("enter namespace %s: %w", n.NS, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
+// fn opens belong to it (see internal/netns).
+func (n *Net) Do(fn func() error) error { return netns.Do(n.NS, fn) }
