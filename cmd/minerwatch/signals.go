@@ -37,6 +37,17 @@ type interruption struct {
 	hard atomic.Bool
 	mu   sync.Mutex
 	sig  os.Signal
+	// flush, if set, runs before a hard exit: output that a run holds in
+	// memory for a moment (detect's buffered alerts) is written first.
+	flush func()
+}
+
+// beforeHardExit sets a function run before a hard exit (a second signal):
+// it must write out what the run holds, quickly.
+func (in *interruption) beforeHardExit(fn func()) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.flush = fn
 }
 
 // watchSignals starts watching; stop must be called when the run ends.
@@ -66,9 +77,13 @@ func (in *interruption) loop() {
 			if first {
 				in.sig = s
 			}
+			flush := in.flush
 			in.mu.Unlock()
 			in.cancel()
 			if !first || in.hard.Load() {
+				if flush != nil {
+					flush()
+				}
 				in.temps.RemoveAll()
 				fmt.Fprintf(in.stderr, "minerwatch %s: interrupted by %s\n", in.cmd, signalName(s))
 				in.exit(exitCode(s))
