@@ -262,6 +262,7 @@ func (t *Table) remove(l *lruList, f *Flow) {
 		t.flow(f.prev).next = f.next
 	} else {
 		l.head = f.next
+		t.headMoved = true
 	}
 	if f.next != 0 {
 		t.flow(f.next).prev = f.prev
@@ -277,6 +278,7 @@ func (t *Table) pushBack(l *lruList, f *Flow) {
 		t.flow(l.tail).next = f.self
 	} else {
 		l.head = f.self
+		t.headMoved = true
 	}
 	l.tail = f.self
 }
@@ -310,6 +312,14 @@ type Table struct {
 	lists [numClasses]lruList
 	now   time.Time
 	stats Stats
+	// expireAt is when the first list head times out: before it, expire
+	// would end nothing, so a packet that moves the clock skips it (it
+	// visited four list heads per packet). headMoved marks it stale: a
+	// head left its list or an empty list got one. hasExpiry is false
+	// while every list is empty.
+	expireAt  time.Time
+	hasExpiry bool
+	headMoved bool
 }
 
 // slabFlows is the number of flow records per slab (60 KiB): small
@@ -394,7 +404,9 @@ func (t *Table) Add(p *packet.Packet) {
 	}
 	if p.Time.After(t.now) {
 		t.now = p.Time
-		t.expire(t.now)
+		if t.headMoved || (t.hasExpiry && t.now.After(t.expireAt)) {
+			t.expire(t.now)
+		}
 	}
 	key := KeyOf(p)
 	h := t.index.hash(&key)
@@ -530,6 +542,16 @@ func (t *Table) expire(now time.Time) {
 				reason = EndClosed
 			}
 			t.end(f, reason)
+		}
+	}
+	// now.Sub(Last) > to is now.After(Last.Add(to)), saturation included
+	// (a head 300 years old expires either way).
+	t.headMoved, t.hasExpiry = false, false
+	for c := classHalfOpen; c < numClasses; c++ {
+		if f := t.head(&t.lists[c]); f != nil {
+			if at := f.Last.Add(t.timeout(c)); !t.hasExpiry || at.Before(t.expireAt) {
+				t.expireAt, t.hasExpiry = at, true
+			}
 		}
 	}
 }
