@@ -394,3 +394,29 @@ func TestExpirySkipEndsWhatAPassPerPacketEnds(t *testing.T) {
 		}
 	}
 }
+
+// The table's time tests are written now.After(last.Add(d)) and
+// !now.Before(from.Add(d)) instead of with Sub, which checks for overflow
+// at every call: they must agree with Sub's answers for any two instants,
+// including those centuries apart, where Sub saturates.
+func TestAddComparisonsAgreeWithSub(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	far := []time.Time{{}, time.Unix(0, 0), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(1<<40, 0), time.Unix(-(1 << 40), 0), t0, t0.Add(time.Nanosecond)}
+	pick := func() time.Time {
+		if rng.IntN(4) == 0 {
+			return far[rng.IntN(len(far))].Add(time.Duration(rng.Int64N(1e12)) - 5e11)
+		}
+		return t0.Add(time.Duration(rng.Int64N(4e12)) - 2e12)
+	}
+	durs := []time.Duration{0, time.Nanosecond, time.Second, 30 * time.Second, time.Hour, 30 * time.Minute}
+	for range 200000 {
+		a, b, d := pick(), pick(), durs[rng.IntN(len(durs))]
+		if got, want := a.After(b.Add(d)), a.Sub(b) > d; got != want {
+			t.Fatalf("%v after %v + %v = %v, Sub says %v", a, b, d, got, want)
+		}
+		if got, want := !a.Before(b.Add(d)), a.Sub(b) >= d; got != want {
+			t.Fatalf("%v not before %v + %v = %v, Sub says %v", a, b, d, got, want)
+		}
+	}
+}
