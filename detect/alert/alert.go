@@ -292,6 +292,8 @@ type Writer struct {
 	n     int
 	err   error
 	hold  bool
+	// scratch is the line being written, reused (events not sealed).
+	scratch []byte
 }
 
 // NewWriter returns a Writer on w that writes the event types in types
@@ -337,22 +339,25 @@ func (w *Writer) Write(a *Alert) error {
 	if !w.types.Has(a.EventType) {
 		return nil
 	}
-	// MarshalJSON directly, not json.Marshal(a): that would re-validate
-	// and re-compact the line MarshalJSON already made compact and
+	// MarshalJSON's encoder directly, not json.Marshal(a): that would
+	// re-validate and re-compact the line the encoder already made compact and
 	// HTML-escaped (with json.Marshal): the same bytes, for a seventh of
 	// detect's CPU time on a capture that raises many events (the merged
 	// bench capture: 76k events).
-	line := a.line
-	if line == nil {
-		var err error
-		if line, err = a.MarshalJSON(); err != nil {
-			return fmt.Errorf("encode alert: %w", err)
-		}
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return w.err
+	}
+	line := a.line
+	if line == nil {
+		// Encoded into the writer's own buffer, under its lock: not a
+		// fresh 1 KiB line and a copy of the Alert per event.
+		var err error
+		if w.scratch, err = appendEvent(w.scratch[:0], a); err != nil {
+			return fmt.Errorf("encode alert: %w", err)
+		}
+		line = w.scratch
 	}
 	w.w.Write(line)
 	err := w.w.WriteByte('\n') // a failed write before it sticks in bufio
