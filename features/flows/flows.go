@@ -512,6 +512,9 @@ func (t *Table) touch(f *Flow, p *packet.Packet) {
 			c = classTCP
 		}
 	}
+	if f.class == c && t.lists[c].tail == f.self {
+		return // already the newest of its list (a burst of one flow)
+	}
 	if f.class != classNone {
 		t.remove(&t.lists[f.class], f)
 	}
