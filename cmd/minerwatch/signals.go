@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/minerwatch/minerwatch/internal/outfile"
 )
@@ -41,6 +42,9 @@ type interruption struct {
 	// memory for a moment (detect's buffered alerts) is written first.
 	flush func()
 }
+
+// hardExitFlushWait bounds the flush before a hard exit.
+const hardExitFlushWait = time.Second
 
 // beforeHardExit sets a function run before a hard exit (a second signal):
 // it must write out what the run holds, quickly.
@@ -82,7 +86,14 @@ func (in *interruption) loop() {
 			in.cancel()
 			if !first || in.hard.Load() {
 				if flush != nil {
-					flush()
+					// At most a second: an output blocked on a full
+					// pipe must not keep the process from exiting.
+					done := make(chan struct{})
+					go func() { flush(); close(done) }()
+					select {
+					case <-done:
+					case <-time.After(hardExitFlushWait):
+					}
 				}
 				in.temps.RemoveAll()
 				fmt.Fprintf(in.stderr, "minerwatch %s: interrupted by %s\n", in.cmd, signalName(s))

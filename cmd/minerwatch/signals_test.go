@@ -317,3 +317,27 @@ func TestHardExitFlushesHeldOutputFirst(t *testing.T) {
 		t.Errorf("order %v, want flush then exit", order)
 	}
 }
+
+// A flush that cannot finish (output blocked on a full pipe) delays the
+// hard exit by at most hardExitFlushWait: a second signal still ends the
+// process.
+func TestHardExitDoesNotWaitForABlockedFlush(t *testing.T) {
+	exited := make(chan int, 1)
+	var stderr syncBuffer
+	sig := watchSignalsExit("detect", &stderr, func(code int) { exited <- code })
+	defer sig.stop()
+	block := make(chan struct{})
+	defer close(block)
+	sig.beforeHardExit(func() { <-block })
+	sig.setHard(true)
+	start := time.Now()
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case <-exited:
+		if d := time.Since(start); d < hardExitFlushWait/2 {
+			t.Errorf("exited after %v, before the flush had its time", d)
+		}
+	case <-time.After(hardExitFlushWait + 5*time.Second):
+		t.Fatal("no exit: the blocked flush held it")
+	}
+}
