@@ -92,6 +92,21 @@ func KeyOf(p *packet.Packet) Key {
 }
 
 func makeKey(a, b netip.Addr, ap, bp uint16, proto uint8, vlan [2]uint16) Key {
+	if a.Is4() && b.Is4() {
+		// Most packets: two IPv4 addresses order as their 32-bit values
+		// (what Compare decides after comparing families and the equal
+		// upper 96 bits), and As16 is their 4in6 form.
+		a4, b4 := a.As4(), b.As4()
+		ua, ub := binary.BigEndian.Uint32(a4[:]), binary.BigEndian.Uint32(b4[:])
+		if ua > ub || (ua == ub && ap > bp) {
+			a4, b4, ap, bp = b4, a4, bp, ap
+		}
+		k := Key{LoPort: ap, HiPort: bp, Proto: proto, v4: 3, VLAN: vlan}
+		k.lo[10], k.lo[11], k.hi[10], k.hi[11] = 0xff, 0xff, 0xff, 0xff
+		copy(k.lo[12:], a4[:])
+		copy(k.hi[12:], b4[:])
+		return k
+	}
 	c := a.Compare(b)
 	if c > 0 || (c == 0 && ap > bp) {
 		a, b, ap, bp = b, a, bp, ap
