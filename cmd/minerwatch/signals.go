@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/minerwatch/minerwatch/internal/outfile"
 )
@@ -37,6 +38,20 @@ type interruption struct {
 	hard atomic.Bool
 	mu   sync.Mutex
 	sig  os.Signal
+	// flush, if set, runs before a hard exit: output that a run holds in
+	// memory for a moment (detect's buffered alerts) is written first.
+	flush func()
+}
+
+// hardExitFlushWait bounds the flush before a hard exit.
+const hardExitFlushWait = time.Second
+
+// beforeHardExit sets a function run before a hard exit (a second signal):
+// it must write out what the run holds, quickly.
+func (in *interruption) beforeHardExit(fn func()) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.flush = fn
 }
 
 // watchSignals starts watching; stop must be called when the run ends.
@@ -66,9 +81,20 @@ func (in *interruption) loop() {
 			if first {
 				in.sig = s
 			}
+			flush := in.flush
 			in.mu.Unlock()
 			in.cancel()
 			if !first || in.hard.Load() {
+				if flush != nil {
+					// At most a second: an output blocked on a full
+					// pipe must not keep the process from exiting.
+					done := make(chan struct{})
+					go func() { flush(); close(done) }()
+					select {
+					case <-done:
+					case <-time.After(hardExitFlushWait):
+					}
+				}
 				in.temps.RemoveAll()
 				fmt.Fprintf(in.stderr, "minerwatch %s: interrupted by %s\n", in.cmd, signalName(s))
 				in.exit(exitCode(s))

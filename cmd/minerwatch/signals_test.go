@@ -282,3 +282,62 @@ func TestHardInterruptionRemovesTempsAndExits(t *testing.T) {
 		})
 	}
 }
+
+// A second signal exits at once, but only after the run's held output
+// (detect's buffered alerts) is written: the flush runs before exit.
+func TestHardExitFlushesHeldOutputFirst(t *testing.T) {
+	var order []string
+	var mu sync.Mutex
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	exited := make(chan int, 1)
+	var stderr syncBuffer
+	sig := watchSignalsExit("detect", &stderr, func(code int) { note("exit"); exited <- code })
+	defer sig.stop()
+	sig.beforeHardExit(func() { note("flush") })
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case <-sig.ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first signal did not cancel the run")
+	}
+	mu.Lock()
+	if len(order) != 0 {
+		t.Errorf("after the first signal: %v, want nothing (a graceful stop flushes through Close)", order)
+	}
+	mu.Unlock()
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no exit")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(order, " ") != "flush exit" {
+		t.Errorf("order %v, want flush then exit", order)
+	}
+}
+
+// A flush that cannot finish (output blocked on a full pipe) delays the
+// hard exit by at most hardExitFlushWait: a second signal still ends the
+// process.
+func TestHardExitDoesNotWaitForABlockedFlush(t *testing.T) {
+	exited := make(chan int, 1)
+	var stderr syncBuffer
+	sig := watchSignalsExit("detect", &stderr, func(code int) { exited <- code })
+	defer sig.stop()
+	block := make(chan struct{})
+	defer close(block)
+	sig.beforeHardExit(func() { <-block })
+	sig.setHard(true)
+	start := time.Now()
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case <-exited:
+		if d := time.Since(start); d < hardExitFlushWait/2 {
+			t.Errorf("exited after %v, before the flush had its time", d)
+		}
+	case <-time.After(hardExitFlushWait + 5*time.Second):
+		t.Fatal("no exit: the blocked flush held it")
+	}
+}

@@ -142,3 +142,30 @@ func TestEncoderWritesWhatEncodingJSONWrote(t *testing.T) {
 		}
 	})
 }
+
+// The hand-written timestamp is AppendFormat's, byte for byte: random
+// instants (nanoseconds that truncate, not round, to microseconds), the
+// ends of years 0 and 9999, and years AppendFormat writes its own way
+// (negative, five digits), in UTC and in another zone.
+func TestAppendTimeIsAppendFormats(t *testing.T) {
+	east := time.FixedZone("UTC+5:30", 5*3600+1800)
+	times := []time.Time{
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(-1, 6, 1, 12, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 22, 10, 56, 32, 878994999, east),
+		time.Unix(0, 0),
+		{},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		times = append(times, time.Unix(rng.Int64N(253402300800), rng.Int64N(1e9)))
+	}
+	for _, tm := range times {
+		want := tm.UTC().AppendFormat(nil, TimeFormat)
+		if got := appendTime(nil, tm); string(got) != string(want) {
+			t.Fatalf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}

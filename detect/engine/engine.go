@@ -279,9 +279,15 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 			// and the sequence state when the model does not read it.
 			tc.NoSeq = flowfeat.SeqFree(cfg.Model.FeatureSet())
 			tc.NoEndRow = true
-			tc.Skip = func(f *flows.Flow, _ string) bool {
+			// row scores no flow with fewer data packets than
+			// MinScorePackets, nor a window row: those are dropped
+			// before their features are computed.
+			if cfg.MinScorePackets > 0 {
+				tc.MinDataPkts = uint32(cfg.MinScorePackets)
+			}
+			tc.Skip = func(f *flows.Flow, kind string) bool {
 				fi, _ := f.Data.(*FlowInfo)
-				return fi == nil || len(fi.Alerted) > 0
+				return fi == nil || len(fi.Alerted) > 0 || kind == flowfeat.KindWindow
 			}
 		}
 		e.tracker = flowfeat.NewTracker(tc, e.row)

@@ -30,6 +30,7 @@ const (
 type pcapFile struct {
 	in      *input
 	order   binary.ByteOrder
+	big     bool // order is big-endian: next reads headers without the interface
 	nanos   bool
 	hdrLen  int
 	swapped int
@@ -63,6 +64,7 @@ func openPcap(in *input) (*pcapFile, error) {
 	p := &pcapFile{
 		in:     in,
 		order:  order,
+		big:    order == binary.BigEndian,
 		nanos:  magic == magicNanos,
 		hdrLen: 16,
 		// The link type is the low 16 bits; the high bits carry FCS
@@ -94,8 +96,15 @@ func (p *pcapFile) next(f *file, rec *Record) error {
 			}
 			return cutOr(p.in.ended())
 		}
-		sec, frac := p.order.Uint32(h[0:4]), p.order.Uint32(h[4:8])
-		caplen, wire := p.order.Uint32(h[8:12]), p.order.Uint32(h[12:16])
+		// Direct calls, not four through binary.ByteOrder per record.
+		var sec, frac, caplen, wire uint32
+		if h = h[:16]; p.big {
+			sec, frac = binary.BigEndian.Uint32(h[0:4]), binary.BigEndian.Uint32(h[4:8])
+			caplen, wire = binary.BigEndian.Uint32(h[8:12]), binary.BigEndian.Uint32(h[12:16])
+		} else {
+			sec, frac = binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8])
+			caplen, wire = binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
+		}
 		if p.swapped == lengthsSwapped || (p.swapped == lengthsMaybeSwapped && caplen > wire) {
 			caplen, wire = wire, caplen
 		}

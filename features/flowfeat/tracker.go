@@ -158,6 +158,11 @@ type TrackerConfig struct {
 	// row (a detector that already decided a flow needs no more of them,
 	// and a snapshot is the expensive part).
 	Skip func(f *flows.Flow, kind string) bool
+	// MinDataPkts > 0 skips, like Skip, every row whose flow (or window)
+	// holds fewer data packets, both directions together: a consumer that
+	// ignores such rows (the model's MinScorePackets) then pays for no
+	// snapshot of them, and most flows on a busy link never reach it.
+	MinDataPkts uint32
 	// LateEndRow marks (Row.Late) and, even with NoEndRow, emits the end
 	// row of a flow that reached its first checkpoint and saw packets
 	// after its last checkpoint row: a flow that ends (or goes quiet
@@ -360,6 +365,9 @@ func (t *Tracker) Snapshot(s *State, end time.Time, v *Vector) {
 }
 
 func (t *Tracker) emitRow(a *Accumulator, seq *seqfeat.Seq, f *flows.Flow, kind string, cp time.Duration, win int, start, end time.Time, late bool) {
+	if t.cfg.MinDataPkts > 0 && a.up.dataPkts+a.down.dataPkts < t.cfg.MinDataPkts {
+		return
+	}
 	if t.cfg.Skip != nil && t.cfg.Skip(f, kind) {
 		return
 	}

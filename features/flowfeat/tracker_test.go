@@ -241,3 +241,51 @@ func TestNoSeqAllocatesNoSequenceState(t *testing.T) {
 		t.Error("SeqFree must be false exactly for the sets with seq columns")
 	}
 }
+
+// MinDataPkts drops a row whose window holds fewer data packets (both
+// directions) before it is computed; header-only packets do not count, and
+// a row with exactly that many is emitted. The same packets with
+// MinDataPkts 0 give every row, so the difference is the threshold's.
+func TestMinDataPktsSkipsRowsOfFlowsWithFewDataPackets(t *testing.T) {
+	cp, _ := ParseCheckpoints("10,20,30")
+	// Data packets at 1, 2, 3 s (3 by the 10 s row), then 12, 13, 14 s
+	// (6 by the 20 s row), header-only ACKs at 4–9 s, one more data packet
+	// at 25 s (7 by the 30 s row); the packet at 31 s triggers that row.
+	type pk struct {
+		at      int
+		payload int
+	}
+	pkts := []pk{{1, 10}, {2, 10}, {3, 10}, {4, 0}, {5, 0}, {6, 0}, {7, 0}, {8, 0}, {9, 0},
+		{12, 10}, {13, 10}, {14, 10}, {25, 10}, {31, 0}}
+	cases := []struct {
+		min  uint32
+		want string
+	}{
+		{0, "10s 20s 30s"},
+		{3, "10s 20s 30s"},
+		{4, "20s 30s"},
+		{6, "20s 30s"},
+		{7, "30s"},
+		{8, ""},
+	}
+	for _, c := range cases {
+		var got []string
+		tr := NewTracker(TrackerConfig{Checkpoints: cp, NoEndRow: true, MinDataPkts: c.min}, func(r *Row) {
+			got = append(got, r.Checkpoint.String())
+		})
+		f := &flows.Flow{First: t0}
+		st := tr.Start(f)
+		for i, p := range pkts {
+			dir := packet.Up
+			if i%2 == 1 {
+				dir = packet.Down
+			}
+			tr.Packet(st, f, &packet.Packet{Time: t0.Add(time.Duration(p.at) * time.Second), Proto: packet.ProtoTCP,
+				PayloadLen: p.payload, IPLen: 40 + p.payload, HasTCP: true}, dir)
+		}
+		tr.End(st, f)
+		if g := strings.Join(got, " "); g != c.want {
+			t.Errorf("MinDataPkts %d: rows %q, want %q", c.min, g, c.want)
+		}
+	}
+}

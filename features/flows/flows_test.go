@@ -326,3 +326,97 @@ func TestIndexFindsEveryFlowThroughChurn(t *testing.T) {
 		t.Fatalf("only %d flows expired: the deletions went untested", st.FlowsEnded[flows.EndIdle])
 	}
 }
+
+// The table skips its expiry pass until the first list head can time out.
+// A second table that is made to run the pass at every packet that moves
+// the clock (Advance, as the table did before the skip) must end the same
+// flows, for the same reasons, in the same order, through random TCP and
+// UDP traffic with handshakes, FINs, RSTs, reused tuples, idle gaps, clock
+// jumps and packets out of time order, and a table cap that evicts.
+func TestExpirySkipEndsWhatAPassPerPacketEnds(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	cfg.IdleUDP, cfg.IdleTCP, cfg.IdleHalfOpen, cfg.CloseLinger = 5*time.Second, 20*time.Second, 3*time.Second, time.Second
+	cfg.MaxFlows = 150
+	a, b := newRecorder(), newRecorder()
+	ta, tb := flows.NewTable(cfg, a), flows.NewTable(cfg, b)
+	rng := rand.New(rand.NewPCG(7, 21))
+	var now, maxSeen time.Duration
+	flags := []uint8{syn, syn | ack, ack, ack, ack, fin | ack, rst, 0}
+	for step := range 40000 {
+		switch r := rng.IntN(1000); {
+		case r < 3:
+			now += time.Duration(rng.IntN(60)) * time.Second // a quiet spell
+		case r < 40:
+			now -= time.Duration(rng.IntN(2000)) * time.Millisecond // out of order
+		default:
+			now += time.Duration(rng.IntN(40)) * time.Millisecond
+		}
+		i := rng.IntN(200)
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(40000+i%7))
+		dst := netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), 3333)
+		if rng.IntN(2) == 0 {
+			src, dst = dst, src
+		}
+		p := &packet.Packet{Time: t0.Add(now), SrcIP: src.Addr(), DstIP: dst.Addr(), SrcPort: src.Port(), DstPort: dst.Port(),
+			Proto: packet.ProtoTCP, HasPorts: true, HasTCP: true, TCPFlags: flags[rng.IntN(len(flags))], IPLen: 40}
+		if i%5 == 0 {
+			p.Proto, p.HasTCP, p.TCPFlags = packet.ProtoUDP, false, 0
+		}
+		if rng.IntN(3) == 0 {
+			p.PayloadLen = 1 + rng.IntN(100)
+			p.IPLen += p.PayloadLen
+		}
+		q := *p
+		ta.Add(p)
+		if now > maxSeen || step == 0 {
+			maxSeen = now
+			tb.Advance(q.Time)
+		}
+		tb.Add(&q)
+		if len(a.order) != len(b.order) {
+			t.Fatalf("step %d: %d flows ended, want %d", step, len(a.order), len(b.order))
+		}
+	}
+	ta.Flush()
+	tb.Flush()
+	if len(a.order) != len(b.order) {
+		t.Fatalf("%d flows ended, want %d", len(a.order), len(b.order))
+	}
+	for i := range a.order {
+		if a.order[i] != b.order[i] || a.ended[a.order[i]] != b.ended[b.order[i]] {
+			t.Fatalf("end %d: flow %x (%v), want %x (%v)", i, a.order[i], a.ended[a.order[i]], b.order[i], b.ended[b.order[i]])
+		}
+	}
+	st := ta.Stats()
+	for _, why := range []flows.EndReason{flows.EndIdle, flows.EndClosed, flows.EndEvicted} {
+		if st.FlowsEnded[why] == 0 {
+			t.Errorf("no flow ended %v: that path went untested (%v)", why, st.FlowsEnded)
+		}
+	}
+}
+
+// The table's time tests are written now.After(last.Add(d)) and
+// !now.Before(from.Add(d)) instead of with Sub, which checks for overflow
+// at every call: they must agree with Sub's answers for any two instants,
+// including those centuries apart, where Sub saturates.
+func TestAddComparisonsAgreeWithSub(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	far := []time.Time{{}, time.Unix(0, 0), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(1<<40, 0), time.Unix(-(1 << 40), 0), t0, t0.Add(time.Nanosecond)}
+	pick := func() time.Time {
+		if rng.IntN(4) == 0 {
+			return far[rng.IntN(len(far))].Add(time.Duration(rng.Int64N(1e12)) - 5e11)
+		}
+		return t0.Add(time.Duration(rng.Int64N(4e12)) - 2e12)
+	}
+	durs := []time.Duration{0, time.Nanosecond, time.Second, 30 * time.Second, time.Hour, 30 * time.Minute}
+	for range 200000 {
+		a, b, d := pick(), pick(), durs[rng.IntN(len(durs))]
+		if got, want := a.After(b.Add(d)), a.Sub(b) > d; got != want {
+			t.Fatalf("%v after %v + %v = %v, Sub says %v", a, b, d, got, want)
+		}
+		if got, want := !a.Before(b.Add(d)), a.Sub(b) >= d; got != want {
+			t.Fatalf("%v not before %v + %v = %v, Sub says %v", a, b, d, got, want)
+		}
+	}
+}

@@ -53,3 +53,51 @@ func TestFlowMatchesExactlyItsOwnKey(t *testing.T) {
 		t.Fatalf("only %d random keys were the flow's own: the comparison was barely tested", matched)
 	}
 }
+
+// makeKeyGeneric is makeKey without its IPv4 fast path: netip's order and
+// 16-byte forms for every family.
+func makeKeyGeneric(a, b netip.Addr, ap, bp uint16, proto uint8, vlan [2]uint16) Key {
+	c := a.Compare(b)
+	if c > 0 || (c == 0 && ap > bp) {
+		a, b, ap, bp = b, a, bp, ap
+	}
+	k := Key{lo: a.As16(), hi: b.As16(), LoPort: ap, HiPort: bp, Proto: proto, VLAN: vlan}
+	if a.Is4() {
+		k.v4 |= 1
+	}
+	if b.Is4() {
+		k.v4 |= 2
+	}
+	return k
+}
+
+// The IPv4 fast path builds the key netip's comparison and 16-byte forms
+// build: random IPv4 pairs (near and far apart, equal, with equal ports),
+// and pairs mixing IPv4, IPv4-mapped IPv6 and IPv6, which take the
+// generic path.
+func TestMakeKeyIPv4FastPathIsTheGenericKey(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	v4 := func() netip.Addr {
+		var b [4]byte
+		if rng.IntN(3) == 0 {
+			b = [4]byte{10, 0, 0, byte(rng.IntN(3))} // near, often equal
+		} else {
+			for i := range b {
+				b[i] = byte(rng.IntN(256))
+			}
+		}
+		return netip.AddrFrom4(b)
+	}
+	other := []netip.Addr{netip.MustParseAddr("::ffff:10.0.0.1"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("::")}
+	for i := range 100000 {
+		a, b := v4(), v4()
+		if i%10 == 0 {
+			b = other[rng.IntN(len(other))]
+		}
+		ap, bp := uint16(rng.IntN(4)), uint16(rng.IntN(4))
+		vlan := [2]uint16{uint16(rng.IntN(2)), 0}
+		if got, want := makeKey(a, b, ap, bp, 6, vlan), makeKeyGeneric(a, b, ap, bp, 6, vlan); got != want {
+			t.Fatalf("makeKey(%v:%d, %v:%d) = %+v, want %+v", a, ap, b, bp, got, want)
+		}
+	}
+}

@@ -60,20 +60,23 @@ func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (S
 	if every <= 0 {
 		every = 1 << 16
 	}
-	for n := int64(0); ; n++ {
+	// rem is n%every, counted instead of divided for every packet.
+	for n, rem := int64(0), int64(0); ; n, rem = n+1, rem+1 {
+		if rem == every {
+			rem = 0
+		}
 		if n%4096 == 0 && ctx.Err() != nil {
 			return st, ctx.Err()
 		}
-		err := r.Next(&rec)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil && opt.SkipBadFiles && isFileError(err) {
-			// The reader left the file out and keeps its error
-			// (Reader.Errs) for the caller to report.
-			continue
-		}
-		if err != nil {
+		if err := r.Next(&rec); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if opt.SkipBadFiles && isFileError(err) {
+				// The reader left the file out and keeps its error
+				// (Reader.Errs) for the caller to report.
+				continue
+			}
 			st.Capture, st.Decode, st.Defrag = r.Stats(), dec.Stats, frg.Stats()
 			return st, fmt.Errorf("read packets: %w", err)
 		}
@@ -93,7 +96,7 @@ func Run(ctx context.Context, r *capture.Reader, t *flows.Table, opt Options) (S
 		} else {
 			t.Add(q)
 		}
-		if opt.Progress != nil && n%every == every-1 {
+		if opt.Progress != nil && rem == every-1 {
 			st.Capture, st.Decode, st.Defrag = r.Stats(), dec.Stats, frg.Stats()
 			if t != nil {
 				st.Flows = t.Stats()

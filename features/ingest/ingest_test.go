@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -122,4 +123,34 @@ func TestSkippingBadFilesCostsNoAllocationPerPacket(t *testing.T) {
 		t.Errorf("%d allocations for %d packets", mallocs, packets)
 	}
 	t.Logf("%d allocations for %d packets", mallocs, packets)
+}
+
+// Progress is called after every ProgressEvery-th record read, with the
+// counts up to it: 10 SYNs every 3 records give calls at 3, 6 and 9.
+func TestProgressComesEveryProgressEveryRecords(t *testing.T) {
+	path := synCapture(t, t.TempDir(), "syns.pcap", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 10, false)
+	for _, c := range []struct {
+		every int64
+		want  []int64
+	}{
+		{3, []int64{3, 6, 9}},
+		{1, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
+		{10, []int64{10}},
+		{11, nil},
+	} {
+		r, err := capture.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		_, err = ingest.Run(context.Background(), r, nil, ingest.Options{Sink: func(*packet.Packet) {}, ProgressEvery: c.every,
+			Progress: func(st *ingest.Stats) { got = append(got, st.Capture.Records) }})
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("every %d: progress at %v records, want %v", c.every, got, c.want)
+		}
+	}
 }
