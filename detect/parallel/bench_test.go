@@ -3,6 +3,7 @@ package parallel_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -27,9 +28,17 @@ import (
 // path's bookkeeping, and cores (CPU time over wall time) how much of the
 // machine the run got; waits/pkt how often a worker had to wait for
 // another before touching the shared intel state.
+//
+// MINERWATCH_BENCH_PCAP=FILE runs it on FILE instead (e.g. make bench's
+// merged-k10.pcap, with -benchtime 1x).
 func BenchmarkDetect(b *testing.B) {
-	root := shareddata.Require(b)
-	paths, _ := filepath.Glob(filepath.Join(root, "lab", "mining", "*.pcap"))
+	var paths []string
+	if p := os.Getenv("MINERWATCH_BENCH_PCAP"); p != "" {
+		paths = []string{p}
+	} else {
+		root := shareddata.Require(b)
+		paths, _ = filepath.Glob(filepath.Join(root, "lab", "mining", "*.pcap"))
+	}
 	if len(paths) == 0 {
 		b.Skip("no lab captures")
 	}

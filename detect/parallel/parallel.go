@@ -194,14 +194,18 @@ func lruClass(f *flows.Flow) uint8 {
 // epoch is the unit the reader hands out, the workers fill in and the
 // merger takes back; epochs are recycled through a free list.
 type epoch struct {
-	base   int64       // capture position of clock[0]
-	clock  []time.Time // the capture's packet clock after each packet
-	final  bool        // no packets: flush every flow
+	base  int64       // capture position of clock[0]
+	clock []time.Time // the capture's packet clock after each packet
+	// files is each packet's input file (the capture name of what the
+	// engine emits at its time-outs; for the final epoch, files[0] is the
+	// last packet's, for the summaries swept at the end).
+	files  []int32
+	final  bool // no packets: flush every flow
 	shares []share
 }
 
 func newEpoch(workers, size int) *epoch {
-	ep := &epoch{clock: make([]time.Time, 0, size), shares: make([]share, workers)}
+	ep := &epoch{clock: make([]time.Time, 0, size), files: make([]int32, 0, size), shares: make([]share, workers)}
 	// Room for a fair share of typical frames (the merged shared captures
 	// average 190 bytes), so the slabs seldom grow.
 	per := size/workers + size/8
@@ -231,7 +235,7 @@ func (rd *reader) next(base int64) *epoch {
 }
 
 func (ep *epoch) reset(base int64) {
-	ep.base, ep.final, ep.clock = base, false, ep.clock[:0]
+	ep.base, ep.final, ep.clock, ep.files = base, false, ep.clock[:0], ep.files[:0]
 	for i := range ep.shares {
 		s := &ep.shares[i]
 		clear(s.events) // drop the alerts for the collector
@@ -285,6 +289,7 @@ func (rd *reader) run(ctx context.Context) {
 		clock time.Time
 		pos   int64
 		nrec  int64
+		last  int32 // the last packet's file
 	)
 	ep := rd.next(0)
 	defer func() {
@@ -294,6 +299,7 @@ func (rd *reader) run(ctx context.Context) {
 			ep = rd.next(pos)
 		}
 		ep.final = true
+		ep.files = append(ep.files, last)
 		rd.send(ep)
 		for _, w := range rd.workers {
 			close(w.in)
@@ -335,6 +341,8 @@ func (rd *reader) run(ctx context.Context) {
 			n: int32(len(data)), link: rec.LinkType, origLen: q.FrameLen, t: q.Time})
 		s.slab = append(s.slab, data...)
 		ep.clock = append(ep.clock, clock)
+		ep.files = append(ep.files, int32(rec.File))
+		last = int32(rec.File)
 		pos++
 		if len(ep.clock) == cap(ep.clock) {
 			rd.send(ep)
@@ -437,6 +445,7 @@ func (w *worker) run() {
 		if ep.final {
 			w.pos, w.phase = ep.base, phaseFlush
 			w.eng.Flush()
+			w.file = int(ep.files[0]) // the last packet's, as one engine's at its flush
 			w.turns.workers[w.id].set(math.MaxInt64)
 			w.done <- ep
 			continue
@@ -447,6 +456,8 @@ func (w *worker) run() {
 			if c.After(last) {
 				last = c
 				w.phase = phaseExpire
+				// One engine has read this packet's file name already.
+				w.file = int(ep.files[i])
 				w.eng.Expire(c)
 			}
 			if len(frames) == 0 || frames[0].idx != int32(i) {
