@@ -749,7 +749,11 @@ func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
 			// second client confirms the endpoint (one forged exchange
 			// must not flag every host using it).
 			in, pool, src, ev := e.cfg.Intel, v.Meta.PoolHost, "signature:"+v.Dialect, v.Evidence
-			e.deferred(func() { in.Confirm(server, client.Addr(), pool, src, ev, at) })
+			if e.cfg.Seq == nil {
+				in.Confirm(server, client.Addr(), pool, src, ev, at)
+			} else { // the closure only when engines share the store
+				e.cfg.Seq.Defer(func() { in.Confirm(server, client.Addr(), pool, src, ev, at) })
+			}
 		}
 	}
 }

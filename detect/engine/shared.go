@@ -57,24 +57,14 @@ func (sh *Shared) Evicted() (dnsSeen, intelEndpoints int64) {
 func (e *Engine) enter() {
 	if e.cfg.Seq != nil {
 		e.cfg.Seq.Enter()
+		e.shared.cur = e // a lone engine is its Shared's from New on
 	}
-	e.shared.cur = e
 }
 
 func (e *Engine) leave() {
 	if e.cfg.Seq != nil {
 		e.cfg.Seq.Leave()
 	}
-}
-
-// deferred runs fn, a change to shared state, at this point of the
-// capture (see Sequencer.Defer).
-func (e *Engine) deferred(fn func()) {
-	if e.cfg.Seq == nil {
-		fn()
-		return
-	}
-	e.cfg.Seq.Defer(fn)
 }
 
 // SweepSummaries emits the intel_summary events of every interval still
