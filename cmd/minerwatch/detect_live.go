@@ -46,7 +46,7 @@ type liveOptions struct {
 func liveFlags(fs *flag.FlagSet, o *liveOptions) {
 	fs.StringVar(&o.iface, "i", "", "capture live on interface `IFACE` (AF_PACKET, TPACKET_V3; needs root or CAP_NET_RAW)")
 	fs.StringVar(&o.filter, "f", "", "capture filter `EXPR` (-i, and -r as tcpdump -r FILE EXPR): a tcpdump expression (builds with -tags libpcap), or @FILE holding 'tcpdump -ddd' output")
-	fs.IntVar(&o.workers, "workers", 1, "workers, each with its own flow table (flows are spread by a symmetric flow hash); with -r alone the alerts are the same, in the same order, as with one")
+	fs.IntVar(&o.workers, "workers", 1, "workers, each with its own flow table (flows are spread by a symmetric flow hash); with -r alone the alerts are the same as with one, learned and rate-limited intel included (flows ending with one timestamp may swap; full tables evict differently: README \"Offline on several cores\")")
 	fs.IntVar(&o.snaplen, "snaplen", 65535, "bytes kept of each captured frame")
 	fs.BoolVar(&o.noPromisc, "no-promisc", false, "do not put the interface into promiscuous mode")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on `ADDR`/metrics and the per-host view (hosts, wallets, agents; no auth) on ADDR/hosts; a bare PORT or :PORT binds 127.0.0.1 only")

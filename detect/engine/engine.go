@@ -90,6 +90,13 @@ type Config struct {
 	// Caps bounds the engine's tables keyed by traffic and the intel
 	// alert rate (see Caps).
 	Caps Caps
+	// Shared, if set, holds the cross-flow tables this engine shares with
+	// others working on one capture (nil: its own); Seq must then order
+	// their accesses.
+	Shared *Shared
+	// Seq, if set, orders the accesses to the shared state (Shared and
+	// the intel's learned store) across engines; see Sequencer.
+	Seq Sequencer
 	// eager allocates every flow's stage state at its first packet (the
 	// pre-lazy behaviour), for the tests that prove the lazy path gives
 	// the same alerts and rows.
@@ -248,6 +255,8 @@ type Engine struct {
 	dnsSeen *lru.Map[dnsKey, time.Time]
 	// intelRate limits intel alerts per listed endpoint or name.
 	intelRate *lru.Map[intelKey, *intelWindow]
+	// shared holds dnsSeen and intelRate (Config.Shared, or the engine's own).
+	shared *Shared
 }
 
 // dnsKey is one (host, name) pair of the dns-query de-duplication.
@@ -264,9 +273,12 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	cfg.Caps = cfg.Caps.withDefaults()
 	e := &Engine{cfg: cfg, out: out}
 	e.hosts = lru.New[netip.Addr, *HostSummary](cfg.Caps.Hosts)
-	e.dnsSeen = lru.New[dnsKey, time.Time](cfg.Caps.DNSSeen)
-	e.intelRate = lru.New[intelKey, *intelWindow](cfg.Caps.IntelEndpoints)
-	e.intelRate.OnEvict = func(k intelKey, w *intelWindow) { e.intelSummary(k, w) }
+	e.shared = cfg.Shared
+	if e.shared == nil {
+		e.shared = NewShared(cfg.Caps)
+	}
+	e.shared.cur = e
+	e.dnsSeen, e.intelRate = e.shared.dnsSeen, e.shared.intelRate
 	e.stats.Alerts = map[string]int64{}
 	e.tapFn = func(dir packet.Direction, data []byte) { e.tap(e.tapping, dir, data) }
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
@@ -337,7 +349,9 @@ const advanceGrace = time.Second
 // (and the intel summaries of intervals still open).
 func (e *Engine) Flush() {
 	e.table.Flush()
-	e.intelSweep(time.Time{})
+	if e.cfg.Seq == nil {
+		e.intelSweep(time.Time{})
+	}
 }
 
 // Stats returns the counters so far.
@@ -384,7 +398,13 @@ func (e *Engine) flowStarted(f *flows.Flow) {
 		e.earn(fi, true)
 	}
 	if e.cfg.Intel != nil {
-		if h, ok := e.cfg.Intel.CheckFlow(f.Client, f.Server, f.First); ok && e.intelAllowed(intelKey{addr: f.Server}, f.Client.Addr(), &h, f.First) {
+		// The learned store and the rate limits are shared with the other
+		// engines of a parallel run: consulted in capture order.
+		e.enter()
+		h, ok := e.cfg.Intel.CheckFlow(f.Client, f.Server, f.First)
+		ok = ok && e.intelAllowed(intelKey{addr: f.Server}, f.Client.Addr(), &h, f.First)
+		e.leave()
+		if ok {
 			a := e.newAlert(fi, alert.DetectorIntel, f.First, false)
 			a.Confidence = intelConfidence(h.Kind)
 			a.Reason = "server " + f.Server.String() + " is listed (" + string(h.Kind) + ": " + h.Entry + ")"
@@ -638,7 +658,12 @@ func (e *Engine) hello(fi *FlowInfo, h *tlshello.ClientHello, now time.Time) {
 	fi.tlsMeta = meta
 	// A ClientHello needs no handshake before it (a spoofer can send one
 	// per source), so its alerts are rate-limited per listed name too.
-	if ok && !fi.Alerted[alert.DetectorIntel] && e.intelAllowed(intelKey{name: hit.Query}, fi.flow.Client.Addr(), &hit, now) {
+	if ok && !fi.Alerted[alert.DetectorIntel] {
+		e.enter()
+		ok = e.intelAllowed(intelKey{name: hit.Query}, fi.flow.Client.Addr(), &hit, now)
+		e.leave()
+	}
+	if ok && !fi.Alerted[alert.DetectorIntel] {
 		a := e.newAlert(fi, alert.DetectorIntel, now, false)
 		a.Confidence = intelConfidence(hit.Kind)
 		a.Reason = "TLS server name " + hit.Query + " is listed (" + hit.Entry + ")"
@@ -685,6 +710,10 @@ func (e *Engine) dnsMessage(fi *FlowInfo, b []byte, now time.Time) {
 	} else {
 		e.stats.DNSParsed++
 	}
+	// Answers join the learned store, and repeats and rates are counted
+	// across flows: in capture order when engines share them.
+	e.enter()
+	defer e.leave()
 	e.cfg.Intel.CheckDNS(&e.dnsMsg, now, &e.dnsRes)
 	host := fi.flow.Client.Addr()
 	for i := range e.dnsRes.Hits {
@@ -725,7 +754,12 @@ func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
 			// Trusted at once only with v.Evidence, else pending until a
 			// second client confirms the endpoint (one forged exchange
 			// must not flag every host using it).
-			e.cfg.Intel.Confirm(server, client.Addr(), v.Meta.PoolHost, "signature:"+v.Dialect, v.Evidence, at)
+			in, pool, src, ev := e.cfg.Intel, v.Meta.PoolHost, "signature:"+v.Dialect, v.Evidence
+			if e.cfg.Seq == nil {
+				in.Confirm(server, client.Addr(), pool, src, ev, at)
+			} else { // the closure only when engines share the store
+				e.cfg.Seq.Defer(func() { in.Confirm(server, client.Addr(), pool, src, ev, at) })
+			}
 		}
 	}
 }

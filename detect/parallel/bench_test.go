@@ -3,6 +3,7 @@ package parallel_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -25,10 +26,19 @@ import (
 // shared machine the wall clock says little; cpu-ns/pkt (the process's
 // user+system time per packet, getrusage) is the cost of the parallel
 // path's bookkeeping, and cores (CPU time over wall time) how much of the
-// machine the run got.
+// machine the run got; waits/pkt how often a worker had to wait for
+// another before touching the shared intel state.
+//
+// MINERWATCH_BENCH_PCAP=FILE runs it on FILE instead (e.g. make bench's
+// merged-k10.pcap, with -benchtime 1x).
 func BenchmarkDetect(b *testing.B) {
-	root := shareddata.Require(b)
-	paths, _ := filepath.Glob(filepath.Join(root, "lab", "mining", "*.pcap"))
+	var paths []string
+	if p := os.Getenv("MINERWATCH_BENCH_PCAP"); p != "" {
+		paths = []string{p}
+	} else {
+		root := shareddata.Require(b)
+		paths, _ = filepath.Glob(filepath.Join(root, "lab", "mining", "*.pcap"))
+	}
 	if len(paths) == 0 {
 		b.Skip("no lab captures")
 	}
@@ -54,21 +64,26 @@ func BenchmarkDetect(b *testing.B) {
 	})
 	for _, w := range []int{1, 2, 3} {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			var pkts float64
+			var pkts, waits float64
 			cpu0 := cpuTime(b)
 			for b.Loop() {
 				r, err := capture.Open(paths...)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, _, err := parallel.Run(context.Background(), r, parallel.Config{Engine: cfg, Workers: w, Names: names(paths)},
-					func(*alert.Alert) error { return nil }); err != nil {
+				st, _, err := parallel.Run(context.Background(), r, parallel.Config{Engine: cfg, Workers: w, Names: names(paths)},
+					func(*alert.Alert) error { return nil })
+				if err != nil {
 					b.Fatal(err)
 				}
 				pkts += count(r)
+				waits += float64(st.Waits)
 				r.Close()
 			}
 			report(b, pkts, cpuTime(b)-cpu0)
+			// How often a worker waited for another to reach its packet
+			// before touching the shared intel state (turns.go).
+			b.ReportMetric(waits/pkts, "waits/pkt")
 		})
 	}
 }

@@ -23,29 +23,38 @@
 // worker, so a worker runs at most that far ahead of the slowest and
 // memory stays bounded.
 //
-// One difference with a single engine is a matter of timing:
-// intelligence learned at run time — a pool confirmed by the signature
-// stage, addresses from a DNS answer naming a pool — is shared by all
-// workers through the one intel.Intel, but a flow checked by another
-// worker may be checked before or after the learning worker reached the
-// confirming packet (workers may be up to Depth+2 epochs apart). A flow
-// to a learned pool that starts within that many packets of the
-// confirmation may thus get (or miss) its intel alert where one engine
-// would not, and may differ from run to run. Making it exact would mean
-// holding every new flow until all workers reach its packet: lock-step.
+// The engines share what crosses flows — the intel's learned store (pools
+// confirmed by the signature stage, addresses from DNS answers naming a
+// listed pool), the dns-query de-duplication and the intel alert rate
+// limits (engine.Shared) — and take turns in capture order (turns.go):
+// every worker publishes, per capture position, how far it has got, and
+// a worker touches the shared state at position q (every new flow's
+// learned-store check, a DNS message, a listed SNI, a confirmed pool)
+// only once every other worker has finished the positions before q and
+// q's time-outs. It then sees exactly the changes one engine would have
+// made by then: none later (a worker ahead would have waited for it).
+// Pools confirmed by flows that end at one position (time-outs, the final
+// flush) are logged and applied in one table's order of those flows. The
+// open rate-limit intervals are summarised once, after every flush. The
+// cost is waiting: a worker that reaches a new flow ahead of the others
+// waits for them (a few yields, then a condition variable).
 //
 // Flows that end at one capture position with the same timestamp in one
 // of the table's LRU lists come out by flow ID: one table's LRU order is
 // not visible to the workers. Output is then the same for any number of
 // workers, and one engine's but for the order of such ties.
 //
-// The engines' caps are per engine: each worker's table holds MaxFlows/N
-// flows and its reassembly budget is ReassemblyBudget/N bytes (the run's
-// memory stays one engine's), and the intel alert rate limit (engine.Caps.IntelAlerts per
-// listed endpoint and interval) applies per worker, so under a flood to a
-// listed address N workers let up to N times as many intel alerts through
-// before folding the rest into summaries. Eviction under a full table
-// differs with N too (reported in the end-of-run "capped:" line).
+// What still differs from one engine: the flow-table cap and the
+// reassembly budget are shared out (each worker's table holds MaxFlows/N
+// flows and its reassembly budget is ReassemblyBudget/N bytes, so the run's
+// memory stays one engine's), so under a full table or budget the flows
+// evicted or cut differ with N (reported in the end-of-run "capped:"
+// line); the per-host summaries are each engine's, merged at the end, so
+// past Caps.Hosts hosts, or MaxPoolsPerHost pools or MaxCapturesPerHost
+// captures of one host, they differ too. A DNS message or ClientHello
+// that only completes when its flow times out, at a position where
+// another worker's flow does the same, takes the shared state in the
+// order the workers get there.
 //
 //	st, hosts, err := parallel.Run(ctx, reader, parallel.Config{Engine: cfg, Workers: 2}, log.Write)
 package parallel

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -55,6 +56,10 @@ type Stats struct {
 	Engine engine.Stats
 	// WorkerPackets is how many packets each worker received.
 	WorkerPackets []int64
+	// Waits counts how often a worker found another behind it when it
+	// needed the shared intel state (every new flow needs it), and
+	// waited for it to catch up.
+	Waits int64
 }
 
 // Run reads r to its end (or until ctx ends), detects on cfg.Workers
@@ -78,8 +83,12 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 	// (a short capture needs a few), then recycled.
 	free := make(chan *epoch, cfg.Depth+2)
 	workers := make([]*worker, n)
+	// The engines share the cross-flow intel state (the learned store is
+	// cfg.Engine.Intel's already), taking turns in capture order.
+	tn := newTurns(n)
+	shared := engine.NewShared(cfg.Engine.Caps)
 	for i := range workers {
-		workers[i] = newWorker(i, n, cfg)
+		workers[i] = newWorker(i, n, cfg, tn, shared)
 	}
 	rd := &reader{r: r, cfg: cfg, workers: workers, free: free, sp: online.NewSpreader(n), maxEpochs: cfg.Depth + 2}
 	var wg sync.WaitGroup
@@ -98,6 +107,15 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 				panic("parallel: workers out of step") // the channels are FIFO: cannot happen
 			}
 		}
+		if ep.final {
+			// Every worker has flushed: the shared rate limits' open
+			// intervals are summarised once, after every flow, as one
+			// engine's Flush does.
+			tn.apply(-1)
+			w := workers[0]
+			w.sh, w.phase, w.grp = &ep.shares[0], phaseFlush, int32(len(ep.shares[0].flushed))
+			w.eng.SweepSummaries()
+		}
 		for _, a := range m.merge(ep) {
 			if outErr == nil {
 				if outErr = out(a); outErr != nil {
@@ -111,6 +129,7 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 		free <- ep
 	}
 	wg.Wait()
+	tn.apply(-1) // the flush's changes: the learned store as one engine leaves it
 
 	st := Stats{Capture: r.Stats(), Decode: rd.sp.DecodeStats(), Defrag: rd.sp.DefragStats(),
 		Engine: engine.Stats{Alerts: map[string]int64{}}}
@@ -119,7 +138,10 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 		st.WorkerPackets = append(st.WorkerPackets, w.packets)
 		st.Engine.Add(w.eng.Stats())
 		lists = append(lists, w.eng.Hosts())
+		st.Waits += w.waits
 	}
+	// The shared tables' evictions, once (each engine reports them all).
+	st.Engine.Capped.DNSSeenEvicted, st.Engine.Capped.IntelEndpointsEvicted = shared.Evicted()
 	err := outErr
 	if err == nil {
 		err = rd.err
@@ -172,14 +194,18 @@ func lruClass(f *flows.Flow) uint8 {
 // epoch is the unit the reader hands out, the workers fill in and the
 // merger takes back; epochs are recycled through a free list.
 type epoch struct {
-	base   int64       // capture position of clock[0]
-	clock  []time.Time // the capture's packet clock after each packet
-	final  bool        // no packets: flush every flow
+	base  int64       // capture position of clock[0]
+	clock []time.Time // the capture's packet clock after each packet
+	// files is each packet's input file (the capture name of what the
+	// engine emits at its time-outs; for the final epoch, files[0] is the
+	// last packet's, for the summaries swept at the end).
+	files  []int32
+	final  bool // no packets: flush every flow
 	shares []share
 }
 
 func newEpoch(workers, size int) *epoch {
-	ep := &epoch{clock: make([]time.Time, 0, size), shares: make([]share, workers)}
+	ep := &epoch{clock: make([]time.Time, 0, size), files: make([]int32, 0, size), shares: make([]share, workers)}
 	// Room for a fair share of typical frames (the merged shared captures
 	// average 190 bytes), so the slabs seldom grow.
 	per := size/workers + size/8
@@ -209,7 +235,7 @@ func (rd *reader) next(base int64) *epoch {
 }
 
 func (ep *epoch) reset(base int64) {
-	ep.base, ep.final, ep.clock = base, false, ep.clock[:0]
+	ep.base, ep.final, ep.clock, ep.files = base, false, ep.clock[:0], ep.files[:0]
 	for i := range ep.shares {
 		s := &ep.shares[i]
 		clear(s.events) // drop the alerts for the collector
@@ -263,6 +289,7 @@ func (rd *reader) run(ctx context.Context) {
 		clock time.Time
 		pos   int64
 		nrec  int64
+		last  int32 // the last packet's file
 	)
 	ep := rd.next(0)
 	defer func() {
@@ -272,6 +299,7 @@ func (rd *reader) run(ctx context.Context) {
 			ep = rd.next(pos)
 		}
 		ep.final = true
+		ep.files = append(ep.files, last)
 		rd.send(ep)
 		for _, w := range rd.workers {
 			close(w.in)
@@ -313,6 +341,8 @@ func (rd *reader) run(ctx context.Context) {
 			n: int32(len(data)), link: rec.LinkType, origLen: q.FrameLen, t: q.Time})
 		s.slab = append(s.slab, data...)
 		ep.clock = append(ep.clock, clock)
+		ep.files = append(ep.files, int32(rec.File))
+		last = int32(rec.File)
 		pos++
 		if len(ep.clock) == cap(ep.clock) {
 			rd.send(ep)
@@ -332,6 +362,8 @@ type worker struct {
 	in      chan *epoch
 	done    chan *epoch
 	packets int64
+	turns   *turns
+	waits   int64
 
 	// Set while an epoch is processed, read by the engine's callbacks.
 	sh    *share
@@ -343,11 +375,13 @@ type worker struct {
 	class uint8
 	last  time.Time
 	grp   int32
+	fid   uint64 // the ending flow's ID
 }
 
-func newWorker(id, n int, cfg Config) *worker {
-	w := &worker{id: id, names: cfg.Names, in: make(chan *epoch, cfg.Depth), done: make(chan *epoch, cfg.Depth)}
+func newWorker(id, n int, cfg Config, tn *turns, shared *engine.Shared) *worker {
+	w := &worker{id: id, names: cfg.Names, in: make(chan *epoch, cfg.Depth), done: make(chan *epoch, cfg.Depth), turns: tn}
 	ec := cfg.Engine
+	ec.Shared, ec.Seq = shared, w
 	// The memory caps are the run's, shared out: N workers hold what one
 	// engine would.
 	if ec.Flows.MaxFlows > 0 {
@@ -363,7 +397,7 @@ func newWorker(id, n int, cfg Config) *worker {
 		return ""
 	}
 	ec.OnFlowEnd = func(f *flows.Flow, _ flows.EndReason) {
-		w.class, w.last, w.grp = lruClass(f), f.Last, w.grp+1
+		w.class, w.last, w.grp, w.fid = lruClass(f), f.Last, w.grp+1, f.ID
 		if w.phase == phaseFlush {
 			// Every flushed flow, alerted or not, for the merger's
 			// flush order; grp numbers them from 0.
@@ -373,6 +407,20 @@ func newWorker(id, n int, cfg Config) *worker {
 	}
 	w.eng = engine.New(ec, w.alert)
 	return w
+}
+
+// Enter, Leave and Defer make the worker its engine's Sequencer: turns
+// at the capture position the worker is at.
+func (w *worker) Enter() { w.turns.enter(w.id, w.pos, w.phase, &w.waits) }
+func (w *worker) Leave() { w.turns.leave() }
+func (w *worker) Defer(fn func()) {
+	if w.phase == phasePacket {
+		w.Enter()
+		fn()
+		w.Leave()
+		return
+	}
+	w.turns.log(change{pos: w.pos, phase: w.phase, class: w.class, last: w.last, id: w.fid, fn: fn})
 }
 
 func (w *worker) alert(a *alert.Alert) {
@@ -391,11 +439,14 @@ func (w *worker) run() {
 		p    packet.Packet
 		last time.Time
 	)
+	prog := &w.turns.workers[w.id]
 	for ep := range w.in {
 		w.sh = &ep.shares[w.id]
 		if ep.final {
 			w.pos, w.phase = ep.base, phaseFlush
 			w.eng.Flush()
+			w.file = int(ep.files[0]) // the last packet's, as one engine's at its flush
+			w.turns.workers[w.id].set(math.MaxInt64)
 			w.done <- ep
 			continue
 		}
@@ -405,9 +456,14 @@ func (w *worker) run() {
 			if c.After(last) {
 				last = c
 				w.phase = phaseExpire
+				// One engine has read this packet's file name already.
+				w.file = int(ep.files[i])
 				w.eng.Expire(c)
 			}
 			if len(frames) == 0 || frames[0].idx != int32(i) {
+				// Another worker's packet: this one is done with the
+				// position (its time-outs), which that worker may need.
+				prog.set(w.pos + 1)
 				continue
 			}
 			f := &frames[0]
@@ -420,7 +476,9 @@ func (w *worker) run() {
 			w.packets++
 			w.phase, w.file = phasePacket, int(f.file)
 			w.eng.Packet(&p)
+			prog.set(w.pos + 1)
 		}
+		prog.set(ep.base + int64(len(ep.clock)))
 		w.done <- ep
 	}
 }

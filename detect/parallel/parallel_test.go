@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
@@ -95,19 +94,6 @@ func encode(t testing.TB, a *alert.Alert) string {
 	return string(b)
 }
 
-// withoutLearned drops the intel alerts on a learned pool: whether a
-// flow on another worker sees a pool confirmed a few packets earlier is
-// timing (see the package comment).
-func withoutLearned(lines []string) []string {
-	var out []string
-	for _, l := range lines {
-		if !strings.Contains(l, `"match":"learned"`) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // TestWorkersWriteOneEnginesAlerts: on the lab mining captures merged in
 // time order (many flows, fragments, time-outs between captures) and on
 // each shipped sample, 1, 2 and 3 workers write exactly the alerts of one
@@ -147,11 +133,11 @@ func TestWorkersWriteOneEnginesAlerts(t *testing.T) {
 // TestWorkersAgreeOnPublicCaptures: on public mining captures with
 // thousands of flows, learned pools and timestamps that repeat and run
 // backwards, 1, 2 and 3 workers write the same lines in the same order,
-// and the same lines as one engine, but for two documented differences:
-// intel alerts on a learned pool (timing, left out here), and the order
-// of flows that end together with one timestamp in one of the table's LRU
-// lists (the workers order those by flow ID; one engine by the LRU order
-// no worker sees), so against one engine the lines are compared as sets.
+// and the same lines as one engine, learned-pool alerts included, but for
+// one documented difference: the order of flows that end together with
+// one timestamp in one of the table's LRU lists (the workers order those
+// by flow ID; one engine by the LRU order no worker sees), so against one
+// engine the lines are compared as sets.
 func TestWorkersAgreeOnPublicCaptures(t *testing.T) {
 	root := shareddata.Require(t)
 	for _, name := range []string{
@@ -159,12 +145,11 @@ func TestWorkersAgreeOnPublicCaptures(t *testing.T) {
 		"nesfit_DI-cryptominingdetection__cgminer.g0.pcapng",
 	} {
 		paths := []string{filepath.Join(root, "public", "mining", name)}
-		one := withoutLearned(oneEngine(t, paths))
+		one := oneEngine(t, paths)
 		slices.Sort(one)
 		var first []string
 		for _, w := range []int{1, 2, 3} {
 			got, _ := runParallel(t, paths, w, 0)
-			got = withoutLearned(got)
 			if first == nil {
 				first = got
 			} else if !slices.Equal(got, first) {
