@@ -271,6 +271,7 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	e.tapFn = func(dir packet.Direction, data []byte) { e.tap(e.tapping, dir, data) }
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	e.sigShared = signature.NewShared(cfg.Signature, e.budget)
+	e.sigShared.SetTap(e.tapFn)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
 		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead, Window: cfg.Window, NoEndRow: cfg.NoEndRow,
 			LateEndRow: cfg.OnRow != nil || cfg.Features || cfg.ScoreAtEnd}
@@ -415,7 +416,6 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	if withSig && f.Proto == packet.ProtoTCP {
 		fi.sig = e.sigFree.get()
 		fi.sig.Init(e.sigShared)
-		fi.sig.SetTap(e.tapFn)
 	}
 	if e.wantsFeatures(f) {
 		fi.feat = e.tracker.Start(f)

@@ -172,13 +172,12 @@ type Flow struct {
 	following    bool
 	payloads     [2]uint8               // payload packets seen per direction, up to 2 (Noise check)
 	firstLen     [2]uint32              // first payload length per direction
-	pre          [2][]byte              // first bytes while mode == modeStart, SV2 frames in modeSV2
+	pre          *[2][]byte             // first bytes while mode == modeStart, SV2 frames in modeSV2 (nil: none)
 	rd           *lineReading           // nil until the flow is read as JSON lines or HTTP
 	http         *[2]jsonrpc.HTTPReader // nil unless the flow is read as HTTP
 	machine      *stratum.Machine       // nil until the first message, frame or Noise handshake
 	proxy        *proxy.Result          // nil unless a proxy preamble was found or refused
 	alt          *altReading            // nil unless a stream had conflicting overlaps
-	tap          func(dir packet.Direction, data []byte)
 	now          time.Time
 	truncated    int64 // Stats.TruncatedPackets
 	ev           evidence
@@ -203,12 +202,21 @@ type Shared struct {
 	cfg    Config
 	budget *reassembly.Budget
 	msg    jsonrpc.Message
+	// stream and lean are the streams' limits before a verdict, watching
+	// for conflicts or (lean) not; follow after one when it has no cap.
+	stream, lean, follow *reassembly.Limits
+	tap                  func(dir packet.Direction, data []byte)
 }
 
 // NewShared returns the state shared by flows with cfg and budget (may
 // be nil: no global cap).
 func NewShared(cfg Config, budget *reassembly.Budget) *Shared {
-	return &Shared{cfg: cfg, budget: budget}
+	sh := &Shared{cfg: cfg, budget: budget}
+	lean := cfg.Stream
+	lean.Conflicts, lean.MaxPadding = false, 0
+	sh.stream, sh.lean = reassembly.NewLimits(cfg.Stream, budget), reassembly.NewLimits(lean, budget)
+	sh.follow = reassembly.NewLimits(cfg.Follow, budget)
+	return sh
 }
 
 // New returns stage-1 state for one flow with its own Shared; budget
@@ -223,7 +231,7 @@ func New(cfg Config, budget *reassembly.Budget) *Flow {
 func (f *Flow) Init(sh *Shared) {
 	f.sh = sh
 	for d := range f.streams {
-		f.streams[d].Init(sh.cfg.Stream, sh.budget)
+		f.streams[d].Init(sh.stream)
 	}
 }
 
@@ -257,9 +265,18 @@ func (f *Flow) readLines() {
 }
 
 // SetTap installs a hook called with every in-order reassembled chunk of
-// each direction (for parsers of other stages: TLS ClientHello, DNS over
-// TCP). data is valid only during the call.
-func (f *Flow) SetTap(tap func(dir packet.Direction, data []byte)) { f.tap = tap }
+// each direction of every flow that shares sh (for parsers of other
+// stages: TLS ClientHello, DNS over TCP; the engine's one hook knows which
+// flow it is feeding). data is valid only during the call.
+func (sh *Shared) SetTap(tap func(dir packet.Direction, data []byte)) { sh.tap = tap }
+
+// SetTap gives f a Shared of its own with tap as its hook (a flow made by
+// New; flows of an engine share one hook, see Shared.SetTap).
+func (f *Flow) SetTap(tap func(dir packet.Direction, data []byte)) {
+	sh := *f.sh
+	sh.tap = tap
+	f.sh = &sh
+}
 
 // Packet feeds one packet of the flow; dir is its direction (Up = client → server).
 func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
@@ -308,12 +325,10 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 // which the second reading's window does not cover anyway.
 func (f *Flow) lean(dir packet.Direction) {
 	s := &f.streams[dir]
-	if !s.Watching() || s.Conflicting() || s.Stats.Delivered <= reassembly.AltWindow {
+	if !s.Watching() || s.Conflicting() || s.Delivered() <= reassembly.AltWindow {
 		return
 	}
-	lim := f.sh.cfg.Stream
-	lim.Conflicts, lim.MaxPadding = false, 0
-	s.SetLimits(lim)
+	s.SetLimits(f.sh.lean)
 }
 
 // dropPartial frees the partial lines and frames of a flow without a
@@ -329,7 +344,7 @@ func (f *Flow) dropPartial() {
 		if f.alt != nil {
 			f.alt.lines[d].Reset()
 		}
-		if f.mode == modeSV2 {
+		if f.mode == modeSV2 && f.pre != nil {
 			f.pre[d] = nil
 		}
 	}
@@ -413,9 +428,11 @@ func (f *Flow) follow() {
 	f.following = true
 	for d := range f.streams {
 		s := &f.streams[d]
-		lim := f.sh.cfg.Follow
-		if lim.MaxBytes > 0 {
-			lim.MaxBytes += s.Stats.Delivered
+		lim := f.sh.follow
+		if lim.MaxBytes > 0 { // the cap counts from here: limits of its own
+			c := lim.Config
+			c.MaxBytes += s.Delivered()
+			lim = reassembly.NewLimits(c, f.sh.budget)
 		}
 		s.Flush(f.sink(packet.Direction(d)))
 		s.SetLimits(lim)
@@ -423,8 +440,8 @@ func (f *Flow) follow() {
 }
 
 func (f *Flow) data(dir packet.Direction, b []byte) {
-	if f.tap != nil {
-		f.tap(dir, b)
+	if f.sh.tap != nil {
+		f.sh.tap(dir, b)
 	}
 	if f.alt != nil && !f.streams[dir].Conflicting() {
 		// A direction without conflicts reads the same both ways: the
@@ -465,13 +482,16 @@ func (f *Flow) read(dir packet.Direction, b []byte) {
 // start buffers the first bytes of both directions until it knows what
 // the stream is: a proxy preamble, HTTP, Stratum V2, or JSON lines.
 func (f *Flow) start(dir packet.Direction, b []byte) {
-	if dir == packet.Up && f.pre[packet.Up] == nil && f.pre[packet.Down] == nil && !f.proxyDone &&
+	if dir == packet.Up && f.pre == nil && !f.proxyDone &&
 		len(b) <= proxy.MaxPreamble && !tooShortToTell(b) && proxy.Parse(b, nil).Status == proxy.NotProxy {
 		// The client's first chunk decides alone (the common case: a
 		// ClientHello, a login, a request line): read it where it is
 		// instead of copying it into a first-bytes buffer first.
 		f.decideOn(b, nil)
 		return
+	}
+	if f.pre == nil {
+		f.pre = &[2][]byte{}
 	}
 	room := proxy.MaxPreamble - len(f.pre[dir])
 	full := len(b) > room
@@ -551,6 +571,10 @@ func looksLikeTLSRecord(b []byte) bool {
 // decide picks the reading mode from the first client bytes and replays
 // what was buffered.
 func (f *Flow) decide(_ []byte) {
+	if f.pre == nil {
+		f.decideOn(nil, nil)
+		return
+	}
 	f.decideOn(f.pre[packet.Up], f.pre[packet.Down])
 }
 
@@ -574,7 +598,7 @@ func (f *Flow) decideOn(up, down []byte) {
 		f.mode = modeLines
 		f.readLines()
 	}
-	f.pre = [2][]byte{}
+	f.pre = nil
 	if f.mode == modeSV2 {
 		f.sv2(packet.Up, up)
 		f.sv2(packet.Down, down)
@@ -586,7 +610,7 @@ func (f *Flow) decideOn(up, down []byte) {
 
 func (f *Flow) off() {
 	f.mode = modeOff
-	f.pre = [2][]byte{}
+	f.pre = nil
 }
 
 func (f *Flow) gap(dir packet.Direction) {
@@ -602,7 +626,9 @@ func (f *Flow) gap(dir packet.Direction) {
 		f.http[dir].Gap()
 		f.rd.lines[dir].Gap()
 	case modeSV2:
-		f.pre[dir] = nil
+		if f.pre != nil {
+			f.pre[dir] = nil
+		}
 	}
 }
 
@@ -639,6 +665,9 @@ func (f *Flow) body(dir packet.Direction, info *jsonrpc.HTTPInfo, body []byte) {
 
 // sv2 frames Stratum V2 setup messages; only the first few frames matter.
 func (f *Flow) sv2(dir packet.Direction, b []byte) {
+	if f.pre == nil {
+		f.pre = &[2][]byte{}
+	}
 	if len(f.pre[dir])+len(b) > maxSV2Buffered {
 		f.pre[dir] = nil
 		return
@@ -671,7 +700,7 @@ func (f *Flow) Stats() Stats {
 		s.Lines, s.Messages, s.SkippedBytes, s.HTTPMessages = rd.lineCount, rd.messages, rd.skipped, rd.httpMessages
 	}
 	for d := range f.streams {
-		st := f.streams[d].Stats
+		st := f.streams[d].Stats()
 		s.Gaps += st.Gaps
 		s.GapBytes += st.GapBytes
 		s.CapDropped += st.CapDropped
@@ -696,7 +725,7 @@ func (f *Flow) Close() {
 	for d := range f.streams {
 		f.streams[d].Release()
 	}
-	f.pre = [2][]byte{}
+	f.pre = nil
 	f.rd, f.http, f.alt = nil, nil, nil
 }
 
@@ -752,7 +781,7 @@ func (f *Flow) Verdict() Verdict {
 		Mining: mv.Mining, Confidence: mv.Confidence, Dialect: mv.Dialect, Reason: mv.Reason, At: mv.At,
 		State: m.State().String(), States: m.States(), Meta: m.Meta,
 		Attempt: m.Attempt(), Swapped: m.Swapped(), AltReading: alt,
-		OverlapConflicts: f.streams[0].Stats.Conflicts + f.streams[1].Stats.Conflicts,
+		OverlapConflicts: f.streams[0].Conflicts() + f.streams[1].Conflicts(),
 	}
 	if alt && v.Mining {
 		v.Reason += " (read from the last copy of conflicting retransmissions)"

@@ -98,7 +98,7 @@ func TestFlowStateFollowsWhatTheStreamIs(t *testing.T) {
 		if want := [4]bool{tc.readers, tc.http, tc.machine, tc.px}; got != want {
 			t.Errorf("%s: readers, http, machine, proxy = %v, want %v", tc.name, got, want)
 		}
-		if f.pre[0] != nil || f.pre[1] != nil {
+		if f.pre != nil {
 			t.Errorf("%s: still holds %d+%d first bytes after deciding", tc.name, len(f.pre[0]), len(f.pre[1]))
 		}
 		if v := f.Verdict(); v.Mining || v.Swapped {
