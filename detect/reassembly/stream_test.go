@@ -361,3 +361,47 @@ func BenchmarkStreamInOrder(b *testing.B) {
 		})
 	}
 }
+
+// TestShortInOrderStreamAllocatesNothing: a stream of two in-order
+// segments (a TLS record each way, a login and its answer: what most of a
+// million concurrent flows hold) keeps everything inline, conflict
+// hashes included, so the stream's 104 bytes are all it costs.
+func TestShortInOrderStreamAllocatesNothing(t *testing.T) {
+	lim := reassembly.NewLimits(reassembly.DefaultConfig(), reassembly.NewBudget(1<<20))
+	var s reassembly.Stream
+	var c altCollect
+	login, submit := []byte(`{"id":1,"method":"login"}`+"\n"), []byte(`{"id":2,"method":"submit"}`+"\n")
+	allocs := testing.AllocsPerRun(100, func() {
+		s.Init(lim)
+		s.Add(100, true, false, nil, &c)
+		s.Add(101, false, false, login, &c)
+		s.Add(101+uint32(len(login)), false, false, submit, &c)
+		c.out.Reset()
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per two-segment stream, want 0", allocs)
+	}
+}
+
+// TestConflictInAnOlderRunIsSeen: the hashes of runs beyond the two held
+// inline (kept in the extension) still catch a decoy: a real copy of the
+// third of six segments, sent after all six, is a conflict, and the
+// second reading reads it.
+func TestConflictInAnOlderRunIsSeen(t *testing.T) {
+	var s reassembly.Stream
+	s.Init(reassembly.NewLimits(reassembly.DefaultConfig(), nil))
+	var c altCollect
+	s.Add(0, true, false, nil, &c)
+	segs := []string{"aaaa", "bbbb", "XXXX", "dddd", "eeee", "ffff"}
+	for i, p := range segs {
+		s.Add(1+uint32(4*i), false, false, []byte(p), &c)
+	}
+	s.Add(9, false, false, []byte("cccc"), &c) // the real bytes of the third run
+	s.Flush(&c)
+	if s.Stats().Conflicts != 1 || !strings.Contains(c.alt.String(), "cccc") {
+		t.Errorf("conflicts %d, second reading %q", s.Stats().Conflicts, c.alt.String())
+	}
+	if c.out.String() != strings.Join(segs, "") {
+		t.Errorf("first reading %q", c.out.String())
+	}
+}
