@@ -1,6 +1,9 @@
 package reassembly
 
-import "bytes"
+import (
+	"bytes"
+	"math"
+)
 
 // Sink receives one direction's bytes in order.
 type Sink interface {
@@ -73,7 +76,11 @@ type Limits struct {
 
 // NewLimits returns the limits cfg with the shared budget (nil = no
 // global cap).
-func NewLimits(cfg Config, budget *Budget) *Limits { return &Limits{Config: cfg, budget: budget} }
+// MaxPadding is clamped to 4 GiB (a Stream counts padding in 32 bits).
+func NewLimits(cfg Config, budget *Budget) *Limits {
+	cfg.MaxPadding = min(cfg.MaxPadding, math.MaxUint32)
+	return &Limits{Config: cfg, budget: budget}
+}
 
 // Budget returns the budget the limits charge.
 func (l *Limits) Budget() *Budget { return l.budget }
@@ -99,7 +106,9 @@ type Stream struct {
 
 // hotStats are the counters most streams move.
 type hotStats struct {
-	segments, delivered, retransmitted, capDropped, padding int64
+	delivered, retransmitted, capDropped int64
+	segments                             uint32 // saturates
+	padding                              uint32 // ≤ MaxPadding, which NewLimits clamps to fit
 }
 
 // streamExt is what a stream allocates only when it needs it.
@@ -122,8 +131,8 @@ func (s *Stream) ext() *streamExt {
 
 // Stats returns the stream's counters.
 func (s *Stream) Stats() Stats {
-	st := Stats{Segments: s.st.segments, Delivered: s.st.delivered, Retransmitted: s.st.retransmitted,
-		CapDropped: s.st.capDropped, Padding: s.st.padding}
+	st := Stats{Segments: int64(s.st.segments), Delivered: s.st.delivered, Retransmitted: s.st.retransmitted,
+		CapDropped: s.st.capDropped, Padding: int64(s.st.padding)}
 	if x := s.x; x != nil {
 		st.OutOfOrder, st.Gaps, st.GapBytes, st.BudgetDropped, st.Conflicts = x.outOfOrder, x.gaps, x.gapBytes, x.budgetDropped, x.conflicts
 	}
@@ -194,10 +203,10 @@ func (s *Stream) Forgive(n int64) {
 	if s.lim.MaxPadding <= 0 {
 		return
 	}
-	n = min(n, s.counted, s.lim.MaxPadding-s.st.padding)
+	n = min(n, s.counted, s.lim.MaxPadding-int64(s.st.padding))
 	if n > 0 {
 		s.counted -= n
-		s.st.padding += n
+		s.st.padding += uint32(n)
 	}
 }
 
@@ -234,7 +243,9 @@ func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, sink Sink) {
 		}
 		return
 	}
-	s.st.segments++
+	if s.st.segments < math.MaxUint32 {
+		s.st.segments++
+	}
 	if !s.started {
 		s.started, s.next = true, seq
 	}
@@ -292,7 +303,7 @@ func (s *Stream) deliver(seq uint32, payload []byte, sink Sink) {
 // and marks the stream done when the cap is reached.
 func (s *Stream) capped(payload []byte) []byte {
 	room := s.lim.MaxBytes - s.counted
-	if s.lim.MaxPadding <= 0 || s.st.padding >= s.lim.MaxPadding {
+	if s.lim.MaxPadding <= 0 || int64(s.st.padding) >= s.lim.MaxPadding {
 		if int64(len(payload)) >= room {
 			s.st.capDropped += int64(len(payload)) - room
 			payload = payload[:room]
@@ -304,13 +315,13 @@ func (s *Stream) capped(payload []byte) []byte {
 	// Fast path (SIMD counts): the whole payload fits, padding free.
 	pads := int64(bytes.Count(payload, []byte{' '}) + bytes.Count(payload, []byte{'\n'}) +
 		bytes.Count(payload, []byte{'\r'}) + bytes.Count(payload, []byte{'\t'}))
-	if n := int64(len(payload)) - pads; n < room && s.st.padding+pads <= s.lim.MaxPadding {
-		s.st.padding += pads
+	if n := int64(len(payload)) - pads; n < room && int64(s.st.padding)+pads <= s.lim.MaxPadding {
+		s.st.padding += uint32(pads)
 		s.counted += n
 		return payload
 	}
 	for i, c := range payload {
-		if isPadding(c) && s.st.padding < s.lim.MaxPadding {
+		if isPadding(c) && int64(s.st.padding) < s.lim.MaxPadding {
 			s.st.padding++
 			continue
 		}

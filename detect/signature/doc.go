@@ -20,8 +20,10 @@
 // next flow. A flow allocates its JSON-RPC and HTTP readers, its machine
 // and its proxy result only when its first bytes call for them, and a
 // line buffer only for the partial line it holds, so a TLS flow costs its
-// two compact reassembly streams (104 B each, see package reassembly) and
-// a few flags: 352 B with the allocator's rounding. A flow without a
+// two compact reassembly streams (96 B each, see package reassembly), its
+// clock and a few flags: 256 B in all (was 704). What only some flows need
+// (first bytes, readers, machine, proxy result, second reading) hangs off
+// one pointer. A flow without a
 // verdict whose both directions reached the scan cap frees its partial
 // lines.
 //

@@ -1,6 +1,7 @@
 package signature
 
 import (
+	"math"
 	"time"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
@@ -144,11 +145,11 @@ type altLineSink struct {
 }
 
 func (s *altLineSink) Line(line []byte) {
-	a := s.f.alt
+	a := s.f.altRd()
 	if a.msg.Parse(line) != nil {
 		return
 	}
-	a.machine.Feed(s.dir, &a.msg, s.f.now)
+	a.machine.Feed(s.dir, &a.msg, s.f.now())
 }
 
 // Flow is stage 1 for one TCP flow: reassembly of both directions, proxy
@@ -170,17 +171,77 @@ type Flow struct {
 	maybeSwapped bool // no SYN at the start: the roles are a guess (Machine.MayBeSwapped)
 	proxyDone    bool
 	following    bool
-	payloads     [2]uint8               // payload packets seen per direction, up to 2 (Noise check)
-	firstLen     [2]uint32              // first payload length per direction
-	pre          *[2][]byte             // first bytes while mode == modeStart, SV2 frames in modeSV2 (nil: none)
-	rd           *lineReading           // nil until the flow is read as JSON lines or HTTP
-	http         *[2]jsonrpc.HTTPReader // nil unless the flow is read as HTTP
-	machine      *stratum.Machine       // nil until the first message, frame or Noise handshake
-	proxy        *proxy.Result          // nil unless a proxy preamble was found or refused
-	alt          *altReading            // nil unless a stream had conflicting overlaps
-	now          time.Time
-	truncated    int64 // Stats.TruncatedPackets
-	ev           evidence
+	payloads     [2]uint8  // payload packets seen per direction, up to 2 (Noise check)
+	firstLen     [2]uint32 // first payload length per direction
+	x            *flowMore // nil until the flow needs any of it (a TLS flow never does)
+	// sec and nsec are the time of the packet being read (the machine's
+	// clock), in sh.loc: 12 bytes instead of a time.Time's 24.
+	sec       int64
+	nsec      uint32
+	truncated uint32 // Stats.TruncatedPackets (saturates)
+	ev        evidence
+}
+
+// flowMore is what only some flows need, behind one pointer (one word in
+// every Flow instead of six).
+type flowMore struct {
+	pre     *[2][]byte             // first bytes while mode == modeStart, SV2 frames in modeSV2 (nil: none)
+	rd      *lineReading           // nil until the flow is read as JSON lines or HTTP
+	http    *[2]jsonrpc.HTTPReader // nil unless the flow is read as HTTP
+	machine *stratum.Machine       // nil until the first message, frame or Noise handshake
+	proxy   *proxy.Result          // nil unless a proxy preamble was found or refused
+	alt     *altReading            // nil unless a stream had conflicting overlaps
+}
+
+// more returns the flow's flowMore, allocating it at its first use.
+func (f *Flow) more() *flowMore {
+	if f.x == nil {
+		f.x = &flowMore{}
+	}
+	return f.x
+}
+
+// The getters read flowMore's fields without allocating it (nil: none).
+func (f *Flow) preBufs() *[2][]byte {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.pre
+}
+
+func (f *Flow) lineRd() *lineReading {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.rd
+}
+
+func (f *Flow) httpRd() *[2]jsonrpc.HTTPReader {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.http
+}
+
+func (f *Flow) mach() *stratum.Machine {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.machine
+}
+
+func (f *Flow) proxyRes() *proxy.Result {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.proxy
+}
+
+func (f *Flow) altRd() *altReading {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.alt
 }
 
 // lineReading is the JSON-RPC reading of both directions and its
@@ -206,12 +267,15 @@ type Shared struct {
 	// for conflicts or (lean) not; follow after one when it has no cap.
 	stream, lean, follow *reassembly.Limits
 	tap                  func(dir packet.Direction, data []byte)
+	// loc is the packets' time zone (the same for all of them): a Flow
+	// keeps its clock as seconds and nanoseconds.
+	loc *time.Location
 }
 
 // NewShared returns the state shared by flows with cfg and budget (may
 // be nil: no global cap).
 func NewShared(cfg Config, budget *reassembly.Budget) *Shared {
-	sh := &Shared{cfg: cfg, budget: budget}
+	sh := &Shared{cfg: cfg, budget: budget, loc: time.UTC}
 	lean := cfg.Stream
 	lean.Conflicts, lean.MaxPadding = false, 0
 	sh.stream, sh.lean = reassembly.NewLimits(cfg.Stream, budget), reassembly.NewLimits(lean, budget)
@@ -242,24 +306,27 @@ func (f *Flow) Reset() {
 	*f = Flow{}
 }
 
+// now is the time of the packet being read (at Finish, of the last one).
+func (f *Flow) now() time.Time { return time.Unix(f.sec, int64(f.nsec)).In(f.sh.loc) }
+
 // m returns the flow's machine, allocating it at its first use.
 func (f *Flow) m() *stratum.Machine {
-	if f.machine == nil {
-		f.machine = &stratum.Machine{MayBeSwapped: f.maybeSwapped, PairByOrder: f.mode == modeHTTP}
+	if f.mach() == nil {
+		f.more().machine = &stratum.Machine{MayBeSwapped: f.maybeSwapped, PairByOrder: f.mode == modeHTTP}
 	}
-	return f.machine
+	return f.mach()
 }
 
 // attempt and decidedMining read the machine without allocating it.
-func (f *Flow) attempt() bool       { return f.machine != nil && f.machine.Attempt() }
-func (f *Flow) decidedMining() bool { return f.machine != nil && f.machine.Mining() }
+func (f *Flow) attempt() bool       { return f.mach() != nil && f.mach().Attempt() }
+func (f *Flow) decidedMining() bool { return f.mach() != nil && f.mach().Mining() }
 
 // readLines allocates the JSON-RPC reading (decide: lines or HTTP).
 func (f *Flow) readLines() {
-	if f.rd == nil {
-		f.rd = &lineReading{}
-		for d := range f.rd.lines {
-			f.rd.lines[d].MaxLine = f.sh.cfg.MaxLine
+	if f.lineRd() == nil {
+		f.more().rd = &lineReading{}
+		for d := range f.lineRd().lines {
+			f.lineRd().lines[d].MaxLine = f.sh.cfg.MaxLine
 		}
 	}
 }
@@ -283,7 +350,7 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 	if p.Proto != packet.ProtoTCP || !p.HasTCP || dir > packet.Down {
 		return
 	}
-	f.now = p.Time
+	f.sec, f.nsec, f.sh.loc = p.Time.Unix(), uint32(p.Time.Nanosecond()), p.Time.Location()
 	if !f.sawFirst {
 		f.sawFirst = true
 		// Without a SYN the caller's client/server guess may be wrong.
@@ -291,7 +358,9 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 	}
 	payload := p.Payload
 	if p.Truncated() {
-		f.truncated++
+		if f.truncated < math.MaxUint32 {
+			f.truncated++
+		}
 		payload = nil
 	}
 	if len(payload) > 0 {
@@ -338,21 +407,21 @@ func (f *Flow) lean(dir packet.Direction) {
 // MaxLine per direction for the flow's remaining life buys nothing.
 func (f *Flow) dropPartial() {
 	for d := range f.streams {
-		if f.rd != nil {
-			f.rd.lines[d].Reset()
+		if f.lineRd() != nil {
+			f.lineRd().lines[d].Reset()
 		}
-		if f.alt != nil {
-			f.alt.lines[d].Reset()
+		if f.altRd() != nil {
+			f.altRd().lines[d].Reset()
 		}
-		if f.mode == modeSV2 && f.pre != nil {
-			f.pre[d] = nil
+		if f.mode == modeSV2 && f.preBufs() != nil {
+			f.preBufs()[d] = nil
 		}
 	}
 }
 
 // mining reports whether either reading has reached a verdict.
 func (f *Flow) mining() bool {
-	return f.decidedMining() || f.alt != nil && f.alt.machine.Mining()
+	return f.decidedMining() || f.altRd() != nil && f.altRd().machine.Mining()
 }
 
 // Finish ends the flow's readings (call at flow end, before Decided and
@@ -375,35 +444,35 @@ func (f *Flow) Finish() {
 // looked for in. Benign binary streams seldom go 16 KiB without a
 // newline, so this costs them nothing.
 func (f *Flow) forgiveOversized(dir packet.Direction) {
-	if n := f.rd.lines[dir].Stats.OversizeBytes - f.rd.forgiven[dir]; n > 0 {
-		f.rd.forgiven[dir] += n
+	if n := f.lineRd().lines[dir].Stats.OversizeBytes - f.lineRd().forgiven[dir]; n > 0 {
+		f.lineRd().forgiven[dir] += n
 		f.streams[dir].Forgive(n)
 	}
 }
 
 func (f *Flow) altData(dir packet.Direction, b []byte) {
-	if f.alt == nil {
-		f.alt = &altReading{}
-		f.alt.machine.MayBeSwapped = f.maybeSwapped
-		for d := range f.alt.lines {
-			f.alt.lines[d].MaxLine = f.sh.cfg.MaxLine
-			f.alt.sinks[d] = altLineSink{f: f, dir: packet.Direction(d)}
+	if f.altRd() == nil {
+		f.more().alt = &altReading{}
+		f.altRd().machine.MayBeSwapped = f.maybeSwapped
+		for d := range f.altRd().lines {
+			f.altRd().lines[d].MaxLine = f.sh.cfg.MaxLine
+			f.altRd().sinks[d] = altLineSink{f: f, dir: packet.Direction(d)}
 		}
 	}
-	if !f.alt.own[dir] {
-		f.alt.own[dir] = true
-		if f.alt.mirrored[dir] {
+	if !f.altRd().own[dir] {
+		f.altRd().own[dir] = true
+		if f.altRd().mirrored[dir] {
 			// The mirrored partial line was the first copy of the bytes
 			// that start here.
-			f.alt.lines[dir].Discard()
+			f.altRd().lines[dir].Discard()
 		}
 	}
-	f.alt.lines[dir].Write(b, &f.alt.sinks[dir])
+	f.altRd().lines[dir].Write(b, &f.altRd().sinks[dir])
 }
 
 func (f *Flow) altGap(dir packet.Direction) {
-	if f.alt != nil {
-		f.alt.lines[dir].Gap()
+	if f.altRd() != nil {
+		f.altRd().lines[dir].Gap()
 	}
 }
 
@@ -419,7 +488,7 @@ func (f *Flow) noiseCheck(dir packet.Direction, n int) {
 	}
 	if dir == packet.Down && f.payloads[packet.Down] == 1 && f.payloads[packet.Up] == 1 &&
 		f.firstLen[packet.Up] == stratum.SV2NoiseClientHello && n == stratum.SV2NoiseServerReply {
-		f.m().NoiseHandshake(f.now)
+		f.m().NoiseHandshake(f.now())
 	}
 }
 
@@ -443,12 +512,12 @@ func (f *Flow) data(dir packet.Direction, b []byte) {
 	if f.sh.tap != nil {
 		f.sh.tap(dir, b)
 	}
-	if f.alt != nil && !f.streams[dir].Conflicting() {
+	if f.altRd() != nil && !f.streams[dir].Conflicting() {
 		// A direction without conflicts reads the same both ways: the
 		// second reading needs its bytes too (a server's answers to the
 		// client's decoyed requests).
-		f.alt.mirrored[dir] = true
-		f.alt.lines[dir].Write(b, &f.alt.sinks[dir])
+		f.altRd().mirrored[dir] = true
+		f.altRd().lines[dir].Write(b, &f.altRd().sinks[dir])
 	}
 	f.read(dir, b)
 }
@@ -461,16 +530,16 @@ func (f *Flow) read(dir packet.Direction, b []byte) {
 	case modeStart:
 		f.start(dir, b)
 	case modeLines:
-		f.rd.lines[dir].Write(b, f.sink(dir))
+		f.lineRd().lines[dir].Write(b, f.sink(dir))
 		f.forgiveOversized(dir)
 	case modeHTTP:
-		h := &f.http[dir]
+		h := &f.httpRd()[dir]
 		if dir == packet.Down && !f.downLines && h.Stats.Messages == 0 && len(b) > 0 &&
 			!h.Broken() && h.Pending() == 0 && b[0] != 'H' { // not "HTTP/1.x"
 			f.downLines = true
 		}
 		if dir == packet.Down && f.downLines {
-			f.rd.lines[dir].Write(b, f.sink(dir))
+			f.lineRd().lines[dir].Write(b, f.sink(dir))
 			return
 		}
 		h.Write(b, f.sink(dir))
@@ -482,7 +551,7 @@ func (f *Flow) read(dir packet.Direction, b []byte) {
 // start buffers the first bytes of both directions until it knows what
 // the stream is: a proxy preamble, HTTP, Stratum V2, or JSON lines.
 func (f *Flow) start(dir packet.Direction, b []byte) {
-	if dir == packet.Up && f.pre == nil && !f.proxyDone &&
+	if dir == packet.Up && f.preBufs() == nil && !f.proxyDone &&
 		len(b) <= proxy.MaxPreamble && !tooShortToTell(b) && proxy.Parse(b, nil).Status == proxy.NotProxy {
 		// The client's first chunk decides alone (the common case: a
 		// ClientHello, a login, a request line): read it where it is
@@ -490,19 +559,19 @@ func (f *Flow) start(dir packet.Direction, b []byte) {
 		f.decideOn(b, nil)
 		return
 	}
-	if f.pre == nil {
-		f.pre = &[2][]byte{}
+	if f.preBufs() == nil {
+		f.more().pre = &[2][]byte{}
 	}
-	room := proxy.MaxPreamble - len(f.pre[dir])
+	room := proxy.MaxPreamble - len(f.preBufs()[dir])
 	full := len(b) > room
 	if full {
 		b = b[:room]
 	}
-	if f.pre[dir] == nil {
-		f.pre[dir] = make([]byte, 0, 256)
+	if f.preBufs()[dir] == nil {
+		f.preBufs()[dir] = make([]byte, 0, 256)
 	}
-	f.pre[dir] = append(f.pre[dir], b...)
-	up, down := f.pre[packet.Up], f.pre[packet.Down]
+	f.preBufs()[dir] = append(f.preBufs()[dir], b...)
+	up, down := f.preBufs()[packet.Up], f.preBufs()[packet.Down]
 	if len(up) == 0 {
 		if full {
 			f.decide(nil) // a server that talks first (or a mid-session capture)
@@ -516,14 +585,14 @@ func (f *Flow) start(dir packet.Direction, b []byte) {
 	r := proxy.Parse(up, down)
 	switch {
 	case r.Status == proxy.Found:
-		f.proxy, f.proxyDone = &r, true
-		f.pre[packet.Up] = up[r.UpStart:]
-		f.pre[packet.Down] = down[r.DownStart:]
-		if len(f.pre[packet.Up]) > 0 {
+		f.more().proxy, f.proxyDone = &r, true
+		f.preBufs()[packet.Up] = up[r.UpStart:]
+		f.preBufs()[packet.Down] = down[r.DownStart:]
+		if len(f.preBufs()[packet.Up]) > 0 {
 			f.decide(nil)
 		}
 	case r.Status == proxy.Refused:
-		f.proxy, f.proxyDone = &r, true
+		f.more().proxy, f.proxyDone = &r, true
 		f.off()
 	case full:
 		f.decide(nil)
@@ -571,11 +640,11 @@ func looksLikeTLSRecord(b []byte) bool {
 // decide picks the reading mode from the first client bytes and replays
 // what was buffered.
 func (f *Flow) decide(_ []byte) {
-	if f.pre == nil {
+	if f.preBufs() == nil {
 		f.decideOn(nil, nil)
 		return
 	}
-	f.decideOn(f.pre[packet.Up], f.pre[packet.Down])
+	f.decideOn(f.preBufs()[packet.Up], f.preBufs()[packet.Down])
 }
 
 // decideOn decides on the first bytes up and down (the buffered ones, or
@@ -584,10 +653,10 @@ func (f *Flow) decideOn(up, down []byte) {
 	switch {
 	case jsonrpc.LooksLikeHTTP(up):
 		f.mode = modeHTTP
-		f.http = &[2]jsonrpc.HTTPReader{}
+		f.more().http = &[2]jsonrpc.HTTPReader{}
 		f.readLines() // bodies are parsed with its message; a Stratum server may answer in lines
-		if f.machine != nil {
-			f.machine.PairByOrder = true
+		if f.mach() != nil {
+			f.mach().PairByOrder = true
 		}
 	case stratum.LooksLikeSV2Setup(up):
 		f.mode = modeSV2
@@ -598,7 +667,9 @@ func (f *Flow) decideOn(up, down []byte) {
 		f.mode = modeLines
 		f.readLines()
 	}
-	f.pre = nil
+	if f.x != nil {
+		f.x.pre = nil
+	}
 	if f.mode == modeSV2 {
 		f.sv2(packet.Up, up)
 		f.sv2(packet.Down, down)
@@ -610,7 +681,9 @@ func (f *Flow) decideOn(up, down []byte) {
 
 func (f *Flow) off() {
 	f.mode = modeOff
-	f.pre = nil
+	if f.x != nil {
+		f.x.pre = nil
+	}
 }
 
 func (f *Flow) gap(dir packet.Direction) {
@@ -621,33 +694,33 @@ func (f *Flow) gap(dir packet.Direction) {
 		f.decide(nil)
 		f.gap(dir)
 	case modeLines:
-		f.rd.lines[dir].Gap()
+		f.lineRd().lines[dir].Gap()
 	case modeHTTP:
-		f.http[dir].Gap()
-		f.rd.lines[dir].Gap()
+		f.httpRd()[dir].Gap()
+		f.lineRd().lines[dir].Gap()
 	case modeSV2:
-		if f.pre != nil {
-			f.pre[dir] = nil
+		if f.preBufs() != nil {
+			f.preBufs()[dir] = nil
 		}
 	}
 }
 
 func (f *Flow) line(dir packet.Direction, line []byte) {
-	rd, msg := f.rd, &f.sh.msg
+	rd, msg := f.lineRd(), &f.sh.msg
 	rd.lineCount++
 	if msg.Parse(line) != nil {
 		rd.skipped += int64(len(line))
 		return
 	}
 	rd.messages++
-	f.m().Feed(dir, msg, f.now)
+	f.m().Feed(dir, msg, f.now())
 }
 
 func (f *Flow) body(dir packet.Direction, info *jsonrpc.HTTPInfo, body []byte) {
-	rd, m, msg := f.rd, f.m(), &f.sh.msg
+	rd, m, msg := f.lineRd(), f.m(), &f.sh.msg
 	rd.httpMessages++
 	if !info.Request && len(info.XStratum) > 0 {
-		m.ServerRedirect(string(info.XStratum), f.now)
+		m.ServerRedirect(string(info.XStratum), f.now())
 	}
 	if info.Request && len(info.UserAgent) > 0 && m.Meta.Agent == "" {
 		m.Meta.SetAgent(string(info.UserAgent))
@@ -660,26 +733,26 @@ func (f *Flow) body(dir packet.Direction, info *jsonrpc.HTTPInfo, body []byte) {
 		return
 	}
 	rd.messages++
-	m.Feed(dir, msg, f.now)
+	m.Feed(dir, msg, f.now())
 }
 
 // sv2 frames Stratum V2 setup messages; only the first few frames matter.
 func (f *Flow) sv2(dir packet.Direction, b []byte) {
-	if f.pre == nil {
-		f.pre = &[2][]byte{}
+	if f.preBufs() == nil {
+		f.more().pre = &[2][]byte{}
 	}
-	if len(f.pre[dir])+len(b) > maxSV2Buffered {
-		f.pre[dir] = nil
+	if len(f.preBufs()[dir])+len(b) > maxSV2Buffered {
+		f.preBufs()[dir] = nil
 		return
 	}
-	f.pre[dir] = append(f.pre[dir], b...)
+	f.preBufs()[dir] = append(f.preBufs()[dir], b...)
 	for {
-		t, payload, n, ok := stratum.SV2Frame(f.pre[dir])
+		t, payload, n, ok := stratum.SV2Frame(f.preBufs()[dir])
 		if !ok {
 			return
 		}
-		f.m().FeedSV2(dir, t, payload, f.now)
-		f.pre[dir] = f.pre[dir][n:]
+		f.m().FeedSV2(dir, t, payload, f.now())
+		f.preBufs()[dir] = f.preBufs()[dir][n:]
 	}
 }
 
@@ -692,11 +765,11 @@ func (f *Flow) Machine() *stratum.Machine { return f.m() }
 
 // Stats returns the flow's counters.
 func (f *Flow) Stats() Stats {
-	s := Stats{TruncatedPackets: f.truncated}
-	if f.machine != nil {
-		_, s.MiningMessages = f.machine.Messages()
+	s := Stats{TruncatedPackets: int64(f.truncated)}
+	if f.mach() != nil {
+		_, s.MiningMessages = f.mach().Messages()
 	}
-	if rd := f.rd; rd != nil {
+	if rd := f.lineRd(); rd != nil {
 		s.Lines, s.Messages, s.SkippedBytes, s.HTTPMessages = rd.lineCount, rd.messages, rd.skipped, rd.httpMessages
 	}
 	for d := range f.streams {
@@ -711,8 +784,8 @@ func (f *Flow) Stats() Stats {
 		if f.streams[d].Conflicting() {
 			s.AltReadings++
 		}
-		if f.rd != nil {
-			ls := f.rd.lines[d].Stats
+		if f.lineRd() != nil {
+			ls := f.lineRd().lines[d].Stats
 			s.OversizedLines += ls.Oversized
 			s.SkippedBytes += ls.OversizeBytes
 		}
@@ -725,8 +798,9 @@ func (f *Flow) Close() {
 	for d := range f.streams {
 		f.streams[d].Release()
 	}
-	f.pre = nil
-	f.rd, f.http, f.alt = nil, nil, nil
+	if x := f.x; x != nil {
+		x.pre, x.rd, x.http, x.alt = nil, nil, nil, nil
+	}
 }
 
 // Verdict is stage 1's conclusion for a flow.
@@ -768,13 +842,13 @@ type Verdict struct {
 // Verdict returns the flow's verdict with current metadata (it allocates:
 // call it when Decided() turns true and at flow end, not per packet).
 func (f *Flow) Verdict() Verdict {
-	m := f.machine
+	m := f.mach()
 	if m == nil { // no message yet: the verdict of a machine fed nothing
 		m = &stratum.Machine{MayBeSwapped: f.maybeSwapped, PairByOrder: f.mode == modeHTTP}
 	}
-	alt := !m.Mining() && f.alt != nil && (f.alt.machine.Mining() || !m.Attempt() && f.alt.machine.Attempt())
+	alt := !m.Mining() && f.altRd() != nil && (f.altRd().machine.Mining() || !m.Attempt() && f.altRd().machine.Attempt())
 	if alt {
-		m = &f.alt.machine
+		m = &f.altRd().machine
 	}
 	mv := m.Verdict()
 	v := Verdict{
@@ -789,8 +863,8 @@ func (f *Flow) Verdict() Verdict {
 	if v.Mining && !alt && v.Confidence >= stratum.ConfidenceConfirmed && f.ev.ok(f) {
 		v.Evidence = EvidenceHandshake
 	}
-	if f.proxy != nil && (f.proxy.Status == proxy.Found || f.proxy.Status == proxy.Refused) {
-		p := *f.proxy
+	if f.proxyRes() != nil && (f.proxyRes().Status == proxy.Found || f.proxyRes().Status == proxy.Refused) {
+		p := *f.proxyRes()
 		v.Proxy = &p
 	}
 	return v
