@@ -236,8 +236,7 @@ func (s *Stream) overlap(seq uint32, old []byte, sink Sink) {
 			s.x.conflicts++
 		}
 		if n := int64(n); n > 0 && s.lim.MaxBytes > 0 && s.lim.MaxPadding > 0 &&
-			int64(s.st.padding)+n <= s.lim.MaxPadding && s.counted >= n {
-			s.counted -= n
+			int64(s.st.padding)+n <= s.lim.MaxPadding && s.counted() >= n {
 			s.st.padding += uint32(n)
 		}
 		return

@@ -99,10 +99,14 @@ type Stream struct {
 	started bool
 	done    bool // MaxBytes reached: ignore everything
 	recent  recentChunks
-	counted int64 // bytes counted toward MaxBytes (Delivered minus free padding)
 	x       *streamExt
 	st      hotStats
 }
+
+// counted returns the bytes counted toward MaxBytes: those delivered,
+// less the free padding (the padding counter is what Forgive and the
+// second reading move out of the count).
+func (s *Stream) counted() int64 { return s.st.delivered - int64(s.st.padding) }
 
 // hotStats are the counters most streams move.
 type hotStats struct {
@@ -178,7 +182,7 @@ func (s *Stream) SetLimits(l *Limits) {
 			s.shrink()
 		}
 	}
-	if l.MaxBytes == 0 || s.counted < l.MaxBytes {
+	if l.MaxBytes == 0 || s.counted() < l.MaxBytes {
 		s.done = false
 	}
 }
@@ -203,9 +207,8 @@ func (s *Stream) Forgive(n int64) {
 	if s.lim.MaxPadding <= 0 {
 		return
 	}
-	n = min(n, s.counted, s.lim.MaxPadding-int64(s.st.padding))
+	n = min(n, s.counted(), s.lim.MaxPadding-int64(s.st.padding))
 	if n > 0 {
-		s.counted -= n
 		s.st.padding += uint32(n)
 	}
 }
@@ -279,8 +282,6 @@ func (s *Stream) deliver(seq uint32, payload []byte, sink Sink) {
 	}
 	if s.lim.MaxBytes > 0 {
 		payload = s.capped(payload)
-	} else {
-		s.counted += int64(len(payload))
 	}
 	if len(payload) > 0 && s.lim.Conflicts {
 		s.addRecent(s.next, payload)
@@ -302,14 +303,13 @@ func (s *Stream) deliver(seq uint32, payload []byte, sink Sink) {
 // capped cuts payload at MaxBytes, not counting free whitespace padding,
 // and marks the stream done when the cap is reached.
 func (s *Stream) capped(payload []byte) []byte {
-	room := s.lim.MaxBytes - s.counted
+	room := s.lim.MaxBytes - s.counted()
 	if s.lim.MaxPadding <= 0 || int64(s.st.padding) >= s.lim.MaxPadding {
 		if int64(len(payload)) >= room {
 			s.st.capDropped += int64(len(payload)) - room
 			payload = payload[:room]
 			s.done = true
 		}
-		s.counted += int64(len(payload))
 		return payload
 	}
 	// Fast path (SIMD counts): the whole payload fits, padding free.
@@ -317,7 +317,6 @@ func (s *Stream) capped(payload []byte) []byte {
 		bytes.Count(payload, []byte{'\r'}) + bytes.Count(payload, []byte{'\t'}))
 	if n := int64(len(payload)) - pads; n < room && int64(s.st.padding)+pads <= s.lim.MaxPadding {
 		s.st.padding += uint32(pads)
-		s.counted += n
 		return payload
 	}
 	for i, c := range payload {
@@ -331,7 +330,6 @@ func (s *Stream) capped(payload []byte) []byte {
 			return payload[:i]
 		}
 		room--
-		s.counted++
 	}
 	if room == 0 {
 		s.done = true
