@@ -38,7 +38,7 @@ type chunk struct {
 	h   uint16
 }
 
-// recentChunks are the last few delivered runs: enough to compare a
+// The run hashes are the last few delivered runs: enough to compare a
 // retransmission of any of them with what was delivered, without keeping
 // the bytes (8 bytes per run instead of a copy of the stream). A run
 // longer than chunkBlock is remembered as its chunkBlock-aligned blocks,
@@ -48,11 +48,9 @@ type chunk struct {
 // The first inlineRuns of the recentRuns slots live in the Stream, the
 // others in its extension, allocated at the first run that needs them: a
 // stream of one or two segments (a TLS record each way, a login and its
-// answer) costs 16 bytes of hashes, not 64.
-type recentChunks struct {
-	c    [inlineRuns]chunk
-	next uint8
-}
+// answer) costs 16 bytes of hashes, not 64. (The fields, runs and
+// runNext, sit in the Stream itself, where the flags fill the padding a
+// struct of their own would have.)
 
 const (
 	recentRuns = 8 // runs remembered per stream
@@ -89,13 +87,12 @@ func (s *Stream) addRecent(seq uint32, b []byte) {
 
 func (s *Stream) putRecent(seq uint32, b []byte) {
 	c := chunk{seq: seq, n: uint16(len(b)), h: hash16(b)}
-	r := &s.recent
-	if i := r.next % recentRuns; i < inlineRuns {
-		r.c[i] = c
+	if i := s.runNext % recentRuns; i < inlineRuns {
+		s.runs[i] = c
 	} else {
 		s.ext().more[i-inlineRuns] = c
 	}
-	r.next++
+	s.runNext++
 }
 
 // compareRecent reports whether b, a new copy of the bytes at seq,
@@ -104,7 +101,7 @@ func (s *Stream) putRecent(seq uint32, b []byte) {
 // new conflict), and whether it overlaps a remembered run only in part,
 // so that it cannot be checked against it.
 func (s *Stream) compareRecent(seq uint32, b []byte) (conflict, partial bool) {
-	cs := s.recent.c[:]
+	cs := s.runs[:]
 	for k := 0; k < 2; k++ {
 		if k == 1 {
 			if s.x == nil {

@@ -94,11 +94,12 @@ func (l *Limits) Budget() *Budget { return l.budget }
 type Stream struct {
 	lim     *Limits
 	next    uint32
-	first   uint32 // sequence number of the first data byte
-	resumed uint32 // where delivery resumed after the last skipped hole
+	first   uint32            // sequence number of the first data byte
+	resumed uint32            // where delivery resumed after the last skipped hole
+	runs    [inlineRuns]chunk // the hashes of the last delivered runs (see addRecent)
+	runNext uint8             // the next run's slot, mod recentRuns
 	started bool
 	done    bool // MaxBytes reached: ignore everything
-	recent  recentChunks
 	x       *streamExt
 	st      hotStats
 }
@@ -110,9 +111,9 @@ func (s *Stream) counted() int64 { return s.st.delivered - int64(s.st.padding) }
 
 // hotStats are the counters most streams move.
 type hotStats struct {
-	delivered, retransmitted, capDropped int64
-	segments                             uint32 // saturates
-	padding                              uint32 // ≤ MaxPadding, which NewLimits clamps to fit
+	delivered int64
+	segments  uint32 // saturates
+	padding   uint32 // ≤ MaxPadding, which NewLimits clamps to fit
 }
 
 // streamExt is what a stream allocates only when it needs it.
@@ -121,8 +122,9 @@ type streamExt struct {
 	held    int       // bytes in pending
 	alt     *altView  // the "last copy wins" reading, from the first conflict on
 	more    [recentRuns - inlineRuns]chunk
-	// The rare counters (Stats).
-	outOfOrder, gaps, gapBytes, budgetDropped, conflicts int64
+	// The counters of what an in-order stream under its cap never does
+	// (Stats).
+	outOfOrder, gaps, gapBytes, budgetDropped, conflicts, retransmitted, capDropped int64
 }
 
 // ext returns the stream's extension, allocating it at its first use.
@@ -135,10 +137,10 @@ func (s *Stream) ext() *streamExt {
 
 // Stats returns the stream's counters.
 func (s *Stream) Stats() Stats {
-	st := Stats{Segments: int64(s.st.segments), Delivered: s.st.delivered, Retransmitted: s.st.retransmitted,
-		CapDropped: s.st.capDropped, Padding: int64(s.st.padding)}
+	st := Stats{Segments: int64(s.st.segments), Delivered: s.st.delivered, Padding: int64(s.st.padding)}
 	if x := s.x; x != nil {
 		st.OutOfOrder, st.Gaps, st.GapBytes, st.BudgetDropped, st.Conflicts = x.outOfOrder, x.gaps, x.gapBytes, x.budgetDropped, x.conflicts
+		st.Retransmitted, st.CapDropped = x.retransmitted, x.capDropped
 	}
 	return st
 }
@@ -172,7 +174,7 @@ func (s *Stream) Init(l *Limits) {
 func (s *Stream) SetLimits(l *Limits) {
 	s.lim = l
 	if !l.Conflicts {
-		s.recent = recentChunks{}
+		s.runs, s.runNext = [inlineRuns]chunk{}, 0
 		if x := s.x; x != nil {
 			if x.alt != nil {
 				s.lim.budget.Release(len(x.alt.ring))
@@ -191,8 +193,16 @@ func (s *Stream) SetLimits(l *Limits) {
 func (s *Stream) shrink() {
 	x := s.x
 	if x != nil && len(x.pending) == 0 && x.held == 0 && x.alt == nil && x.more == [len(x.more)]chunk{} &&
-		x.outOfOrder == 0 && x.gaps == 0 && x.gapBytes == 0 && x.budgetDropped == 0 && x.conflicts == 0 {
+		x.outOfOrder == 0 && x.gaps == 0 && x.gapBytes == 0 && x.budgetDropped == 0 && x.conflicts == 0 &&
+		x.retransmitted == 0 && x.capDropped == 0 {
 		s.x = nil
+	}
+}
+
+// capDropped counts n bytes ignored after the cap.
+func (s *Stream) capDropped(n int) {
+	if n > 0 {
+		s.ext().capDropped += int64(n)
 	}
 }
 
@@ -239,7 +249,7 @@ func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, sink Sink) {
 	}
 	if len(payload) == 0 || s.done {
 		if s.done {
-			s.st.capDropped += int64(len(payload))
+			s.capDropped(len(payload))
 		}
 		if fin {
 			s.FlushAlt(sink)
@@ -272,11 +282,11 @@ func (s *Stream) deliver(seq uint32, payload []byte, sink Sink) {
 	off := diff(s.next, seq)
 	if off > 0 {
 		if int64(off) >= int64(len(payload)) {
-			s.st.retransmitted += int64(len(payload))
+			s.ext().retransmitted += int64(len(payload))
 			s.overlap(seq, payload, sink)
 			return
 		}
-		s.st.retransmitted += int64(off)
+		s.ext().retransmitted += int64(off)
 		s.overlap(seq, payload[:off], sink)
 		payload = payload[off:]
 	}
@@ -306,7 +316,7 @@ func (s *Stream) capped(payload []byte) []byte {
 	room := s.lim.MaxBytes - s.counted()
 	if s.lim.MaxPadding <= 0 || int64(s.st.padding) >= s.lim.MaxPadding {
 		if int64(len(payload)) >= room {
-			s.st.capDropped += int64(len(payload)) - room
+			s.capDropped(len(payload) - int(room))
 			payload = payload[:room]
 			s.done = true
 		}
@@ -325,7 +335,7 @@ func (s *Stream) capped(payload []byte) []byte {
 			continue
 		}
 		if room == 0 {
-			s.st.capDropped += int64(len(payload) - i)
+			s.capDropped(len(payload) - i)
 			s.done = true
 			return payload[:i]
 		}

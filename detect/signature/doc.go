@@ -20,8 +20,8 @@
 // next flow. A flow allocates its JSON-RPC and HTTP readers, its machine
 // and its proxy result only when its first bytes call for them, and a
 // line buffer only for the partial line it holds, so a TLS flow costs its
-// two compact reassembly streams (88 B each, see package reassembly), its
-// clock and a few flags: 240 B in all (was 704). What only some flows need
+// two compact reassembly streams (64 B each, see package reassembly), its
+// clock and a few flags: 192 B in all (was 704). What only some flows need
 // (first bytes, readers, machine, proxy result, second reading) hangs off
 // one pointer. A flow without a
 // verdict whose both directions reached the scan cap frees its partial
