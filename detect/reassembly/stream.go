@@ -72,6 +72,7 @@ type segment struct {
 type Limits struct {
 	Config
 	budget *Budget
+	rec    *Recycler
 }
 
 // NewLimits returns the limits cfg with the shared budget (nil = no
@@ -130,10 +131,53 @@ type streamExt struct {
 // ext returns the stream's extension, allocating it at its first use.
 func (s *Stream) ext() *streamExt {
 	if s.x == nil {
-		s.x = &streamExt{}
+		s.x = s.lim.rec.get()
 	}
 	return s.x
 }
+
+// Recycler keeps the extensions that streams gave back, for other streams
+// to reuse instead of allocating (a link that has run for a while then
+// allocates none). It is not safe for concurrent use: give it only to
+// Limits whose streams are fed from one goroutine.
+type Recycler struct{ free []*streamExt }
+
+// maxRecycled bounds a Recycler: a past burst of out-of-order traffic
+// does not stay resident.
+const maxRecycled = 256
+
+// NewRecycler returns an empty Recycler.
+func NewRecycler() *Recycler { return &Recycler{} }
+
+func (r *Recycler) get() *streamExt {
+	if r == nil || len(r.free) == 0 {
+		return &streamExt{}
+	}
+	x := r.free[len(r.free)-1]
+	r.free[len(r.free)-1] = nil
+	r.free = r.free[:len(r.free)-1]
+	return x
+}
+
+// put takes back an extension that holds nothing (its held bytes and
+// second reading released), keeping its segment slice's capacity.
+func (r *Recycler) put(x *streamExt) {
+	if r == nil || len(r.free) >= maxRecycled {
+		return
+	}
+	*x = streamExt{pending: x.pending[:0]}
+	r.free = append(r.free, x)
+}
+
+// Recycle makes the streams of l give their extensions back to r and take
+// them from it (see Recycler); it returns l.
+func (l *Limits) Recycle(r *Recycler) *Limits {
+	l.rec = r
+	return l
+}
+
+// Recycler returns the limits' recycler (nil: none).
+func (l *Limits) Recycler() *Recycler { return l.rec }
 
 // Stats returns the stream's counters.
 func (s *Stream) Stats() Stats {
@@ -161,8 +205,18 @@ func (s *Stream) Limits() *Limits { return s.lim }
 
 // Init (re)initialises s with the shared limits l.
 func (s *Stream) Init(l *Limits) {
+	s.Reset()
+	s.lim = l
+}
+
+// Reset releases what the stream holds, gives its extension back to its
+// limits' Recycler and clears it (call Init before using it again).
+func (s *Stream) Reset() {
 	s.Release()
-	*s = Stream{lim: l}
+	if s.x != nil {
+		s.lim.rec.put(s.x)
+	}
+	*s = Stream{}
 }
 
 // SetLimits changes the stream's bounds to l (same budget). Lowering
@@ -196,6 +250,7 @@ func (s *Stream) shrink() {
 		x.outOfOrder == 0 && x.gaps == 0 && x.gapBytes == 0 && x.budgetDropped == 0 && x.conflicts == 0 &&
 		x.retransmitted == 0 && x.capDropped == 0 {
 		s.x = nil
+		s.lim.rec.put(x)
 	}
 }
 
@@ -466,7 +521,10 @@ func (s *Stream) Release() {
 	if x.held > 0 {
 		s.lim.budget.Release(x.held)
 	}
-	x.pending, x.held = nil, 0
+	for i := range x.pending {
+		x.pending[i] = segment{}
+	}
+	x.pending, x.held = x.pending[:0], 0
 	if x.alt != nil {
 		s.lim.budget.Release(len(x.alt.ring))
 		x.alt = nil

@@ -405,3 +405,35 @@ func TestConflictInAnOlderRunIsSeen(t *testing.T) {
 		t.Errorf("first reading %q", c.out.String())
 	}
 }
+
+// TestRecycledExtensionsAllocateNothing: streams whose limits have a
+// Recycler hand their extensions (here for the hashes of a third run and
+// a retransmission's counter) to the next stream, so a link that has run
+// for a while allocates nothing for them; without one, each stream
+// allocates its own.
+func TestRecycledExtensionsAllocateNothing(t *testing.T) {
+	segs := [][]byte{[]byte("aaaa"), []byte("bbbb"), []byte("cccc")}
+	run := func(lim *reassembly.Limits) float64 {
+		var s reassembly.Stream
+		var c altCollect
+		return testing.AllocsPerRun(100, func() {
+			s.Init(lim)
+			s.Add(0, true, false, nil, &c)
+			for i, p := range segs {
+				s.Add(1+uint32(4*i), false, false, p, &c)
+			}
+			s.Add(1, false, false, segs[0], &c) // an identical retransmission
+			if s.Stats().Retransmitted != 4 {
+				t.Fatalf("stats %+v", s.Stats())
+			}
+			s.Reset()
+			c.out.Reset()
+		})
+	}
+	if got := run(reassembly.NewLimits(reassembly.DefaultConfig(), nil).Recycle(reassembly.NewRecycler())); got != 0 {
+		t.Errorf("%.1f allocations per stream with a recycler, want 0", got)
+	}
+	if got := run(reassembly.NewLimits(reassembly.DefaultConfig(), nil)); got != 1 {
+		t.Errorf("%.1f allocations per stream without a recycler, want 1 (the extension)", got)
+	}
+}

@@ -278,8 +278,12 @@ func NewShared(cfg Config, budget *reassembly.Budget) *Shared {
 	sh := &Shared{cfg: cfg, budget: budget, loc: time.UTC}
 	lean := cfg.Stream
 	lean.Conflicts, lean.MaxPadding = false, 0
-	sh.stream, sh.lean = reassembly.NewLimits(cfg.Stream, budget), reassembly.NewLimits(lean, budget)
-	sh.follow = reassembly.NewLimits(cfg.Follow, budget)
+	// The flows of one Shared are fed from one goroutine: their streams
+	// can recycle their extensions among themselves.
+	rec := reassembly.NewRecycler()
+	sh.stream = reassembly.NewLimits(cfg.Stream, budget).Recycle(rec)
+	sh.lean = reassembly.NewLimits(lean, budget).Recycle(rec)
+	sh.follow = reassembly.NewLimits(cfg.Follow, budget).Recycle(rec)
 	return sh
 }
 
@@ -303,6 +307,9 @@ func (f *Flow) Init(sh *Shared) {
 // recycles Flows through a free list instead of allocating one per flow).
 func (f *Flow) Reset() {
 	f.Close()
+	for d := range f.streams {
+		f.streams[d].Reset() // its extension goes back to the Shared's recycler
+	}
 	*f = Flow{}
 }
 
@@ -501,7 +508,7 @@ func (f *Flow) follow() {
 		if lim.MaxBytes > 0 { // the cap counts from here: limits of its own
 			c := lim.Config
 			c.MaxBytes += s.Delivered()
-			lim = reassembly.NewLimits(c, f.sh.budget)
+			lim = reassembly.NewLimits(c, f.sh.budget).Recycle(lim.Recycler())
 		}
 		s.Flush(f.sink(packet.Direction(d)))
 		s.SetLimits(lim)
