@@ -825,7 +825,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	// holds: the last bytes of a conflicting-overlap reading).
 	if fi.sig != nil {
 		e.tapping = fi
-		fi.sig.Finish()
+		fi.sig.FinishAt(f.Last)
 	}
 	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
 		fi.sigFired = true

@@ -172,14 +172,10 @@ type Flow struct {
 	proxyDone    bool
 	following    bool
 	payloads     [2]uint8  // payload packets seen per direction, up to 2 (Noise check)
-	firstLen     [2]uint32 // first payload length per direction
+	upNoise      bool      // the client's first payload had the size of a Noise handshake's first message
+	truncated    uint32    // Stats.TruncatedPackets (saturates); fills the flags' word
 	x            *flowMore // nil until the flow needs any of it (a TLS flow never does)
-	// sec and nsec are the time of the packet being read (the machine's
-	// clock), in sh.loc: 12 bytes instead of a time.Time's 24.
-	sec       int64
-	nsec      uint32
-	truncated uint32 // Stats.TruncatedPackets (saturates)
-	ev        evidence
+	ev           evidence
 }
 
 // flowMore is what only some flows need, behind one pointer (one word in
@@ -267,15 +263,14 @@ type Shared struct {
 	// for conflicts or (lean) not; follow after one when it has no cap.
 	stream, lean, follow *reassembly.Limits
 	tap                  func(dir packet.Direction, data []byte)
-	// loc is the packets' time zone (the same for all of them): a Flow
-	// keeps its clock as seconds and nanoseconds.
-	loc *time.Location
+	// now is the time of the packet being read (see Flow.now).
+	now time.Time
 }
 
 // NewShared returns the state shared by flows with cfg and budget (may
 // be nil: no global cap).
 func NewShared(cfg Config, budget *reassembly.Budget) *Shared {
-	sh := &Shared{cfg: cfg, budget: budget, loc: time.UTC}
+	sh := &Shared{cfg: cfg, budget: budget}
 	lean := cfg.Stream
 	lean.Conflicts, lean.MaxPadding = false, 0
 	// The flows of one Shared are fed from one goroutine: their streams
@@ -313,8 +308,10 @@ func (f *Flow) Reset() {
 	*f = Flow{}
 }
 
-// now is the time of the packet being read (at Finish, of the last one).
-func (f *Flow) now() time.Time { return time.Unix(f.sec, int64(f.nsec)).In(f.sh.loc) }
+// now is the machine's clock: the time of the packet being read, or the
+// flow's end at FinishAt. The flows of a Shared are read one packet at a
+// time, so it lives there, not in every Flow.
+func (f *Flow) now() time.Time { return f.sh.now }
 
 // m returns the flow's machine, allocating it at its first use.
 func (f *Flow) m() *stratum.Machine {
@@ -357,7 +354,7 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 	if p.Proto != packet.ProtoTCP || !p.HasTCP || dir > packet.Down {
 		return
 	}
-	f.sec, f.nsec, f.sh.loc = p.Time.Unix(), uint32(p.Time.Nanosecond()), p.Time.Location()
+	f.sh.now = p.Time
 	if !f.sawFirst {
 		f.sawFirst = true
 		// Without a SYN the caller's client/server guess may be wrong.
@@ -431,8 +428,16 @@ func (f *Flow) mining() bool {
 	return f.decidedMining() || f.altRd() != nil && f.altRd().machine.Mining()
 }
 
-// Finish ends the flow's readings (call at flow end, before Decided and
-// Verdict): the alternative reading's last bytes are read.
+// FinishAt ends the flow's readings at time end, the time of its last
+// packet (call at flow end, before Decided and Verdict): the alternative
+// reading's last bytes are read.
+func (f *Flow) FinishAt(end time.Time) {
+	f.sh.now = end
+	f.Finish()
+}
+
+// Finish is FinishAt the time of the last packet fed to a flow of its
+// Shared: for a flow that has one of its own (New), its last packet.
 func (f *Flow) Finish() {
 	if f.following {
 		return
@@ -490,11 +495,11 @@ func (f *Flow) noiseCheck(dir packet.Direction, n int) {
 	if f.payloads[dir] < 2 { // only "first" and "not first" matter
 		f.payloads[dir]++
 	}
-	if f.payloads[dir] == 1 {
-		f.firstLen[dir] = uint32(n)
+	if dir == packet.Up && f.payloads[dir] == 1 {
+		f.upNoise = n == stratum.SV2NoiseClientHello
 	}
 	if dir == packet.Down && f.payloads[packet.Down] == 1 && f.payloads[packet.Up] == 1 &&
-		f.firstLen[packet.Up] == stratum.SV2NoiseClientHello && n == stratum.SV2NoiseServerReply {
+		f.upNoise && n == stratum.SV2NoiseServerReply {
 		f.m().NoiseHandshake(f.now())
 	}
 }
