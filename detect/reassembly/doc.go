@@ -33,7 +33,7 @@
 //     begin mid-session).
 //
 // In-order segments are delivered straight from the caller's buffer:
-// zero allocations per segment in the common case. A Stream is 64 bytes:
+// zero allocations per segment in the common case. A Stream is 56 bytes:
 // its limits are a pointer to a Limits shared by every stream, and what
 // only some streams need (held segments, the second reading, the hashes
 // of more than two runs, the rare counters) is allocated when needed.

@@ -49,7 +49,6 @@ func DefaultConfig() Config {
 
 // Stats counts what a Stream did.
 type Stats struct {
-	Segments      int64 // segments with payload
 	Delivered     int64 // bytes handed to the Sink
 	Retransmitted int64 // bytes trimmed because already delivered
 	OutOfOrder    int64 // segments held because a hole preceded them
@@ -76,12 +75,18 @@ type Limits struct {
 }
 
 // NewLimits returns the limits cfg with the shared budget (nil = no
-// global cap).
-// MaxPadding is clamped to 4 GiB (a Stream counts padding in 32 bits).
+// global cap). MaxBytes and MaxPadding are clamped to 2 GiB each: a
+// Stream counts in 32 bits (without a cap, Stats().Delivered stops at
+// 4 GiB).
 func NewLimits(cfg Config, budget *Budget) *Limits {
-	cfg.MaxPadding = min(cfg.MaxPadding, math.MaxUint32)
+	cfg.MaxPadding = min(cfg.MaxPadding, maxCount)
+	cfg.MaxBytes = min(cfg.MaxBytes, maxCount)
 	return &Limits{Config: cfg, budget: budget}
 }
+
+// maxCount bounds MaxBytes and MaxPadding so that their sum, the most a
+// capped stream delivers, fits the 32-bit counter.
+const maxCount = math.MaxUint32 / 2
 
 // Budget returns the budget the limits charge.
 func (l *Limits) Budget() *Budget { return l.budget }
@@ -108,12 +113,11 @@ type Stream struct {
 // counted returns the bytes counted toward MaxBytes: those delivered,
 // less the free padding (the padding counter is what Forgive and the
 // second reading move out of the count).
-func (s *Stream) counted() int64 { return s.st.delivered - int64(s.st.padding) }
+func (s *Stream) counted() int64 { return int64(s.st.delivered) - int64(s.st.padding) }
 
 // hotStats are the counters most streams move.
 type hotStats struct {
-	delivered int64
-	segments  uint32 // saturates
+	delivered uint32 // saturates (only a stream without a cap can reach it)
 	padding   uint32 // ≤ MaxPadding, which NewLimits clamps to fit
 }
 
@@ -181,7 +185,7 @@ func (l *Limits) Recycler() *Recycler { return l.rec }
 
 // Stats returns the stream's counters.
 func (s *Stream) Stats() Stats {
-	st := Stats{Segments: int64(s.st.segments), Delivered: s.st.delivered, Padding: int64(s.st.padding)}
+	st := Stats{Delivered: int64(s.st.delivered), Padding: int64(s.st.padding)}
 	if x := s.x; x != nil {
 		st.OutOfOrder, st.Gaps, st.GapBytes, st.BudgetDropped, st.Conflicts = x.outOfOrder, x.gaps, x.gapBytes, x.budgetDropped, x.conflicts
 		st.Retransmitted, st.CapDropped = x.retransmitted, x.capDropped
@@ -190,7 +194,7 @@ func (s *Stream) Stats() Stats {
 }
 
 // Delivered returns the bytes handed to the Sink so far.
-func (s *Stream) Delivered() int64 { return s.st.delivered }
+func (s *Stream) Delivered() int64 { return int64(s.st.delivered) }
 
 // Conflicts returns the retransmitted segments whose bytes differed.
 func (s *Stream) Conflicts() int64 {
@@ -311,9 +315,6 @@ func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, sink Sink) {
 		}
 		return
 	}
-	if s.st.segments < math.MaxUint32 {
-		s.st.segments++
-	}
 	if !s.started {
 		s.started, s.next = true, seq
 	}
@@ -355,7 +356,7 @@ func (s *Stream) deliver(seq uint32, payload []byte, sink Sink) {
 		}
 	}
 	s.next += uint32(len(payload))
-	s.st.delivered += int64(len(payload))
+	s.st.delivered = uint32(min(uint64(s.st.delivered)+uint64(len(payload)), math.MaxUint32))
 	if len(payload) > 0 {
 		sink.Data(payload)
 	}

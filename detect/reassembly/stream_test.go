@@ -365,7 +365,7 @@ func BenchmarkStreamInOrder(b *testing.B) {
 // TestShortInOrderStreamAllocatesNothing: a stream of two in-order
 // segments (a TLS record each way, a login and its answer: what most of a
 // million concurrent flows hold) keeps everything inline, conflict
-// hashes included, so the stream's 64 bytes are all it costs.
+// hashes included, so the stream's 56 bytes are all it costs.
 func TestShortInOrderStreamAllocatesNothing(t *testing.T) {
 	lim := reassembly.NewLimits(reassembly.DefaultConfig(), reassembly.NewBudget(1<<20))
 	var s reassembly.Stream

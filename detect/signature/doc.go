@@ -20,8 +20,8 @@
 // next flow. A flow allocates its JSON-RPC and HTTP readers, its machine
 // and its proxy result only when its first bytes call for them, and a
 // line buffer only for the partial line it holds, so a TLS flow costs its
-// two compact reassembly streams (64 B each, see package reassembly) and
-// its flags: 176 B in all (was 704; the clock is the Shared's). What only
+// two compact reassembly streams (56 B each, see package reassembly) and
+// its flags: 160 B in all (was 704; the clock is the Shared's). What only
 // some flows need (first bytes, readers, machine, proxy result, second
 // reading) hangs off one pointer. A flow without a verdict whose both
 // directions reached the scan cap frees its partial lines.
