@@ -21,7 +21,7 @@
 // and its proxy result only when its first bytes call for them, and a
 // line buffer only for the partial line it holds, so a TLS flow costs its
 // two compact reassembly streams (56 B each, see package reassembly) and
-// its flags: 160 B in all (was 704; the clock is the Shared's). What only
+// its flags: 144 B in all (was 704; the clock is the Shared's). What only
 // some flows need (first bytes, readers, machine, proxy result, second
 // reading) hangs off one pointer. A flow without a verdict whose both
 // directions reached the scan cap frees its partial lines.

@@ -163,20 +163,43 @@ func (s *altLineSink) Line(line []byte) {
 type Flow struct {
 	sh      *Shared
 	streams [2]reassembly.Stream
-	mode    mode // how both directions are read (modeStart until decided)
-	// downLines: the client speaks HTTP but the server answered with bare
-	// JSON lines (a Stratum server hit with a getwork/GBT POST).
-	downLines    bool
-	sawFirst     bool
-	maybeSwapped bool // no SYN at the start: the roles are a guess (Machine.MayBeSwapped)
-	proxyDone    bool
-	following    bool
-	payloads     [2]uint8  // payload packets seen per direction, up to 2 (Noise check)
-	upNoise      bool      // the client's first payload had the size of a Noise handshake's first message
-	truncated    uint32    // Stats.TruncatedPackets (saturates); fills the flags' word
-	x            *flowMore // nil until the flow needs any of it (a TLS flow never does)
-	ev           evidence
+	mode    mode  // how both directions are read (modeStart until decided)
+	evState uint8 // the handshake evidence's progress (see evidence)
+	// bits holds the flow's flags and the Noise check's state (flag*,
+	// noise*): 2 bytes instead of 8 bools and counters.
+	bits      uint16
+	truncated uint32    // Stats.TruncatedPackets (saturates); fills the flags' word
+	x         *flowMore // nil until the flow needs any of it (a TLS flow never does)
+	ev        evidence
 }
+
+// The flags in Flow.bits.
+const (
+	// flagDownLines: the client speaks HTTP but the server answered with
+	// bare JSON lines (a Stratum server hit with a getwork/GBT POST).
+	flagDownLines uint16 = 1 << iota
+	flagSawFirst
+	flagMaybeSwapped // no SYN at the start: the roles are a guess (Machine.MayBeSwapped)
+	flagProxyDone
+	flagFollowing
+	flagUpNoise // the client's first payload had the size of a Noise handshake's first message
+	// noiseShift: from this bit, 2 bits per direction count its payload
+	// packets up to 2 (the Noise check: only "first" and "not first" matter).
+	noiseShift = iota
+)
+
+func (f *Flow) is(flag uint16) bool { return f.bits&flag != 0 }
+
+func (f *Flow) set(flag uint16, on bool) {
+	if on {
+		f.bits |= flag
+	} else {
+		f.bits &^= flag
+	}
+}
+
+// payloads returns direction dir's payload packets so far, up to 2.
+func (f *Flow) payloads(dir packet.Direction) uint16 { return f.bits >> (noiseShift + 2*uint(dir)) & 3 }
 
 // flowMore is what only some flows need, behind one pointer (one word in
 // every Flow instead of six).
@@ -316,7 +339,7 @@ func (f *Flow) now() time.Time { return f.sh.now }
 // m returns the flow's machine, allocating it at its first use.
 func (f *Flow) m() *stratum.Machine {
 	if f.mach() == nil {
-		f.more().machine = &stratum.Machine{MayBeSwapped: f.maybeSwapped, PairByOrder: f.mode == modeHTTP}
+		f.more().machine = &stratum.Machine{MayBeSwapped: f.is(flagMaybeSwapped), PairByOrder: f.mode == modeHTTP}
 	}
 	return f.mach()
 }
@@ -355,10 +378,10 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 		return
 	}
 	f.sh.now = p.Time
-	if !f.sawFirst {
-		f.sawFirst = true
+	if !f.is(flagSawFirst) {
+		f.set(flagSawFirst, true)
 		// Without a SYN the caller's client/server guess may be wrong.
-		f.maybeSwapped = !p.Has(packet.FlagSYN)
+		f.set(flagMaybeSwapped, !p.Has(packet.FlagSYN))
 	}
 	payload := p.Payload
 	if p.Truncated() {
@@ -377,13 +400,13 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 		f.streams[1-dir].AckAlt(p.Ack, f.sink(1-dir))
 	}
 	f.streams[dir].Add(p.Seq, p.Has(packet.FlagSYN), p.Has(packet.FlagFIN), payload, f.sink(dir))
-	if !f.following && f.mining() {
+	if !f.is(flagFollowing) && f.mining() {
 		f.follow()
 	}
-	if !f.following && f.mode != modeLines && f.mode != modeStart {
+	if !f.is(flagFollowing) && f.mode != modeLines && f.mode != modeStart {
 		f.lean(dir)
 	}
-	if !f.following && f.streams[dir].Done() && f.streams[1-dir].Done() {
+	if !f.is(flagFollowing) && f.streams[dir].Done() && f.streams[1-dir].Done() {
 		f.dropPartial()
 	}
 	f.ev.answered(p, dir, f)
@@ -439,7 +462,7 @@ func (f *Flow) FinishAt(end time.Time) {
 // Finish is FinishAt the time of the last packet fed to a flow of its
 // Shared: for a flow that has one of its own (New), its last packet.
 func (f *Flow) Finish() {
-	if f.following {
+	if f.is(flagFollowing) {
 		return
 	}
 	for d := range f.streams {
@@ -465,7 +488,7 @@ func (f *Flow) forgiveOversized(dir packet.Direction) {
 func (f *Flow) altData(dir packet.Direction, b []byte) {
 	if f.altRd() == nil {
 		f.more().alt = &altReading{}
-		f.altRd().machine.MayBeSwapped = f.maybeSwapped
+		f.altRd().machine.MayBeSwapped = f.is(flagMaybeSwapped)
 		for d := range f.altRd().lines {
 			f.altRd().lines[d].MaxLine = f.sh.cfg.MaxLine
 			f.altRd().sinks[d] = altLineSink{f: f, dir: packet.Direction(d)}
@@ -492,21 +515,21 @@ func (f *Flow) altGap(dir packet.Direction) {
 // payload is exactly 64 bytes and the server's first payload, arriving
 // before any other client payload, exactly 234 bytes.
 func (f *Flow) noiseCheck(dir packet.Direction, n int) {
-	if f.payloads[dir] < 2 { // only "first" and "not first" matter
-		f.payloads[dir]++
+	if f.payloads(dir) < 2 { // only "first" and "not first" matter
+		f.bits += 1 << (noiseShift + 2*uint(dir))
 	}
-	if dir == packet.Up && f.payloads[dir] == 1 {
-		f.upNoise = n == stratum.SV2NoiseClientHello
+	if dir == packet.Up && f.payloads(dir) == 1 {
+		f.set(flagUpNoise, n == stratum.SV2NoiseClientHello)
 	}
-	if dir == packet.Down && f.payloads[packet.Down] == 1 && f.payloads[packet.Up] == 1 &&
-		f.upNoise && n == stratum.SV2NoiseServerReply {
+	if dir == packet.Down && f.payloads(packet.Down) == 1 && f.payloads(packet.Up) == 1 &&
+		f.is(flagUpNoise) && n == stratum.SV2NoiseServerReply {
 		f.m().NoiseHandshake(f.now())
 	}
 }
 
 // follow switches to cheap in-order following after a verdict.
 func (f *Flow) follow() {
-	f.following = true
+	f.set(flagFollowing, true)
 	for d := range f.streams {
 		s := &f.streams[d]
 		lim := f.sh.follow
@@ -546,11 +569,11 @@ func (f *Flow) read(dir packet.Direction, b []byte) {
 		f.forgiveOversized(dir)
 	case modeHTTP:
 		h := &f.httpRd()[dir]
-		if dir == packet.Down && !f.downLines && h.Stats.Messages == 0 && len(b) > 0 &&
+		if dir == packet.Down && !f.is(flagDownLines) && h.Stats.Messages == 0 && len(b) > 0 &&
 			!h.Broken() && h.Pending() == 0 && b[0] != 'H' { // not "HTTP/1.x"
-			f.downLines = true
+			f.set(flagDownLines, true)
 		}
-		if dir == packet.Down && f.downLines {
+		if dir == packet.Down && f.is(flagDownLines) {
 			f.lineRd().lines[dir].Write(b, f.sink(dir))
 			return
 		}
@@ -563,7 +586,7 @@ func (f *Flow) read(dir packet.Direction, b []byte) {
 // start buffers the first bytes of both directions until it knows what
 // the stream is: a proxy preamble, HTTP, Stratum V2, or JSON lines.
 func (f *Flow) start(dir packet.Direction, b []byte) {
-	if dir == packet.Up && f.preBufs() == nil && !f.proxyDone &&
+	if dir == packet.Up && f.preBufs() == nil && !f.is(flagProxyDone) &&
 		len(b) <= proxy.MaxPreamble && !tooShortToTell(b) && proxy.Parse(b, nil).Status == proxy.NotProxy {
 		// The client's first chunk decides alone (the common case: a
 		// ClientHello, a login, a request line): read it where it is
@@ -590,21 +613,23 @@ func (f *Flow) start(dir packet.Direction, b []byte) {
 		}
 		return
 	}
-	if f.proxyDone {
+	if f.is(flagProxyDone) {
 		f.decide(nil)
 		return
 	}
 	r := proxy.Parse(up, down)
 	switch {
 	case r.Status == proxy.Found:
-		f.more().proxy, f.proxyDone = &r, true
+		f.more().proxy = &r
+		f.set(flagProxyDone, true)
 		f.preBufs()[packet.Up] = up[r.UpStart:]
 		f.preBufs()[packet.Down] = down[r.DownStart:]
 		if len(f.preBufs()[packet.Up]) > 0 {
 			f.decide(nil)
 		}
 	case r.Status == proxy.Refused:
-		f.more().proxy, f.proxyDone = &r, true
+		f.more().proxy = &r
+		f.set(flagProxyDone, true)
 		f.off()
 	case full:
 		f.decide(nil)
@@ -769,7 +794,7 @@ func (f *Flow) sv2(dir packet.Direction, b []byte) {
 }
 
 // Decided reports cheaply whether the flow has a mining verdict.
-func (f *Flow) Decided() bool { return f.following }
+func (f *Flow) Decided() bool { return f.is(flagFollowing) }
 
 // Machine exposes the state machine (read-only use; it allocates one for
 // a flow that has not needed it yet).
@@ -856,7 +881,7 @@ type Verdict struct {
 func (f *Flow) Verdict() Verdict {
 	m := f.mach()
 	if m == nil { // no message yet: the verdict of a machine fed nothing
-		m = &stratum.Machine{MayBeSwapped: f.maybeSwapped, PairByOrder: f.mode == modeHTTP}
+		m = &stratum.Machine{MayBeSwapped: f.is(flagMaybeSwapped), PairByOrder: f.mode == modeHTTP}
 	}
 	alt := !m.Mining() && f.altRd() != nil && (f.altRd().machine.Mining() || !m.Attempt() && f.altRd().machine.Attempt())
 	if alt {
