@@ -283,6 +283,7 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 	e.tapFn = func(dir packet.Direction, data []byte) { e.tap(e.tapping, dir, data) }
 	e.budget = reassembly.NewBudget(cfg.ReassemblyBudget)
 	e.sigShared = signature.NewShared(cfg.Signature, e.budget)
+	e.sigShared.SetTap(e.tapFn)
 	if cfg.Model != nil || cfg.Features || cfg.OnRow != nil {
 		tc := flowfeat.TrackerConfig{Checkpoints: cfg.Checkpoints, SizeOverhead: cfg.SizeOverhead, Window: cfg.Window, NoEndRow: cfg.NoEndRow,
 			LateEndRow: cfg.OnRow != nil || cfg.Features || cfg.ScoreAtEnd}
@@ -441,7 +442,6 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	if withSig && f.Proto == packet.ProtoTCP {
 		fi.sig = e.sigFree.get()
 		fi.sig.Init(e.sigShared)
-		fi.sig.SetTap(e.tapFn)
 	}
 	if e.wantsFeatures(f) {
 		fi.feat = e.tracker.Start(f)
@@ -865,7 +865,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	// holds: the last bytes of a conflicting-overlap reading).
 	if fi.sig != nil {
 		e.tapping = fi
-		fi.sig.Finish()
+		fi.sig.FinishAt(f.Last)
 	}
 	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
 		fi.sigFired = true

@@ -9,7 +9,7 @@
 //     never delivered twice to Data (first copy wins, as in most IDS
 //     reassemblers). With Config.Conflicts, a retransmission whose bytes
 //     differ from a recently delivered run (remembered by a keyed hash, not
-//     a copy) is counted in Stats.Conflicts, and from then on a Sink that
+//     a copy) is counted in Stats().Conflicts, and from then on a Sink that
 //     is an AltSink also gets a second, "last copy wins" reading of the
 //     stream through a 4 KiB window (AltWindow, charged to the Budget): a
 //     decoy sent first at the same sequence numbers hides nothing.
@@ -33,13 +33,17 @@
 //     begin mid-session).
 //
 // In-order segments are delivered straight from the caller's buffer:
-// zero allocations per segment in the common case.
+// zero allocations per segment in the common case. A Stream is 56 bytes:
+// its limits are a pointer to a Limits shared by every stream, and what
+// only some streams need (held segments, the second reading, the hashes
+// of more than two runs, the rare counters) is allocated when needed.
 //
 // Example:
 //
 //	budget := reassembly.NewBudget(64 << 20)
 //	var s reassembly.Stream
-//	s.Init(reassembly.DefaultConfig(), budget)
+//	lim := reassembly.NewLimits(reassembly.DefaultConfig(), budget) // shared by all streams
+//	s.Init(lim)
 //	s.Add(p.Seq, p.Has(packet.FlagSYN), p.Has(packet.FlagFIN), p.Payload, sink)
 //	...
 //	s.Release() // at flow end

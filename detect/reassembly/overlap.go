@@ -38,70 +38,92 @@ type chunk struct {
 	h   uint16
 }
 
-// recentChunks are the last few delivered runs: enough to compare a
+// The run hashes are the last few delivered runs: enough to compare a
 // retransmission of any of them with what was delivered, without keeping
 // the bytes (8 bytes per run instead of a copy of the stream). A run
 // longer than chunkBlock is remembered as its chunkBlock-aligned blocks,
 // so a retransmission cut differently (one big decoy, then the real bytes
 // in smaller segments) still covers whole remembered blocks.
-type recentChunks struct {
-	c    [8]chunk
-	next uint8
-}
+//
+// The first inlineRuns of the recentRuns slots live in the Stream, the
+// others in its extension, allocated at the first run that needs them: a
+// stream of one or two segments (a TLS record each way, a login and its
+// answer) costs 16 bytes of hashes, not 64. (The fields, runs and
+// runNext, sit in the Stream itself, where the flags fill the padding a
+// struct of their own would have.)
+
+const (
+	recentRuns = 8 // runs remembered per stream
+	inlineRuns = 2 // of them, held in the Stream itself
+)
 
 // chunkBlock is the block size remembered for long runs; a power of two.
 const chunkBlock = 512
 
 func hash16(b []byte) uint16 { return uint16(maphash.Bytes(hashSeed, b)) }
 
-func (r *recentChunks) add(seq uint32, b []byte) {
+func (s *Stream) addRecent(seq uint32, b []byte) {
 	if len(b) <= chunkBlock {
-		r.put(seq, b)
+		s.putRecent(seq, b)
 		return
 	}
-	// The aligned blocks inside b; only the last len(r.c) are kept.
+	// The aligned blocks inside b; only the last recentRuns are kept.
 	first := (seq + chunkBlock - 1) &^ (chunkBlock - 1)
 	end := seq + uint32(len(b))
 	last := end &^ (chunkBlock - 1)          // end of the last whole block
 	n := int(diff(last, first)) / chunkBlock // ≥ 0: b is longer than a block
 	if head := diff(first, seq); head > 0 {
-		r.put(seq, b[:head])
+		s.putRecent(seq, b[:head])
 	}
-	for i := max(0, n-len(r.c)+2); i < n; i++ {
+	for i := max(0, n-recentRuns+2); i < n; i++ {
 		bs := first + uint32(i*chunkBlock)
 		off := diff(bs, seq)
-		r.put(bs, b[off:off+chunkBlock])
+		s.putRecent(bs, b[off:off+chunkBlock])
 	}
 	if tail := diff(end, last); tail > 0 {
-		r.put(last, b[len(b)-int(tail):])
+		s.putRecent(last, b[len(b)-int(tail):])
 	}
 }
 
-func (r *recentChunks) put(seq uint32, b []byte) {
-	r.c[r.next%uint8(len(r.c))] = chunk{seq: seq, n: uint16(len(b)), h: hash16(b)}
-	r.next++
+func (s *Stream) putRecent(seq uint32, b []byte) {
+	c := chunk{seq: seq, n: uint16(len(b)), h: hash16(b)}
+	if i := s.runNext % recentRuns; i < inlineRuns {
+		s.runs[i] = c
+	} else {
+		s.ext().more[i-inlineRuns] = c
+	}
+	s.runNext++
 }
 
-// compare reports whether b, a new copy of the bytes at seq, differs
-// from a remembered run it covers entirely (the run then remembers the
-// new copy: last copy wins, so a third identical copy is no new
-// conflict), and whether it overlaps a remembered run only in part, so
-// that it cannot be checked against it.
-func (r *recentChunks) compare(seq uint32, b []byte) (conflict, partial bool) {
-	for i := range r.c {
-		c := &r.c[i]
-		if c.n == 0 {
-			continue
-		}
-		off := int64(diff(c.seq, seq))
-		switch {
-		case off >= 0 && off+int64(c.n) <= int64(len(b)):
-			if h := hash16(b[off : off+int64(c.n)]); h != c.h {
-				c.h = h
-				conflict = true
+// compareRecent reports whether b, a new copy of the bytes at seq,
+// differs from a remembered run it covers entirely (the run then
+// remembers the new copy: last copy wins, so a third identical copy is no
+// new conflict), and whether it overlaps a remembered run only in part,
+// so that it cannot be checked against it.
+func (s *Stream) compareRecent(seq uint32, b []byte) (conflict, partial bool) {
+	cs := s.runs[:]
+	for k := 0; k < 2; k++ {
+		if k == 1 {
+			if s.x == nil {
+				break
 			}
-		case off < int64(len(b)) && off+int64(c.n) > 0:
-			partial = true
+			cs = s.x.more[:]
+		}
+		for i := range cs {
+			c := &cs[i]
+			if c.n == 0 {
+				continue
+			}
+			off := int64(diff(c.seq, seq))
+			switch {
+			case off >= 0 && off+int64(c.n) <= int64(len(b)):
+				if h := hash16(b[off : off+int64(c.n)]); h != c.h {
+					c.h = h
+					conflict = true
+				}
+			case off < int64(len(b)) && off+int64(c.n) > 0:
+				partial = true
+			}
 		}
 	}
 	return conflict, partial
@@ -187,7 +209,7 @@ func (a *altView) overwrite(seq uint32, b []byte) (morePadding int, differs bool
 // already delivered: a differing copy is a conflict, and every copy
 // overwrites the alternative reading once there is one.
 func (s *Stream) overlap(seq uint32, old []byte, sink Sink) {
-	if !s.cfg.Conflicts {
+	if !s.lim.Conflicts {
 		return
 	}
 	if d := diff(s.first, seq); d > 0 { // bytes before the stream's start were never delivered
@@ -199,41 +221,41 @@ func (s *Stream) overlap(seq uint32, old []byte, sink Sink) {
 	if len(old) == 0 {
 		return
 	}
-	conflict, partial := s.recent.compare(seq, old)
+	conflict, partial := s.compareRecent(seq, old)
 	if !conflict && len(old) == 1 && seq == s.next-1 {
 		return // a keep-alive probe: one garbage byte before the next
 	}
-	if s.alt != nil {
+	if s.x != nil && s.x.alt != nil {
 		// The cap counts what the later copy holds: a decoy of non-blank
 		// bytes over padding must not use up the cap the padding is free of.
-		n, differs := s.alt.overwrite(seq, old)
+		n, differs := s.x.alt.overwrite(seq, old)
 		if conflict || differs {
-			s.Stats.Conflicts++
+			s.x.conflicts++
 		}
-		if n := int64(n); n > 0 && s.cfg.MaxBytes > 0 && s.cfg.MaxPadding > 0 &&
-			s.Stats.Padding+n <= s.cfg.MaxPadding && s.counted >= n {
-			s.counted -= n
-			s.Stats.Padding += n
+		if n := int64(n); n > 0 && s.lim.MaxBytes > 0 && s.lim.MaxPadding > 0 &&
+			int64(s.st.padding)+n <= s.lim.MaxPadding && s.counted() >= n {
+			s.st.padding += uint32(n)
 		}
 		return
 	}
 	if conflict {
-		s.Stats.Conflicts++
+		s.ext().conflicts++
 	}
 	// A copy that covers a delivered run only in part cannot be checked
 	// against it: read it the other way too, from here on the window
 	// compares byte by byte.
 	as, ok := sink.(AltSink)
-	if !(conflict || partial) || !ok || !s.budget.Take(AltWindow) {
+	if !(conflict || partial) || !ok || !s.lim.budget.Take(AltWindow) {
 		return
 	}
 	// The alternative reading starts with this copy; what was delivered
 	// before it is not known in its other version.
-	s.alt = &altView{ring: make([]byte, AltWindow), lo: seq, hi: seq}
+	alt := &altView{ring: make([]byte, AltWindow), lo: seq, hi: seq}
+	s.ext().alt = alt
 	if seq != s.first {
 		as.AltGap(0)
 	}
-	s.alt.append(old, as)
+	alt.append(old, as)
 	end := seq + uint32(len(old))
 	switch {
 	case end == s.next:
@@ -243,38 +265,40 @@ func (s *Stream) overlap(seq uint32, old []byte, sink Sink) {
 		// survives) for the later copies that will overwrite them.
 		var zeros [256]byte
 		for n := int(diff(s.next, end)); n > 0; n -= min(n, len(zeros)) {
-			s.alt.append(zeros[:min(n, len(zeros))], as)
+			alt.append(zeros[:min(n, len(zeros))], as)
 		}
 	default:
-		s.alt.emit(s.alt.held(), as)
+		alt.emit(alt.held(), as)
 		as.AltGap(uint32(diff(s.next, end)))
-		s.alt.lo, s.alt.hi = s.next, s.next
+		alt.lo, alt.hi = s.next, s.next
 	}
 }
 
 // altJump follows a hole skipped by the first reading.
 func (s *Stream) altJump(sink Sink) {
-	if s.alt == nil {
+	if s.x == nil || s.x.alt == nil {
 		return
 	}
+	alt := s.x.alt
 	if as, ok := sink.(AltSink); ok {
-		s.alt.emit(s.alt.held(), as)
+		alt.emit(alt.held(), as)
 		as.AltGap(0)
 	}
-	s.alt.lo, s.alt.hi = s.next, s.next
+	alt.lo, alt.hi = s.next, s.next
 }
 
 // FlushAlt hands every held byte of the alternative reading to sink (an
 // AltSink): at FIN, at flow end, and before a stream stops reading. Bytes
 // retransmitted after it can no longer change the alternative reading.
 func (s *Stream) FlushAlt(sink Sink) {
-	if s.alt == nil {
+	if s.x == nil || s.x.alt == nil {
 		return
 	}
+	alt := s.x.alt
 	if as, ok := sink.(AltSink); ok {
-		s.alt.emit(s.alt.held(), as)
+		alt.emit(alt.held(), as)
 	}
-	s.alt.lo = s.alt.hi
+	alt.lo = alt.hi
 }
 
 // AckAlt hands the alternative reading's bytes before ack (the other
@@ -282,20 +306,21 @@ func (s *Stream) FlushAlt(sink Sink) {
 // no later copy can change what it read. Without it the second reading
 // would lag 4 KiB, or the whole flow, behind the first.
 func (s *Stream) AckAlt(ack uint32, sink Sink) {
-	if s.alt == nil {
+	if s.x == nil || s.x.alt == nil {
 		return
 	}
-	n := int64(diff(ack, s.alt.lo))
+	alt := s.x.alt
+	n := int64(diff(ack, alt.lo))
 	if n <= 0 {
 		return
 	}
 	if as, ok := sink.(AltSink); ok {
-		s.alt.emit(int(min(n, int64(s.alt.held()))), as)
+		alt.emit(int(min(n, int64(alt.held()))), as)
 	}
 }
 
 // Watching reports whether conflicting overlaps are being looked for.
-func (s *Stream) Watching() bool { return s.cfg.Conflicts }
+func (s *Stream) Watching() bool { return s.lim.Conflicts }
 
 // Conflicting reports whether the stream has an alternative reading.
-func (s *Stream) Conflicting() bool { return s.alt != nil }
+func (s *Stream) Conflicting() bool { return s.x != nil && s.x.alt != nil }

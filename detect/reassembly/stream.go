@@ -1,6 +1,9 @@
 package reassembly
 
-import "bytes"
+import (
+	"bytes"
+	"math"
+)
 
 // Sink receives one direction's bytes in order.
 type Sink interface {
@@ -23,7 +26,7 @@ type Config struct {
 	MaxPadding int64
 	// Conflicts turns on the detection of conflicting overlaps: a
 	// retransmission whose bytes differ from those already delivered is
-	// counted (Stats.Conflicts) and, if the Sink is an AltSink, a second
+	// counted (Stats().Conflicts) and, if the Sink is an AltSink, a second
 	// "last copy wins" reading is delivered to it (see AltSink).
 	Conflicts bool
 	// MaxBuffered caps the out-of-order bytes held per stream; 0 = none
@@ -46,7 +49,6 @@ func DefaultConfig() Config {
 
 // Stats counts what a Stream did.
 type Stats struct {
-	Segments      int64 // segments with payload
 	Delivered     int64 // bytes handed to the Sink
 	Retransmitted int64 // bytes trimmed because already delivered
 	OutOfOrder    int64 // segments held because a hole preceded them
@@ -63,43 +65,203 @@ type segment struct {
 	data []byte
 }
 
+// Limits is a Config and the Budget its streams charge, shared by every
+// stream that uses them: a million streams hold one pointer each instead
+// of a copy of the Config. Do not change a Limits in use.
+type Limits struct {
+	Config
+	budget *Budget
+	rec    *Recycler
+}
+
+// NewLimits returns the limits cfg with the shared budget (nil = no
+// global cap). MaxBytes and MaxPadding are clamped to 2 GiB each: a
+// Stream counts in 32 bits (without a cap, Stats().Delivered stops at
+// 4 GiB).
+func NewLimits(cfg Config, budget *Budget) *Limits {
+	cfg.MaxPadding = min(cfg.MaxPadding, maxCount)
+	cfg.MaxBytes = min(cfg.MaxBytes, maxCount)
+	return &Limits{Config: cfg, budget: budget}
+}
+
+// maxCount bounds MaxBytes and MaxPadding so that their sum, the most a
+// capped stream delivers, fits the 32-bit counter.
+const maxCount = math.MaxUint32 / 2
+
+// Budget returns the budget the limits charge.
+func (l *Limits) Budget() *Budget { return l.budget }
+
 // Stream reassembles one TCP direction. The zero value is unusable: call Init.
+//
+// A million streams are held at once, so a Stream keeps inline only what
+// an in-order stream needs (its position, its counters, the hashes of its
+// last two runs) and allocates the rest — held segments, the second
+// reading, more run hashes, the rare counters — when it needs them.
 type Stream struct {
-	cfg     Config
-	budget  *Budget
+	lim     *Limits
+	next    uint32
+	first   uint32            // sequence number of the first data byte
+	resumed uint32            // where delivery resumed after the last skipped hole
+	runs    [inlineRuns]chunk // the hashes of the last delivered runs (see addRecent)
+	runNext uint8             // the next run's slot, mod recentRuns
 	started bool
 	done    bool // MaxBytes reached: ignore everything
-	next    uint32
+	x       *streamExt
+	st      hotStats
+}
+
+// counted returns the bytes counted toward MaxBytes: those delivered,
+// less the free padding (the padding counter is what Forgive and the
+// second reading move out of the count).
+func (s *Stream) counted() int64 { return int64(s.st.delivered) - int64(s.st.padding) }
+
+// hotStats are the counters most streams move.
+type hotStats struct {
+	delivered uint32 // saturates (only a stream without a cap can reach it)
+	padding   uint32 // ≤ MaxPadding, which NewLimits clamps to fit
+}
+
+// streamExt is what a stream allocates only when it needs it.
+type streamExt struct {
 	pending []segment // sorted by seq, copies charged to budget
 	held    int       // bytes in pending
-	counted int64     // bytes counted toward MaxBytes (Delivered minus free padding)
-	first   uint32    // sequence number of the first data byte
-	resumed uint32    // where delivery resumed after the last skipped hole
-	recent  recentChunks
-	alt     *altView // the "last copy wins" reading, from the first conflict on
-	Stats   Stats
+	alt     *altView  // the "last copy wins" reading, from the first conflict on
+	more    [recentRuns - inlineRuns]chunk
+	// The counters of what an in-order stream under its cap never does
+	// (Stats).
+	outOfOrder, gaps, gapBytes, budgetDropped, conflicts, retransmitted, capDropped int64
 }
 
-// Init (re)initialises s with cfg and the shared budget (nil = no global cap).
-func (s *Stream) Init(cfg Config, budget *Budget) {
+// ext returns the stream's extension, allocating it at its first use.
+func (s *Stream) ext() *streamExt {
+	if s.x == nil {
+		s.x = s.lim.rec.get()
+	}
+	return s.x
+}
+
+// Recycler keeps the extensions that streams gave back, for other streams
+// to reuse instead of allocating (a link that has run for a while then
+// allocates none). It is not safe for concurrent use: give it only to
+// Limits whose streams are fed from one goroutine.
+type Recycler struct{ free []*streamExt }
+
+// maxRecycled bounds a Recycler: a past burst of out-of-order traffic
+// does not stay resident.
+const maxRecycled = 256
+
+// NewRecycler returns an empty Recycler.
+func NewRecycler() *Recycler { return &Recycler{} }
+
+func (r *Recycler) get() *streamExt {
+	if r == nil || len(r.free) == 0 {
+		return &streamExt{}
+	}
+	x := r.free[len(r.free)-1]
+	r.free[len(r.free)-1] = nil
+	r.free = r.free[:len(r.free)-1]
+	return x
+}
+
+// put takes back an extension that holds nothing (its held bytes and
+// second reading released), keeping its segment slice's capacity.
+func (r *Recycler) put(x *streamExt) {
+	if r == nil || len(r.free) >= maxRecycled {
+		return
+	}
+	*x = streamExt{pending: x.pending[:0]}
+	r.free = append(r.free, x)
+}
+
+// Recycle makes the streams of l give their extensions back to r and take
+// them from it (see Recycler); it returns l.
+func (l *Limits) Recycle(r *Recycler) *Limits {
+	l.rec = r
+	return l
+}
+
+// Recycler returns the limits' recycler (nil: none).
+func (l *Limits) Recycler() *Recycler { return l.rec }
+
+// Stats returns the stream's counters.
+func (s *Stream) Stats() Stats {
+	st := Stats{Delivered: int64(s.st.delivered), Padding: int64(s.st.padding)}
+	if x := s.x; x != nil {
+		st.OutOfOrder, st.Gaps, st.GapBytes, st.BudgetDropped, st.Conflicts = x.outOfOrder, x.gaps, x.gapBytes, x.budgetDropped, x.conflicts
+		st.Retransmitted, st.CapDropped = x.retransmitted, x.capDropped
+	}
+	return st
+}
+
+// Delivered returns the bytes handed to the Sink so far.
+func (s *Stream) Delivered() int64 { return int64(s.st.delivered) }
+
+// Conflicts returns the retransmitted segments whose bytes differed.
+func (s *Stream) Conflicts() int64 {
+	if s.x == nil {
+		return 0
+	}
+	return s.x.conflicts
+}
+
+// Limits returns the stream's limits.
+func (s *Stream) Limits() *Limits { return s.lim }
+
+// Init (re)initialises s with the shared limits l.
+func (s *Stream) Init(l *Limits) {
+	s.Reset()
+	s.lim = l
+}
+
+// Reset releases what the stream holds, gives its extension back to its
+// limits' Recycler and clears it (call Init before using it again).
+func (s *Stream) Reset() {
 	s.Release()
-	*s = Stream{cfg: cfg, budget: budget, pending: s.pending[:0]}
+	if s.x != nil {
+		s.lim.rec.put(s.x)
+	}
+	*s = Stream{}
 }
 
-// SetLimits changes the stream's bounds. Lowering MaxBuffered below what
-// is held skips the holes at the next Add.
+// SetLimits changes the stream's bounds to l (same budget). Lowering
+// MaxBuffered below what is held skips the holes at the next Add.
 //
 // Turning Conflicts off drops the alternative reading (call Flush or
 // FlushAlt first to read its last bytes) and returns its window to the
-// budget.
-func (s *Stream) SetLimits(cfg Config) {
-	s.cfg = cfg
-	if !cfg.Conflicts && s.alt != nil {
-		s.budget.Release(len(s.alt.ring))
-		s.alt = nil
+// budget, and forgets the hashes of delivered runs.
+func (s *Stream) SetLimits(l *Limits) {
+	s.lim = l
+	if !l.Conflicts {
+		s.runs, s.runNext = [inlineRuns]chunk{}, 0
+		if x := s.x; x != nil {
+			if x.alt != nil {
+				s.lim.budget.Release(len(x.alt.ring))
+				x.alt = nil
+			}
+			x.more = [len(x.more)]chunk{}
+			s.shrink()
+		}
 	}
-	if cfg.MaxBytes == 0 || s.counted < cfg.MaxBytes {
+	if l.MaxBytes == 0 || s.counted() < l.MaxBytes {
 		s.done = false
+	}
+}
+
+// shrink drops the extension when it holds nothing but zeros.
+func (s *Stream) shrink() {
+	x := s.x
+	if x != nil && len(x.pending) == 0 && x.held == 0 && x.alt == nil && x.more == [len(x.more)]chunk{} &&
+		x.outOfOrder == 0 && x.gaps == 0 && x.gapBytes == 0 && x.budgetDropped == 0 && x.conflicts == 0 &&
+		x.retransmitted == 0 && x.capDropped == 0 {
+		s.x = nil
+		s.lim.rec.put(x)
+	}
+}
+
+// capDropped counts n bytes ignored after the cap.
+func (s *Stream) capDropped(n int) {
+	if n > 0 {
+		s.ext().capDropped += int64(n)
 	}
 }
 
@@ -111,13 +273,12 @@ func (s *Stream) Done() bool { return s.done }
 // at all (e.g. a line too long to be one). A stream already done stays
 // done.
 func (s *Stream) Forgive(n int64) {
-	if s.cfg.MaxPadding <= 0 {
+	if s.lim.MaxPadding <= 0 {
 		return
 	}
-	n = min(n, s.counted, s.cfg.MaxPadding-s.Stats.Padding)
+	n = min(n, s.counted(), s.lim.MaxPadding-int64(s.st.padding))
 	if n > 0 {
-		s.counted -= n
-		s.Stats.Padding += n
+		s.st.padding += uint32(n)
 	}
 }
 
@@ -125,7 +286,12 @@ func (s *Stream) Forgive(n int64) {
 func (s *Stream) Next() uint32 { return s.next }
 
 // Held returns the bytes currently held out of order.
-func (s *Stream) Held() int { return s.held }
+func (s *Stream) Held() int {
+	if s.x == nil {
+		return 0
+	}
+	return s.x.held
+}
 
 // diff returns a-b in sequence space (RFC 1982 style).
 func diff(a, b uint32) int32 { return int32(a - b) }
@@ -142,18 +308,17 @@ func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, sink Sink) {
 	}
 	if len(payload) == 0 || s.done {
 		if s.done {
-			s.Stats.CapDropped += int64(len(payload))
+			s.capDropped(len(payload))
 		}
 		if fin {
 			s.FlushAlt(sink)
 		}
 		return
 	}
-	s.Stats.Segments++
 	if !s.started {
 		s.started, s.next = true, seq
 	}
-	if s.Stats.Delivered == 0 && s.Stats.Gaps == 0 {
+	if s.st.delivered == 0 && (s.x == nil || s.x.gaps == 0) {
 		s.first, s.resumed = s.next, s.next
 	}
 	off := diff(seq, s.next)
@@ -173,27 +338,25 @@ func (s *Stream) deliver(seq uint32, payload []byte, sink Sink) {
 	off := diff(s.next, seq)
 	if off > 0 {
 		if int64(off) >= int64(len(payload)) {
-			s.Stats.Retransmitted += int64(len(payload))
+			s.ext().retransmitted += int64(len(payload))
 			s.overlap(seq, payload, sink)
 			return
 		}
-		s.Stats.Retransmitted += int64(off)
+		s.ext().retransmitted += int64(off)
 		s.overlap(seq, payload[:off], sink)
 		payload = payload[off:]
 	}
-	if s.cfg.MaxBytes > 0 {
+	if s.lim.MaxBytes > 0 {
 		payload = s.capped(payload)
-	} else {
-		s.counted += int64(len(payload))
 	}
-	if len(payload) > 0 && s.cfg.Conflicts {
-		s.recent.add(s.next, payload)
-		if as, ok := sink.(AltSink); ok && s.alt != nil {
-			s.alt.append(payload, as)
+	if len(payload) > 0 && s.lim.Conflicts {
+		s.addRecent(s.next, payload)
+		if as, ok := sink.(AltSink); ok && s.x != nil && s.x.alt != nil {
+			s.x.alt.append(payload, as)
 		}
 	}
 	s.next += uint32(len(payload))
-	s.Stats.Delivered += int64(len(payload))
+	s.st.delivered = uint32(min(uint64(s.st.delivered)+uint64(len(payload)), math.MaxUint32))
 	if len(payload) > 0 {
 		sink.Data(payload)
 	}
@@ -206,36 +369,33 @@ func (s *Stream) deliver(seq uint32, payload []byte, sink Sink) {
 // capped cuts payload at MaxBytes, not counting free whitespace padding,
 // and marks the stream done when the cap is reached.
 func (s *Stream) capped(payload []byte) []byte {
-	room := s.cfg.MaxBytes - s.counted
-	if s.cfg.MaxPadding <= 0 || s.Stats.Padding >= s.cfg.MaxPadding {
+	room := s.lim.MaxBytes - s.counted()
+	if s.lim.MaxPadding <= 0 || int64(s.st.padding) >= s.lim.MaxPadding {
 		if int64(len(payload)) >= room {
-			s.Stats.CapDropped += int64(len(payload)) - room
+			s.capDropped(len(payload) - int(room))
 			payload = payload[:room]
 			s.done = true
 		}
-		s.counted += int64(len(payload))
 		return payload
 	}
 	// Fast path (SIMD counts): the whole payload fits, padding free.
 	pads := int64(bytes.Count(payload, []byte{' '}) + bytes.Count(payload, []byte{'\n'}) +
 		bytes.Count(payload, []byte{'\r'}) + bytes.Count(payload, []byte{'\t'}))
-	if n := int64(len(payload)) - pads; n < room && s.Stats.Padding+pads <= s.cfg.MaxPadding {
-		s.Stats.Padding += pads
-		s.counted += n
+	if n := int64(len(payload)) - pads; n < room && int64(s.st.padding)+pads <= s.lim.MaxPadding {
+		s.st.padding += uint32(pads)
 		return payload
 	}
 	for i, c := range payload {
-		if isPadding(c) && s.Stats.Padding < s.cfg.MaxPadding {
-			s.Stats.Padding++
+		if isPadding(c) && int64(s.st.padding) < s.lim.MaxPadding {
+			s.st.padding++
 			continue
 		}
 		if room == 0 {
-			s.Stats.CapDropped += int64(len(payload) - i)
+			s.capDropped(len(payload) - i)
 			s.done = true
 			return payload[:i]
 		}
 		room--
-		s.counted++
 	}
 	if room == 0 {
 		s.done = true
@@ -248,9 +408,13 @@ func isPadding(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == 
 
 // drain delivers held segments that the stream has caught up with.
 func (s *Stream) drain(sink Sink) {
+	x := s.x
+	if x == nil {
+		return
+	}
 	n := 0
-	for n < len(s.pending) && !s.done && diff(s.pending[n].seq, s.next) <= 0 {
-		seg := s.pending[n]
+	for n < len(x.pending) && !s.done && diff(x.pending[n].seq, s.next) <= 0 {
+		seg := x.pending[n]
 		s.deliver(seg.seq, seg.data, sink)
 		n++
 	}
@@ -260,30 +424,32 @@ func (s *Stream) drain(sink Sink) {
 }
 
 func (s *Stream) dropFront(n int) {
+	x := s.x
 	freed := 0
 	for i := 0; i < n; i++ {
-		freed += len(s.pending[i].data)
-		s.pending[i] = segment{}
+		freed += len(x.pending[i].data)
+		x.pending[i] = segment{}
 	}
-	m := copy(s.pending, s.pending[n:])
-	for i := m; i < len(s.pending); i++ {
-		s.pending[i] = segment{}
+	m := copy(x.pending, x.pending[n:])
+	for i := m; i < len(x.pending); i++ {
+		x.pending[i] = segment{}
 	}
-	s.pending = s.pending[:m]
-	s.held -= freed
-	s.budget.Release(freed)
+	x.pending = x.pending[:m]
+	x.held -= freed
+	s.lim.budget.Release(freed)
 }
 
 // skip jumps over the hole before the first held segment.
 func (s *Stream) skip(sink Sink) {
-	if len(s.pending) == 0 {
+	x := s.x
+	if x == nil || len(x.pending) == 0 {
 		return
 	}
-	n := uint32(diff(s.pending[0].seq, s.next))
-	s.Stats.Gaps++
-	s.Stats.GapBytes += int64(n)
+	n := uint32(diff(x.pending[0].seq, s.next))
+	x.gaps++
+	x.gapBytes += int64(n)
 	sink.Gap(n)
-	s.next = s.pending[0].seq
+	s.next = x.pending[0].seq
 	s.resumed = s.next
 	s.altJump(sink)
 	s.drain(sink)
@@ -291,12 +457,13 @@ func (s *Stream) skip(sink Sink) {
 
 // hold keeps an out-of-order segment, skipping holes when bounds are hit.
 func (s *Stream) hold(seq uint32, payload []byte, sink Sink) {
-	s.Stats.OutOfOrder++
-	if s.cfg.MaxBuffered <= 0 {
+	x := s.ext()
+	x.outOfOrder++
+	if s.lim.MaxBuffered <= 0 {
 		// In-order only: skip the hole now.
 		n := uint32(diff(seq, s.next))
-		s.Stats.Gaps++
-		s.Stats.GapBytes += int64(n)
+		x.gaps++
+		x.gapBytes += int64(n)
 		sink.Gap(n)
 		s.next = seq
 		s.resumed = s.next
@@ -304,11 +471,11 @@ func (s *Stream) hold(seq uint32, payload []byte, sink Sink) {
 		s.deliver(seq, payload, sink)
 		return
 	}
-	if len(payload) > s.cfg.MaxBuffered {
-		payload = payload[:s.cfg.MaxBuffered]
+	if len(payload) > s.lim.MaxBuffered {
+		payload = payload[:s.lim.MaxBuffered]
 	}
-	for len(s.pending) > 0 && !s.done &&
-		(s.held+len(payload) > s.cfg.MaxBuffered || len(s.pending) >= s.cfg.MaxSegments) {
+	for s.x != nil && len(s.x.pending) > 0 && !s.done &&
+		(s.x.held+len(payload) > s.lim.MaxBuffered || len(s.x.pending) >= s.lim.MaxSegments) {
 		s.skip(sink)
 	}
 	if s.done {
@@ -319,43 +486,49 @@ func (s *Stream) hold(seq uint32, payload []byte, sink Sink) {
 		s.drain(sink)
 		return
 	}
-	if !s.budget.Take(len(payload)) {
-		s.Stats.BudgetDropped += int64(len(payload))
+	x = s.ext() // a delivery that reached the cap released the extension's contents
+	if !s.lim.budget.Take(len(payload)) {
+		x.budgetDropped += int64(len(payload))
 		return
 	}
-	i := len(s.pending)
-	for i > 0 && diff(s.pending[i-1].seq, seq) > 0 {
+	i := len(x.pending)
+	for i > 0 && diff(x.pending[i-1].seq, seq) > 0 {
 		i--
 	}
 	data := make([]byte, len(payload))
 	copy(data, payload)
-	s.pending = append(s.pending, segment{})
-	copy(s.pending[i+1:], s.pending[i:])
-	s.pending[i] = segment{seq: seq, data: data}
-	s.held += len(data)
+	x.pending = append(x.pending, segment{})
+	copy(x.pending[i+1:], x.pending[i:])
+	x.pending[i] = segment{seq: seq, data: data}
+	x.held += len(data)
 }
 
 // Flush skips every remaining hole and delivers all held bytes, and the
 // alternative reading's held bytes (at flow end).
 func (s *Stream) Flush(sink Sink) {
-	for len(s.pending) > 0 && !s.done {
+	for s.x != nil && len(s.x.pending) > 0 && !s.done {
 		s.skip(sink)
 	}
 	s.FlushAlt(sink)
 }
 
-// Release drops held bytes and returns them to the budget.
+// Release drops held bytes and the second reading and returns them to the
+// budget; the counters stay.
 func (s *Stream) Release() {
-	if s.held > 0 {
-		s.budget.Release(s.held)
+	x := s.x
+	if x == nil {
+		return
 	}
-	for i := range s.pending {
-		s.pending[i] = segment{}
+	if x.held > 0 {
+		s.lim.budget.Release(x.held)
 	}
-	s.pending = s.pending[:0]
-	s.held = 0
-	if s.alt != nil {
-		s.budget.Release(len(s.alt.ring))
-		s.alt = nil
+	for i := range x.pending {
+		x.pending[i] = segment{}
 	}
+	x.pending, x.held = x.pending[:0], 0
+	if x.alt != nil {
+		s.lim.budget.Release(len(x.alt.ring))
+		x.alt = nil
+	}
+	s.shrink()
 }

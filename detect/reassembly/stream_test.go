@@ -47,7 +47,7 @@ func TestStreamDeliversInOrder(t *testing.T) {
 	}
 	for _, tc := range cases {
 		var s reassembly.Stream
-		s.Init(tc.cfg, nil)
+		s.Init(reassembly.NewLimits(tc.cfg, nil))
 		var c collect
 		for _, g := range tc.segs {
 			s.Add(g.seq, g.syn, false, []byte(g.data), &c)
@@ -61,16 +61,16 @@ func TestStreamDeliversInOrder(t *testing.T) {
 func TestBudgetRefusesBeyondItsCap(t *testing.T) {
 	b := reassembly.NewBudget(10)
 	var s1, s2 reassembly.Stream
-	s1.Init(reassembly.DefaultConfig(), b)
-	s2.Init(reassembly.DefaultConfig(), b)
+	s1.Init(reassembly.NewLimits(reassembly.DefaultConfig(), b))
+	s2.Init(reassembly.NewLimits(reassembly.DefaultConfig(), b))
 	var c collect
 	s1.Add(0, true, false, nil, &c)
 	s2.Add(0, true, false, nil, &c)
 	s1.Add(100, false, false, []byte("12345678"), &c) // held: 8 bytes
 	s2.Add(100, false, false, []byte("12345678"), &c) // refused: 16 > 10
 	st := b.Stats()
-	if st.InUse != 8 || st.RefusedBytes != 8 || s2.Stats.BudgetDropped != 8 {
-		t.Errorf("budget %+v, s2 dropped %d", st, s2.Stats.BudgetDropped)
+	if st.InUse != 8 || st.RefusedBytes != 8 || s2.Stats().BudgetDropped != 8 {
+		t.Errorf("budget %+v, s2 dropped %d", st, s2.Stats().BudgetDropped)
 	}
 	s1.Release()
 	if b.Stats().InUse != 0 {
@@ -91,7 +91,7 @@ func TestInOrderSegmentsDoNotAllocate(t *testing.T) {
 		{MaxBytes: 1 << 40, MaxPadding: 1 << 40, MaxBuffered: 1 << 10, MaxSegments: 8, Conflicts: true},
 	} {
 		var s reassembly.Stream
-		s.Init(cfg, nil)
+		s.Init(reassembly.NewLimits(cfg, nil))
 		seq := uint32(1)
 		s.Add(0, true, false, nil, discard{})
 		allocs := testing.AllocsPerRun(1000, func() {
@@ -99,8 +99,8 @@ func TestInOrderSegmentsDoNotAllocate(t *testing.T) {
 			s.Add(seq, false, false, payload, discard{}) // an identical retransmission
 			seq += uint32(len(payload))
 		})
-		if allocs != 0 || s.Stats.Padding == 0 && cfg.MaxPadding > 0 {
-			t.Errorf("%+v: %.1f allocations per in-order segment, want 0 (stats %+v)", cfg, allocs, s.Stats)
+		if allocs != 0 || s.Stats().Padding == 0 && cfg.MaxPadding > 0 {
+			t.Errorf("%+v: %.1f allocations per in-order segment, want 0 (stats %+v)", cfg, allocs, s.Stats())
 		}
 	}
 }
@@ -111,7 +111,7 @@ func TestHostileStreamStaysWithinItsCaps(t *testing.T) {
 	cfg := reassembly.Config{MaxBytes: 64 << 10, MaxBuffered: 16 << 10, MaxSegments: 32}
 	b := reassembly.NewBudget(1 << 20)
 	var s reassembly.Stream
-	s.Init(cfg, b)
+	s.Init(reassembly.NewLimits(cfg, b))
 	rng := rand.New(rand.NewSource(1))
 	one := []byte{'x'}
 	for i := 0; i < 1_000_000; i++ {
@@ -120,8 +120,8 @@ func TestHostileStreamStaysWithinItsCaps(t *testing.T) {
 			t.Fatalf("after %d segments: held %d, budget %d", i, s.Held(), b.Stats().InUse)
 		}
 	}
-	if s.Stats.Delivered > cfg.MaxBytes {
-		t.Errorf("delivered %d > cap %d", s.Stats.Delivered, cfg.MaxBytes)
+	if s.Stats().Delivered > cfg.MaxBytes {
+		t.Errorf("delivered %d > cap %d", s.Stats().Delivered, cfg.MaxBytes)
 	}
 }
 
@@ -133,7 +133,7 @@ func FuzzStream(f *testing.F) {
 		const limit = 256 + reassembly.AltWindow
 		b := reassembly.NewBudget(limit)
 		var s reassembly.Stream
-		s.Init(cfg, b)
+		s.Init(reassembly.NewLimits(cfg, b))
 		var c altCollect
 		// script: pairs (offset, byte) → a 1–3 byte segment at that offset.
 		for i := 0; i+1 < len(script); i += 2 {
@@ -170,7 +170,7 @@ func TestPaddingDoesNotCountTowardTheCap(t *testing.T) {
 	for _, tc := range cases {
 		cfg := reassembly.Config{MaxBytes: 64 << 10, MaxPadding: tc.maxPadding, MaxBuffered: 16 << 10, MaxSegments: 32}
 		var s reassembly.Stream
-		s.Init(cfg, nil)
+		s.Init(reassembly.NewLimits(cfg, nil))
 		var c collect
 		s.Add(0, true, false, nil, &c)
 		seq := uint32(1)
@@ -181,7 +181,7 @@ func TestPaddingDoesNotCountTowardTheCap(t *testing.T) {
 			b = b[n:]
 		}
 		if got := bytes.HasSuffix(c.out.Bytes(), []byte("login")); got != tc.want {
-			t.Errorf("%s: login delivered %v, want %v (stats %+v)", tc.name, got, tc.want, s.Stats)
+			t.Errorf("%s: login delivered %v, want %v (stats %+v)", tc.name, got, tc.want, s.Stats())
 		}
 	}
 }
@@ -218,7 +218,7 @@ func TestConflictingOverlapsAreReadBothWays(t *testing.T) {
 	}
 	for _, tc := range cases {
 		var s reassembly.Stream
-		s.Init(reassembly.DefaultConfig(), nil)
+		s.Init(reassembly.NewLimits(reassembly.DefaultConfig(), nil))
 		var c altCollect
 		s.Add(999, true, false, nil, &c)
 		if tc.decoySeg > 0 {
@@ -252,8 +252,8 @@ func TestConflictingOverlapsAreReadBothWays(t *testing.T) {
 		if !bytes.Equal(c.alt.Bytes(), altWant) || c.altGaps != 0 {
 			t.Errorf("%s: alternative reading (%d gaps) %.60q…", tc.name, c.altGaps, c.alt.String())
 		}
-		if s.Stats.Conflicts == 0 || !s.Conflicting() {
-			t.Errorf("%s: conflicts %d", tc.name, s.Stats.Conflicts)
+		if s.Stats().Conflicts == 0 || !s.Conflicting() {
+			t.Errorf("%s: conflicts %d", tc.name, s.Stats().Conflicts)
 		}
 	}
 }
@@ -263,7 +263,7 @@ func TestConflictingOverlapsAreReadBothWays(t *testing.T) {
 func TestIdenticalRetransmissionsAreNoConflict(t *testing.T) {
 	data := []byte("abcdefghijklmnopqrstuvwxyz")
 	var s reassembly.Stream
-	s.Init(reassembly.DefaultConfig(), nil)
+	s.Init(reassembly.NewLimits(reassembly.DefaultConfig(), nil))
 	var c altCollect
 	s.Add(0, true, false, nil, &c)
 	for off := 0; off < len(data); off += 5 {
@@ -273,8 +273,8 @@ func TestIdenticalRetransmissionsAreNoConflict(t *testing.T) {
 	s.Add(6, false, false, data[5:20], &c) // and three
 	s.Add(1, false, true, data, &c)
 	// Partial overlaps may start the second reading; it reads the same.
-	if s.Stats.Conflicts != 0 || c.alt.Len() > 0 && !strings.HasSuffix(string(data), c.alt.String()) || c.out.String() != string(data) {
-		t.Errorf("conflicts %d alt %q out %q", s.Stats.Conflicts, c.alt.String(), c.out.String())
+	if s.Stats().Conflicts != 0 || c.alt.Len() > 0 && !strings.HasSuffix(string(data), c.alt.String()) || c.out.String() != string(data) {
+		t.Errorf("conflicts %d alt %q out %q", s.Stats().Conflicts, c.alt.String(), c.out.String())
 	}
 }
 
@@ -283,7 +283,7 @@ func TestIdenticalRetransmissionsAreNoConflict(t *testing.T) {
 func TestAlternativeReadingIsChargedAndReleased(t *testing.T) {
 	b := reassembly.NewBudget(1 << 20)
 	var s reassembly.Stream
-	s.Init(reassembly.DefaultConfig(), b)
+	s.Init(reassembly.NewLimits(reassembly.DefaultConfig(), b))
 	var c altCollect
 	s.Add(1, false, false, []byte("decoy"), &c)
 	s.Add(1, false, false, []byte("login"), &c)
@@ -305,15 +305,15 @@ func TestAlternativeReadingIsChargedAndReleased(t *testing.T) {
 // conflict nor a reason for a second reading.
 func TestKeepAliveProbeIsNoConflict(t *testing.T) {
 	var s reassembly.Stream
-	s.Init(reassembly.DefaultConfig(), nil)
+	s.Init(reassembly.NewLimits(reassembly.DefaultConfig(), nil))
 	var c altCollect
 	s.Add(0, true, false, nil, &c)
 	s.Add(1, false, false, []byte(`{"id":1,"method":"keepalived"}`+"\n"), &c)
 	for i := 0; i < 3; i++ {
 		s.Add(s.Next()-1, false, false, []byte{0}, &c)
 	}
-	if s.Stats.Conflicts != 0 || s.Conflicting() {
-		t.Errorf("conflicts %d, second reading %v", s.Stats.Conflicts, s.Conflicting())
+	if s.Stats().Conflicts != 0 || s.Conflicting() {
+		t.Errorf("conflicts %d, second reading %v", s.Stats().Conflicts, s.Conflicting())
 	}
 }
 
@@ -323,12 +323,12 @@ func TestKeepAliveProbeIsNoConflict(t *testing.T) {
 func TestFollowingDropsTheAlternativeReading(t *testing.T) {
 	b := reassembly.NewBudget(1 << 20)
 	var s reassembly.Stream
-	s.Init(reassembly.DefaultConfig(), b)
+	s.Init(reassembly.NewLimits(reassembly.DefaultConfig(), b))
 	var c altCollect
 	s.Add(1, false, false, []byte("decoy"), &c)
 	s.Add(1, false, false, []byte("login"), &c)
 	s.Flush(&c)
-	s.SetLimits(reassembly.Config{MaxBytes: 16 << 20})
+	s.SetLimits(reassembly.NewLimits(reassembly.Config{MaxBytes: 16 << 20}, b))
 	if b.Stats().InUse != 0 || s.Conflicting() || c.alt.String() != "login" {
 		t.Errorf("in use %d, conflicting %v, alternative reading %q", b.Stats().InUse, s.Conflicting(), c.alt.String())
 	}
@@ -349,7 +349,7 @@ func BenchmarkStreamInOrder(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var s reassembly.Stream
-			s.Init(bc.cfg, nil)
+			s.Init(reassembly.NewLimits(bc.cfg, nil))
 			s.Add(0, true, false, nil, discard{})
 			seq := uint32(1)
 			b.SetBytes(int64(len(payload)))
@@ -359,5 +359,81 @@ func BenchmarkStreamInOrder(b *testing.B) {
 				seq += uint32(len(payload))
 			}
 		})
+	}
+}
+
+// TestShortInOrderStreamAllocatesNothing: a stream of two in-order
+// segments (a TLS record each way, a login and its answer: what most of a
+// million concurrent flows hold) keeps everything inline, conflict
+// hashes included, so the stream's 56 bytes are all it costs.
+func TestShortInOrderStreamAllocatesNothing(t *testing.T) {
+	lim := reassembly.NewLimits(reassembly.DefaultConfig(), reassembly.NewBudget(1<<20))
+	var s reassembly.Stream
+	var c altCollect
+	login, submit := []byte(`{"id":1,"method":"login"}`+"\n"), []byte(`{"id":2,"method":"submit"}`+"\n")
+	allocs := testing.AllocsPerRun(100, func() {
+		s.Init(lim)
+		s.Add(100, true, false, nil, &c)
+		s.Add(101, false, false, login, &c)
+		s.Add(101+uint32(len(login)), false, false, submit, &c)
+		c.out.Reset()
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per two-segment stream, want 0", allocs)
+	}
+}
+
+// TestConflictInAnOlderRunIsSeen: the hashes of runs beyond the two held
+// inline (kept in the extension) still catch a decoy: a real copy of the
+// third of six segments, sent after all six, is a conflict, and the
+// second reading reads it.
+func TestConflictInAnOlderRunIsSeen(t *testing.T) {
+	var s reassembly.Stream
+	s.Init(reassembly.NewLimits(reassembly.DefaultConfig(), nil))
+	var c altCollect
+	s.Add(0, true, false, nil, &c)
+	segs := []string{"aaaa", "bbbb", "XXXX", "dddd", "eeee", "ffff"}
+	for i, p := range segs {
+		s.Add(1+uint32(4*i), false, false, []byte(p), &c)
+	}
+	s.Add(9, false, false, []byte("cccc"), &c) // the real bytes of the third run
+	s.Flush(&c)
+	if s.Stats().Conflicts != 1 || !strings.Contains(c.alt.String(), "cccc") {
+		t.Errorf("conflicts %d, second reading %q", s.Stats().Conflicts, c.alt.String())
+	}
+	if c.out.String() != strings.Join(segs, "") {
+		t.Errorf("first reading %q", c.out.String())
+	}
+}
+
+// TestRecycledExtensionsAllocateNothing: streams whose limits have a
+// Recycler hand their extensions (here for the hashes of a third run and
+// a retransmission's counter) to the next stream, so a link that has run
+// for a while allocates nothing for them; without one, each stream
+// allocates its own.
+func TestRecycledExtensionsAllocateNothing(t *testing.T) {
+	segs := [][]byte{[]byte("aaaa"), []byte("bbbb"), []byte("cccc")}
+	run := func(lim *reassembly.Limits) float64 {
+		var s reassembly.Stream
+		var c altCollect
+		return testing.AllocsPerRun(100, func() {
+			s.Init(lim)
+			s.Add(0, true, false, nil, &c)
+			for i, p := range segs {
+				s.Add(1+uint32(4*i), false, false, p, &c)
+			}
+			s.Add(1, false, false, segs[0], &c) // an identical retransmission
+			if s.Stats().Retransmitted != 4 {
+				t.Fatalf("stats %+v", s.Stats())
+			}
+			s.Reset()
+			c.out.Reset()
+		})
+	}
+	if got := run(reassembly.NewLimits(reassembly.DefaultConfig(), nil).Recycle(reassembly.NewRecycler())); got != 0 {
+		t.Errorf("%.1f allocations per stream with a recycler, want 0", got)
+	}
+	if got := run(reassembly.NewLimits(reassembly.DefaultConfig(), nil)); got != 1 {
+		t.Errorf("%.1f allocations per stream without a recycler, want 1 (the extension)", got)
 	}
 }

@@ -12,12 +12,18 @@ const EvidenceHandshake = "handshake+answer"
 
 // evidence follows what a spoofer cannot give cheaply: a handshake whose
 // numbers agree, and a server that acknowledged the client's request. It
-// costs 12 bytes per flow and no allocation.
+// costs 8 bytes per flow (and the Flow's evState byte) and no allocation:
+// the client's initial sequence number is needed only until the SYN/ACK
+// acknowledged it, and the end of its request only from the handshake's
+// end on, so the two share a word.
 type evidence struct {
-	isn    [2]uint32
-	reqEnd uint32 // client sequence number just past its first mining request
-	state  uint8
+	upISN   uint32 // the client's ISN until evSYNACK; from evRequest on, reqEnd:
+	downISN uint32 // the server's ISN
 }
+
+// reqEnd is the client sequence number just past its first mining
+// request (valid with evRequest).
+func (e *evidence) reqEnd() uint32 { return e.upISN }
 
 const (
 	evSYN         uint8 = 1 << iota // the client's SYN
@@ -28,20 +34,20 @@ const (
 )
 
 // packet follows the handshake (before the segment is reassembled).
-func (e *evidence) packet(p *packet.Packet, dir packet.Direction, _ *Flow) {
-	if e.state&evEstablished != 0 {
+func (e *evidence) packet(p *packet.Packet, dir packet.Direction, f *Flow) {
+	if f.evState&evEstablished != 0 {
 		return
 	}
 	syn, ack := p.Has(packet.FlagSYN), p.Has(packet.FlagACK)
 	switch {
-	case dir == packet.Up && syn && !ack && e.state&evSYN == 0:
-		e.isn[packet.Up] = p.Seq
-		e.state |= evSYN
-	case dir == packet.Down && syn && ack && e.state&evSYN != 0 && p.Ack == e.isn[packet.Up]+1:
-		e.isn[packet.Down] = p.Seq
-		e.state |= evSYNACK
-	case dir == packet.Up && !syn && ack && e.state&evSYNACK != 0 && p.Ack == e.isn[packet.Down]+1:
-		e.state |= evEstablished
+	case dir == packet.Up && syn && !ack && f.evState&evSYN == 0:
+		e.upISN = p.Seq
+		f.evState |= evSYN
+	case dir == packet.Down && syn && ack && f.evState&evSYN != 0 && p.Ack == e.upISN+1:
+		e.downISN = p.Seq
+		f.evState |= evSYNACK
+	case dir == packet.Up && !syn && ack && f.evState&evSYNACK != 0 && p.Ack == e.downISN+1:
+		f.evState |= evEstablished
 	}
 }
 
@@ -49,19 +55,19 @@ func (e *evidence) packet(p *packet.Packet, dir packet.Direction, _ *Flow) {
 // server acknowledgement of it once the machine has a verdict (after the
 // segment is reassembled and read).
 func (e *evidence) answered(p *packet.Packet, dir packet.Direction, f *Flow) {
-	if e.state&evEstablished == 0 || e.state&evAnswered != 0 {
+	if f.evState&evEstablished == 0 || f.evState&evAnswered != 0 {
 		return
 	}
 	switch {
-	case dir == packet.Up && e.state&evRequest == 0 && f.attempt():
-		e.reqEnd = f.streams[packet.Up].Next()
-		e.state |= evRequest
-	case dir == packet.Down && e.state&evRequest != 0 && p.Has(packet.FlagACK) &&
-		f.decidedMining() && int32(p.Ack-e.reqEnd) >= 0:
-		e.state |= evAnswered
+	case dir == packet.Up && f.evState&evRequest == 0 && f.attempt():
+		e.upISN = f.streams[packet.Up].Next() // reqEnd from now on
+		f.evState |= evRequest
+	case dir == packet.Down && f.evState&evRequest != 0 && p.Has(packet.FlagACK) &&
+		f.decidedMining() && int32(p.Ack-e.reqEnd()) >= 0:
+		f.evState |= evAnswered
 	}
 }
 
 // ok reports whether the flow earned EvidenceHandshake; the caller also
 // requires a confirmed verdict (a reply matched to a request by id).
-func (e *evidence) ok(_ *Flow) bool { return e.state&evAnswered != 0 }
+func (e *evidence) ok(f *Flow) bool { return f.evState&evAnswered != 0 }

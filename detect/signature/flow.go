@@ -1,6 +1,7 @@
 package signature
 
 import (
+	"math"
 	"time"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
@@ -144,11 +145,11 @@ type altLineSink struct {
 }
 
 func (s *altLineSink) Line(line []byte) {
-	a := s.f.alt
+	a := s.f.altRd()
 	if a.msg.Parse(line) != nil {
 		return
 	}
-	a.machine.Feed(s.dir, &a.msg, s.f.now)
+	a.machine.Feed(s.dir, &a.msg, s.f.now())
 }
 
 // Flow is stage 1 for one TCP flow: reassembly of both directions, proxy
@@ -162,26 +163,104 @@ func (s *altLineSink) Line(line []byte) {
 type Flow struct {
 	sh      *Shared
 	streams [2]reassembly.Stream
-	mode    mode // how both directions are read (modeStart until decided)
-	// downLines: the client speaks HTTP but the server answered with bare
-	// JSON lines (a Stratum server hit with a getwork/GBT POST).
-	downLines    bool
-	sawFirst     bool
-	maybeSwapped bool // no SYN at the start: the roles are a guess (Machine.MayBeSwapped)
-	proxyDone    bool
-	following    bool
-	payloads     [2]uint8               // payload packets seen per direction, up to 2 (Noise check)
-	firstLen     [2]uint32              // first payload length per direction
-	pre          [2][]byte              // first bytes while mode == modeStart, SV2 frames in modeSV2
-	rd           *lineReading           // nil until the flow is read as JSON lines or HTTP
-	http         *[2]jsonrpc.HTTPReader // nil unless the flow is read as HTTP
-	machine      *stratum.Machine       // nil until the first message, frame or Noise handshake
-	proxy        *proxy.Result          // nil unless a proxy preamble was found or refused
-	alt          *altReading            // nil unless a stream had conflicting overlaps
-	tap          func(dir packet.Direction, data []byte)
-	now          time.Time
-	truncated    int64 // Stats.TruncatedPackets
-	ev           evidence
+	mode    mode  // how both directions are read (modeStart until decided)
+	evState uint8 // the handshake evidence's progress (see evidence)
+	// bits holds the flow's flags and the Noise check's state (flag*,
+	// noise*): 2 bytes instead of 8 bools and counters.
+	bits      uint16
+	truncated uint32    // Stats.TruncatedPackets (saturates); fills the flags' word
+	x         *flowMore // nil until the flow needs any of it (a TLS flow never does)
+	ev        evidence
+}
+
+// The flags in Flow.bits.
+const (
+	// flagDownLines: the client speaks HTTP but the server answered with
+	// bare JSON lines (a Stratum server hit with a getwork/GBT POST).
+	flagDownLines uint16 = 1 << iota
+	flagSawFirst
+	flagMaybeSwapped // no SYN at the start: the roles are a guess (Machine.MayBeSwapped)
+	flagProxyDone
+	flagFollowing
+	flagUpNoise // the client's first payload had the size of a Noise handshake's first message
+	// noiseShift: from this bit, 2 bits per direction count its payload
+	// packets up to 2 (the Noise check: only "first" and "not first" matter).
+	noiseShift = iota
+)
+
+func (f *Flow) is(flag uint16) bool { return f.bits&flag != 0 }
+
+func (f *Flow) set(flag uint16, on bool) {
+	if on {
+		f.bits |= flag
+	} else {
+		f.bits &^= flag
+	}
+}
+
+// payloads returns direction dir's payload packets so far, up to 2.
+func (f *Flow) payloads(dir packet.Direction) uint16 { return f.bits >> (noiseShift + 2*uint(dir)) & 3 }
+
+// flowMore is what only some flows need, behind one pointer (one word in
+// every Flow instead of six).
+type flowMore struct {
+	pre     *[2][]byte             // first bytes while mode == modeStart, SV2 frames in modeSV2 (nil: none)
+	rd      *lineReading           // nil until the flow is read as JSON lines or HTTP
+	http    *[2]jsonrpc.HTTPReader // nil unless the flow is read as HTTP
+	machine *stratum.Machine       // nil until the first message, frame or Noise handshake
+	proxy   *proxy.Result          // nil unless a proxy preamble was found or refused
+	alt     *altReading            // nil unless a stream had conflicting overlaps
+}
+
+// more returns the flow's flowMore, allocating it at its first use.
+func (f *Flow) more() *flowMore {
+	if f.x == nil {
+		f.x = &flowMore{}
+	}
+	return f.x
+}
+
+// The getters read flowMore's fields without allocating it (nil: none).
+func (f *Flow) preBufs() *[2][]byte {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.pre
+}
+
+func (f *Flow) lineRd() *lineReading {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.rd
+}
+
+func (f *Flow) httpRd() *[2]jsonrpc.HTTPReader {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.http
+}
+
+func (f *Flow) mach() *stratum.Machine {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.machine
+}
+
+func (f *Flow) proxyRes() *proxy.Result {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.proxy
+}
+
+func (f *Flow) altRd() *altReading {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.alt
 }
 
 // lineReading is the JSON-RPC reading of both directions and its
@@ -203,12 +282,27 @@ type Shared struct {
 	cfg    Config
 	budget *reassembly.Budget
 	msg    jsonrpc.Message
+	// stream and lean are the streams' limits before a verdict, watching
+	// for conflicts or (lean) not; follow after one when it has no cap.
+	stream, lean, follow *reassembly.Limits
+	tap                  func(dir packet.Direction, data []byte)
+	// now is the time of the packet being read (see Flow.now).
+	now time.Time
 }
 
 // NewShared returns the state shared by flows with cfg and budget (may
 // be nil: no global cap).
 func NewShared(cfg Config, budget *reassembly.Budget) *Shared {
-	return &Shared{cfg: cfg, budget: budget}
+	sh := &Shared{cfg: cfg, budget: budget}
+	lean := cfg.Stream
+	lean.Conflicts, lean.MaxPadding = false, 0
+	// The flows of one Shared are fed from one goroutine: their streams
+	// can recycle their extensions among themselves.
+	rec := reassembly.NewRecycler()
+	sh.stream = reassembly.NewLimits(cfg.Stream, budget).Recycle(rec)
+	sh.lean = reassembly.NewLimits(lean, budget).Recycle(rec)
+	sh.follow = reassembly.NewLimits(cfg.Follow, budget).Recycle(rec)
+	return sh
 }
 
 // New returns stage-1 state for one flow with its own Shared; budget
@@ -223,7 +317,7 @@ func New(cfg Config, budget *reassembly.Budget) *Flow {
 func (f *Flow) Init(sh *Shared) {
 	f.sh = sh
 	for d := range f.streams {
-		f.streams[d].Init(sh.cfg.Stream, sh.budget)
+		f.streams[d].Init(sh.stream)
 	}
 }
 
@@ -231,50 +325,69 @@ func (f *Flow) Init(sh *Shared) {
 // recycles Flows through a free list instead of allocating one per flow).
 func (f *Flow) Reset() {
 	f.Close()
+	for d := range f.streams {
+		f.streams[d].Reset() // its extension goes back to the Shared's recycler
+	}
 	*f = Flow{}
 }
 
+// now is the machine's clock: the time of the packet being read, or the
+// flow's end at FinishAt. The flows of a Shared are read one packet at a
+// time, so it lives there, not in every Flow.
+func (f *Flow) now() time.Time { return f.sh.now }
+
 // m returns the flow's machine, allocating it at its first use.
 func (f *Flow) m() *stratum.Machine {
-	if f.machine == nil {
-		f.machine = &stratum.Machine{MayBeSwapped: f.maybeSwapped, PairByOrder: f.mode == modeHTTP}
+	if f.mach() == nil {
+		f.more().machine = &stratum.Machine{MayBeSwapped: f.is(flagMaybeSwapped), PairByOrder: f.mode == modeHTTP}
 	}
-	return f.machine
+	return f.mach()
 }
 
 // attempt and decidedMining read the machine without allocating it.
-func (f *Flow) attempt() bool       { return f.machine != nil && f.machine.Attempt() }
-func (f *Flow) decidedMining() bool { return f.machine != nil && f.machine.Mining() }
+func (f *Flow) attempt() bool       { return f.mach() != nil && f.mach().Attempt() }
+func (f *Flow) decidedMining() bool { return f.mach() != nil && f.mach().Mining() }
 
 // readLines allocates the JSON-RPC reading (decide: lines or HTTP).
 func (f *Flow) readLines() {
-	if f.rd == nil {
-		f.rd = &lineReading{}
-		for d := range f.rd.lines {
-			f.rd.lines[d].MaxLine = f.sh.cfg.MaxLine
+	if f.lineRd() == nil {
+		f.more().rd = &lineReading{}
+		for d := range f.lineRd().lines {
+			f.lineRd().lines[d].MaxLine = f.sh.cfg.MaxLine
 		}
 	}
 }
 
 // SetTap installs a hook called with every in-order reassembled chunk of
-// each direction (for parsers of other stages: TLS ClientHello, DNS over
-// TCP). data is valid only during the call.
-func (f *Flow) SetTap(tap func(dir packet.Direction, data []byte)) { f.tap = tap }
+// each direction of every flow that shares sh (for parsers of other
+// stages: TLS ClientHello, DNS over TCP; the engine's one hook knows which
+// flow it is feeding). data is valid only during the call.
+func (sh *Shared) SetTap(tap func(dir packet.Direction, data []byte)) { sh.tap = tap }
+
+// SetTap gives f a Shared of its own with tap as its hook (a flow made by
+// New; flows of an engine share one hook, see Shared.SetTap).
+func (f *Flow) SetTap(tap func(dir packet.Direction, data []byte)) {
+	sh := *f.sh
+	sh.tap = tap
+	f.sh = &sh
+}
 
 // Packet feeds one packet of the flow; dir is its direction (Up = client → server).
 func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 	if p.Proto != packet.ProtoTCP || !p.HasTCP || dir > packet.Down {
 		return
 	}
-	f.now = p.Time
-	if !f.sawFirst {
-		f.sawFirst = true
+	f.sh.now = p.Time
+	if !f.is(flagSawFirst) {
+		f.set(flagSawFirst, true)
 		// Without a SYN the caller's client/server guess may be wrong.
-		f.maybeSwapped = !p.Has(packet.FlagSYN)
+		f.set(flagMaybeSwapped, !p.Has(packet.FlagSYN))
 	}
 	payload := p.Payload
 	if p.Truncated() {
-		f.truncated++
+		if f.truncated < math.MaxUint32 {
+			f.truncated++
+		}
 		payload = nil
 	}
 	if len(payload) > 0 {
@@ -287,13 +400,13 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 		f.streams[1-dir].AckAlt(p.Ack, f.sink(1-dir))
 	}
 	f.streams[dir].Add(p.Seq, p.Has(packet.FlagSYN), p.Has(packet.FlagFIN), payload, f.sink(dir))
-	if !f.following && f.mining() {
+	if !f.is(flagFollowing) && f.mining() {
 		f.follow()
 	}
-	if !f.following && f.mode != modeLines && f.mode != modeStart {
+	if !f.is(flagFollowing) && f.mode != modeLines && f.mode != modeStart {
 		f.lean(dir)
 	}
-	if !f.following && f.streams[dir].Done() && f.streams[1-dir].Done() {
+	if !f.is(flagFollowing) && f.streams[dir].Done() && f.streams[1-dir].Done() {
 		f.dropPartial()
 	}
 	f.ev.answered(p, dir, f)
@@ -308,12 +421,10 @@ func (f *Flow) Packet(p *packet.Packet, dir packet.Direction) {
 // which the second reading's window does not cover anyway.
 func (f *Flow) lean(dir packet.Direction) {
 	s := &f.streams[dir]
-	if !s.Watching() || s.Conflicting() || s.Stats.Delivered <= reassembly.AltWindow {
+	if !s.Watching() || s.Conflicting() || s.Delivered() <= reassembly.AltWindow {
 		return
 	}
-	lim := f.sh.cfg.Stream
-	lim.Conflicts, lim.MaxPadding = false, 0
-	s.SetLimits(lim)
+	s.SetLimits(f.sh.lean)
 }
 
 // dropPartial frees the partial lines and frames of a flow without a
@@ -323,27 +434,35 @@ func (f *Flow) lean(dir packet.Direction) {
 // MaxLine per direction for the flow's remaining life buys nothing.
 func (f *Flow) dropPartial() {
 	for d := range f.streams {
-		if f.rd != nil {
-			f.rd.lines[d].Reset()
+		if f.lineRd() != nil {
+			f.lineRd().lines[d].Reset()
 		}
-		if f.alt != nil {
-			f.alt.lines[d].Reset()
+		if f.altRd() != nil {
+			f.altRd().lines[d].Reset()
 		}
-		if f.mode == modeSV2 {
-			f.pre[d] = nil
+		if f.mode == modeSV2 && f.preBufs() != nil {
+			f.preBufs()[d] = nil
 		}
 	}
 }
 
 // mining reports whether either reading has reached a verdict.
 func (f *Flow) mining() bool {
-	return f.decidedMining() || f.alt != nil && f.alt.machine.Mining()
+	return f.decidedMining() || f.altRd() != nil && f.altRd().machine.Mining()
 }
 
-// Finish ends the flow's readings (call at flow end, before Decided and
-// Verdict): the alternative reading's last bytes are read.
+// FinishAt ends the flow's readings at time end, the time of its last
+// packet (call at flow end, before Decided and Verdict): the alternative
+// reading's last bytes are read.
+func (f *Flow) FinishAt(end time.Time) {
+	f.sh.now = end
+	f.Finish()
+}
+
+// Finish is FinishAt the time of the last packet fed to a flow of its
+// Shared: for a flow that has one of its own (New), its last packet.
 func (f *Flow) Finish() {
-	if f.following {
+	if f.is(flagFollowing) {
 		return
 	}
 	for d := range f.streams {
@@ -360,35 +479,35 @@ func (f *Flow) Finish() {
 // looked for in. Benign binary streams seldom go 16 KiB without a
 // newline, so this costs them nothing.
 func (f *Flow) forgiveOversized(dir packet.Direction) {
-	if n := f.rd.lines[dir].Stats.OversizeBytes - f.rd.forgiven[dir]; n > 0 {
-		f.rd.forgiven[dir] += n
+	if n := f.lineRd().lines[dir].Stats.OversizeBytes - f.lineRd().forgiven[dir]; n > 0 {
+		f.lineRd().forgiven[dir] += n
 		f.streams[dir].Forgive(n)
 	}
 }
 
 func (f *Flow) altData(dir packet.Direction, b []byte) {
-	if f.alt == nil {
-		f.alt = &altReading{}
-		f.alt.machine.MayBeSwapped = f.maybeSwapped
-		for d := range f.alt.lines {
-			f.alt.lines[d].MaxLine = f.sh.cfg.MaxLine
-			f.alt.sinks[d] = altLineSink{f: f, dir: packet.Direction(d)}
+	if f.altRd() == nil {
+		f.more().alt = &altReading{}
+		f.altRd().machine.MayBeSwapped = f.is(flagMaybeSwapped)
+		for d := range f.altRd().lines {
+			f.altRd().lines[d].MaxLine = f.sh.cfg.MaxLine
+			f.altRd().sinks[d] = altLineSink{f: f, dir: packet.Direction(d)}
 		}
 	}
-	if !f.alt.own[dir] {
-		f.alt.own[dir] = true
-		if f.alt.mirrored[dir] {
+	if !f.altRd().own[dir] {
+		f.altRd().own[dir] = true
+		if f.altRd().mirrored[dir] {
 			// The mirrored partial line was the first copy of the bytes
 			// that start here.
-			f.alt.lines[dir].Discard()
+			f.altRd().lines[dir].Discard()
 		}
 	}
-	f.alt.lines[dir].Write(b, &f.alt.sinks[dir])
+	f.altRd().lines[dir].Write(b, &f.altRd().sinks[dir])
 }
 
 func (f *Flow) altGap(dir packet.Direction) {
-	if f.alt != nil {
-		f.alt.lines[dir].Gap()
+	if f.altRd() != nil {
+		f.altRd().lines[dir].Gap()
 	}
 }
 
@@ -396,26 +515,28 @@ func (f *Flow) altGap(dir packet.Direction) {
 // payload is exactly 64 bytes and the server's first payload, arriving
 // before any other client payload, exactly 234 bytes.
 func (f *Flow) noiseCheck(dir packet.Direction, n int) {
-	if f.payloads[dir] < 2 { // only "first" and "not first" matter
-		f.payloads[dir]++
+	if f.payloads(dir) < 2 { // only "first" and "not first" matter
+		f.bits += 1 << (noiseShift + 2*uint(dir))
 	}
-	if f.payloads[dir] == 1 {
-		f.firstLen[dir] = uint32(n)
+	if dir == packet.Up && f.payloads(dir) == 1 {
+		f.set(flagUpNoise, n == stratum.SV2NoiseClientHello)
 	}
-	if dir == packet.Down && f.payloads[packet.Down] == 1 && f.payloads[packet.Up] == 1 &&
-		f.firstLen[packet.Up] == stratum.SV2NoiseClientHello && n == stratum.SV2NoiseServerReply {
-		f.m().NoiseHandshake(f.now)
+	if dir == packet.Down && f.payloads(packet.Down) == 1 && f.payloads(packet.Up) == 1 &&
+		f.is(flagUpNoise) && n == stratum.SV2NoiseServerReply {
+		f.m().NoiseHandshake(f.now())
 	}
 }
 
 // follow switches to cheap in-order following after a verdict.
 func (f *Flow) follow() {
-	f.following = true
+	f.set(flagFollowing, true)
 	for d := range f.streams {
 		s := &f.streams[d]
-		lim := f.sh.cfg.Follow
-		if lim.MaxBytes > 0 {
-			lim.MaxBytes += s.Stats.Delivered
+		lim := f.sh.follow
+		if lim.MaxBytes > 0 { // the cap counts from here: limits of its own
+			c := lim.Config
+			c.MaxBytes += s.Delivered()
+			lim = reassembly.NewLimits(c, f.sh.budget).Recycle(lim.Recycler())
 		}
 		s.Flush(f.sink(packet.Direction(d)))
 		s.SetLimits(lim)
@@ -423,15 +544,15 @@ func (f *Flow) follow() {
 }
 
 func (f *Flow) data(dir packet.Direction, b []byte) {
-	if f.tap != nil {
-		f.tap(dir, b)
+	if f.sh.tap != nil {
+		f.sh.tap(dir, b)
 	}
-	if f.alt != nil && !f.streams[dir].Conflicting() {
+	if f.altRd() != nil && !f.streams[dir].Conflicting() {
 		// A direction without conflicts reads the same both ways: the
 		// second reading needs its bytes too (a server's answers to the
 		// client's decoyed requests).
-		f.alt.mirrored[dir] = true
-		f.alt.lines[dir].Write(b, &f.alt.sinks[dir])
+		f.altRd().mirrored[dir] = true
+		f.altRd().lines[dir].Write(b, &f.altRd().sinks[dir])
 	}
 	f.read(dir, b)
 }
@@ -444,16 +565,16 @@ func (f *Flow) read(dir packet.Direction, b []byte) {
 	case modeStart:
 		f.start(dir, b)
 	case modeLines:
-		f.rd.lines[dir].Write(b, f.sink(dir))
+		f.lineRd().lines[dir].Write(b, f.sink(dir))
 		f.forgiveOversized(dir)
 	case modeHTTP:
-		h := &f.http[dir]
-		if dir == packet.Down && !f.downLines && h.Stats.Messages == 0 && len(b) > 0 &&
+		h := &f.httpRd()[dir]
+		if dir == packet.Down && !f.is(flagDownLines) && h.Stats.Messages == 0 && len(b) > 0 &&
 			!h.Broken() && h.Pending() == 0 && b[0] != 'H' { // not "HTTP/1.x"
-			f.downLines = true
+			f.set(flagDownLines, true)
 		}
-		if dir == packet.Down && f.downLines {
-			f.rd.lines[dir].Write(b, f.sink(dir))
+		if dir == packet.Down && f.is(flagDownLines) {
+			f.lineRd().lines[dir].Write(b, f.sink(dir))
 			return
 		}
 		h.Write(b, f.sink(dir))
@@ -465,7 +586,7 @@ func (f *Flow) read(dir packet.Direction, b []byte) {
 // start buffers the first bytes of both directions until it knows what
 // the stream is: a proxy preamble, HTTP, Stratum V2, or JSON lines.
 func (f *Flow) start(dir packet.Direction, b []byte) {
-	if dir == packet.Up && f.pre[packet.Up] == nil && f.pre[packet.Down] == nil && !f.proxyDone &&
+	if dir == packet.Up && f.preBufs() == nil && !f.is(flagProxyDone) &&
 		len(b) <= proxy.MaxPreamble && !tooShortToTell(b) && proxy.Parse(b, nil).Status == proxy.NotProxy {
 		// The client's first chunk decides alone (the common case: a
 		// ClientHello, a login, a request line): read it where it is
@@ -473,37 +594,42 @@ func (f *Flow) start(dir packet.Direction, b []byte) {
 		f.decideOn(b, nil)
 		return
 	}
-	room := proxy.MaxPreamble - len(f.pre[dir])
+	if f.preBufs() == nil {
+		f.more().pre = &[2][]byte{}
+	}
+	room := proxy.MaxPreamble - len(f.preBufs()[dir])
 	full := len(b) > room
 	if full {
 		b = b[:room]
 	}
-	if f.pre[dir] == nil {
-		f.pre[dir] = make([]byte, 0, 256)
+	if f.preBufs()[dir] == nil {
+		f.preBufs()[dir] = make([]byte, 0, 256)
 	}
-	f.pre[dir] = append(f.pre[dir], b...)
-	up, down := f.pre[packet.Up], f.pre[packet.Down]
+	f.preBufs()[dir] = append(f.preBufs()[dir], b...)
+	up, down := f.preBufs()[packet.Up], f.preBufs()[packet.Down]
 	if len(up) == 0 {
 		if full {
 			f.decide(nil) // a server that talks first (or a mid-session capture)
 		}
 		return
 	}
-	if f.proxyDone {
+	if f.is(flagProxyDone) {
 		f.decide(nil)
 		return
 	}
 	r := proxy.Parse(up, down)
 	switch {
 	case r.Status == proxy.Found:
-		f.proxy, f.proxyDone = &r, true
-		f.pre[packet.Up] = up[r.UpStart:]
-		f.pre[packet.Down] = down[r.DownStart:]
-		if len(f.pre[packet.Up]) > 0 {
+		f.more().proxy = &r
+		f.set(flagProxyDone, true)
+		f.preBufs()[packet.Up] = up[r.UpStart:]
+		f.preBufs()[packet.Down] = down[r.DownStart:]
+		if len(f.preBufs()[packet.Up]) > 0 {
 			f.decide(nil)
 		}
 	case r.Status == proxy.Refused:
-		f.proxy, f.proxyDone = &r, true
+		f.more().proxy = &r
+		f.set(flagProxyDone, true)
 		f.off()
 	case full:
 		f.decide(nil)
@@ -551,7 +677,11 @@ func looksLikeTLSRecord(b []byte) bool {
 // decide picks the reading mode from the first client bytes and replays
 // what was buffered.
 func (f *Flow) decide(_ []byte) {
-	f.decideOn(f.pre[packet.Up], f.pre[packet.Down])
+	if f.preBufs() == nil {
+		f.decideOn(nil, nil)
+		return
+	}
+	f.decideOn(f.preBufs()[packet.Up], f.preBufs()[packet.Down])
 }
 
 // decideOn decides on the first bytes up and down (the buffered ones, or
@@ -560,10 +690,10 @@ func (f *Flow) decideOn(up, down []byte) {
 	switch {
 	case jsonrpc.LooksLikeHTTP(up):
 		f.mode = modeHTTP
-		f.http = &[2]jsonrpc.HTTPReader{}
+		f.more().http = &[2]jsonrpc.HTTPReader{}
 		f.readLines() // bodies are parsed with its message; a Stratum server may answer in lines
-		if f.machine != nil {
-			f.machine.PairByOrder = true
+		if f.mach() != nil {
+			f.mach().PairByOrder = true
 		}
 	case stratum.LooksLikeSV2Setup(up):
 		f.mode = modeSV2
@@ -574,7 +704,9 @@ func (f *Flow) decideOn(up, down []byte) {
 		f.mode = modeLines
 		f.readLines()
 	}
-	f.pre = [2][]byte{}
+	if f.x != nil {
+		f.x.pre = nil
+	}
 	if f.mode == modeSV2 {
 		f.sv2(packet.Up, up)
 		f.sv2(packet.Down, down)
@@ -586,7 +718,9 @@ func (f *Flow) decideOn(up, down []byte) {
 
 func (f *Flow) off() {
 	f.mode = modeOff
-	f.pre = [2][]byte{}
+	if f.x != nil {
+		f.x.pre = nil
+	}
 }
 
 func (f *Flow) gap(dir packet.Direction) {
@@ -597,31 +731,33 @@ func (f *Flow) gap(dir packet.Direction) {
 		f.decide(nil)
 		f.gap(dir)
 	case modeLines:
-		f.rd.lines[dir].Gap()
+		f.lineRd().lines[dir].Gap()
 	case modeHTTP:
-		f.http[dir].Gap()
-		f.rd.lines[dir].Gap()
+		f.httpRd()[dir].Gap()
+		f.lineRd().lines[dir].Gap()
 	case modeSV2:
-		f.pre[dir] = nil
+		if f.preBufs() != nil {
+			f.preBufs()[dir] = nil
+		}
 	}
 }
 
 func (f *Flow) line(dir packet.Direction, line []byte) {
-	rd, msg := f.rd, &f.sh.msg
+	rd, msg := f.lineRd(), &f.sh.msg
 	rd.lineCount++
 	if msg.Parse(line) != nil {
 		rd.skipped += int64(len(line))
 		return
 	}
 	rd.messages++
-	f.m().Feed(dir, msg, f.now)
+	f.m().Feed(dir, msg, f.now())
 }
 
 func (f *Flow) body(dir packet.Direction, info *jsonrpc.HTTPInfo, body []byte) {
-	rd, m, msg := f.rd, f.m(), &f.sh.msg
+	rd, m, msg := f.lineRd(), f.m(), &f.sh.msg
 	rd.httpMessages++
 	if !info.Request && len(info.XStratum) > 0 {
-		m.ServerRedirect(string(info.XStratum), f.now)
+		m.ServerRedirect(string(info.XStratum), f.now())
 	}
 	if info.Request && len(info.UserAgent) > 0 && m.Meta.Agent == "" {
 		m.Meta.SetAgent(string(info.UserAgent))
@@ -634,28 +770,31 @@ func (f *Flow) body(dir packet.Direction, info *jsonrpc.HTTPInfo, body []byte) {
 		return
 	}
 	rd.messages++
-	m.Feed(dir, msg, f.now)
+	m.Feed(dir, msg, f.now())
 }
 
 // sv2 frames Stratum V2 setup messages; only the first few frames matter.
 func (f *Flow) sv2(dir packet.Direction, b []byte) {
-	if len(f.pre[dir])+len(b) > maxSV2Buffered {
-		f.pre[dir] = nil
+	if f.preBufs() == nil {
+		f.more().pre = &[2][]byte{}
+	}
+	if len(f.preBufs()[dir])+len(b) > maxSV2Buffered {
+		f.preBufs()[dir] = nil
 		return
 	}
-	f.pre[dir] = append(f.pre[dir], b...)
+	f.preBufs()[dir] = append(f.preBufs()[dir], b...)
 	for {
-		t, payload, n, ok := stratum.SV2Frame(f.pre[dir])
+		t, payload, n, ok := stratum.SV2Frame(f.preBufs()[dir])
 		if !ok {
 			return
 		}
-		f.m().FeedSV2(dir, t, payload, f.now)
-		f.pre[dir] = f.pre[dir][n:]
+		f.m().FeedSV2(dir, t, payload, f.now())
+		f.preBufs()[dir] = f.preBufs()[dir][n:]
 	}
 }
 
 // Decided reports cheaply whether the flow has a mining verdict.
-func (f *Flow) Decided() bool { return f.following }
+func (f *Flow) Decided() bool { return f.is(flagFollowing) }
 
 // Machine exposes the state machine (read-only use; it allocates one for
 // a flow that has not needed it yet).
@@ -663,15 +802,15 @@ func (f *Flow) Machine() *stratum.Machine { return f.m() }
 
 // Stats returns the flow's counters.
 func (f *Flow) Stats() Stats {
-	s := Stats{TruncatedPackets: f.truncated}
-	if f.machine != nil {
-		_, s.MiningMessages = f.machine.Messages()
+	s := Stats{TruncatedPackets: int64(f.truncated)}
+	if f.mach() != nil {
+		_, s.MiningMessages = f.mach().Messages()
 	}
-	if rd := f.rd; rd != nil {
+	if rd := f.lineRd(); rd != nil {
 		s.Lines, s.Messages, s.SkippedBytes, s.HTTPMessages = rd.lineCount, rd.messages, rd.skipped, rd.httpMessages
 	}
 	for d := range f.streams {
-		st := f.streams[d].Stats
+		st := f.streams[d].Stats()
 		s.Gaps += st.Gaps
 		s.GapBytes += st.GapBytes
 		s.CapDropped += st.CapDropped
@@ -682,8 +821,8 @@ func (f *Flow) Stats() Stats {
 		if f.streams[d].Conflicting() {
 			s.AltReadings++
 		}
-		if f.rd != nil {
-			ls := f.rd.lines[d].Stats
+		if f.lineRd() != nil {
+			ls := f.lineRd().lines[d].Stats
 			s.OversizedLines += ls.Oversized
 			s.SkippedBytes += ls.OversizeBytes
 		}
@@ -696,8 +835,9 @@ func (f *Flow) Close() {
 	for d := range f.streams {
 		f.streams[d].Release()
 	}
-	f.pre = [2][]byte{}
-	f.rd, f.http, f.alt = nil, nil, nil
+	if x := f.x; x != nil {
+		x.pre, x.rd, x.http, x.alt = nil, nil, nil, nil
+	}
 }
 
 // Verdict is stage 1's conclusion for a flow.
@@ -739,20 +879,20 @@ type Verdict struct {
 // Verdict returns the flow's verdict with current metadata (it allocates:
 // call it when Decided() turns true and at flow end, not per packet).
 func (f *Flow) Verdict() Verdict {
-	m := f.machine
+	m := f.mach()
 	if m == nil { // no message yet: the verdict of a machine fed nothing
-		m = &stratum.Machine{MayBeSwapped: f.maybeSwapped, PairByOrder: f.mode == modeHTTP}
+		m = &stratum.Machine{MayBeSwapped: f.is(flagMaybeSwapped), PairByOrder: f.mode == modeHTTP}
 	}
-	alt := !m.Mining() && f.alt != nil && (f.alt.machine.Mining() || !m.Attempt() && f.alt.machine.Attempt())
+	alt := !m.Mining() && f.altRd() != nil && (f.altRd().machine.Mining() || !m.Attempt() && f.altRd().machine.Attempt())
 	if alt {
-		m = &f.alt.machine
+		m = &f.altRd().machine
 	}
 	mv := m.Verdict()
 	v := Verdict{
 		Mining: mv.Mining, Confidence: mv.Confidence, Dialect: mv.Dialect, Reason: mv.Reason, At: mv.At,
 		State: m.State().String(), States: m.States(), Meta: m.Meta,
 		Attempt: m.Attempt(), Swapped: m.Swapped(), AltReading: alt,
-		OverlapConflicts: f.streams[0].Stats.Conflicts + f.streams[1].Stats.Conflicts,
+		OverlapConflicts: f.streams[0].Conflicts() + f.streams[1].Conflicts(),
 	}
 	if alt && v.Mining {
 		v.Reason += " (read from the last copy of conflicting retransmissions)"
@@ -760,8 +900,8 @@ func (f *Flow) Verdict() Verdict {
 	if v.Mining && !alt && v.Confidence >= stratum.ConfidenceConfirmed && f.ev.ok(f) {
 		v.Evidence = EvidenceHandshake
 	}
-	if f.proxy != nil && (f.proxy.Status == proxy.Found || f.proxy.Status == proxy.Refused) {
-		p := *f.proxy
+	if f.proxyRes() != nil && (f.proxyRes().Status == proxy.Found || f.proxyRes().Status == proxy.Refused) {
+		p := *f.proxyRes()
 		v.Proxy = &p
 	}
 	return v

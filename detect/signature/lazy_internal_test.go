@@ -94,12 +94,12 @@ func TestFlowStateFollowsWhatTheStreamIs(t *testing.T) {
 		}
 		c.send(packet.Up, tc.up)
 		c.send(packet.Down, tc.down)
-		got := [4]bool{f.rd != nil, f.http != nil, f.machine != nil, f.proxy != nil}
+		got := [4]bool{f.lineRd() != nil, f.httpRd() != nil, f.mach() != nil, f.proxyRes() != nil}
 		if want := [4]bool{tc.readers, tc.http, tc.machine, tc.px}; got != want {
 			t.Errorf("%s: readers, http, machine, proxy = %v, want %v", tc.name, got, want)
 		}
-		if f.pre[0] != nil || f.pre[1] != nil {
-			t.Errorf("%s: still holds %d+%d first bytes after deciding", tc.name, len(f.pre[0]), len(f.pre[1]))
+		if f.preBufs() != nil {
+			t.Errorf("%s: still holds %d+%d first bytes after deciding", tc.name, len(f.preBufs()[0]), len(f.preBufs()[1]))
 		}
 		if v := f.Verdict(); v.Mining || v.Swapped {
 			t.Errorf("%s: verdict %+v from a flow without a mining exchange", tc.name, v)
@@ -118,7 +118,7 @@ func TestCappedFlowDropsItsPartialLines(t *testing.T) {
 	// forgiven), then a partial line that the cap cuts.
 	stream := strings.Repeat(strings.Repeat("a", 999)+"\n", 60) + strings.Repeat("b", 10_000)
 	c.send(packet.Up, stream)
-	if f.rd.lines[packet.Up].Buffered() == 0 {
+	if f.lineRd().lines[packet.Up].Buffered() == 0 {
 		t.Fatal("the up partial line is not buffered before the other direction is capped")
 	}
 	c.send(packet.Down, stream)
@@ -126,7 +126,7 @@ func TestCappedFlowDropsItsPartialLines(t *testing.T) {
 		if !f.streams[d].Done() {
 			t.Fatalf("stream %d not capped", d)
 		}
-		if n := f.rd.lines[d].Buffered(); n != 0 {
+		if n := f.lineRd().lines[d].Buffered(); n != 0 {
 			t.Errorf("direction %d still holds a %d-byte line buffer", d, n)
 		}
 	}

@@ -354,3 +354,30 @@ func TestHostileFlowStaysWithinItsMemoryCap(t *testing.T) {
 		t.Errorf("budget holds %d after Close", budget.Stats().InUse)
 	}
 }
+
+// TestNoiseRuleNeedsBothFirstPayloads: the Stratum V2 Noise rule holds
+// only for the client's first payload of 64 bytes answered by the
+// server's first payload of 234 (stratum.SV2NoiseClientHello and
+// SV2NoiseServerReply) with no other client payload between; the flow
+// keeps this state in a few bits, so each way of breaking it is checked.
+func TestNoiseRuleNeedsBothFirstPayloads(t *testing.T) {
+	hello, reply := strings.Repeat("\x8a", 64), strings.Repeat("\x17", 234)
+	for _, tc := range []struct {
+		name  string
+		msgs  []flowtest.Msg
+		noise bool
+	}{
+		{"hello then reply", []flowtest.Msg{m(up, hello), m(down, reply)}, true},
+		{"another client payload first", []flowtest.Msg{m(up, hello), m(up, "\x8a\x8a"), m(down, reply)}, false},
+		{"client hello one byte short", []flowtest.Msg{m(up, hello[1:]), m(down, reply)}, false},
+		{"reply is the server's second payload", []flowtest.Msg{m(up, hello), m(down, "\x17\x17"), m(down, reply)}, false},
+		{"server speaks first", []flowtest.Msg{m(down, reply), m(up, hello), m(down, reply)}, false},
+	} {
+		f := signature.New(signature.DefaultConfig(), nil)
+		flowtest.Script{}.Run(f, tc.msgs)
+		if v := f.Verdict(); (v.Dialect == stratum.DialectSV2Noise) != tc.noise {
+			t.Errorf("%s: dialect %q mining %v, want noise %v", tc.name, v.Dialect, v.Mining, tc.noise)
+		}
+		f.Close()
+	}
+}
