@@ -89,10 +89,14 @@ MODEL_DIR := models/defaultmodel
 # where 0.25% raises 2 and finds the same TLS and proxied flows (README,
 # "Training and evaluation").
 MODEL_FPR := 0.0025
+# --augment: also train on copies of every capture with TLS/AEAD/SSH record
+# overhead added; at MODEL_FPR it finds 2 more TLS flows in plaintext ->
+# encrypted with one false flow fewer, and the same in grouped CV.
+MODEL_FLAGS := --target-fpr $(MODEL_FPR) --augment
 model: build ## retrain the shipped default model and its reports from ../shared/datasets
-	SOURCE_DATE_EPOCH=1796515200 $(BIN) train --target-fpr $(MODEL_FPR) --manifest $(SHARED)/datasets/manifest.tsv -o $(MODEL_DIR)/model.json.gz --report $(MODEL_DIR)/report > /dev/null
-	$(BIN) eval --experiment plaintext-to-encrypted --target-fpr $(MODEL_FPR) --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
-	$(BIN) eval --experiment feature-sets --target-fpr $(MODEL_FPR) --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
+	SOURCE_DATE_EPOCH=1796515200 $(BIN) train $(MODEL_FLAGS) --manifest $(SHARED)/datasets/manifest.tsv -o $(MODEL_DIR)/model.json.gz --report $(MODEL_DIR)/report > /dev/null
+	$(BIN) eval --experiment plaintext-to-encrypted $(MODEL_FLAGS) --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
+	$(BIN) eval --experiment feature-sets $(MODEL_FLAGS) --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
 	$(GO) build -tags '$(GOTAGS)' -o $(BIN) ./cmd/minerwatch
 
 NB_DATA     := notebooks/data
