@@ -82,10 +82,21 @@ readme-table: build ## regenerate the README's feature and rules tables from the
 MODEL_DIR := models/defaultmodel
 # The default model: trained on every capture of the shared datasets with a
 # fixed seed and SOURCE_DATE_EPOCH, so a rebuild gives the same file.
+# MODEL_FPR: the threshold's target false-positive rate per benign row. It is
+# 0.25%, not train's 2% default, because the 144 benign-world captures
+# (2026-11-30) added hundreds of easy benign rows: 2% of benign rows then put
+# the threshold at ~0.3-0.5 and raised 15 false flows in 562 in grouped CV,
+# where 0.25% raises 2 and finds the same TLS and proxied flows (README,
+# "Training and evaluation").
+MODEL_FPR := 0.0025
+# --augment: also train on copies of every capture with TLS/AEAD/SSH record
+# overhead added; at MODEL_FPR it finds 2 more TLS flows in plaintext ->
+# encrypted with one false flow fewer, and the same in grouped CV.
+MODEL_FLAGS := --target-fpr $(MODEL_FPR) --augment
 model: build ## retrain the shipped default model and its reports from ../shared/datasets
-	SOURCE_DATE_EPOCH=1795392000 $(BIN) train --manifest $(SHARED)/datasets/manifest.tsv -o $(MODEL_DIR)/model.json.gz --report $(MODEL_DIR)/report > /dev/null
-	$(BIN) eval --experiment plaintext-to-encrypted --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
-	$(BIN) eval --experiment feature-sets --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
+	SOURCE_DATE_EPOCH=1796515200 $(BIN) train $(MODEL_FLAGS) --manifest $(SHARED)/datasets/manifest.tsv -o $(MODEL_DIR)/model.json.gz --report $(MODEL_DIR)/report > /dev/null
+	$(BIN) eval --experiment plaintext-to-encrypted $(MODEL_FLAGS) --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
+	$(BIN) eval --experiment feature-sets $(MODEL_FLAGS) --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
 	$(GO) build -tags '$(GOTAGS)' -o $(BIN) ./cmd/minerwatch
 
 NB_DATA     := notebooks/data

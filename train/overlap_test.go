@@ -8,9 +8,9 @@ import (
 	"github.com/minerwatch/minerwatch/models/modelfile"
 )
 
-// A model made before training captures were recorded (the shipped one)
-// is checked through the manifest it names, when that is still there;
-// when it is not, the overlap is unknown (no ids, no error).
+// A model made before training captures were recorded (the one shipped
+// until 2026-12-06) is checked through the manifest it names, when that
+// is still there; when it is not, the overlap is unknown (no ids, no error).
 func TestTrainingCapturesFallBackToTheNamedManifest(t *testing.T) {
 	const samples = "../datasets/manifest.tsv" // the repo's four samples
 	old := &modelfile.Model{Training: modelfile.Training{Sources: []string{samples}}}

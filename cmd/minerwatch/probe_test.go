@@ -166,7 +166,7 @@ func ours(ev map[string]any) map[string]any { m, _ := ev["minerwatch"].(map[stri
 // The shipped model needs the flow at its recorded pace (a time-compressed
 // replay moves the features): the capture's first 43 s are replayed as
 // recorded (the flow is idle from 42.5 s to 79.4 s; that packet is moved
-// to 46 s) and the model scores at --checkpoints 45 (score 0.787 ≥ 0.730,
+// to 46 s) and the model scores at --checkpoints 45 (score 0.916 ≥ 0.532,
 // as `detect -r` gives on the whole sample at that checkpoint). The
 // replay takes ~46 s of wall time, mostly asleep; -short skips it.
 func TestDetectProbeConfirmsTheModelsTLSPoolOnARealtimeReplay(t *testing.T) {
