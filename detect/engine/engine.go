@@ -586,7 +586,7 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 			if !ok {
 				break
 			}
-			e.dnsMessage(fi, msg, f.Last)
+			e.dnsMessage(fi, msg, f.Last())
 		}
 		return
 	}
@@ -653,7 +653,7 @@ func (e *Engine) helloDone(fi *FlowInfo, err error) {
 		return
 	}
 	if err == nil {
-		e.hello(fi, &fi.par.tls.Hello, fi.flow.Last)
+		e.hello(fi, &fi.par.tls.Hello, fi.flow.Last())
 	}
 	e.putTLS(fi) // final either way: drop the buffered bytes
 	e.dropParsers(fi)
@@ -827,7 +827,7 @@ func (e *Engine) signatureAttempt(fi *FlowInfo) {
 	if v.Mining || !v.Attempt {
 		return
 	}
-	a := e.signatureAlert(fi, &v, fi.flow.Last)
+	a := e.signatureAlert(fi, &v, fi.flow.Last())
 	a.Confidence = attemptConfidence
 	a.Reason = "attempt: the client sent mining requests the server did not answer as a pool (" + v.Reason + ")"
 	a.Mining.State = alert.StateAttempt
@@ -918,16 +918,16 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	// holds: the last bytes of a conflicting-overlap reading).
 	if fi.sig != nil {
 		e.tapping = fi
-		fi.sig.FinishAt(f.Last)
+		fi.sig.FinishAt(f.Last())
 	}
 	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
 		fi.sigFired = true
-		e.signatureVerdict(fi, f.Last)
+		e.signatureVerdict(fi, f.Last())
 	}
 	if fi.sig != nil && !fi.sigFired {
 		e.signatureAttempt(fi)
 	}
-	e.alertedFlowEnded(fi, f.Client.Addr(), f.Last)
+	e.alertedFlowEnded(fi, f.Client.Addr(), f.Last())
 	if fi.feat != nil {
 		e.tracker.End(fi.feat, f)
 		e.tracker.Release(fi.feat)
@@ -942,7 +942,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	if fi.sig != nil {
 		if fi.Alerted[alert.DetectorSignature] {
 			v := fi.sig.Verdict()
-			a := e.signatureAlert(fi, &v, f.Last)
+			a := e.signatureAlert(fi, &v, f.Last())
 			flowEvent(a, f, why)
 			e.updateHost(a)
 			e.out(a)
@@ -1063,7 +1063,7 @@ func wireBytes(c flows.Counters) uint64 {
 func flowEvent(a *alert.Alert, f *flows.Flow, why flows.EndReason) {
 	a.EventType = alert.EventFlow
 	fl := a.Flow
-	fl.End, fl.Alerted = f.Last, true
+	fl.End, fl.Alerted = f.Last(), true
 	switch {
 	case f.Closed():
 		fl.State = "closed"
