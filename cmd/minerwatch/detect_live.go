@@ -348,7 +348,7 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 // rowLabels labels an online row: only what the detectors said (there is
 // no manifest online).
 func rowLabels(fi *engine.FlowInfo) export.Labels {
-	lab := export.Labels{Capture: fi.Capture, Stages: fi.RowStages()}
+	lab := export.Labels{Capture: fi.Capture(), Stages: fi.RowStages()}
 	switch {
 	case fi.Alerted["signature"]:
 		lab.Label, lab.LabelSource = "mining", "signature"

@@ -434,7 +434,7 @@ func extractFeatures(ctx context.Context, r *capture.Reader, fcfg flows.Config, 
 		if writeErr != nil {
 			return
 		}
-		if writeErr = w.Write(row, export.Labels{Capture: fi.Capture, Group: fi.Capture, Stages: fi.RowStages()}); writeErr != nil {
+		if writeErr = w.Write(row, export.Labels{Capture: fi.Capture(), Group: fi.Capture(), Stages: fi.RowStages()}); writeErr != nil {
 			stop()
 		}
 	}

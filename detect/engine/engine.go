@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/communityid"
@@ -13,6 +14,7 @@ import (
 	"github.com/minerwatch/minerwatch/detect/intel"
 	"github.com/minerwatch/minerwatch/detect/reassembly"
 	"github.com/minerwatch/minerwatch/detect/signature"
+	"github.com/minerwatch/minerwatch/detect/stratum"
 	"github.com/minerwatch/minerwatch/detect/tlshello"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/flows"
@@ -137,8 +139,10 @@ type Stats struct {
 // during the call. The engine reuses it for a later flow once its flow
 // has ended: do not keep it.
 type FlowInfo struct {
-	flow    *flows.Flow
-	Capture string
+	flow *flows.Flow
+	// capture is the engine's copy of the input's name when the flow
+	// began (one pointer, not a 16-byte string header: see Capture).
+	capture *string
 	sig     *signature.Flow
 	feat    *flowfeat.State
 	// par holds the flow's ClientHello, QUIC or DNS-over-TCP parser only
@@ -149,8 +153,6 @@ type FlowInfo struct {
 	tlsMeta *alert.TLS
 	// Alerted records which detectors have alerted on this flow.
 	Alerted map[string]bool
-	// Dialect is the signature stage's dialect once it confirmed mining.
-	Dialect string
 	hs      helloState
 	// earned is set once the flow has its stage state (sig, feat): at its
 	// first payload, a full prelude or a due feature row. Until then its
@@ -162,6 +164,11 @@ type FlowInfo struct {
 	// intelMatch is the kind of the first intel match on the flow (an
 	// index into intelKinds, 0 = none); see IntelMatch.
 	intelMatch uint8
+	// dialect is the signature stage's dialect once it confirmed mining
+	// (an index into dialectNames, 0 = none); see Dialect. With capture
+	// a pointer, this byte in the flags' padding makes FlowInfo 80 B
+	// instead of the 112 B size class (32 MB at a million flows).
+	dialect uint8
 	// ModelScore is stage 2's score of the row being handed to OnRow: the
 	// exact probability when the model is a Prober, NaN when the row was
 	// not scored (not a TCP checkpoint row, too few data packets, no
@@ -170,8 +177,39 @@ type FlowInfo struct {
 	ModelScore float32
 }
 
+// FlowInfo stays within the 80-byte size class: a million flows pay
+// 32 MB more at the next one (112 B).
+var _ [80 - unsafe.Sizeof(FlowInfo{})]struct{}
+
 // intelKinds are the intel match kinds intelMatch indexes (0 = none).
 var intelKinds = [...]intel.MatchKind{"", intel.MatchIP, intel.MatchDNSQuery, intel.MatchDNSAnswer, intel.MatchSNI, intel.MatchLearned}
+
+// Capture names the input the flow was read from (the events'
+// pcap_filename or in_iface), "" if the engine was given none.
+func (fi *FlowInfo) Capture() string {
+	if fi.capture == nil {
+		return ""
+	}
+	return *fi.capture
+}
+
+// dialectNames are the dialects FlowInfo.dialect indexes (0 = none).
+var dialectNames = append([]string{""}, stratum.Dialects()...)
+
+// Dialect returns the signature stage's dialect once it confirmed mining
+// on the flow, "" until then.
+func (fi *FlowInfo) Dialect() string { return dialectNames[fi.dialect] }
+
+// dialectIndex returns name's index in dialectNames; a name stratum does
+// not list (its test keeps the list whole) is stored as none.
+func dialectIndex(name string) uint8 {
+	for i, d := range dialectNames {
+		if d == name {
+			return uint8(i)
+		}
+	}
+	return 0
+}
 
 // IntelMatch returns the kind of the first intel match on the flow (ip,
 // dns-query, dns-answer, sni, learned), "" if none.
@@ -226,10 +264,12 @@ type Engine struct {
 	// sigShared: the signature stage's config, budget and parse scratch,
 	// shared by every flow.
 	sigShared *signature.Shared
-	out       func(*alert.Alert)
-	hosts     *lru.Map[netip.Addr, *HostSummary]
-	dnsMsg    dnsmsg.Message
-	dnsRes    intel.DNSResult
+	// capName is the name flows began under lately (see capture).
+	capName *string
+	out     func(*alert.Alert)
+	hosts   *lru.Map[netip.Addr, *HostSummary]
+	dnsMsg  dnsmsg.Message
+	dnsRes  intel.DNSResult
 	// Hello parsers live from a flow's first payload to its ClientHello
 	// (or the end of the search): recycled, not re-allocated per flow.
 	tlsFree  freeList[tlshello.Parser]
@@ -388,9 +428,22 @@ func (e *Engine) capture() string {
 	return e.cfg.Capture()
 }
 
+// captureRef returns the input's current name as the pointer flows keep:
+// one allocation each time the name changes (a new file), shared by every
+// flow that began under it.
+func (e *Engine) captureRef() *string {
+	if e.cfg.Capture == nil {
+		return nil
+	}
+	if name := e.cfg.Capture(); e.capName == nil || *e.capName != name {
+		e.capName = &name
+	}
+	return e.capName
+}
+
 func (e *Engine) flowStarted(f *flows.Flow) {
 	fi := e.infoFree.get()
-	*fi = FlowInfo{flow: f, Capture: e.capture()}
+	*fi = FlowInfo{flow: f, capture: e.captureRef()}
 	f.Data = fi
 	// Stage state comes when the flow earns it (see packet); a flow that
 	// would get none is born earned.
@@ -533,7 +586,7 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 			if !ok {
 				break
 			}
-			e.dnsMessage(fi, msg, f.Last)
+			e.dnsMessage(fi, msg, f.Last())
 		}
 		return
 	}
@@ -600,7 +653,7 @@ func (e *Engine) helloDone(fi *FlowInfo, err error) {
 		return
 	}
 	if err == nil {
-		e.hello(fi, &fi.par.tls.Hello, fi.flow.Last)
+		e.hello(fi, &fi.par.tls.Hello, fi.flow.Last())
 	}
 	e.putTLS(fi) // final either way: drop the buffered bytes
 	e.dropParsers(fi)
@@ -742,7 +795,7 @@ func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
 	if !v.At.IsZero() {
 		at = v.At
 	}
-	fi.Dialect = v.Dialect
+	fi.dialect = dialectIndex(v.Dialect)
 	a := e.signatureAlert(fi, &v, at)
 	e.emit(fi, a)
 	if e.cfg.Intel != nil {
@@ -774,7 +827,7 @@ func (e *Engine) signatureAttempt(fi *FlowInfo) {
 	if v.Mining || !v.Attempt {
 		return
 	}
-	a := e.signatureAlert(fi, &v, fi.flow.Last)
+	a := e.signatureAlert(fi, &v, fi.flow.Last())
 	a.Confidence = attemptConfidence
 	a.Reason = "attempt: the client sent mining requests the server did not answer as a pool (" + v.Reason + ")"
 	a.Mining.State = alert.StateAttempt
@@ -865,16 +918,16 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	// holds: the last bytes of a conflicting-overlap reading).
 	if fi.sig != nil {
 		e.tapping = fi
-		fi.sig.FinishAt(f.Last)
+		fi.sig.FinishAt(f.Last())
 	}
 	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
 		fi.sigFired = true
-		e.signatureVerdict(fi, f.Last)
+		e.signatureVerdict(fi, f.Last())
 	}
 	if fi.sig != nil && !fi.sigFired {
 		e.signatureAttempt(fi)
 	}
-	e.alertedFlowEnded(fi, f.Client.Addr(), f.Last)
+	e.alertedFlowEnded(fi, f.Client.Addr(), f.Last())
 	if fi.feat != nil {
 		e.tracker.End(fi.feat, f)
 		e.tracker.Release(fi.feat)
@@ -889,7 +942,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	if fi.sig != nil {
 		if fi.Alerted[alert.DetectorSignature] {
 			v := fi.sig.Verdict()
-			a := e.signatureAlert(fi, &v, f.Last)
+			a := e.signatureAlert(fi, &v, f.Last())
 			flowEvent(a, f, why)
 			e.updateHost(a)
 			e.out(a)
@@ -916,7 +969,7 @@ func (e *Engine) newAlert(fi *FlowInfo, detector string, at time.Time, swapped b
 	a := &alert.Alert{
 		Timestamp: at, EventType: alert.EventAlert, FlowID: f.ID,
 		SrcIP: c.Addr().String(), SrcPort: c.Port(), DestIP: s.Addr().String(), DestPort: s.Port(),
-		Proto: protoName(f.Proto), Detector: detector, Capture: fi.Capture, TLS: fi.tlsMeta,
+		Proto: protoName(f.Proto), Detector: detector, Capture: fi.Capture(), TLS: fi.tlsMeta,
 		Live: e.cfg.Sensor.Live, Host: e.cfg.Sensor.Host, AppProto: appProto(fi),
 	}
 	a.CommunityID, _ = communityid.Hash(e.cfg.Sensor.CommunityIDSeed, f.Proto, c, s)
@@ -1010,7 +1063,7 @@ func wireBytes(c flows.Counters) uint64 {
 func flowEvent(a *alert.Alert, f *flows.Flow, why flows.EndReason) {
 	a.EventType = alert.EventFlow
 	fl := a.Flow
-	fl.End, fl.Alerted = f.Last, true
+	fl.End, fl.Alerted = f.Last(), true
 	switch {
 	case f.Closed():
 		fl.State = "closed"

@@ -12,7 +12,7 @@ import (
 func (fi *FlowInfo) RowStages() export.Stages {
 	st := export.Stages{
 		SignatureState:   fi.SignatureState(),
-		SignatureDialect: fi.Dialect,
+		SignatureDialect: fi.Dialect(),
 		IntelMatch:       fi.IntelMatch(),
 	}
 	if t := fi.TLS(); t != nil {

@@ -69,8 +69,8 @@ func (s *Sink) Row(r *flowfeat.Row, fi *engine.FlowInfo) {
 			b = appendStr(b, "label", lab)
 			b = appendStr(b, "label_source", src)
 		}
-		if fi.Capture != "" {
-			b = appendStr(b, "capture", fi.Capture)
+		if c := fi.Capture(); c != "" {
+			b = appendStr(b, "capture", c)
 		}
 	}
 	if r.Values != nil {

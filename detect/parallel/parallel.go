@@ -397,11 +397,11 @@ func newWorker(id, n int, cfg Config, tn *turns, shared *engine.Shared) *worker 
 		return ""
 	}
 	ec.OnFlowEnd = func(f *flows.Flow, _ flows.EndReason) {
-		w.class, w.last, w.grp, w.fid = lruClass(f), f.Last, w.grp+1, f.ID
+		w.class, w.last, w.grp, w.fid = lruClass(f), f.Last(), w.grp+1, f.ID
 		if w.phase == phaseFlush {
 			// Every flushed flow, alerted or not, for the merger's
 			// flush order; grp numbers them from 0.
-			w.sh.flushed = append(w.sh.flushed, flushedFlow{f.Last, w.class, f.ID})
+			w.sh.flushed = append(w.sh.flushed, flushedFlow{f.Last(), w.class, f.ID})
 			w.grp = int32(len(w.sh.flushed) - 1)
 		}
 	}

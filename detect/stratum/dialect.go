@@ -18,6 +18,14 @@ const (
 	DialectSV2Noise    = "stratum-v2-noise"
 )
 
+// Dialects returns every dialect name a verdict can carry (a new slice:
+// callers may keep or index it, as the engine does to store a flow's
+// dialect in one byte).
+func Dialects() []string {
+	return []string{DialectStratumV1, DialectEthStratum1, DialectEthStratum2, DialectCryptoNote,
+		DialectEthProxy, DialectGetwork, DialectSV2, DialectSV2Noise}
+}
+
 // Family maps a dialect to its family for coarse comparisons:
 // bitcoin-stratum, cryptonote, ethereum, getwork, stratum-v2.
 func Family(d string) string {

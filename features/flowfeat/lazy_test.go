@@ -118,7 +118,7 @@ func TestPreludeHoldsHeaderOnlyPacketsUntilEarned(t *testing.T) {
 		rows = append(rows, &c)
 	})
 	t0 := time.Unix(1_800_000_000, 0)
-	f := &flows.Flow{ID: 1, Proto: packet.ProtoTCP, First: t0, Last: t0}
+	f := &flows.Flow{ID: 1, Proto: packet.ProtoTCP, First: t0}
 	var l flowfeat.Lazy
 	p := packet.Packet{Time: t0, Proto: packet.ProtoTCP, HasTCP: true, HasPorts: true, TCPFlags: packet.FlagSYN, IPLen: 60}
 	for i := range flowfeat.PreludeLen {

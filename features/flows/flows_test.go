@@ -99,6 +99,28 @@ func TestBothDirectionsShareOneFlow(t *testing.T) {
 	}
 }
 
+// TestLastIsTheLatestPacketNotTheLatestArrival: Last (kept as an offset
+// from First) follows the newest timestamp; a reordered older packet
+// moves neither it nor Duration, and Last keeps First's location.
+func TestLastIsTheLatestPacketNotTheLatestArrival(t *testing.T) {
+	rec := newRecorder()
+	tab := flows.NewTable(flows.DefaultConfig(), rec)
+	tab.Add(tcp(1, cli, srv, syn, 0))
+	f := rec.started[0]
+	if !f.Last().Equal(f.First) || f.Duration() != 0 {
+		t.Fatalf("one packet: last %v duration %v, want first %v and 0", f.Last(), f.Duration(), f.First)
+	}
+	tab.Add(tcp(3.5, srv, cli, syn|ack, 0))
+	tab.Add(tcp(2, cli, srv, ack, 0)) // captured late: older than the last
+	want := t0.Add(3500 * time.Millisecond)
+	if got := f.Last(); got != want { // == : same instant and location
+		t.Errorf("last %v, want %v", got, want)
+	}
+	if d := f.Duration(); d != 2500*time.Millisecond {
+		t.Errorf("duration %v, want 2.5s", d)
+	}
+}
+
 func TestIdleTimeoutEndsFlow(t *testing.T) {
 	cfg := flows.DefaultConfig()
 	rec := newRecorder()

@@ -252,9 +252,9 @@ func buildPass(ctx context.Context, e *manifest.Entry, o Options, aug Augmentati
 		if fr.Kind != flowfeat.KindEnd {
 			return
 		}
-		label, source, scenario := labelFlow(e, f.Client, f.Server, fi.Dialect)
+		label, source, scenario := labelFlow(e, f.Client, f.Server, fi.Dialect())
 		for i := range p.rows {
-			p.rows[i].Label, p.rows[i].LabelSource, p.rows[i].Scenario, p.rows[i].Dialect = label, source, scenario, fi.Dialect
+			p.rows[i].Label, p.rows[i].LabelSource, p.rows[i].Scenario, p.rows[i].Dialect = label, source, scenario, fi.Dialect()
 		}
 		out = append(out, p.rows...)
 		delete(pending, f.ID)
