@@ -14,7 +14,6 @@ import (
 	"github.com/minerwatch/minerwatch/features/capture"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/ingest"
-	"github.com/minerwatch/minerwatch/features/packet"
 	"github.com/minerwatch/minerwatch/internal/shareddata"
 )
 
@@ -34,19 +33,8 @@ var (
 // callRecorder is a tracker observer that records, at every row, the
 // period computations the row made (directions with enough arrivals).
 type callRecorder struct {
-	tr    *Tracker
+	trackerObserver
 	calls *[]periodCall
-}
-
-func (o *callRecorder) FlowStarted(f *flows.Flow) { f.Data = o.tr.Start(f) }
-func (o *callRecorder) Packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
-	o.tr.Packet(f.Data.(*State), f, p, dir)
-}
-func (o *callRecorder) ActiveRecord(*flows.Record) {}
-func (o *callRecorder) FlowEnded(f *flows.Flow, _ flows.EndReason) {
-	s := f.Data.(*State)
-	o.tr.End(s, f)
-	o.tr.Release(s)
 }
 
 func (o *callRecorder) row(r *Row) {

@@ -241,19 +241,23 @@ func TestMemoisedPeriodScalesWithBinWidth(t *testing.T) {
 // identityObserver runs a tracker and checks every row it emits against
 // the reference periodicity on the row's own accumulator.
 type identityObserver struct {
+	trackerObserver
 	t      *testing.T
-	tr     *Tracker
 	ref    refScratch
 	rows   int
 	failed int
 }
 
-func (o *identityObserver) FlowStarted(f *flows.Flow) { f.Data = o.tr.Start(f) }
-func (o *identityObserver) Packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
+// trackerObserver drives a tracker from a flow table, one State per
+// flow, released at its end: the period tests' observers embed it.
+type trackerObserver struct{ tr *Tracker }
+
+func (o *trackerObserver) FlowStarted(f *flows.Flow) { f.Data = o.tr.Start(f) }
+func (o *trackerObserver) Packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	o.tr.Packet(f.Data.(*State), f, p, dir)
 }
-func (o *identityObserver) ActiveRecord(*flows.Record) {}
-func (o *identityObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
+func (o *trackerObserver) ActiveRecord(*flows.Record) {}
+func (o *trackerObserver) FlowEnded(f *flows.Flow, _ flows.EndReason) {
 	s := f.Data.(*State)
 	o.tr.End(s, f)
 	o.tr.Release(s)
