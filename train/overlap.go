@@ -2,15 +2,13 @@ package train
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
 
+	"github.com/minerwatch/minerwatch/internal/filehash"
 	"github.com/minerwatch/minerwatch/models/modelfile"
 	"github.com/minerwatch/minerwatch/train/manifest"
 )
@@ -47,29 +45,11 @@ func HashCaptures(ctx context.Context, manifests []string) ([]CaptureID, error) 
 }
 
 func hashFile(ctx context.Context, path string) (string, error) {
-	f, err := os.Open(path)
+	sum, _, err := filehash.SHA256(ctx, path)
 	if err != nil {
 		return "", fmt.Errorf("hash capture: %w", err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// ctxReader stops hashing once ctx is cancelled (a signal).
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
+	return sum, nil
 }
 
 // RecordTrainingCaptures writes ids into the model's training metadata,

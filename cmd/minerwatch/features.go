@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -23,6 +21,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/ingest"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/filehash"
 	"github.com/minerwatch/minerwatch/internal/outfile"
 	"github.com/minerwatch/minerwatch/train"
 	"github.com/minerwatch/minerwatch/train/dataset"
@@ -475,29 +474,9 @@ func describeInput(ctx context.Context, path, name string) (export.Input, error)
 	if !fi.Mode().IsRegular() {
 		return export.Input{Path: name}, nil
 	}
-	f, err := os.Open(path)
+	sum, n, err := filehash.SHA256(ctx, path)
 	if err != nil {
-		return export.Input{}, fmt.Errorf("open capture: %w", err)
+		return export.Input{}, fmt.Errorf("hash capture: %w", err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, ctxReader{ctx, f})
-	if err != nil {
-		return export.Input{}, fmt.Errorf("read %s: %w", path, err)
-	}
-	return export.Input{Path: name, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
-}
-
-// ctxReader stops a long read (hashing a big capture or a pipe) once ctx
-// is cancelled by a signal.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
+	return export.Input{Path: name, SHA256: sum, Bytes: n}, nil
 }
