@@ -37,7 +37,7 @@ type trainFlags struct {
 
 func (t *trainFlags) register(fs *flag.FlagSet) {
 	d := train.DefaultConfig()
-	fs.Var(&t.manifests, "manifest", "dataset manifest `FILE` (TSV: path label mining scenario ignore note); repeatable")
+	fs.Var(&t.manifests, "manifest", "dataset manifest `FILE` (TSV: path label mining scenario ignore note; paths relative to its folder); repeatable: the captures of all, e.g. ../shared/datasets/manifest.tsv and datasets/benign-ns/manifest.tsv (no capture name in two)")
 	fs.StringVar(&t.set, "set", d.Set, "feature `SET`: "+strings.Join(flowfeat.ModelSets(), ", ")+" (mw51x = mw51 followed by mwx)")
 	fs.StringVar(&t.exclude, "exclude", strings.Join(d.Exclude, ","), "features the model may not use (comma-separated; '' for none)")
 	fs.Float64Var(&t.targetFPR, "target-fpr", d.TargetFPR, "false-positive rate per benign flow-checkpoint the threshold aims at")
