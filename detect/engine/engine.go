@@ -20,6 +20,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
 	"github.com/minerwatch/minerwatch/internal/lru"
+	"github.com/minerwatch/minerwatch/models/forest"
 )
 
 // Scorer is stage 2: a flow classifier over one feature set.
@@ -51,7 +52,9 @@ type Decider interface {
 	// BelowWithout reports whether the score of x is below the threshold
 	// whatever the features marked in missing are; if not, need is the
 	// first missing feature the model asks for (-1: none).
-	BelowWithout(x []float64, missing []bool) (below bool, need int)
+	// p records where the walk stopped, so the next call (with the needed
+	// feature filled in) goes on from there.
+	BelowWithout(x []float64, missing []bool, p *forest.Partial) (below bool, need int)
 }
 
 // Config configures an Engine.
@@ -955,9 +958,10 @@ func (e *Engine) belowWithout(r *flowfeat.Row, x []float64) bool {
 	mark(down, pd)
 	mark(up, pu)
 	below := false
+	var walk forest.Partial
 	for {
 		var need int
-		if below, need = d.BelowWithout(x, missing); below || need < 0 {
+		if below, need = d.BelowWithout(x, missing, &walk); below || need < 0 {
 			break
 		}
 		if need == down[0] || need == down[1] {

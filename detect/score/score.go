@@ -6,6 +6,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/models/forest"
 	"github.com/minerwatch/minerwatch/models/modelfile"
 )
 
@@ -49,8 +50,8 @@ func (s *Scorer) Probability(x []float64) float64 { return s.m.Forest.PredictPro
 // BelowWithout implements engine.Decider: whether the score is known to be
 // below the threshold without the features marked missing (and if not,
 // the first missing one the model asks for); see forest.BelowWithout.
-func (s *Scorer) BelowWithout(x []float64, missing []bool) (below bool, need int) {
-	return s.m.Forest.BelowWithout(x, s.m.Threshold, missing)
+func (s *Scorer) BelowWithout(x []float64, missing []bool, p *forest.Partial) (below bool, need int) {
+	return s.m.Forest.BelowWithout(x, s.m.Threshold, missing, p)
 }
 
 // Model returns the underlying model.

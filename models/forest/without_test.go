@@ -18,9 +18,23 @@ func checkBelowWithout(t *testing.T, f *forest.Forest, threshold float64, rows [
 	rng := rand.New(rand.NewPCG(7, 13))
 	fill := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0}
 	for _, row := range rows {
-		b, j := f.BelowWithout(row, threshold, missing)
+		b, j := f.BelowWithout(row, threshold, missing, new(forest.Partial))
 		if j >= 0 && (b || !missing[j]) {
 			t.Fatalf("BelowWithout = %v, %d: need must be a missing feature, and only when not below", b, j)
+		}
+		if j >= 0 {
+			// Filling the needed feature in and resuming answers as a
+			// fresh walk with it present does.
+			x := append([]float64(nil), row...)
+			m2 := append([]bool(nil), missing...)
+			var p forest.Partial
+			f.BelowWithout(x, threshold, m2, &p)
+			m2[j] = false
+			b1, j1 := f.BelowWithout(x, threshold, m2, &p)
+			b2, j2 := f.BelowWithout(x, threshold, m2, new(forest.Partial))
+			if b1 != b2 || j1 != j2 {
+				t.Fatalf("resumed walk answers %v, %d; a fresh one %v, %d", b1, j1, b2, j2)
+			}
 		}
 		x := append([]float64(nil), row...)
 		for k := 0; k < len(fill)+2; k++ {
@@ -37,7 +51,7 @@ func checkBelowWithout(t *testing.T, f *forest.Forest, threshold float64, rows [
 					x[m] = rng.NormFloat64() * 1e3
 				}
 			}
-			if b2, j2 := f.BelowWithout(x, threshold, missing); b2 != b || j2 != j {
+			if b2, j2 := f.BelowWithout(x, threshold, missing, new(forest.Partial)); b2 != b || j2 != j {
 				t.Fatalf("the answer changed with the missing values (%v, %d → %v, %d): they were read", b, j, b2, j2)
 			}
 			if p := f.PredictProba(x); b && !(p < threshold) {
@@ -82,7 +96,7 @@ func TestBelowWithoutNeverDecidesWhatTheMissingFeaturesCouldChange(t *testing.T)
 	// Nothing missing: below only where PredictAbove says so too, and an
 	// undecided row is at the threshold or above (within the slack).
 	for _, row := range rows {
-		b, j := f.BelowWithout(row, m.Threshold, none)
+		b, j := f.BelowWithout(row, m.Threshold, none, new(forest.Partial))
 		p, above := f.PredictAbove(row, m.Threshold)
 		if j != -1 || (b && above) || (!b && p < m.Threshold-1e-8) {
 			t.Fatalf("nothing missing: BelowWithout = %v, %d; PredictAbove = %v, %v", b, j, p, above)
