@@ -15,7 +15,7 @@ import (
 	"github.com/minerwatch/minerwatch/train/manifest"
 )
 
-// plainScorer hides the model's Decider side: the engine then computes
+// plainScorer hides the model's PartialScorer side: the engine then computes
 // every row's periodicity features before scoring, as it did before rows
 // could defer them.
 type plainScorer struct{ engine.Scorer }
@@ -34,8 +34,8 @@ func TestDeferredPeriodicityGivesTheSameAlerts(t *testing.T) {
 	// One model for every run (it is immutable); intel fresh per run, as
 	// its learned list is each capture's own.
 	model := defaultConfig(t).Model
-	if _, ok := model.(engine.Decider); !ok {
-		t.Fatal("the shipped model's scorer is not a Decider: nothing is deferred")
+	if _, ok := model.(engine.PartialScorer); !ok {
+		t.Fatal("the shipped model's scorer is not a PartialScorer: nothing is deferred")
 	}
 	for i := range m.Entries {
 		e := &m.Entries[i]

@@ -47,7 +47,7 @@ func (s *Scorer) ID() string { return s.id }
 // every tree walked (Score stops early below the threshold).
 func (s *Scorer) Probability(x []float64) float64 { return s.m.Forest.PredictProba(x) }
 
-// BelowWithout implements engine.Decider: whether the score is known to be
+// BelowWithout implements engine.PartialScorer: whether the score is known to be
 // below the threshold without the features marked missing (and if not,
 // the first missing one the model asks for); see forest.BelowWithout.
 func (s *Scorer) BelowWithout(x []float64, missing []bool, p *forest.Partial) (below bool, need int) {
