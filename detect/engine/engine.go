@@ -562,6 +562,19 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 				fi.pre = e.preFree.get()
 			}
 			if fi.pre.Add(p, dir) {
+				if !fi.pre.Established() {
+					return
+				}
+				// The handshake is complete: the flow will carry data
+				// and earn its state at the first payload anyway. Earned
+				// now, its prelude (p included, replayed by earn) goes
+				// straight back to the free list for the next handshake
+				// instead of becoming garbage at that payload: a million
+				// flows opened before any of them sends data otherwise
+				// leave 80 MB behind that the growing heap never
+				// collects.
+				e.earn(fi, true)
+				e.sigDecision(fi, p.Time)
 				return
 			}
 		}
@@ -573,10 +586,7 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	if fi.sig != nil {
 		e.tapping = fi
 		fi.sig.Packet(p, dir)
-		if !fi.sigFired && fi.sig.Decided() {
-			fi.sigFired = true
-			e.signatureVerdict(fi, p.Time)
-		}
+		e.sigDecision(fi, p.Time)
 	}
 	if f.Proto == packet.ProtoUDP && len(p.Payload) > 0 && e.parseHellos() {
 		switch {
@@ -585,6 +595,14 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 		case dir == packet.Up && f.Server.Port() == 443 && fi.tlsMeta == nil && f.Up.Pkts <= maxQUICPackets:
 			e.quicInitial(fi, p.Payload, p.Time)
 		}
+	}
+}
+
+// sigDecision reports the signature stage's verdict once it has decided.
+func (e *Engine) sigDecision(fi *FlowInfo, at time.Time) {
+	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
+		fi.sigFired = true
+		e.signatureVerdict(fi, at)
 	}
 }
 
