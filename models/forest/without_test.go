@@ -120,3 +120,25 @@ func TestBelowWithoutOnTheSharedRows(t *testing.T) {
 		t.Fatal("no shared row decided below without the up periodicity")
 	}
 }
+
+// BenchmarkBelowWithout walks the shipped model over the shared rows
+// with the up direction's periodicity missing, as detect does for a row
+// whose down period is computed, against PredictAbove on the whole row.
+func BenchmarkBelowWithout(b *testing.B) {
+	m := shippedModel(b)
+	rows := sharedFeatureRows(b, m.FeatureSet)
+	up := make([]bool, m.Forest.NumFeatures())
+	up[48], up[49] = true, true
+	b.Run("BelowWithout", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			m.Forest.BelowWithout(rows[i%len(rows)], m.Threshold, up, new(forest.Partial))
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
+	})
+	b.Run("PredictAbove", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			m.Forest.PredictAbove(rows[i%len(rows)], m.Threshold)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
+	})
+}
