@@ -2,7 +2,10 @@
 # gen.sh — make benign long-lived captures with real applications in
 # network namespaces of our own (issue 16's benign side).
 #
-#   sudo scripts/benign-ns/gen.sh [-d SECONDS] [-o ONLY,ONLY…] OUTDIR
+#   sudo scripts/benign-ns/gen.sh [-d SECONDS] [-o SESSION,…] OUTDIR
+#
+# -o makes only the sessions named (a session function such as
+# websocket, or a capture name; the SESSIONS table at the end lists them).
 #
 # Two namespaces, a client and a server, joined by one link per session
 # (10.232.0.0/24, a /30 each; the probe tests use 10.231.0.0/24) through
@@ -12,8 +15,9 @@
 # namespace, real clients in the client one; tcpdump captures each
 # session on its client-side veth (full snaplen) into OUTDIR/NAME.pcap.
 # Every session runs at the same time (they are mostly idle), for
-# -d SECONDS (default 420). Every flow is benign by construction;
-# OUTDIR/manifest.tsv gets one line per capture made.
+# -d SECONDS (default 540; ~10 minutes in all). Every flow is benign by
+# construction; OUTDIR/manifest.tsv gets one line per capture made.
+# KEEP=1 keeps the work folder (configurations, server logs) for a look.
 #
 # Needs root and: iproute2, ethtool, tcpdump, openssl, mosquitto (+ -clients),
 # redis-server (+ redis-tools), postgresql, openssh-server/-client,
@@ -22,17 +26,17 @@
 # with a message; the others still run.
 set -euo pipefail
 
-DUR=420
+DUR=540
 ONLY=""
 while getopts "d:o:h" opt; do
   case $opt in
     d) DUR=$OPTARG ;;
     o) ONLY=$OPTARG ;;
-    *) sed -n '2,22p' "$0"; exit 2 ;;
+    *) sed -n '2,28p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || { sed -n '2,22p' "$0"; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,28p' "$0"; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "gen.sh: needs root (network namespaces, tcpdump)" >&2; exit 1; }
 OUT=$(mkdir -p "$1" && cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -179,9 +183,12 @@ EOF
 
 # --- sessions ---------------------------------------------------------------
 # Each runs in the background: link, server, capture, client for $DUR s,
-# finish. Periods are deliberately not round and are jittered.
+# finish. Periods are deliberately not round and are jittered. Every
+# session function takes its capture name, the link's one-way delay and
+# jitter (ms), then its own settings; the SESSIONS table at the end lists
+# the sessions made, with their settings.
 
-mqtt_up() { # one mosquitto for both MQTT sessions: 1883 plain, 8883 TLS
+mqtt_up() { # one mosquitto for every MQTT session: 1883 plain, 8883 TLS
   [ -f "$W/mosquitto.conf" ] && return 0
   cat >"$W/mosquitto.conf" <<EOF
 per_listener_settings false
@@ -197,33 +204,35 @@ EOF
   ins mosquitto -c "$W/mosquitto.conf" 2>"$W/mosquitto.log" &
 }
 
+# mqtt_plain NAME DELAY JIT KEEPALIVE PERIOD PJIT: a sensor hub's
+# subscriber; readings are published on the server side (localhost, not
+# captured).
 s_mqtt_plain() {
-  local n=ns-mqtt-plain-1883-ka37
+  local n=$1 ka=$4 per=$5 pj=$6
   have mosquitto && have mosquitto_sub || { log "skip $n: mosquitto not installed"; return; }
-  link 12 2; mqtt_up; waitport "$SNS" 127.0.0.1 1883; capture $n
-  # A sensor hub's subscriber: keep-alive 37 s, readings published on the
-  # server side (localhost, not captured) every 23 ± 9 s.
+  link "$2" "$3"; mqtt_up; waitport "$SNS" 127.0.0.1 1883; capture "$n"
   ( end=$((SECONDS + DUR)); while [ $SECONDS -lt $end ]; do
-      jsleep 23 9
-      ins mosquitto_pub -h 127.0.0.1 -p 1883 -q 1 -t sensors/hall/temp \
+      jsleep "$per" "$pj"
+      ins mosquitto_pub -h 127.0.0.1 -p 1883 -q 1 -t "sensors/$n/temp" \
         -m "{\"t\":$((RANDOM % 300)),\"h\":$((RANDOM % 100)),\"id\":\"hall-$((RANDOM % 9))\"}" || true
     done ) &
-  inc timeout -s INT "$DUR" mosquitto_sub -h "$SIP" -p 1883 -k 37 -q 1 -i hub-$TAG -t 'sensors/#' >/dev/null || true
-  finish $n plaintext "MQTT 3.1.1 subscriber (mosquitto_sub, keep-alive 37 s, QoS 1) receiving a JSON reading every 23±9 s; RTT ~24 ms"
+  inc timeout -s INT "$DUR" mosquitto_sub -h "$SIP" -p 1883 -k "$ka" -q 1 -i "hub-$n" -t "sensors/$n/#" >/dev/null || true
+  finish "$n" plaintext "MQTT 3.1.1 subscriber (mosquitto_sub, keep-alive $ka s, QoS 1) receiving a JSON reading every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
+# mqtt_tls NAME DELAY JIT KEEPALIVE PERIOD PJIT TLSVERSION(tlsv1.2|tlsv1.3)
 s_mqtt_tls() {
-  local n=ns-mqtt-tls12-8883-ka60
+  local n=$1 ka=$4 per=$5 pj=$6 tv=$7
   have mosquitto && have mosquitto_sub || { log "skip $n: mosquitto not installed"; return; }
-  link 41 6; mqtt_up; waitport "$SNS" 127.0.0.1 8883; capture $n
+  link "$2" "$3"; mqtt_up; waitport "$SNS" 127.0.0.1 8883; capture "$n"
   ( end=$((SECONDS + DUR)); while [ $SECONDS -lt $end ]; do
-      jsleep 11 4
-      ins mosquitto_pub -h 127.0.0.1 -p 1883 -q 0 -t fleet/truck7/pos \
+      jsleep "$per" "$pj"
+      ins mosquitto_pub -h 127.0.0.1 -p 1883 -q 0 -t "fleet/$n/pos" \
         -m "{\"lat\":52.$RANDOM,\"lon\":13.$RANDOM,\"v\":$((RANDOM % 90)),\"note\":\"$(head -c $((RANDOM % 300)) /dev/zero | tr '\0' x)\"}" || true
     done ) &
-  inc timeout -s INT "$DUR" mosquitto_sub -h "$SIP" -p 8883 --cafile "$W/eccert.pem" --insecure --tls-version tlsv1.2 \
-    -k 60 -q 0 -i fleet-$TAG -t 'fleet/#' >/dev/null || true
-  finish $n tls "MQTT over TLS 1.2 (mosquitto_sub, keep-alive 60 s) receiving 50-400 B position updates every 11±4 s; RTT ~82 ms"
+  inc timeout -s INT "$DUR" mosquitto_sub -h "$SIP" -p 8883 --cafile "$W/eccert.pem" --insecure --tls-version "$tv" \
+    -k "$ka" -q 0 -i "fleet-$n" -t "fleet/$n/#" >/dev/null || true
+  finish "$n" tls "MQTT over TLS ${tv#tlsv} (mosquitto_sub, keep-alive $ka s) receiving 50-400 B position updates every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
 redis_up() {
@@ -249,29 +258,32 @@ EOF
   ins redis-server "$W/redis.conf" >"$W/redis.log" 2>&1 &
 }
 
+# redis_plain NAME DELAY JIT PERIOD PJIT: a subscriber idling; messages
+# are published on the server side (localhost, not captured).
 s_redis_plain() {
-  local n=ns-redis-pubsub-plain-6379
+  local n=$1 per=$4 pj=$5
   have redis-server && have redis-cli || { log "skip $n: redis not installed"; return; }
-  link 3 1; redis_up; waitport "$SNS" 127.0.0.1 6379; capture $n
+  link "$2" "$3"; redis_up; waitport "$SNS" 127.0.0.1 6379; capture "$n"
   ( end=$((SECONDS + DUR)); while [ $SECONDS -lt $end ]; do
-      jsleep 17 7
-      ins redis-cli -p 6379 PUBLISH cache-invalidate "{\"key\":\"user:$RANDOM\",\"op\":\"del\"}" >/dev/null || true
+      jsleep "$per" "$pj"
+      ins redis-cli -p 6379 PUBLISH "inv-$n" "{\"key\":\"user:$RANDOM\",\"op\":\"del\"}" >/dev/null || true
     done ) &
-  inc timeout -s INT "$DUR" redis-cli -h "$SIP" -p 6379 SUBSCRIBE cache-invalidate >/dev/null || true
-  finish $n plaintext "Redis 7 pub/sub subscriber (redis-cli SUBSCRIBE) idling, a cache-invalidation JSON every 17±7 s; RTT ~6 ms (a LAN)"
+  inc timeout -s INT "$DUR" redis-cli -h "$SIP" -p 6379 SUBSCRIBE "inv-$n" >/dev/null || true
+  finish "$n" plaintext "Redis 7 pub/sub subscriber (redis-cli SUBSCRIBE) idling, a cache-invalidation JSON every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
+# redis_tls NAME DELAY JIT PERIOD PJIT
 s_redis_tls() {
-  local n=ns-redis-pubsub-tls13-6380
+  local n=$1 per=$4 pj=$5
   have redis-server && have redis-cli || { log "skip $n: redis not installed"; return; }
-  link 27 4; redis_up; waitport "$SNS" 127.0.0.1 6380 || { log "skip $n: redis-server has no TLS"; return; }
-  capture $n
+  link "$2" "$3"; redis_up; waitport "$SNS" 127.0.0.1 6380 || { log "skip $n: redis-server has no TLS"; return; }
+  capture "$n"
   ( end=$((SECONDS + DUR)); while [ $SECONDS -lt $end ]; do
-      jsleep 7 3
-      ins redis-cli -p 6379 PUBLISH prices "{\"sym\":\"X$((RANDOM % 50))\",\"px\":$RANDOM.$((RANDOM % 100)),\"q\":$((RANDOM % 1000))}" >/dev/null || true
+      jsleep "$per" "$pj"
+      ins redis-cli -p 6379 PUBLISH "px-$n" "{\"sym\":\"X$((RANDOM % 50))\",\"px\":$RANDOM.$((RANDOM % 100)),\"q\":$((RANDOM % 1000))}" >/dev/null || true
     done ) &
-  inc timeout -s INT "$DUR" redis-cli --tls --insecure -h "$SIP" -p 6380 SUBSCRIBE prices >/dev/null || true
-  finish $n tls "Redis 7 pub/sub over TLS 1.3: subscriber receiving a small price tick every 7±3 s; RTT ~54 ms"
+  inc timeout -s INT "$DUR" redis-cli --tls --insecure -h "$SIP" -p 6380 SUBSCRIBE "px-$n" >/dev/null || true
+  finish "$n" tls "Redis 7 pub/sub over TLS 1.3: subscriber receiving a small price tick every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
 pg_up() {
@@ -290,35 +302,37 @@ EOF
     -c ssl=on -c ssl_cert_file="$W/pgcert.pem" -c ssl_key_file="$W/pgkey.pem" >"$W/pg.log" 2>&1 &
 }
 
+# pg_listen_tls NAME DELAY JIT QPERIOD QJIT NPERIOD NJIT TLSMAX(TLSv1.2|TLSv1.3):
+# a worker that LISTENs for jobs and checks a queue every QPERIOD s over
+# TLS; the server NOTIFYs every NPERIOD s (localhost, not captured).
 s_pg_listen_tls() {
-  local n=ns-postgres-tls-listen-notify
+  local n=$1 qp=$4 qj=$5 np=$6 nj=$7 tv=$8
   have psql && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { log "skip $n: postgresql not installed"; return; }
-  link 19 3; pg_up; waitport "$SNS" 127.0.0.1 5432; capture $n
-  # A worker that LISTENs for jobs and checks a queue every 9 ± 3 s over
-  # TLS; the server NOTIFYs now and then (localhost, not captured).
+  link "$2" "$3"; pg_up; waitport "$SNS" 127.0.0.1 5432; capture "$n"
+  local ch="jobs_$NLINK"
   ( end=$((SECONDS + DUR)); sleep 3; while [ $SECONDS -lt $end ]; do
-      jsleep 40 15
-      ins psql -q -h "$W/pgsock" -U postgres -c "NOTIFY jobs, '{\"job\":$RANDOM}'" >/dev/null 2>&1 || true
+      jsleep "$np" "$nj"
+      ins psql -q -h "$W/pgsock" -U postgres -c "NOTIFY $ch, '{\"job\":$RANDOM}'" >/dev/null 2>&1 || true
     done ) &
-  ( echo "LISTEN jobs;"
+  ( echo "LISTEN $ch;"
     end=$((SECONDS + DUR - 2)); while [ $SECONDS -lt $end ]; do
-      jsleep 9 3
+      jsleep "$qp" "$qj"
       echo "SELECT now(), count(*) FROM pg_stat_activity WHERE state = 'active';"
-    done ) | inc psql "host=$SIP user=postgres dbname=postgres sslmode=require" -q >/dev/null 2>&1 || true
-  finish $n tls "PostgreSQL 15 over TLS 1.3: psql LISTEN jobs, a small status query every 9±3 s, a NOTIFY every 40±15 s; RTT ~38 ms"
+    done ) | inc psql "host=$SIP user=postgres dbname=postgres sslmode=require ssl_max_protocol_version=$tv" -q >/dev/null 2>&1 || true
+  finish "$n" tls "PostgreSQL 15 over TLS ${tv#TLSv}: psql LISTEN, a small status query every $qp±$qj s, a NOTIFY every $np±$nj s; RTT ~$((2 * $2)) ms"
 }
 
+# pg_pool_plain NAME DELAY JIT PERIOD PJIT: a pooled application
+# connection, one session, a small lookup every PERIOD s.
 s_pg_pool_plain() {
-  local n=ns-postgres-plain-pooled-poll
+  local n=$1 per=$4 pj=$5
   have psql && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { log "skip $n: postgresql not installed"; return; }
-  link 2 1; pg_up; waitport "$SNS" 127.0.0.1 5432; capture $n
-  # A pooled application connection: one session, a small parameterised
-  # lookup every 5 ± 2 s (the pool keeps the connection open).
+  link "$2" "$3"; pg_up; waitport "$SNS" 127.0.0.1 5432; capture "$n"
   ( end=$((SECONDS + DUR - 2)); while [ $SECONDS -lt $end ]; do
-      jsleep 5 2
+      jsleep "$per" "$pj"
       echo "SELECT $RANDOM AS id, md5(random()::text) AS token, now();"
     done ) | inc psql "host=$SIP user=postgres dbname=postgres sslmode=disable" -q >/dev/null 2>&1 || true
-  finish $n plaintext "PostgreSQL 15 plaintext, one pooled connection running a small SELECT every 5±2 s; RTT ~4 ms (a LAN)"
+  finish "$n" plaintext "PostgreSQL 15 plaintext, one pooled connection running a small SELECT every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
 sshd_up() {
@@ -333,105 +347,111 @@ sshd_up() {
 }
 sshc() { inc ssh -i "$W/ssh_user" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "$@"; }
 
+# ssh_interactive NAME DELAY JIT PERIOD PJIT ALIVE: an operator's shell
+# (pty), a command typed every PERIOD s, client keep-alive every ALIVE s.
 s_ssh_interactive() {
-  local n=ns-ssh-interactive-date
+  local n=$1 per=$4 pj=$5 alive=$6
   [ -x /usr/sbin/sshd ] && have ssh || { log "skip $n: openssh not installed"; return; }
-  link 33 5; sshd_up; waitport "$SNS" 127.0.0.1 22; capture $n
-  # An operator's shell (pty): a command typed every 13 ± 6 s, keep-alive
-  # probes from the client every 31 s.
+  link "$2" "$3"; sshd_up; waitport "$SNS" 127.0.0.1 22; capture "$n"
   ( end=$((SECONDS + DUR - 2)); while [ $SECONDS -lt $end ]; do
-      jsleep 13 6
-      case $((RANDOM % 3)) in 0) echo "date" ;; 1) echo "uptime" ;; 2) echo "df -h / | tail -1" ;; esac
-    done; echo exit ) | sshc -tt -o ServerAliveInterval=31 "root@$SIP" >/dev/null 2>&1 || true
-  finish $n proxy "OpenSSH 9.2 interactive session (pty): date/uptime/df typed every 13±6 s, ServerAliveInterval 31 s; RTT ~66 ms"
+      jsleep "$per" "$pj"
+      case $((RANDOM % 4)) in 0) echo "date" ;; 1) echo "uptime" ;; 2) echo "df -h / | tail -1" ;; 3) echo "ls /etc | head -$((RANDOM % 20))" ;; esac
+    done; echo exit ) | sshc -tt -o ServerAliveInterval="$alive" "root@$SIP" >/dev/null 2>&1 || true
+  finish "$n" proxy "OpenSSH 9.2 interactive session (pty): date/uptime/df/ls typed every $per±$pj s, ServerAliveInterval $alive s; RTT ~$((2 * $2)) ms"
 }
 
+# ssh_d_poll NAME DELAY JIT PERIOD PJIT ALIVE HTTP(h1|h2): a dashboard
+# behind a SOCKS tunnel: one kept-alive HTTPS connection (TLS 1.3) inside
+# the SSH connection.
 s_ssh_d_poll() {
-  local n=ns-ssh-D-https-poll
+  local n=$1 per=$4 pj=$5 alive=$6 h=$7 sp port=$((1080 + NLINK)) h2=""
   [ -x /usr/sbin/sshd ] && have ssh || { log "skip $n: openssh not installed"; return; }
   have nginx || { log "skip $n: nginx not installed"; return; }
-  link 58 8; sshd_up; nginx_up; waitport "$SNS" 127.0.0.1 22; waitport "$SNS" 127.0.0.1 443; capture $n
+  [ "$h" = h2 ] && h2=-h2
+  link "$2" "$3"; sshd_up; nginx_up; waitport "$SNS" 127.0.0.1 22; waitport "$SNS" 127.0.0.1 443; capture "$n"
   ip netns exec "$CNS" ssh -i "$W/ssh_user" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-    -N -D 127.0.0.1:1080 -o ServerAliveInterval=47 "root@$SIP" 2>/dev/null &
-  local sp=$!
-  waitport "$CNS" 127.0.0.1 1080
-  # A dashboard behind a SOCKS tunnel: one kept-alive HTTPS connection
-  # (TLS 1.3, HTTP/1.1) inside the SSH connection, a GET every 19 ± 6 s.
-  inc timeout -s INT $((DUR - 3)) "$W/poll" -url "https://$SIP/api/item%d.json" -period 19s -jitter 6s \
-    -duration $((DUR - 3))s -proxy socks5://127.0.0.1:1080 >/dev/null 2>&1 || true
+    -N -D "127.0.0.1:$port" -o ServerAliveInterval="$alive" "root@$SIP" 2>/dev/null &
+  sp=$!
+  waitport "$CNS" 127.0.0.1 "$port"
+  inc timeout -s INT $((DUR - 3)) "$W/poll" -url "https://$SIP/api/item%d.json" $h2 -period "${per}s" -jitter "${pj}s" \
+    -duration $((DUR - 3))s -proxy "socks5://127.0.0.1:$port" >/dev/null 2>&1 || true
   kill "$sp" 2>/dev/null || true
-  finish $n proxy "ssh -D tunnel (OpenSSH 9.2, ServerAliveInterval 47 s) carrying one kept-alive HTTPS JSON poll every 19±6 s; RTT ~116 ms"
+  finish "$n" proxy "ssh -D tunnel (OpenSSH 9.2, ServerAliveInterval $alive s) carrying one kept-alive HTTPS ($h) JSON poll every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
+# ss_poll NAME DELAY JIT METHOD SCHEME(http|https) PERIOD PJIT POST: an
+# agent reporting through a shadowsocks proxy, one kept-alive connection
+# inside: a JSON POST of about POST bytes (http) or a GET (https, TLS 1.2).
 s_ss_poll() {
-  local n=ns-shadowsocks-aes256gcm-json-poll
+  local n=$1 method=$4 scheme=$5 per=$6 pj=$7 post=$8 sp port=$((8380 + NLINK)) lport=$((1100 + NLINK)) what
   have ss-server && have ss-local || { log "skip $n: shadowsocks-libev not installed"; return; }
   have nginx || { log "skip $n: nginx not installed"; return; }
-  link 71 9; nginx_up
-  ins ss-server -s 0.0.0.0 -p 8388 -k benign-ns-pass -m aes-256-gcm -t 3600 >"$W/ss-server.log" 2>&1 &
-  waitport "$SNS" 127.0.0.1 8388; waitport "$SNS" 127.0.0.1 80; capture $n
-  ip netns exec "$CNS" ss-local -s "$SIP" -p 8388 -l 1081 -b 127.0.0.1 -k benign-ns-pass -m aes-256-gcm -t 3600 >"$W/ss-local.log" 2>&1 &
-  local sp=$!
-  waitport "$CNS" 127.0.0.1 1081
-  # An agent reporting through a shadowsocks proxy: one kept-alive
-  # plain-HTTP connection inside, a JSON POST (60-900 B) every 27 ± 9 s.
-  inc timeout -s INT $((DUR - 3)) "$W/poll" -url "http://$SIP/ingest" -post 400 -period 27s -jitter 9s \
-    -duration $((DUR - 3))s -proxy socks5://127.0.0.1:1081 >/dev/null 2>&1 || true
+  link "$2" "$3"; nginx_up
+  ins ss-server -s 0.0.0.0 -p "$port" -k "benign-ns-$n" -m "$method" -t 3600 >"$W/ss-server-$n.log" 2>&1 &
+  waitport "$SNS" 127.0.0.1 "$port"; waitport "$SNS" 127.0.0.1 80; capture "$n"
+  ip netns exec "$CNS" ss-local -s "$SIP" -p "$port" -l "$lport" -b 127.0.0.1 -k "benign-ns-$n" -m "$method" -t 3600 >"$W/ss-local-$n.log" 2>&1 &
+  sp=$!
+  waitport "$CNS" 127.0.0.1 "$lport"
+  if [ "$scheme" = http ]; then
+    inc timeout -s INT $((DUR - 3)) "$W/poll" -url "http://$SIP/ingest" -post "$post" -period "${per}s" -jitter "${pj}s" \
+      -duration $((DUR - 3))s -proxy "socks5://127.0.0.1:$lport" >/dev/null 2>&1 || true
+    what="one kept-alive HTTP connection: a JSON POST of $((post / 2 - 20))-$((post * 3 / 2 + 20)) B"
+  else
+    inc timeout -s INT $((DUR - 3)) "$W/poll" -url "https://$SIP/api/item%d.json" -tls-max 1.2 -period "${per}s" -jitter "${pj}s" \
+      -duration $((DUR - 3))s -proxy "socks5://127.0.0.1:$lport" >/dev/null 2>&1 || true
+    what="one kept-alive HTTPS (TLS 1.2) connection: a JSON GET"
+  fi
   kill "$sp" 2>/dev/null || true
-  finish $n proxy "shadowsocks-libev (aes-256-gcm) carrying one kept-alive HTTP connection: a JSON POST of 60-900 B every 27±9 s; RTT ~142 ms"
+  finish "$n" proxy "shadowsocks-libev ($method, port $port) carrying $what every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
-s_ss_tls_poll() {
-  local n=ns-shadowsocks-chacha20-https-poll
-  have ss-server && have ss-local || { log "skip $n: shadowsocks-libev not installed"; return; }
-  have nginx || { log "skip $n: nginx not installed"; return; }
-  link 9 2; nginx_up
-  ins ss-server -s 0.0.0.0 -p 8389 -k benign-ns-pass2 -m chacha20-ietf-poly1305 -t 3600 >"$W/ss-server2.log" 2>&1 &
-  waitport "$SNS" 127.0.0.1 8389; waitport "$SNS" 127.0.0.1 443; capture $n
-  ip netns exec "$CNS" ss-local -s "$SIP" -p 8389 -l 1082 -b 127.0.0.1 -k benign-ns-pass2 -m chacha20-ietf-poly1305 -t 3600 >"$W/ss-local2.log" 2>&1 &
-  local sp=$!
-  waitport "$CNS" 127.0.0.1 1082
-  inc timeout -s INT $((DUR - 3)) "$W/poll" -url "https://$SIP/api/item%d.json" -tls-max 1.2 -period 14s -jitter 5s \
-    -duration $((DUR - 3))s -proxy socks5://127.0.0.1:1082 >/dev/null 2>&1 || true
-  kill "$sp" 2>/dev/null || true
-  finish $n proxy "shadowsocks-libev (chacha20-ietf-poly1305) carrying one kept-alive HTTPS (TLS 1.2) JSON GET every 14±5 s; RTT ~18 ms"
-}
-
+# h2_poll NAME DELAY JIT PERIOD PJIT PING TLSMAX: a single HTTP/2
+# connection, PING frames after PING s of silence (x/net/http2
+# ReadIdleTimeout), as gRPC-style clients do.
 s_h2_poll() {
-  local n=ns-http2-tls13-keepalive-ping
+  local n=$1 per=$4 pj=$5 ping=$6 tv=$7
   have nginx || { log "skip $n: nginx not installed"; return; }
-  link 24 4; nginx_up; waitport "$SNS" 127.0.0.1 443; capture $n
-  # A single HTTP/2 connection polled every 33 ± 11 s, PING frames after
-  # 15 s of silence (x/net/http2 ReadIdleTimeout), as gRPC-style clients do.
-  inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/api/item%d.json" -h2 -ping 15s -period 33s -jitter 11s \
-    -duration "${DUR}s" >/dev/null 2>&1 || true
-  finish $n tls "HTTP/2 over TLS 1.3 (nginx; Go client): one connection, a JSON GET every 33±11 s, a PING after 15 s idle; RTT ~48 ms"
+  link "$2" "$3"; nginx_up; waitport "$SNS" 127.0.0.1 443; capture "$n"
+  inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/api/item%d.json" -h2 -ping "${ping}s" -tls-max "$tv" \
+    -period "${per}s" -jitter "${pj}s" -duration "${DUR}s" >/dev/null 2>&1 || true
+  finish "$n" tls "HTTP/2 over TLS $tv (nginx; Go client): one connection, a JSON GET every $per±$pj s, a PING after $ping s idle; RTT ~$((2 * $2)) ms"
 }
 
-s_https11_post() {
-  local n=ns-https11-tls12-json-post
+# https11 NAME DELAY JIT PERIOD PJIT TLSMAX POST(0 = GET): HTTP/1.1
+# keep-alive, telemetry POSTs (204 answers) or JSON GETs.
+s_https11() {
+  local n=$1 per=$4 pj=$5 tv=$6 post=$7 what
   have nginx || { log "skip $n: nginx not installed"; return; }
-  link 87 12; nginx_up; waitport "$SNS" 127.0.0.1 443; capture $n
-  inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/ingest" -tls-max 1.2 -post 250 -period 8s -jitter 3s \
-    -duration "${DUR}s" >/dev/null 2>&1 || true
-  finish $n tls "HTTPS/1.1 over TLS 1.2 keep-alive: a telemetry JSON POST of 60-500 B every 8±3 s, 204 answers; RTT ~174 ms"
+  link "$2" "$3"; nginx_up; waitport "$SNS" 127.0.0.1 443; capture "$n"
+  if [ "$post" -gt 0 ]; then
+    inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/ingest" -tls-max "$tv" -post "$post" -period "${per}s" -jitter "${pj}s" \
+      -duration "${DUR}s" >/dev/null 2>&1 || true
+    what="a telemetry JSON POST of $((post / 2 - 20))-$((post * 3 / 2 + 20)) B every $per±$pj s, 204 answers"
+  else
+    inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/api/item%d.json" -tls-max "$tv" -period "${per}s" -jitter "${pj}s" \
+      -duration "${DUR}s" >/dev/null 2>&1 || true
+    what="a JSON GET (0.1-1.3 kB answers) every $per±$pj s"
+  fi
+  finish "$n" tls "HTTPS/1.1 over TLS $tv keep-alive: $what; RTT ~$((2 * $2)) ms"
 }
 
+# websocket NAME DELAY JIT PING FEED FJIT TLS(12|13): client pings every
+# PING s, the server pushes a JSON event every FEED s, acks now and then.
 s_websocket() {
-  local n=ns-websocket-wss-ping23
+  local n=$1 ping=$4 feed=$5 fj=$6 tv=$7 port=$((9400 + NLINK)) t12=""
   $PY -c 'import websockets' 2>/dev/null || { log "skip $n: python3-websockets not installed"; return; }
-  link 16 3
-  ins $PY "$HERE/ws.py" server --port 9443 --cert "$W/cert.pem" --key "$W/key.pem" --period 41 --jitter 12 >"$W/ws.log" 2>&1 &
-  waitport "$SNS" 127.0.0.1 9443; capture $n
-  inc timeout -s INT $((DUR + 5)) $PY "$HERE/ws.py" client --url "wss://$SIP:9443/feed" --ping 23 --duration "$DUR" >/dev/null 2>&1 || true
-  finish $n tls "WebSocket over TLS 1.3 (python websockets 10.4): client ping every 23 s, a JSON event pushed every 41±12 s, acks now and then; RTT ~32 ms"
+  [ "$tv" = 12 ] && t12=--tls12
+  link "$2" "$3"
+  ins $PY "$HERE/ws.py" server --port "$port" --cert "$W/cert.pem" --key "$W/key.pem" --period "$feed" --jitter "$fj" >"$W/ws-$n.log" 2>&1 &
+  waitport "$SNS" 127.0.0.1 "$port"; capture "$n"
+  inc timeout -s INT $((DUR + 5)) $PY "$HERE/ws.py" client --url "wss://$SIP:$port/feed" --ping "$ping" $t12 --duration "$DUR" >/dev/null 2>&1 || true
+  finish "$n" tls "WebSocket over TLS 1.${tv#1} (python websockets 10.4): client ping every $ping s, a JSON event pushed every $feed±$fj s, acks now and then; RTT ~$((2 * $2)) ms"
 }
 
 dovecot_up() {
   [ -f "$W/dovecot.conf" ] && return 0
-  mkdir -p "$W/mail/alice/Maildir"/{cur,new,tmp} "$W/dovecot-run"
-  chown -R nobody "$W/mail"
-  echo "alice:{PLAIN}benign-ns:65534:65534::$W/mail/alice" >"$W/dovecot.passwd"
+  mkdir -p "$W/dovecot-run"
+  touch "$W/dovecot.passwd" # its users are added by each IMAP session
   cat >"$W/dovecot.conf" <<EOF
 protocols = imap
 listen = *
@@ -466,24 +486,31 @@ EOF
   ins dovecot -F -c "$W/dovecot.conf" >"$W/dovecot.out" 2>&1 &
 }
 
+# imap_idle NAME DELAY JIT MAIL MJIT RENEW TLS(12|13): new mail lands
+# every MAIL s (written straight into the Maildir, as a local delivery
+# agent does); the client leaves IDLE, fetches headers, IDLEs again, and
+# renews IDLE every RENEW s; Dovecot says "* OK Still here" every 2 min.
 s_imap_idle() {
-  local n=ns-imap-idle-tls993
+  local n=$1 mail=$4 mj=$5 renew=$6 tv=$7 user="u$NLINK" t12=""
   have dovecot || { log "skip $n: dovecot-imapd not installed"; return; }
-  link 29 5; dovecot_up; waitport "$SNS" 127.0.0.1 993 || { log "skip $n: dovecot did not start (see its log)"; cat "$W/dovecot.log" "$W/dovecot.out" >&2 || true; return; }
-  capture $n
-  # New mail lands every 70 ± 30 s (written straight into the Maildir, as
-  # a local delivery agent does); the client leaves IDLE, fetches headers,
-  # and IDLEs again; Dovecot sends "* OK Still here" every 2 min.
+  [ "$tv" = 12 ] && t12=--tls12
+  link "$2" "$3"
+  mkdir -p "$W/mail/$user/Maildir"/{cur,new,tmp}
+  chown -R nobody "$W/mail/$user"
+  echo "$user:{PLAIN}benign-ns:65534:65534::$W/mail/$user" >>"$W/dovecot.passwd" # passwd-file is re-read when it changes
+  dovecot_up
+  waitport "$SNS" 127.0.0.1 993 || { log "skip $n: dovecot did not start (see its log)"; cat "$W/dovecot.log" "$W/dovecot.out" >&2 || true; return; }
+  capture "$n"
   ( end=$((SECONDS + DUR)); i=0; while [ $SECONDS -lt $end ]; do
-      jsleep 70 30; i=$((i + 1))
-      f="$W/mail/alice/Maildir/new/$(date +%s).$i.$TAG.benign"
-      printf 'From: build@ci.benign.test\r\nTo: alice@benign.test\r\nSubject: build %d passed\r\nDate: %s\r\n\r\n%s\r\n' \
-        "$i" "$(date -R)" "$(head -c $((200 + RANDOM % 2000)) /dev/zero | tr '\0' .)" >"$f.tmp" 2>/dev/null && mv "$f.tmp" "$f" || true
+      jsleep "$mail" "$mj"; i=$((i + 1))
+      f="$W/mail/$user/Maildir/new/$(date +%s).$i.$TAG.benign"
+      printf 'From: build@ci.benign.test\r\nTo: %s@benign.test\r\nSubject: build %d passed\r\nDate: %s\r\n\r\n%s\r\n' \
+        "$user" "$i" "$(date -R)" "$(head -c $((200 + RANDOM % 2000)) /dev/zero | tr '\0' .)" >"$f.tmp" 2>/dev/null && mv "$f.tmp" "$f" || true
       chown nobody "$f" 2>/dev/null || true
     done ) &
-  inc timeout -s INT $((DUR + 5)) $PY "$HERE/imapidle.py" --host "$SIP" --user alice --password benign-ns --renew 170 \
-    --duration "$DUR" >/dev/null 2>"$W/imapidle.err" || cat "$W/imapidle.err" >&2
-  finish $n tls "IMAP IDLE over TLS 1.3 on 993 (Dovecot 2.3): mail every 70±30 s, the client fetches headers and re-IDLEs, renews IDLE every 170 s; RTT ~58 ms"
+  inc timeout -s INT $((DUR + 5)) $PY "$HERE/imapidle.py" --host "$SIP" --user "$user" --password benign-ns --renew "$renew" $t12 \
+    --duration "$DUR" >/dev/null 2>"$W/imapidle-$n.err" || cat "$W/imapidle-$n.err" >&2
+  finish "$n" tls "IMAP IDLE over TLS 1.${tv#1} on 993 (Dovecot 2.3): mail every $mail±$mj s, the client fetches headers and re-IDLEs, renews IDLE every $renew s; RTT ~$((2 * $2)) ms"
 }
 
 ovpn_up() {
@@ -498,39 +525,76 @@ ovpn_up() {
   done
 }
 
+# openvpn NAME DELAY JIT PING PERIOD PJIT: a VPN client (OpenVPN over
+# TCP, keep-alive ping every PING s) whose only traffic is one kept-alive
+# HTTPS poll every PERIOD s.
 s_openvpn() {
-  local n=ns-openvpn-tcp-https-poll
+  local n=$1 ping=$4 per=$5 pj=$6 cp i=$NLINK
+  local sin=192.168.$((200 + i)).1 cin=192.168.$((200 + i)).2
   have openvpn || { log "skip $n: openvpn not installed"; return; }
   have nginx || { log "skip $n: nginx not installed"; return; }
   [ -c /dev/net/tun ] || { log "skip $n: no /dev/net/tun"; return; }
-  link 36 6; ovpn_up; nginx_up
-  local common=(--dev-type tun --topology p2p --dh none --data-ciphers AES-256-GCM --ping 10 --ping-restart 120 --disable-dco --verb 1)
-  ins openvpn --dev tunS "${common[@]}" --proto tcp-server --lport 1194 --local "$SIP" --ifconfig 192.168.232.1 192.168.232.2 \
-    --tls-server --ca "$W/ovpn-ca.pem" --cert "$W/ovpn-server.pem" --key "$W/ovpn-server.key" >"$W/ovpn-s.log" 2>&1 &
-  waitport "$SNS" "$SIP" 1194; capture $n
-  ip netns exec "$CNS" openvpn --dev tunC "${common[@]}" --proto tcp-client --remote "$SIP" 1194 --ifconfig 192.168.232.2 192.168.232.1 \
-    --tls-client --ca "$W/ovpn-ca.pem" --cert "$W/ovpn-client.pem" --key "$W/ovpn-client.key" >"$W/ovpn-c.log" 2>&1 &
-  local cp=$!
-  waitport "$CNS" 192.168.232.1 443 300 || { log "skip $n: tunnel did not come up"; cat "$W/ovpn-c.log" >&2; kill $cp; return; }
-  # A VPN client (OpenVPN over TCP, keep-alive ping every 10 s) whose only
-  # traffic is one kept-alive HTTPS poll every 21 ± 7 s.
-  inc timeout -s INT $((DUR - 5)) "$W/poll" -url "https://192.168.232.1/api/item%d.json" -period 21s -jitter 7s \
+  link "$2" "$3"; ovpn_up; nginx_up
+  local common=(--dev-type tun --topology p2p --dh none --data-ciphers AES-256-GCM --ping "$ping" --ping-restart 120 --disable-dco --verb 1)
+  ins openvpn --dev "tunS$i" "${common[@]}" --proto tcp-server --lport 1194 --local "$SIP" --ifconfig "$sin" "$cin" \
+    --tls-server --ca "$W/ovpn-ca.pem" --cert "$W/ovpn-server.pem" --key "$W/ovpn-server.key" >"$W/ovpn-s-$n.log" 2>&1 &
+  waitport "$SNS" "$SIP" 1194; capture "$n"
+  ip netns exec "$CNS" openvpn --dev "tunC$i" "${common[@]}" --proto tcp-client --remote "$SIP" 1194 --ifconfig "$cin" "$sin" \
+    --tls-client --ca "$W/ovpn-ca.pem" --cert "$W/ovpn-client.pem" --key "$W/ovpn-client.key" >"$W/ovpn-c-$n.log" 2>&1 &
+  cp=$!
+  waitport "$CNS" "$sin" 443 300 || { log "skip $n: tunnel did not come up"; cat "$W/ovpn-c-$n.log" >&2; kill $cp; return; }
+  inc timeout -s INT $((DUR - 5)) "$W/poll" -url "https://$sin/api/item%d.json" -period "${per}s" -jitter "${pj}s" \
     -duration $((DUR - 5))s >/dev/null 2>&1 || true
   kill -TERM "$cp" 2>/dev/null || true
   sleep 1
-  finish $n proxy "OpenVPN 2.6 over TCP (TLS, AES-256-GCM, ping 10 s) carrying one kept-alive HTTPS JSON GET every 21±7 s; RTT ~72 ms"
+  finish "$n" proxy "OpenVPN 2.6 over TCP (TLS, AES-256-GCM, ping $ping s) carrying one kept-alive HTTPS JSON GET every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
-SESSIONS=(mqtt_plain mqtt_tls redis_plain redis_tls pg_listen_tls pg_pool_plain ssh_interactive ssh_d_poll
-  ss_poll ss_tls_poll h2_poll https11_post websocket imap_idle openvpn)
+# The sessions: function, capture name, one-way delay and jitter (ms),
+# then the function's settings. Batch 1 (the first 15) is what
+# datasets/benign-ns held first; batch 2 varies every class's periods,
+# keep-alives, RTTs and TLS versions, so no single setting marks a class.
+SESSIONS=(
+  "mqtt_plain ns-mqtt-plain-1883-ka37 12 2 37 23 9"
+  "mqtt_tls ns-mqtt-tls12-8883-ka60 41 6 60 11 4 tlsv1.2"
+  "redis_plain ns-redis-pubsub-plain-6379 3 1 17 7"
+  "redis_tls ns-redis-pubsub-tls13-6380 27 4 7 3"
+  "pg_listen_tls ns-postgres-tls-listen-notify 19 3 9 3 40 15 TLSv1.3"
+  "pg_pool_plain ns-postgres-plain-pooled-poll 2 1 5 2"
+  "ssh_interactive ns-ssh-interactive-date 33 5 13 6 31"
+  "ssh_d_poll ns-ssh-D-https-poll 58 8 19 6 47 h1"
+  "ss_poll ns-shadowsocks-aes256gcm-json-poll 71 9 aes-256-gcm http 27 9 400"
+  "ss_poll ns-shadowsocks-chacha20-https-poll 9 2 chacha20-ietf-poly1305 https 14 5 0"
+  "h2_poll ns-http2-tls13-keepalive-ping 24 4 33 11 15 1.3"
+  "https11 ns-https11-tls12-json-post 87 12 8 3 1.2 250"
+  "websocket ns-websocket-wss-ping23 16 3 23 41 12 13"
+  "imap_idle ns-imap-idle-tls993 29 5 70 30 170 13"
+  "openvpn ns-openvpn-tcp-https-poll 36 6 10 21 7"
+  "mqtt_plain ns-mqtt-plain-1883-ka120 7 1 120 53 20"
+  "mqtt_tls ns-mqtt-tls13-8883-ka45 95 10 45 19 8 tlsv1.3"
+  "redis_tls ns-redis-pubsub-tls13-6380-slow 64 7 29 11"
+  "pg_listen_tls ns-postgres-tls12-listen-notify 52 6 23 8 15 5 TLSv1.2"
+  "ssh_interactive ns-ssh-interactive-fast 90 9 7 4 15"
+  "ssh_d_poll ns-ssh-D-http2-poll 30 4 37 12 60 h2"
+  "ss_poll ns-shadowsocks-aes128gcm-json-poll 25 4 aes-128-gcm http 11 4 120"
+  "h2_poll ns-http2-tls12-poll-ping25 83 9 12 4 25 1.2"
+  "https11 ns-https11-tls13-get-poll61 20 3 61 15 1.3 0"
+  "websocket ns-websocket-wss-tls12-ping30 44 6 30 17 6 12"
+  "websocket ns-websocket-wss-ping19-chat 11 2 19 9 3 13"
+  "imap_idle ns-imap-idle-tls12-renew110 14 2 45 20 110 12"
+  "openvpn ns-openvpn-tcp-poll-fast 5 1 15 9 3"
+)
 : >"$W/manifest.lines"
 JOBS=()
-for s in "${SESSIONS[@]}"; do
+for spec in "${SESSIONS[@]}"; do
+  read -r fn name args <<<"$spec"
   NLINK=$((NLINK + 1)) # link 0 stays unused: 10.232.0.1-2 are left to humans
-  want "$s" || continue
+  want "$fn" || want "$name" || continue
+  [ $NLINK -le 62 ] || { log "skip $name: no /30 left in 10.232.0.0/24"; continue; }
   # Links and daemons are set up one session at a time (shared daemons
   # start once); the clients then run side by side.
-  "s_$s" &
+  # shellcheck disable=SC2086 # args are words on purpose
+  "s_$fn" "$name" $args &
   JOBS+=($!)
   sleep 3
 done
