@@ -48,7 +48,7 @@ func TestLoadRowsRefusesAGroupSpanningManifests(t *testing.T) {
 // own group (one session each).
 func TestLoadRowsReadsTheRepoSamplesAndBenignNS(t *testing.T) {
 	if testing.Short() {
-		t.Skip("reads 19 captures (a few seconds)")
+		t.Skip("reads the 33 captures of both manifests (about a second)")
 	}
 	root := shareddata.Root()
 	ms := []string{filepath.Join(root, "datasets", "manifest.tsv"), filepath.Join(root, "datasets", "benign-ns", "manifest.tsv")}
