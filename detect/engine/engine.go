@@ -21,6 +21,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
 	"github.com/minerwatch/minerwatch/internal/lru"
+	"github.com/minerwatch/minerwatch/models/forest"
 )
 
 // Scorer is stage 2: a flow classifier over one feature set.
@@ -42,6 +43,19 @@ type Scorer interface {
 // rows (OnRow) carry the exact value when the model is a Prober.
 type Prober interface {
 	Probability(x []float64) float64
+}
+
+// PartialScorer is a Scorer that can often tell a row is below its threshold
+// without some of its features (forest.BelowWithout): rows that only
+// feed the model then leave their periodicity features, the costly part of
+// a row, uncomputed until the model asks for them (see belowWithout).
+type PartialScorer interface {
+	// BelowWithout reports whether the score of x is below the threshold
+	// whatever the features marked in missing are; if not, need is the
+	// first missing feature the model asks for (-1: none).
+	// p records where the walk stopped, so the next call (with the needed
+	// feature filled in) goes on from there.
+	BelowWithout(x []float64, missing []bool, p *forest.Partial) (below bool, need int)
 }
 
 // Config configures an Engine.
@@ -129,6 +143,9 @@ type Stats struct {
 	TLSHellos  int64
 	Scored     int64
 	ScoreNanos int64
+	// PeriodsSkipped counts the directions' periodicity features that
+	// were never computed: the model decided their rows without them.
+	PeriodsSkipped int64
 	// Capped counts what the engine's bounded tables evicted or folded.
 	Capped Capped
 	// Earned counts the flows that were given stage state (signature
@@ -295,6 +312,9 @@ type Engine struct {
 	// lim holds the intel rate limits and the dns-query de-duplication
 	// (unused with Config.Defer: the Decider's decide).
 	lim *intelLimits
+	// missing marks the model's features a row has not computed yet
+	// (belowWithout); all false between rows.
+	missing []bool
 }
 
 // dnsKey is one (host, name) pair of the dns-query de-duplication.
@@ -334,6 +354,12 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 			tc.Skip = func(f *flows.Flow, kind string) bool {
 				fi, _ := f.Data.(*FlowInfo)
 				return fi == nil || len(fi.Alerted) > 0 || kind == flowfeat.KindWindow
+			}
+			// Nothing else reads the rows: a model that can decide
+			// without the periodicity features asks for them only when
+			// it needs them (see belowWithout).
+			if _, ok := cfg.Model.(PartialScorer); ok {
+				tc.DeferPeriod = true
 			}
 		}
 		e.tracker = flowfeat.NewTracker(tc, e.row)
@@ -427,8 +453,14 @@ func (e *Engine) captureRef() *string {
 	if e.cfg.Capture == nil {
 		return nil
 	}
+	// Only a changed name is copied to the heap: taking the address of
+	// the returned string itself would move it there at every call, 16 B
+	// of garbage per flow (a million flows left 16 MB of it for a
+	// collection a growing heap does not reach).
 	if name := e.cfg.Capture(); e.capName == nil || *e.capName != name {
-		e.capName = &name
+		p := new(string)
+		*p = name
+		e.capName = p
 	}
 	return e.capName
 }
@@ -530,6 +562,19 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 				fi.pre = e.preFree.get()
 			}
 			if fi.pre.Add(p, dir) {
+				if !fi.pre.Established() {
+					return
+				}
+				// The handshake is complete: the flow will carry data
+				// and earn its state at the first payload anyway. Earned
+				// now, its prelude (p included, replayed by earn) goes
+				// straight back to the free list for the next handshake
+				// instead of becoming garbage at that payload: a million
+				// flows opened before any of them sends data otherwise
+				// leave 80 MB behind that the growing heap never
+				// collects.
+				e.earn(fi, true)
+				e.sigDecision(fi, p.Time)
 				return
 			}
 		}
@@ -541,10 +586,7 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	if fi.sig != nil {
 		e.tapping = fi
 		fi.sig.Packet(p, dir)
-		if !fi.sigFired && fi.sig.Decided() {
-			fi.sigFired = true
-			e.signatureVerdict(fi, p.Time)
-		}
+		e.sigDecision(fi, p.Time)
 	}
 	if f.Proto == packet.ProtoUDP && len(p.Payload) > 0 && e.parseHellos() {
 		switch {
@@ -553,6 +595,14 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 		case dir == packet.Up && f.Server.Port() == 443 && fi.tlsMeta == nil && f.Up.Pkts <= maxQUICPackets:
 			e.quicInitial(fi, p.Payload, p.Time)
 		}
+	}
+}
+
+// sigDecision reports the signature stage's verdict once it has decided.
+func (e *Engine) sigDecision(fi *FlowInfo, at time.Time) {
+	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
+		fi.sigFired = true
+		e.signatureVerdict(fi, at)
 	}
 }
 
@@ -892,7 +942,11 @@ func (e *Engine) row(r *flowfeat.Row) {
 	score, top := math.NaN(), []alert.FeatureValue(nil)
 	if alerting {
 		start := time.Now()
-		score, top = m.Score(x)
+		if e.belowWithout(r, x) {
+			alerting = false // below the threshold: no alert, as Score would say
+		} else {
+			score, top = m.Score(x)
+		}
 		e.stats.ScoreNanos += time.Since(start).Nanoseconds()
 		e.stats.Scored++
 		if e.cfg.Defer != nil && e.cfg.Intel != nil {
@@ -927,6 +981,64 @@ func (e *Engine) row(r *flowfeat.Row) {
 	a.Model = &alert.Model{Score: score, Threshold: m.Threshold(), Checkpoint: cp.Seconds(),
 		FeatureSet: m.FeatureSet(), TopFeatures: top, ModelID: m.ID()}
 	e.emit(fi, a)
+}
+
+// belowWithout reports whether the model can tell row r is below its
+// threshold without the periodicity features the tracker deferred
+// (TrackerConfig.DeferPeriod), computing those it asks for on the way;
+// when it cannot, every deferred feature of the model's set is computed,
+// so x is whole for Score. The shipped model asks for the down direction's
+// period on every row, and for the up one's on about one in twelve of
+// those it can decide: most up periodicities are never computed.
+func (e *Engine) belowWithout(r *flowfeat.Row, x []float64) bool {
+	pd, pu := r.PeriodPending()
+	if !pd && !pu {
+		return false
+	}
+	down, up, ok := flowfeat.PeriodColumns(e.cfg.Model.FeatureSet())
+	if !ok {
+		return false // the model does not read them
+	}
+	d := e.cfg.Model.(PartialScorer) // DeferPeriod is only set for a PartialScorer
+	if len(e.missing) < len(x) {
+		e.missing = make([]bool, len(x))
+	}
+	missing := e.missing[:len(x)]
+	mark := func(cols [2]int, v bool) { missing[cols[0]], missing[cols[1]] = v, v }
+	mark(down, pd)
+	mark(up, pu)
+	below := false
+	var walk forest.Partial
+	for {
+		var need int
+		if below, need = d.BelowWithout(x, missing, &walk); below || need < 0 {
+			break
+		}
+		if need == down[0] || need == down[1] {
+			r.CompletePeriod(packet.Down)
+			mark(down, false)
+		} else {
+			r.CompletePeriod(packet.Up)
+			mark(up, false)
+		}
+	}
+	if below {
+		pd, pu := r.PeriodPending()
+		e.stats.PeriodsSkipped += int64(b2i(pd) + b2i(pu))
+	} else {
+		r.CompletePeriod(packet.Down)
+		r.CompletePeriod(packet.Up)
+	}
+	mark(down, false)
+	mark(up, false)
+	return below
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
