@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -94,9 +96,17 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 	rd := &reader{r: r, cfg: cfg, workers: workers, free: free, sp: online.NewSpreader(n), maxEpochs: cfg.Depth + 2}
 	var wg sync.WaitGroup
 	wg.Add(1 + n)
-	go func() { defer wg.Done(); rd.run(ctx) }()
+	// Labelled for CPU profiles (go tool pprof -tags): what each role
+	// and each worker takes, the balance between workers included.
+	go func() {
+		defer wg.Done()
+		pprof.Do(ctx, pprof.Labels("parallel", "reader"), rd.run)
+	}()
 	for _, w := range workers {
-		go func() { defer wg.Done(); w.run() }()
+		go func() {
+			defer wg.Done()
+			pprof.Do(ctx, pprof.Labels("parallel", "worker "+strconv.Itoa(w.id)), func(context.Context) { w.run() })
+		}()
 	}
 
 	// The merger takes the epochs back in capture order and hands the
