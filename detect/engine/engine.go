@@ -21,7 +21,6 @@ import (
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
 	"github.com/minerwatch/minerwatch/internal/lru"
-	"github.com/minerwatch/minerwatch/models/forest"
 )
 
 // Scorer is stage 2: a flow classifier over one feature set.
@@ -45,17 +44,15 @@ type Prober interface {
 	Probability(x []float64) float64
 }
 
-// PartialScorer is a Scorer that can often tell a row is below its threshold
-// without some of its features (forest.BelowWithout): rows that only
+// PartialScorer is a Scorer that can often tell a row is below its
+// threshold without some of its features (forest.Bounder): rows that only
 // feed the model then leave their periodicity features, the costly part of
-// a row, uncomputed until the model asks for them (see belowWithout).
+// a row, uncomputed unless the model needs them (see belowWithout).
 type PartialScorer interface {
 	// BelowWithout reports whether the score of x is below the threshold
-	// whatever the features marked in missing are; if not, need is the
-	// first missing feature the model asks for (-1: none).
-	// p records where the walk stopped, so the next call (with the needed
-	// feature filled in) goes on from there.
-	BelowWithout(x []float64, missing []bool, p *forest.Partial) (below bool, need int)
+	// whatever the features marked in missing are; if not, need is a
+	// missing feature the model asks for (-1: none).
+	BelowWithout(x []float64, missing []bool) (below bool, need int)
 }
 
 // Config configures an Engine.
@@ -987,9 +984,10 @@ func (e *Engine) row(r *flowfeat.Row) {
 // threshold without the periodicity features the tracker deferred
 // (TrackerConfig.DeferPeriod), computing those it asks for on the way;
 // when it cannot, every deferred feature of the model's set is computed,
-// so x is whole for Score. The shipped model asks for the down direction's
-// period on every row, and for the up one's on about one in twelve of
-// those it can decide: most up periodicities are never computed.
+// so x is whole for Score. Bounding what a tree stopped at a missing
+// feature can add by the largest leaf under that split, the shipped model
+// decides all but about 3 in 1000 of detect's rows on the merged shared
+// captures without any periodicity: most are never computed.
 func (e *Engine) belowWithout(r *flowfeat.Row, x []float64) bool {
 	pd, pu := r.PeriodPending()
 	if !pd && !pu {
@@ -1008,10 +1006,9 @@ func (e *Engine) belowWithout(r *flowfeat.Row, x []float64) bool {
 	mark(down, pd)
 	mark(up, pu)
 	below := false
-	var walk forest.Partial
 	for {
 		var need int
-		if below, need = d.BelowWithout(x, missing, &walk); below || need < 0 {
+		if below, need = d.BelowWithout(x, missing); below || need < 0 {
 			break
 		}
 		if need == down[0] || need == down[1] {
