@@ -64,7 +64,7 @@ func BenchmarkDetect(b *testing.B) {
 	})
 	for _, w := range []int{1, 2, 3} {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			var pkts, waits float64
+			var pkts, reqs float64
 			cpu0 := cpuTime(b)
 			for b.Loop() {
 				r, err := capture.Open(paths...)
@@ -77,13 +77,12 @@ func BenchmarkDetect(b *testing.B) {
 					b.Fatal(err)
 				}
 				pkts += count(r)
-				waits += float64(st.Waits)
+				reqs += float64(st.Requests)
 				r.Close()
 			}
 			report(b, pkts, cpuTime(b)-cpu0)
-			// How often a worker waited for another to reach its packet
-			// before touching the shared intel state (turns.go).
-			b.ReportMetric(waits/pkts, "waits/pkt")
+			// The decisions left to the merger (engine.Request), per packet.
+			b.ReportMetric(reqs/pkts, "requests/pkt")
 		})
 	}
 }

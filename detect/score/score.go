@@ -6,6 +6,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/models/forest"
 	"github.com/minerwatch/minerwatch/models/modelfile"
 )
 
@@ -45,6 +46,13 @@ func (s *Scorer) ID() string { return s.id }
 // Probability implements engine.Prober: the forest's exact probability,
 // every tree walked (Score stops early below the threshold).
 func (s *Scorer) Probability(x []float64) float64 { return s.m.Forest.PredictProba(x) }
+
+// BelowWithout implements engine.PartialScorer: whether the score is known to be
+// below the threshold without the features marked missing (and if not,
+// the first missing one the model asks for); see forest.BelowWithout.
+func (s *Scorer) BelowWithout(x []float64, missing []bool, p *forest.Partial) (below bool, need int) {
+	return s.m.Forest.BelowWithout(x, s.m.Threshold, missing, p)
+}
 
 // Model returns the underlying model.
 func (s *Scorer) Model() *modelfile.Model { return s.m }
