@@ -25,3 +25,10 @@ func NewPrevFast(f *Forest) *PrevFast { return newPrevFast(f) }
 func (p *prevFast) PredictAbove(row []float64, threshold float64) (float64, bool) {
 	return p.predictAbove(row, threshold)
 }
+
+// BelowWithoutNodes is BelowWithout on the 16-byte nodes, one tree at a
+// time, as before the scoring copy walked it.
+func (f *Forest) BelowWithoutNodes(row []float64, threshold float64, missing []bool, p *Partial) (below bool, need int) {
+	f.checkRow(row)
+	return f.belowWithoutNodes(row, threshold, missing[:f.nFeatures], p)
+}
