@@ -8,8 +8,7 @@ import (
 
 // fastNode is a node of the scoring copy of the forest (Forest.fast): one
 // comparison per step, v > threshold, where v is a slot of the row
-// extended with each feature's negation and a not-NaN indicator (see
-// extendRow). Node (the layout everything else reads) needs a second
+// extended with each feature's negation and magnitude (see extendRow). Node (the layout everything else reads) needs a second
 // comparison and a flag to route NaN; here the NaN direction is folded into
 // the choice of slot, threshold and child order when the copy is built
 // (see fastSplit), so a step is a load, a compare and an add. On the
@@ -37,9 +36,8 @@ const maxFastFeatures = 128
 // fastLine is the number of fastNodes in a cache line.
 const fastLine = 64 / int(unsafe.Sizeof(fastNode{}))
 
-// extendedRow holds a row extended for fastNode: x, then -x, then
-// 1 where x is not NaN and 0 where it is, then NaN in the slot leaves
-// read (nanSlot).
+// extendedRow holds a row extended for fastNode: x, then -x, then |x|,
+// then NaN in the slot leaves read (nanSlot).
 type extendedRow [3*maxFastFeatures + 1]float64
 
 // nanSlot is the slot of the extended row of a forest of n features that
@@ -49,16 +47,11 @@ func nanSlot(n int) int { return 3 * n }
 // extendRow fills xr from row (len(row) ≤ maxFastFeatures).
 func extendRow(xr *extendedRow, row []float64) {
 	n := len(row)
-	neg, ok := xr[n:2*n], xr[2*n:3*n]
+	neg, mag := xr[n:2*n], xr[2*n:3*n]
 	copy(xr[:n], row)
 	for j, x := range row {
 		neg[j] = -x
-		// Without a branch: NaN is common in real rows (a std over one
-		// packet) and would be mispredicted. The magnitude's bits exceed
-		// +Inf's exactly for NaN.
-		mag := math.Float64bits(x) &^ (1 << 63)
-		isNaN := (0x7ff0000000000000 - mag) >> 63
-		ok[j] = float64(1 - isNaN)
+		mag[j] = math.Abs(x)
 	}
 	xr[nanSlot(n)] = math.NaN()
 }
@@ -74,8 +67,9 @@ func fastSplit(n node, nFeatures int) (slot int, threshold float64, swap bool) {
 		return int(n.feature), t, false
 	case math.IsInf(t, 1):
 		// Left iff x ≤ +Inf, that is iff x is not NaN: child 1 (the left
-		// child) iff not-NaN > 0.5.
-		return 2*nFeatures + int(n.feature), 0.5, true
+		// child) iff |x| > -1, which every number passes (+Inf too) and
+		// NaN fails.
+		return 2*nFeatures + int(n.feature), -1, true
 	default:
 		// Right iff !(x ≤ t): left iff x ≤ t iff -x ≥ -t iff -x > prev(-t)
 		// (no float lies between prev(-t) and -t; t is finite or -Inf, so
@@ -96,7 +90,7 @@ func (f *Forest) setFast() {
 	if f.nFeatures > maxFastFeatures {
 		return
 	}
-	total := 0
+	total := 1 // a last leaf, so that node i+1 of every leaf i exists
 	for t := range f.roots {
 		total += roundUp(int(f.treeEnd(t)-f.roots[t]), fastLine)
 	}
