@@ -610,23 +610,62 @@ func flushedBefore(x, y flushedFlow) bool {
 }
 
 func (m *merger) flushOrder(ep *epoch) {
-	ev := make([]int, len(ep.shares)) // next event per worker
-	fl := make([]int, len(ep.shares)) // next flushed flow per worker
+	// Per worker: its flushed flows in the order taken (ord), and where
+	// each one's events start (first; a flow's events are consecutive).
+	type flushSeq struct {
+		ord, first []int32
+		next       int
+	}
+	seqs := make([]flushSeq, len(ep.shares))
+	for w := range ep.shares {
+		sh, s := &ep.shares[w], &seqs[w]
+		s.ord = make([]int32, len(sh.flushed))
+		for i := range s.ord {
+			s.ord[i] = int32(i)
+		}
+		// Flows of one list with one timestamp left the worker's table in
+		// its LRU order; taken by flow ID instead, they come out in the
+		// same order whichever flows share the worker (the flow hash's
+		// seed is random).
+		for i := 0; i < len(s.ord); {
+			j := i + 1
+			for j < len(s.ord) && sh.flushed[j].class == sh.flushed[i].class && sh.flushed[j].last.Equal(sh.flushed[i].last) {
+				j++
+			}
+			if j-i > 1 {
+				slices.SortFunc(s.ord[i:j], func(a, b int32) int { return cmp.Compare(sh.flushed[a].id, sh.flushed[b].id) })
+			}
+			i = j
+		}
+		s.first = make([]int32, len(sh.flushed)+1)
+		e := 0
+		for k := range sh.flushed {
+			s.first[k] = int32(e)
+			for e < len(sh.events) && sh.events[e].grp <= int32(k) {
+				e++
+			}
+		}
+		s.first[len(sh.flushed)] = int32(e)
+		for i := e; i < len(sh.events); i++ { // none expected: every event of the flush belongs to a flow
+			m.apply(&sh.events[i])
+		}
+	}
+	head := func(w int) *flushedFlow { return &ep.shares[w].flushed[seqs[w].ord[seqs[w].next]] }
 	for {
 		best := -1
 		for w := range ep.shares {
-			sh := &ep.shares[w]
-			if fl[w] < len(sh.flushed) && (best < 0 || flushedBefore(sh.flushed[fl[w]], ep.shares[best].flushed[fl[best]])) {
+			if seqs[w].next < len(seqs[w].ord) && (best < 0 || flushedBefore(*head(w), *head(best))) {
 				best = w
 			}
 		}
 		if best < 0 {
 			break
 		}
-		sh := &ep.shares[best]
-		f := &sh.flushed[fl[best]]
-		for ; ev[best] < len(sh.events) && sh.events[ev[best]].grp <= int32(fl[best]); ev[best]++ {
-			e := &sh.events[ev[best]]
+		sh, s := &ep.shares[best], &seqs[best]
+		k := s.ord[s.next]
+		f := &sh.flushed[k]
+		for i := s.first[k]; i < s.first[k+1]; i++ {
+			e := &sh.events[i]
 			if f.end >= 0 && e.idx >= f.end {
 				m.flowEnded(f)
 			}
@@ -635,12 +674,7 @@ func (m *merger) flushOrder(ep *epoch) {
 		if f.end >= 0 {
 			m.flowEnded(f)
 		}
-		fl[best]++
-	}
-	for w := range ep.shares { // none expected: every event of the flush belongs to a flow
-		for i := ev[w]; i < len(ep.shares[w].events); i++ {
-			m.apply(&ep.shares[w].events[i])
-		}
+		s.next++
 	}
 }
 
