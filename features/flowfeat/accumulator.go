@@ -625,10 +625,13 @@ func (d *dirAcc) fill(out []float64, dur float64) {
 // row) and sets the window duration for the per-second rates.
 func (a *Accumulator) Snapshot(end time.Time, v *Vector) {
 	var sc periodScratch
-	a.snapshot(end.UnixNano(), v, &sc)
+	a.snapshot(end.UnixNano(), v, &sc, false)
 }
 
-func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
+// snapshot writes the features; with deferPeriod it leaves the
+// periodicity features NaN (see TrackerConfig.DeferPeriod) and reports
+// which directions would have computed theirs (periodFor does it later).
+func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch, deferPeriod bool) (pending uint8) {
 	dur := float64(end-a.start) / 1e9
 	if dur < 0 {
 		dur = 0
@@ -649,8 +652,18 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 	f[7] = ratio(float64(a.respAnswered), float64(a.respUp))
 	f[8] = a.respDelay.avg(a.respN)
 	f[9] = a.respDelay.std(a.respN)
-	f[10], f[11] = a.period(&a.down, end, scratch)
-	f[12], f[13] = a.period(&a.up, end, scratch)
+	if deferPeriod {
+		f[10], f[11], f[12], f[13] = nan, nan, nan, nan
+		if a.down.dataPkts >= minPeriodPkts {
+			pending |= pendingDown
+		}
+		if a.up.dataPkts >= minPeriodPkts {
+			pending |= pendingUp
+		}
+	} else {
+		a.periodFor(v, packet.Down, end, scratch)
+		a.periodFor(v, packet.Up, end, scratch)
+	}
 	if a.up.pkts+a.down.pkts >= 2 {
 		f[14] = a.idleMax
 	} else {
@@ -699,6 +712,27 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 		d[7], d[8], d[9], d[10] = nan, nan, nan, nan
 	}
 	d[11] = ratio(float64(dc.upB), float64(dc.downB))
+	return pending
+}
+
+// Bits of a row's pending periodicity features, by direction.
+const (
+	pendingDown uint8 = 1 << iota
+	pendingUp
+)
+
+// periodCol is the column of down_period in mw51 (and in the sets that
+// begin with it); down_period_strength, up_period and up_period_strength
+// follow.
+const periodCol = 36 + 10
+
+// periodFor writes direction dir's period and its strength into v.
+func (a *Accumulator) periodFor(v *Vector, dir packet.Direction, end int64, scratch *periodScratch) {
+	d, col := &a.down, offMW51+periodCol
+	if dir == packet.Up {
+		d, col = &a.up, col+2
+	}
+	v[col], v[col+1] = a.period(d, end, scratch)
 }
 
 func (a *Accumulator) period(d *dirAcc, end int64, scratch *periodScratch) (float64, float64) {

@@ -44,7 +44,7 @@
 // (children adjacent, a leaf is its own child) that training, explanations
 // and model files read. Scoring walks a copy of it (fast.go) in which NaN's
 // learned direction is folded into the split itself (the row is extended
-// with each feature's negation and a not-NaN indicator, and the children
+// with each feature's negation and magnitude, and the children
 // of a NaN-goes-right split trade places), so a step is one compare and
 // an add, with no data-dependent branch; eight trees are walked in
 // lock-step and nothing is allocated. PredictProba scores one row;
