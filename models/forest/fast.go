@@ -8,8 +8,9 @@ import (
 
 // fastNode is a node of the scoring copy of the forest (Forest.fast): one
 // comparison per step, v > threshold, where v is a slot of the row
-// extended with each feature's negation and magnitude (see extendRow). Node (the layout everything else reads) needs a second
-// comparison and a flag to route NaN; here the NaN direction is folded into
+// extended with each feature's negation and magnitude (see extendRow).
+// Node (the layout everything else reads) needs a second comparison and
+// a flag to route NaN; here the NaN direction is folded into
 // the choice of slot, threshold and child order when the copy is built
 // (see fastSplit), so a step is a load, a compare and an add. On the
 // shipped model's rows that cuts the instructions per step by about a

@@ -74,44 +74,70 @@ func TestBelowWithoutAnswersAsTheTreeByTreeWalk(t *testing.T) {
 	}
 }
 
-// BenchmarkBelowWithoutLayouts times BelowWithout on the shared rows with
-// the up direction's periodicity missing (as detect calls it once the down
-// period is computed), tree by tree on the nodes against the scoring
-// copy, interleaved chunk by chunk; the speed-up is the median of the
-// per-chunk ratios, which the load of a shared machine barely moves.
+// BenchmarkBelowWithoutLayouts times BelowWithout on the shared rows as
+// detect calls it: the four periodicity features missing at first, each
+// direction's pair filled in when the walk needs it and the walk resumed,
+// until it decides (chain); and alone, the call with only the up
+// direction's pair missing (up). Tree by tree on the nodes against the
+// scoring copy, interleaved chunk by chunk; the speed-up is the median of
+// the per-chunk ratios, which the load of a shared machine barely moves.
 func BenchmarkBelowWithoutLayouts(b *testing.B) {
 	m := shippedModel(b)
 	rows := benchRows(b, m)
 	f := m.Forest
-	up := make([]bool, f.NumFeatures())
-	up[48], up[49] = true, true
-	ways := []func([]float64){
-		func(row []float64) { f.BelowWithoutNodes(row, m.Threshold, up, new(forest.Partial)) },
-		func(row []float64) { f.BelowWithout(row, m.Threshold, up, new(forest.Partial)) },
-	}
-	const chunk = 256
-	ratios := make([]float64, 0, 1<<14)
-	var spent [2]time.Duration
-	start := 0
-	for b.Loop() {
-		var cur [2]time.Duration
-		for w, walk := range ways {
-			t0 := time.Now()
-			i := start
-			for range chunk {
-				walk(rows[i])
-				i = (i + 7919) % len(rows)
+	nf := f.NumFeatures()
+	type walker func([]float64, float64, []bool, *forest.Partial) (bool, int)
+	chain := func(walk walker, row []float64, missing []bool) {
+		for _, j := range []int{46, 47, 48, 49} {
+			missing[j] = true
+		}
+		var p forest.Partial
+		for {
+			below, need := walk(row, m.Threshold, missing, &p)
+			if below || need < 0 {
+				return
 			}
-			cur[w] = time.Since(t0)
-			spent[w] += cur[w]
+			pair := need &^ 1 // 46,47 down; 48,49 up
+			missing[pair], missing[pair+1] = false, false
 		}
-		if len(ratios) < cap(ratios) {
-			ratios = append(ratios, cur[0].Seconds()/cur[1].Seconds())
-		}
-		start = (start + chunk*7919) % len(rows)
 	}
-	b.ReportMetric(spent[0].Seconds()*1e6/float64(b.N*chunk), "nodes-µs/row")
-	b.ReportMetric(spent[1].Seconds()*1e6/float64(b.N*chunk), "fast-µs/row")
-	slices.Sort(ratios)
-	b.ReportMetric(ratios[len(ratios)/2], "speedup")
+	up := func(walk walker, row []float64, missing []bool) {
+		clear(missing)
+		missing[48], missing[49] = true, true
+		walk(row, m.Threshold, missing, new(forest.Partial))
+	}
+	for _, c := range []struct {
+		name string
+		call func(walker, []float64, []bool)
+	}{{"chain", chain}, {"up", up}} {
+		b.Run(c.name, func(b *testing.B) {
+			walkers := []walker{f.BelowWithoutNodes, f.BelowWithout}
+			missing := make([]bool, nf)
+			const chunk = 256
+			ratios := make([]float64, 0, 1<<14)
+			var spent [2]time.Duration
+			start := 0
+			for b.Loop() {
+				var cur [2]time.Duration
+				for w, walk := range walkers {
+					t0 := time.Now()
+					i := start
+					for range chunk {
+						c.call(walk, rows[i], missing)
+						i = (i + 7919) % len(rows)
+					}
+					cur[w] = time.Since(t0)
+					spent[w] += cur[w]
+				}
+				if len(ratios) < cap(ratios) {
+					ratios = append(ratios, cur[0].Seconds()/cur[1].Seconds())
+				}
+				start = (start + chunk*7919) % len(rows)
+			}
+			b.ReportMetric(spent[0].Seconds()*1e6/float64(b.N*chunk), "nodes-µs/row")
+			b.ReportMetric(spent[1].Seconds()*1e6/float64(b.N*chunk), "fast-µs/row")
+			slices.Sort(ratios)
+			b.ReportMetric(ratios[len(ratios)/2], "speedup")
+		})
+	}
 }
