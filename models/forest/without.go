@@ -91,8 +91,9 @@ func (f *Forest) belowWithoutFast(row []float64, threshold float64, missing []bo
 	sum := p.sum
 	t := p.tree
 	for ; t+8 <= len(roots); t += 8 {
-		a, b, c, d := roots[t], roots[t+1], roots[t+2], roots[t+3]
-		e, g, h, k := roots[t+4], roots[t+5], roots[t+6], roots[t+7]
+		r := (*[8]uint32)(roots[t : t+8])
+		a, b, c, d := r[0], r[1], r[2], r[3]
+		e, g, h, k := r[4], r[5], r[6], r[7]
 		var hit uint8
 		for {
 			var la, lb, lc, ld, le, lg, lh, lk uint16
