@@ -8,8 +8,9 @@ import (
 
 // fastNode is a node of the scoring copy of the forest (Forest.fast): one
 // comparison per step, v > threshold, where v is a slot of the row
-// extended with each feature's negation and magnitude (see extendRow). Node (the layout everything else reads) needs a second
-// comparison and a flag to route NaN; here the NaN direction is folded into
+// extended with each feature's negation and magnitude (see extendRow).
+// Node (the layout everything else reads) needs a second comparison and
+// a flag to route NaN; here the NaN direction is folded into
 // the choice of slot, threshold and child order when the copy is built
 // (see fastSplit), so a step is a load, a compare and an add. On the
 // shipped model's rows that cuts the instructions per step by about a
@@ -222,8 +223,9 @@ func (f *Forest) predictAboveFast(row []float64, threshold float64) (float64, bo
 	sum := 0.0
 	t := 0
 	for ; t+8 <= len(roots); t += 8 {
-		a, b, c, d := roots[t], roots[t+1], roots[t+2], roots[t+3]
-		e, g, h, k := roots[t+4], roots[t+5], roots[t+6], roots[t+7]
+		r := (*[8]uint32)(roots[t : t+8]) // one bounds check, not eight
+		a, b, c, d := r[0], r[1], r[2], r[3]
+		e, g, h, k := r[4], r[5], r[6], r[7]
 		// No tree of the shipped model is a lone leaf, so the first step
 		// need not ask whether all arrived (a lone leaf stays put).
 		a, _ = fastStep(nodes, &xr, a)
