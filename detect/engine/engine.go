@@ -160,29 +160,23 @@ type FlowInfo struct {
 	capture *string
 	sig     *signature.Flow
 	feat    *flowfeat.State
-	// par holds the flow's ClientHello, QUIC or DNS-over-TCP parser only
-	// while one is in use (nil for most flows: the search for a hello
-	// needs no more than hs).
+	// par holds the flow's prelude until it earns its state, and its
+	// ClientHello, QUIC or DNS-over-TCP parser while one is in use (nil
+	// for most established flows: the search for a hello needs no more
+	// than hs).
 	par     *parsers
-	pre     *flowfeat.Prelude
 	tlsMeta *alert.TLS
-	// Alerted records which detectors have alerted on this flow.
-	Alerted map[string]bool
 	hs      helloState
-	// earned is set once the flow has its stage state (sig, feat): at its
-	// first payload, a full prelude or a due feature row. Until then its
-	// header-only packets wait in pre, and a SYN-flood flow costs no
-	// more than that; pre goes back to the engine's free list when the
-	// flow earns its state (an established flow keeps no prelude).
-	earned   bool
-	sigFired bool
+	// alerted holds a bit per detector that has alerted on this flow
+	// (see AlertedBy): one byte where a map took a pointer and a map.
+	alerted uint8
+	// bits holds bitEarned and bitSigFired.
+	bits uint8
 	// intelMatch is the kind of the first intel match on the flow (an
 	// index into intelKinds, 0 = none); see IntelMatch.
 	intelMatch uint8
 	// dialect is the signature stage's dialect once it confirmed mining
-	// (an index into dialectNames, 0 = none); see Dialect. With capture
-	// a pointer, this byte in the flags' padding makes FlowInfo 80 B
-	// instead of the 112 B size class (32 MB at a million flows).
+	// (an index into dialectNames, 0 = none); see Dialect.
 	dialect uint8
 	// ModelScore is stage 2's score of the row being handed to OnRow: the
 	// exact probability when the model is a Prober, NaN when the row was
@@ -192,9 +186,42 @@ type FlowInfo struct {
 	ModelScore float32
 }
 
-// FlowInfo stays within the 80-byte size class: a million flows pay
-// 32 MB more at the next one (112 B).
-var _ [80 - unsafe.Sizeof(FlowInfo{})]struct{}
+// FlowInfo stays within the 64-byte size class: a million flows pay
+// 16 MB more at the next one (80 B).
+var _ [64 - unsafe.Sizeof(FlowInfo{})]struct{}
+
+// The flags in FlowInfo.bits.
+const (
+	// bitEarned is set once the flow has its stage state (sig, feat): at
+	// the end of its handshake, its first payload, a full prelude or a
+	// due feature row. Until then its header-only packets wait in the
+	// prelude (in par), and a SYN-flood flow costs no more than that;
+	// the parsers go back to the engine's free list when the flow earns
+	// its state, unless a parser is in use.
+	bitEarned uint8 = 1 << iota
+	// bitSigFired: the signature stage's verdict has been reported.
+	bitSigFired
+)
+
+func (fi *FlowInfo) earned() bool   { return fi.bits&bitEarned != 0 }
+func (fi *FlowInfo) sigFired() bool { return fi.bits&bitSigFired != 0 }
+
+// detectorBits are the detectors FlowInfo.alerted has a bit for, in bit
+// order; any other detector name shares the last bit.
+var detectorBits = [...]string{alert.DetectorIntel, alert.DetectorSignature, alert.DetectorModel, alert.DetectorProbe}
+
+func detectorBit(detector string) uint8 {
+	for i, d := range detectorBits {
+		if d == detector {
+			return 1 << i
+		}
+	}
+	return 1 << len(detectorBits)
+}
+
+// AlertedBy reports whether the detector named detector (alert.Detector*)
+// has alerted on this flow.
+func (fi *FlowInfo) AlertedBy(detector string) bool { return fi.alerted&detectorBit(detector) != 0 }
 
 // intelKinds are the intel match kinds intelMatch indexes (0 = none).
 var intelKinds = [...]intel.MatchKind{"", intel.MatchIP, intel.MatchDNSQuery, intel.MatchDNSAnswer, intel.MatchSNI, intel.MatchLearned}
@@ -267,6 +294,10 @@ type parsers struct {
 	tls  *tlshello.Parser
 	quic *tlshello.QUICParser
 	dns  [2]*dnsmsg.Stream
+	// pre holds the flow's header-only packets until it earns its state
+	// (empty afterwards): the prelude and the parsers are never both in
+	// use for long, so one pointer in FlowInfo serves both.
+	pre flowfeat.Prelude
 }
 
 // Engine runs the detection pipeline over packets. It is not safe for
@@ -293,7 +324,6 @@ type Engine struct {
 	sigFree  freeList[signature.Flow]
 	parFree  freeList[parsers]
 	infoFree freeList[FlowInfo]
-	preFree  freeList[flowfeat.Prelude]
 	sigDone  signature.Stats
 	stats    Stats
 	vec      flowfeat.Vector
@@ -350,7 +380,7 @@ func New(cfg Config, out func(*alert.Alert)) *Engine {
 			}
 			tc.Skip = func(f *flows.Flow, kind string) bool {
 				fi, _ := f.Data.(*FlowInfo)
-				return fi == nil || len(fi.Alerted) > 0 || kind == flowfeat.KindWindow
+				return fi == nil || fi.alerted != 0 || kind == flowfeat.KindWindow
 			}
 			// Nothing else reads the rows: a model that can decide
 			// without the periodicity features asks for them only when
@@ -390,7 +420,7 @@ func (e *Engine) Advance(now time.Time) {
 		if !ok {
 			return
 		}
-		if !fi.earned && e.wantsFeatures(f) && e.tracker.Due(f, due) {
+		if !fi.earned() && e.wantsFeatures(f) && e.tracker.Due(f, due) {
 			e.earn(fi, true)
 		}
 		if fi.feat != nil {
@@ -468,7 +498,9 @@ func (e *Engine) flowStarted(f *flows.Flow) {
 	f.Data = fi
 	// Stage state comes when the flow earns it (see packet); a flow that
 	// would get none is born earned.
-	fi.earned = f.Proto != packet.ProtoTCP && !e.wantsFeatures(f)
+	if f.Proto != packet.ProtoTCP && !e.wantsFeatures(f) {
+		fi.bits |= bitEarned
+	}
 	if e.cfg.eager {
 		e.earn(fi, true)
 	}
@@ -514,7 +546,7 @@ func (e *Engine) wantsFeatures(f *flows.Flow) bool {
 // packets held so far into it, so both end up as if they had existed
 // from the flow's first packet.
 func (e *Engine) earn(fi *FlowInfo, withSig bool) {
-	fi.earned = true
+	fi.bits |= bitEarned
 	e.stats.Earned++
 	f := fi.flow
 	if withSig && f.Proto == packet.ProtoTCP {
@@ -524,12 +556,11 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	if e.wantsFeatures(f) {
 		fi.feat = e.tracker.Start(f)
 	}
-	pre := fi.pre
-	if pre == nil {
+	if fi.par == nil {
 		return
 	}
 	e.tapping = fi
-	pre.Replay(f, &e.replay, func(p *packet.Packet, dir packet.Direction) {
+	fi.par.pre.Replay(f, &e.replay, func(p *packet.Packet, dir packet.Direction) {
 		if fi.feat != nil {
 			e.tracker.Packet(fi.feat, f, p, dir)
 		}
@@ -537,28 +568,30 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 			fi.sig.Packet(p, dir)
 		}
 	})
-	e.putPrelude(fi)
-}
-
-// putPrelude recycles fi's prelude, if it has one.
-func (e *Engine) putPrelude(fi *FlowInfo) {
-	if fi.pre != nil {
-		fi.pre.Reset()
-		e.preFree.put(fi.pre)
-		fi.pre = nil
-	}
+	fi.par.pre.Reset()
+	e.dropParsers(fi)
 }
 
 func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	fi := f.Data.(*FlowInfo)
-	if !fi.earned {
+	if !fi.earned() {
 		// A header-only packet before any row is due waits in the
 		// prelude; anything else earns the flow its state first.
 		if e.tracker == nil || !e.tracker.Due(f, p.Time) {
-			if fi.pre == nil {
-				fi.pre = e.preFree.get()
-			}
-			if fi.pre.Add(p, dir) {
+			if pre := &e.parsers(fi).pre; pre.Add(p, dir) {
+				if !pre.Established() {
+					return
+				}
+				// The handshake is complete: the flow will carry data
+				// and earn its state at the first payload anyway. Earned
+				// now, its prelude (p included, replayed by earn) goes
+				// straight back to the free list for the next handshake
+				// instead of becoming garbage at that payload: a million
+				// flows opened before any of them sends data otherwise
+				// leave 80 MB behind that the growing heap never
+				// collects.
+				e.earn(fi, true)
+				e.sigDecision(fi, p.Time)
 				return
 			}
 		}
@@ -570,10 +603,7 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	if fi.sig != nil {
 		e.tapping = fi
 		fi.sig.Packet(p, dir)
-		if !fi.sigFired && fi.sig.Decided() {
-			fi.sigFired = true
-			e.signatureVerdict(fi, p.Time)
-		}
+		e.sigDecision(fi, p.Time)
 	}
 	if f.Proto == packet.ProtoUDP && len(p.Payload) > 0 && e.parseHellos() {
 		switch {
@@ -582,6 +612,14 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 		case dir == packet.Up && f.Server.Port() == 443 && fi.tlsMeta == nil && f.Up.Pkts <= maxQUICPackets:
 			e.quicInitial(fi, p.Payload, p.Time)
 		}
+	}
+}
+
+// sigDecision reports the signature stage's verdict once it has decided.
+func (e *Engine) sigDecision(fi *FlowInfo, at time.Time) {
+	if fi.sig != nil && !fi.sigFired() && fi.sig.Decided() {
+		fi.bits |= bitSigFired
+		e.signatureVerdict(fi, at)
 	}
 }
 
@@ -665,7 +703,7 @@ func (e *Engine) parsers(fi *FlowInfo) *parsers {
 
 // dropParsers recycles fi's parsers once none is in use.
 func (e *Engine) dropParsers(fi *FlowInfo) {
-	if ps := fi.par; ps != nil && ps.tls == nil && ps.quic == nil && ps.dns == [2]*dnsmsg.Stream{} {
+	if ps := fi.par; ps != nil && ps.tls == nil && ps.quic == nil && ps.dns == [2]*dnsmsg.Stream{} && ps.pre.Len() == 0 {
 		e.parFree.put(ps)
 		fi.par = nil
 	}
@@ -755,7 +793,7 @@ func (e *Engine) hello(fi *FlowInfo, h *tlshello.ClientHello, now time.Time) {
 	}
 	// A ClientHello needs no handshake before it (a spoofer can send one
 	// per source), so its alerts are rate-limited per listed name too.
-	if !fi.Alerted[alert.DetectorIntel] && e.lim.allowed(intelKey{name: hit.Query}, fi.flow.Client.Addr(), &hit, now) {
+	if !fi.AlertedBy(alert.DetectorIntel) && e.lim.allowed(intelKey{name: hit.Query}, fi.flow.Client.Addr(), &hit, now) {
 		e.emit(fi, a())
 	}
 }
@@ -917,7 +955,7 @@ func (e *Engine) row(r *flowfeat.Row) {
 	}
 	// A flow another stage (or an earlier checkpoint) alerted on is not
 	// scored for alerts; its rows still get their score.
-	alerting := scorable && !fi.Alerted[alert.DetectorSignature] && !fi.Alerted[alert.DetectorIntel] && !fi.Alerted[alert.DetectorModel]
+	alerting := scorable && !fi.AlertedBy(alert.DetectorSignature) && !fi.AlertedBy(alert.DetectorIntel) && !fi.AlertedBy(alert.DetectorModel)
 	score, top := math.NaN(), []alert.FeatureValue(nil)
 	if alerting {
 		start := time.Now()
@@ -1027,7 +1065,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	fi := f.Data.(*FlowInfo)
 	// A flow that never earned state still owes its end rows; stage 1
 	// has nothing to say about header-only packets.
-	if !fi.earned && e.wantsFeatures(f) && e.tracker.EndEmits() {
+	if !fi.earned() && e.wantsFeatures(f) && e.tracker.EndEmits() {
 		e.earn(fi, false)
 	}
 	// Decide first, so the end row's consumers (weak labelling) see the
@@ -1037,16 +1075,13 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		e.tapping = fi
 		fi.sig.FinishAt(f.Last())
 	}
-	if fi.sig != nil && !fi.sigFired && fi.sig.Decided() {
-		fi.sigFired = true
-		e.signatureVerdict(fi, f.Last())
-	}
-	if fi.sig != nil && !fi.sigFired {
+	e.sigDecision(fi, f.Last())
+	if fi.sig != nil && !fi.sigFired() {
 		e.signatureAttempt(fi)
 	}
 	if e.cfg.Defer == nil {
 		e.alertedFlowEnded(fi, f.Client.Addr(), f.Last())
-	} else if e.cfg.Intel != nil || fi.Alerted[alert.DetectorModel] {
+	} else if e.cfg.Intel != nil || fi.AlertedBy(alert.DetectorModel) {
 		// The Decider knows whether the flow has an intel alert.
 		e.cfg.Defer(e.request(RequestEnd, f, f.Last()))
 	}
@@ -1059,10 +1094,11 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		e.putTLS(fi)
 		e.putQUIC(fi)
 		fi.par.dns = [2]*dnsmsg.Stream{}
+		fi.par.pre.Reset() // a flow that never earned state
 		e.dropParsers(fi)
 	}
 	if fi.sig != nil {
-		if fi.Alerted[alert.DetectorSignature] {
+		if fi.AlertedBy(alert.DetectorSignature) {
 			v := fi.sig.Verdict()
 			a := e.signatureAlert(fi, &v, f.Last())
 			flowEvent(a, f, why)
@@ -1076,7 +1112,6 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		e.sigFree.put(fi.sig)
 		fi.sig = nil
 	}
-	e.putPrelude(fi) // a flow that never earned state
 	f.Data = nil
 	// Nothing keeps fi past its flow's end (OnRow callers read it during
 	// the call), so the next flow can have it.
@@ -1117,12 +1152,9 @@ func newAlert(sensor *alert.Sensor, fi *FlowInfo, detector string, at time.Time,
 }
 
 func (e *Engine) emit(fi *FlowInfo, a *alert.Alert) {
-	if fi.Alerted == nil {
-		fi.Alerted = map[string]bool{}
-	}
 	// DNS-query alerts are per name, not per flow; the others once per flow.
 	if a.Intel == nil || a.Intel.Match != string(intel.MatchDNSQuery) {
-		fi.Alerted[a.Detector] = true
+		fi.alerted |= detectorBit(a.Detector)
 	}
 	if a.Intel != nil && fi.intelMatch == 0 {
 		for i, k := range intelKinds {

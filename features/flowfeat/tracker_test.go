@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,7 +165,7 @@ func TestTrackerFixedWindows(t *testing.T) {
 }
 
 func TestSetSizes(t *testing.T) {
-	for set, n := range map[string]int{SetMW51: 51, SetMWX: 7, SetMW51X: 58, SetNetFlow8: 8, SetDeCrypto12: 12, SetSeq: 78, SetMW51XSeq: 136} {
+	for set, n := range map[string]int{SetMW51: 51, SetMWX: 7, SetMW51X: 58, SetNetFlow8: 8, SetDeCrypto12: 12, SetSeq: 84, SetMW51XSeq: 142} {
 		defs := Defs(set)
 		if len(defs) != n {
 			t.Errorf("%s has %d features, want %d", set, len(defs), n)
@@ -200,8 +201,11 @@ func TestREADMEFeatureTableMatchesDefs(t *testing.T) {
 }
 
 // A packet that passes many checkpoints at once (an idle flow, or a clock
-// that jumped a year ahead) yields one row, at the last checkpoint passed.
-func TestTrackerSkipsCheckpointsAFlowSleptThrough(t *testing.T) {
+// that jumped a year ahead) yields a row for each listed checkpoint it
+// passed, as Advance emits them one by one on a live link (a session
+// quiet after its login must be scored at 30 s offline too), and one row
+// for the repetitions after them: the last one passed.
+func TestTrackerEmitsListedCheckpointsAFlowSleptThroughAndOneRepetition(t *testing.T) {
 	var cps []time.Duration
 	tr := NewTracker(TrackerConfig{Checkpoints: DefaultCheckpoints(), Window: time.Minute, NoEndRow: true}, func(r *Row) {
 		if r.Kind == KindCheckpoint {
@@ -217,11 +221,12 @@ func TestTrackerSkipsCheckpointsAFlowSleptThrough(t *testing.T) {
 	tr.Packet(st, f, pk(10*time.Second), packet.Up)
 	tr.Packet(st, f, pk(1000*time.Second), packet.Up) // passes 30, 60, 120, 300, 600, 900
 	tr.Packet(st, f, pk(365*24*time.Hour), packet.Up) // a year later
-	if len(cps) != 2 || cps[0] != 900*time.Second {
-		t.Fatalf("checkpoints = %v, want [15m0s, <last repetition before a year>]", cps)
+	want := []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 15 * time.Minute}
+	if len(cps) != len(want)+1 || !slices.Equal(cps[:len(want)], want) {
+		t.Fatalf("checkpoints = %v, want %v and <last repetition before a year>", cps, want)
 	}
-	if year := 365 * 24 * time.Hour; cps[1] > year || cps[1] <= year-300*time.Second {
-		t.Errorf("second row at %v, want the last 300 s repetition before %v", cps[1], year)
+	if year := 365 * 24 * time.Hour; cps[5] > year || cps[5] <= year-300*time.Second {
+		t.Errorf("last row at %v, want the last 300 s repetition before %v", cps[5], year)
 	}
 }
 

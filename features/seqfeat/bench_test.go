@@ -27,6 +27,6 @@ func BenchmarkFill(b *testing.B) {
 	out := make([]float64, Num)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		Fill(out, &s, 60)
+		Fill(out, &s, 60, 60e9)
 	}
 }

@@ -27,5 +27,5 @@
 //	for each data packet of the flow {
 //		s.Add(p.Time.UnixNano(), dir == packet.Down, p.Payload, p.PayloadLen, p.Seq, p.HasTCP, 0)
 //	}
-//	seqfeat.Fill(out[:seqfeat.Num], &s, elapsed)
+//	seqfeat.Fill(out[:seqfeat.Num], &s, elapsed, now.UnixNano())
 package seqfeat

@@ -30,12 +30,18 @@ var summaries = []Def{
 	{"seq_up_gap_median", "s", "up", "median time between consecutive up messages"},
 	{"seq_push_share", "ratio", "down", "share of down messages that follow a down message by more than 50 ms (server pushes: new jobs)"},
 	{"seq_span", "s", "both", "time from the first to the last recorded message"},
+	{"seq_open_answer", "bytes", "down", "longest down message answering the first up message (within 2 s, before the next up one): the first job after a login, past TLS 1.3's session tickets"},
+	{"seq_quiet", "s", "both", "time from the last recorded message to the row, while fewer than 32 are recorded (a session quiet after its opening exchange, waiting for a share)"},
+	{"seq_answered_share", "ratio", "up", "share of the up messages after the first that the next message answers within 2 s"},
+	{"seq_req_len_range", "bytes", "up", "longest − shortest answered up message after the first (share submits are one size; the login is left out)"},
+	{"seq_reply_len_range", "bytes", "down", "longest − shortest answer to those (share results are one short size)"},
+	{"seq_unasked", "messages", "down", "down messages with no up message in the 2 s before and 50 ms or more after the previous message: pushes the client did not ask for (new jobs)"},
 	{"elapsed", "s", "both", "flow age at the row: the checkpoint's offset from the first packet, or the last packet's at flow end"},
 }
 
-// Num is the number of columns: N lengths, N−1 gaps, the 15 summaries
+// Num is the number of columns: N lengths, N−1 gaps, the 21 summaries
 // (a test checks the count against the table).
-const Num = N + N - 1 + 15
+const Num = N + N - 1 + 21
 
 // Defs returns the columns of the set, in order.
 func Defs() []Def {
@@ -64,10 +70,17 @@ func TableDefs() []Def {
 // (as flowfeat's down_unsolicited_share does).
 const burstGap = 0.050
 
+// answerWithin is how soon a down message must follow an up message to
+// answer it: more than a round trip and a pool's work on a share or a
+// login on any path we have seen (RTTs to 300 ms), less than the seconds
+// between a miner's shares and a pool's job pushes.
+const answerWithin = 2.0
+
 // Fill writes the set's Num columns for s (nil: a flow without data) into
-// out; elapsed is the flow's age at the row in seconds. Undefined values
-// (a median of nothing, positions not reached) are NaN.
-func Fill(out []float64, s *Seq, elapsed float64) {
+// out; elapsed is the flow's age at the row in seconds, now the row's time
+// (ns, the clock of Add). Undefined values (a median of nothing, positions
+// not reached) are NaN.
+func Fill(out []float64, s *Seq, elapsed float64, now int64) {
 	_ = out[Num-1]
 	nan := math.NaN()
 	for i := range out {
@@ -137,6 +150,67 @@ func Fill(out []float64, s *Seq, elapsed float64) {
 		sum[12] = float64(pushes) / float64(nDown)
 	}
 	sum[13] = t
+	early(sum[14:20], s, n)
+	if n < N {
+		sum[15] = max(0, float64(now-s.last)/1e9)
+	}
+}
+
+// early fills the opening-exchange and share-shape columns (seq_open_answer
+// … seq_unasked, except seq_quiet) from the n recorded messages: what a
+// mining session shows in its first seconds — a login answered by a
+// sizeable job, then fixed-size submits answered by short fixed-size
+// results, and jobs pushed unasked.
+func early(out []float64, s *Seq, n int) {
+	nan := math.NaN()
+	open := nan
+	var (
+		t, lastUp, prevT  = 0.0, math.Inf(-1), 0.0
+		seenUp, prevUp    bool
+		reqMin, reqMax    = math.MaxInt, -1
+		repMin, repMax    = math.MaxInt, -1
+		prevLen           int
+		laterUp, answered int
+		unasked           int
+	)
+	for i := 0; i < n; i++ {
+		length, down, gap := s.Message(i)
+		if i > 0 {
+			t += gap
+		}
+		switch {
+		case !down:
+			if seenUp {
+				laterUp++
+			}
+			seenUp, lastUp = true, t
+		case t-lastUp > answerWithin:
+			if i == 0 || t-prevT >= burstGap {
+				unasked++
+			}
+		case laterUp == 0:
+			// Answers the first up message (with the records that come
+			// before the next request: TLS 1.3's session tickets).
+			if math.IsNaN(open) || float64(length) > open {
+				open = float64(length)
+			}
+		case prevUp:
+			answered++
+			reqMin, reqMax = min(reqMin, prevLen), max(reqMax, prevLen)
+			repMin, repMax = min(repMin, length), max(repMax, length)
+		}
+		prevT, prevUp, prevLen = t, !down, length
+	}
+	out[0] = open
+	out[1] = nan // seq_quiet: Fill's, it needs the row's time
+	out[2], out[3], out[4] = nan, nan, nan
+	if laterUp > 0 {
+		out[2] = float64(answered) / float64(laterUp)
+	}
+	if answered >= 2 {
+		out[3], out[4] = float64(reqMax-reqMin), float64(repMax-repMin)
+	}
+	out[5] = float64(unasked)
 }
 
 // modeShareRange returns the most common value (the smaller on a tie),

@@ -49,7 +49,7 @@ func FuzzSeq(f *testing.F) {
 			}
 		}
 		out := make([]float64, len(Defs()))
-		Fill(out, &s, float64(now)/1e9)
+		Fill(out, &s, float64(now)/1e9, now)
 		for i, v := range out {
 			if math.IsInf(v, 0) {
 				t.Fatalf("column %s is %v", Defs()[i].Name, v)

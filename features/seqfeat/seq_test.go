@@ -227,7 +227,7 @@ func TestFillSummaries(t *testing.T) {
 		{at: 45.08, down: true, n: 60},
 	})
 	out := make([]float64, Num)
-	Fill(out, &s, 60)
+	Fill(out, &s, 60, 60e9)
 	got := map[string]float64{}
 	for i, d := range Defs() {
 		got[d.Name] = out[i]
@@ -242,15 +242,84 @@ func TestFillSummaries(t *testing.T) {
 		"seq_up_share": 3.0 / 7, "seq_pair_share": 1,
 		"seq_resp_delay_median": 0.08, "seq_up_gap_median": 22.5,
 		"seq_push_share": 0.25, "seq_span": 45.08, "elapsed": 60,
+		// The login's answer is the 600-byte job; the 500-byte job 10 s
+		// later answers nothing (unasked); both shares are answered, of
+		// one size each way; quiet since 45.08 s at the row (60 s).
+		"seq_open_answer": 600, "seq_quiet": 14.92, "seq_answered_share": 1,
+		"seq_req_len_range": 0, "seq_reply_len_range": 0, "seq_unasked": 1,
 	}
 	for name, w := range want {
 		if g, ok := got[name]; !ok || !nearRel(g, w, 0.06) {
 			t.Errorf("%s = %v, want %v", name, g, w)
 		}
 	}
-	Fill(out, nil, 12)
+	Fill(out, nil, 12, 12e9)
 	if out[Num-1] != 12 || out[N+N-1] != 0 || !math.IsNaN(out[0]) {
 		t.Errorf("a flow without data: elapsed %v, seq_n %v, seq_len_1 %v", out[Num-1], out[N+N-1], out[0])
+	}
+}
+
+func TestEarlyColumnsReadTheOpeningExchange(t *testing.T) {
+	// name → messages (at s, up length > 0, down < 0), row time, and the
+	// expected columns (by hand from the messages).
+	type msg struct {
+		at float64
+		n  int
+	}
+	cases := []struct {
+		name string
+		msgs []msg
+		now  float64
+		want map[string]float64
+	}{
+		{"TLS 1.3 tickets come before the login's answer", []msg{{0, 609}, {0.1, -250}, {0.1, -250}, {0.12, -557}}, 30,
+			map[string]float64{"seq_open_answer": 557, "seq_quiet": 29.88, "seq_answered_share": math.NaN(), "seq_unasked": 0}},
+		{"a job pushed unasked after a quiet login", []msg{{0, 583}, {0.1, -522}, {20, -410}, {25, 238}, {25.1, -88}}, 30,
+			map[string]float64{"seq_open_answer": 522, "seq_unasked": 1, "seq_answered_share": 1, "seq_req_len_range": math.NaN()}},
+		{"shares of one size with short answers, one unanswered", []msg{{0, 300}, {0.2, -900}, {10, 230}, {10.1, -80}, {20, 230}, {20.1, -80}, {30, 230}, {35, -80}}, 40,
+			map[string]float64{"seq_answered_share": 2.0 / 3, "seq_req_len_range": 0, "seq_reply_len_range": 0, "seq_unasked": 1}},
+		{"the server speaks first (a banner): unasked, no opening answer", []msg{{0, -40}, {0.3, 40}, {0.35, -900}}, 5,
+			map[string]float64{"seq_open_answer": 900, "seq_unasked": 1}},
+		{"requests of varying size answered with varying size", []msg{{0, 100}, {0.1, -100}, {1, 120}, {1.1, -2000}, {2, 700}, {2.1, -90}}, 3,
+			map[string]float64{"seq_answered_share": 1, "seq_req_len_range": 580, "seq_reply_len_range": 1910}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var s Seq
+			var pkts []pkt
+			for _, m := range c.msgs {
+				if m.n < 0 {
+					pkts = append(pkts, pkt{at: m.at, down: true, n: -m.n})
+				} else {
+					pkts = append(pkts, pkt{at: m.at, n: m.n})
+				}
+			}
+			feed(&s, pkts)
+			out := make([]float64, Num)
+			Fill(out, &s, c.now, int64(c.now*1e9))
+			for i, d := range Defs() {
+				if w, ok := c.want[d.Name]; ok && !nearRel(out[i], w, 0.06) {
+					t.Errorf("%s = %v, want %v", d.Name, out[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestQuietIsUndefinedOnceTheSequenceIsFull(t *testing.T) {
+	// Past N messages the last recorded one says nothing about the row.
+	var s Seq
+	var pkts []pkt
+	for i := 0; i <= N; i++ {
+		pkts = append(pkts, pkt{at: float64(i), down: i%2 == 1, n: 100})
+	}
+	feed(&s, pkts)
+	out := make([]float64, Num)
+	Fill(out, &s, 600, 600e9)
+	for i, d := range Defs() {
+		if d.Name == "seq_quiet" && !math.IsNaN(out[i]) {
+			t.Errorf("seq_quiet = %v with %d messages recorded, want NaN", out[i], s.Len())
+		}
 	}
 }
 
