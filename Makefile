@@ -93,10 +93,15 @@ MODEL_FPR := 0.0025
 # overhead added; at MODEL_FPR it finds 2 more TLS flows in plaintext ->
 # encrypted with one false flow fewer, and the same in grouped CV.
 MODEL_FLAGS := --target-fpr $(MODEL_FPR) --augment
-model: build ## retrain the shipped default model and its reports from ../shared/datasets
-	SOURCE_DATE_EPOCH=1796515200 $(BIN) train $(MODEL_FLAGS) --manifest $(SHARED)/datasets/manifest.tsv -o $(MODEL_DIR)/model.json.gz --report $(MODEL_DIR)/report > /dev/null
-	$(BIN) eval --experiment plaintext-to-encrypted $(MODEL_FLAGS) --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
-	$(BIN) eval --experiment feature-sets $(MODEL_FLAGS) --manifest $(SHARED)/datasets/manifest.tsv --report $(MODEL_DIR)/report > /dev/null
+# The model's data: the shared datasets plus the benign long-lived captures
+# made here with real applications in network namespaces
+# (datasets/benign-ns, scripts/benign-ns/gen.sh; README, "Benign long-lived
+# traffic we made"). Each manifest's paths are relative to its own folder.
+MODEL_MANIFESTS := --manifest $(SHARED)/datasets/manifest.tsv --manifest datasets/benign-ns/manifest.tsv
+model: build ## retrain the shipped default model and its reports from ../shared/datasets and datasets/benign-ns
+	SOURCE_DATE_EPOCH=1796515200 $(BIN) train $(MODEL_FLAGS) $(MODEL_MANIFESTS) -o $(MODEL_DIR)/model.json.gz --report $(MODEL_DIR)/report > /dev/null
+	$(BIN) eval --experiment plaintext-to-encrypted $(MODEL_FLAGS) $(MODEL_MANIFESTS) --report $(MODEL_DIR)/report > /dev/null
+	$(BIN) eval --experiment feature-sets $(MODEL_FLAGS) $(MODEL_MANIFESTS) --report $(MODEL_DIR)/report > /dev/null
 	$(GO) build -tags '$(GOTAGS)' -o $(BIN) ./cmd/minerwatch
 
 NB_DATA     := notebooks/data

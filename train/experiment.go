@@ -39,6 +39,31 @@ type LoadProgress struct {
 	Bytes, Size     int64
 }
 
+// disjointGroups fails when the last manifest of ms (read from the
+// matching paths) has a capture whose
+// split group (dataset.GroupOf: the file name without extension) is also
+// a group of an earlier manifest. Groups are what grouped splits keep
+// apart; two sessions of two manifests sharing one would always fall on
+// the same side, and a capture listed in two manifests would be counted
+// twice and could sit in both training and test.
+func disjointGroups(paths []string, ms []*manifest.Manifest) error {
+	n := len(ms) - 1
+	last := ms[n]
+	seen := map[string]string{}
+	for i, m := range ms[:n] {
+		for _, e := range m.Entries {
+			seen[dataset.GroupOf(e.Path)] = paths[i] + ": " + e.Path
+		}
+	}
+	for _, e := range last.Entries {
+		if prev, ok := seen[dataset.GroupOf(e.Path)]; ok {
+			return fmt.Errorf("%s line %d: %s has the split group %q of %s: rename one capture (groups must not span manifests)",
+				paths[n], e.Line, e.Path, dataset.GroupOf(e.Path), prev)
+		}
+	}
+	return nil
+}
+
 // LoadRows builds the dataset rows of every manifest and keeps the usable
 // ones (see Usable; UsableAtEnd with atEnd). progress, if set, is called
 // after each capture.
@@ -58,6 +83,9 @@ func LoadRows(ctx context.Context, manifests []string, cp flowfeat.Checkpoints, 
 			return nil, total, err
 		}
 		ms = append(ms, m)
+		if err := disjointGroups(manifests[:len(ms)], ms); err != nil {
+			return nil, total, err
+		}
 		p.Total += len(m.Entries)
 		for _, e := range m.Entries {
 			if fi, err := os.Stat(e.File); err == nil && fi.Mode().IsRegular() {

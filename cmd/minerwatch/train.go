@@ -12,6 +12,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/internal/outfile"
+	"github.com/minerwatch/minerwatch/models/defaultmodel"
 	"github.com/minerwatch/minerwatch/models/modelfile"
 	"github.com/minerwatch/minerwatch/train"
 	"github.com/minerwatch/minerwatch/train/dataset"
@@ -37,7 +38,7 @@ type trainFlags struct {
 
 func (t *trainFlags) register(fs *flag.FlagSet) {
 	d := train.DefaultConfig()
-	fs.Var(&t.manifests, "manifest", "dataset manifest `FILE` (TSV: path label mining scenario ignore note); repeatable")
+	fs.Var(&t.manifests, "manifest", "dataset manifest `FILE` (TSV: path label mining scenario ignore note; paths relative to its folder); repeatable: the captures of all, e.g. ../shared/datasets/manifest.tsv and datasets/benign-ns/manifest.tsv (no capture name in two)")
 	fs.StringVar(&t.set, "set", d.Set, "feature `SET`: "+strings.Join(flowfeat.ModelSets(), ", ")+" (mw51x = mw51 followed by mwx)")
 	fs.StringVar(&t.exclude, "exclude", strings.Join(d.Exclude, ","), "features the model may not use (comma-separated; '' for none)")
 	fs.Float64Var(&t.targetFPR, "target-fpr", d.TargetFPR, "false-positive rate per benign flow-checkpoint the threshold aims at")
@@ -239,7 +240,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		"Evaluate: score a manifest's captures with a trained model (use captures it was not\ntrained on: eval warns, and says so in the report, when some trained it), or run a\ntraining experiment: "+strings.Join(train.Experiments(), ", ")+".\nPrecision, recall, F1, FPR per benign flow and per benign flow-hour, per scenario and\ncheckpoint, confusion matrix, PR curve, feature importances: text here, JSON+SVG with --report.", stderr)
 	var t trainFlags
 	t.register(fs)
-	modelPath := fs.String("model", "", "model `FILE` to evaluate")
+	modelPath := fs.String("model", "", "model `FILE` to evaluate, or 'default' for the model shipped in the binary")
 	exp := fs.String("experiment", "", "`EXPERIMENT` to run instead of scoring a model: "+strings.Join(train.Experiments(), ", "))
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
@@ -257,10 +258,18 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	sig := watchSignals("eval", stderr)
 	defer sig.stop()
 	var m *modelfile.Model
-	if *modelPath != "" {
+	switch *modelPath {
+	case "":
+	case "default": // the model shipped in the binary, as detect and features take it
+		if m, err = defaultmodel.Load(); err != nil {
+			return fail(stderr, "eval", err)
+		}
+	default:
 		if m, err = modelfile.Load(*modelPath); err != nil {
 			return fail(stderr, "eval", err)
 		}
+	}
+	if m != nil {
 		cfg.Set = m.FeatureSet
 	}
 	aug := t.augmentations(cfg)

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -166,6 +167,22 @@ func TestAppendTimeIsAppendFormats(t *testing.T) {
 		want := tm.UTC().AppendFormat(nil, TimeFormat)
 		if got := appendTime(nil, tm); string(got) != string(want) {
 			t.Fatalf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}
+
+// Every single byte, alone and between plain text, is quoted as
+// encoding/json quotes it (the byte table of appendString's fast path).
+func TestAppendStringQuotesEveryByteAsEncodingJSON(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for _, s := range []string{string([]byte{byte(c)}), "ab" + string([]byte{byte(c)}) + "cd"} {
+			want, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendString(nil, s); !bytes.Equal(got, want) {
+				t.Fatalf("byte %#x: %s, encoding/json %s", c, got, want)
+			}
 		}
 	}
 }

@@ -132,6 +132,7 @@ func (t *Stats) Add(s Stats) {
 	t.TLSHellos += s.TLSHellos
 	t.Scored += s.Scored
 	t.ScoreNanos += s.ScoreNanos
+	t.PeriodsSkipped += s.PeriodsSkipped
 	t.Earned += s.Earned
 	c, d := &t.Capped, s.Capped
 	c.HostsEvicted += d.HostsEvicted

@@ -190,3 +190,35 @@ func TestOnlyFlowsWithPayloadOrDueRowsEarnState(t *testing.T) {
 		t.Errorf("%d flows, want 1000", st.Flows.FlowsCreated)
 	}
 }
+
+// A flow whose handshake completes earns its state at the client's ACK,
+// before any payload (its prelude goes back to the free list instead of
+// waiting for the first payload); a SYN answered by a SYN/ACK alone, or
+// refused, does not.
+func TestACompletedHandshakeEarnsStateAtOnce(t *testing.T) {
+	e := engine.New(defaultConfig(t), func(*alert.Alert) {})
+	t0 := time.Unix(1_800_000_000, 0)
+	var p packet.Packet
+	answer := func(i int, flags uint8) {
+		synTo(i, t0, &p)
+		p.SrcIP, p.DstIP, p.SrcPort, p.DstPort = p.DstIP, p.SrcIP, p.DstPort, p.SrcPort
+		p.TCPFlags, p.Seq, p.Ack, p.Time = flags, 7000, uint32(i)+1, t0.Add(time.Millisecond)
+		e.Packet(&p)
+	}
+	for i, flags := range []uint8{packet.FlagSYN | packet.FlagACK, packet.FlagRST | packet.FlagACK} {
+		synTo(i, t0, &p)
+		e.Packet(&p)
+		answer(i, flags)
+	}
+	if n := e.Stats().Earned; n != 0 {
+		t.Fatalf("%d flows earned state before a handshake completed, want 0", n)
+	}
+	for i := range 2 { // the client's ACK
+		synTo(i, t0.Add(2*time.Millisecond), &p)
+		p.TCPFlags, p.Seq, p.Ack = packet.FlagACK, uint32(i)+1, 7001
+		e.Packet(&p)
+	}
+	if n := e.Stats().Earned; n != 1 {
+		t.Errorf("%d flows earned state, want 1 (the completed handshake, not the refused one)", n)
+	}
+}

@@ -37,6 +37,28 @@ func TestFlowKeepsTheCaptureItBeganIn(t *testing.T) {
 	}
 }
 
+// TestFlowsOfOneCaptureAllocateNoName: the capture's name is copied to the
+// heap when it changes, not for every flow (taking the address of the
+// string Capture returns had moved it to the heap at each call: 16 B of
+// garbage per flow).
+func TestFlowsOfOneCaptureAllocateNoName(t *testing.T) {
+	name := string([]byte("a.pcap")) // built at run time, like a flag's value
+	cfg := DefaultConfig()
+	cfg.Capture = func() string { return name }
+	e := New(cfg, func(*alert.Alert) {})
+	var warm flows.Flow
+	e.flowStarted(&warm) // the first flow copies the name
+	fi := warm.Data.(*FlowInfo)
+	n := testing.AllocsPerRun(100, func() {
+		if e.captureRef() != fi.capture {
+			t.Fatal("a second copy of an unchanged name")
+		}
+	})
+	if n != 0 {
+		t.Errorf("%.1f allocations per flow for an unchanged capture name, want 0", n)
+	}
+}
+
 // TestEveryDialectSurvivesTheFlowsByte: the one-byte dialect index gives
 // back every name a verdict can carry, and none for a flow without one.
 func TestEveryDialectSurvivesTheFlowsByte(t *testing.T) {
@@ -48,6 +70,32 @@ func TestEveryDialectSurvivesTheFlowsByte(t *testing.T) {
 		fi.dialect = dialectIndex(d)
 		if fi.Dialect() != d {
 			t.Errorf("dialect %q stored and read back as %q", d, fi.Dialect())
+		}
+	}
+}
+
+// TestAlertedKeepsEachDetectorApart: the byte that replaced the Alerted
+// map answers for each detector on its own, and an alert by a detector it
+// has no bit for still counts as an alert (the feature rows of an alerted
+// flow are skipped) without passing for one of the named four.
+func TestAlertedKeepsEachDetectorApart(t *testing.T) {
+	for _, d := range detectorBits {
+		var fi FlowInfo
+		fi.alerted |= detectorBit(d)
+		for _, o := range detectorBits {
+			if got := fi.AlertedBy(o); got != (o == d) {
+				t.Errorf("alerted by %s: AlertedBy(%s) = %v", d, o, got)
+			}
+		}
+	}
+	var fi FlowInfo
+	fi.alerted |= detectorBit("future")
+	if fi.alerted == 0 || !fi.AlertedBy("future") {
+		t.Error("an alert by an unnamed detector was lost")
+	}
+	for _, o := range detectorBits {
+		if fi.AlertedBy(o) {
+			t.Errorf("an alert by an unnamed detector reads as one by %s", o)
 		}
 	}
 }

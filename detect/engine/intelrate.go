@@ -9,6 +9,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/internal/lru"
 	"github.com/minerwatch/minerwatch/internal/splitmix"
 )
 
@@ -29,14 +30,49 @@ type intelWindow struct {
 	sources    *sourceSketch
 }
 
-// intelAllowed accounts one intel hit of key from src at now and reports
+// intelLimits holds the intel state that crosses flows: the intel alert
+// rate limits per listed endpoint or name and the dns-query
+// de-duplication. A lone engine has its own; the engines of a parallel
+// run leave every decision on it to one Decider.
+type intelLimits struct {
+	caps   Caps
+	sensor *alert.Sensor
+	rate   *lru.Map[intelKey, *intelWindow]
+	// dnsSeen de-duplicates dns-query alerts per (host, name): a host that
+	// resolves a pool name every minute is one finding, not a flood.
+	dnsSeen               *lru.Map[dnsKey, time.Time]
+	suppressed, summaries int64
+	// out receives the intel_summary events; capture names the input then.
+	out     func(*alert.Alert)
+	capture func() string
+}
+
+func newIntelLimits(caps Caps, sensor *alert.Sensor, out func(*alert.Alert), capture func() string) *intelLimits {
+	l := &intelLimits{caps: caps, sensor: sensor, out: out, capture: capture,
+		rate: lru.New[intelKey, *intelWindow](caps.IntelEndpoints), dnsSeen: lru.New[dnsKey, time.Time](caps.DNSSeen)}
+	l.rate.OnEvict = l.summary
+	return l
+}
+
+// dnsFirst reports whether host's query of name at now is not a repeat
+// within dnsRepeat, and remembers it.
+func (l *intelLimits) dnsFirst(host netip.Addr, name string, now time.Time) bool {
+	key := dnsKey{host: host, name: name}
+	if last, ok := l.dnsSeen.Get(key); ok && now.Sub(last) < dnsRepeat {
+		return false
+	}
+	l.dnsSeen.Put(key, now)
+	return true
+}
+
+// allowed accounts one intel hit of key from src at now and reports
 // whether it may raise an alert; the hits beyond Caps.IntelAlerts in an
 // interval are counted and summarised when the interval closes.
-func (e *Engine) intelAllowed(key intelKey, src netip.Addr, h *intel.Hit, now time.Time) bool {
-	w, ok := e.intelRate.Get(key)
-	interval := e.cfg.Caps.IntelInterval
+func (l *intelLimits) allowed(key intelKey, src netip.Addr, h *intel.Hit, now time.Time) bool {
+	w, ok := l.rate.Get(key)
+	interval := l.caps.IntelInterval
 	if ok && now.Sub(w.start) >= interval {
-		e.intelSummary(key, w)
+		l.summary(key, w)
 		w.start, w.alerted, w.suppressed = now, 0, 0
 		if w.sources != nil {
 			*w.sources = sourceSketch{}
@@ -44,12 +80,12 @@ func (e *Engine) intelAllowed(key intelKey, src netip.Addr, h *intel.Hit, now ti
 	}
 	if !ok {
 		w = &intelWindow{start: now}
-		e.intelRate.Put(key, w)
+		l.rate.Put(key, w)
 	}
 	if now.After(w.last) {
 		w.last = now
 	}
-	if w.alerted < e.cfg.Caps.IntelAlerts {
+	if w.alerted < l.caps.IntelAlerts {
 		w.alerted++
 		return true
 	}
@@ -59,24 +95,24 @@ func (e *Engine) intelAllowed(key intelKey, src netip.Addr, h *intel.Hit, now ti
 		w.sources = &sourceSketch{}
 	}
 	w.sources.add(src)
-	e.stats.Capped.IntelSuppressed++
+	l.suppressed++
 	return false
 }
 
-// intelSweep emits the summaries of intervals that ended before now (all
+// sweep emits the summaries of intervals that ended before now (all
 // of them when now is zero: end of input).
-func (e *Engine) intelSweep(now time.Time) {
-	interval := e.cfg.Caps.IntelInterval
+func (l *intelLimits) sweep(now time.Time) {
+	interval := l.caps.IntelInterval
 	var done []intelKey
-	e.intelRate.Each(func(k intelKey, w *intelWindow) bool {
+	l.rate.Each(func(k intelKey, w *intelWindow) bool {
 		if w.suppressed > 0 && (now.IsZero() || now.Sub(w.start) >= interval) {
 			done = append(done, k)
 		}
 		return true
 	})
 	for _, k := range done {
-		w, _ := e.intelRate.Peek(k)
-		e.intelSummary(k, w)
+		w, _ := l.rate.Peek(k)
+		l.summary(k, w)
 		w.suppressed = 0
 		if w.sources != nil {
 			*w.sources = sourceSketch{}
@@ -84,28 +120,40 @@ func (e *Engine) intelSweep(now time.Time) {
 	}
 }
 
-// intelSummary emits the intel_summary event of w's interval, if it
+// summary emits the intel_summary event of w's interval, if it
 // folded any alert.
-func (e *Engine) intelSummary(k intelKey, w *intelWindow) {
+func (l *intelLimits) summary(k intelKey, w *intelWindow) {
 	if w.suppressed == 0 {
 		return
 	}
-	e.stats.Capped.IntelSummaries++
-	end := w.start.Add(e.cfg.Caps.IntelInterval)
+	l.summaries++
+	end := w.start.Add(l.caps.IntelInterval)
 	what := k.name
+	capture := ""
+	if l.capture != nil {
+		capture = l.capture()
+	}
 	a := &alert.Alert{Timestamp: w.last, EventType: alert.EventIntelSummary, Detector: alert.DetectorIntel,
-		Confidence: intelConfidence(w.hit.Kind), Intel: w.hit.Alert(), Host: e.cfg.Sensor.Host, Live: e.cfg.Sensor.Live, Capture: e.capture()}
+		Confidence: intelConfidence(w.hit.Kind), Intel: w.hit.Alert(), Host: l.sensor.Host, Live: l.sensor.Live, Capture: capture}
 	if k.addr.IsValid() {
 		what = k.addr.String()
 		a.DestIP, a.DestPort, a.Proto = k.addr.Addr().String(), k.addr.Port(), "TCP"
 	}
 	sources := w.sources.count()
 	a.Summary = &alert.Summary{IntervalStart: w.start, IntervalEnd: end, Alerted: w.alerted,
-		Suppressed: w.suppressed, Sources: sources, Limit: e.cfg.Caps.IntelAlerts}
+		Suppressed: w.suppressed, Sources: sources, Limit: l.caps.IntelAlerts}
 	a.Reason = strconv.FormatInt(w.suppressed, 10) + " more flows from about " + strconv.FormatInt(sources, 10) +
 		" sources matched listed " + what + " (" + w.hit.Entry + ") after " + strconv.Itoa(w.alerted) +
 		" alerts in this interval; not alerted one by one"
-	e.out(a)
+	l.out(a)
+}
+
+// capped fills the counters of the limits' tables into c.
+func (l *intelLimits) capped(c *Capped) {
+	c.DNSSeenEvicted = l.dnsSeen.Evicted()
+	c.IntelEndpointsEvicted = l.rate.Evicted()
+	c.IntelSuppressed = l.suppressed
+	c.IntelSummaries = l.summaries
 }
 
 // sourceSketch estimates the distinct source addresses of the folded

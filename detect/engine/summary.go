@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/internal/lru"
 )
 
 // HostSummary is what minerwatch knows about one infected host.
@@ -46,18 +47,20 @@ const MaxPoolsPerHost = 64
 // capture files would otherwise make one row as long as a directory listing.
 const MaxCapturesPerHost = 16
 
-func (e *Engine) updateHost(a *alert.Alert) {
+func (e *Engine) updateHost(a *alert.Alert) { addToHosts(e.hosts, a) }
+
+func addToHosts(hosts *lru.Map[netip.Addr, *HostSummary], a *alert.Alert) {
 	ip, err := netip.ParseAddr(a.SrcIP)
 	if err != nil {
 		return
 	}
-	h, ok := e.hosts.Get(ip)
+	h, ok := hosts.Get(ip)
 	if !ok {
 		// Bounded: past Caps.Hosts the least recently alerting host goes
 		// (counted), so a spoofed flood cannot grow the summary.
 		h = &HostSummary{Host: ip, Pools: map[string]bool{}, Detectors: map[string]bool{},
 			Captures: map[string]bool{}, First: a.Timestamp, Last: a.Timestamp}
-		e.hosts.Put(ip, h)
+		hosts.Put(ip, h)
 	}
 	h.seen(a.Timestamp)
 	if a.Flow != nil && !a.Flow.Start.IsZero() {
@@ -121,7 +124,7 @@ func (h *HostSummary) seen(t time.Time) {
 // (those alerts always name the client as the source; a signature flow
 // gets its own end event, which updateHost sees).
 func (e *Engine) alertedFlowEnded(fi *FlowInfo, client netip.Addr, last time.Time) {
-	if !fi.Alerted[alert.DetectorModel] && !fi.Alerted[alert.DetectorIntel] {
+	if !fi.AlertedBy(alert.DetectorModel) && !fi.AlertedBy(alert.DetectorIntel) {
 		return
 	}
 	if h, ok := e.hosts.Get(client); ok {

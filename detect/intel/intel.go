@@ -153,15 +153,35 @@ func (in *Intel) Learned() *Learned { return in.learned }
 // CheckFlow checks a new flow's server endpoint: the lists (kind ip), then
 // the learned store (kind dns-answer or learned). The allowlist wins.
 func (in *Intel) CheckFlow(client, server netip.AddrPort, now time.Time) (Hit, bool) {
+	h, listed, allowed := in.CheckFlowListed(server, now)
+	if listed || allowed {
+		return h, listed
+	}
+	return in.CheckLearned(server, now)
+}
+
+// CheckFlowListed is the part of CheckFlow that reads only what does not
+// change while traffic is read (the lists and the allowlist), so several
+// goroutines may call it at once: the hit of a listed server, or whether
+// the allowlist covers it (then CheckFlow reports no hit, whatever the
+// learned store says). When neither, CheckFlow's answer is CheckLearned's.
+func (in *Intel) CheckFlowListed(server netip.AddrPort, now time.Time) (h Hit, listed, allowed bool) {
 	ip, port := server.Addr(), server.Port()
 	if _, ok := in.allow.MatchAddr(ip, port, now); ok {
-		return Hit{}, false
+		return Hit{}, false, true
 	}
 	for _, s := range in.lists {
 		if h, ok := s.MatchAddr(ip, port, now); ok {
-			return h, true
+			return h, true, false
 		}
 	}
+	return Hit{}, false, false
+}
+
+// CheckLearned checks a new flow's server endpoint against the learned
+// store only (kind dns-answer or learned); see CheckFlow.
+func (in *Intel) CheckLearned(server netip.AddrPort, now time.Time) (Hit, bool) {
+	ip, port := server.Addr(), server.Port()
 	if e, ok := in.learned.Match(ip, port, now); ok {
 		kind := MatchLearned
 		if e.Reason == ReasonDNSAnswer {
@@ -214,6 +234,31 @@ func (r *DNSResult) Reset() { r.Hits, r.Learned = r.Hits[:0], r.Learned[:0] }
 // dns-answer naming the domain. Messages without a listed name cost no
 // allocation.
 func (in *Intel) CheckDNS(m *dnsmsg.Message, now time.Time, r *DNSResult) {
+	in.checkDNS(m, now, r, true)
+}
+
+// CheckDNSLists is CheckDNS without the learned store: r.Learned are the
+// entries CheckDNS would have offered the store (in order; AddLearned
+// adds them), which is left unchanged. It reads only the lists and the
+// allowlist, so several goroutines may call it at once (detect/parallel's
+// workers, whose merger then adds the entries in capture order).
+func (in *Intel) CheckDNSLists(m *dnsmsg.Message, now time.Time, r *DNSResult) {
+	in.checkDNS(m, now, r, false)
+}
+
+// AddLearned offers entries CheckDNSLists found to the learned store, as
+// CheckDNS would have, and reports how many it took.
+func (in *Intel) AddLearned(entries []LearnedEntry) int {
+	n := 0
+	for _, e := range entries {
+		if in.learned.Add(e) {
+			n++
+		}
+	}
+	return n
+}
+
+func (in *Intel) checkDNS(m *dnsmsg.Message, now time.Time, r *DNSResult, learn bool) {
 	r.Reset()
 	var buf [256]byte
 	type tainted struct {
@@ -293,7 +338,7 @@ func (in *Intel) CheckDNS(m *dnsmsg.Message, now time.Time, r *DNSResult) {
 		ttl := min(max(time.Duration(rr.TTL)*time.Second, in.cfg.DNSMinTTL), in.cfg.DNSMaxTTL)
 		h := &r.Hits[i]
 		e := LearnedEntry{Addr: rr.Addr.Unmap(), Domain: h.Domain, Reason: ReasonDNSAnswer, Source: h.Source, Added: now, Expires: now.Add(ttl)}
-		if in.learned.Add(e) {
+		if !learn || in.learned.Add(e) {
 			r.Learned = append(r.Learned, e)
 		}
 	}

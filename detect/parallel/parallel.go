@@ -1,16 +1,14 @@
 package parallel
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"sort"
+	"slices"
 	"sync"
 	"time"
-
-	"github.com/gopacket/gopacket/layers"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
@@ -56,10 +54,17 @@ type Stats struct {
 	Engine engine.Stats
 	// WorkerPackets is how many packets each worker received.
 	WorkerPackets []int64
-	// Waits counts how often a worker found another behind it when it
-	// needed the shared intel state (every new flow needs it), and
-	// waited for it to catch up.
-	Waits int64
+	// Requests counts the decisions the workers left to the merger
+	// (engine.Request: a new flow's, a flow end's, ...).
+	Requests int64
+	// Idle is how long each worker waited for an epoch to work on, or
+	// for the merger to take one back; ReaderIdle how long the reader
+	// waited for a worker to take an epoch, or for a free one;
+	// MergerIdle how long the merger waited for the workers. No worker
+	// ever waits for another's packets; these are the pipeline's stalls.
+	Idle       []time.Duration
+	ReaderIdle time.Duration
+	MergerIdle time.Duration
 }
 
 // Run reads r to its end (or until ctx ends), detects on cfg.Workers
@@ -83,12 +88,8 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 	// (a short capture needs a few), then recycled.
 	free := make(chan *epoch, cfg.Depth+2)
 	workers := make([]*worker, n)
-	// The engines share the cross-flow intel state (the learned store is
-	// cfg.Engine.Intel's already), taking turns in capture order.
-	tn := newTurns(n)
-	shared := engine.NewShared(cfg.Engine.Caps)
 	for i := range workers {
-		workers[i] = newWorker(i, n, cfg, tn, shared)
+		workers[i] = newWorker(i, n, cfg)
 	}
 	rd := &reader{r: r, cfg: cfg, workers: workers, free: free, sp: online.NewSpreader(n), maxEpochs: cfg.Depth + 2}
 	var wg sync.WaitGroup
@@ -98,80 +99,89 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 		go func() { defer wg.Done(); w.run() }()
 	}
 
-	var m merger
-	var outErr error
+	// The merger takes the epochs back in capture order and hands the
+	// workers' alerts and requests, in one engine's order, to the one
+	// Decider: it alone reads and changes what crosses flows.
+	var (
+		outErr     error
+		mergerIdle time.Duration
+	)
+	m := &merger{names: cfg.Names}
+	dc := cfg.Engine
+	dc.Capture = m.capture
+	m.dec = engine.NewDecider(dc, func(a *alert.Alert) {
+		if outErr == nil {
+			if outErr = out(a); outErr != nil {
+				cancel()
+			}
+		}
+	})
 	for {
+		t0 := time.Now()
 		ep := <-workers[0].done
 		for _, w := range workers[1:] {
 			if e := <-w.done; e != ep {
 				panic("parallel: workers out of step") // the channels are FIFO: cannot happen
 			}
 		}
+		mergerIdle += time.Since(t0)
+		m.merge(ep)
 		if ep.final {
-			// Every worker has flushed: the shared rate limits' open
-			// intervals are summarised once, after every flow, as one
-			// engine's Flush does.
-			tn.apply(-1)
-			w := workers[0]
-			w.sh, w.phase, w.grp = &ep.shares[0], phaseFlush, int32(len(ep.shares[0].flushed))
-			w.eng.SweepSummaries()
-		}
-		for _, a := range m.merge(ep) {
-			if outErr == nil {
-				if outErr = out(a); outErr != nil {
-					cancel()
-				}
-			}
-		}
-		if ep.final {
+			// Every worker has flushed: the rate limits' open intervals
+			// are summarised once, after every flow, as one engine's
+			// Flush does.
+			m.dec.Flush()
 			break
 		}
 		free <- ep
 	}
 	wg.Wait()
-	tn.apply(-1) // the flush's changes: the learned store as one engine leaves it
 
 	st := Stats{Capture: r.Stats(), Decode: rd.sp.DecodeStats(), Defrag: rd.sp.DefragStats(),
 		Engine: engine.Stats{Alerts: map[string]int64{}}}
-	var lists [][]*engine.HostSummary
 	for _, w := range workers {
 		st.WorkerPackets = append(st.WorkerPackets, w.packets)
+		st.Idle = append(st.Idle, w.idle)
 		st.Engine.Add(w.eng.Stats())
-		lists = append(lists, w.eng.Hosts())
-		st.Waits += w.waits
 	}
-	// The shared tables' evictions, once (each engine reports them all).
-	st.Engine.Capped.DNSSeenEvicted, st.Engine.Capped.IntelEndpointsEvicted = shared.Evicted()
+	st.Requests, st.ReaderIdle, st.MergerIdle = m.requests, rd.idle, mergerIdle
+	m.dec.Correct(&st.Engine)
 	err := outErr
 	if err == nil {
 		err = rd.err
 	}
-	return st, online.MergeHosts(lists...), err
+	return st, m.dec.Hosts(), err
 }
 
-// frame is one packet of a worker's share of an epoch; its bytes are
-// slab[off:off+n].
+// frame is one packet of a worker's share of an epoch, as the reader
+// decoded it (decoding it again in the worker was a twentieth of the
+// run's CPU time); its payload is slab[off:off+n] (p.Payload is nil: the
+// reader's buffers are reused).
 type frame struct {
-	idx     int32 // position in the epoch
-	file    int32
-	off, n  int32
-	link    layers.LinkType
-	origLen int
-	t       time.Time
+	idx    int32 // position in the epoch
+	file   int32
+	off, n int32
+	p      packet.Packet
 }
 
-// share is one worker's part of an epoch: its frames in, its events out.
+// share is one worker's part of an epoch: its frames in, its events
+// (alerts and requests) out.
 type share struct {
 	frames  []frame
 	slab    []byte
 	events  []event
+	reqs    []engine.Request
 	flushed []flushedFlow // final epoch: each flow flushed, in order
 }
 
-// flushedFlow is what one table's Flush compares its list heads by.
+// flushedFlow is what one table's Flush compares its list heads by, and
+// where among the worker's events the flow's engine.RequestEnd was (end:
+// the number of events before it; -1 for none). Flushed flows carry it
+// here rather than as an event each: a flush may end a million flows.
 type flushedFlow struct {
 	last  time.Time
 	class uint8
+	end   int32
 	id    uint64 // flow ID
 }
 
@@ -206,12 +216,12 @@ type epoch struct {
 
 func newEpoch(workers, size int) *epoch {
 	ep := &epoch{clock: make([]time.Time, 0, size), files: make([]int32, 0, size), shares: make([]share, workers)}
-	// Room for a fair share of typical frames (the merged shared captures
-	// average 190 bytes), so the slabs seldom grow.
+	// Room for a fair share of typical payloads (the merged shared
+	// captures average 190-byte frames), so the slabs seldom grow.
 	per := size/workers + size/8
 	for i := range ep.shares {
 		ep.shares[i].frames = make([]frame, 0, per)
-		ep.shares[i].slab = make([]byte, 0, per*192)
+		ep.shares[i].slab = make([]byte, 0, per*128)
 	}
 	return ep
 }
@@ -227,7 +237,9 @@ func (rd *reader) next(base int64) *epoch {
 			rd.made++
 			ep = newEpoch(len(rd.workers), rd.cfg.EpochPackets)
 		} else {
+			t0 := time.Now()
 			ep = <-rd.free
+			rd.idle += time.Since(t0)
 		}
 	}
 	ep.reset(base)
@@ -238,8 +250,9 @@ func (ep *epoch) reset(base int64) {
 	ep.base, ep.final, ep.clock, ep.files = base, false, ep.clock[:0], ep.files[:0]
 	for i := range ep.shares {
 		s := &ep.shares[i]
-		clear(s.events) // drop the alerts for the collector
-		s.frames, s.slab, s.events, s.flushed = s.frames[:0], s.slab[:0], s.events[:0], s.flushed[:0]
+		clear(s.events) // drop the alerts and requests for the collector
+		clear(s.reqs)
+		s.frames, s.slab, s.events, s.reqs, s.flushed = s.frames[:0], s.slab[:0], s.events[:0], s.reqs[:0], s.flushed[:0]
 	}
 }
 
@@ -252,19 +265,31 @@ const (
 	phaseFlush
 )
 
-// event is an alert and where in the capture it was raised.
+// event is an alert or a request and where in the capture it was raised.
 type event struct {
 	pos   int64
 	phase uint8
-	// For the alerts of a flow's end (time-out or flush): its LRU class,
+	kind  uint8 // evAlert, evRequest, evEnd, evScored
+	// For the events of a flow's end (time-out or flush): its LRU class,
 	// its last packet's time, and which ended flow of the worker it is.
 	class  uint8
 	last   time.Time
 	grp    int32
 	worker int32
-	idx    int32 // order within the worker
+	idx    int32  // order within the worker
+	req    int32  // evRequest: index in the share's reqs
+	fid    uint64 // the flow (at a time-out, the ending flow)
 	a      *alert.Alert
 }
+
+// Event kinds. The two commonest requests (a flow's end, a row scored)
+// need no more than an event's fields.
+const (
+	evAlert uint8 = iota
+	evRequest
+	evEnd
+	evScored
+)
 
 type reader struct {
 	r       *capture.Reader
@@ -275,12 +300,15 @@ type reader struct {
 	err     error // read error, set before the final epoch is sent
 
 	made, maxEpochs int // epochs made so far, and the most in flight
+	idle            time.Duration
 }
 
 func (rd *reader) send(ep *epoch) {
+	t0 := time.Now()
 	for _, w := range rd.workers {
 		w.in <- ep
 	}
+	rd.idle += time.Since(t0)
 }
 
 func (rd *reader) run(ctx context.Context) {
@@ -323,13 +351,9 @@ func (rd *reader) run(ctx context.Context) {
 		if nrec++; rd.cfg.Progress != nil && nrec%65536 == 0 {
 			rd.cfg.Progress(nrec)
 		}
-		q, wk, reassembled, ok := rd.sp.Spread(rec.LinkType, rec.Data, rec.Time, rec.OrigLen)
+		q, wk, _, ok := rd.sp.Spread(rec.LinkType, rec.Data, rec.Time, rec.OrigLen)
 		if !ok || q == nil {
 			continue // undecodable, or a fragment held for reassembly
-		}
-		data := rec.Data
-		if reassembled != nil {
-			data = reassembled
 		}
 		// The flow table's clock: packets without ports do not move it
 		// (flows.Table.Add counts them before reading the time).
@@ -338,8 +362,9 @@ func (rd *reader) run(ctx context.Context) {
 		}
 		s := &ep.shares[wk]
 		s.frames = append(s.frames, frame{idx: int32(len(ep.clock)), file: int32(rec.File), off: int32(len(s.slab)),
-			n: int32(len(data)), link: rec.LinkType, origLen: q.FrameLen, t: q.Time})
-		s.slab = append(s.slab, data...)
+			n: int32(len(q.Payload)), p: *q})
+		s.frames[len(s.frames)-1].p.Payload = nil
+		s.slab = append(s.slab, q.Payload...)
 		ep.clock = append(ep.clock, clock)
 		ep.files = append(ep.files, int32(rec.File))
 		last = int32(rec.File)
@@ -362,8 +387,7 @@ type worker struct {
 	in      chan *epoch
 	done    chan *epoch
 	packets int64
-	turns   *turns
-	waits   int64
+	idle    time.Duration // waiting for an epoch, or to hand one back
 
 	// Set while an epoch is processed, read by the engine's callbacks.
 	sh    *share
@@ -378,10 +402,10 @@ type worker struct {
 	fid   uint64 // the ending flow's ID
 }
 
-func newWorker(id, n int, cfg Config, tn *turns, shared *engine.Shared) *worker {
-	w := &worker{id: id, names: cfg.Names, in: make(chan *epoch, cfg.Depth), done: make(chan *epoch, cfg.Depth), turns: tn}
+func newWorker(id, n int, cfg Config) *worker {
+	w := &worker{id: id, names: cfg.Names, in: make(chan *epoch, cfg.Depth), done: make(chan *epoch, cfg.Depth)}
 	ec := cfg.Engine
-	ec.Shared, ec.Seq = shared, w
+	ec.Defer = w.request
 	// The memory caps are the run's, shared out: N workers hold what one
 	// engine would.
 	if ec.Flows.MaxFlows > 0 {
@@ -401,7 +425,7 @@ func newWorker(id, n int, cfg Config, tn *turns, shared *engine.Shared) *worker 
 		if w.phase == phaseFlush {
 			// Every flushed flow, alerted or not, for the merger's
 			// flush order; grp numbers them from 0.
-			w.sh.flushed = append(w.sh.flushed, flushedFlow{f.Last(), w.class, f.ID})
+			w.sh.flushed = append(w.sh.flushed, flushedFlow{last: f.Last(), class: w.class, end: -1, id: f.ID})
 			w.grp = int32(len(w.sh.flushed) - 1)
 		}
 	}
@@ -409,18 +433,15 @@ func newWorker(id, n int, cfg Config, tn *turns, shared *engine.Shared) *worker 
 	return w
 }
 
-// Enter, Leave and Defer make the worker its engine's Sequencer: turns
-// at the capture position the worker is at.
-func (w *worker) Enter() { w.turns.enter(w.id, w.pos, w.phase, &w.waits) }
-func (w *worker) Leave() { w.turns.leave() }
-func (w *worker) Defer(fn func()) {
-	if w.phase == phasePacket {
-		w.Enter()
-		fn()
-		w.Leave()
-		return
+// event returns a new event at the worker's place in the capture, of
+// flow fid (unless the worker is ending a flow: then of that flow).
+func (w *worker) event(kind uint8, fid uint64) *event {
+	if w.phase != phasePacket {
+		fid = w.fid
 	}
-	w.turns.log(change{pos: w.pos, phase: w.phase, class: w.class, last: w.last, id: w.fid, fn: fn})
+	w.sh.events = append(w.sh.events, event{pos: w.pos, phase: w.phase, kind: kind, class: w.class, last: w.last, grp: w.grp,
+		worker: int32(w.id), idx: int32(len(w.sh.events)), fid: fid})
+	return &w.sh.events[len(w.sh.events)-1]
 }
 
 func (w *worker) alert(a *alert.Alert) {
@@ -430,24 +451,50 @@ func (w *worker) alert(a *alert.Alert) {
 	// the merged bench capture). An error is found again, and reported,
 	// by the writer.
 	_ = a.Seal()
-	w.sh.events = append(w.sh.events, event{pos: w.pos, phase: w.phase, class: w.class, last: w.last, grp: w.grp, worker: int32(w.id), idx: int32(len(w.sh.events)), a: a})
+	w.event(evAlert, a.FlowID).a = a
+}
+
+// request is the engine's Config.Defer: the request joins the worker's
+// events, for the merger's Decider.
+func (w *worker) request(r *engine.Request) {
+	switch r.Kind {
+	case engine.RequestEnd:
+		if w.phase == phaseFlush {
+			w.sh.flushed[len(w.sh.flushed)-1].end = int32(len(w.sh.events))
+			return
+		}
+		w.event(evEnd, r.Flow).last = r.Time // the same time: the ending flow's last packet
+	case engine.RequestScored:
+		w.event(evScored, r.Flow)
+	default:
+		if r.Alert != nil {
+			_ = r.Alert.Seal() // see alert
+		}
+		if r.DNS != nil {
+			for _, a := range r.DNS.Alerts {
+				_ = a.Seal()
+			}
+		}
+		w.sh.reqs = append(w.sh.reqs, *r)
+		w.event(evRequest, r.Flow).req = int32(len(w.sh.reqs) - 1)
+	}
 }
 
 func (w *worker) run() {
 	var (
-		dec  decode.Decoder
 		p    packet.Packet
 		last time.Time
 	)
-	prog := &w.turns.workers[w.id]
+	t0 := time.Now()
 	for ep := range w.in {
+		w.idle += time.Since(t0)
 		w.sh = &ep.shares[w.id]
 		if ep.final {
 			w.pos, w.phase = ep.base, phaseFlush
 			w.eng.Flush()
 			w.file = int(ep.files[0]) // the last packet's, as one engine's at its flush
-			w.turns.workers[w.id].set(math.MaxInt64)
 			w.done <- ep
+			t0 = time.Now()
 			continue
 		}
 		frames := w.sh.frames
@@ -461,63 +508,92 @@ func (w *worker) run() {
 				w.eng.Expire(c)
 			}
 			if len(frames) == 0 || frames[0].idx != int32(i) {
-				// Another worker's packet: this one is done with the
-				// position (its time-outs), which that worker may need.
-				prog.set(w.pos + 1)
-				continue
+				continue // another worker's packet
 			}
 			f := &frames[0]
 			frames = frames[1:]
-			data := w.sh.slab[f.off : f.off+f.n]
-			if dec.Decode(f.link, data, f.t, &p) != decode.OK {
-				continue // the reader decoded it: cannot happen
-			}
-			p.FrameLen = f.origLen
+			p = f.p
+			p.Payload = w.sh.slab[f.off : f.off+f.n : f.off+f.n]
 			w.packets++
 			w.phase, w.file = phasePacket, int(f.file)
 			w.eng.Packet(&p)
-			prog.set(w.pos + 1)
 		}
-		prog.set(ep.base + int64(len(ep.clock)))
+		t0 = time.Now()
 		w.done <- ep
 	}
 }
 
-// merger orders the workers' alerts.
+// merger orders the workers' events and applies them to the Decider.
 type merger struct {
-	events []event
-	alerts []*alert.Alert
+	dec      *engine.Decider
+	names    []string
+	events   []event
+	requests int64
+	// The epoch and position being applied, for the capture name of the
+	// intel summaries the Decider emits.
+	ep  *epoch
+	pos int64
 }
 
-// merge returns the epoch's alerts in one engine's order. Flow IDs need
+// capture is the Decider's Config.Capture: the name of the file of the
+// packet whose events are applied (at the flush, the last packet's), as
+// one engine's would be then.
+func (m *merger) capture() string {
+	i := 0
+	if !m.ep.final {
+		i = int(m.pos - m.ep.base)
+	}
+	if f := int(m.ep.files[i]); f < len(m.names) {
+		return m.names[f]
+	}
+	return ""
+}
+
+// merge applies the epoch's events in one engine's order. Flow IDs need
 // no translation: they hash the flow's key and first packet time
 // (flows.FlowID), so every worker gives a flow one engine's ID.
-func (m *merger) merge(ep *epoch) []*alert.Alert {
+func (m *merger) merge(ep *epoch) {
+	m.ep = ep
+	if ep.final {
+		m.flushOrder(ep)
+		return
+	}
 	m.events = m.events[:0]
 	for w := range ep.shares {
 		m.events = append(m.events, ep.shares[w].events...)
 	}
-	m.alerts = m.alerts[:0]
-	if ep.final {
-		m.flushOrder(ep)
-	} else {
-		sort.Slice(m.events, func(i, j int) bool { return before(&m.events[i], &m.events[j]) })
-	}
+	slices.SortFunc(m.events, compare)
 	for i := range m.events {
-		m.alerts = append(m.alerts, m.events[i].a)
+		m.apply(&m.events[i])
 		m.events[i].a = nil
 	}
-	return m.alerts
 }
 
-// flushOrder puts the final flush's alerts in one table's order. One
+// apply hands one event to the Decider.
+func (m *merger) apply(e *event) {
+	m.pos = e.pos
+	switch e.kind {
+	case evAlert:
+		m.dec.Alert(e.a)
+		return
+	case evRequest:
+		m.dec.Apply(&m.ep.shares[e.worker].reqs[e.req])
+	case evEnd:
+		m.dec.FlowEnded(e.fid, e.last)
+	case evScored:
+		m.dec.Apply(&engine.Request{Kind: engine.RequestScored, Flow: e.fid})
+	}
+	m.requests++
+}
+
+// flushOrder applies the final flush's events in one table's order. One
 // table's Flush repeatedly ends the flow with the oldest last packet among
 // the heads of its LRU lists; each worker's table did the same with its
 // own lists, so taking, again and again, the worker whose next ended flow
 // is oldest gives the one table's sequence — even where timestamps run
 // backwards and the lists are not sorted by time (a global sort would
-// not). The intel summaries a flush emits come after every flow, as the
-// engine emits them after its table's flush.
+// not). Each flow's end request (flushedFlow.end) goes back among its
+// events where the engine made it.
 // flushedBefore: the older last packet; on a tie the earlier class, as
 // flows.Table.Flush scans its lists in class order and keeps the first;
 // then the flow ID (a hash: an arbitrary but fixed order). That last rule is not the table's — two flows of
@@ -534,75 +610,110 @@ func flushedBefore(x, y flushedFlow) bool {
 }
 
 func (m *merger) flushOrder(ep *epoch) {
-	var flushed, summaries []event
-	ev := make([]int, len(ep.shares)) // next event per worker
-	fl := make([]int, len(ep.shares)) // next flushed flow per worker
+	// Per worker: its flushed flows in the order taken (ord), and where
+	// each one's events start (first; a flow's events are consecutive).
+	type flushSeq struct {
+		ord, first []int32
+		next       int
+	}
+	seqs := make([]flushSeq, len(ep.shares))
+	for w := range ep.shares {
+		sh, s := &ep.shares[w], &seqs[w]
+		s.ord = make([]int32, len(sh.flushed))
+		for i := range s.ord {
+			s.ord[i] = int32(i)
+		}
+		// Flows of one list with one timestamp left the worker's table in
+		// its LRU order; taken by flow ID instead, they come out in the
+		// same order whichever flows share the worker (the flow hash's
+		// seed is random).
+		for i := 0; i < len(s.ord); {
+			j := i + 1
+			for j < len(s.ord) && sh.flushed[j].class == sh.flushed[i].class && sh.flushed[j].last.Equal(sh.flushed[i].last) {
+				j++
+			}
+			if j-i > 1 {
+				slices.SortFunc(s.ord[i:j], func(a, b int32) int { return cmp.Compare(sh.flushed[a].id, sh.flushed[b].id) })
+			}
+			i = j
+		}
+		s.first = make([]int32, len(sh.flushed)+1)
+		e := 0
+		for k := range sh.flushed {
+			s.first[k] = int32(e)
+			for e < len(sh.events) && sh.events[e].grp <= int32(k) {
+				e++
+			}
+		}
+		s.first[len(sh.flushed)] = int32(e)
+		for i := e; i < len(sh.events); i++ { // none expected: every event of the flush belongs to a flow
+			m.apply(&sh.events[i])
+		}
+	}
+	head := func(w int) *flushedFlow { return &ep.shares[w].flushed[seqs[w].ord[seqs[w].next]] }
 	for {
 		best := -1
 		for w := range ep.shares {
-			sh := &ep.shares[w]
-			if fl[w] < len(sh.flushed) && (best < 0 || flushedBefore(sh.flushed[fl[w]], ep.shares[best].flushed[fl[best]])) {
+			if seqs[w].next < len(seqs[w].ord) && (best < 0 || flushedBefore(*head(w), *head(best))) {
 				best = w
 			}
 		}
 		if best < 0 {
 			break
 		}
-		sh := &ep.shares[best]
-		for ; ev[best] < len(sh.events) && sh.events[ev[best]].grp <= int32(fl[best]); ev[best]++ {
-			e := sh.events[ev[best]]
-			if e.a.EventType == alert.EventIntelSummary {
-				summaries = append(summaries, e)
-			} else {
-				flushed = append(flushed, e)
+		sh, s := &ep.shares[best], &seqs[best]
+		k := s.ord[s.next]
+		f := &sh.flushed[k]
+		for i := s.first[k]; i < s.first[k+1]; i++ {
+			e := &sh.events[i]
+			if f.end >= 0 && e.idx >= f.end {
+				m.flowEnded(f)
 			}
+			m.apply(e)
 		}
-		fl[best]++
-	}
-	for w := range ep.shares { // emitted after the last flow (the engine's intel sweep)
-		for _, e := range ep.shares[w].events[ev[w]:] {
-			if e.a.EventType == alert.EventIntelSummary {
-				summaries = append(summaries, e)
-			} else {
-				flushed = append(flushed, e)
-			}
+		if f.end >= 0 {
+			m.flowEnded(f)
 		}
+		s.next++
 	}
-	sort.SliceStable(summaries, func(i, j int) bool { return summaries[i].a.Timestamp.Before(summaries[j].a.Timestamp) })
-	m.events = append(append(m.events[:0], flushed...), summaries...)
 }
 
-// before is the output order within an epoch: capture position, phase,
-// and for the time-outs several workers may report at one position the
-// flow's LRU class (one table walks its lists in class order), its last
-// packet (the LRU order within a list) then flow ID; last each worker's
-// own order.
-func before(x, y *event) bool {
+// flowEnded applies a flushed flow's end request.
+func (m *merger) flowEnded(f *flushedFlow) {
+	m.pos = m.ep.base
+	m.dec.FlowEnded(f.id, f.last)
+	m.requests++
+	f.end = -1
+}
+
+// compare is the output order within an epoch: capture position, phase;
+// at a packet, the order the one worker that had the packet raised them
+// in; at time-outs, which several workers may report at one position,
+// the flow's LRU class (one table walks its lists in class order), its
+// last packet (the LRU order within a list) then flow ID, and last each
+// worker's own order.
+func compare(x, y event) int {
 	if x.pos != y.pos {
-		return x.pos < y.pos
+		return cmp.Compare(x.pos, y.pos)
 	}
 	if x.phase != y.phase {
-		return x.phase < y.phase
-	}
-	if x.phase == phaseExpire && x.class != y.class {
-		// One table walks its LRU lists in class order.
-		return x.class < y.class
+		return cmp.Compare(x.phase, y.phase)
 	}
 	if x.phase == phaseExpire {
-		if !x.last.Equal(y.last) {
-			return x.last.Before(y.last)
+		if x.class != y.class {
+			return cmp.Compare(x.class, y.class)
 		}
-		if x.a.FlowID != y.a.FlowID {
-			return x.a.FlowID < y.a.FlowID
+		if c := x.last.Compare(y.last); c != 0 {
+			return c
 		}
-	}
-	if x.a.FlowID != y.a.FlowID {
-		return x.a.FlowID < y.a.FlowID
+		if x.fid != y.fid {
+			return cmp.Compare(x.fid, y.fid)
+		}
 	}
 	if x.worker != y.worker {
-		return x.worker < y.worker
+		return cmp.Compare(x.worker, y.worker)
 	}
-	return x.idx < y.idx
+	return cmp.Compare(x.idx, y.idx)
 }
 
 // isFileError reports whether err is a *capture.FileError; see

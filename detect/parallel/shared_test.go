@@ -227,7 +227,7 @@ func TestWorkersDecideSharedIntelAsOneEngine(t *testing.T) {
 							w, run+1, len(got), len(one), firstDiff(got, one))
 					}
 					if run == 0 {
-						t.Logf("%d workers: %d events, %d waits for another worker", w, len(evs), st.Waits)
+						t.Logf("%d workers: %d events, %d requests to the merger", w, len(evs), st.Requests)
 					}
 				}
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/features/flowfeat"
+	"github.com/minerwatch/minerwatch/models/forest"
 	"github.com/minerwatch/minerwatch/models/modelfile"
 )
 
@@ -16,9 +17,11 @@ const TopFeatures = 5
 // workers share one): scoring allocates nothing, and the explanation of an
 // alerting score allocates its own buffer.
 type Scorer struct {
-	m     *modelfile.Model
-	names []string
-	id    string
+	m *modelfile.Model
+	// bounds decides rows below the threshold with features missing.
+	bounds *forest.Bounder
+	names  []string
+	id     string
 }
 
 // New checks m's schema against the extractor and returns a scorer.
@@ -30,7 +33,7 @@ func New(m *modelfile.Model, id string) (*Scorer, error) {
 	if err := m.CheckSchema(m.FeatureSet, names); err != nil {
 		return nil, fmt.Errorf("model %s: %w", id, err)
 	}
-	return &Scorer{m: m, names: names, id: id}, nil
+	return &Scorer{m: m, names: names, id: id, bounds: forest.NewBounder(m.Forest)}, nil
 }
 
 // FeatureSet implements engine.Scorer.
@@ -45,6 +48,13 @@ func (s *Scorer) ID() string { return s.id }
 // Probability implements engine.Prober: the forest's exact probability,
 // every tree walked (Score stops early below the threshold).
 func (s *Scorer) Probability(x []float64) float64 { return s.m.Forest.PredictProba(x) }
+
+// BelowWithout implements engine.PartialScorer: whether the score is known to be
+// below the threshold without the features marked missing (and if not,
+// a missing one the model asks for); see forest.Bounder.
+func (s *Scorer) BelowWithout(x []float64, missing []bool) (below bool, need int) {
+	return s.bounds.BelowWithout(x, s.m.Threshold, missing)
+}
 
 // Model returns the underlying model.
 func (s *Scorer) Model() *modelfile.Model { return s.m }

@@ -3,6 +3,7 @@ package flowfeat
 import (
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/minerwatch/minerwatch/features/packet"
 	"github.com/minerwatch/minerwatch/features/seqfeat"
@@ -127,14 +128,16 @@ func (m *moments) avg(n uint32) float64 {
 // DNS, a mid-session TLS record), and a million such flows would otherwise
 // carry 240 unused bytes each.
 type dirAcc struct {
-	pkts, dataPkts    uint32
-	payload, ipBytes  uint64
-	sizeMin, sizeMax  uint32
-	size              moments // of data packet sizes; n = dataPkts
-	lastData          int64
-	psh, retx, acks   uint32
-	seqHigh           uint32
-	synSeen, seqValid bool
+	pkts, dataPkts   uint32
+	payload, ipBytes uint64
+	sizeMin, sizeMax uint32
+	size             moments // of data packet sizes; n = dataPkts
+	lastData         int64
+	psh, retx, acks  uint32
+	seqHigh          uint32
+	// (Whether a SYN and a sequence number were seen are bits of the
+	// Accumulator's seq: as two bools here they padded each direction
+	// by 8 bytes.)
 	// more is in use once dataPkts >= 2; a Reset accumulator keeps it
 	// for reuse (cleared when it is next needed).
 	more *dirMore
@@ -161,9 +164,10 @@ type Accumulator struct {
 	syn, fin    uint32
 	rst         uint32
 
-	// The 32-bit counters and flags of the fields below sit together, so
-	// no 8-byte field pads them (416 bytes: a State with its sequence
-	// record's pointer and a spare word is the 448-byte size class).
+	// The 32-bit counters, the DeCrypto counts and the byte-sized flags
+	// of the fields below sit together, so no 8-byte field pads them (384
+	// bytes: a State with its pointers and checkpoint counters is then
+	// the 416-byte size class, not 448: 30 MB at a million flows).
 
 	// overflowN counts up data packets since the last down one beyond
 	// maxPendingExact: reset at every down data packet, so 32 bits hold
@@ -176,11 +180,20 @@ type Accumulator struct {
 	downUnsolicited uint32
 	// overhead is added to every data packet's size (augmentation).
 	overhead int32
+	// respN counts the response delays in respDelay.
+	respN uint32
+	// DeCrypto: first 30 packets, so 8-bit counts and 32-bit byte sums
+	// (30 IP packets of at most 64 KiB) hold them; the time of the first
+	// is the window's first (see dcFirst), of the last in dcLast.
+	dc       decryptoCounts
 	npending uint8
 	// Whether the client sent data since the last down burst.
 	upSinceDown bool
 	// synAckSeen: the server's SYN/ACK came after the client's SYN.
 	synAckSeen bool
+	// seq holds per direction whether a SYN and a sequence number were
+	// seen (seqSYN, seqValid shifted by 2*dir), and seqFirstZero.
+	seq uint8
 
 	idleMax float64
 
@@ -193,16 +206,38 @@ type Accumulator struct {
 	pending      [maxPendingExact]int64
 	overflowSum  float64 // Σ (t - start) s of overflowed pending
 	overflowSum2 float64
-	respDelay    welford
+	respDelay    moments // n = respN
 
-	// DeCrypto: first 30 packets, so 8-bit counts and 32-bit byte sums
-	// (30 IP packets of at most 64 KiB) hold them.
-	dc struct {
-		upB, downB, sumLen uint32
-		minLen             int32
-		n, upP, downP, psh uint8
-		first, last        int64
+	dcLast int64
+}
+
+// decryptoCounts is the DeCrypto part of an Accumulator that fits 32 bits.
+type decryptoCounts struct {
+	upB, downB, sumLen uint32
+	minLen             int32
+	n, upP, downP, psh uint8
+}
+
+// The bits of Accumulator.seq.
+const (
+	seqSYN   = 1 // << 2*dir: direction dir sent a SYN
+	seqValid = 2 // << 2*dir: direction dir's highest sequence number is known
+	// seqFirstZero: the window's first packet had time 0 (the Unix
+	// epoch), so first is not its time: first is set by the first
+	// packet with a non-zero time.
+	seqFirstZero = 1 << 4
+)
+
+// An Accumulator stays at 384 bytes: see the comment on its counters.
+var _ [384 - unsafe.Sizeof(Accumulator{})]struct{}
+
+// dcFirst is the time of the DeCrypto window's first packet: the
+// accumulator's first packet's, which first holds unless that was 0.
+func (a *Accumulator) dcFirst() int64 {
+	if a.seq&seqFirstZero != 0 {
+		return 0
 	}
+	return a.first
 }
 
 // NewAccumulator returns an accumulator for a window starting at start.
@@ -248,6 +283,9 @@ func unixTime(ns int64) time.Time {
 func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 	t := p.Time.UnixNano()
 	if a.first == 0 {
+		if t == 0 && a.dc.n == 0 {
+			a.seq |= seqFirstZero
+		}
 		a.first = t
 	} else if gap := float64(t-a.last) / 1e9; gap > a.idleMax {
 		a.idleMax = gap
@@ -284,7 +322,7 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 		if size == 0 && flags&packet.FlagACK != 0 && flags&(packet.FlagSYN|packet.FlagFIN|packet.FlagRST) == 0 {
 			d.acks++
 		}
-		a.trackSeq(d, p, p.PayloadLen) // sequence space is the packet's own
+		a.trackSeq(d, dir, p, p.PayloadLen) // sequence space is the packet's own
 		a.trackHandshake(p, dir, t)
 	}
 	a.decrypto(p, ipLen, dir, t)
@@ -354,14 +392,14 @@ func (a *Accumulator) Add(p *packet.Packet, dir packet.Direction) {
 
 // trackSeq counts retransmissions: a segment that carries nothing beyond
 // the highest sequence number already seen in its direction.
-func (a *Accumulator) trackSeq(d *dirAcc, p *packet.Packet, size int) {
+func (a *Accumulator) trackSeq(d *dirAcc, dir packet.Direction, p *packet.Packet, size int) {
 	flags := p.TCPFlags
+	shift := 2 * uint(dir)
 	if flags&packet.FlagSYN != 0 {
-		if d.synSeen {
+		if a.seq&(seqSYN<<shift) != 0 {
 			d.retx++
 		}
-		d.synSeen = true
-		d.seqValid = true
+		a.seq |= (seqSYN | seqValid) << shift
 		d.seqHigh = p.Seq + 1
 		return
 	}
@@ -372,8 +410,8 @@ func (a *Accumulator) trackSeq(d *dirAcc, p *packet.Packet, size int) {
 	if flags&packet.FlagFIN != 0 {
 		end++
 	}
-	if !d.seqValid {
-		d.seqValid = true
+	if a.seq&(seqValid<<shift) == 0 {
+		a.seq |= seqValid << shift
 		d.seqHigh = end
 		return
 	}
@@ -443,7 +481,8 @@ func (a *Accumulator) downData(t int64) {
 	limit := 2*rtt + 0.05
 	for _, tu := range a.pending[:a.npending] {
 		delay := float64(t-tu) / 1e9
-		a.respDelay.add(delay)
+		a.respN++
+		a.respDelay.add(delay, a.respN)
 		if delay <= limit {
 			a.respAnswered++
 		}
@@ -468,12 +507,12 @@ func (a *Accumulator) foldDelays(n, sum, sum2 float64) {
 	if m2b < 0 {
 		m2b = 0
 	}
-	na := float64(w.n)
+	na := float64(a.respN)
 	tot := na + n
 	delta := mb - w.mean
 	w.mean += delta * n / tot
 	w.m2 += m2b + delta*delta*na*n/tot
-	w.n += uint32(n)
+	a.respN += uint32(n)
 }
 
 func (a *Accumulator) decrypto(p *packet.Packet, ipLen int, dir packet.Direction, t int64) {
@@ -482,11 +521,10 @@ func (a *Accumulator) decrypto(p *packet.Packet, ipLen int, dir packet.Direction
 		return
 	}
 	if dc.n == 0 {
-		dc.first = t
 		dc.minLen = int32(ipLen)
 	}
 	dc.n++
-	dc.last = t
+	a.dcLast = t
 	if dir == packet.Up {
 		dc.upB += uint32(ipLen)
 		dc.upP++
@@ -587,10 +625,13 @@ func (d *dirAcc) fill(out []float64, dur float64) {
 // row) and sets the window duration for the per-second rates.
 func (a *Accumulator) Snapshot(end time.Time, v *Vector) {
 	var sc periodScratch
-	a.snapshot(end.UnixNano(), v, &sc)
+	a.snapshot(end.UnixNano(), v, &sc, false)
 }
 
-func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
+// snapshot writes the features; with deferPeriod it leaves the
+// periodicity features NaN (see TrackerConfig.DeferPeriod) and reports
+// which directions would have computed theirs (periodFor does it later).
+func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch, deferPeriod bool) (pending uint8) {
 	dur := float64(end-a.start) / 1e9
 	if dur < 0 {
 		dur = 0
@@ -609,10 +650,20 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 	f[3], f[4], f[5] = float64(a.syn), float64(a.fin), float64(a.rst)
 	f[6] = a.rtt()
 	f[7] = ratio(float64(a.respAnswered), float64(a.respUp))
-	f[8] = a.respDelay.avg()
-	f[9] = a.respDelay.std()
-	f[10], f[11] = a.period(&a.down, end, scratch)
-	f[12], f[13] = a.period(&a.up, end, scratch)
+	f[8] = a.respDelay.avg(a.respN)
+	f[9] = a.respDelay.std(a.respN)
+	if deferPeriod {
+		f[10], f[11], f[12], f[13] = nan, nan, nan, nan
+		if a.down.dataPkts >= minPeriodPkts {
+			pending |= pendingDown
+		}
+		if a.up.dataPkts >= minPeriodPkts {
+			pending |= pendingUp
+		}
+	} else {
+		a.periodFor(v, packet.Down, end, scratch)
+		a.periodFor(v, packet.Up, end, scratch)
+	}
 	if a.up.pkts+a.down.pkts >= 2 {
 		f[14] = a.idleMax
 	} else {
@@ -648,12 +699,12 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 	d[4] = ratio(float64(dc.upB), tot)
 	d[5] = ratio(float64(dc.downB), tot)
 	if dc.n >= 2 {
-		d[6] = float64(dc.last-dc.first) / 1e9 / float64(dc.n-1)
+		d[6] = float64(a.dcLast-a.dcFirst()) / 1e9 / float64(dc.n-1)
 	} else {
 		d[6] = nan
 	}
 	if dc.n >= 1 {
-		d[7] = float64(dc.last-dc.first) / 1e9
+		d[7] = float64(a.dcLast-a.dcFirst()) / 1e9
 		d[8] = float64(dc.sumLen) / float64(dc.n)
 		d[9] = float64(dc.psh) / float64(dc.n)
 		d[10] = float64(dc.minLen)
@@ -661,6 +712,27 @@ func (a *Accumulator) snapshot(end int64, v *Vector, scratch *periodScratch) {
 		d[7], d[8], d[9], d[10] = nan, nan, nan, nan
 	}
 	d[11] = ratio(float64(dc.upB), float64(dc.downB))
+	return pending
+}
+
+// Bits of a row's pending periodicity features, by direction.
+const (
+	pendingDown uint8 = 1 << iota
+	pendingUp
+)
+
+// periodCol is the column of down_period in mw51 (and in the sets that
+// begin with it); down_period_strength, up_period and up_period_strength
+// follow.
+const periodCol = 36 + 10
+
+// periodFor writes direction dir's period and its strength into v.
+func (a *Accumulator) periodFor(v *Vector, dir packet.Direction, end int64, scratch *periodScratch) {
+	d, col := &a.down, offMW51+periodCol
+	if dir == packet.Up {
+		d, col = &a.up, col+2
+	}
+	v[col], v[col+1] = a.period(d, end, scratch)
 }
 
 func (a *Accumulator) period(d *dirAcc, end int64, scratch *periodScratch) (float64, float64) {

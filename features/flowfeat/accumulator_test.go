@@ -190,6 +190,33 @@ func TestDeCryptoUsesFirstThirtyPacketsOnly(t *testing.T) {
 	}
 }
 
+// The DeCrypto window's first time is the accumulator's first packet's
+// (not stored twice), also when that packet is stamped at the Unix epoch
+// itself, where first (0 = none) takes the next packet's time instead:
+// packets at 0, 4 and 10 s after the epoch span 10 s (hand calculation),
+// the mw51 duration 6 s (from the 4 s packet, as before the layout change).
+func TestDeCryptoDurationFromAPacketAtTheEpoch(t *testing.T) {
+	epoch := time.Unix(0, 0).UTC()
+	a := NewAccumulator(epoch)
+	for i, at := range []float64{0, 4, 10} {
+		a.Add(&packet.Packet{Time: epoch.Add(time.Duration(at * float64(time.Second))), Proto: packet.ProtoTCP, HasTCP: true,
+			HasPorts: true, TCPFlags: ack, Seq: uint32(1 + 10*i), PayloadLen: 10, IPLen: 50}, packet.Up)
+	}
+	var v Vector
+	a.Snapshot(epoch.Add(20*time.Second), &v)
+	if got := value(t, &v, "OVERALL_DURATION"); got != 10 {
+		t.Errorf("OVERALL_DURATION = %v, want 10", got)
+	}
+	if got := value(t, &v, "duration"); got != 6 {
+		t.Errorf("duration = %v, want 6", got)
+	}
+	b := feed([]seg{{2, packet.Up, 10, ack, 1}, {5, packet.Up, 10, ack, 11}})
+	b.Snapshot(t0.Add(20*time.Second), &v)
+	if got := value(t, &v, "OVERALL_DURATION"); got != 3 {
+		t.Errorf("OVERALL_DURATION = %v, want 3 (packets at 2 and 5 s)", got)
+	}
+}
+
 func TestResponseShareCountsLateAnswersAsUnanswered(t *testing.T) {
 	// rtt 0.1 → limit 0.25 s. Request at 1 answered at 1.1 (in time);
 	// request at 5 answered at 6 (late); request at 9 never answered.

@@ -32,5 +32,7 @@
 // an FFT autocorrelation per direction. They run on realFFT (fft.go), a
 // copy of gonum's FFTPACK transform that keeps its arithmetic bit for bit
 // (the shipped model was trained on gonum's values), and a Tracker
-// memoises them by arrival series.
+// memoises them by arrival series. A Tracker whose only reader is the
+// model can defer them (TrackerConfig.DeferPeriod): the model asks for a
+// direction's period only when its trees reach a split on it.
 package flowfeat

@@ -147,3 +147,59 @@ func TestPreludeHoldsHeaderOnlyPacketsUntilEarned(t *testing.T) {
 		t.Fatalf("recycled state counted %d up packets, want 1", rows[0].UpPkts)
 	}
 }
+
+// Established recognises the client's ACK that completes a handshake (the
+// engine then gives the flow its state at once) and nothing short of it:
+// packet shapes as tcpdump shows a connection's opening and a scan's.
+func TestPreludeKnowsACompletedHandshake(t *testing.T) {
+	const (
+		syn, ack, rst, fin = packet.FlagSYN, packet.FlagACK, packet.FlagRST, packet.FlagFIN
+		up, down           = packet.Up, packet.Down
+	)
+	type pkt struct {
+		dir   packet.Direction
+		flags uint8
+	}
+	for _, tc := range []struct {
+		name string
+		pkts []pkt
+		want bool
+	}{
+		{"three-way handshake", []pkt{{up, syn}, {down, syn | ack}, {up, ack}}, true},
+		{"retransmitted SYN before the answer", []pkt{{up, syn}, {up, syn}, {down, syn | ack}, {up, ack}}, true},
+		{"SYN only", []pkt{{up, syn}}, false},
+		{"SYN and SYN/ACK", []pkt{{up, syn}, {down, syn | ack}}, false},
+		{"an up ACK without the server's SYN/ACK", []pkt{{up, syn}, {up, ack}}, false},
+		{"the server's ACK after its SYN/ACK", []pkt{{up, syn}, {down, syn | ack}, {down, ack}}, false},
+		{"a RST ends the scan", []pkt{{up, syn}, {down, syn | ack}, {up, rst | ack}}, false},
+		{"a FIN is a close, not an opening", []pkt{{up, syn}, {down, syn | ack}, {up, fin | ack}}, false},
+		{"a refused SYN", []pkt{{up, syn}, {down, rst | ack}, {up, ack}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var pr flowfeat.Prelude
+			p := packet.Packet{Proto: packet.ProtoTCP, HasTCP: true, HasPorts: true, IPLen: 40}
+			for i, x := range tc.pkts {
+				p.TCPFlags = x.flags
+				if !pr.Add(&p, x.dir) {
+					t.Fatalf("packet %d refused", i)
+				}
+				if got, last := pr.Established(), i == len(tc.pkts)-1; got && (!last || !tc.want) {
+					t.Fatalf("established after packet %d of %d", i+1, len(tc.pkts))
+				}
+			}
+			if got := pr.Established(); got != tc.want {
+				t.Errorf("established %v, want %v", got, tc.want)
+			}
+		})
+	}
+	var udp flowfeat.Prelude
+	p := packet.Packet{Proto: packet.ProtoUDP, HasPorts: true, IPLen: 40, TCPFlags: ack}
+	udp.Add(&p, down)
+	p.TCPFlags = syn | ack
+	udp.Add(&p, down)
+	p.TCPFlags = ack
+	udp.Add(&p, up)
+	if udp.Established() {
+		t.Error("a UDP flow's packets (no TCP header) make a handshake")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
@@ -153,6 +154,49 @@ type Row struct {
 	// with packets its last checkpoint row did not see: the model scores
 	// it (see TrackerConfig.LateEndRow).
 	Late bool
+
+	// The deferred periodicity features (TrackerConfig.DeferPeriod): what
+	// CompletePeriod needs to compute them during the emit call.
+	acc     *Accumulator
+	scratch *periodScratch
+	endNs   int64
+	pending uint8
+}
+
+// PeriodPending reports which directions' periodicity features the row
+// was emitted without (TrackerConfig.DeferPeriod): their columns hold NaN
+// until CompletePeriod computes them. A direction with too few data
+// packets for a period is never pending: its NaN is its value.
+func (r *Row) PeriodPending() (down, up bool) {
+	return r.pending&pendingDown != 0, r.pending&pendingUp != 0
+}
+
+// CompletePeriod computes direction dir's deferred period and strength
+// into Values, as an eager row would have them (bit for bit); nothing if
+// they are not pending. Only during the emit call: the row's flow state
+// is not kept past it.
+func (r *Row) CompletePeriod(dir packet.Direction) {
+	bit := pendingDown
+	if dir == packet.Up {
+		bit = pendingUp
+	}
+	if r.pending&bit == 0 {
+		return
+	}
+	r.acc.periodFor(r.Values, dir, r.endNs, r.scratch)
+	r.pending &^= bit
+}
+
+// PeriodColumns returns the columns of the periodicity features in the
+// named feature set's slice of a Vector: down_period and its strength,
+// up_period and its strength; ok is false for a set without them.
+func PeriodColumns(set string) (down, up [2]int, ok bool) {
+	switch set {
+	case SetMW51, SetMW51X, SetMW51XSeq:
+		c := periodCol
+		return [2]int{c, c + 1}, [2]int{c + 2, c + 3}, true
+	}
+	return down, up, false
 }
 
 // TrackerConfig selects what rows a Tracker emits.
@@ -182,6 +226,12 @@ type TrackerConfig struct {
 	// a flow's first data packet on) when nothing reads it: its columns
 	// are then those of a flow without data.
 	NoSeq bool
+	// DeferPeriod emits rows without the periodicity features, the costly
+	// part of a snapshot (an FFT autocorrelation per direction): the emit
+	// callback computes those it needs with Row.CompletePeriod. For a
+	// consumer that can often decide without them (the model: see
+	// forest.BelowWithout), and only when nothing else reads the rows.
+	DeferPeriod bool
 	// SizeOverhead grows every data packet by this many bytes in the
 	// features (see Accumulator.SetOverhead); 0 for real use.
 	SizeOverhead int
@@ -198,6 +248,10 @@ type State struct {
 	// cpPkts is how many packets the last checkpoint row saw (LateEndRow).
 	cpPkts uint32
 }
+
+// A State stays within the 416-byte size class (its Accumulator is 384
+// bytes): a million flows pay 32 MB more at the next one, 448.
+var _ [416 - unsafe.Sizeof(State{})]struct{}
 
 // window is the fixed-window accumulator of a flow.
 type window struct {
@@ -371,7 +425,7 @@ func (t *Tracker) lateEnd(s *State, f *flows.Flow) bool {
 // Snapshot computes the flow's features so far (for scoring outside the
 // checkpoint schedule) into v.
 func (t *Tracker) Snapshot(s *State, end time.Time, v *Vector) {
-	s.cum.snapshot(end.UnixNano(), v, &t.scratch)
+	s.cum.snapshot(end.UnixNano(), v, &t.scratch, false)
 	seqfeat.Fill(v.Set(SetSeq), s.seq, float64(end.UnixNano()-s.cum.first)/1e9, end.UnixNano())
 }
 
@@ -382,13 +436,16 @@ func (t *Tracker) emitRow(a *Accumulator, seq *seqfeat.Seq, f *flows.Flow, kind 
 	if t.cfg.Skip != nil && t.cfg.Skip(f, kind) {
 		return
 	}
-	a.snapshot(end.UnixNano(), &t.vec, &t.scratch)
+	endNs := end.UnixNano()
+	pending := a.snapshot(endNs, &t.vec, &t.scratch, t.cfg.DeferPeriod)
 	// The sequence is the flow's first messages: a window row has none.
 	seqfeat.Fill(t.vec.Set(SetSeq), seq, end.Sub(f.First).Seconds(), end.UnixNano())
 	r := &t.row
 	*r = Row{Flow: f, Kind: kind, Late: late, Checkpoint: cp, Window: win, Start: start, End: end,
-		First: a.First(), Last: a.Last(), Values: &t.vec}
+		First: a.First(), Last: a.Last(), Values: &t.vec,
+		acc: a, scratch: &t.scratch, endNs: endNs, pending: pending}
 	r.UpPkts, r.DownPkts = a.Packets()
 	r.UpBytes, r.DownBytes = a.IPBytes()
 	t.emit(r)
+	r.acc, r.scratch, r.pending = nil, nil, 0
 }

@@ -4,6 +4,9 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"testing"
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/packet"
 )
 
 // TestFlowMatchesExactlyItsOwnKey: the table's lookup compares a packet's
@@ -101,3 +104,42 @@ func TestMakeKeyIPv4FastPathIsTheGenericKey(t *testing.T) {
 		}
 	}
 }
+
+// TestFlushKeepsNoRecordsAndTheTableStaysUsable: Flush ends every flow
+// without growing the free list (a million references at the moment the
+// heap is largest) and drops the slabs; flows added afterwards start from
+// fresh records and are found again.
+func TestFlushKeepsNoRecordsAndTheTableStaysUsable(t *testing.T) {
+	ended := 0
+	tab := NewTable(DefaultConfig(), observerFuncs{ended: func() { ended++ }})
+	t0 := time.Unix(1_800_000_000, 0)
+	add := func(i int) {
+		tab.Add(&packet.Packet{Time: t0.Add(time.Duration(i) * time.Millisecond), Proto: packet.ProtoUDP, HasPorts: true,
+			SrcIP: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), DstIP: netip.AddrFrom4([4]byte{192, 0, 2, 1}),
+			SrcPort: 5000, DstPort: 53, IPLen: 60})
+	}
+	const n = 3 * slabFlows
+	for i := range n {
+		add(i)
+	}
+	tab.Flush()
+	if ended != n || tab.Len() != 0 || len(tab.free) != 0 || len(tab.slabs) != 0 {
+		t.Fatalf("after Flush: %d ended, %d in the table, %d free references, %d slabs; want %d, 0, 0, 0",
+			ended, tab.Len(), len(tab.free), len(tab.slabs), n)
+	}
+	for i := range 2 {
+		add(i)
+		add(i) // the second packet finds the flow
+	}
+	if s := tab.Stats(); tab.Len() != 2 || s.FlowsCreated != n+2 {
+		t.Errorf("after Flush and two flows of two packets: %d in the table, %d created; want 2, %d", tab.Len(), s.FlowsCreated, n+2)
+	}
+}
+
+// observerFuncs is an Observer that counts ended flows.
+type observerFuncs struct{ ended func() }
+
+func (observerFuncs) FlowStarted(*Flow)                              {}
+func (observerFuncs) Packet(*Flow, *packet.Packet, packet.Direction) {}
+func (o observerFuncs) FlowEnded(*Flow, EndReason)                   { o.ended() }
+func (observerFuncs) ActiveRecord(*Record)                           {}

@@ -13,3 +13,15 @@ func (f *Forest) PredictAboveNodes(row []float64, threshold float64) (float64, b
 	f.checkRow(row)
 	return f.predictAboveNodes(row, threshold)
 }
+
+// PrevFast is the scoring copy before the breadth-first layout
+// (prevfast_test.go); the benchmarks time the two.
+type PrevFast = prevFast
+
+// NewPrevFast builds f's previous scoring copy (f must have one).
+func NewPrevFast(f *Forest) *PrevFast { return newPrevFast(f) }
+
+// PredictAbove is Forest.PredictAbove on the previous scoring copy.
+func (p *prevFast) PredictAbove(row []float64, threshold float64) (float64, bool) {
+	return p.predictAbove(row, threshold)
+}

@@ -33,9 +33,9 @@ func TestFastSplitRoutesEveryValueLikeTheNode(t *testing.T) {
 				var xr extendedRow
 				extendRow(&xr, row)
 				got, atLeaf := fastStep(f.fast, &xr, f.fastRoots[0])
-				if f.fastValues[got] != f.values[want] || atLeaf != 1 {
+				if fastLeafValue(f.fast, got) != f.values[want] || atLeaf != 1 {
 					t.Errorf("threshold %v nanRight %v, x %v: node goes to %d (value %v), scoring copy to value %v (at leaf %d)",
-						thr, nanRightFlag != 0, x, want, f.values[want], f.fastValues[got], atLeaf)
+						thr, nanRightFlag != 0, x, want, f.values[want], fastLeafValue(f.fast, got), atLeaf)
 				}
 			}
 		}

@@ -51,11 +51,10 @@ type Forest struct {
 	// tailMax[t] is the most trees t… can add to a sum of leaf values:
 	// Σ over those trees of their largest leaf value (PredictAbove).
 	tailMax []float64
-	// fast, fastValues and fastRoots are the scoring copy of nodes,
-	// values and roots (fast.go); nil for forests too wide for it.
-	fast       []fastNode
-	fastValues []float64
-	fastRoots  []uint32
+	// fast and fastRoots are the scoring copy of nodes, values and roots
+	// (fast.go); nil for forests too wide for it.
+	fast      []fastNode
+	fastRoots []uint32
 
 	params      Params
 	importances []float64

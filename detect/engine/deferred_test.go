@@ -1,0 +1,109 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/minerwatch/minerwatch/detect/alert"
+	"github.com/minerwatch/minerwatch/detect/engine"
+	"github.com/minerwatch/minerwatch/detect/intel"
+	"github.com/minerwatch/minerwatch/features/capture"
+	"github.com/minerwatch/minerwatch/features/ingest"
+	"github.com/minerwatch/minerwatch/internal/shareddata"
+	"github.com/minerwatch/minerwatch/train/manifest"
+)
+
+// plainScorer hides the model's PartialScorer side: the engine then computes
+// every row's periodicity features before scoring, as it did before rows
+// could defer them.
+type plainScorer struct{ engine.Scorer }
+
+// Deferring the periodicity features until the model asks for them
+// changes no alert: every manifest capture, with the default model,
+// intel and signatures, gives the same events, field for field, as
+// computing them for every row; and the deferral does skip some.
+func TestDeferredPeriodicityGivesTheSameAlerts(t *testing.T) {
+	root := shareddata.Require(t)
+	m, err := manifest.Load(filepath.Join(root, "manifest.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var skipped, modelAlerts int64
+	// One model for every run (it is immutable); intel fresh per run, as
+	// its learned list is each capture's own.
+	model := defaultConfig(t).Model
+	if _, ok := model.(engine.PartialScorer); !ok {
+		t.Fatal("the shipped model's scorer is not a PartialScorer: nothing is deferred")
+	}
+	for i := range m.Entries {
+		e := &m.Entries[i]
+		cfg := defaultIntelConfig(t)
+		cfg.Model = model
+		var st engine.Stats
+		got := eventsJSON(t, runStats(t, e.File, cfg, &st))
+		skipped += st.PeriodsSkipped
+		modelAlerts += st.Alerts[alert.DetectorModel]
+		cfg = defaultIntelConfig(t)
+		cfg.Model = plainScorer{model}
+		want := eventsJSON(t, runStats(t, e.File, cfg, &st))
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d events with deferred periodicity, %d without", e.Path, len(got), len(want))
+		}
+		for k := range got {
+			if got[k] != want[k] {
+				t.Fatalf("%s: event %d differs:\n deferred %s\n eager    %s", e.Path, k, got[k], want[k])
+			}
+		}
+	}
+	t.Logf("%d periodicities never computed, %d model alerts", skipped, modelAlerts)
+	if skipped == 0 || modelAlerts == 0 {
+		t.Fatalf("%d periodicities skipped, %d model alerts: the comparison proved nothing", skipped, modelAlerts)
+	}
+}
+
+// runStats runs one capture through an engine and returns its alerts,
+// with its stats in st.
+func runStats(t *testing.T, path string, cfg engine.Config, st *engine.Stats) []*alert.Alert {
+	t.Helper()
+	r, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var alerts []*alert.Alert
+	e := engine.New(cfg, func(a *alert.Alert) { alerts = append(alerts, a) })
+	if _, err := ingest.Run(context.Background(), r, nil, ingest.Options{Sink: e.Packet}); err != nil {
+		t.Fatal(err)
+	}
+	e.Flush()
+	*st = e.Stats()
+	return alerts
+}
+
+func eventsJSON(t *testing.T, alerts []*alert.Alert) []string {
+	t.Helper()
+	out := make([]string, len(alerts))
+	for i, a := range alerts {
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = string(b)
+	}
+	return out
+}
+
+// defaultIntelConfig is the default configuration with the default intel
+// and no model.
+func defaultIntelConfig(t *testing.T) engine.Config {
+	t.Helper()
+	in, _, err := intel.Load(intel.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := engine.DefaultConfig()
+	cfg.Intel = in
+	return cfg
+}
