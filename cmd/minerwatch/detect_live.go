@@ -350,9 +350,9 @@ func detectLive(o detectOptions, stdout, stderr io.Writer) int {
 func rowLabels(fi *engine.FlowInfo) export.Labels {
 	lab := export.Labels{Capture: fi.Capture(), Stages: fi.RowStages()}
 	switch {
-	case fi.Alerted["signature"]:
+	case fi.AlertedBy("signature"):
 		lab.Label, lab.LabelSource = "mining", "signature"
-	case fi.Alerted["intel"]:
+	case fi.AlertedBy("intel"):
 		lab.Label, lab.LabelSource = "mining", "intel"
 	}
 	return lab

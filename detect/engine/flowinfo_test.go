@@ -73,3 +73,29 @@ func TestEveryDialectSurvivesTheFlowsByte(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertedKeepsEachDetectorApart: the byte that replaced the Alerted
+// map answers for each detector on its own, and an alert by a detector it
+// has no bit for still counts as an alert (the feature rows of an alerted
+// flow are skipped) without passing for one of the named four.
+func TestAlertedKeepsEachDetectorApart(t *testing.T) {
+	for _, d := range detectorBits {
+		var fi FlowInfo
+		fi.alerted |= detectorBit(d)
+		for _, o := range detectorBits {
+			if got := fi.AlertedBy(o); got != (o == d) {
+				t.Errorf("alerted by %s: AlertedBy(%s) = %v", d, o, got)
+			}
+		}
+	}
+	var fi FlowInfo
+	fi.alerted |= detectorBit("future")
+	if fi.alerted == 0 || !fi.AlertedBy("future") {
+		t.Error("an alert by an unnamed detector was lost")
+	}
+	for _, o := range detectorBits {
+		if fi.AlertedBy(o) {
+			t.Errorf("an alert by an unnamed detector reads as one by %s", o)
+		}
+	}
+}

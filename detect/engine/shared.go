@@ -93,7 +93,8 @@ func (e *Engine) deferFlow(fi *FlowInfo) {
 	r := e.request(RequestFlow, f, f.First)
 	r.Server, r.Proto, r.VLAN, r.capture = f.Server, f.Proto, f.VLAN, fi.capture
 	if listed {
-		r.Hit = &h
+		hit := h // on the heap only for a listed server
+		r.Hit = &hit
 	}
 	e.cfg.Defer(r)
 }

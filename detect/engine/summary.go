@@ -124,7 +124,7 @@ func (h *HostSummary) seen(t time.Time) {
 // (those alerts always name the client as the source; a signature flow
 // gets its own end event, which updateHost sees).
 func (e *Engine) alertedFlowEnded(fi *FlowInfo, client netip.Addr, last time.Time) {
-	if !fi.Alerted[alert.DetectorModel] && !fi.Alerted[alert.DetectorIntel] {
+	if !fi.AlertedBy(alert.DetectorModel) && !fi.AlertedBy(alert.DetectorIntel) {
 		return
 	}
 	if h, ok := e.hosts.Get(client); ok {

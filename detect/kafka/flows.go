@@ -107,9 +107,9 @@ func (s *Sink) deliveredRow(r *kgo.Record, err error) {
 // alerted, else unlabelled.
 func rowLabel(fi *engine.FlowInfo) (label, source string) {
 	switch {
-	case fi.Alerted[alert.DetectorSignature]:
+	case fi.AlertedBy(alert.DetectorSignature):
 		return "mining", alert.DetectorSignature
-	case fi.Alerted[alert.DetectorIntel]:
+	case fi.AlertedBy(alert.DetectorIntel):
 		return "mining", alert.DetectorIntel
 	}
 	return "", ""

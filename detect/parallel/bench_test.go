@@ -26,8 +26,8 @@ import (
 // shared machine the wall clock says little; cpu-ns/pkt (the process's
 // user+system time per packet, getrusage) is the cost of the parallel
 // path's bookkeeping, and cores (CPU time over wall time) how much of the
-// machine the run got; waits/pkt how often a worker had to wait for
-// another before touching the shared intel state.
+// machine the run got; requests/pkt how many decisions the workers left
+// to the merger, and the idle metrics where the pipeline stalled.
 //
 // MINERWATCH_BENCH_PCAP=FILE runs it on FILE instead (e.g. make bench's
 // merged-k10.pcap, with -benchtime 1x).
@@ -64,7 +64,7 @@ func BenchmarkDetect(b *testing.B) {
 	})
 	for _, w := range []int{1, 2, 3} {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			var pkts, reqs float64
+			var pkts, reqs, idle, ridle, midle float64
 			cpu0 := cpuTime(b)
 			for b.Loop() {
 				r, err := capture.Open(paths...)
@@ -78,11 +78,23 @@ func BenchmarkDetect(b *testing.B) {
 				}
 				pkts += count(r)
 				reqs += float64(st.Requests)
+				for _, d := range st.Idle {
+					idle += d.Seconds()
+				}
+				ridle += st.ReaderIdle.Seconds()
+				midle += st.MergerIdle.Seconds()
 				r.Close()
 			}
 			report(b, pkts, cpuTime(b)-cpu0)
 			// The decisions left to the merger (engine.Request), per packet.
 			b.ReportMetric(reqs/pkts, "requests/pkt")
+			// The pipeline's stalls, per run (no worker waits for another's
+			// packets): the workers' summed time without an epoch (or with
+			// one the merger has not taken back), the reader's, the merger's.
+			runs := float64(b.N)
+			b.ReportMetric(idle/runs, "worker-idle-s/op")
+			b.ReportMetric(ridle/runs, "reader-idle-s/op")
+			b.ReportMetric(midle/runs, "merger-idle-s/op")
 		})
 	}
 }

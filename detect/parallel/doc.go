@@ -7,37 +7,39 @@
 // of detect/online's Spreader (the one --realtime uses), so both
 // directions of a flow meet in one worker. It cuts the packet stream into
 // epochs of EpochPackets packets; an epoch carries, per worker, that
-// worker's frames copied into one slab (no allocation per packet), and,
-// for every packet of the epoch, the capture's packet clock after it (the
-// latest timestamp so far). Workers walk the whole clock: their flow
-// tables expire flows at the packet where one table seeing every packet
-// would have (engine.Expire), not at their own next packet.
+// worker's packets as decoded (payloads copied into one slab: no
+// allocation per packet, and no second decode), and, for every packet of
+// the epoch, the capture's packet clock after it (the latest timestamp so
+// far). Workers walk the whole clock: their flow tables expire flows at
+// the packet where one table seeing every packet would have
+// (engine.Expire), not at their own next packet.
 //
-// Each alert is tagged with the capture position (sequence number) of
-// the packet that raised it. The merger takes the epochs back in order
-// and writes the epoch's alerts sorted by position (flow_id hashes the
-// flow's key and first packet time, so it is one engine's already); alerts
-// raised at one position by several workers (flows that all time out when
-// the capture's clock jumps, and the final flush) are ordered as one
-// table orders them (see merger.flushOrder and before). Channels hold at most Depth epochs per
-// worker, so a worker runs at most that far ahead of the slowest and
-// memory stays bounded.
+// No worker ever waits for another. What crosses flows — the intel's
+// learned store (pools confirmed by the signature stage, addresses from
+// DNS answers naming a listed pool), the dns-query de-duplication, the
+// intel alert rate limits, the host summaries — is decided by one
+// engine.Decider in the merger's goroutine: each worker's engine
+// (engine.Config.Defer) hands every such decision over as an
+// engine.Request (a new flow's server, a listed SNI, a DNS message's
+// matches, a confirmed pool, a scored row, a flow's end) and goes on as
+// if the flow had no intel alert. Workers read only what does not change
+// (the lists, the allowlist). Each alert and request is tagged with the
+// capture position (sequence number) of the packet that raised it; the
+// merger takes the epochs back in order, sorts the epoch's events into
+// one engine's order (flow_id hashes the flow's key and first packet
+// time, so it is one engine's already) and hands them to the Decider,
+// which then decides exactly as one engine would have at that point: it
+// raises the intel alerts (and intel_summary events), adds learned
+// entries, and undoes what an intel alert would have prevented in the
+// worker — a model alert of the flow (dropped), its scored rows (not
+// counted), a later SNI alert (not raised). A new flow costs the merger a
+// learned-store lookup; a flow's end a map lookup.
 //
-// The engines share what crosses flows — the intel's learned store (pools
-// confirmed by the signature stage, addresses from DNS answers naming a
-// listed pool), the dns-query de-duplication and the intel alert rate
-// limits (engine.Shared) — and take turns in capture order (turns.go):
-// every worker publishes, per capture position, how far it has got, and
-// a worker touches the shared state at position q (every new flow's
-// learned-store check, a DNS message, a listed SNI, a confirmed pool)
-// only once every other worker has finished the positions before q and
-// q's time-outs. It then sees exactly the changes one engine would have
-// made by then: none later (a worker ahead would have waited for it).
-// Pools confirmed by flows that end at one position (time-outs, the final
-// flush) are logged and applied in one table's order of those flows. The
-// open rate-limit intervals are summarised once, after every flush. The
-// cost is waiting: a worker that reaches a new flow ahead of the others
-// waits for them (a few yields, then a condition variable).
+// Events raised at one position by several workers (flows that all time
+// out when the capture's clock jumps, and the final flush) are ordered as
+// one table orders them (see compare and flushOrder). Channels hold at
+// most Depth epochs per worker, so a worker runs at most that far ahead
+// of the slowest and memory stays bounded.
 //
 // Flows that end at one capture position with the same timestamp in one
 // of the table's LRU lists come out by flow ID: one table's LRU order is
@@ -49,12 +51,8 @@
 // flows and its reassembly budget is ReassemblyBudget/N bytes, so the run's
 // memory stays one engine's), so under a full table or budget the flows
 // evicted or cut differ with N (reported in the end-of-run "capped:"
-// line); the per-host summaries are each engine's, merged at the end, so
-// past Caps.Hosts hosts, or MaxPoolsPerHost pools or MaxCapturesPerHost
-// captures of one host, they differ too. A DNS message or ClientHello
-// that only completes when its flow times out, at a position where
-// another worker's flow does the same, takes the shared state in the
-// order the workers get there.
+// line); and the flow rows of --kafka-flows, which the workers send, do
+// not know of their flow's intel alert (the Decider decides it later).
 //
 //	st, hosts, err := parallel.Run(ctx, reader, parallel.Config{Engine: cfg, Workers: 2}, log.Write)
 package parallel

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -57,6 +59,14 @@ type Stats struct {
 	// Requests counts the decisions the workers left to the merger
 	// (engine.Request: a new flow's, a flow end's, ...).
 	Requests int64
+	// Idle is how long each worker waited for an epoch to work on, or
+	// for the merger to take one back; ReaderIdle how long the reader
+	// waited for a worker to take an epoch, or for a free one;
+	// MergerIdle how long the merger waited for the workers. No worker
+	// ever waits for another's packets; these are the pipeline's stalls.
+	Idle       []time.Duration
+	ReaderIdle time.Duration
+	MergerIdle time.Duration
 }
 
 // Run reads r to its end (or until ctx ends), detects on cfg.Workers
@@ -86,15 +96,26 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 	rd := &reader{r: r, cfg: cfg, workers: workers, free: free, sp: online.NewSpreader(n), maxEpochs: cfg.Depth + 2}
 	var wg sync.WaitGroup
 	wg.Add(1 + n)
-	go func() { defer wg.Done(); rd.run(ctx) }()
+	// Labelled for CPU profiles (go tool pprof -tags): what each role
+	// and each worker takes, the balance between workers included.
+	go func() {
+		defer wg.Done()
+		pprof.Do(ctx, pprof.Labels("parallel", "reader"), rd.run)
+	}()
 	for _, w := range workers {
-		go func() { defer wg.Done(); w.run() }()
+		go func() {
+			defer wg.Done()
+			pprof.Do(ctx, pprof.Labels("parallel", "worker "+strconv.Itoa(w.id)), func(context.Context) { w.run() })
+		}()
 	}
 
 	// The merger takes the epochs back in capture order and hands the
 	// workers' alerts and requests, in one engine's order, to the one
 	// Decider: it alone reads and changes what crosses flows.
-	var outErr error
+	var (
+		outErr     error
+		mergerIdle time.Duration
+	)
 	m := &merger{names: cfg.Names}
 	dc := cfg.Engine
 	dc.Capture = m.capture
@@ -106,12 +127,14 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 		}
 	})
 	for {
+		t0 := time.Now()
 		ep := <-workers[0].done
 		for _, w := range workers[1:] {
 			if e := <-w.done; e != ep {
 				panic("parallel: workers out of step") // the channels are FIFO: cannot happen
 			}
 		}
+		mergerIdle += time.Since(t0)
 		m.merge(ep)
 		if ep.final {
 			// Every worker has flushed: the rate limits' open intervals
@@ -128,9 +151,10 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 		Engine: engine.Stats{Alerts: map[string]int64{}}}
 	for _, w := range workers {
 		st.WorkerPackets = append(st.WorkerPackets, w.packets)
+		st.Idle = append(st.Idle, w.idle)
 		st.Engine.Add(w.eng.Stats())
 	}
-	st.Requests = m.requests
+	st.Requests, st.ReaderIdle, st.MergerIdle = m.requests, rd.idle, mergerIdle
 	m.dec.Correct(&st.Engine)
 	err := outErr
 	if err == nil {
@@ -223,7 +247,9 @@ func (rd *reader) next(base int64) *epoch {
 			rd.made++
 			ep = newEpoch(len(rd.workers), rd.cfg.EpochPackets)
 		} else {
+			t0 := time.Now()
 			ep = <-rd.free
+			rd.idle += time.Since(t0)
 		}
 	}
 	ep.reset(base)
@@ -284,12 +310,15 @@ type reader struct {
 	err     error // read error, set before the final epoch is sent
 
 	made, maxEpochs int // epochs made so far, and the most in flight
+	idle            time.Duration
 }
 
 func (rd *reader) send(ep *epoch) {
+	t0 := time.Now()
 	for _, w := range rd.workers {
 		w.in <- ep
 	}
+	rd.idle += time.Since(t0)
 }
 
 func (rd *reader) run(ctx context.Context) {
@@ -368,6 +397,7 @@ type worker struct {
 	in      chan *epoch
 	done    chan *epoch
 	packets int64
+	idle    time.Duration // waiting for an epoch, or to hand one back
 
 	// Set while an epoch is processed, read by the engine's callbacks.
 	sh    *share
@@ -465,13 +495,17 @@ func (w *worker) run() {
 		p    packet.Packet
 		last time.Time
 	)
+	t0 := time.Now()
 	for ep := range w.in {
+		w.idle += time.Since(t0)
 		w.sh = &ep.shares[w.id]
 		if ep.final {
 			w.pos, w.phase = ep.base, phaseFlush
+			w.sh.flushed = slices.Grow(w.sh.flushed, w.eng.ActiveFlows())
 			w.eng.Flush()
 			w.file = int(ep.files[0]) // the last packet's, as one engine's at its flush
 			w.done <- ep
+			t0 = time.Now()
 			continue
 		}
 		frames := w.sh.frames
@@ -495,6 +529,7 @@ func (w *worker) run() {
 			w.phase, w.file = phasePacket, int(f.file)
 			w.eng.Packet(&p)
 		}
+		t0 = time.Now()
 		w.done <- ep
 	}
 }
@@ -504,6 +539,7 @@ type merger struct {
 	dec      *engine.Decider
 	names    []string
 	events   []event
+	next     []int // per worker, its next event to merge
 	requests int64
 	// The epoch and position being applied, for the capture name of the
 	// intel summaries the Decider emits.
@@ -530,36 +566,75 @@ func (m *merger) capture() string {
 // (flows.FlowID), so every worker gives a flow one engine's ID.
 func (m *merger) merge(ep *epoch) {
 	m.ep = ep
-	m.events = m.events[:0]
 	if ep.final {
 		m.flushOrder(ep)
-	} else {
-		for w := range ep.shares {
-			m.events = append(m.events, ep.shares[w].events...)
-		}
-		slices.SortFunc(m.events, compare)
+		return
 	}
+	m.mergeEvents(ep)
 	for i := range m.events {
-		e := &m.events[i]
-		m.pos = e.pos
-		switch e.kind {
-		case evAlert:
-			m.dec.Alert(e.a)
-			e.a = nil
-		case evRequest:
-			m.dec.Apply(&ep.shares[e.worker].reqs[e.req])
-			m.requests++
-		case evEnd:
-			m.dec.FlowEnded(e.fid, e.last)
-			m.requests++
-		case evScored:
-			m.dec.Apply(&engine.Request{Kind: engine.RequestScored, Flow: e.fid})
-			m.requests++
-		}
+		m.apply(&m.events[i])
+		m.events[i].a = nil
 	}
 }
 
-// flushOrder puts the final flush's events in one table's order. One
+// mergeEvents puts the epoch's events in m.events in compare's order.
+// Each worker's are in capture order already, so it merges them (a sort
+// of all of them was two thirds of the merger's time at a million new
+// flows) and sorts only the runs of time-outs that several workers raised
+// at one position.
+func (m *merger) mergeEvents(ep *epoch) {
+	m.events = m.events[:0]
+	m.next = append(m.next[:0], make([]int, len(ep.shares))...)
+	for {
+		best := -1
+		var bx *event
+		for w := range ep.shares {
+			evs := ep.shares[w].events
+			if m.next[w] == len(evs) {
+				continue
+			}
+			if x := &evs[m.next[w]]; best < 0 || x.pos < bx.pos || (x.pos == bx.pos && x.phase < bx.phase) {
+				best, bx = w, x
+			}
+		}
+		if best < 0 {
+			break
+		}
+		m.events = append(m.events, *bx)
+		m.next[best]++
+	}
+	for i := 0; i < len(m.events); {
+		j := i + 1
+		if m.events[i].phase == phaseExpire {
+			for j < len(m.events) && m.events[j].pos == m.events[i].pos && m.events[j].phase == phaseExpire {
+				j++
+			}
+			if j-i > 1 {
+				slices.SortFunc(m.events[i:j], compare)
+			}
+		}
+		i = j
+	}
+}
+
+// apply hands one event to the Decider.
+func (m *merger) apply(e *event) {
+	m.pos = e.pos
+	switch e.kind {
+	case evAlert:
+		m.dec.Alert(e.a)
+		return
+	case evRequest:
+		m.dec.Apply(&m.ep.shares[e.worker].reqs[e.req])
+	case evEnd:
+		m.dec.FlowEnded(e.fid, e.last)
+	case evScored:
+		m.dec.Apply(&engine.Request{Kind: engine.RequestScored, Flow: e.fid})
+	}
+	m.requests++
+}
+
+// flushOrder applies the final flush's events in one table's order. One
 // table's Flush repeatedly ends the flow with the oldest last packet among
 // the heads of its LRU lists; each worker's table did the same with its
 // own lists, so taking, again and again, the worker whose next ended flow
@@ -583,39 +658,80 @@ func flushedBefore(x, y flushedFlow) bool {
 }
 
 func (m *merger) flushOrder(ep *epoch) {
-	ev := make([]int, len(ep.shares)) // next event per worker
-	fl := make([]int, len(ep.shares)) // next flushed flow per worker
+	// Per worker: its flushed flows in the order taken (ord), and where
+	// each one's events start (first; a flow's events are consecutive).
+	type flushSeq struct {
+		ord, first []int32
+		next       int
+	}
+	seqs := make([]flushSeq, len(ep.shares))
+	for w := range ep.shares {
+		sh, s := &ep.shares[w], &seqs[w]
+		s.ord = make([]int32, len(sh.flushed))
+		for i := range s.ord {
+			s.ord[i] = int32(i)
+		}
+		// Flows of one list with one timestamp left the worker's table in
+		// its LRU order; taken by flow ID instead, they come out in the
+		// same order whichever flows share the worker (the flow hash's
+		// seed is random).
+		for i := 0; i < len(s.ord); {
+			j := i + 1
+			for j < len(s.ord) && sh.flushed[j].class == sh.flushed[i].class && sh.flushed[j].last.Equal(sh.flushed[i].last) {
+				j++
+			}
+			if j-i > 1 {
+				slices.SortFunc(s.ord[i:j], func(a, b int32) int { return cmp.Compare(sh.flushed[a].id, sh.flushed[b].id) })
+			}
+			i = j
+		}
+		s.first = make([]int32, len(sh.flushed)+1)
+		e := 0
+		for k := range sh.flushed {
+			s.first[k] = int32(e)
+			for e < len(sh.events) && sh.events[e].grp <= int32(k) {
+				e++
+			}
+		}
+		s.first[len(sh.flushed)] = int32(e)
+		for i := e; i < len(sh.events); i++ { // none expected: every event of the flush belongs to a flow
+			m.apply(&sh.events[i])
+		}
+	}
+	head := func(w int) *flushedFlow { return &ep.shares[w].flushed[seqs[w].ord[seqs[w].next]] }
 	for {
 		best := -1
 		for w := range ep.shares {
-			sh := &ep.shares[w]
-			if fl[w] < len(sh.flushed) && (best < 0 || flushedBefore(sh.flushed[fl[w]], ep.shares[best].flushed[fl[best]])) {
+			if seqs[w].next < len(seqs[w].ord) && (best < 0 || flushedBefore(*head(w), *head(best))) {
 				best = w
 			}
 		}
 		if best < 0 {
 			break
 		}
-		sh := &ep.shares[best]
-		f := &sh.flushed[fl[best]]
-		end := func() {
-			if f.end >= 0 {
-				m.events = append(m.events, event{pos: ep.base, phase: phaseFlush, kind: evEnd, fid: f.id, last: f.last})
-				f.end = -1
+		sh, s := &ep.shares[best], &seqs[best]
+		k := s.ord[s.next]
+		f := &sh.flushed[k]
+		for i := s.first[k]; i < s.first[k+1]; i++ {
+			e := &sh.events[i]
+			if f.end >= 0 && e.idx >= f.end {
+				m.flowEnded(f)
 			}
+			m.apply(e)
 		}
-		for ; ev[best] < len(sh.events) && sh.events[ev[best]].grp <= int32(fl[best]); ev[best]++ {
-			if sh.events[ev[best]].idx >= f.end {
-				end()
-			}
-			m.events = append(m.events, sh.events[ev[best]])
+		if f.end >= 0 {
+			m.flowEnded(f)
 		}
-		end()
-		fl[best]++
+		s.next++
 	}
-	for w := range ep.shares { // none expected: every event of the flush belongs to a flow
-		m.events = append(m.events, ep.shares[w].events[ev[w]:]...)
-	}
+}
+
+// flowEnded applies a flushed flow's end request.
+func (m *merger) flowEnded(f *flushedFlow) {
+	m.pos = m.ep.base
+	m.dec.FlowEnded(f.id, f.last)
+	m.requests++
+	f.end = -1
 }
 
 // compare is the output order within an epoch: capture position, phase;

@@ -17,9 +17,11 @@ const TopFeatures = 5
 // workers share one): scoring allocates nothing, and the explanation of an
 // alerting score allocates its own buffer.
 type Scorer struct {
-	m     *modelfile.Model
-	names []string
-	id    string
+	m *modelfile.Model
+	// bounds decides rows below the threshold with features missing.
+	bounds *forest.Bounder
+	names  []string
+	id     string
 }
 
 // New checks m's schema against the extractor and returns a scorer.
@@ -31,7 +33,7 @@ func New(m *modelfile.Model, id string) (*Scorer, error) {
 	if err := m.CheckSchema(m.FeatureSet, names); err != nil {
 		return nil, fmt.Errorf("model %s: %w", id, err)
 	}
-	return &Scorer{m: m, names: names, id: id}, nil
+	return &Scorer{m: m, names: names, id: id, bounds: forest.NewBounder(m.Forest)}, nil
 }
 
 // FeatureSet implements engine.Scorer.
@@ -49,9 +51,9 @@ func (s *Scorer) Probability(x []float64) float64 { return s.m.Forest.PredictPro
 
 // BelowWithout implements engine.PartialScorer: whether the score is known to be
 // below the threshold without the features marked missing (and if not,
-// the first missing one the model asks for); see forest.BelowWithout.
-func (s *Scorer) BelowWithout(x []float64, missing []bool, p *forest.Partial) (below bool, need int) {
-	return s.m.Forest.BelowWithout(x, s.m.Threshold, missing, p)
+// a missing one the model asks for); see forest.Bounder.
+func (s *Scorer) BelowWithout(x []float64, missing []bool) (below bool, need int) {
+	return s.bounds.BelowWithout(x, s.m.Threshold, missing)
 }
 
 // Model returns the underlying model.

@@ -44,21 +44,27 @@
 // (children adjacent, a leaf is its own child) that training, explanations
 // and model files read. Scoring walks a copy of it (fast.go) in which NaN's
 // learned direction is folded into the split itself (the row is extended
-// with each feature's negation and a not-NaN indicator, and the children
-// of a NaN-goes-right split trade places), so a step is one compare and
-// an add, with no data-dependent branch; eight trees are walked in
-// lock-step and nothing is allocated. PredictProba scores one row;
-// PredictProbaBatch scores many, walking each tree for a block of rows at
-// a time. PredictAbove answers the
-// detector's question, "is the score at least the threshold?", walking
-// only the trees needed: it stops once the remaining trees could not lift
-// the mean to the threshold even with their largest leaves, and returns
-// the exact score otherwise. All three give bit-identical scores to each
-// other and to the previous layout (reference_test.go, checked on every
+// with each feature's negation and magnitude, and the children of a
+// NaN-goes-right split trade places), so a step is one compare and an add,
+// with no data-dependent branch. In the copy each tree is laid out
+// breadth-first from the start of a cache line, so the levels where most
+// rows leave it share one or two lines, and a leaf holds its own value.
+// Eight trees are walked in lock-step and nothing is allocated.
+// PredictProba scores one row; PredictProbaBatch scores many, walking each
+// tree for a block of rows at a time. PredictAbove answers the detector's
+// question, "is the score at least the threshold?", walking only the trees
+// needed: it stops once the remaining trees could not lift the mean to the
+// threshold even with their largest leaves, and returns the exact score
+// otherwise. All three give bit-identical scores to each other and to the
+// previous layouts (reference_test.go, prevfast_test.go; checked on every
 // feature row of the shared datasets and on rows built around the model's
-// own thresholds). Contributions explains one score (Saabas path
-// attribution: bias + Σ contributions = probability), which the detector
-// uses for the "top features" of an alert. Importances (mean decrease in
+// own thresholds), so a model's cross-validated figures do not depend on
+// the layout. BelowWithout answers the same question for a row with
+// features still uncomputed, when it can, on the same copy and in the same
+// lock-step, with the answers of a tree-by-tree walk. Contributions
+// explains one score (Saabas path attribution: bias + Σ contributions =
+// probability), which the detector uses for the "top features" of an
+// alert. Importances (mean decrease in
 // impurity) comes free with training; PermutationImportance measures
 // score drops on held-out data. WriteRules prints a tree as if/else rules.
 //
@@ -68,16 +74,26 @@
 // the other work on it): 100 trees on 100k rows × 51 features train in
 // 14 s with histogram splits against 88 s for scikit-learn with n_jobs=2
 // on the same data (tests/python/bench_forest_sklearn.py), Exact takes
-// about 5× longer than Histogram. Scoring is bound by memory latency, so
-// it depends on forest size. For the shipped 200-tree model (12k nodes) on
-// the shared datasets' rows, BenchmarkShippedModel (shipped_test.go) times
-// the previous layout, the 16-byte nodes and the scoring copy
-// interleaved. Before the scoring copy, at the quietest: previous layout
-// 5.8 µs, PredictProba 3.9 µs, PredictAbove 1.3 µs per row. The scoring
-// copy takes 0.57–0.64 of the 16-byte nodes' time for a full score and
-// about 0.73 for PredictAbove (medians of per-chunk ratios, which the
-// load barely moves), so about 2.2–2.4 µs and 0.95 µs at the quietest.
-// 100 trees of 3.4k nodes take 15–20 µs, 100 fully grown trees of
+// about 5× longer than Histogram. Scoring depends on forest size. For the
+// shipped 200-tree model (25k nodes) on the shared datasets' rows,
+// BenchmarkShippedModel (shipped_test.go) times the layouts interleaved;
+// the median of per-chunk ratios barely moves with the load, and the 10th
+// percentile of per-chunk times (p10) stands for a quiet machine. At load
+// 13–17 (10 runs): the breadth-first copy takes 1/1.17 (1.15–1.26) of the
+// time of the copy before it for a full score and 1/1.14 (1.10–1.29) for
+// PredictAbove; p10 2.55 against 2.92 µs and 1.32 against 1.42 µs per row.
+// The 16-byte nodes take 1.78× as long as the copy for a full score, the
+// layout before them 2.5×. BelowWithout as detect calls it (the four
+// periodicity features missing, filled in as the walk asks): 1.72–1.78×
+// faster than the tree-by-tree walk on the nodes
+// (BenchmarkBelowWithoutLayouts). Tried on the shipped model and slower
+// or no faster, interleaved the same way: 8-byte nodes comparing ranks
+// (each feature's value ranked among the model's thresholds once per row,
+// exact, but the 53 binary searches cost more than the smaller nodes
+// save), walks in phases with branch-free compaction of the unfinished
+// trees, two levels per step, four trees in lock-step, walks capped at a
+// depth and finished alone, trees grouped by expected depth (+0–5%).
+// Forests of 100 trees of 3.4k nodes take 15–20 µs, 100 fully grown trees of
 // 13k nodes 40–60 µs (scikit-learn: ~115 µs per row in batch, ~90 ms for
 // one row). See bench_test.go.
 //

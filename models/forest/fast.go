@@ -8,9 +8,9 @@ import (
 
 // fastNode is a node of the scoring copy of the forest (Forest.fast): one
 // comparison per step, v > threshold, where v is a slot of the row
-// extended with each feature's negation and a not-NaN indicator (see
-// extendRow). Node (the layout everything else reads) needs a second
-// comparison and a flag to route NaN; here the NaN direction is folded into
+// extended with each feature's negation and magnitude (see extendRow).
+// Node (the layout everything else reads) needs a second comparison and
+// a flag to route NaN; here the NaN direction is folded into
 // the choice of slot, threshold and child order when the copy is built
 // (see fastSplit), so a step is a load, a compare and an add. On the
 // shipped model's rows that cuts the instructions per step by about a
@@ -37,9 +37,8 @@ const maxFastFeatures = 128
 // fastLine is the number of fastNodes in a cache line.
 const fastLine = 64 / int(unsafe.Sizeof(fastNode{}))
 
-// extendedRow holds a row extended for fastNode: x, then -x, then
-// 1 where x is not NaN and 0 where it is, then NaN in the slot leaves
-// read (nanSlot).
+// extendedRow holds a row extended for fastNode: x, then -x, then |x|,
+// then NaN in the slot leaves read (nanSlot).
 type extendedRow [3*maxFastFeatures + 1]float64
 
 // nanSlot is the slot of the extended row of a forest of n features that
@@ -49,16 +48,11 @@ func nanSlot(n int) int { return 3 * n }
 // extendRow fills xr from row (len(row) ≤ maxFastFeatures).
 func extendRow(xr *extendedRow, row []float64) {
 	n := len(row)
-	neg, ok := xr[n:2*n], xr[2*n:3*n]
+	neg, mag := xr[n:2*n], xr[2*n:3*n]
 	copy(xr[:n], row)
 	for j, x := range row {
 		neg[j] = -x
-		// Without a branch: NaN is common in real rows (a std over one
-		// packet) and would be mispredicted. The magnitude's bits exceed
-		// +Inf's exactly for NaN.
-		mag := math.Float64bits(x) &^ (1 << 63)
-		isNaN := (0x7ff0000000000000 - mag) >> 63
-		ok[j] = float64(1 - isNaN)
+		mag[j] = math.Abs(x)
 	}
 	xr[nanSlot(n)] = math.NaN()
 }
@@ -74,8 +68,9 @@ func fastSplit(n node, nFeatures int) (slot int, threshold float64, swap bool) {
 		return int(n.feature), t, false
 	case math.IsInf(t, 1):
 		// Left iff x ≤ +Inf, that is iff x is not NaN: child 1 (the left
-		// child) iff not-NaN > 0.5.
-		return 2*nFeatures + int(n.feature), 0.5, true
+		// child) iff |x| > -1, which every number passes (+Inf too) and
+		// NaN fails.
+		return 2*nFeatures + int(n.feature), -1, true
 	default:
 		// Right iff !(x ≤ t): left iff x ≤ t iff -x ≥ -t iff -x > prev(-t)
 		// (no float lies between prev(-t) and -t; t is finite or -Inf, so
@@ -96,7 +91,7 @@ func (f *Forest) setFast() {
 	if f.nFeatures > maxFastFeatures {
 		return
 	}
-	total := 0
+	total := 1 // a last leaf, so that node i+1 of every leaf i exists
 	for t := range f.roots {
 		total += roundUp(int(f.treeEnd(t)-f.roots[t]), fastLine)
 	}
@@ -228,8 +223,9 @@ func (f *Forest) predictAboveFast(row []float64, threshold float64) (float64, bo
 	sum := 0.0
 	t := 0
 	for ; t+8 <= len(roots); t += 8 {
-		a, b, c, d := roots[t], roots[t+1], roots[t+2], roots[t+3]
-		e, g, h, k := roots[t+4], roots[t+5], roots[t+6], roots[t+7]
+		r := (*[8]uint32)(roots[t : t+8]) // one bounds check, not eight
+		a, b, c, d := r[0], r[1], r[2], r[3]
+		e, g, h, k := r[4], r[5], r[6], r[7]
 		// No tree of the shipped model is a lone leaf, so the first step
 		// need not ask whether all arrived (a lone leaf stays put).
 		a, _ = fastStep(nodes, &xr, a)

@@ -35,7 +35,7 @@ func newPrevFast(f *Forest) *prevFast {
 		if n.isLeaf(uint32(i)) {
 			continue
 		}
-		if _, _, swap := fastSplit(n, f.nFeatures); swap {
+		if _, _, swap := prevFastSplit(n, f.nFeatures); swap {
 			pos[n.left], pos[n.left+1] = n.left+1, n.left
 		}
 	}
@@ -46,7 +46,7 @@ func newPrevFast(f *Forest) *prevFast {
 			p.nodes[at] = fastNode{threshold: math.Inf(1), first: at, leafs: 3}
 			continue
 		}
-		slot, thr, swap := fastSplit(n, f.nFeatures)
+		slot, thr, swap := prevFastSplit(n, f.nFeatures)
 		leftLeaf, rightLeaf := uint16(n.flags>>1&1), uint16(n.flags>>2&1)
 		fn := fastNode{threshold: thr, first: n.left, slot: uint16(slot), leafs: leftLeaf | rightLeaf<<1}
 		if swap {
@@ -57,8 +57,37 @@ func newPrevFast(f *Forest) *prevFast {
 	return p
 }
 
+// prevExtendedRow is the extended row as it was: x, -x, then 1 where x
+// is not NaN and 0 where it is.
+type prevExtendedRow [3 * maxFastFeatures]float64
+
+func prevExtendRow(xr *prevExtendedRow, row []float64) {
+	n := len(row)
+	neg, ok := xr[n:2*n], xr[2*n:3*n]
+	copy(xr[:n], row)
+	for j, x := range row {
+		neg[j] = -x
+		mag := math.Float64bits(x) &^ (1 << 63)
+		isNaN := (0x7ff0000000000000 - mag) >> 63
+		ok[j] = float64(1 - isNaN)
+	}
+}
+
+// prevFastSplit is fastSplit as it was, for prevExtendedRow.
+func prevFastSplit(n node, nFeatures int) (slot int, threshold float64, swap bool) {
+	t := n.threshold
+	switch {
+	case n.flags&nanRight == 0:
+		return int(n.feature), t, false
+	case math.IsInf(t, 1):
+		return 2*nFeatures + int(n.feature), 0.5, true
+	default:
+		return nFeatures + int(n.feature), math.Nextafter(-t, math.Inf(-1)), true
+	}
+}
+
 // prevFastStep is fastStep, read with bounds checks off in the same way.
-func prevFastStep(nodes []fastNode, xr *extendedRow, i uint32) (next uint32, atLeaf uint16) {
+func prevFastStep(nodes []fastNode, xr *prevExtendedRow, i uint32) (next uint32, atLeaf uint16) {
 	n := (*fastNode)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(nodes)), uintptr(i)*16))
 	var d uint32
 	if *(*float64)(unsafe.Add(unsafe.Pointer(xr), uintptr(n.slot)*8)) > n.threshold {
@@ -69,8 +98,8 @@ func prevFastStep(nodes []fastNode, xr *extendedRow, i uint32) (next uint32, atL
 
 // predictAbove is Forest.predictAbove on the previous scoring copy.
 func (p *prevFast) predictAbove(row []float64, threshold float64) (float64, bool) {
-	var xr extendedRow
-	extendRow(&xr, row)
+	var xr prevExtendedRow
+	prevExtendRow(&xr, row)
 	nodes, values, roots, tail := p.nodes, p.values, p.roots, p.tail
 	n := float64(len(roots))
 	need := threshold*n - 1e-9*n

@@ -15,26 +15,13 @@ import (
 // answer does not change with them).
 func checkBelowWithout(t *testing.T, f *forest.Forest, threshold float64, rows [][]float64, missing []bool) (below, need int) {
 	t.Helper()
+	bd := forest.NewBounder(f)
 	rng := rand.New(rand.NewPCG(7, 13))
 	fill := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0}
 	for _, row := range rows {
-		b, j := f.BelowWithout(row, threshold, missing, new(forest.Partial))
+		b, j := bd.BelowWithout(row, threshold, missing)
 		if j >= 0 && (b || !missing[j]) {
 			t.Fatalf("BelowWithout = %v, %d: need must be a missing feature, and only when not below", b, j)
-		}
-		if j >= 0 {
-			// Filling the needed feature in and resuming answers as a
-			// fresh walk with it present does.
-			x := append([]float64(nil), row...)
-			m2 := append([]bool(nil), missing...)
-			var p forest.Partial
-			f.BelowWithout(x, threshold, m2, &p)
-			m2[j] = false
-			b1, j1 := f.BelowWithout(x, threshold, m2, &p)
-			b2, j2 := f.BelowWithout(x, threshold, m2, new(forest.Partial))
-			if b1 != b2 || j1 != j2 {
-				t.Fatalf("resumed walk answers %v, %d; a fresh one %v, %d", b1, j1, b2, j2)
-			}
 		}
 		x := append([]float64(nil), row...)
 		for k := 0; k < len(fill)+2; k++ {
@@ -51,7 +38,7 @@ func checkBelowWithout(t *testing.T, f *forest.Forest, threshold float64, rows [
 					x[m] = rng.NormFloat64() * 1e3
 				}
 			}
-			if b2, j2 := f.BelowWithout(x, threshold, missing, new(forest.Partial)); b2 != b || j2 != j {
+			if b2, j2 := bd.BelowWithout(x, threshold, missing); b2 != b || j2 != j {
 				t.Fatalf("the answer changed with the missing values (%v, %d → %v, %d): they were read", b, j, b2, j2)
 			}
 			if p := f.PredictProba(x); b && !(p < threshold) {
@@ -86,17 +73,22 @@ func TestBelowWithoutNeverDecidesWhatTheMissingFeaturesCouldChange(t *testing.T)
 	rows := hostileRows(t, f, nil, 3000, 5)
 	up := make([]bool, f.NumFeatures())
 	up[48], up[49] = true, true
-	for _, missing := range [][]bool{period, up} {
-		below, need := checkBelowWithout(t, f, m.Threshold, rows, missing)
-		t.Logf("hostile rows: %d of %d decided below, %d need a missing feature", below, len(rows), need)
-		if need == 0 {
-			t.Fatal("no hostile row needed a missing feature: the walk does not look at them")
+	// At the model's threshold hostile rows are mostly below; at a low
+	// one, most need a missing feature: both answers are checked.
+	for _, threshold := range []float64{m.Threshold, 0.05} {
+		for _, missing := range [][]bool{period, up} {
+			below, need := checkBelowWithout(t, f, threshold, rows, missing)
+			t.Logf("hostile rows, threshold %.3f: %d of %d decided below, %d need a missing feature", threshold, below, len(rows), need)
+			if threshold == m.Threshold && below == 0 || threshold < m.Threshold && need == 0 {
+				t.Fatal("one kind of answer never came: the check proved little")
+			}
 		}
 	}
 	// Nothing missing: below only where PredictAbove says so too, and an
 	// undecided row is at the threshold or above (within the slack).
+	bd := forest.NewBounder(f)
 	for _, row := range rows {
-		b, j := f.BelowWithout(row, m.Threshold, none, new(forest.Partial))
+		b, j := bd.BelowWithout(row, m.Threshold, none)
 		p, above := f.PredictAbove(row, m.Threshold)
 		if j != -1 || (b && above) || (!b && p < m.Threshold-1e-8) {
 			t.Fatalf("nothing missing: BelowWithout = %v, %d; PredictAbove = %v, %v", b, j, p, above)
@@ -129,9 +121,10 @@ func BenchmarkBelowWithout(b *testing.B) {
 	rows := sharedFeatureRows(b, m.FeatureSet)
 	up := make([]bool, m.Forest.NumFeatures())
 	up[48], up[49] = true, true
+	bd := forest.NewBounder(m.Forest)
 	b.Run("BelowWithout", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			m.Forest.BelowWithout(rows[i%len(rows)], m.Threshold, up, new(forest.Partial))
+			bd.BelowWithout(rows[i%len(rows)], m.Threshold, up)
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
 	})
