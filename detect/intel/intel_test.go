@@ -219,8 +219,9 @@ func TestLoadReportsBadListFilesAndFormatPrefixes(t *testing.T) {
 // TestSplitChecksDecideAsTheWholeOnes: the checks detect/parallel splits
 // between its workers and its merger — CheckFlowListed then CheckLearned,
 // CheckDNSLists then AddLearned — answer as CheckFlow and CheckDNS, and
-// CheckDNSLists leaves the learned store alone (a second response for an
-// address the store holds as confirmed is offered, and refused, by both).
+// CheckDNSLists leaves the learned store alone (a second response names
+// an address the store holds confirmed on one port: both add it for any
+// port, and the confirmed endpoint still matches first).
 func TestSplitChecksDecideAsTheWholeOnes(t *testing.T) {
 	const list, allow = "supportxmr.com\n1.2.3.0/24\n", "1.2.3.4\n"
 	whole, split := newIntel(t, list, allow), newIntel(t, list, allow)
