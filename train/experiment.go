@@ -270,12 +270,39 @@ func earlyVariants() []earlyVariant {
 	beyond := func(k int) []string {
 		var out []string
 		for i := k + 1; i <= seqfeat.N; i++ {
-			out = append(out, "seq_len_"+strconv.Itoa(i), "seq_gap_"+strconv.Itoa(i))
+			out = append(out, "seq_len_"+strconv.Itoa(i))
+			if i > 1 { // the first message has no gap column
+				out = append(out, "seq_gap_"+strconv.Itoa(i))
+			}
 		}
 		return out
 	}
 	both := flowfeat.SetMW51XSeq
+	// The positional columns are lengths and gaps of one capture's
+	// sessions; the summaries (modes, ranges, pairing, the opening
+	// exchange, pushes, quiet) are shapes that may carry from plaintext
+	// to encrypted sessions: one variant keeps only them.
+	positions := beyond(0)
+	var seqAll []string
+	for _, d := range seqfeat.Defs() {
+		if d.Name != "elapsed" {
+			seqAll = append(seqAll, d.Name)
+		}
+	}
+	// early: the flow's age and the columns made for the first seconds
+	// (the opening exchange, quiet, answered shares, unasked pushes).
+	keep := map[string]bool{"elapsed": true, "seq_open_answer": true, "seq_quiet": true, "seq_answered_share": true,
+		"seq_req_len_range": true, "seq_reply_len_range": true, "seq_unasked": true}
+	var notEarly []string
+	for _, n := range seqAll {
+		if !keep[n] {
+			notEarly = append(notEarly, n)
+		}
+	}
 	return []earlyVariant{
+		{"both-summaries", both, false, positions},
+		{"mw51x-elapsed", both, false, seqAll},
+		{"mw51x-early", both, false, notEarly},
 		{"mw51x", flowfeat.SetMW51X, false, nil},
 		{"mw51x-per-checkpoint", flowfeat.SetMW51X, true, nil},
 		{"seq", flowfeat.SetSeq, false, nil},

@@ -32,9 +32,17 @@ const MaxCheckpoint = time.Hour
 
 // Usable reports whether a row is one the model trains on or is scored
 // on: a labelled (not ignored) checkpoint row, up to MaxCheckpoint, of a
-// TCP flow (stage 2 only scores TCP flows at checkpoints).
+// TCP flow with flowfeat.MinScoreDataPkts data packets (stage 2 only
+// scores such rows).
 func Usable(r *dataset.Row) bool {
-	return r.Kind == flowfeat.KindCheckpoint && r.Checkpoint <= MaxCheckpoint && r.Label != dataset.LabelIgnore && r.Proto == 6
+	return r.Kind == flowfeat.KindCheckpoint && r.Checkpoint <= MaxCheckpoint && r.Label != dataset.LabelIgnore && r.Proto == 6 && scorable(r)
+}
+
+// scorable reports whether the row's flow has the data packets the
+// engine needs to score it (detect/engine's MinScorePackets default).
+func scorable(r *dataset.Row) bool {
+	mw := r.X.Set(flowfeat.SetMW51)
+	return mw[1]+mw[19] >= flowfeat.MinScoreDataPkts // up + down data packets
 }
 
 // UsableAtEnd is Usable for a detector that also scores flows at their
@@ -42,7 +50,7 @@ func Usable(r *dataset.Row) bool {
 // checkpoints, after the first) up to MaxCheckpoint counts too.
 func UsableAtEnd(r *dataset.Row) bool {
 	if r.Kind == flowfeat.KindEnd {
-		return r.Late && r.End.Sub(r.FlowFirst) <= MaxCheckpoint && r.Label != dataset.LabelIgnore && r.Proto == 6
+		return r.Late && r.End.Sub(r.FlowFirst) <= MaxCheckpoint && r.Label != dataset.LabelIgnore && r.Proto == 6 && scorable(r)
 	}
 	return Usable(r)
 }

@@ -124,7 +124,7 @@ func DefaultConfig() Config {
 		Signature:        signature.DefaultConfig(),
 		ReassemblyBudget: 512 << 20,
 		Checkpoints:      flowfeat.ModelCheckpoints(),
-		MinScorePackets:  6,
+		MinScorePackets:  flowfeat.MinScoreDataPkts,
 		Caps:             DefaultCaps(),
 	}
 }

@@ -44,6 +44,14 @@ func ModelCheckpoints() Checkpoints {
 	return Checkpoints{At: []time.Duration{60 * time.Second, 120 * time.Second, 300 * time.Second}, Every: 300 * time.Second}
 }
 
+// MinScoreDataPkts is how many data packets a flow needs at a row for
+// the classifier to score it (detect) and to train and be evaluated on it
+// (train, eval): a request and its answer. A shadowsocks mining session
+// shows just that, login and first job, until its first share a minute
+// later; a TLS 1.3 one five (ClientHello, ServerHello…, Finished, login,
+// tickets and job). The engine used 6 while it scored from 60 s.
+const MinScoreDataPkts = 2
+
 // Next returns the first checkpoint strictly after prev (0 = none).
 func (c Checkpoints) Next(prev time.Duration) time.Duration { return c.next(prev) }
 

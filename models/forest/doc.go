@@ -59,9 +59,9 @@
 // previous layouts (reference_test.go, prevfast_test.go; checked on every
 // feature row of the shared datasets and on rows built around the model's
 // own thresholds), so a model's cross-validated figures do not depend on
-// the layout. BelowWithout answers the same question for a row with
-// features still uncomputed, when it can, on the same copy and in the same
-// lock-step, with the answers of a tree-by-tree walk. Contributions
+// the layout. A Bounder answers "is it below?" for a row with features
+// still uncomputed, when it can (BelowWithout), on the same copy and in
+// the same lock-step, with the answers of a tree-by-tree walk. Contributions
 // explains one score (Saabas path attribution: bias + Σ contributions =
 // probability), which the detector uses for the "top features" of an
 // alert. Importances (mean decrease in
@@ -83,10 +83,10 @@
 // time of the copy before it for a full score and 1/1.14 (1.10–1.29) for
 // PredictAbove; p10 2.55 against 2.92 µs and 1.32 against 1.42 µs per row.
 // The 16-byte nodes take 1.78× as long as the copy for a full score, the
-// layout before them 2.5×. BelowWithout as detect calls it (the four
-// periodicity features missing, filled in as the walk asks): 1.72–1.78×
-// faster than the tree-by-tree walk on the nodes
-// (BenchmarkBelowWithoutLayouts). Tried on the shipped model and slower
+// layout before them 2.5×. Bounder.BelowWithout as detect calls it (the
+// four periodicity features missing, each pair filled in when a walk names
+// it): 1.51–1.54× faster than tree by tree on the nodes
+// (BenchmarkBounderLayouts, 4 runs at load 10). Tried on the shipped model and slower
 // or no faster, interleaved the same way: 8-byte nodes comparing ranks
 // (each feature's value ranked among the model's thresholds once per row,
 // exact, but the 53 binary searches cost more than the smaller nodes
