@@ -24,7 +24,7 @@ func TestEvalDefaultScoresWithTheShippedModel(t *testing.T) {
 	if want := fmt.Sprintf("threshold %.4f", m.Threshold); !strings.Contains(out, want) {
 		t.Errorf("output lacks %q (the shipped model's threshold):\n%s", want, out)
 	}
-	if !strings.Contains(out, "in 15 flows") || strings.Contains(stderr, "warning") {
-		t.Errorf("want the 15 benign-ns flows scored and no training-overlap warning; stdout:\n%s\nstderr:\n%s", out, stderr)
+	if !strings.Contains(out, "in 29 flows") || strings.Contains(stderr, "warning") {
+		t.Errorf("want the 29 benign-ns flows scored and no training-overlap warning; stdout:\n%s\nstderr:\n%s", out, stderr)
 	}
 }
