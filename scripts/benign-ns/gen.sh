@@ -253,6 +253,31 @@ s_mqtt_tls() {
   finish "$n" tls "MQTT over TLS $tv (mosquitto_sub, keep-alive $ka s) receiving 50-400 B position updates every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
+# mqtt_reconnect NAME DELAY JIT KEEPALIVE LIFE LJIT PERIOD PJIT TLSMAX: an
+# MQTT-over-TLS subscriber that reconnects every LIFE ± LJIT s (a phone
+# app in and out of the background, a NAT that forgets): many session
+# starts — TLS handshake, CONNECT, SUBSCRIBE, the first message — which
+# is what the early checkpoints see of mining too.
+s_mqtt_reconnect() {
+  local n=$1 ka=$4 life=$5 lj=$6 per=$7 pj=$8 tv=$9
+  have mosquitto && have mosquitto_sub || { log "skip $n: mosquitto not installed"; return; }
+  link "$2" "$3"; mqtt_up; waitport "$SNS" 127.0.0.1 8883; capture "$n"
+  ( end=$((SECONDS + DUR)); while [ $SECONDS -lt $end ]; do
+      jsleep "$per" "$pj"
+      ins mosquitto_pub -h 127.0.0.1 -p 1883 -q 1 -r -t "push/$n/inbox" \
+        -m "{\"n\":$RANDOM,\"title\":\"$(head -c $((10 + RANDOM % 120)) /dev/zero | tr '\0' m)\"}" || true
+    done ) &
+  local end=$((SECONDS + DUR - 2)) left w
+  while [ $SECONDS -lt $end ]; do
+    w=$(( life - lj + RANDOM % (2 * lj + 1) )); left=$(( end - SECONDS )); [ $w -gt $left ] && w=$left
+    [ $w -ge 1 ] || break
+    inc env "$(tlsenv "$tv")" timeout -s INT "$w" mosquitto_sub -h "$SIP" -p 8883 --cafile "$W/eccert.pem" --insecure \
+      -k "$ka" -q 1 -c -i "push-$n" -t "push/$n/#" >/dev/null || true
+    jsleep 2 1
+  done
+  finish "$n" tls "MQTT over TLS $tv push client reconnecting every $life±$lj s (keep-alive $ka s, persistent session, QoS 1), a push every $per±$pj s; RTT ~$((2 * $2)) ms"
+}
+
 redis_up() {
   [ -f "$W/redis.conf" ] && return 0
   local tls=""
@@ -423,34 +448,38 @@ s_ss_poll() {
   finish "$n" proxy "shadowsocks-libev ($method, port $port) carrying $what every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
-# h2_poll NAME DELAY JIT PERIOD PJIT PING TLSMAX: a single HTTP/2
-# connection, PING frames after PING s of silence (x/net/http2
-# ReadIdleTimeout), as gRPC-style clients do.
+# h2_poll NAME DELAY JIT PERIOD PJIT PING TLSMAX [LIFETIME]: a single
+# HTTP/2 connection, PING frames after PING s of silence (x/net/http2
+# ReadIdleTimeout), as gRPC-style clients do; with LIFETIME, a new
+# connection whenever the last is LIFETIME s (±40%) old.
 s_h2_poll() {
-  local n=$1 per=$4 pj=$5 ping=$6 tv=$7
+  local n=$1 per=$4 pj=$5 ping=$6 tv=$7 life=${8:-0} conn="one connection"
   have nginx || { log "skip $n: nginx not installed"; return; }
+  [ "$life" -gt 0 ] && conn="a new connection every ${life}±40% s"
   link "$2" "$3"; nginx_up; waitport "$SNS" 127.0.0.1 443; capture "$n"
   inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/api/item%d.json" -h2 -ping "${ping}s" -tls-max "$tv" \
-    -period "${per}s" -jitter "${pj}s" -duration "${DUR}s" >/dev/null 2>&1 || true
-  finish "$n" tls "HTTP/2 over TLS $tv (nginx; Go client): one connection, a JSON GET every $per±$pj s, a PING after $ping s idle; RTT ~$((2 * $2)) ms"
+    -lifetime "${life}s" -period "${per}s" -jitter "${pj}s" -duration "${DUR}s" >/dev/null 2>&1 || true
+  finish "$n" tls "HTTP/2 over TLS $tv (nginx; Go client): $conn, a JSON GET every $per±$pj s, a PING after $ping s idle; RTT ~$((2 * $2)) ms"
 }
 
-# https11 NAME DELAY JIT PERIOD PJIT TLSMAX POST(0 = GET): HTTP/1.1
-# keep-alive, telemetry POSTs (204 answers) or JSON GETs.
+# https11 NAME DELAY JIT PERIOD PJIT TLSMAX POST(0 = GET) [LIFETIME]:
+# HTTP/1.1 keep-alive, telemetry POSTs (204 answers) or JSON GETs; with
+# LIFETIME, a new connection whenever the last is LIFETIME s (±40%) old.
 s_https11() {
-  local n=$1 per=$4 pj=$5 tv=$6 post=$7 what
+  local n=$1 per=$4 pj=$5 tv=$6 post=$7 life=${8:-0} what conn=keep-alive
+  [ "$life" -gt 0 ] && conn="a new connection every ${life}±40% s"
   have nginx || { log "skip $n: nginx not installed"; return; }
   link "$2" "$3"; nginx_up; waitport "$SNS" 127.0.0.1 443; capture "$n"
   if [ "$post" -gt 0 ]; then
     inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/ingest" -tls-max "$tv" -post "$post" -period "${per}s" -jitter "${pj}s" \
-      -duration "${DUR}s" >/dev/null 2>&1 || true
+      -lifetime "${life}s" -duration "${DUR}s" >/dev/null 2>&1 || true
     what="a telemetry JSON POST of $((post / 2 - 20))-$((post * 3 / 2 + 20)) B every $per±$pj s, 204 answers"
   else
     inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/api/item%d.json" -tls-max "$tv" -period "${per}s" -jitter "${pj}s" \
-      -duration "${DUR}s" >/dev/null 2>&1 || true
+      -lifetime "${life}s" -duration "${DUR}s" >/dev/null 2>&1 || true
     what="a JSON GET (0.1-1.3 kB answers) every $per±$pj s"
   fi
-  finish "$n" tls "HTTPS/1.1 over TLS $tv keep-alive: $what; RTT ~$((2 * $2)) ms"
+  finish "$n" tls "HTTPS/1.1 over TLS $tv, $conn: $what; RTT ~$((2 * $2)) ms"
 }
 
 # websocket NAME DELAY JIT PING FEED FJIT TLS(12|13): client pings every
@@ -602,6 +631,11 @@ SESSIONS=(
   "imap_idle ns-imap-idle-tls12-renew110 14 2 45 20 110 12"
   "openvpn ns-openvpn-tcp-poll-fast 5 1 15 9 3"
   "redis_tls ns-redis-pubsub-tls12-6380 48 5 13 5 1.2"
+  "mqtt_reconnect ns-mqtt-tls13-push-reconnect 34 5 30 55 35 23 10 1.3"
+  "https11 ns-https11-tls12-poll-reconnect 61 8 9 3 1.2 0 50"
+  "h2_poll ns-http2-tls13-poll-reconnect 18 3 7 2 20 1.3 45"
+  "websocket ns-push-wss-heartbeat110 38 5 110 170 60 13"
+  "mqtt_tls ns-push-mqtt-tls12-ka240 22 3 240 150 60 1.2"
 )
 : >"$W/manifest.lines"
 JOBS=()
