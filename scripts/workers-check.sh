@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Compares `minerwatch detect -r X` (one engine) with `--workers 2` and
 # `--workers 3` (detect/parallel) on every capture of the shared datasets
-# and the samples, learned-pool intel alerts included (the workers consult
-# the learned store in capture order, see README "Offline on several
+# and the samples, learned-pool intel alerts included (the merger decides
+# what crosses flows in capture order, see README "Offline on several
 # cores"), then on all the manifest's Ethernet captures read in one run
 # (issue 13's case). Prints the inputs whose alerts differ in order only
 # (ORDER-ONLY: ties of one timestamp in one LRU list), in content

@@ -9,6 +9,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/internal/shareddata"
+	"github.com/minerwatch/minerwatch/train/manifest"
 )
 
 // A capture named alike in two manifests would put two sessions in one
@@ -48,7 +49,7 @@ func TestLoadRowsRefusesAGroupSpanningManifests(t *testing.T) {
 // own group (one session each).
 func TestLoadRowsReadsTheRepoSamplesAndBenignNS(t *testing.T) {
 	if testing.Short() {
-		t.Skip("reads 19 captures (a few seconds)")
+		t.Skip("reads the 33 captures of both manifests (about a second)")
 	}
 	root := shareddata.Root()
 	ms := []string{filepath.Join(root, "datasets", "manifest.tsv"), filepath.Join(root, "datasets", "benign-ns", "manifest.tsv")}
@@ -74,5 +75,24 @@ func TestLoadRowsReadsTheRepoSamplesAndBenignNS(t *testing.T) {
 	}
 	if ns < 10 || sum.ByLabel["mining"] == 0 {
 		t.Errorf("rows from %d benign-ns captures and %d mining rows, want ≥ 10 and > 0 (both manifests read)", ns, sum.ByLabel["mining"])
+	}
+}
+
+// make model passes the shared manifest and the repository's benign-ns
+// one together: no benign-ns capture may share a split group with a
+// shared capture (checked without reading a capture).
+func TestBenignNSGroupsAreNotInTheSharedManifest(t *testing.T) {
+	shared := shareddata.Require(t)
+	paths := []string{filepath.Join(shared, "manifest.tsv"), filepath.Join(shareddata.Root(), "datasets", "benign-ns", "manifest.tsv")}
+	var ms []*manifest.Manifest
+	for _, p := range paths {
+		m, err := manifest.Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	if err := disjointGroups(paths, ms); err != nil {
+		t.Error(err)
 	}
 }

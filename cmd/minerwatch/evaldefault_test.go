@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/minerwatch/minerwatch/models/defaultmodel"
+	"github.com/minerwatch/minerwatch/train/manifest"
 )
 
 // eval --model default scores a manifest with the model shipped in the
@@ -13,18 +16,32 @@ import (
 // here the benign-ns captures (datasets/benign-ns), which it never saw,
 // at the shipped model's own threshold.
 func TestEvalDefaultScoresWithTheShippedModel(t *testing.T) {
+	const path = "../../datasets/benign-ns/manifest.tsv"
 	m, err := defaultmodel.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr := runCmd("eval", "--model", "default", "--manifest", "../../datasets/benign-ns/manifest.tsv")
+	man, err := manifest.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCmd("eval", "--model", "default", "--manifest", path)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if want := fmt.Sprintf("threshold %.4f", m.Threshold); !strings.Contains(out, want) {
 		t.Errorf("output lacks %q (the shipped model's threshold):\n%s", want, out)
 	}
-	if !strings.Contains(out, "in 15 flows") || strings.Contains(stderr, "warning") {
-		t.Errorf("want the 15 benign-ns flows scored and no training-overlap warning; stdout:\n%s\nstderr:\n%s", out, stderr)
+	// Every benign-ns capture holds at least one flow that lives past
+	// the first checkpoint, so every one is scored.
+	flows := regexp.MustCompile(`benign: \d+ false alarms in (\d+) flows`).FindStringSubmatch(out)
+	if flows == nil {
+		t.Fatalf("no benign flow count in:\n%s", out)
+	}
+	if n, _ := strconv.Atoi(flows[1]); n < len(man.Entries) {
+		t.Errorf("%d benign flows scored, want at least one per capture (%d)", n, len(man.Entries))
+	}
+	if strings.Contains(stderr, "warning") {
+		t.Errorf("a training-overlap warning for captures the shipped model never saw:\n%s", stderr)
 	}
 }

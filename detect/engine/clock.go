@@ -9,3 +9,7 @@ import "time"
 // the capture position where one engine reading every packet would have
 // expired them, although the worker sees only its share of the packets.
 func (e *Engine) Expire(now time.Time) { e.table.Advance(now) }
+
+// ActiveFlows is the number of flows in the table: what Flush would end
+// now (detect/parallel sizes its record of the flush by it).
+func (e *Engine) ActiveFlows() int { return e.table.Len() }

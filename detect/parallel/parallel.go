@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -32,11 +34,14 @@ type Config struct {
 	// capture.Open, for the alerts' capture field.
 	Names []string
 	// EpochPackets is how many packets the reader hands out between two
-	// merge points (0 = 4096). Larger epochs cost memory, smaller ones
+	// merge points (0 = 1024). Larger epochs cost memory, smaller ones
 	// synchronisation.
 	EpochPackets int
 	// Depth is how many epochs a worker may run ahead of the merger
-	// (0 = 4).
+	// (0 = 8). Depth × EpochPackets is how far the workers may drift
+	// apart: 8 × 1024 packets hold the same slack as 4 × 4096 did with
+	// 40 % of the memory in flight (merged-k10: max RSS 112–121 MiB
+	// instead of 150, for about the same CPU time).
 	Depth int
 	// SkipBadFiles goes on with the other files when one fails while
 	// being read (as ingest.Options.SkipBadFiles).
@@ -76,10 +81,10 @@ type Stats struct {
 func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Alert) error) (Stats, []*engine.HostSummary, error) {
 	n := max(cfg.Workers, 1)
 	if cfg.EpochPackets <= 0 {
-		cfg.EpochPackets = 4096
+		cfg.EpochPackets = 1024
 	}
 	if cfg.Depth <= 0 {
-		cfg.Depth = 4
+		cfg.Depth = 8
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -94,9 +99,17 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 	rd := &reader{r: r, cfg: cfg, workers: workers, free: free, sp: online.NewSpreader(n), maxEpochs: cfg.Depth + 2}
 	var wg sync.WaitGroup
 	wg.Add(1 + n)
-	go func() { defer wg.Done(); rd.run(ctx) }()
+	// Labelled for CPU profiles (go tool pprof -tags): what each role
+	// and each worker takes, the balance between workers included.
+	go func() {
+		defer wg.Done()
+		pprof.Do(ctx, pprof.Labels("parallel", "reader"), rd.run)
+	}()
 	for _, w := range workers {
-		go func() { defer wg.Done(); w.run() }()
+		go func() {
+			defer wg.Done()
+			pprof.Do(ctx, pprof.Labels("parallel", "worker "+strconv.Itoa(w.id)), func(context.Context) { w.run() })
+		}()
 	}
 
 	// The merger takes the epochs back in capture order and hands the
@@ -491,6 +504,7 @@ func (w *worker) run() {
 		w.sh = &ep.shares[w.id]
 		if ep.final {
 			w.pos, w.phase = ep.base, phaseFlush
+			w.sh.flushed = slices.Grow(w.sh.flushed, w.eng.ActiveFlows())
 			w.eng.Flush()
 			w.file = int(ep.files[0]) // the last packet's, as one engine's at its flush
 			w.done <- ep
@@ -528,6 +542,7 @@ type merger struct {
 	dec      *engine.Decider
 	names    []string
 	events   []event
+	next     []int // per worker, its next event to merge
 	requests int64
 	// The epoch and position being applied, for the capture name of the
 	// intel summaries the Decider emits.
@@ -558,14 +573,50 @@ func (m *merger) merge(ep *epoch) {
 		m.flushOrder(ep)
 		return
 	}
-	m.events = m.events[:0]
-	for w := range ep.shares {
-		m.events = append(m.events, ep.shares[w].events...)
-	}
-	slices.SortFunc(m.events, compare)
+	m.mergeEvents(ep)
 	for i := range m.events {
 		m.apply(&m.events[i])
 		m.events[i].a = nil
+	}
+}
+
+// mergeEvents puts the epoch's events in m.events in compare's order.
+// Each worker's are in capture order already, so it merges them (a sort
+// of all of them was two thirds of the merger's time at a million new
+// flows) and sorts only the runs of time-outs that several workers raised
+// at one position.
+func (m *merger) mergeEvents(ep *epoch) {
+	m.events = m.events[:0]
+	m.next = append(m.next[:0], make([]int, len(ep.shares))...)
+	for {
+		best := -1
+		var bx *event
+		for w := range ep.shares {
+			evs := ep.shares[w].events
+			if m.next[w] == len(evs) {
+				continue
+			}
+			if x := &evs[m.next[w]]; best < 0 || x.pos < bx.pos || (x.pos == bx.pos && x.phase < bx.phase) {
+				best, bx = w, x
+			}
+		}
+		if best < 0 {
+			break
+		}
+		m.events = append(m.events, *bx)
+		m.next[best]++
+	}
+	for i := 0; i < len(m.events); {
+		j := i + 1
+		if m.events[i].phase == phaseExpire {
+			for j < len(m.events) && m.events[j].pos == m.events[i].pos && m.events[j].phase == phaseExpire {
+				j++
+			}
+			if j-i > 1 {
+				slices.SortFunc(m.events[i:j], compare)
+			}
+		}
+		i = j
 	}
 }
 

@@ -180,25 +180,41 @@ func Decode(raw []byte) (*Model, error) {
 			return nil, fmt.Errorf("corrupt or truncated gzip: %w", err)
 		}
 	}
-	var head struct {
-		Format  string `json:"format"`
-		Version int    `json:"version"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("not a model file (corrupt JSON): %w", err)
-	}
-	if head.Format != Format {
-		return nil, fmt.Errorf("not a model file: format %q, want %q", head.Format, Format)
-	}
-	if head.Version < 1 || head.Version > Version {
-		return nil, fmt.Errorf("model file version %d, this build reads 1..%d (upgrade minerwatch)", head.Version, Version)
-	}
+	// One pass over the JSON (a model is a megabyte of trees, and every
+	// detect run starts by reading it); the format and version are
+	// checked after it, and only a file that does not decode is read
+	// again for them, so that another kind of file or a newer model gets
+	// that answer rather than "corrupt".
 	var m Model
 	if err := json.Unmarshal(data, &m); err != nil {
+		var head struct {
+			Format  string `json:"format"`
+			Version int    `json:"version"`
+		}
+		if herr := json.Unmarshal(data, &head); herr != nil {
+			return nil, fmt.Errorf("not a model file (corrupt JSON): %w", herr)
+		}
+		if herr := checkHead(head.Format, head.Version); herr != nil {
+			return nil, herr
+		}
 		return nil, fmt.Errorf("corrupt model: %w", err)
+	}
+	if err := checkHead(m.Format, m.Version); err != nil {
+		return nil, err
 	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid model: %w", err)
 	}
 	return &m, nil
+}
+
+// checkHead checks a model file's format and version.
+func checkHead(format string, version int) error {
+	if format != Format {
+		return fmt.Errorf("not a model file: format %q, want %q", format, Format)
+	}
+	if version < 1 || version > Version {
+		return fmt.Errorf("model file version %d, this build reads 1..%d (upgrade minerwatch)", version, Version)
+	}
+	return nil
 }

@@ -120,6 +120,10 @@ capture() {
   # ip netns exec execs tcpdump in place, so $! is tcpdump's pid.
   ip netns exec "$CNS" tcpdump -i "$CIF" -s 0 -U -w "$OUT/$1.pcap" ip 2>"$W/$1.tcpdump.log" &
   echo $! >"$W/$1.tcpdump.pid"
+  # The client starts right after: wait until tcpdump listens, or on a
+  # short link the handshake is over before the capture begins.
+  for _ in $(seq 100); do grep -q "listening on" "$W/$1.tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+  sleep 0.2
 }
 # finish NAME SCENARIO NOTE: stop NAME's tcpdump and record the capture.
 finish() {
@@ -145,6 +149,20 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=api.benign.test" \
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj "/CN=mq.benign.test" \
   -keyout "$W/eckey.pem" -out "$W/eccert.pem" 2>/dev/null
 chmod 644 "$W"/*.pem
+# OPENSSL_CONF for clients that cannot cap the TLS version themselves
+# (mosquitto_sub's --tls-version is a minimum; redis-cli has no such
+# flag): OpenSSL reads it at start-up, so they offer TLS 1.2 at most.
+cat >"$W/tls12.cnf" <<EOF
+openssl_conf = default_conf
+[default_conf]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+MaxProtocol = TLSv1.2
+EOF
+# tlsenv VERSION: the environment that caps a client at VERSION (1.2|1.3).
+tlsenv() { if [ "$1" = 1.2 ]; then echo "OPENSSL_CONF=$W/tls12.cnf"; else echo "OPENSSL_CONF=/etc/ssl/openssl.cnf"; fi; }
 (cd "$REPO" && go build -o "$W/poll" ./scripts/benign-ns/poll && go build -o "$W/delaywire" ./scripts/benign-ns/delaywire)
 
 # nginx: JSON API on 80 (plain) and 443 (TLS 1.2/1.3, HTTP/2), responses
@@ -220,7 +238,7 @@ s_mqtt_plain() {
   finish "$n" plaintext "MQTT 3.1.1 subscriber (mosquitto_sub, keep-alive $ka s, QoS 1) receiving a JSON reading every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
-# mqtt_tls NAME DELAY JIT KEEPALIVE PERIOD PJIT TLSVERSION(tlsv1.2|tlsv1.3)
+# mqtt_tls NAME DELAY JIT KEEPALIVE PERIOD PJIT TLSMAX(1.2|1.3)
 s_mqtt_tls() {
   local n=$1 ka=$4 per=$5 pj=$6 tv=$7
   have mosquitto && have mosquitto_sub || { log "skip $n: mosquitto not installed"; return; }
@@ -230,9 +248,34 @@ s_mqtt_tls() {
       ins mosquitto_pub -h 127.0.0.1 -p 1883 -q 0 -t "fleet/$n/pos" \
         -m "{\"lat\":52.$RANDOM,\"lon\":13.$RANDOM,\"v\":$((RANDOM % 90)),\"note\":\"$(head -c $((RANDOM % 300)) /dev/zero | tr '\0' x)\"}" || true
     done ) &
-  inc timeout -s INT "$DUR" mosquitto_sub -h "$SIP" -p 8883 --cafile "$W/eccert.pem" --insecure --tls-version "$tv" \
+  inc env "$(tlsenv "$tv")" timeout -s INT "$DUR" mosquitto_sub -h "$SIP" -p 8883 --cafile "$W/eccert.pem" --insecure \
     -k "$ka" -q 0 -i "fleet-$n" -t "fleet/$n/#" >/dev/null || true
-  finish "$n" tls "MQTT over TLS ${tv#tlsv} (mosquitto_sub, keep-alive $ka s) receiving 50-400 B position updates every $per±$pj s; RTT ~$((2 * $2)) ms"
+  finish "$n" tls "MQTT over TLS $tv (mosquitto_sub, keep-alive $ka s) receiving 50-400 B position updates every $per±$pj s; RTT ~$((2 * $2)) ms"
+}
+
+# mqtt_reconnect NAME DELAY JIT KEEPALIVE LIFE LJIT PERIOD PJIT TLSMAX: an
+# MQTT-over-TLS subscriber that reconnects every LIFE ± LJIT s (a phone
+# app in and out of the background, a NAT that forgets): many session
+# starts — TLS handshake, CONNECT, SUBSCRIBE, the first message — which
+# is what the early checkpoints see of mining too.
+s_mqtt_reconnect() {
+  local n=$1 ka=$4 life=$5 lj=$6 per=$7 pj=$8 tv=$9
+  have mosquitto && have mosquitto_sub || { log "skip $n: mosquitto not installed"; return; }
+  link "$2" "$3"; mqtt_up; waitport "$SNS" 127.0.0.1 8883; capture "$n"
+  ( end=$((SECONDS + DUR)); while [ $SECONDS -lt $end ]; do
+      jsleep "$per" "$pj"
+      ins mosquitto_pub -h 127.0.0.1 -p 1883 -q 1 -r -t "push/$n/inbox" \
+        -m "{\"n\":$RANDOM,\"title\":\"$(head -c $((10 + RANDOM % 120)) /dev/zero | tr '\0' m)\"}" || true
+    done ) &
+  local end=$((SECONDS + DUR - 2)) left w
+  while [ $SECONDS -lt $end ]; do
+    w=$(( life - lj + RANDOM % (2 * lj + 1) )); left=$(( end - SECONDS )); [ $w -gt $left ] && w=$left
+    [ $w -ge 1 ] || break
+    inc env "$(tlsenv "$tv")" timeout -s INT "$w" mosquitto_sub -h "$SIP" -p 8883 --cafile "$W/eccert.pem" --insecure \
+      -k "$ka" -q 1 -c -i "push-$n" -t "push/$n/#" >/dev/null || true
+    jsleep 2 1
+  done
+  finish "$n" tls "MQTT over TLS $tv push client reconnecting every $life±$lj s (keep-alive $ka s, persistent session, QoS 1), a push every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
 redis_up() {
@@ -272,9 +315,9 @@ s_redis_plain() {
   finish "$n" plaintext "Redis 7 pub/sub subscriber (redis-cli SUBSCRIBE) idling, a cache-invalidation JSON every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
-# redis_tls NAME DELAY JIT PERIOD PJIT
+# redis_tls NAME DELAY JIT PERIOD PJIT TLSMAX(1.2|1.3)
 s_redis_tls() {
-  local n=$1 per=$4 pj=$5
+  local n=$1 per=$4 pj=$5 tv=$6
   have redis-server && have redis-cli || { log "skip $n: redis not installed"; return; }
   link "$2" "$3"; redis_up; waitport "$SNS" 127.0.0.1 6380 || { log "skip $n: redis-server has no TLS"; return; }
   capture "$n"
@@ -282,8 +325,8 @@ s_redis_tls() {
       jsleep "$per" "$pj"
       ins redis-cli -p 6379 PUBLISH "px-$n" "{\"sym\":\"X$((RANDOM % 50))\",\"px\":$RANDOM.$((RANDOM % 100)),\"q\":$((RANDOM % 1000))}" >/dev/null || true
     done ) &
-  inc timeout -s INT "$DUR" redis-cli --tls --insecure -h "$SIP" -p 6380 SUBSCRIBE "px-$n" >/dev/null || true
-  finish "$n" tls "Redis 7 pub/sub over TLS 1.3: subscriber receiving a small price tick every $per±$pj s; RTT ~$((2 * $2)) ms"
+  inc env "$(tlsenv "$tv")" timeout -s INT "$DUR" redis-cli --tls --insecure -h "$SIP" -p 6380 SUBSCRIBE "px-$n" >/dev/null || true
+  finish "$n" tls "Redis 7 pub/sub over TLS $tv: subscriber receiving a small price tick every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
 pg_up() {
@@ -405,34 +448,38 @@ s_ss_poll() {
   finish "$n" proxy "shadowsocks-libev ($method, port $port) carrying $what every $per±$pj s; RTT ~$((2 * $2)) ms"
 }
 
-# h2_poll NAME DELAY JIT PERIOD PJIT PING TLSMAX: a single HTTP/2
-# connection, PING frames after PING s of silence (x/net/http2
-# ReadIdleTimeout), as gRPC-style clients do.
+# h2_poll NAME DELAY JIT PERIOD PJIT PING TLSMAX [LIFETIME]: a single
+# HTTP/2 connection, PING frames after PING s of silence (x/net/http2
+# ReadIdleTimeout), as gRPC-style clients do; with LIFETIME, a new
+# connection whenever the last is LIFETIME s (±40%) old.
 s_h2_poll() {
-  local n=$1 per=$4 pj=$5 ping=$6 tv=$7
+  local n=$1 per=$4 pj=$5 ping=$6 tv=$7 life=${8:-0} conn="one connection"
   have nginx || { log "skip $n: nginx not installed"; return; }
+  [ "$life" -gt 0 ] && conn="a new connection every ${life}±40% s"
   link "$2" "$3"; nginx_up; waitport "$SNS" 127.0.0.1 443; capture "$n"
   inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/api/item%d.json" -h2 -ping "${ping}s" -tls-max "$tv" \
-    -period "${per}s" -jitter "${pj}s" -duration "${DUR}s" >/dev/null 2>&1 || true
-  finish "$n" tls "HTTP/2 over TLS $tv (nginx; Go client): one connection, a JSON GET every $per±$pj s, a PING after $ping s idle; RTT ~$((2 * $2)) ms"
+    -lifetime "${life}s" -period "${per}s" -jitter "${pj}s" -duration "${DUR}s" >/dev/null 2>&1 || true
+  finish "$n" tls "HTTP/2 over TLS $tv (nginx; Go client): $conn, a JSON GET every $per±$pj s, a PING after $ping s idle; RTT ~$((2 * $2)) ms"
 }
 
-# https11 NAME DELAY JIT PERIOD PJIT TLSMAX POST(0 = GET): HTTP/1.1
-# keep-alive, telemetry POSTs (204 answers) or JSON GETs.
+# https11 NAME DELAY JIT PERIOD PJIT TLSMAX POST(0 = GET) [LIFETIME]:
+# HTTP/1.1 keep-alive, telemetry POSTs (204 answers) or JSON GETs; with
+# LIFETIME, a new connection whenever the last is LIFETIME s (±40%) old.
 s_https11() {
-  local n=$1 per=$4 pj=$5 tv=$6 post=$7 what
+  local n=$1 per=$4 pj=$5 tv=$6 post=$7 life=${8:-0} what conn=keep-alive
+  [ "$life" -gt 0 ] && conn="a new connection every ${life}±40% s"
   have nginx || { log "skip $n: nginx not installed"; return; }
   link "$2" "$3"; nginx_up; waitport "$SNS" 127.0.0.1 443; capture "$n"
   if [ "$post" -gt 0 ]; then
     inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/ingest" -tls-max "$tv" -post "$post" -period "${per}s" -jitter "${pj}s" \
-      -duration "${DUR}s" >/dev/null 2>&1 || true
+      -lifetime "${life}s" -duration "${DUR}s" >/dev/null 2>&1 || true
     what="a telemetry JSON POST of $((post / 2 - 20))-$((post * 3 / 2 + 20)) B every $per±$pj s, 204 answers"
   else
     inc timeout -s INT "$DUR" "$W/poll" -url "https://$SIP/api/item%d.json" -tls-max "$tv" -period "${per}s" -jitter "${pj}s" \
-      -duration "${DUR}s" >/dev/null 2>&1 || true
+      -lifetime "${life}s" -duration "${DUR}s" >/dev/null 2>&1 || true
     what="a JSON GET (0.1-1.3 kB answers) every $per±$pj s"
   fi
-  finish "$n" tls "HTTPS/1.1 over TLS $tv keep-alive: $what; RTT ~$((2 * $2)) ms"
+  finish "$n" tls "HTTPS/1.1 over TLS $tv, $conn: $what; RTT ~$((2 * $2)) ms"
 }
 
 # websocket NAME DELAY JIT PING FEED FJIT TLS(12|13): client pings every
@@ -556,9 +603,9 @@ s_openvpn() {
 # keep-alives, RTTs and TLS versions, so no single setting marks a class.
 SESSIONS=(
   "mqtt_plain ns-mqtt-plain-1883-ka37 12 2 37 23 9"
-  "mqtt_tls ns-mqtt-tls12-8883-ka60 41 6 60 11 4 tlsv1.2"
+  "mqtt_tls ns-mqtt-tls12-8883-ka60 41 6 60 11 4 1.2"
   "redis_plain ns-redis-pubsub-plain-6379 3 1 17 7"
-  "redis_tls ns-redis-pubsub-tls13-6380 27 4 7 3"
+  "redis_tls ns-redis-pubsub-tls13-6380 27 4 7 3 1.3"
   "pg_listen_tls ns-postgres-tls-listen-notify 19 3 9 3 40 15 TLSv1.3"
   "pg_pool_plain ns-postgres-plain-pooled-poll 2 1 5 2"
   "ssh_interactive ns-ssh-interactive-date 33 5 13 6 31"
@@ -571,8 +618,8 @@ SESSIONS=(
   "imap_idle ns-imap-idle-tls993 29 5 70 30 170 13"
   "openvpn ns-openvpn-tcp-https-poll 36 6 10 21 7"
   "mqtt_plain ns-mqtt-plain-1883-ka120 7 1 120 53 20"
-  "mqtt_tls ns-mqtt-tls13-8883-ka45 95 10 45 19 8 tlsv1.3"
-  "redis_tls ns-redis-pubsub-tls13-6380-slow 64 7 29 11"
+  "mqtt_tls ns-mqtt-tls13-8883-ka45 95 10 45 19 8 1.3"
+  "redis_tls ns-redis-pubsub-tls13-6380-slow 64 7 29 11 1.3"
   "pg_listen_tls ns-postgres-tls12-listen-notify 52 6 23 8 15 5 TLSv1.2"
   "ssh_interactive ns-ssh-interactive-fast 90 9 7 4 15"
   "ssh_d_poll ns-ssh-D-http2-poll 30 4 37 12 60 h2"
@@ -583,6 +630,12 @@ SESSIONS=(
   "websocket ns-websocket-wss-ping19-chat 11 2 19 9 3 13"
   "imap_idle ns-imap-idle-tls12-renew110 14 2 45 20 110 12"
   "openvpn ns-openvpn-tcp-poll-fast 5 1 15 9 3"
+  "redis_tls ns-redis-pubsub-tls12-6380 48 5 13 5 1.2"
+  "mqtt_reconnect ns-mqtt-tls13-push-reconnect 34 5 30 55 35 23 10 1.3"
+  "https11 ns-https11-tls12-poll-reconnect 61 8 9 3 1.2 0 50"
+  "h2_poll ns-http2-tls13-poll-reconnect 18 3 7 2 20 1.3 45"
+  "websocket ns-push-wss-heartbeat110 38 5 110 170 60 13"
+  "mqtt_tls ns-push-mqtt-tls12-ka240 22 3 240 150 60 1.2"
 )
 : >"$W/manifest.lines"
 JOBS=()

@@ -6,7 +6,11 @@
 // point of these captures is long-lived, periodic, benign connections.
 //
 // With -ping, an idle HTTP/2 connection is kept alive by PING frames
-// (x/net/http2's ReadIdleTimeout), as browsers and gRPC clients do.
+// (x/net/http2's ReadIdleTimeout), as browsers and gRPC clients do. With
+// -lifetime, the client drops its connection once it is that old (±40%)
+// and the next request opens a new one, as clients behind NAT timeouts and
+// load balancers do: many connection starts, the benign population of
+// early checkpoints.
 package main
 
 import (
@@ -37,18 +41,19 @@ func main() {
 	ping := flag.Duration("ping", 0, "with -h2: send a PING frame after this long without a frame")
 	tlsMax := flag.String("tls-max", "1.3", "highest TLS version offered: 1.2 or 1.3")
 	post := flag.Int("post", 0, "POST a JSON body of about this many bytes instead of GET (0: GET)")
+	lifetime := flag.Duration("lifetime", 0, "close the connection once it is this old (±40%); 0 keeps one connection")
 	flag.Parse()
 	if *target == "" {
 		fmt.Fprintln(os.Stderr, "poll: -url is required")
 		os.Exit(2)
 	}
-	if err := run(*target, *period, *jitter, *duration, *proxy, *h2, *ping, *tlsMax, *post); err != nil {
+	if err := run(*target, *period, *jitter, *duration, *proxy, *h2, *ping, *tlsMax, *post, *lifetime); err != nil {
 		fmt.Fprintln(os.Stderr, "poll:", err)
 		os.Exit(1)
 	}
 }
 
-func run(target string, period, jitter, duration time.Duration, proxy string, h2 bool, ping time.Duration, tlsMax string, post int) error {
+func run(target string, period, jitter, duration time.Duration, proxy string, h2 bool, ping time.Duration, tlsMax string, post int, lifetime time.Duration) error {
 	tc := &tls.Config{InsecureSkipVerify: true} // lab certificates: self-signed
 	switch tlsMax {
 	case "1.2":
@@ -87,7 +92,17 @@ func run(target string, period, jitter, duration time.Duration, proxy string, h2
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, duration)
 	defer cancel()
+	var connStart time.Time // when the current connection was opened (zero: none yet)
+	life := lifetime
 	for n := 0; ; n++ {
+		if lifetime > 0 && !connStart.IsZero() && time.Since(connStart) > life {
+			tr.CloseIdleConnections()
+			connStart = time.Time{}
+			life = time.Duration(float64(lifetime) * (0.6 + 0.8*rand.Float64()))
+		}
+		if connStart.IsZero() {
+			connStart = time.Now()
+		}
 		if err := once(ctx, client, strings.ReplaceAll(target, "%d", fmt.Sprint(rand.IntN(8))), post, n); err != nil && ctx.Err() == nil {
 			fmt.Fprintln(os.Stderr, "poll:", err) // a failed poll is logged and retried, as real agents do
 		}
