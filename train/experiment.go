@@ -182,7 +182,7 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 			}
 			s = append(trainS, testS...)
 		}
-		for _, part := range checkpointParts(s, cfg.PerCheckpoint) {
+		for _, part := range checkpointParts(s, cfg.PerCheckpoint, cfg.PhaseSplit) {
 			var sc []Scored
 			var fi []FoldInfo
 			if name == ExpCV {
@@ -203,7 +203,7 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 			}
 			scored, folds = append(scored, sc...), append(folds, fi...)
 		}
-		if name == ExpCV && !cfg.PerCheckpoint { // one set of folds to compare
+		if name == ExpCV && !cfg.PerCheckpoint && cfg.PhaseSplit == 0 { // one set of folds to compare
 			note = unevenFoldNote(s, folds)
 		}
 		r := NewReport(name, cfg, scored, folds)
@@ -232,8 +232,20 @@ func Run(name string, rows []dataset.Row, cfg Config) ([]*Report, error) {
 
 // checkpointParts splits samples by checkpoint for per-checkpoint models
 // (all of them in one part otherwise): one part per checkpoint up to
-// 120 s, one for 300 s and later.
-func checkpointParts(s []Sample, per bool) [][]Sample {
+// 120 s, one for 300 s and later; or, with split > 0, one part up to
+// split seconds and one after.
+func checkpointParts(s []Sample, per bool, split float64) [][]Sample {
+	if split > 0 {
+		var early, late []Sample
+		for _, x := range s {
+			if x.Checkpoint <= split {
+				early = append(early, x)
+			} else {
+				late = append(late, x)
+			}
+		}
+		return [][]Sample{early, late}
+	}
 	if !per {
 		return [][]Sample{s}
 	}
@@ -260,6 +272,7 @@ type earlyVariant struct {
 	set     string
 	per     bool
 	exclude []string
+	split   float64 // seconds: two models, for rows up to it and after
 }
 
 // earlyVariants: today's set against the sequence set and both, as one
@@ -300,20 +313,24 @@ func earlyVariants() []earlyVariant {
 		}
 	}
 	return []earlyVariant{
-		{"both-summaries", both, false, positions},
-		{"mw51x-elapsed", both, false, seqAll},
-		{"mw51x-early", both, false, notEarly},
-		{"mw51x", flowfeat.SetMW51X, false, nil},
-		{"mw51x-per-checkpoint", flowfeat.SetMW51X, true, nil},
-		{"seq", flowfeat.SetSeq, false, nil},
-		{"seq-no-elapsed", flowfeat.SetSeq, false, []string{"elapsed"}},
-		{"seq-per-checkpoint", flowfeat.SetSeq, true, []string{"elapsed"}},
-		{"both", both, false, nil},
-		{"both-no-elapsed", both, false, []string{"elapsed"}},
-		{"both-per-checkpoint", both, true, []string{"elapsed"}},
-		{"both-n8", both, false, beyond(8)},
-		{"both-n16", both, false, beyond(16)},
-		{"both-n24", both, false, beyond(24)},
+		{"both-summaries", both, false, positions, 0},
+		{"mw51x-elapsed", both, false, seqAll, 0},
+		{"mw51x-early", both, false, notEarly, 0},
+		// The first seconds (10-30 s rows) by a model of their own, the
+		// rest by one like today's: the early rows then cannot move the
+		// later rows' threshold.
+		{"mw51x-two-phases", flowfeat.SetMW51X, false, nil, 30},
+		{"mw51x", flowfeat.SetMW51X, false, nil, 0},
+		{"mw51x-per-checkpoint", flowfeat.SetMW51X, true, nil, 0},
+		{"seq", flowfeat.SetSeq, false, nil, 0},
+		{"seq-no-elapsed", flowfeat.SetSeq, false, []string{"elapsed"}, 0},
+		{"seq-per-checkpoint", flowfeat.SetSeq, true, []string{"elapsed"}, 0},
+		{"both", both, false, nil, 0},
+		{"both-no-elapsed", both, false, []string{"elapsed"}, 0},
+		{"both-per-checkpoint", both, true, []string{"elapsed"}, 0},
+		{"both-n8", both, false, beyond(8), 0},
+		{"both-n16", both, false, beyond(16), 0},
+		{"both-n24", both, false, beyond(24), 0},
 	}
 }
 
@@ -326,7 +343,7 @@ func runEarly(rows []dataset.Row, cfg Config) ([]*Report, error) {
 			continue
 		}
 		c := cfg
-		c.Set, c.PerCheckpoint = v.set, v.per
+		c.Set, c.PerCheckpoint, c.PhaseSplit = v.set, v.per, v.split
 		c.Exclude = append(append([]string(nil), cfg.Exclude...), v.exclude...)
 		for _, exp := range []string{ExpCV, ExpPlaintext} {
 			reps, err := Run(exp, rows, c)

@@ -35,6 +35,10 @@ type Config struct {
 	// 60, 120 s; one for 300 s and later), each with its own threshold,
 	// instead of one model for every row. See ExpEarly for which is better.
 	PerCheckpoint bool
+	// PhaseSplit > 0 (seconds) trains two models instead, one for the rows
+	// up to it (the first seconds: opening exchange) and one for the later
+	// rows, each with its own threshold.
+	PhaseSplit float64
 	// Variants limits ExpEarly to the named variants (all when empty).
 	Variants []string
 	// InnerFolds split the training part again to get out-of-group benign

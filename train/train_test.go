@@ -353,7 +353,7 @@ func TestCheckpointPartsSplitEarlyCheckpointsAndPoolLateOnes(t *testing.T) {
 	for _, cp := range []float64{10, 20, 20, 30, 60, 120, 300, 600, 3600} {
 		s = append(s, Sample{Checkpoint: cp})
 	}
-	parts := checkpointParts(s, true)
+	parts := checkpointParts(s, true, 0)
 	var sizes []int
 	for _, p := range parts {
 		sizes = append(sizes, len(p))
@@ -361,7 +361,11 @@ func TestCheckpointPartsSplitEarlyCheckpointsAndPoolLateOnes(t *testing.T) {
 	if fmt.Sprint(sizes) != "[1 2 1 1 1 3]" {
 		t.Errorf("part sizes %v, want [1 2 1 1 1 3] (10, 20, 30, 60, 120, 300+)", sizes)
 	}
-	if len(checkpointParts(s, false)) != 1 {
+	if len(checkpointParts(s, false, 0)) != 1 {
 		t.Error("one model: one part")
+	}
+	// Two phases at 30 s: the 10, 20, 20 and 30 s rows, then the rest.
+	if ph := checkpointParts(s, false, 30); len(ph) != 2 || len(ph[0]) != 4 || len(ph[1]) != 5 {
+		t.Errorf("phase split at 30 s: %d parts, want 2 of 4 and 5 rows", len(ph))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,73 @@ func TestLoadReportsBadListFilesAndFormatPrefixes(t *testing.T) {
 	}
 	if _, _, err := Load(Options{Lists: []string{filepath.Join(dir, "missing")}}); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// TestSplitChecksDecideAsTheWholeOnes: the checks detect/parallel splits
+// between its workers and its merger — CheckFlowListed then CheckLearned,
+// CheckDNSLists then AddLearned — answer as CheckFlow and CheckDNS, and
+// CheckDNSLists leaves the learned store alone (a second response names
+// an address the store holds confirmed on one port: both add it for any
+// port, and the confirmed endpoint still matches first).
+func TestSplitChecksDecideAsTheWholeOnes(t *testing.T) {
+	const list, allow = "supportxmr.com\n1.2.3.0/24\n", "1.2.3.4\n"
+	whole, split := newIntel(t, list, allow), newIntel(t, list, allow)
+	for _, in := range []*Intel{whole, split} {
+		in.Confirm(ap("9.9.9.9:3333"), netip.MustParseAddr("10.0.0.1"), "", "signature", "handshake+answer", t0)
+	}
+	answers := [][]byte{
+		dnsResponse(1, "pool.supportxmr.com", rr("pool.supportxmr.com", dnsmsg.TypeA, 600, []byte{5, 5, 5, 5})),
+		dnsResponse(2, "pool.supportxmr.com", rr("pool.supportxmr.com", dnsmsg.TypeA, 600, []byte{9, 9, 9, 9})),
+		dnsResponse(3, "unlisted.test", rr("unlisted.test", dnsmsg.TypeA, 600, []byte{6, 6, 6, 6})),
+	}
+	for i, b := range answers {
+		var m dnsmsg.Message
+		if err := dnsmsg.Parse(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		var rw, rs DNSResult
+		whole.CheckDNS(&m, t0, &rw)
+		before := split.Learned().Len()
+		split.CheckDNSLists(&m, t0, &rs)
+		if split.Learned().Len() != before {
+			t.Fatalf("answer %d: CheckDNSLists changed the learned store", i)
+		}
+		if n := split.AddLearned(rs.Learned); n != len(rw.Learned) {
+			t.Errorf("answer %d: AddLearned took %d entries, CheckDNS %d", i, n, len(rw.Learned))
+		}
+		if !slices.EqualFunc(rw.Hits, rs.Hits, func(a, b Hit) bool { return a.Kind == b.Kind && a.Query == b.Query && a.Entry == b.Entry }) {
+			t.Errorf("answer %d: hits %+v, split %+v", i, rw.Hits, rs.Hits)
+		}
+	}
+	if !slices.Equal(whole.Learned().Entries(), split.Learned().Entries()) {
+		t.Fatalf("learned stores differ:\n%+v\n%+v", whole.Learned().Entries(), split.Learned().Entries())
+	}
+	cases := []struct {
+		server          string
+		listed, allowed bool
+		want            MatchKind // CheckFlow's, "" = no hit
+	}{
+		{"1.2.3.4:3333", false, true, ""},             // allowlisted, though listed
+		{"1.2.3.5:3333", true, false, MatchIP},        // listed
+		{"5.5.5.5:443", false, false, MatchDNSAnswer}, // learned from the answer
+		{"9.9.9.9:3333", false, false, MatchLearned},  // confirmed
+		{"6.6.6.6:443", false, false, ""},             // neither
+	}
+	for _, c := range cases {
+		h, ok := whole.CheckFlow(ap("10.0.0.2:40000"), ap(c.server), t0)
+		_, listed, allowed := split.CheckFlowListed(ap(c.server), t0)
+		if listed != c.listed || allowed != c.allowed {
+			t.Errorf("%s: listed %v allowed %v, want %v %v", c.server, listed, allowed, c.listed, c.allowed)
+		}
+		if !listed && !allowed {
+			hs, oks := split.CheckLearned(ap(c.server), t0)
+			if oks != ok || hs.Kind != h.Kind || hs.Entry != h.Entry {
+				t.Errorf("%s: CheckLearned %+v %v, CheckFlow %+v %v", c.server, hs, oks, h, ok)
+			}
+		}
+		if h.Kind != c.want || ok != (c.want != "") {
+			t.Errorf("%s: CheckFlow %v %v, want %q", c.server, h.Kind, ok, c.want)
+		}
 	}
 }

@@ -122,6 +122,118 @@ func TestRealtimeReplayWithShippedModelAlertsAtTheOfflineCheckpoint(t *testing.T
 	}
 }
 
+// Issue 16 asks for the model alert at the 10-30 s checkpoint of a
+// --realtime replay. The shipped model cannot give it: it trains on rows
+// from 60 s, and the models trained on rows from 10 s that were measured
+// raised more false alarms per benign flow-hour than it does (README
+// "Early verdicts"), so the schedule stays 60, 120, 300 s. What the live
+// path does at 10, 20 and 30 s is still checked, with the shipped model
+// on that schedule (--checkpoints 10,20,30,60,120,300,+300): xmrig-tls-443
+// answers its login at 0.1 s, sends shares at 1.8 and 7.3 s and is then
+// quiet until 31.1 s (scripts/early-ceiling.py), so its 10 and 20 s rows
+// can only come from Advance, a second after each checkpoint, not from a
+// packet. Each live row must come then, carry the offline path's score
+// for that checkpoint (the offline tracker emits every listed checkpoint
+// a packet passes), and stay below the threshold as offline (0.19 at
+// 30 s, threshold 0.53): no model alert by 30 s. About 33 s of wall
+// clock at speed 1 (rates depend on it); skipped with -short.
+func TestRealtimeReplayScoresTheEarlyCheckpointsAsOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a 33 s real-time replay")
+	}
+	data := shareddata.Require(t)
+	capturePath := filepath.Join(data, "lab/mining/xmrig-tls-443.pcap")
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := score.New(m, defaultmodel.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := flowfeat.ParseCheckpoints("10,20,30,60,120,300,+300")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := engine.DefaultConfig()
+	cfg.Model, cfg.Checkpoints = sc, cp
+	early := map[float64]bool{10: true, 20: true, 30: true}
+
+	// Offline: the score of each early checkpoint row of the mining flow.
+	offline := map[float64]float64{}
+	offCfg := cfg
+	offCfg.OnRow = func(r *flowfeat.Row, fi *engine.FlowInfo) {
+		if r.Kind == flowfeat.KindCheckpoint && r.Flow.Server.Port() == 443 && early[r.Checkpoint.Seconds()] {
+			offline[r.Checkpoint.Seconds()] = float64(fi.ModelScore)
+		}
+	}
+	if cp := offlineModelCheckpoint(t, capturePath, offCfg); cp > 0 && cp <= 30 {
+		t.Fatalf("the shipped model alerts offline at %vs: it can do what issue 16 asks, test that instead", cp)
+	}
+	if len(offline) != 3 {
+		t.Fatalf("offline early rows %v, want the 10, 20 and 30 s ones", offline)
+	}
+
+	type liveRow struct {
+		score   float64
+		arrived time.Time
+	}
+	var (
+		mu    sync.Mutex
+		live  = map[float64]liveRow{}
+		model *alert.Alert
+	)
+	srcs, replay, err := online.Replay(online.ReplayConfig{Files: []string{capturePath}, Workers: 1, Realtime: true, Speed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	r := online.New(online.Config{Engine: cfg, Name: "replay",
+		OnRow: func(row *flowfeat.Row, fi *engine.FlowInfo) {
+			mu.Lock()
+			defer mu.Unlock()
+			if row.Kind == flowfeat.KindCheckpoint && row.Flow.Server.Port() == 443 && early[row.Checkpoint.Seconds()] {
+				live[row.Checkpoint.Seconds()] = liveRow{float64(fi.ModelScore), time.Now()}
+				if len(live) == 3 {
+					cancel()
+				}
+			}
+		},
+		OnAlert: func(a *alert.Alert) {
+			mu.Lock()
+			defer mu.Unlock()
+			if a.Detector == alert.DetectorModel && model == nil {
+				model = a
+			}
+		}}, srcs)
+	start := time.Now()
+	go replay(ctx)
+	_ = r.Run(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if model != nil {
+		t.Errorf("model alert at %vs; offline there is none by 30 s", model.Model.Checkpoint)
+	}
+	for c := range early {
+		lr, ok := live[c]
+		if !ok {
+			t.Errorf("no live row at the %vs checkpoint", c)
+			continue
+		}
+		t.Logf("%vs: score %.3f live, %.3f offline, row %v after the checkpoint", c, lr.score, offline[c], lr.arrived.Sub(start)-time.Duration(c*float64(time.Second)))
+		if d := lr.score - offline[c]; d > 1e-6 || d < -1e-6 {
+			t.Errorf("%vs: live score %v, offline %v", c, lr.score, offline[c])
+		}
+		// The replay rebases time: the checkpoint's wall-clock moment is
+		// the replay's start plus the offset (the flow's first packet is
+		// the capture's first).
+		if lag := lr.arrived.Sub(start) - time.Duration(c*float64(time.Second)); lag > 3*time.Second {
+			t.Errorf("%vs row came %v after its checkpoint: not from Advance", c, lag)
+		}
+	}
+}
+
 // replayed is what replayUntil saw.
 type replayed struct {
 	first, start, arrived, end time.Time // flow start; replay start; model alert written; replay done

@@ -226,7 +226,7 @@ func TestCancelledRunStillFlushes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The reader checks ctx at each epoch it hands out; it is at most
-	// Depth+2 epochs (6 × 16 packets) ahead of the merger.
+	// Depth+2 epochs (10 × 16 packets) ahead of the merger.
 	if n := st.Capture.Records; n >= 200 {
 		t.Errorf("read %d records after the interruption at the first alert", n)
 	}

@@ -3,6 +3,7 @@ package tlshello
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -217,5 +218,39 @@ func BenchmarkParseAndFingerprint(b *testing.B) {
 		Parse(s, &h)
 		h.JA4()
 		h.JA3Hash()
+	}
+}
+
+// Find answers as a byte-by-byte scan does, on random bytes rich in the
+// record header's values (22, 3, 1) and at every cut of a real record.
+func TestFindAgreesWithAPlainScan(t *testing.T) {
+	plain := func(b []byte) int {
+		for i := 0; i+6 <= len(b); i++ {
+			if b[i] == 22 && b[i+1] == 3 && b[i+2] <= 4 && b[i+5] == 1 {
+				if n := int(be16(b[i+3:])); n > 0 && n <= 16384+2048 {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte{22, 3, 1, 0, 4, 5, 0x40, 'a'}
+	for k := 0; k < 20000; k++ {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		if got, want := Find(b), plain(b); got != want {
+			t.Fatalf("Find(%v) = %d, a plain scan %d", b, got, want)
+		}
+	}
+	rec := append([]byte("CONNECT pool:443 HTTP/1.1\r\n\r\n"), records(foxioHello(), 1<<14)...)
+	for i := 0; i <= len(rec); i++ {
+		for _, b := range [][]byte{rec[:i], rec[i:]} {
+			if got, want := Find(b), plain(b); got != want {
+				t.Fatalf("cut at %d: Find = %d, a plain scan %d", i, got, want)
+			}
+		}
 	}
 }

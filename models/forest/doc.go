@@ -59,9 +59,9 @@
 // previous layouts (reference_test.go, prevfast_test.go; checked on every
 // feature row of the shared datasets and on rows built around the model's
 // own thresholds), so a model's cross-validated figures do not depend on
-// the layout. BelowWithout answers the same question for a row with
-// features still uncomputed, when it can, on the same copy and in the same
-// lock-step, with the answers of a tree-by-tree walk. Contributions
+// the layout. A Bounder answers "is it below?" for a row with features
+// still uncomputed, when it can (BelowWithout), on the same copy and in
+// the same lock-step, with the answers of a tree-by-tree walk. Contributions
 // explains one score (Saabas path attribution: bias + Σ contributions =
 // probability), which the detector uses for the "top features" of an
 // alert. Importances (mean decrease in
@@ -79,20 +79,27 @@
 // BenchmarkShippedModel (shipped_test.go) times the layouts interleaved;
 // the median of per-chunk ratios barely moves with the load, and the 10th
 // percentile of per-chunk times (p10) stands for a quiet machine. At load
-// 13–17 (10 runs): the breadth-first copy takes 1/1.17 (1.15–1.26) of the
-// time of the copy before it for a full score and 1/1.14 (1.10–1.29) for
-// PredictAbove; p10 2.55 against 2.92 µs and 1.32 against 1.42 µs per row.
+// 12–17 (16 runs): the breadth-first copy takes 1/1.14–1/1.17 (runs
+// 1.12–1.26) of the time of the copy before it for a full score and
+// 1/1.12–1/1.14 (1.10–1.29) for PredictAbove; p10 2.55–2.71 against
+// 2.92–2.95 µs and 1.32–1.39 against 1.42–1.48 µs per row.
 // The 16-byte nodes take 1.78× as long as the copy for a full score, the
-// layout before them 2.5×. BelowWithout as detect calls it (the four
-// periodicity features missing, filled in as the walk asks): 1.72–1.78×
-// faster than the tree-by-tree walk on the nodes
-// (BenchmarkBelowWithoutLayouts). Tried on the shipped model and slower
+// layout before them 2.5×. Bounder.BelowWithout as detect calls it (the
+// four periodicity features missing, each pair filled in when a walk names
+// it): 1.41–1.54× faster than tree by tree on the nodes
+// (BenchmarkBounderLayouts, 10 runs at load 10–12), though callgrind
+// counts 1.5× its instructions (detect on merged-k1: 105 M → 156 M; the
+// lock-step takes 5.3 steps per tree where a walk needs 3.1): what it
+// saves are mispredicted branches, which callgrind does not count. Tried on the shipped model and slower
 // or no faster, interleaved the same way: 8-byte nodes comparing ranks
 // (each feature's value ranked among the model's thresholds once per row,
 // exact, but the 53 binary searches cost more than the smaller nodes
 // save), walks in phases with branch-free compaction of the unfinished
 // trees, two levels per step, four trees in lock-step, walks capped at a
-// depth and finished alone, trees grouped by expected depth (+0–5%).
+// depth and finished alone, trees grouped by expected depth (+0–5%),
+// every tree's first levels gathered in one hot region (slower: the
+// breadth-first tree's second line, next to its first, is fetched with
+// it), trees aligned to 128 bytes (no change).
 // Forests of 100 trees of 3.4k nodes take 15–20 µs, 100 fully grown trees of
 // 13k nodes 40–60 µs (scikit-learn: ~115 µs per row in batch, ~90 ms for
 // one row). See bench_test.go.

@@ -25,3 +25,10 @@ func NewPrevFast(f *Forest) *PrevFast { return newPrevFast(f) }
 func (p *prevFast) PredictAbove(row []float64, threshold float64) (float64, bool) {
 	return p.predictAbove(row, threshold)
 }
+
+// BelowWithoutNodes is Bounder.BelowWithout on the 16-byte nodes, one tree
+// at a time, as before it walked the scoring copy.
+func (b *Bounder) BelowWithoutNodes(row []float64, threshold float64, missing []bool) (below bool, need int) {
+	b.f.checkRow(row)
+	return b.belowWithoutNodes(row, threshold, missing[:b.f.nFeatures])
+}

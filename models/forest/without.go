@@ -1,5 +1,7 @@
 package forest
 
+import "unsafe"
+
 // Bounder tells, for many rows, that a forest's probability is below a
 // threshold without some of the row's features, so a caller can leave
 // costly features uncomputed for rows that cannot reach the threshold
@@ -10,6 +12,9 @@ type Bounder struct {
 	f *Forest
 	// most[i] is the largest leaf value in the subtree of node i.
 	most []float64
+	// fastMost is most for the scoring copy's nodes (f.fast), which
+	// BelowWithout walks when the forest has one; nil otherwise.
+	fastMost []float64
 }
 
 // NewBounder returns f's Bounder (one pass over the nodes; 8 bytes each).
@@ -25,14 +30,28 @@ func NewBounder(f *Forest) *Bounder {
 			most[i] = max(most[n.left], most[n.left+1])
 		}
 	}
-	return &Bounder{f: f, most: most}
+	b := &Bounder{f: f, most: most}
+	if f.fast != nil {
+		// The scoring copy keeps children after their parent too; a
+		// leaf's value is its threshold field, padding leaves hold 0.
+		b.fastMost = make([]float64, len(f.fast))
+		for i := len(f.fast) - 1; i >= 0; i-- {
+			n := &f.fast[i]
+			if n.first == uint32(i) {
+				b.fastMost[i] = n.threshold
+			} else {
+				b.fastMost[i] = max(b.fastMost[n.first], b.fastMost[n.first+1])
+			}
+		}
+	}
+	return b
 }
 
 // BelowWithout tells, when it can, that PredictProba(row) < threshold
 // whatever the features marked in missing are (missing[j] for feature j;
 // len(missing) == NumFeatures()).
 //
-// It walks every tree on the node layout as far as the row's present
+// It walks every tree as far as the row's present
 // features take it: to a leaf, whose value it adds, or to a split on a
 // missing feature, where it adds the largest leaf value under that split
 // instead. It answers below as soon as that sum, plus the largest leaf
@@ -47,6 +66,15 @@ func (b *Bounder) BelowWithout(row []float64, threshold float64, missing []bool)
 	f := b.f
 	f.checkRow(row)
 	missing = missing[:f.nFeatures]
+	if b.fastMost != nil {
+		return b.belowWithoutFast(row, threshold, missing)
+	}
+	return b.belowWithoutNodes(row, threshold, missing)
+}
+
+// belowWithoutNodes is BelowWithout on node, one tree at a time.
+func (b *Bounder) belowWithoutNodes(row []float64, threshold float64, missing []bool) (below bool, need int) {
+	f := b.f
 	nodes, values, most, roots, tail := f.nodes, f.values, b.most, f.roots, f.tailMax
 	n := float64(len(roots))
 	need0 := threshold*n - 1e-9*n
@@ -76,4 +104,118 @@ func (b *Bounder) BelowWithout(row []float64, threshold float64, missing []bool)
 		}
 	}
 	return false, need
+}
+
+// belowWithoutFast is BelowWithout on the scoring copy (fast.go), with the
+// same answers: eight trees in lock-step, as predictAboveFast walks them,
+// where a tree whose walk reaches a split on a missing feature stays on
+// that split (it counts as arrived), so the sum adds fastMost of the node
+// each walk ends on, a leaf's value or the largest leaf value under the
+// split, in tree order. The bound is checked after each group of eight:
+// it only falls from tree to tree, so a "below" the tree-by-tree walk
+// finds inside a group is found at its end. need is the missing feature
+// of the first tree, in tree order, that stopped on a split. The values of
+// missing features are copied into the extended row but decide nothing:
+// a split that reads one is never taken.
+func (b *Bounder) belowWithoutFast(row []float64, threshold float64, missing []bool) (below bool, need int) {
+	f := b.f
+	var xr extendedRow
+	extendRow(&xr, row)
+	// miss[s] is 1 where slot s holds (the negation or magnitude of) a
+	// missing feature; the NaN slot leaves read never does.
+	var miss [len(extendedRow{})]uint8
+	nf := f.nFeatures
+	for j, m := range missing {
+		if m {
+			miss[j], miss[nf+j], miss[2*nf+j] = 1, 1, 1
+		}
+	}
+	nodes, most, roots, tail := f.fast, b.fastMost, f.fastRoots, f.tailMax
+	n := float64(len(roots))
+	need0 := threshold*n - 1e-9*n
+	need = -1
+	sum := 0.0
+	t := 0
+	for ; t+8 <= len(roots); t += 8 {
+		r := (*[8]uint32)(roots[t : t+8])
+		a, b, c, d := r[0], r[1], r[2], r[3]
+		e, g, h, k := r[4], r[5], r[6], r[7]
+		var hit uint8
+		for {
+			var la, lb, lc, ld, le, lg, lh, lk uint8
+			a, la = fastStepOrStop(nodes, &xr, &miss, a)
+			b, lb = fastStepOrStop(nodes, &xr, &miss, b)
+			c, lc = fastStepOrStop(nodes, &xr, &miss, c)
+			d, ld = fastStepOrStop(nodes, &xr, &miss, d)
+			e, le = fastStepOrStop(nodes, &xr, &miss, e)
+			g, lg = fastStepOrStop(nodes, &xr, &miss, g)
+			h, lh = fastStepOrStop(nodes, &xr, &miss, h)
+			k, lk = fastStepOrStop(nodes, &xr, &miss, k)
+			if la&lb&lc&ld&le&lg&lh&lk != 0 {
+				// A lane that stopped on a split reports 3, on a leaf 1.
+				hit = (la | lb | lc | ld | le | lg | lh | lk) & 2
+				break
+			}
+		}
+		if hit != 0 && need < 0 {
+			need = firstStop(nodes, nf, [8]uint32{a, b, c, d, e, g, h, k})
+		}
+		sum += most[a]
+		sum += most[b]
+		sum += most[c]
+		sum += most[d]
+		sum += most[e]
+		sum += most[g]
+		sum += most[h]
+		sum += most[k]
+		if sum+tail[t+8] < need0 {
+			return true, -1
+		}
+	}
+	for ; t < len(roots); t++ {
+		i := roots[t]
+		for {
+			var at uint8
+			if i, at = fastStepOrStop(nodes, &xr, &miss, i); at != 0 {
+				if at&2 != 0 && need < 0 {
+					need = int(nodes[i].slot) % nf
+				}
+				break
+			}
+		}
+		sum += most[i]
+		if sum+tail[t+1] < need0 {
+			return true, -1
+		}
+	}
+	return false, need
+}
+
+// firstStop returns the feature of the first of the nodes that is not a
+// leaf (a walk stopped on a split on a missing feature), or -1.
+func firstStop(nodes []fastNode, nFeatures int, at [8]uint32) int {
+	for _, i := range at {
+		if n := &nodes[i]; n.first != i {
+			return int(n.slot) % nFeatures
+		}
+	}
+	return -1
+}
+
+// fastStepOrStop is fastStep, except that on a split reading a slot
+// marked in miss it stays put. It reports 1 when it arrived on a leaf
+// (or stands on one), 3 when it stands on such a split, 0 otherwise. Like
+// fastStep it reads without bounds checks (see checkFast).
+func fastStepOrStop(nodes []fastNode, xr *extendedRow, miss *[len(extendedRow{})]uint8, i uint32) (next uint32, done uint8) {
+	n := (*fastNode)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(nodes)), uintptr(i)*16))
+	stop := *(*uint8)(unsafe.Add(unsafe.Pointer(miss), uintptr(n.slot)))
+	var d uint32
+	if *(*float64)(unsafe.Add(unsafe.Pointer(xr), uintptr(n.slot)*8)) > n.threshold {
+		d = 1
+	}
+	next = n.first + d
+	// Branch-free: stay on i when stop is 1.
+	mask := -uint32(stop)
+	next ^= (next ^ i) & mask
+	return next, uint8(n.leafs>>d&1) | stop*3
 }
