@@ -129,6 +129,9 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 				cancel()
 			}
 		}
+		// Its line is in the epoch's share (worker.seal), which the
+		// reader refills once the epoch is merged.
+		a.Unseal()
 	})
 	for {
 		t0 := time.Now()
@@ -181,10 +184,14 @@ type frame struct {
 // share is one worker's part of an epoch: its frames in, its events
 // (alerts and requests) out.
 type share struct {
-	frames  []frame
-	slab    []byte
-	events  []event
-	reqs    []engine.Request
+	frames []frame
+	slab   []byte
+	events []event
+	reqs   []engine.Request
+	// lines holds the JSON lines of the share's alerts (alert.SealAppend),
+	// reused with the epoch: the merger writes (and unseals) every alert
+	// it keeps before the epoch goes back to the reader.
+	lines   []byte
 	flushed []flushedFlow // final epoch: each flow flushed, in order
 }
 
@@ -280,7 +287,7 @@ func (ep *epoch) reset(base int64) {
 		s := &ep.shares[i]
 		clear(s.events) // drop the alerts and requests for the collector
 		clear(s.reqs)
-		s.frames, s.slab, s.events, s.reqs, s.flushed = s.frames[:0], s.slab[:0], s.events[:0], s.reqs[:0], s.flushed[:0]
+		s.frames, s.slab, s.events, s.reqs, s.flushed, s.lines = s.frames[:0], s.slab[:0], s.events[:0], s.reqs[:0], s.flushed[:0], s.lines[:0]
 	}
 }
 
@@ -478,9 +485,12 @@ func (w *worker) alert(a *alert.Alert) {
 	// encoding/json the encoding was a sixth of one engine's CPU time on
 	// the merged bench capture). An error is found again, and reported,
 	// by the writer.
-	_ = a.Seal()
+	w.seal(a)
 	w.event(evAlert, a.FlowID).a = a
 }
+
+// seal encodes a into the share's lines (no allocation per alert).
+func (w *worker) seal(a *alert.Alert) { w.sh.lines, _ = a.SealAppend(w.sh.lines) }
 
 // request is the engine's Config.Defer: the request joins the worker's
 // events, for the merger's Decider.
@@ -496,11 +506,11 @@ func (w *worker) request(r *engine.Request) {
 		w.event(evScored, r.Flow)
 	default:
 		if r.Alert != nil {
-			_ = r.Alert.Seal() // see alert
+			w.seal(r.Alert) // see alert
 		}
 		if r.DNS != nil {
 			for _, a := range r.DNS.Alerts {
-				_ = a.Seal()
+				w.seal(a)
 			}
 		}
 		w.sh.reqs = append(w.sh.reqs, *r)
