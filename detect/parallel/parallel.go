@@ -249,6 +249,14 @@ type tick struct {
 	t   time.Time
 }
 
+// maxLines bounds a share's alert lines buffer: a typical epoch (1,024
+// packets of the merged bench capture raise about 30 events) needs a
+// tenth of it; the events beyond it (a burst of flows timed out together
+// when the capture's clock jumps, the final flush) get a line of their
+// own, which the collector frees once written, rather than a buffer that
+// grows for the burst and stays that size in every recycled epoch.
+const maxLines = 64 << 10
+
 func newEpoch(workers, size int) *epoch {
 	ep := &epoch{ticks: make([]tick, 0, size), files: make([]int32, 0, size), shares: make([]share, workers)}
 	// Room for a fair share of typical payloads (the merged shared
@@ -489,8 +497,15 @@ func (w *worker) alert(a *alert.Alert) {
 	w.event(evAlert, a.FlowID).a = a
 }
 
-// seal encodes a into the share's lines (no allocation per alert).
-func (w *worker) seal(a *alert.Alert) { w.sh.lines, _ = a.SealAppend(w.sh.lines) }
+// seal encodes a into the share's lines (no allocation per alert), up to
+// maxLines.
+func (w *worker) seal(a *alert.Alert) {
+	if len(w.sh.lines) >= maxLines {
+		_ = a.Seal()
+		return
+	}
+	w.sh.lines, _ = a.SealAppend(w.sh.lines)
+}
 
 // request is the engine's Config.Defer: the request joins the worker's
 // events, for the merger's Decider.
