@@ -534,7 +534,6 @@ func (w *worker) request(r *engine.Request) {
 }
 
 func (w *worker) run() {
-	var p packet.Packet
 	t0 := time.Now()
 	for ep := range w.in {
 		w.idle += time.Since(t0)
@@ -572,11 +571,14 @@ func (w *worker) run() {
 			}
 			f := &frames[0]
 			frames = frames[1:]
-			p = f.p
-			p.Payload = w.sh.slab[f.off : f.off+f.n : f.off+f.n]
+			// The frame's own packet, not a copy: the engine keeps no
+			// pointer to it (one engine's reader reuses its packet too),
+			// and the reader refills the frame only once the epoch is
+			// merged.
+			f.p.Payload = w.sh.slab[f.off : f.off+f.n : f.off+f.n]
 			w.packets++
 			w.phase, w.file = phasePacket, int(f.file)
-			w.eng.Packet(&p)
+			w.eng.Packet(&f.p)
 		}
 		t0 = time.Now()
 		w.done <- ep
