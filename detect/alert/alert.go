@@ -100,6 +100,29 @@ func (a *Alert) Seal() error {
 	return nil
 }
 
+// SealAppend is Seal encoding into buf: it appends the line to buf and
+// returns buf, so a caller that seals many events (a worker of detect -r
+// --workers N, an epoch at a time) reuses one slab rather than allocating
+// a line per event — a fifth of that run's allocations, and GC work. The
+// alert keeps a reference into buf: the caller must not overwrite that
+// part of buf until the alert is written, and should Unseal it then. On
+// an encoding error buf is returned as it was and the alert is not
+// sealed.
+func (a *Alert) SealAppend(buf []byte) ([]byte, error) {
+	n := len(buf)
+	out, err := appendEvent(buf, a)
+	if err != nil {
+		return buf, fmt.Errorf("encode alert: %w", err)
+	}
+	a.line = out[n:len(out):len(out)]
+	return out, nil
+}
+
+// Unseal drops the line Seal or SealAppend kept: the alert no longer
+// refers to the caller's buffer, and Writer.Write encodes it again if it
+// is written once more.
+func (a *Alert) Unseal() { a.line = nil }
+
 // Summary is the body of an intel_summary event: how many flows matching
 // one listed endpoint were not alerted one by one in an interval.
 type Summary struct {

@@ -251,3 +251,49 @@ func TestSealedAlertIsWrittenAsSealed(t *testing.T) {
 		t.Errorf("sealed:\n%s\nencoded at write time before the change:\n%s", sealed.String(), plain.String())
 	}
 }
+
+// TestSealAppendSharesOneBufferUntilUnsealed: alerts sealed one after
+// another into one buffer are each written as their own line, as if
+// encoded at write time, while the buffer grows under them; after Unseal
+// the writer encodes the alert as it is now.
+func TestSealAppendSharesOneBufferUntilUnsealed(t *testing.T) {
+	ts := time.Unix(1700000000, 0).UTC()
+	var as []*alert.Alert
+	var want []string
+	for _, reason := range []string{"first", "second <b>", strings.Repeat("long ", 300)} {
+		a := &alert.Alert{EventType: alert.EventAlert, Timestamp: ts, SrcIP: "10.0.0.1", Reason: reason}
+		var b bytes.Buffer
+		if err := alert.NewWriter(&b, nil).Write(a); err != nil {
+			t.Fatal(err)
+		}
+		as, want = append(as, a), append(want, b.String())
+	}
+	buf := make([]byte, 0, 16) // too small: SealAppend must grow it
+	for _, a := range as {
+		var err error
+		if buf, err = a.SealAppend(buf); err != nil {
+			t.Fatal(err)
+		}
+		a.Reason = "changed after sealing"
+	}
+	if total := len(want[0]) + len(want[1]) + len(want[2]) - 3; len(buf) != total {
+		t.Errorf("buffer holds %d bytes, want the three lines' %d", len(buf), total)
+	}
+	for i, a := range as {
+		var got bytes.Buffer
+		if err := alert.NewWriter(&got, nil).Write(a); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want[i] {
+			t.Errorf("alert %d sealed into the shared buffer:\n%s\nwant:\n%s", i, got.String(), want[i])
+		}
+	}
+	as[0].Unseal()
+	var got bytes.Buffer
+	if err := alert.NewWriter(&got, nil).Write(as[0]); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.String(), "changed after sealing") {
+		t.Errorf("after Unseal the writer wrote the old line: %s", got.String())
+	}
+}

@@ -8,11 +8,11 @@
 // directions of a flow meet in one worker. It cuts the packet stream into
 // epochs of EpochPackets packets; an epoch carries, per worker, that
 // worker's packets as decoded (payloads copied into one slab: no
-// allocation per packet, and no second decode), and, for every packet of
-// the epoch, the capture's packet clock after it (the latest timestamp so
-// far). Workers walk the whole clock: their flow tables expire flows at
-// the packet where one table seeing every packet would have
-// (engine.Expire), not at their own next packet.
+// allocation per packet, and no second decode), and the packets after
+// which the capture's packet clock (the latest timestamp so far) moved
+// on, with its new time. Workers walk every such tick: their flow tables
+// expire flows at the packet where one table seeing every packet would
+// have (engine.Expire), not at their own next packet.
 //
 // No worker ever waits for another. What crosses flows — the intel's
 // learned store (pools confirmed by the signature stage, addresses from

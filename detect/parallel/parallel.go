@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -128,6 +129,9 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 				cancel()
 			}
 		}
+		// Its line is in the epoch's share (worker.seal), which the
+		// reader refills once the epoch is merged.
+		a.Unseal()
 	})
 	for {
 		t0 := time.Now()
@@ -180,10 +184,14 @@ type frame struct {
 // share is one worker's part of an epoch: its frames in, its events
 // (alerts and requests) out.
 type share struct {
-	frames  []frame
-	slab    []byte
-	events  []event
-	reqs    []engine.Request
+	frames []frame
+	slab   []byte
+	events []event
+	reqs   []engine.Request
+	// lines holds the JSON lines of the share's alerts (alert.SealAppend),
+	// reused with the epoch: the merger writes (and unseals) every alert
+	// it keeps before the epoch goes back to the reader.
+	lines   []byte
 	flushed []flushedFlow // final epoch: each flow flushed, in order
 }
 
@@ -217,18 +225,40 @@ func lruClass(f *flows.Flow) uint8 {
 // epoch is the unit the reader hands out, the workers fill in and the
 // merger takes back; epochs are recycled through a free list.
 type epoch struct {
-	base  int64       // capture position of clock[0]
-	clock []time.Time // the capture's packet clock after each packet
+	base int64 // capture position of files[0]
+	// ticks are the packets after which the capture's packet clock moved
+	// on, in order, with its new time: only there may a table expire
+	// flows. Most packets of a busy link move it, but a worker then walks
+	// the ticks as a list of its own rather than comparing every
+	// packet's time with the last (that walk was a tenth of the parallel
+	// run's extra instructions).
+	ticks []tick
 	// files is each packet's input file (the capture name of what the
 	// engine emits at its time-outs; for the final epoch, files[0] is the
-	// last packet's, for the summaries swept at the end).
+	// last packet's, for the summaries swept at the end); its length is
+	// the epoch's packet count.
 	files  []int32
 	final  bool // no packets: flush every flow
 	shares []share
 }
 
+// tick is a packet (by its index in the epoch) that moved the capture's
+// clock on to t.
+type tick struct {
+	idx int32
+	t   time.Time
+}
+
+// maxLines bounds a share's alert lines buffer: a typical epoch (1,024
+// packets of the merged bench capture raise about 30 events) needs a
+// tenth of it; the events beyond it (a burst of flows timed out together
+// when the capture's clock jumps, the final flush) get a line of their
+// own, which the collector frees once written, rather than a buffer that
+// grows for the burst and stays that size in every recycled epoch.
+const maxLines = 64 << 10
+
 func newEpoch(workers, size int) *epoch {
-	ep := &epoch{clock: make([]time.Time, 0, size), files: make([]int32, 0, size), shares: make([]share, workers)}
+	ep := &epoch{ticks: make([]tick, 0, size), files: make([]int32, 0, size), shares: make([]share, workers)}
 	// Room for a fair share of typical payloads (the merged shared
 	// captures average 190-byte frames), so the slabs seldom grow.
 	per := size/workers + size/8
@@ -260,12 +290,12 @@ func (rd *reader) next(base int64) *epoch {
 }
 
 func (ep *epoch) reset(base int64) {
-	ep.base, ep.final, ep.clock, ep.files = base, false, ep.clock[:0], ep.files[:0]
+	ep.base, ep.final, ep.ticks, ep.files = base, false, ep.ticks[:0], ep.files[:0]
 	for i := range ep.shares {
 		s := &ep.shares[i]
 		clear(s.events) // drop the alerts and requests for the collector
 		clear(s.reqs)
-		s.frames, s.slab, s.events, s.reqs, s.flushed = s.frames[:0], s.slab[:0], s.events[:0], s.reqs[:0], s.flushed[:0]
+		s.frames, s.slab, s.events, s.reqs, s.flushed, s.lines = s.frames[:0], s.slab[:0], s.events[:0], s.reqs[:0], s.flushed[:0], s.lines[:0]
 	}
 }
 
@@ -335,7 +365,7 @@ func (rd *reader) run(ctx context.Context) {
 	ep := rd.next(0)
 	defer func() {
 		rd.sp.Flush()
-		if len(ep.clock) > 0 {
+		if len(ep.files) > 0 {
 			rd.send(ep)
 			ep = rd.next(pos)
 		}
@@ -372,17 +402,17 @@ func (rd *reader) run(ctx context.Context) {
 		// (flows.Table.Add counts them before reading the time).
 		if (q.HasPorts || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP)) && q.Time.After(clock) {
 			clock = q.Time
+			ep.ticks = append(ep.ticks, tick{idx: int32(len(ep.files)), t: clock})
 		}
 		s := &ep.shares[wk]
-		s.frames = append(s.frames, frame{idx: int32(len(ep.clock)), file: int32(rec.File), off: int32(len(s.slab)),
+		s.frames = append(s.frames, frame{idx: int32(len(ep.files)), file: int32(rec.File), off: int32(len(s.slab)),
 			n: int32(len(q.Payload)), p: *q})
 		s.frames[len(s.frames)-1].p.Payload = nil
 		s.slab = append(s.slab, q.Payload...)
-		ep.clock = append(ep.clock, clock)
 		ep.files = append(ep.files, int32(rec.File))
 		last = int32(rec.File)
 		pos++
-		if len(ep.clock) == cap(ep.clock) {
+		if len(ep.files) == cap(ep.files) {
 			rd.send(ep)
 			ep = rd.next(pos)
 			if ctx.Err() != nil {
@@ -463,8 +493,18 @@ func (w *worker) alert(a *alert.Alert) {
 	// encoding/json the encoding was a sixth of one engine's CPU time on
 	// the merged bench capture). An error is found again, and reported,
 	// by the writer.
-	_ = a.Seal()
+	w.seal(a)
 	w.event(evAlert, a.FlowID).a = a
+}
+
+// seal encodes a into the share's lines (no allocation per alert), up to
+// maxLines.
+func (w *worker) seal(a *alert.Alert) {
+	if len(w.sh.lines) >= maxLines {
+		_ = a.Seal()
+		return
+	}
+	w.sh.lines, _ = a.SealAppend(w.sh.lines)
 }
 
 // request is the engine's Config.Defer: the request joins the worker's
@@ -481,11 +521,11 @@ func (w *worker) request(r *engine.Request) {
 		w.event(evScored, r.Flow)
 	default:
 		if r.Alert != nil {
-			_ = r.Alert.Seal() // see alert
+			w.seal(r.Alert) // see alert
 		}
 		if r.DNS != nil {
 			for _, a := range r.DNS.Alerts {
-				_ = a.Seal()
+				w.seal(a)
 			}
 		}
 		w.sh.reqs = append(w.sh.reqs, *r)
@@ -494,10 +534,6 @@ func (w *worker) request(r *engine.Request) {
 }
 
 func (w *worker) run() {
-	var (
-		p    packet.Packet
-		last time.Time
-	)
 	t0 := time.Now()
 	for ep := range w.in {
 		w.idle += time.Since(t0)
@@ -511,26 +547,38 @@ func (w *worker) run() {
 			t0 = time.Now()
 			continue
 		}
-		frames := w.sh.frames
-		for i, c := range ep.clock {
+		// The worker's packets and the clock's ticks, merged by position:
+		// at a tick, the flows that time out go first, as in one table.
+		frames, ticks := w.sh.frames, ep.ticks
+		for len(frames) > 0 || len(ticks) > 0 {
+			i := int32(math.MaxInt32)
+			if len(ticks) > 0 {
+				i = ticks[0].idx
+			}
+			if len(frames) > 0 && frames[0].idx < i {
+				i = frames[0].idx
+			}
 			w.pos = ep.base + int64(i)
-			if c.After(last) {
-				last = c
+			if len(ticks) > 0 && ticks[0].idx == i {
 				w.phase = phaseExpire
 				// One engine has read this packet's file name already.
 				w.file = int(ep.files[i])
-				w.eng.Expire(c)
+				w.eng.Expire(ticks[0].t)
+				ticks = ticks[1:]
 			}
-			if len(frames) == 0 || frames[0].idx != int32(i) {
+			if len(frames) == 0 || frames[0].idx != i {
 				continue // another worker's packet
 			}
 			f := &frames[0]
 			frames = frames[1:]
-			p = f.p
-			p.Payload = w.sh.slab[f.off : f.off+f.n : f.off+f.n]
+			// The frame's own packet, not a copy: the engine keeps no
+			// pointer to it (one engine's reader reuses its packet too),
+			// and the reader refills the frame only once the epoch is
+			// merged.
+			f.p.Payload = w.sh.slab[f.off : f.off+f.n : f.off+f.n]
 			w.packets++
 			w.phase, w.file = phasePacket, int(f.file)
-			w.eng.Packet(&p)
+			w.eng.Packet(&f.p)
 		}
 		t0 = time.Now()
 		w.done <- ep
@@ -574,19 +622,14 @@ func (m *merger) merge(ep *epoch) {
 		return
 	}
 	m.mergeEvents(ep)
-	for i := range m.events {
-		m.apply(&m.events[i])
-		m.events[i].a = nil
-	}
 }
 
-// mergeEvents puts the epoch's events in m.events in compare's order.
-// Each worker's are in capture order already, so it merges them (a sort
-// of all of them was two thirds of the merger's time at a million new
-// flows) and sorts only the runs of time-outs that several workers raised
-// at one position.
+// mergeEvents applies the epoch's events in compare's order. Each
+// worker's are in capture order already, so it merges them (a sort of
+// all of them was two thirds of the merger's time at a million new flows)
+// and applies them where they lie, but for the time-outs that several
+// workers raised at one position: those it gathers and sorts first.
 func (m *merger) mergeEvents(ep *epoch) {
-	m.events = m.events[:0]
 	m.next = append(m.next[:0], make([]int, len(ep.shares))...)
 	for {
 		best := -1
@@ -603,20 +646,28 @@ func (m *merger) mergeEvents(ep *epoch) {
 		if best < 0 {
 			break
 		}
-		m.events = append(m.events, *bx)
-		m.next[best]++
-	}
-	for i := 0; i < len(m.events); {
-		j := i + 1
-		if m.events[i].phase == phaseExpire {
-			for j < len(m.events) && m.events[j].pos == m.events[i].pos && m.events[j].phase == phaseExpire {
-				j++
-			}
-			if j-i > 1 {
-				slices.SortFunc(m.events[i:j], compare)
+		if bx.phase != phaseExpire {
+			m.next[best]++
+			m.apply(bx)
+			continue
+		}
+		// Every worker's time-outs at this position, in compare's order.
+		pos := bx.pos
+		m.events = m.events[:0]
+		for w := range ep.shares {
+			evs := ep.shares[w].events
+			for m.next[w] < len(evs) && evs[m.next[w]].pos == pos && evs[m.next[w]].phase == phaseExpire {
+				m.events = append(m.events, evs[m.next[w]])
+				m.next[w]++
 			}
 		}
-		i = j
+		if len(m.events) > 1 {
+			slices.SortFunc(m.events, compare)
+		}
+		for i := range m.events {
+			m.apply(&m.events[i])
+			m.events[i].a = nil
+		}
 	}
 }
 
