@@ -86,16 +86,7 @@ func TestRealtimeReplayWithShippedModelAlertsAtTheOfflineCheckpoint(t *testing.T
 	if testing.Short() {
 		t.Skip("runs a 35 s real-time replay")
 	}
-	data := shareddata.Require(t)
-	capturePath := filepath.Join(data, "lab/mining/xmrig-tls-443.pcap")
-	m, err := defaultmodel.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := score.New(m, defaultmodel.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	capturePath, sc := shippedModelOnTLSCapture(t)
 	cfg := engine.DefaultConfig()
 	cfg.Model = sc
 
@@ -141,16 +132,7 @@ func TestRealtimeReplayScoresTheEarlyCheckpointsAsOffline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a 33 s real-time replay")
 	}
-	data := shareddata.Require(t)
-	capturePath := filepath.Join(data, "lab/mining/xmrig-tls-443.pcap")
-	m, err := defaultmodel.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := score.New(m, defaultmodel.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	capturePath, sc := shippedModelOnTLSCapture(t)
 	cp, err := flowfeat.ParseCheckpoints("10,20,30,60,120,300,+300")
 	if err != nil {
 		t.Fatal(err)
@@ -301,4 +283,20 @@ func offlineModelCheckpoint(t *testing.T, path string, cfg engine.Config) float6
 	}
 	e.Flush()
 	return cp
+}
+
+// shippedModelOnTLSCapture returns the shared lab's TLS mining capture and
+// the shipped model's scorer, what the real-time model tests replay.
+func shippedModelOnTLSCapture(t *testing.T) (string, *score.Scorer) {
+	t.Helper()
+	data := shareddata.Require(t)
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := score.New(m, defaultmodel.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(data, "lab/mining/xmrig-tls-443.pcap"), sc
 }
