@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -9,8 +8,6 @@ import (
 	"github.com/minerwatch/minerwatch/detect/alert"
 	"github.com/minerwatch/minerwatch/detect/engine"
 	"github.com/minerwatch/minerwatch/detect/intel"
-	"github.com/minerwatch/minerwatch/features/capture"
-	"github.com/minerwatch/minerwatch/features/ingest"
 	"github.com/minerwatch/minerwatch/internal/shareddata"
 	"github.com/minerwatch/minerwatch/train/manifest"
 )
@@ -41,13 +38,14 @@ func TestDeferredPeriodicityGivesTheSameAlerts(t *testing.T) {
 		e := &m.Entries[i]
 		cfg := defaultIntelConfig(t)
 		cfg.Model = model
-		var st engine.Stats
-		got := eventsJSON(t, runStats(t, e.File, cfg, &st))
+		gotAlerts, st := runEngine(t, e.File, cfg, nil)
+		got := eventsJSON(t, gotAlerts)
 		skipped += st.PeriodsSkipped
 		modelAlerts += st.Alerts[alert.DetectorModel]
 		cfg = defaultIntelConfig(t)
 		cfg.Model = plainScorer{model}
-		want := eventsJSON(t, runStats(t, e.File, cfg, &st))
+		wantAlerts, _ := runEngine(t, e.File, cfg, nil)
+		want := eventsJSON(t, wantAlerts)
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d events with deferred periodicity, %d without", e.Path, len(got), len(want))
 		}
@@ -61,25 +59,6 @@ func TestDeferredPeriodicityGivesTheSameAlerts(t *testing.T) {
 	if skipped == 0 || modelAlerts == 0 {
 		t.Fatalf("%d periodicities skipped, %d model alerts: the comparison proved nothing", skipped, modelAlerts)
 	}
-}
-
-// runStats runs one capture through an engine and returns its alerts,
-// with its stats in st.
-func runStats(t *testing.T, path string, cfg engine.Config, st *engine.Stats) []*alert.Alert {
-	t.Helper()
-	r, err := capture.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var alerts []*alert.Alert
-	e := engine.New(cfg, func(a *alert.Alert) { alerts = append(alerts, a) })
-	if _, err := ingest.Run(context.Background(), r, nil, ingest.Options{Sink: e.Packet}); err != nil {
-		t.Fatal(err)
-	}
-	e.Flush()
-	*st = e.Stats()
-	return alerts
 }
 
 func eventsJSON(t *testing.T, alerts []*alert.Alert) []string {

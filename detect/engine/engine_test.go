@@ -35,27 +35,41 @@ func keyOf(a, b netip.AddrPort) flowKey {
 // flows it saw (client, server).
 func run(t *testing.T, path string, cfg engine.Config) ([]*alert.Alert, map[flowKey][2]netip.AddrPort) {
 	t.Helper()
-	r, err := capture.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var alerts []*alert.Alert
 	seen := map[flowKey][2]netip.AddrPort{}
-	e := engine.New(cfg, func(a *alert.Alert) { alerts = append(alerts, a) })
-	if _, err := ingest.Run(context.Background(), r, nil, ingest.Options{Sink: func(p *packet.Packet) {
+	alerts, _ := runEngine(t, path, cfg, func(p *packet.Packet) {
 		if p.HasPorts {
 			c, s := netip.AddrPortFrom(p.SrcIP, p.SrcPort), netip.AddrPortFrom(p.DstIP, p.DstPort)
 			if _, ok := seen[keyOf(c, s)]; !ok {
 				seen[keyOf(c, s)] = [2]netip.AddrPort{c, s}
 			}
 		}
-		e.Packet(p)
-	}}); err != nil {
+	})
+	return alerts, seen
+}
+
+// runEngine runs one capture through an engine, showing each packet to
+// tap (if set) before the engine, and returns its alerts and final stats.
+func runEngine(t *testing.T, path string, cfg engine.Config, tap func(*packet.Packet)) ([]*alert.Alert, engine.Stats) {
+	t.Helper()
+	r, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var alerts []*alert.Alert
+	e := engine.New(cfg, func(a *alert.Alert) { alerts = append(alerts, a) })
+	sink := e.Packet
+	if tap != nil {
+		sink = func(p *packet.Packet) {
+			tap(p)
+			e.Packet(p)
+		}
+	}
+	if _, err := ingest.Run(context.Background(), r, nil, ingest.Options{Sink: sink}); err != nil {
 		t.Fatal(err)
 	}
 	e.Flush()
-	return alerts, seen
+	return alerts, e.Stats()
 }
 
 func defaultConfig(t *testing.T) engine.Config {
