@@ -10,6 +10,12 @@ import "time"
 // expired them, although the worker sees only its share of the packets.
 func (e *Engine) Expire(now time.Time) { e.table.Advance(now) }
 
+// NextExpiry is the flow table's flows.Table.NextExpiry: Expire(now)
+// for a now not after at does nothing a later call depends on, unless
+// check. A worker of the parallel path moves its clock at every packet
+// of the capture, most of them other workers'; it skips those calls.
+func (e *Engine) NextExpiry() (at time.Time, check bool) { return e.table.NextExpiry() }
+
 // ActiveFlows is the number of flows in the table: what Flush would end
 // now (detect/parallel sizes its record of the flush by it).
 func (e *Engine) ActiveFlows() int { return e.table.Len() }

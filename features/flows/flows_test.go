@@ -1,8 +1,10 @@
 package flows_test
 
 import (
+	"maps"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -415,6 +417,80 @@ func TestExpirySkipEndsWhatAPassPerPacketEnds(t *testing.T) {
 			t.Errorf("no flow ended %v: that path went untested (%v)", why, st.FlowsEnded)
 		}
 	}
+}
+
+// A parallel worker's table sees a third of the packets and follows the
+// capture's clock at all of them (Advance); it may skip the Advance
+// calls that NextExpiry says end nothing. Skipping them must end the
+// same flows, for the same reasons, in the same order, as calling
+// Advance at every move of the clock, through the traffic of
+// TestExpirySkipEndsWhatAPassPerPacketEnds (clock jumps, packets out of
+// time order, an evicting cap), and must skip most of the calls.
+func TestNextExpirySaysWhichClockMovesEndNothing(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	cfg.IdleUDP, cfg.IdleTCP, cfg.IdleHalfOpen, cfg.CloseLinger = 5*time.Second, 20*time.Second, 3*time.Second, time.Second
+	cfg.MaxFlows = 50
+	a, b := newRecorder(), newRecorder()
+	ta, tb := flows.NewTable(cfg, a), flows.NewTable(cfg, b)
+	rng := rand.New(rand.NewPCG(3, 13))
+	var now, clock time.Duration
+	flags := []uint8{syn, syn | ack, ack, ack, ack, fin | ack, rst, 0}
+	moves, skipped := 0, 0
+	for step := range 60000 {
+		switch r := rng.IntN(1000); {
+		case r < 3:
+			now += time.Duration(rng.IntN(60)) * time.Second
+		case r < 40:
+			now -= time.Duration(rng.IntN(2000)) * time.Millisecond
+		default:
+			now += time.Duration(rng.IntN(40)) * time.Millisecond
+		}
+		if now > clock || step == 0 {
+			clock = now
+			moves++
+			ta.Advance(t0.Add(clock))
+			if at, check := tb.NextExpiry(); check || t0.Add(clock).After(at) {
+				tb.Advance(t0.Add(clock))
+			} else {
+				skipped++
+			}
+		}
+		if rng.IntN(3) != 0 {
+			continue // another worker's packet: only the clock moved
+		}
+		i := rng.IntN(70)
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(40000+i%7))
+		dst := netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), 3333)
+		if rng.IntN(2) == 0 {
+			src, dst = dst, src
+		}
+		p := &packet.Packet{Time: t0.Add(now), SrcIP: src.Addr(), DstIP: dst.Addr(), SrcPort: src.Port(), DstPort: dst.Port(),
+			Proto: packet.ProtoTCP, HasPorts: true, HasTCP: true, TCPFlags: flags[rng.IntN(len(flags))], IPLen: 40}
+		if i%5 == 0 {
+			p.Proto, p.HasTCP, p.TCPFlags = packet.ProtoUDP, false, 0
+		}
+		q := *p
+		ta.Add(p)
+		tb.Add(&q)
+		if len(a.order) != len(b.order) {
+			t.Fatalf("step %d: %d flows ended, want %d", step, len(b.order), len(a.order))
+		}
+	}
+	ta.Flush()
+	tb.Flush()
+	if !slices.Equal(a.order, b.order) || !maps.Equal(a.ended, b.ended) {
+		t.Fatalf("skipping the quiet clock moves ended other flows (%d against %d), or in another order", len(b.order), len(a.order))
+	}
+	st := ta.Stats()
+	for _, why := range []flows.EndReason{flows.EndIdle, flows.EndClosed, flows.EndEvicted} {
+		if st.FlowsEnded[why] == 0 {
+			t.Errorf("no flow ended %v: that path went untested (%v)", why, st.FlowsEnded)
+		}
+	}
+	if skipped < moves/2 || skipped == moves {
+		t.Errorf("%d of %d clock moves skipped: want most, not all", skipped, moves)
+	}
+	t.Logf("%d of %d clock moves skipped", skipped, moves)
 }
 
 // The table's time tests are written now.After(last.Add(d)) and
