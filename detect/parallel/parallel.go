@@ -179,6 +179,7 @@ type frame struct {
 	idx    int32 // position in the epoch
 	file   int32
 	off, n int32
+	hash   uint64 // the flow hash the worker was picked by
 	p      packet.Packet
 }
 
@@ -409,7 +410,7 @@ func (rd *reader) run(ctx context.Context) {
 		if nrec++; rd.cfg.Progress != nil && nrec%65536 == 0 {
 			rd.cfg.Progress(nrec)
 		}
-		q, wk, _, ok := rd.sp.Spread(rec.LinkType, rec.Data, rec.Time, rec.OrigLen)
+		q, wk, hash, _, ok := rd.sp.SpreadHash(rec.LinkType, rec.Data, rec.Time, rec.OrigLen)
 		if !ok || q == nil {
 			continue // undecodable, or a fragment held for reassembly
 		}
@@ -421,7 +422,7 @@ func (rd *reader) run(ctx context.Context) {
 		}
 		s := &ep.shares[wk]
 		s.frames = append(s.frames, frame{idx: int32(len(ep.files)), file: int32(rec.File), off: int32(len(s.slab)),
-			n: int32(len(q.Payload)), p: *q})
+			n: int32(len(q.Payload)), hash: hash, p: *q})
 		s.frames[len(s.frames)-1].p.Payload = nil
 		s.slab = append(s.slab, q.Payload...)
 		ep.files = append(ep.files, int32(rec.File))
@@ -610,7 +611,7 @@ func (w *worker) run() {
 			w.pos = ep.base + int64(f.idx)
 			w.packets++
 			w.phase, w.file = phasePacket, int(f.file)
-			w.eng.Packet(&f.p)
+			w.eng.PacketHashed(&f.p, f.hash) // the table need not hash the key again
 			due = w.due()
 		}
 		t0 = time.Now()

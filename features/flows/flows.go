@@ -429,7 +429,18 @@ func (t *Table) timeout(c class) time.Duration {
 
 // Add accounts one packet. Packets without ports (non-first fragments,
 // headers cut before the ports) are counted in Stats and not flowed.
-func (t *Table) Add(p *packet.Packet) {
+func (t *Table) Add(p *packet.Packet) { t.add(p, 0, false) }
+
+// AddHashed is Add for a caller that has hashed p's flow key already
+// (detect/parallel's reader, which picks the worker by it:
+// online.Spreader.SpreadHash): the table uses the upper 32 bits of hash
+// instead of hashing the key again (137 instructions a packet). hash must
+// be a function of the flow key alone (KeyOf), the same for both
+// directions, and well mixed; a table is fed by Add alone or by AddHashed
+// alone.
+func (t *Table) AddHashed(p *packet.Packet, hash uint64) { t.add(p, uint32(hash>>32), true) }
+
+func (t *Table) add(p *packet.Packet, h uint32, hashed bool) {
 	t.stats.Packets++
 	if !p.HasPorts && (p.Proto == packet.ProtoTCP || p.Proto == packet.ProtoUDP) {
 		t.stats.NoPorts++
@@ -442,7 +453,9 @@ func (t *Table) Add(p *packet.Packet) {
 		}
 	}
 	key := KeyOf(p)
-	h := t.index.hash(&key)
+	if !hashed {
+		h = t.index.hash(&key)
+	}
 	f := t.lookup(&key, h)
 	syn := p.Proto == packet.ProtoTCP && p.HasTCP && p.TCPFlags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN
 	if f != nil && syn && f.Closed() {
