@@ -298,22 +298,28 @@ func BenchmarkShippedModel(b *testing.B) {
 	b.ReportMetric(medianRatio(4, 5), "above-speedup-vs-prev")
 	// The 10th percentile of the per-chunk times: what a row costs when
 	// the machine is quiet (the total above carries the other work).
-	quiet := func(w int) float64 {
+	// The median chunk is reported too for the shipped model and the
+	// other one: what a row costs under the machine's usual load.
+	percentile := func(w, pct int) float64 {
 		r := make([]float64, len(chunks))
 		for k, c := range chunks {
 			r[k] = c[w].Seconds() * 1e6 / chunk
 		}
 		slices.Sort(r)
-		return r[len(r)/10]
+		return r[len(r)*pct/100]
 	}
 	for _, w := range []int{2, 3, 4, 5} {
-		b.ReportMetric(quiet(w), names[w]+"-p10-µs/row")
+		b.ReportMetric(percentile(w, 10), names[w]+"-p10-µs/row")
 	}
+	b.ReportMetric(percentile(3, 50), "proba-p50-µs/row")
+	b.ReportMetric(percentile(5, 50), "above-p50-µs/row")
 	if len(ways) == 8 {
 		b.ReportMetric(medianRatio(6, 3), "b-proba-vs-shipped")
 		b.ReportMetric(medianRatio(7, 5), "b-above-vs-shipped")
-		b.ReportMetric(quiet(6), "b-proba-p10-µs/row")
-		b.ReportMetric(quiet(7), "b-above-p10-µs/row")
+		for _, w := range []int{6, 7} {
+			b.ReportMetric(percentile(w, 10), names[w]+"-p10-µs/row")
+			b.ReportMetric(percentile(w, 50), names[w]+"-p50-µs/row")
+		}
 	}
 	_ = sink
 }
