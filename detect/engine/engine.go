@@ -910,10 +910,10 @@ func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
 // is trying to mine; the exchange is unconfirmed, so the confidence is
 // lower and the endpoint does not join the learned intel.
 func (e *Engine) signatureAttempt(fi *FlowInfo) {
-	v := fi.sig.Verdict()
-	if v.Mining || !v.Attempt {
+	if !fi.sig.Attempted() { // most flows: no verdict to build
 		return
 	}
+	v := fi.sig.Verdict()
 	a := e.signatureAlert(fi, &v, fi.flow.Last())
 	a.Confidence = attemptConfidence
 	a.Reason = "attempt: the client sent mining requests the server did not answer as a pool (" + v.Reason + ")"

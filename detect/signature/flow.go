@@ -876,6 +876,23 @@ type Verdict struct {
 	Evidence string
 }
 
+// Attempted reports what Verdict's Attempt && !Mining would, without
+// building the verdict (its strings and metadata): the engine asks it of
+// every TCP flow at its end, and almost none is an attempt.
+func (f *Flow) Attempted() bool {
+	// The machine Verdict reads: the first reading's, or the second
+	// reading's when that one decided more; a flow that read no message
+	// has neither, and a machine fed nothing is no attempt.
+	var mining, attempt bool
+	if m := f.mach(); m != nil {
+		mining, attempt = m.Mining(), m.Attempt()
+	}
+	if alt := f.altRd(); alt != nil && !mining && (alt.machine.Mining() || !attempt && alt.machine.Attempt()) {
+		mining, attempt = alt.machine.Mining(), alt.machine.Attempt()
+	}
+	return attempt && !mining
+}
+
 // Verdict returns the flow's verdict with current metadata (it allocates:
 // call it when Decided() turns true and at flow end, not per packet).
 func (f *Flow) Verdict() Verdict {
