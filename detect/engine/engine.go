@@ -1068,19 +1068,20 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	if !fi.earned() && e.wantsFeatures(f) && e.tracker.EndEmits() {
 		e.earn(fi, false)
 	}
+	last := f.Last() // once: a time.Time Add each
 	// Decide first, so the end row's consumers (weak labelling) see the
 	// flow's final verdict (Finish reads what the signature stage still
 	// holds: the last bytes of a conflicting-overlap reading).
 	if fi.sig != nil {
 		e.tapping = fi
-		fi.sig.FinishAt(f.Last())
+		fi.sig.FinishAt(last)
 	}
-	e.sigDecision(fi, f.Last())
+	e.sigDecision(fi, last)
 	if fi.sig != nil && !fi.sigFired() {
 		e.signatureAttempt(fi)
 	}
 	if e.cfg.Defer == nil {
-		e.alertedFlowEnded(fi, f.Client.Addr(), f.Last())
+		e.alertedFlowEnded(fi, f.Client.Addr(), last)
 	} else if e.cfg.Intel != nil || fi.AlertedBy(alert.DetectorModel) {
 		// The Decider knows whether the flow has an intel alert.
 		e.cfg.Defer(e.request(RequestEnd, f, f.Last()))

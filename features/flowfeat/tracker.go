@@ -237,7 +237,8 @@ type TrackerConfig struct {
 	SizeOverhead int
 }
 
-// State is a flow's feature state, created by Tracker.Start.
+// State is a flow's feature state, created by Tracker.Start (which
+// clears a recycled one field by field: a new field needs its line there).
 type State struct {
 	cum    Accumulator
 	nextCP time.Duration
@@ -298,11 +299,13 @@ func (t *Tracker) Start(f *flows.Flow) *State {
 		// Keep what a released state had allocated (its window, the
 		// second-data-packet blocks, which Reset keeps too, and the
 		// sequence record): a new flow reuses them instead of allocating.
-		win, up, down, seq := s.win, s.cum.up.more, s.cum.down.more, s.seq
-		*s = State{win: win, seq: seq}
-		s.cum.up.more, s.cum.down.more = up, down
-		if seq != nil {
-			*seq = seqfeat.Seq{}
+		// The fields besides cum one by one: cum.Reset below clears
+		// the accumulator (keeping its blocks), and zeroing the whole
+		// 416-byte State first as well cost every new flow a second
+		// pass over it.
+		s.cpPkts = 0
+		if s.seq != nil {
+			*s.seq = seqfeat.Seq{}
 		}
 	} else {
 		s = &State{}
