@@ -2,7 +2,8 @@ package flows
 
 import (
 	"encoding/binary"
-	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"time"
@@ -687,7 +688,7 @@ type index struct {
 	mask  uint32
 	n     int
 	// seed is random per table: keys chosen to collide need the seed.
-	seed maphash.Seed
+	seed [4]uint64
 }
 
 // slot is one index entry: a flow's key hash and reference (0 = empty).
@@ -696,10 +697,35 @@ type slot struct{ hash, ref uint32 }
 const minIndexSlots = 64
 
 func newIndex() index {
-	return index{slots: make([]slot, minIndexSlots), mask: minIndexSlots - 1, seed: maphash.MakeSeed()}
+	ix := index{slots: make([]slot, minIndexSlots), mask: minIndexSlots - 1}
+	for i := range ix.seed {
+		ix.seed[i] = rand.Uint64() // ChaCha8, seeded by the OS
+	}
+	return ix
 }
 
-func (ix *index) hash(k *Key) uint32 { return uint32(maphash.Comparable(ix.seed, *k)) }
+// hash is wyhash's multiply-fold over the key's words, each mixed with a
+// secret of the table, as the Go runtime hashes where it has no AES
+// instructions: about 30 instructions where maphash.Comparable's AES hash
+// of the 44-byte key took 110, and every packet hashes its key. Without
+// the secrets a 128-bit product of a known zero would drop what was
+// hashed before it; with them, keys chosen to collide need the seed, as
+// with maphash.
+func (ix *index) hash(k *Key) uint32 {
+	s := &ix.seed
+	le := binary.LittleEndian
+	h := mix(le.Uint64(k.lo[:8])^s[0], le.Uint64(k.lo[8:])^s[1])
+	h = mix(le.Uint64(k.hi[:8])^s[2]^h, le.Uint64(k.hi[8:])^s[3])
+	rest := uint64(k.LoPort) | uint64(k.HiPort)<<16 | uint64(k.Proto)<<32 | uint64(k.v4)<<40
+	h = mix(rest^s[1]^h, (uint64(k.VLAN[0])|uint64(k.VLAN[1])<<16)^s[0])
+	return uint32(h ^ h>>32)
+}
+
+// mix is wyhash's fold: the two halves of a 128-bit product xored.
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
 
 func (ix *index) insert(h, ref uint32) {
 	if 2*(ix.n+1) > len(ix.slots) {
