@@ -577,21 +577,16 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	if !fi.earned() {
 		// A header-only packet before any row is due waits in the
 		// prelude; anything else earns the flow its state first.
+		//
+		// The ACK that completes a handshake earns it too: the flow will
+		// carry data and earn its state at the first payload anyway.
+		// Earned now, its prelude goes straight back to the free list for
+		// the next handshake instead of becoming garbage at that payload
+		// (a million flows opened before any of them sends data otherwise
+		// leave 80 MB behind that the growing heap never collects), and
+		// the ACK is read below as itself, not held and replayed.
 		if e.tracker == nil || !e.tracker.Due(f, p.Time) {
-			if pre := &e.parsers(fi).pre; pre.Add(p, dir) {
-				if !pre.Established() {
-					return
-				}
-				// The handshake is complete: the flow will carry data
-				// and earn its state at the first payload anyway. Earned
-				// now, its prelude (p included, replayed by earn) goes
-				// straight back to the free list for the next handshake
-				// instead of becoming garbage at that payload: a million
-				// flows opened before any of them sends data otherwise
-				// leave 80 MB behind that the growing heap never
-				// collects.
-				e.earn(fi, true)
-				e.sigDecision(fi, p.Time)
+			if pre := &e.parsers(fi).pre; !pre.Completes(p, dir) && pre.Add(p, dir) {
 				return
 			}
 		}
@@ -1099,7 +1094,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		e.dropParsers(fi)
 	}
 	if fi.sig != nil {
-		if fi.AlertedBy(alert.DetectorSignature) {
+		if fi.alerted != 0 && fi.AlertedBy(alert.DetectorSignature) {
 			v := fi.sig.Verdict()
 			a := e.signatureAlert(fi, &v, f.Last())
 			flowEvent(a, f, why)

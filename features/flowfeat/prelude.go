@@ -64,21 +64,21 @@ func (pr *Prelude) Add(p *packet.Packet, dir packet.Direction) bool {
 	return true
 }
 
-// Established reports whether the last packet held is the client's ACK
-// that completes a TCP handshake: an up packet with ACK and none of SYN,
-// FIN or RST, after a down SYN/ACK. A flow that got this far is
-// established and will carry data, so a caller may give it its state now
-// instead of holding its handshake until the first payload (see
-// engine.packet: a million flows opened at once otherwise each leave an
-// 80-byte prelude behind at their first payload, garbage a growing heap
-// does not collect before it has doubled).
-func (pr *Prelude) Established() bool {
-	last := pr.Len() - 1
+// Completes reports whether p, in direction dir, is the client's ACK that
+// completes the TCP handshake of the packets held: an up packet with ACK
+// and none of SYN, FIN or RST, after a down SYN/ACK. A flow that got this
+// far is established and will carry data, so a caller may give it its
+// state now, p included, instead of holding its handshake until the first
+// payload (see engine.packet: a million flows opened at once otherwise
+// each leave an 80-byte prelude behind at their first payload, garbage a
+// growing heap does not collect before it has doubled). Asked before
+// Add, it spares p the prelude: a replayed packet costs more than p itself.
+func (pr *Prelude) Completes(p *packet.Packet, dir packet.Direction) bool {
 	const mask = packet.FlagSYN | packet.FlagFIN | packet.FlagRST | packet.FlagACK
-	if last < 1 || pr.bits[last]&(preDown|preTCP) != preTCP || pr.flags[last]&mask != packet.FlagACK {
+	if dir != packet.Up || !p.HasTCP || p.TCPFlags&mask != packet.FlagACK {
 		return false
 	}
-	for i := range last {
+	for i := range pr.Len() {
 		if pr.bits[i]&(preDown|preTCP) == preDown|preTCP && pr.flags[i]&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN|packet.FlagACK {
 			return true
 		}
