@@ -229,6 +229,9 @@ func (f *Flow) Duration() time.Duration { return f.last }
 // Last is the time of the flow's last packet (never before First).
 func (f *Flow) Last() time.Time { return f.First.Add(f.last) }
 
+// lastNs is Last in Unix nanoseconds.
+func (f *Flow) lastNs() int64 { return f.First.UnixNano() + int64(f.last) }
+
 // Record is an active-timeout NetFlow-style record: the counts of one
 // active period of a flow that lives on (its end is FlowEnded's).
 type Record struct {
@@ -348,8 +351,9 @@ type Table struct {
 	// would end nothing, so a packet that moves the clock skips it (it
 	// visited four list heads per packet). headMoved marks it stale: a
 	// head left its list or an empty list got one. hasExpiry is false
-	// while every list is empty.
-	expireAt  time.Time
+	// while every list is empty. In Unix nanoseconds, compared by
+	// difference (see expire).
+	expireAt  int64
 	hasExpiry bool
 	headMoved bool
 }
@@ -438,7 +442,7 @@ func (t *Table) Add(p *packet.Packet) {
 	}
 	if p.Time.After(t.now) {
 		t.now = p.Time
-		if t.headMoved || (t.hasExpiry && t.now.After(t.expireAt)) {
+		if t.headMoved || (t.hasExpiry && t.now.UnixNano()-t.expireAt > 0) {
 			t.expire(t.now)
 		}
 	}
@@ -586,11 +590,18 @@ func (c Counters) minus(base Counters) Counters {
 	return Counters{Pkts: c.Pkts - base.Pkts, Bytes: c.Bytes - base.Bytes, Payload: c.Payload - base.Payload, Frames: c.Frames - base.Frames}
 }
 
+// expire ends the flows idle longer than their class's timeout at now.
+// Its tests are differences of Unix nanoseconds, as Flow.last is (exact
+// for any idle time under 292 years): now.After(f.Last().Add(to)) took
+// two time.Time Adds per list head, and a table at its cap, whose every
+// new flow evicts a list head, comes here at every packet that moves the
+// clock.
 func (t *Table) expire(now time.Time) {
+	nowNs := now.UnixNano()
 	for c := classHalfOpen; c < numClasses; c++ {
-		to := t.timeout(c)
+		to := int64(t.timeout(c))
 		l := &t.lists[c]
-		for f := t.head(l); f != nil && now.After(f.Last().Add(to)); f = t.head(l) { // now.Sub(f.Last()) > to, without Sub's overflow check
+		for f := t.head(l); f != nil && nowNs-f.lastNs() > to; f = t.head(l) {
 			reason := EndIdle
 			if c == classClosed {
 				reason = EndClosed
@@ -602,7 +613,7 @@ func (t *Table) expire(now time.Time) {
 	t.headMoved, t.hasExpiry = false, false
 	for c := classHalfOpen; c < numClasses; c++ {
 		if f := t.head(&t.lists[c]); f != nil {
-			if at := f.Last().Add(t.timeout(c)); !t.hasExpiry || at.Before(t.expireAt) {
+			if at := f.lastNs() + int64(t.timeout(c)); !t.hasExpiry || at-t.expireAt < 0 {
 				t.expireAt, t.hasExpiry = at, true
 			}
 		}
@@ -620,7 +631,7 @@ func (t *Table) Advance(now time.Time) {
 	if now.After(t.now) {
 		t.now = now
 	}
-	if t.headMoved || (t.hasExpiry && now.After(t.expireAt)) {
+	if t.headMoved || (t.hasExpiry && now.UnixNano()-t.expireAt > 0) {
 		t.expire(now)
 	}
 }

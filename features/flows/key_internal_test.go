@@ -164,7 +164,11 @@ func TestIndexHashDependsOnEveryKeyField(t *testing.T) {
 		{"IPv6 address suffix", func(i int) Key { k := base6; k.hi[10], k.hi[11] = byte(i>>8), byte(i); return k }},
 		{"low port", func(i int) Key { k := base; k.LoPort = uint16(i); return k }},
 		{"high port", func(i int) Key { k := base; k.HiPort = uint16(i) << 4; return k }},
-		{"protocol and family", func(i int) Key { k := base; k.LoPort, k.Proto, k.v4 = uint16(i>>4), uint8(i&3), uint8(i>>2&3); return k }},
+		{"protocol and family", func(i int) Key {
+			k := base
+			k.LoPort, k.Proto, k.v4 = uint16(i>>4), uint8(i&3), uint8(i>>2&3)
+			return k
+		}},
 		{"VLAN tags", func(i int) Key { k := base; k.VLAN = [2]uint16{uint16(i & 63), uint16(i >> 6)}; return k }},
 	} {
 		seen := map[uint32]bool{}
