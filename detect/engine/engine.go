@@ -449,8 +449,7 @@ func (e *Engine) Stats() Stats {
 	s.Signature = e.sigDone
 	e.table.Each(func(f *flows.Flow) {
 		if fi, ok := f.Data.(*FlowInfo); ok && fi.sig != nil {
-			st := fi.sig.Stats()
-			s.Signature.Add(st)
+			fi.sig.AddStats(&s.Signature)
 		}
 	})
 	s.Alerts = map[string]int64{}
@@ -1103,7 +1102,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 			}
 			e.out(a)
 		}
-		e.sigDone.Add(fi.sig.Stats())
+		fi.sig.AddStats(&e.sigDone)
 		fi.sig.Reset()
 		e.sigFree.put(fi.sig)
 		fi.sig = nil
