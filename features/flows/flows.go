@@ -664,7 +664,7 @@ func (t *Table) NextExpiry() (at time.Time, check bool) {
 	case !t.hasExpiry:
 		return maxTime, false
 	}
-	return t.expireAt, false
+	return time.Unix(0, t.expireAt), false // expireAt is Unix nanoseconds
 }
 
 // maxTime is the latest time.Time: no time is after it.
