@@ -454,8 +454,7 @@ func (e *Engine) Stats() Stats {
 	s.Signature = e.sigDone
 	e.table.Each(func(f *flows.Flow) {
 		if fi, ok := f.Data.(*FlowInfo); ok && fi.sig != nil {
-			st := fi.sig.Stats()
-			s.Signature.Add(st)
+			fi.sig.AddStats(&s.Signature)
 		}
 	})
 	s.Alerts = map[string]int64{}
@@ -582,21 +581,16 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	if !fi.earned() {
 		// A header-only packet before any row is due waits in the
 		// prelude; anything else earns the flow its state first.
+		//
+		// The ACK that completes a handshake earns it too: the flow will
+		// carry data and earn its state at the first payload anyway.
+		// Earned now, its prelude goes straight back to the free list for
+		// the next handshake instead of becoming garbage at that payload
+		// (a million flows opened before any of them sends data otherwise
+		// leave 80 MB behind that the growing heap never collects), and
+		// the ACK is read below as itself, not held and replayed.
 		if e.tracker == nil || !e.tracker.Due(f, p.Time) {
-			if pre := &e.parsers(fi).pre; pre.Add(p, dir) {
-				if !pre.Established() {
-					return
-				}
-				// The handshake is complete: the flow will carry data
-				// and earn its state at the first payload anyway. Earned
-				// now, its prelude (p included, replayed by earn) goes
-				// straight back to the free list for the next handshake
-				// instead of becoming garbage at that payload: a million
-				// flows opened before any of them sends data otherwise
-				// leave 80 MB behind that the growing heap never
-				// collects.
-				e.earn(fi, true)
-				e.sigDecision(fi, p.Time)
+			if pre := &e.parsers(fi).pre; !pre.Completes(p, dir) && pre.Add(p, dir) {
 				return
 			}
 		}
@@ -915,10 +909,10 @@ func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
 // is trying to mine; the exchange is unconfirmed, so the confidence is
 // lower and the endpoint does not join the learned intel.
 func (e *Engine) signatureAttempt(fi *FlowInfo) {
-	v := fi.sig.Verdict()
-	if v.Mining || !v.Attempt {
+	if !fi.sig.Attempted() { // most flows: no verdict to build
 		return
 	}
+	v := fi.sig.Verdict()
 	a := e.signatureAlert(fi, &v, fi.flow.Last())
 	a.Confidence = attemptConfidence
 	a.Reason = "attempt: the client sent mining requests the server did not answer as a pool (" + v.Reason + ")"
@@ -1088,19 +1082,20 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	if !fi.earned() && e.wantsFeatures(f) && e.tracker.EndEmits() {
 		e.earn(fi, false)
 	}
+	last := f.Last() // once: a time.Time Add each
 	// Decide first, so the end row's consumers (weak labelling) see the
 	// flow's final verdict (Finish reads what the signature stage still
 	// holds: the last bytes of a conflicting-overlap reading).
 	if fi.sig != nil {
 		e.tapping = fi
-		fi.sig.FinishAt(f.Last())
+		fi.sig.FinishAt(last)
 	}
-	e.sigDecision(fi, f.Last())
+	e.sigDecision(fi, last)
 	if fi.sig != nil && !fi.sigFired() {
 		e.signatureAttempt(fi)
 	}
 	if e.cfg.Defer == nil {
-		e.alertedFlowEnded(fi, f.Client.Addr(), f.Last())
+		e.alertedFlowEnded(fi, f.Client.Addr(), last)
 	} else if e.cfg.Intel != nil || fi.AlertedBy(alert.DetectorModel) {
 		// The Decider knows whether the flow has an intel alert.
 		e.cfg.Defer(e.request(RequestEnd, f, f.Last()))
@@ -1118,7 +1113,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		e.dropParsers(fi)
 	}
 	if fi.sig != nil {
-		if fi.AlertedBy(alert.DetectorSignature) {
+		if fi.alerted != 0 && fi.AlertedBy(alert.DetectorSignature) {
 			v := fi.sig.Verdict()
 			a := e.signatureAlert(fi, &v, f.Last())
 			flowEvent(a, f, why)
@@ -1127,7 +1122,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 			}
 			e.out(a)
 		}
-		e.sigDone.Add(fi.sig.Stats())
+		fi.sig.AddStats(&e.sigDone)
 		fi.sig.Reset()
 		e.sigFree.put(fi.sig)
 		fi.sig = nil
