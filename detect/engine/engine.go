@@ -139,10 +139,15 @@ type Stats struct {
 	DNSErrors  int64
 	TLSHellos  int64
 	Scored     int64
-	ScoreNanos int64
+	ScoreNanos int64 // the model's wall time on the Scored rows, PeriodNanos not included
 	// PeriodsSkipped counts the directions' periodicity features that
 	// were never computed: the model decided their rows without them.
 	PeriodsSkipped int64
+	// PeriodsComputed counts the deferred periodicity features computed
+	// because the model needed them, and PeriodNanos their wall time (an
+	// FFT autocorrelation each: feature extraction, not scoring).
+	PeriodsComputed int64
+	PeriodNanos     int64
 	// Capped counts what the engine's bounded tables evicted or folded.
 	Capped Capped
 	// Earned counts the flows that were given stage state (signature
@@ -449,8 +454,7 @@ func (e *Engine) Stats() Stats {
 	s.Signature = e.sigDone
 	e.table.Each(func(f *flows.Flow) {
 		if fi, ok := f.Data.(*FlowInfo); ok && fi.sig != nil {
-			st := fi.sig.Stats()
-			s.Signature.Add(st)
+			fi.sig.AddStats(&s.Signature)
 		}
 	})
 	s.Alerts = map[string]int64{}
@@ -577,21 +581,16 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 	if !fi.earned() {
 		// A header-only packet before any row is due waits in the
 		// prelude; anything else earns the flow its state first.
+		//
+		// The ACK that completes a handshake earns it too: the flow will
+		// carry data and earn its state at the first payload anyway.
+		// Earned now, its prelude goes straight back to the free list for
+		// the next handshake instead of becoming garbage at that payload
+		// (a million flows opened before any of them sends data otherwise
+		// leave 80 MB behind that the growing heap never collects), and
+		// the ACK is read below as itself, not held and replayed.
 		if e.tracker == nil || !e.tracker.Due(f, p.Time) {
-			if pre := &e.parsers(fi).pre; pre.Add(p, dir) {
-				if !pre.Established() {
-					return
-				}
-				// The handshake is complete: the flow will carry data
-				// and earn its state at the first payload anyway. Earned
-				// now, its prelude (p included, replayed by earn) goes
-				// straight back to the free list for the next handshake
-				// instead of becoming garbage at that payload: a million
-				// flows opened before any of them sends data otherwise
-				// leave 80 MB behind that the growing heap never
-				// collects.
-				e.earn(fi, true)
-				e.sigDecision(fi, p.Time)
+			if pre := &e.parsers(fi).pre; !pre.Completes(p, dir) && pre.Add(p, dir) {
 				return
 			}
 		}
@@ -910,10 +909,10 @@ func (e *Engine) signatureVerdict(fi *FlowInfo, at time.Time) {
 // is trying to mine; the exchange is unconfirmed, so the confidence is
 // lower and the endpoint does not join the learned intel.
 func (e *Engine) signatureAttempt(fi *FlowInfo) {
-	v := fi.sig.Verdict()
-	if v.Mining || !v.Attempt {
+	if !fi.sig.Attempted() { // most flows: no verdict to build
 		return
 	}
+	v := fi.sig.Verdict()
 	a := e.signatureAlert(fi, &v, fi.flow.Last())
 	a.Confidence = attemptConfidence
 	a.Reason = "attempt: the client sent mining requests the server did not answer as a pool (" + v.Reason + ")"
@@ -959,12 +958,14 @@ func (e *Engine) row(r *flowfeat.Row) {
 	score, top := math.NaN(), []alert.FeatureValue(nil)
 	if alerting {
 		start := time.Now()
+		periods := e.stats.PeriodNanos
 		if e.belowWithout(r, x) {
 			alerting = false // below the threshold: no alert, as Score would say
 		} else {
 			score, top = m.Score(x)
 		}
-		e.stats.ScoreNanos += time.Since(start).Nanoseconds()
+		// The periodicity computations belowWithout made are timed apart.
+		e.stats.ScoreNanos += time.Since(start).Nanoseconds() - (e.stats.PeriodNanos - periods)
 		e.stats.Scored++
 		if e.cfg.Defer != nil && e.cfg.Intel != nil {
 			// One engine would not have scored a flow with an intel
@@ -1032,10 +1033,10 @@ func (e *Engine) belowWithout(r *flowfeat.Row, x []float64) bool {
 			break
 		}
 		if need == down[0] || need == down[1] {
-			r.CompletePeriod(packet.Down)
+			e.completePeriod(r, packet.Down)
 			mark(down, false)
 		} else {
-			r.CompletePeriod(packet.Up)
+			e.completePeriod(r, packet.Up)
 			mark(up, false)
 		}
 	}
@@ -1043,12 +1044,25 @@ func (e *Engine) belowWithout(r *flowfeat.Row, x []float64) bool {
 		pd, pu := r.PeriodPending()
 		e.stats.PeriodsSkipped += int64(b2i(pd) + b2i(pu))
 	} else {
-		r.CompletePeriod(packet.Down)
-		r.CompletePeriod(packet.Up)
+		e.completePeriod(r, packet.Down)
+		e.completePeriod(r, packet.Up)
 	}
 	mark(down, false)
 	mark(up, false)
 	return below
+}
+
+// completePeriod computes row r's deferred periodicity features of
+// direction dir, if pending, and counts and times it apart from scoring.
+func (e *Engine) completePeriod(r *flowfeat.Row, dir packet.Direction) {
+	pd, pu := r.PeriodPending()
+	if dir == packet.Down && !pd || dir == packet.Up && !pu {
+		return
+	}
+	start := time.Now()
+	r.CompletePeriod(dir)
+	e.stats.PeriodNanos += time.Since(start).Nanoseconds()
+	e.stats.PeriodsComputed++
 }
 
 func b2i(b bool) int {
@@ -1068,19 +1082,20 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 	if !fi.earned() && e.wantsFeatures(f) && e.tracker.EndEmits() {
 		e.earn(fi, false)
 	}
+	last := f.Last() // once: a time.Time Add each
 	// Decide first, so the end row's consumers (weak labelling) see the
 	// flow's final verdict (Finish reads what the signature stage still
 	// holds: the last bytes of a conflicting-overlap reading).
 	if fi.sig != nil {
 		e.tapping = fi
-		fi.sig.FinishAt(f.Last())
+		fi.sig.FinishAt(last)
 	}
-	e.sigDecision(fi, f.Last())
+	e.sigDecision(fi, last)
 	if fi.sig != nil && !fi.sigFired() {
 		e.signatureAttempt(fi)
 	}
 	if e.cfg.Defer == nil {
-		e.alertedFlowEnded(fi, f.Client.Addr(), f.Last())
+		e.alertedFlowEnded(fi, f.Client.Addr(), last)
 	} else if e.cfg.Intel != nil || fi.AlertedBy(alert.DetectorModel) {
 		// The Decider knows whether the flow has an intel alert.
 		e.cfg.Defer(e.request(RequestEnd, f, f.Last()))
@@ -1098,7 +1113,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		e.dropParsers(fi)
 	}
 	if fi.sig != nil {
-		if fi.AlertedBy(alert.DetectorSignature) {
+		if fi.alerted != 0 && fi.AlertedBy(alert.DetectorSignature) {
 			v := fi.sig.Verdict()
 			a := e.signatureAlert(fi, &v, f.Last())
 			flowEvent(a, f, why)
@@ -1107,7 +1122,7 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 			}
 			e.out(a)
 		}
-		e.sigDone.Add(fi.sig.Stats())
+		fi.sig.AddStats(&e.sigDone)
 		fi.sig.Reset()
 		e.sigFree.put(fi.sig)
 		fi.sig = nil

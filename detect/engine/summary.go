@@ -124,7 +124,9 @@ func (h *HostSummary) seen(t time.Time) {
 // (those alerts always name the client as the source; a signature flow
 // gets its own end event, which updateHost sees).
 func (e *Engine) alertedFlowEnded(fi *FlowInfo, client netip.Addr, last time.Time) {
-	if !fi.AlertedBy(alert.DetectorModel) && !fi.AlertedBy(alert.DetectorIntel) {
+	// Most flows never alerted: one test of the bits, not two searches
+	// of the detector names.
+	if fi.alerted == 0 || !fi.AlertedBy(alert.DetectorModel) && !fi.AlertedBy(alert.DetectorIntel) {
 		return
 	}
 	if h, ok := e.hosts.Get(client); ok {

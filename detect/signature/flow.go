@@ -802,12 +802,25 @@ func (f *Flow) Machine() *stratum.Machine { return f.m() }
 
 // Stats returns the flow's counters.
 func (f *Flow) Stats() Stats {
-	s := Stats{TruncatedPackets: int64(f.truncated)}
+	var s Stats
+	f.AddStats(&s)
+	return s
+}
+
+// AddStats adds the flow's counters to s, as s.Add(f.Stats()) would
+// without building and copying a Stats: the engine sums every ending
+// flow's.
+func (f *Flow) AddStats(s *Stats) {
+	s.TruncatedPackets += int64(f.truncated)
 	if f.mach() != nil {
-		_, s.MiningMessages = f.mach().Messages()
+		_, n := f.mach().Messages()
+		s.MiningMessages += n
 	}
 	if rd := f.lineRd(); rd != nil {
-		s.Lines, s.Messages, s.SkippedBytes, s.HTTPMessages = rd.lineCount, rd.messages, rd.skipped, rd.httpMessages
+		s.Lines += rd.lineCount
+		s.Messages += rd.messages
+		s.SkippedBytes += rd.skipped
+		s.HTTPMessages += rd.httpMessages
 	}
 	for d := range f.streams {
 		st := f.streams[d].Stats()
@@ -827,7 +840,6 @@ func (f *Flow) Stats() Stats {
 			s.SkippedBytes += ls.OversizeBytes
 		}
 	}
-	return s
 }
 
 // Close returns the flow's memory to the budget. The Flow must not be used after.
@@ -874,6 +886,23 @@ type Verdict struct {
 	// mining request before answering it; "" otherwise. Only verdicts
 	// with evidence teach the learned list on their own.
 	Evidence string
+}
+
+// Attempted reports what Verdict's Attempt && !Mining would, without
+// building the verdict (its strings and metadata): the engine asks it of
+// every TCP flow at its end, and almost none is an attempt.
+func (f *Flow) Attempted() bool {
+	// The machine Verdict reads: the first reading's, or the second
+	// reading's when that one decided more; a flow that read no message
+	// has neither, and a machine fed nothing is no attempt.
+	var mining, attempt bool
+	if m := f.mach(); m != nil {
+		mining, attempt = m.Mining(), m.Attempt()
+	}
+	if alt := f.altRd(); alt != nil && !mining && (alt.machine.Mining() || !attempt && alt.machine.Attempt()) {
+		mining, attempt = alt.machine.Mining(), alt.machine.Attempt()
+	}
+	return attempt && !mining
 }
 
 // Verdict returns the flow's verdict with current metadata (it allocates:

@@ -67,6 +67,11 @@ func TestManifestCapturesAreDetectedExactly(t *testing.T) {
 		fams := expectedFamilies(e.Path)
 		for _, f := range flows {
 			v := f.Sig.Verdict()
+			// The engine asks Attempted instead of building every flow's
+			// verdict at its end: it must say what the verdict says.
+			if got, want := f.Sig.Attempted(), v.Attempt && !v.Mining; got != want {
+				t.Errorf("%s %v→%v: Attempted() = %v, the verdict says %v", e.Path, f.Client, f.Server, got, want)
+			}
 			truth := e.Truth(f.Client, f.Server)
 			name := fmt.Sprintf("%v→%v", f.Client, f.Server)
 			switch {

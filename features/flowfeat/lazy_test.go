@@ -148,7 +148,7 @@ func TestPreludeHoldsHeaderOnlyPacketsUntilEarned(t *testing.T) {
 	}
 }
 
-// Established recognises the client's ACK that completes a handshake (the
+// Completes recognises the client's ACK that completes a handshake (the
 // engine then gives the flow its state at once) and nothing short of it:
 // packet shapes as tcpdump shows a connection's opening and a scan's.
 func TestPreludeKnowsACompletedHandshake(t *testing.T) {
@@ -178,17 +178,18 @@ func TestPreludeKnowsACompletedHandshake(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var pr flowfeat.Prelude
 			p := packet.Packet{Proto: packet.ProtoTCP, HasTCP: true, HasPorts: true, IPLen: 40}
+			got := false
 			for i, x := range tc.pkts {
 				p.TCPFlags = x.flags
+				if got = pr.Completes(&p, x.dir); got && i < len(tc.pkts)-1 {
+					t.Fatalf("packet %d of %d completes the handshake", i+1, len(tc.pkts))
+				}
 				if !pr.Add(&p, x.dir) {
 					t.Fatalf("packet %d refused", i)
 				}
-				if got, last := pr.Established(), i == len(tc.pkts)-1; got && (!last || !tc.want) {
-					t.Fatalf("established after packet %d of %d", i+1, len(tc.pkts))
-				}
 			}
-			if got := pr.Established(); got != tc.want {
-				t.Errorf("established %v, want %v", got, tc.want)
+			if got != tc.want {
+				t.Errorf("the last packet completes the handshake: %v, want %v", got, tc.want)
 			}
 		})
 	}
@@ -198,8 +199,7 @@ func TestPreludeKnowsACompletedHandshake(t *testing.T) {
 	p.TCPFlags = syn | ack
 	udp.Add(&p, down)
 	p.TCPFlags = ack
-	udp.Add(&p, up)
-	if udp.Established() {
+	if udp.Completes(&p, up) {
 		t.Error("a UDP flow's packets (no TCP header) make a handshake")
 	}
 }

@@ -64,21 +64,21 @@ func (pr *Prelude) Add(p *packet.Packet, dir packet.Direction) bool {
 	return true
 }
 
-// Established reports whether the last packet held is the client's ACK
-// that completes a TCP handshake: an up packet with ACK and none of SYN,
-// FIN or RST, after a down SYN/ACK. A flow that got this far is
-// established and will carry data, so a caller may give it its state now
-// instead of holding its handshake until the first payload (see
-// engine.packet: a million flows opened at once otherwise each leave an
-// 80-byte prelude behind at their first payload, garbage a growing heap
-// does not collect before it has doubled).
-func (pr *Prelude) Established() bool {
-	last := pr.Len() - 1
+// Completes reports whether p, in direction dir, is the client's ACK that
+// completes the TCP handshake of the packets held: an up packet with ACK
+// and none of SYN, FIN or RST, after a down SYN/ACK. A flow that got this
+// far is established and will carry data, so a caller may give it its
+// state now, p included, instead of holding its handshake until the first
+// payload (see engine.packet: a million flows opened at once otherwise
+// each leave an 80-byte prelude behind at their first payload, garbage a
+// growing heap does not collect before it has doubled). Asked before
+// Add, it spares p the prelude: a replayed packet costs more than p itself.
+func (pr *Prelude) Completes(p *packet.Packet, dir packet.Direction) bool {
 	const mask = packet.FlagSYN | packet.FlagFIN | packet.FlagRST | packet.FlagACK
-	if last < 1 || pr.bits[last]&(preDown|preTCP) != preTCP || pr.flags[last]&mask != packet.FlagACK {
+	if dir != packet.Up || !p.HasTCP || p.TCPFlags&mask != packet.FlagACK {
 		return false
 	}
-	for i := range last {
+	for i := range pr.Len() {
 		if pr.bits[i]&(preDown|preTCP) == preDown|preTCP && pr.flags[i]&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN|packet.FlagACK {
 			return true
 		}
@@ -97,10 +97,14 @@ func (pr *Prelude) Len() int {
 
 // Replay calls fn with each held packet of flow f, oldest first, rebuilt
 // into scratch (the caller's, reused: a Packet of its own would escape to
-// the heap through fn, one allocation per flow that earns its state). It
-// does not empty the prelude (several consumers may replay it): call Reset
-// after the last.
+// the heap through fn, one allocation per flow that earns its state; fn
+// must not change it). It does not empty the prelude (several consumers
+// may replay it): call Reset after the last.
 func (pr *Prelude) Replay(f *flows.Flow, scratch *packet.Packet, fn func(p *packet.Packet, dir packet.Direction)) {
+	// What every held packet shares is written once, the rest per packet
+	// (fn must not change p): a whole Packet literal per packet zeroed
+	// and wrote its 160 bytes each time.
+	*scratch = packet.Packet{VLAN: f.VLAN, Proto: f.Proto, HasPorts: true}
 	for i := range pr.Len() {
 		dir := packet.Up
 		if pr.bits[i]&preDown != 0 {
@@ -110,10 +114,11 @@ func (pr *Prelude) Replay(f *flows.Flow, scratch *packet.Packet, fn func(p *pack
 		if dir == packet.Down {
 			src, dst = dst, src
 		}
-		*scratch = packet.Packet{Time: time.Unix(0, pr.t[i]).UTC(), VLAN: f.VLAN, SrcIP: src.Addr(), DstIP: dst.Addr(),
-			Proto: f.Proto, IPLen: int(pr.ipLen[i]), HasPorts: true, SrcPort: src.Port(), DstPort: dst.Port(),
-			HasTCP: pr.bits[i]&preTCP != 0, TCPFlags: pr.flags[i], Seq: pr.seq[i], Ack: pr.ack[i]}
-		fn(scratch, dir)
+		p := scratch
+		p.Time = time.Unix(0, pr.t[i]).UTC()
+		p.SrcIP, p.DstIP, p.SrcPort, p.DstPort = src.Addr(), dst.Addr(), src.Port(), dst.Port()
+		p.IPLen, p.HasTCP, p.TCPFlags, p.Seq, p.Ack = int(pr.ipLen[i]), pr.bits[i]&preTCP != 0, pr.flags[i], pr.seq[i], pr.ack[i]
+		fn(p, dir)
 	}
 }
 

@@ -2,7 +2,8 @@ package flows
 
 import (
 	"encoding/binary"
-	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"time"
@@ -228,6 +229,9 @@ func (f *Flow) Duration() time.Duration { return f.last }
 // Last is the time of the flow's last packet (never before First).
 func (f *Flow) Last() time.Time { return f.First.Add(f.last) }
 
+// lastNs is Last in Unix nanoseconds.
+func (f *Flow) lastNs() int64 { return f.First.UnixNano() + int64(f.last) }
+
 // Record is an active-timeout NetFlow-style record: the counts of one
 // active period of a flow that lives on (its end is FlowEnded's).
 type Record struct {
@@ -347,8 +351,9 @@ type Table struct {
 	// would end nothing, so a packet that moves the clock skips it (it
 	// visited four list heads per packet). headMoved marks it stale: a
 	// head left its list or an empty list got one. hasExpiry is false
-	// while every list is empty.
-	expireAt  time.Time
+	// while every list is empty. In Unix nanoseconds, compared by
+	// difference (see expire).
+	expireAt  int64
 	hasExpiry bool
 	headMoved bool
 }
@@ -448,7 +453,7 @@ func (t *Table) add(p *packet.Packet, h uint32, hashed bool) {
 	}
 	if p.Time.After(t.now) {
 		t.now = p.Time
-		if t.headMoved || (t.hasExpiry && t.now.After(t.expireAt)) {
+		if t.headMoved || (t.hasExpiry && t.now.UnixNano()-t.expireAt > 0) {
 			t.expire(t.now)
 		}
 	}
@@ -472,7 +477,8 @@ func (t *Table) add(p *packet.Packet, h uint32, hashed bool) {
 	// The difference of UnixNano values, not Sub: Sub's overflow check
 	// costs every packet, and the wrapped difference is exact for any
 	// flow shorter than 292 years.
-	if d := time.Duration(p.Time.UnixNano() - f.First.UnixNano()); d >= f.last {
+	d := time.Duration(p.Time.UnixNano() - f.First.UnixNano())
+	if d >= f.last {
 		f.last = d
 	}
 	c := &f.Up
@@ -497,12 +503,22 @@ func (t *Table) add(p *packet.Packet, h uint32, hashed bool) {
 	}
 	t.obs.Packet(f, p, dir)
 	t.touch(f, p)
-	// Not p.Time.Sub(from) >= ActiveTimeout: the same answer (Sub
-	// saturates where Add does not overflow), but Sub checks for overflow
-	// with an Add and an Equal of its own, 2 % of detect -r per packet.
-	if t.cfg.ActiveTimeout > 0 && !p.Time.Before(f.periodFrom().Add(t.cfg.ActiveTimeout)) {
+	if t.cfg.ActiveTimeout > 0 && t.activeDue(f, p, d) {
 		t.emitActive(f, p.Time)
 	}
+}
+
+// activeDue reports whether packet p, d after flow f's first, ends the
+// flow's active period: !p.Time.Before(f.periodFrom().Add(ActiveTimeout))
+// as a difference of UnixNano values, like d (exact for any period
+// shorter than 292 years). Not Sub, which checks for overflow with an Add
+// and an Equal of its own (2 % of detect -r per packet), nor Add and
+// Before, which cost a new flow of four packets 350 instructions.
+func (t *Table) activeDue(f *Flow, p *packet.Packet, d time.Duration) bool {
+	if f.period != nil {
+		d = time.Duration(p.Time.UnixNano() - f.period.from.UnixNano())
+	}
+	return d >= t.cfg.ActiveTimeout
 }
 
 func (t *Table) newFlow(key *Key, h uint32, p *packet.Packet, syn bool) *Flow {
@@ -587,11 +603,18 @@ func (c Counters) minus(base Counters) Counters {
 	return Counters{Pkts: c.Pkts - base.Pkts, Bytes: c.Bytes - base.Bytes, Payload: c.Payload - base.Payload, Frames: c.Frames - base.Frames}
 }
 
+// expire ends the flows idle longer than their class's timeout at now.
+// Its tests are differences of Unix nanoseconds, as Flow.last is (exact
+// for any idle time under 292 years): now.After(f.Last().Add(to)) took
+// two time.Time Adds per list head, and a table at its cap, whose every
+// new flow evicts a list head, comes here at every packet that moves the
+// clock.
 func (t *Table) expire(now time.Time) {
+	nowNs := now.UnixNano()
 	for c := classHalfOpen; c < numClasses; c++ {
-		to := t.timeout(c)
+		to := int64(t.timeout(c))
 		l := &t.lists[c]
-		for f := t.head(l); f != nil && now.After(f.Last().Add(to)); f = t.head(l) { // now.Sub(f.Last()) > to, without Sub's overflow check
+		for f := t.head(l); f != nil && nowNs-f.lastNs() > to; f = t.head(l) {
 			reason := EndIdle
 			if c == classClosed {
 				reason = EndClosed
@@ -603,7 +626,7 @@ func (t *Table) expire(now time.Time) {
 	t.headMoved, t.hasExpiry = false, false
 	for c := classHalfOpen; c < numClasses; c++ {
 		if f := t.head(&t.lists[c]); f != nil {
-			if at := f.Last().Add(t.timeout(c)); !t.hasExpiry || at.Before(t.expireAt) {
+			if at := f.lastNs() + int64(t.timeout(c)); !t.hasExpiry || at-t.expireAt < 0 {
 				t.expireAt, t.hasExpiry = at, true
 			}
 		}
@@ -621,7 +644,7 @@ func (t *Table) Advance(now time.Time) {
 	if now.After(t.now) {
 		t.now = now
 	}
-	if t.headMoved || (t.hasExpiry && now.After(t.expireAt)) {
+	if t.headMoved || (t.hasExpiry && now.UnixNano()-t.expireAt > 0) {
 		t.expire(now)
 	}
 }
@@ -641,7 +664,7 @@ func (t *Table) NextExpiry() (at time.Time, check bool) {
 	case !t.hasExpiry:
 		return maxTime, false
 	}
-	return t.expireAt, false
+	return time.Unix(0, t.expireAt), false // expireAt is Unix nanoseconds
 }
 
 // maxTime is the latest time.Time: no time is after it.
@@ -710,7 +733,7 @@ type index struct {
 	mask  uint32
 	n     int
 	// seed is random per table: keys chosen to collide need the seed.
-	seed maphash.Seed
+	seed [4]uint64
 }
 
 // slot is one index entry: a flow's key hash and reference (0 = empty).
@@ -719,10 +742,35 @@ type slot struct{ hash, ref uint32 }
 const minIndexSlots = 64
 
 func newIndex() index {
-	return index{slots: make([]slot, minIndexSlots), mask: minIndexSlots - 1, seed: maphash.MakeSeed()}
+	ix := index{slots: make([]slot, minIndexSlots), mask: minIndexSlots - 1}
+	for i := range ix.seed {
+		ix.seed[i] = rand.Uint64() // ChaCha8, seeded by the OS
+	}
+	return ix
 }
 
-func (ix *index) hash(k *Key) uint32 { return uint32(maphash.Comparable(ix.seed, *k)) }
+// hash is wyhash's multiply-fold over the key's words, each mixed with a
+// secret of the table, as the Go runtime hashes where it has no AES
+// instructions: about 30 instructions where maphash.Comparable's AES hash
+// of the 44-byte key took 110, and every packet hashes its key. Without
+// the secrets a 128-bit product of a known zero would drop what was
+// hashed before it; with them, keys chosen to collide need the seed, as
+// with maphash.
+func (ix *index) hash(k *Key) uint32 {
+	s := &ix.seed
+	le := binary.LittleEndian
+	h := mix(le.Uint64(k.lo[:8])^s[0], le.Uint64(k.lo[8:])^s[1])
+	h = mix(le.Uint64(k.hi[:8])^s[2]^h, le.Uint64(k.hi[8:])^s[3])
+	rest := uint64(k.LoPort) | uint64(k.HiPort)<<16 | uint64(k.Proto)<<32 | uint64(k.v4)<<40
+	h = mix(rest^s[1]^h, (uint64(k.VLAN[0])|uint64(k.VLAN[1])<<16)^s[0])
+	return uint32(h ^ h>>32)
+}
+
+// mix is wyhash's fold: the two halves of a 128-bit product xored.
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
 
 func (ix *index) insert(h, ref uint32) {
 	if 2*(ix.n+1) > len(ix.slots) {

@@ -143,3 +143,41 @@ func (observerFuncs) FlowStarted(*Flow)                              {}
 func (observerFuncs) Packet(*Flow, *packet.Packet, packet.Direction) {}
 func (o observerFuncs) FlowEnded(*Flow, EndReason)                   { o.ended() }
 func (observerFuncs) ActiveRecord(*Record)                           {}
+
+// TestIndexHashDependsOnEveryKeyField: the index's hash mixes each part
+// of a key. Varying one field over 4,096 values (the others fixed) must
+// spread the keys over the low 16 bits, which pick the index slot, as a
+// random function would: 4,096 × (1 − e^(−4096/65536)) ≈ 3,970 distinct
+// values expected; a hash that dropped the field would give 1, one that
+// kept only a few of its bits a few dozen.
+func TestIndexHashDependsOnEveryKeyField(t *testing.T) {
+	ix := newIndex()
+	base := makeKey(netip.MustParseAddr("10.1.2.3"), netip.MustParseAddr("192.0.2.1"), 40000, 443, packet.ProtoTCP, [2]uint16{})
+	base6 := makeKey(netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2"), 40000, 443, packet.ProtoTCP, [2]uint16{})
+	for _, tc := range []struct {
+		name string
+		key  func(i int) Key
+	}{
+		{"low IPv4 address", func(i int) Key { k := base; k.lo[14], k.lo[15] = byte(i>>8), byte(i); return k }},
+		{"high IPv4 address", func(i int) Key { k := base; k.hi[12], k.hi[13] = byte(i>>8), byte(i); return k }},
+		{"IPv6 address prefix", func(i int) Key { k := base6; k.lo[2], k.lo[3] = byte(i>>8), byte(i); return k }},
+		{"IPv6 address suffix", func(i int) Key { k := base6; k.hi[10], k.hi[11] = byte(i>>8), byte(i); return k }},
+		{"low port", func(i int) Key { k := base; k.LoPort = uint16(i); return k }},
+		{"high port", func(i int) Key { k := base; k.HiPort = uint16(i) << 4; return k }},
+		{"protocol and family", func(i int) Key {
+			k := base
+			k.LoPort, k.Proto, k.v4 = uint16(i>>4), uint8(i&3), uint8(i>>2&3)
+			return k
+		}},
+		{"VLAN tags", func(i int) Key { k := base; k.VLAN = [2]uint16{uint16(i & 63), uint16(i >> 6)}; return k }},
+	} {
+		seen := map[uint32]bool{}
+		for i := range 4096 {
+			k := tc.key(i)
+			seen[ix.hash(&k)&0xffff] = true
+		}
+		if len(seen) < 3800 {
+			t.Errorf("%s: 4,096 keys fall on %d of 65,536 slots, want about 3,970", tc.name, len(seen))
+		}
+	}
+}
