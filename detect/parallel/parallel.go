@@ -252,14 +252,14 @@ type epoch struct {
 }
 
 // tick is a packet (by its index in the epoch) that moved the capture's
-// clock on to t, which is also Unix seconds sec and nanoseconds nsec: a
-// worker compares those with its table's next expiry (time.Time's After
-// was a tenth of the workers' extra instructions).
+// clock on to t, which is also ns Unix nanoseconds: a worker compares
+// those with its table's next expiry, as the table does (time.Time's
+// After and the table's Advance at every tick were a tenth of the
+// workers' extra instructions).
 type tick struct {
-	idx  int32
-	nsec int32
-	sec  int64
-	t    time.Time
+	idx int32
+	ns  int64
+	t   time.Time
 }
 
 // maxLines bounds a share's alert lines buffer: a typical epoch (1,024
@@ -446,7 +446,7 @@ func (rd *reader) run(ctx context.Context) {
 		// (flows.Table.Add counts them before reading the time).
 		if (q.HasPorts || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP)) && q.Time.After(clock) {
 			clock = q.Time
-			ep.ticks = append(ep.ticks, tick{idx: int32(len(ep.files)), sec: clock.Unix(), nsec: int32(clock.Nanosecond()), t: clock})
+			ep.ticks = append(ep.ticks, tick{idx: int32(len(ep.files)), ns: clock.UnixNano(), t: clock})
 		}
 		s := &ep.shares[wk]
 		// Filled in place: append(s.frames, frame{...}) built the frame
@@ -663,22 +663,22 @@ func (w *worker) run() {
 }
 
 // deadline is when the worker's table next expires a flow (see
-// flows.Table.NextExpiry), as Unix seconds and nanoseconds: a tick after
-// it calls Expire, the others are skipped. check: the next tick calls it.
+// flows.Table.NextExpiry): a tick past it calls Expire, the others are
+// skipped. check: the next tick calls it; ok false: no tick does.
 type deadline struct {
-	sec   int64
-	nsec  int32
-	check bool
+	at        int64
+	check, ok bool
 }
 
 func (w *worker) due() deadline {
-	at, check := w.eng.NextExpiry()
-	return deadline{sec: at.Unix(), nsec: int32(at.Nanosecond()), check: check}
+	at, check, ok := w.eng.NextExpiry()
+	return deadline{at: at, check: check, ok: ok}
 }
 
-// passed reports whether the clock's move to tk may expire a flow.
+// passed reports whether the clock's move to tk may expire a flow: the
+// test flows.Table.Advance makes.
 func (d deadline) passed(tk *tick) bool {
-	return d.check || tk.sec > d.sec || (tk.sec == d.sec && tk.nsec > d.nsec)
+	return d.check || (d.ok && tk.ns-d.at > 0)
 }
 
 // merger orders the workers' events and applies them to the Decider.
