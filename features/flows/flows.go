@@ -356,6 +356,13 @@ type Table struct {
 	expireAt  int64
 	hasExpiry bool
 	headMoved bool
+	// recent is the flow of the last packet (its reference; 0 = none)
+	// and recentKey its key: a flow's packets often come in a row (a
+	// handshake and its first request, a burst of segments), and those
+	// find it without hashing the key and probing the index. A flow that
+	// ends stops being recent, before its record can serve another.
+	recent    uint32
+	recentKey Key
 }
 
 // slabFlows is the number of flow records per slab (56 KiB, seven whole pages): small
@@ -447,8 +454,15 @@ func (t *Table) Add(p *packet.Packet) {
 		}
 	}
 	key := KeyOf(p)
-	h := t.index.hash(&key)
-	f := t.lookup(&key, h)
+	var f *Flow
+	var h uint32
+	if t.recent != 0 && key == t.recentKey {
+		f = t.flow(t.recent)
+		h = f.hash
+	} else {
+		h = t.index.hash(&key)
+		f = t.lookup(&key, h)
+	}
 	syn := p.Proto == packet.ProtoTCP && p.HasTCP && p.TCPFlags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN
 	if f != nil && syn && f.Closed() {
 		t.end(f, EndReused)
@@ -457,6 +471,7 @@ func (t *Table) Add(p *packet.Packet) {
 	if f == nil {
 		f = t.newFlow(&key, h, p, syn)
 	}
+	t.recent, t.recentKey = f.self, key
 	dir := packet.Up
 	if p.SrcIP != f.Client.Addr() || p.SrcPort != f.Client.Port() {
 		dir = packet.Down
@@ -652,6 +667,9 @@ func (t *Table) end(f *Flow, reason EndReason) {
 		f.class = classNone
 	}
 	t.index.delete(f.hash, f.self)
+	if t.recent == f.self {
+		t.recent = 0
+	}
 	t.n--
 	t.stats.FlowsEnded[reason]++
 	t.obs.FlowEnded(f, reason)
