@@ -42,6 +42,9 @@ func TestFlowMatchesExactlyItsOwnKey(t *testing.T) {
 		}
 		k := makeKey(a.Addr(), b.Addr(), a.Port(), b.Port(), proto, vlan)
 		fk := makeKey(f.Client.Addr(), f.Server.Addr(), f.Client.Port(), f.Server.Port(), f.Proto, f.VLAN)
+		if k.same(&fk) != (k == fk) {
+			t.Fatalf("keys %v <-> %v and %v <-> %v: same says %v, == says %v", a, b, f.Client, f.Server, k.same(&fk), k == fk)
+		}
 		if want := fk == k; f.matches(&k) != want {
 			t.Fatalf("flow %v <-> %v proto %d vlan %v, key of %v <-> %v: matches %v, want %v", f.Client, f.Server, f.Proto, f.VLAN, a, b, !want, want)
 		}
