@@ -133,6 +133,8 @@ func (t *Stats) Add(s Stats) {
 	t.Scored += s.Scored
 	t.ScoreNanos += s.ScoreNanos
 	t.PeriodsSkipped += s.PeriodsSkipped
+	t.PeriodsComputed += s.PeriodsComputed
+	t.PeriodNanos += s.PeriodNanos
 	t.Earned += s.Earned
 	c, d := &t.Capped, s.Capped
 	c.HostsEvicted += d.HostsEvicted

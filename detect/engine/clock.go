@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/minerwatch/minerwatch/features/packet"
+)
 
 // Expire moves the flow table's packet clock to now and ends the flows
 // idle past their timeout, as a packet stamped now would, without the
@@ -9,6 +13,18 @@ import "time"
 // the capture position where one engine reading every packet would have
 // expired them, although the worker sees only its share of the packets.
 func (e *Engine) Expire(now time.Time) { e.table.Advance(now) }
+
+// PacketHashed is Packet for a caller that has hashed the packet's flow
+// key already (see flows.Table.AddHashed): detect/parallel's workers, whose
+// reader picked the worker by that hash. An engine is fed by Packet alone
+// or by PacketHashed alone.
+func (e *Engine) PacketHashed(p *packet.Packet, hash uint64) { e.table.AddHashed(p, hash) }
+
+// NextExpiry is the flow table's flows.Table.NextExpiry: Expire(now)
+// for a now not after at does nothing a later call depends on, unless
+// check. A worker of the parallel path moves its clock at every packet
+// of the capture, most of them other workers'; it skips those calls.
+func (e *Engine) NextExpiry() (at time.Time, check bool) { return e.table.NextExpiry() }
 
 // ActiveFlows is the number of flows in the table: what Flush would end
 // now (detect/parallel sizes its record of the flush by it).

@@ -139,10 +139,15 @@ type Stats struct {
 	DNSErrors  int64
 	TLSHellos  int64
 	Scored     int64
-	ScoreNanos int64
+	ScoreNanos int64 // the model's wall time on the Scored rows, PeriodNanos not included
 	// PeriodsSkipped counts the directions' periodicity features that
 	// were never computed: the model decided their rows without them.
 	PeriodsSkipped int64
+	// PeriodsComputed counts the deferred periodicity features computed
+	// because the model needed them, and PeriodNanos their wall time (an
+	// FFT autocorrelation each: feature extraction, not scoring).
+	PeriodsComputed int64
+	PeriodNanos     int64
 	// Capped counts what the engine's bounded tables evicted or folded.
 	Capped Capped
 	// Earned counts the flows that were given stage state (signature
@@ -959,12 +964,14 @@ func (e *Engine) row(r *flowfeat.Row) {
 	score, top := math.NaN(), []alert.FeatureValue(nil)
 	if alerting {
 		start := time.Now()
+		periods := e.stats.PeriodNanos
 		if e.belowWithout(r, x) {
 			alerting = false // below the threshold: no alert, as Score would say
 		} else {
 			score, top = m.Score(x)
 		}
-		e.stats.ScoreNanos += time.Since(start).Nanoseconds()
+		// The periodicity computations belowWithout made are timed apart.
+		e.stats.ScoreNanos += time.Since(start).Nanoseconds() - (e.stats.PeriodNanos - periods)
 		e.stats.Scored++
 		if e.cfg.Defer != nil && e.cfg.Intel != nil {
 			// One engine would not have scored a flow with an intel
@@ -1032,10 +1039,10 @@ func (e *Engine) belowWithout(r *flowfeat.Row, x []float64) bool {
 			break
 		}
 		if need == down[0] || need == down[1] {
-			r.CompletePeriod(packet.Down)
+			e.completePeriod(r, packet.Down)
 			mark(down, false)
 		} else {
-			r.CompletePeriod(packet.Up)
+			e.completePeriod(r, packet.Up)
 			mark(up, false)
 		}
 	}
@@ -1043,12 +1050,25 @@ func (e *Engine) belowWithout(r *flowfeat.Row, x []float64) bool {
 		pd, pu := r.PeriodPending()
 		e.stats.PeriodsSkipped += int64(b2i(pd) + b2i(pu))
 	} else {
-		r.CompletePeriod(packet.Down)
-		r.CompletePeriod(packet.Up)
+		e.completePeriod(r, packet.Down)
+		e.completePeriod(r, packet.Up)
 	}
 	mark(down, false)
 	mark(up, false)
 	return below
+}
+
+// completePeriod computes row r's deferred periodicity features of
+// direction dir, if pending, and counts and times it apart from scoring.
+func (e *Engine) completePeriod(r *flowfeat.Row, dir packet.Direction) {
+	pd, pu := r.PeriodPending()
+	if dir == packet.Down && !pd || dir == packet.Up && !pu {
+		return
+	}
+	start := time.Now()
+	r.CompletePeriod(dir)
+	e.stats.PeriodNanos += time.Since(start).Nanoseconds()
+	e.stats.PeriodsComputed++
 }
 
 func b2i(b bool) int {

@@ -43,13 +43,23 @@ func NewSpreader(workers int) *Spreader {
 // here carries a length); it is valid until the next call. q is valid
 // until the next call.
 func (s *Spreader) Spread(link layers.LinkType, data []byte, ts time.Time, origLen int) (q *packet.Packet, worker int, frame []byte, ok bool) {
+	q, worker, _, frame, ok = s.SpreadHash(link, data, ts, origLen)
+	return q, worker, frame, ok
+}
+
+// SpreadHash is Spread that also returns q's flow hash, the one the
+// worker was picked by (see hash): a function of q's flow key alone, the
+// same for both directions, well mixed in every bit. detect/parallel's
+// workers hand it to their flow tables (flows.Table.AddHashed), which
+// then do not hash the key again.
+func (s *Spreader) SpreadHash(link layers.LinkType, data []byte, ts time.Time, origLen int) (q *packet.Packet, worker int, hash uint64, frame []byte, ok bool) {
 	if s.dec.Decode(link, data, ts, &s.p) != decode.OK {
-		return nil, 0, nil, false
+		return nil, 0, 0, nil, false
 	}
 	s.p.FrameLen = origLen
 	q = s.frg.Add(&s.p, s.dec.IPPacket())
 	if q == nil {
-		return nil, 0, nil, true
+		return nil, 0, 0, nil, true
 	}
 	if q != &s.p {
 		ip := s.dec.IPPacket()
@@ -57,10 +67,8 @@ func (s *Spreader) Spread(link layers.LinkType, data []byte, ts time.Time, origL
 		s.buf = append(append(s.buf[:0], hdr...), s.frg.Datagram()...)
 		frame = s.buf
 	}
-	if s.workers > 1 {
-		worker = int(s.hash(q) % uint64(s.workers))
-	}
-	return q, worker, frame, true
+	hash = s.hash(q)
+	return q, int(hash % uint64(s.workers)), hash, frame, true
 }
 
 // hash is symmetric in the packet's two endpoints, and a function of its

@@ -2,6 +2,7 @@ package online
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -51,5 +52,18 @@ func TestSpreaderSendsBothDirectionsToOneWorker(t *testing.T) {
 		if k < 9000 || k > 11000 {
 			t.Errorf("worker %d got %d of 30000 flows: %v", w, k, n)
 		}
+	}
+	// The flow tables of detect/parallel's workers index by the upper 32
+	// bits of the hash (flows.Table.AddHashed): within one worker's flows
+	// they must still spread over a table's slots (its low bits).
+	var slots [256]int
+	for i := range 30000 {
+		p.SrcIP, p.SrcPort = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(40000+i%7)
+		if h := s.hash(&p); h%3 == 0 {
+			slots[h>>32&255]++
+		}
+	}
+	if lo, hi := slices.Min(slots[:]), slices.Max(slots[:]); lo < 10 || hi > 80 { // about 39 each
+		t.Errorf("one worker's flows fill 256 table slots unevenly: %d to %d flows a slot", lo, hi)
 	}
 }

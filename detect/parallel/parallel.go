@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -49,6 +48,8 @@ type Config struct {
 	SkipBadFiles bool
 	// Progress, if set, is called by the reader every 65536 records.
 	Progress func(records int64)
+	// maxLines is maxLines for the tests (0 = maxLines).
+	maxLines int
 }
 
 // Stats are the counters of a run.
@@ -178,6 +179,7 @@ type frame struct {
 	idx    int32 // position in the epoch
 	file   int32
 	off, n int32
+	hash   uint64 // the flow hash the worker was picked by
 	p      packet.Packet
 }
 
@@ -191,7 +193,10 @@ type share struct {
 	// lines holds the JSON lines of the share's alerts (alert.SealAppend),
 	// reused with the epoch: the merger writes (and unseals) every alert
 	// it keeps before the epoch goes back to the reader.
-	lines   []byte
+	lines []byte
+	// spill takes the lines beyond maxLines, in chunks of spillChunk
+	// bytes that are not recycled.
+	spill   []byte
 	flushed []flushedFlow // final epoch: each flow flushed, in order
 }
 
@@ -243,19 +248,29 @@ type epoch struct {
 }
 
 // tick is a packet (by its index in the epoch) that moved the capture's
-// clock on to t.
+// clock on to t, which is also Unix seconds sec and nanoseconds nsec: a
+// worker compares those with its table's next expiry (time.Time's After
+// was a tenth of the workers' extra instructions).
 type tick struct {
-	idx int32
-	t   time.Time
+	idx  int32
+	nsec int32
+	sec  int64
+	t    time.Time
 }
 
 // maxLines bounds a share's alert lines buffer: a typical epoch (1,024
 // packets of the merged bench capture raise about 30 events) needs a
 // tenth of it; the events beyond it (a burst of flows timed out together
-// when the capture's clock jumps, the final flush) get a line of their
-// own, which the collector frees once written, rather than a buffer that
-// grows for the burst and stays that size in every recycled epoch.
-const maxLines = 64 << 10
+// when the capture's clock jumps, the final flush) go to chunks of
+// spillChunk bytes, which the collector frees once written, rather than
+// a buffer that grows for the burst and stays that size in every
+// recycled epoch. (A line of its own per event, as before, allocated
+// three times its size — 1 KiB, then 2 KiB as most lines are longer —
+// and was a quarter of the 2-worker run's allocations on merged-k10.)
+const (
+	maxLines   = 64 << 10
+	spillChunk = 64 << 10
+)
 
 func newEpoch(workers, size int) *epoch {
 	ep := &epoch{ticks: make([]tick, 0, size), files: make([]int32, 0, size), shares: make([]share, workers)}
@@ -296,6 +311,7 @@ func (ep *epoch) reset(base int64) {
 		clear(s.events) // drop the alerts and requests for the collector
 		clear(s.reqs)
 		s.frames, s.slab, s.events, s.reqs, s.flushed, s.lines = s.frames[:0], s.slab[:0], s.events[:0], s.reqs[:0], s.flushed[:0], s.lines[:0]
+		s.spill = nil
 	}
 }
 
@@ -394,7 +410,7 @@ func (rd *reader) run(ctx context.Context) {
 		if nrec++; rd.cfg.Progress != nil && nrec%65536 == 0 {
 			rd.cfg.Progress(nrec)
 		}
-		q, wk, _, ok := rd.sp.Spread(rec.LinkType, rec.Data, rec.Time, rec.OrigLen)
+		q, wk, hash, _, ok := rd.sp.SpreadHash(rec.LinkType, rec.Data, rec.Time, rec.OrigLen)
 		if !ok || q == nil {
 			continue // undecodable, or a fragment held for reassembly
 		}
@@ -402,11 +418,11 @@ func (rd *reader) run(ctx context.Context) {
 		// (flows.Table.Add counts them before reading the time).
 		if (q.HasPorts || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP)) && q.Time.After(clock) {
 			clock = q.Time
-			ep.ticks = append(ep.ticks, tick{idx: int32(len(ep.files)), t: clock})
+			ep.ticks = append(ep.ticks, tick{idx: int32(len(ep.files)), sec: clock.Unix(), nsec: int32(clock.Nanosecond()), t: clock})
 		}
 		s := &ep.shares[wk]
 		s.frames = append(s.frames, frame{idx: int32(len(ep.files)), file: int32(rec.File), off: int32(len(s.slab)),
-			n: int32(len(q.Payload)), p: *q})
+			n: int32(len(q.Payload)), hash: hash, p: *q})
 		s.frames[len(s.frames)-1].p.Payload = nil
 		s.slab = append(s.slab, q.Payload...)
 		ep.files = append(ep.files, int32(rec.File))
@@ -431,6 +447,8 @@ type worker struct {
 	done    chan *epoch
 	packets int64
 	idle    time.Duration // waiting for an epoch, or to hand one back
+	// maxLines bounds the share's recycled lines buffer (see maxLines).
+	maxLines int
 
 	// Set while an epoch is processed, read by the engine's callbacks.
 	sh    *share
@@ -446,7 +464,10 @@ type worker struct {
 }
 
 func newWorker(id, n int, cfg Config) *worker {
-	w := &worker{id: id, names: cfg.Names, in: make(chan *epoch, cfg.Depth), done: make(chan *epoch, cfg.Depth)}
+	w := &worker{id: id, names: cfg.Names, in: make(chan *epoch, cfg.Depth), done: make(chan *epoch, cfg.Depth), maxLines: cfg.maxLines}
+	if w.maxLines <= 0 {
+		w.maxLines = maxLines
+	}
 	ec := cfg.Engine
 	ec.Defer = w.request
 	// The memory caps are the run's, shared out: N workers hold what one
@@ -498,13 +519,19 @@ func (w *worker) alert(a *alert.Alert) {
 }
 
 // seal encodes a into the share's lines (no allocation per alert), up to
-// maxLines.
+// maxLines, then into spill chunks.
 func (w *worker) seal(a *alert.Alert) {
-	if len(w.sh.lines) >= maxLines {
-		_ = a.Seal()
+	sh := w.sh
+	if len(sh.lines) < w.maxLines {
+		sh.lines, _ = a.SealAppend(sh.lines)
 		return
 	}
-	w.sh.lines, _ = a.SealAppend(w.sh.lines)
+	// Room for a long line; a longer one grows the chunk (the lines
+	// before keep the old one).
+	if cap(sh.spill)-len(sh.spill) < 4<<10 {
+		sh.spill = make([]byte, 0, spillChunk)
+	}
+	sh.spill, _ = a.SealAppend(sh.spill)
 }
 
 // request is the engine's Config.Defer: the request joins the worker's
@@ -549,25 +576,30 @@ func (w *worker) run() {
 		}
 		// The worker's packets and the clock's ticks, merged by position:
 		// at a tick, the flows that time out go first, as in one table.
+		// Most ticks are other workers' packets and expire nothing here:
+		// the table says until when (due), and those ticks cost a compare.
 		frames, ticks := w.sh.frames, ep.ticks
-		for len(frames) > 0 || len(ticks) > 0 {
-			i := int32(math.MaxInt32)
-			if len(ticks) > 0 {
-				i = ticks[0].idx
+		end := int32(len(ep.files))
+		due := w.due()
+		for {
+			next := end // the next own packet's position
+			if len(frames) > 0 {
+				next = frames[0].idx
 			}
-			if len(frames) > 0 && frames[0].idx < i {
-				i = frames[0].idx
-			}
-			w.pos = ep.base + int64(i)
-			if len(ticks) > 0 && ticks[0].idx == i {
-				w.phase = phaseExpire
-				// One engine has read this packet's file name already.
-				w.file = int(ep.files[i])
-				w.eng.Expire(ticks[0].t)
+			for len(ticks) > 0 && ticks[0].idx <= next {
+				tk := &ticks[0]
 				ticks = ticks[1:]
+				if !due.passed(tk) {
+					continue
+				}
+				w.pos, w.phase = ep.base+int64(tk.idx), phaseExpire
+				// One engine has read this packet's file name already.
+				w.file = int(ep.files[tk.idx])
+				w.eng.Expire(tk.t)
+				due = w.due()
 			}
-			if len(frames) == 0 || frames[0].idx != i {
-				continue // another worker's packet
+			if len(frames) == 0 {
+				break
 			}
 			f := &frames[0]
 			frames = frames[1:]
@@ -576,13 +608,34 @@ func (w *worker) run() {
 			// and the reader refills the frame only once the epoch is
 			// merged.
 			f.p.Payload = w.sh.slab[f.off : f.off+f.n : f.off+f.n]
+			w.pos = ep.base + int64(f.idx)
 			w.packets++
 			w.phase, w.file = phasePacket, int(f.file)
-			w.eng.Packet(&f.p)
+			w.eng.PacketHashed(&f.p, f.hash) // the table need not hash the key again
+			due = w.due()
 		}
 		t0 = time.Now()
 		w.done <- ep
 	}
+}
+
+// deadline is when the worker's table next expires a flow (see
+// flows.Table.NextExpiry), as Unix seconds and nanoseconds: a tick after
+// it calls Expire, the others are skipped. check: the next tick calls it.
+type deadline struct {
+	sec   int64
+	nsec  int32
+	check bool
+}
+
+func (w *worker) due() deadline {
+	at, check := w.eng.NextExpiry()
+	return deadline{sec: at.Unix(), nsec: int32(at.Nanosecond()), check: check}
+}
+
+// passed reports whether the clock's move to tk may expire a flow.
+func (d deadline) passed(tk *tick) bool {
+	return d.check || tk.sec > d.sec || (tk.sec == d.sec && tk.nsec > d.nsec)
 }
 
 // merger orders the workers' events and applies them to the Decider.

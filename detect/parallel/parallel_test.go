@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/minerwatch/minerwatch/detect/alert"
@@ -235,5 +236,49 @@ func TestCancelledRunStillFlushes(t *testing.T) {
 	}
 	if st.Engine.Flows.Active != 0 {
 		t.Errorf("%d flows left open", st.Engine.Flows.Active)
+	}
+}
+
+// TestWorkersWriteSealedLinesAsOneEngine: the workers encode their alerts
+// (alert.SealAppend) into a buffer recycled with the epoch and, past its
+// bound, as in a burst of time-outs when the capture's clock jumps, into
+// spill chunks; the writer then writes those lines as they are. Through
+// alert.Writer (which json.Marshal in the other tests does not go
+// through), on the lab mining captures: the bytes one engine writes, with
+// the default bound and with a bound of one byte (every alert but an
+// epoch's first spills).
+func TestWorkersWriteSealedLinesAsOneEngine(t *testing.T) {
+	root := shareddata.Require(t)
+	paths, _ := filepath.Glob(filepath.Join(root, "lab", "mining", "*.pcap"))
+	if len(paths) == 0 {
+		t.Fatal("no captures found")
+	}
+	// One engine's lines as its writer writes them (json.Marshal gives
+	// the writer's bytes: alert.Writer.Write).
+	var want bytes.Buffer
+	for _, line := range oneEngine(t, paths) {
+		want.WriteString(line + "\n")
+	}
+	if want.Len() == 0 {
+		t.Fatal("one engine raised no alert: the comparison would prove nothing")
+	}
+	for _, bound := range []int{0, 1} {
+		for _, w := range []int{2, 3} {
+			r, err := capture.Open(paths...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			gw := alert.NewWriter(&got, nil)
+			cfg := parallel.WithMaxLines(parallel.Config{Engine: config(t), Workers: w, Names: names(paths), EpochPackets: 97}, bound)
+			if _, _, err := parallel.Run(context.Background(), r, cfg, gw.Write); err != nil {
+				t.Fatal(err)
+			}
+			r.Close()
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Errorf("bound %d, %d workers: the written lines differ from one engine's (%d vs %d bytes)\n%s", bound, w, got.Len(), want.Len(),
+					firstDiff(strings.Split(got.String(), "\n"), strings.Split(want.String(), "\n")))
+			}
+		}
 	}
 }

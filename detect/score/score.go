@@ -64,8 +64,8 @@ func (s *Scorer) Model() *modelfile.Model { return s.m }
 // At or above the threshold the score is exactly the forest's
 // probability. Below it, the score is an upper bound of that probability,
 // still below the threshold: the forest stops walking trees as soon as the
-// rest cannot reach the threshold (about 60 of the shipped model's 200
-// trees for a benign flow), since nothing reports the exact score of a
+// rest cannot reach the threshold (49 or a few more of the shipped
+// model's 120 trees for a benign flow), since nothing reports the exact score of a
 // flow that does not alert.
 func (s *Scorer) Score(x []float64) (float64, []alert.FeatureValue) {
 	p, above := s.m.Forest.PredictAbove(x, s.m.Threshold)

@@ -452,7 +452,18 @@ func (t *Table) timeout(c class) time.Duration {
 
 // Add accounts one packet. Packets without ports (non-first fragments,
 // headers cut before the ports) are counted in Stats and not flowed.
-func (t *Table) Add(p *packet.Packet) {
+func (t *Table) Add(p *packet.Packet) { t.add(p, 0, false) }
+
+// AddHashed is Add for a caller that has hashed p's flow key already
+// (detect/parallel's reader, which picks the worker by it:
+// online.Spreader.SpreadHash): the table uses the upper 32 bits of hash
+// instead of hashing the key again (137 instructions a packet). hash must
+// be a function of the flow key alone (KeyOf), the same for both
+// directions, and well mixed; a table is fed by Add alone or by AddHashed
+// alone.
+func (t *Table) AddHashed(p *packet.Packet, hash uint64) { t.add(p, uint32(hash>>32), true) }
+
+func (t *Table) add(p *packet.Packet, h uint32, hashed bool) {
 	t.stats.Packets++
 	if !p.HasPorts && (p.Proto == packet.ProtoTCP || p.Proto == packet.ProtoUDP) {
 		t.stats.NoPorts++
@@ -466,12 +477,13 @@ func (t *Table) Add(p *packet.Packet) {
 	}
 	key := KeyOf(p)
 	var f *Flow
-	var h uint32
 	if t.recent != 0 && key.same(&t.recentKey) {
 		f = t.flow(t.recent)
 		h = f.hash
 	} else {
-		h = t.index.hash(&key)
+		if !hashed {
+			h = t.index.hash(&key)
+		}
 		f = t.lookup(&key, h)
 	}
 	syn := p.Proto == packet.ProtoTCP && p.HasTCP && p.TCPFlags&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN
@@ -663,6 +675,27 @@ func (t *Table) Advance(now time.Time) {
 		t.expire(now)
 	}
 }
+
+// NextExpiry says when Advance next has work: Advance(now) for any now
+// not after at ends no flow and changes nothing a later call depends on
+// (the clock it moves is read only to decide whether to expire), so a
+// caller that moves the clock often — detect/parallel's workers, at
+// every packet of the capture — may skip those calls, comparing times
+// of its own. check is true when a list head moved since the last
+// expiry pass: the next Advance must run whatever its time. With no flow
+// in the table, at is the latest time there is.
+func (t *Table) NextExpiry() (at time.Time, check bool) {
+	switch {
+	case t.headMoved:
+		return time.Time{}, true
+	case !t.hasExpiry:
+		return maxTime, false
+	}
+	return time.Unix(0, t.expireAt), false // expireAt is Unix nanoseconds
+}
+
+// maxTime is the latest time.Time: no time is after it.
+var maxTime = time.Unix(1<<63-1-(1969*365+1969/4-1969/100+1969/400)*86400, 999999999)
 
 func (t *Table) evictOne() {
 	for _, c := range []class{classClosed, classHalfOpen, classUDP, classTCP} {

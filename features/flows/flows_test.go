@@ -1,8 +1,11 @@
 package flows_test
 
 import (
+	"hash/maphash"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -414,6 +417,135 @@ func TestExpirySkipEndsWhatAPassPerPacketEnds(t *testing.T) {
 		if st.FlowsEnded[why] == 0 {
 			t.Errorf("no flow ended %v: that path went untested (%v)", why, st.FlowsEnded)
 		}
+	}
+}
+
+// A parallel worker's table sees a third of the packets and follows the
+// capture's clock at all of them (Advance); it may skip the Advance
+// calls that NextExpiry says end nothing. Skipping them must end the
+// same flows, for the same reasons, in the same order, as calling
+// Advance at every move of the clock, through the traffic of
+// TestExpirySkipEndsWhatAPassPerPacketEnds (clock jumps, packets out of
+// time order, an evicting cap), and must skip most of the calls.
+func TestNextExpirySaysWhichClockMovesEndNothing(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	cfg.IdleUDP, cfg.IdleTCP, cfg.IdleHalfOpen, cfg.CloseLinger = 5*time.Second, 20*time.Second, 3*time.Second, time.Second
+	cfg.MaxFlows = 50
+	a, b := newRecorder(), newRecorder()
+	ta, tb := flows.NewTable(cfg, a), flows.NewTable(cfg, b)
+	rng := rand.New(rand.NewPCG(3, 13))
+	var now, clock time.Duration
+	flags := []uint8{syn, syn | ack, ack, ack, ack, fin | ack, rst, 0}
+	moves, skipped := 0, 0
+	for step := range 60000 {
+		switch r := rng.IntN(1000); {
+		case r < 3:
+			now += time.Duration(rng.IntN(60)) * time.Second
+		case r < 40:
+			now -= time.Duration(rng.IntN(2000)) * time.Millisecond
+		default:
+			now += time.Duration(rng.IntN(40)) * time.Millisecond
+		}
+		if now > clock || step == 0 {
+			clock = now
+			moves++
+			ta.Advance(t0.Add(clock))
+			if at, check := tb.NextExpiry(); check || t0.Add(clock).After(at) {
+				tb.Advance(t0.Add(clock))
+			} else {
+				skipped++
+			}
+		}
+		if rng.IntN(3) != 0 {
+			continue // another worker's packet: only the clock moved
+		}
+		i := rng.IntN(70)
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(40000+i%7))
+		dst := netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), 3333)
+		if rng.IntN(2) == 0 {
+			src, dst = dst, src
+		}
+		p := &packet.Packet{Time: t0.Add(now), SrcIP: src.Addr(), DstIP: dst.Addr(), SrcPort: src.Port(), DstPort: dst.Port(),
+			Proto: packet.ProtoTCP, HasPorts: true, HasTCP: true, TCPFlags: flags[rng.IntN(len(flags))], IPLen: 40}
+		if i%5 == 0 {
+			p.Proto, p.HasTCP, p.TCPFlags = packet.ProtoUDP, false, 0
+		}
+		q := *p
+		ta.Add(p)
+		tb.Add(&q)
+		if len(a.order) != len(b.order) {
+			t.Fatalf("step %d: %d flows ended, want %d", step, len(b.order), len(a.order))
+		}
+	}
+	ta.Flush()
+	tb.Flush()
+	if !slices.Equal(a.order, b.order) || !maps.Equal(a.ended, b.ended) {
+		t.Fatalf("skipping the quiet clock moves ended other flows (%d against %d), or in another order", len(b.order), len(a.order))
+	}
+	st := ta.Stats()
+	for _, why := range []flows.EndReason{flows.EndIdle, flows.EndClosed, flows.EndEvicted} {
+		if st.FlowsEnded[why] == 0 {
+			t.Errorf("no flow ended %v: that path went untested (%v)", why, st.FlowsEnded)
+		}
+	}
+	if skipped < moves/2 || skipped == moves {
+		t.Errorf("%d of %d clock moves skipped: want most, not all", skipped, moves)
+	}
+	t.Logf("%d of %d clock moves skipped", skipped, moves)
+}
+
+// A table fed by AddHashed, with a hash its caller computed from the
+// flow key, holds the flows a table fed by Add holds: the same flows
+// start and end, for the same reasons, in the same order, through random
+// traffic with reused tuples, time-outs and an evicting cap; also when
+// every key hashes alike (each lookup then walks one long probe run).
+func TestAddHashedFlowsAsAdd(t *testing.T) {
+	seed := maphash.MakeSeed()
+	for _, tc := range []struct {
+		name string
+		hash func(k flows.Key) uint64
+	}{
+		{"a hash of the key", func(k flows.Key) uint64 { return maphash.Comparable(seed, k) }},
+		{"every key alike", func(flows.Key) uint64 { return 7 << 32 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := flows.DefaultConfig()
+			cfg.IdleUDP, cfg.IdleTCP, cfg.IdleHalfOpen, cfg.CloseLinger = 5*time.Second, 20*time.Second, 3*time.Second, time.Second
+			cfg.MaxFlows = 60
+			a, b := newRecorder(), newRecorder()
+			ta, tb := flows.NewTable(cfg, a), flows.NewTable(cfg, b)
+			rng := rand.New(rand.NewPCG(5, 8))
+			var now time.Duration
+			flags := []uint8{syn, syn | ack, ack, ack, fin | ack, rst}
+			for range 20000 {
+				if rng.IntN(200) == 0 {
+					now += time.Duration(rng.IntN(30)) * time.Second
+				}
+				now += time.Duration(rng.IntN(40)) * time.Millisecond
+				i := rng.IntN(300)
+				src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(40000+i%7))
+				dst := netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), 3333)
+				if rng.IntN(2) == 0 {
+					src, dst = dst, src
+				}
+				p := &packet.Packet{Time: t0.Add(now), SrcIP: src.Addr(), DstIP: dst.Addr(), SrcPort: src.Port(), DstPort: dst.Port(),
+					Proto: packet.ProtoTCP, HasPorts: true, HasTCP: true, TCPFlags: flags[rng.IntN(len(flags))], IPLen: 40}
+				if i%4 == 0 {
+					p.Proto, p.HasTCP, p.TCPFlags = packet.ProtoUDP, false, 0
+				}
+				q := *p
+				ta.Add(p)
+				tb.AddHashed(&q, tc.hash(flows.KeyOf(&q)))
+			}
+			ta.Flush()
+			tb.Flush()
+			if !slices.Equal(a.ids, b.ids) || !slices.Equal(a.order, b.order) || !maps.Equal(a.ended, b.ended) {
+				t.Fatalf("AddHashed started %d and ended %d flows, Add %d and %d (or in another order)", len(b.ids), len(b.order), len(a.ids), len(a.order))
+			}
+			if st := ta.Stats(); st.FlowsEnded[flows.EndIdle] == 0 || st.FlowsEnded[flows.EndEvicted] == 0 || st.FlowsEnded[flows.EndReused] == 0 {
+				t.Errorf("a way to end went untested: %v", st.FlowsEnded)
+			}
+		})
 	}
 }
 

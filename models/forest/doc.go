@@ -74,13 +74,22 @@
 // the other work on it): 100 trees on 100k rows × 51 features train in
 // 14 s with histogram splits against 88 s for scikit-learn with n_jobs=2
 // on the same data (tests/python/bench_forest_sklearn.py), Exact takes
-// about 5× longer than Histogram. Scoring depends on forest size. For the
-// shipped 200-tree model (25k nodes) on the shared datasets' rows,
-// BenchmarkShippedModel (shipped_test.go) times the layouts interleaved;
-// the median of per-chunk ratios barely moves with the load, and the 10th
-// percentile of per-chunk times (p10) stands for a quiet machine. At load
-// 12–17 (16 runs): the breadth-first copy takes 1/1.14–1/1.17 (runs
-// 1.12–1.26) of the time of the copy before it for a full score and
+// about 5× longer than Histogram. Scoring depends on forest size: time is
+// about proportional to the trees walked. The shipped model has 120 trees
+// (16.8k nodes) since 2026-12-06, 200 (28k) before, at the same grouped-CV
+// figures (Makefile, MODEL_FLAGS). BenchmarkShippedModel (shipped_test.go)
+// times the layouts interleaved, and with MINERWATCH_BENCH_MODEL another
+// model file, such as the 200-tree model; the median of per-chunk ratios
+// barely moves with the load, and the 10th percentile of per-chunk times
+// (p10) stands for a quiet machine. 120 against 200 trees at load 5–7
+// (8 runs): full score p10 1.48–1.52 µs per row against 2.35–2.39 (median
+// chunk 1.56–1.67 against 2.47–2.62; median ratio 1.55–1.58×),
+// PredictAbove p10 0.75–0.80 against 1.11–1.13 (1.39–1.50×). Walking tree
+// by tree the group of eight where the bound can answer cut PredictAbove's
+// p10 from 0.787 to 0.754 µs (interleaved test binaries, 3 runs) and
+// BelowWithout's instructions by 10% (callgrind, below). On the 200-tree
+// model at load 12–17 (16 runs): the breadth-first copy takes 1/1.14–1/1.17
+// (runs 1.12–1.26) of the time of the copy before it for a full score and
 // 1/1.12–1/1.14 (1.10–1.29) for PredictAbove; p10 2.55–2.71 against
 // 2.92–2.95 µs and 1.32–1.39 against 1.42–1.48 µs per row.
 // The 16-byte nodes take 1.78× as long as the copy for a full score, the
@@ -90,7 +99,18 @@
 // (BenchmarkBounderLayouts, 10 runs at load 10–12), though callgrind
 // counts 1.5× its instructions (detect on merged-k1: 105 M → 156 M; the
 // lock-step takes 5.3 steps per tree where a walk needs 3.1): what it
-// saves are mispredicted branches, which callgrind does not count. Tried on the shipped model and slower
+// saves are mispredicted branches, which callgrind does not count. In
+// detect on merged-k1 (callgrind with its cache simulation) BelowWithout
+// took 129 M instructions and 1.45 M L1 read misses with the 200-tree
+// model; reading a leaf's value from its node rather than from the bound
+// array cut the misses to 0.92 M, the 120-tree model to 0.43 M at 86 M
+// instructions, walking the last group tree by tree to 0.38 M at 78 M.
+// A real run asks about 1.01 walks per scored row (merged-k10, 93,280
+// rows: 89,460 BelowWithout, 310 of them again after a periodicity was
+// computed, 4,300 PredictAbove, 170 of them after a BelowWithout that
+// could not answer, 200 Contributions), so re-walking only the trees that
+// stopped on a missing feature could save at most those 0.7%: not done.
+// Tried on the shipped model and slower
 // or no faster, interleaved the same way: 8-byte nodes comparing ranks
 // (each feature's value ranked among the model's thresholds once per row,
 // exact, but the 53 binary searches cost more than the smaller nodes

@@ -212,8 +212,9 @@ func fastStep(nodes []fastNode, xr *extendedRow, i uint32) (next uint32, atLeaf 
 // one register per tree, so eight fit where four did with node), and the
 // leaf values are added in tree order, so the score is bit-identical to
 // predictAboveNodes'. The early answer is checked every eight trees
-// instead of four, so below the threshold the bound it returns may differ
-// (it is still an upper bound below the threshold).
+// instead of four, and tree by tree in a group inside which it can come
+// (as in belowWithoutFast), so below the threshold the bound it returns
+// may differ (it is still an upper bound below the threshold).
 func (f *Forest) predictAboveFast(row []float64, threshold float64) (float64, bool) {
 	var xr extendedRow
 	extendRow(&xr, row)
@@ -222,7 +223,23 @@ func (f *Forest) predictAboveFast(row []float64, threshold float64) (float64, bo
 	need := threshold*n - 1e-9*n
 	sum := 0.0
 	t := 0
-	for ; t+8 <= len(roots); t += 8 {
+	below := func(bound float64) float64 {
+		return min((bound+1e-9*n)/n, math.Nextafter(threshold, math.Inf(-1)))
+	}
+	for t+8 <= len(roots) {
+		if sum+tail[t+8] < need {
+			// The bound can stop the walk inside this group (leaf
+			// values are not negative, so it cannot where this fails):
+			// walk its trees one at a time, checking after each, rather
+			// than all eight in lock-step (see belowWithoutFast).
+			for end := t + 8; t < end; t++ {
+				sum += fastWalk(nodes, &xr, roots[t])
+				if bound := sum + tail[t+1]; bound < need {
+					return below(bound), false
+				}
+			}
+			continue
+		}
 		r := (*[8]uint32)(roots[t : t+8]) // one bounds check, not eight
 		a, b, c, d := r[0], r[1], r[2], r[3]
 		e, g, h, k := r[4], r[5], r[6], r[7]
@@ -258,20 +275,25 @@ func (f *Forest) predictAboveFast(row []float64, threshold float64) (float64, bo
 		sum += fastLeafValue(nodes, g)
 		sum += fastLeafValue(nodes, h)
 		sum += fastLeafValue(nodes, k)
-		if bound := sum + tail[t+8]; bound < need {
-			return min((bound+1e-9*n)/n, math.Nextafter(threshold, math.Inf(-1))), false
+		t += 8
+		if bound := sum + tail[t]; bound < need {
+			return below(bound), false
 		}
 	}
 	for ; t < len(roots); t++ {
-		i := roots[t]
-		for {
-			var at uint16
-			if i, at = fastStep(nodes, &xr, i); at != 0 {
-				break
-			}
-		}
-		sum += fastLeafValue(nodes, i)
+		sum += fastWalk(nodes, &xr, roots[t])
 	}
 	p := sum / n
 	return p, p >= threshold
+}
+
+// fastWalk walks one tree of nodes from its root i and returns the value
+// of the leaf it arrives on.
+func fastWalk(nodes []fastNode, xr *extendedRow, i uint32) float64 {
+	for {
+		var at uint16
+		if i, at = fastStep(nodes, xr, i); at != 0 {
+			return fastLeafValue(nodes, i)
+		}
+	}
 }

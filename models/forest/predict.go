@@ -58,8 +58,9 @@ func (f *Forest) PredictProba(row []float64) float64 {
 // bit-identical. When it is not, p is an upper bound of PredictProba(row)
 // that is below threshold: the walk stops as soon as the trees left could
 // not lift the mean to the threshold even if each of them gave its
-// largest leaf value. For the shipped model (threshold 0.73) that is after
-// about 60 of 200 trees for a benign row. Use it where the exact score of
+// largest leaf value. For the shipped model (120 trees, threshold 0.598)
+// that is after 49 trees or a few more for a benign row (every tree's
+// largest leaf is 1, so at least (1 - threshold) of the trees). Use it where the exact score of
 // a row below the threshold is not reported. It does not allocate; it
 // panics if len(row) != NumFeatures().
 func (f *Forest) PredictAbove(row []float64, threshold float64) (p float64, above bool) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -222,6 +223,13 @@ func benchRows(b *testing.B, m *modelfile.Model) [][]float64 {
 // chunks of the per-chunk ratio, which the load barely moves, and the
 // 10th percentile of the per-chunk µs/row (p10) stands for a quiet
 // machine.
+//
+// MINERWATCH_BENCH_MODEL=FILE adds two more ways, interleaved with the
+// others: b-proba and b-above, PredictProba and PredictAbove (at its own
+// threshold) of the model in FILE (a model file of the same feature set,
+// e.g. the shipped model before a retraining), and their ratios to the
+// shipped model's (b-...-vs-shipped: above 1 when the shipped model is
+// faster).
 func BenchmarkShippedModel(b *testing.B) {
 	m := shippedModel(b)
 	rows := benchRows(b, m)
@@ -237,14 +245,27 @@ func BenchmarkShippedModel(b *testing.B) {
 		func(row []float64) float64 { p, _ := prev.PredictAbove(row, thr); return p },
 		func(row []float64) float64 { p, _ := f.PredictAbove(row, thr); return p },
 	}
+	if path := os.Getenv("MINERWATCH_BENCH_MODEL"); path != "" {
+		other, err := modelfile.Load(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if other.FeatureSet != m.FeatureSet {
+			b.Fatalf("%s: feature set %s, the shipped model's is %s", path, other.FeatureSet, m.FeatureSet)
+		}
+		g, gthr := other.Forest, other.Threshold
+		names = append(names, "b-proba", "b-above")
+		ways = append(ways, g.PredictProba,
+			func(row []float64) float64 { p, _ := g.PredictAbove(row, gthr); return p })
+	}
 	const chunk = 256
 	spent := make([]time.Duration, len(ways))
 	// Per-chunk times of the first chunks (enough for a median), in an
 	// array allocated once so that B/op stays the scoring's (none).
-	chunks := make([][6]time.Duration, 0, 1<<14)
+	chunks := make([][8]time.Duration, 0, 1<<14)
 	start, sink := 0, 0.0
 	for b.Loop() {
-		var cur [6]time.Duration
+		var cur [8]time.Duration
 		for w, score := range ways {
 			t0 := time.Now()
 			i := start
@@ -277,16 +298,28 @@ func BenchmarkShippedModel(b *testing.B) {
 	b.ReportMetric(medianRatio(4, 5), "above-speedup-vs-prev")
 	// The 10th percentile of the per-chunk times: what a row costs when
 	// the machine is quiet (the total above carries the other work).
-	quiet := func(w int) float64 {
+	// The median chunk is reported too for the shipped model and the
+	// other one: what a row costs under the machine's usual load.
+	percentile := func(w, pct int) float64 {
 		r := make([]float64, len(chunks))
 		for k, c := range chunks {
 			r[k] = c[w].Seconds() * 1e6 / chunk
 		}
 		slices.Sort(r)
-		return r[len(r)/10]
+		return r[len(r)*pct/100]
 	}
 	for _, w := range []int{2, 3, 4, 5} {
-		b.ReportMetric(quiet(w), names[w]+"-p10-µs/row")
+		b.ReportMetric(percentile(w, 10), names[w]+"-p10-µs/row")
+	}
+	b.ReportMetric(percentile(3, 50), "proba-p50-µs/row")
+	b.ReportMetric(percentile(5, 50), "above-p50-µs/row")
+	if len(ways) == 8 {
+		b.ReportMetric(medianRatio(6, 3), "b-proba-vs-shipped")
+		b.ReportMetric(medianRatio(7, 5), "b-above-vs-shipped")
+		for _, w := range []int{6, 7} {
+			b.ReportMetric(percentile(w, 10), names[w]+"-p10-µs/row")
+			b.ReportMetric(percentile(w, 50), names[w]+"-p50-µs/row")
+		}
 	}
 	_ = sink
 }

@@ -113,7 +113,12 @@ func (b *Bounder) belowWithoutNodes(row []float64, threshold float64, missing []
 // each walk ends on, a leaf's value or the largest leaf value under the
 // split, in tree order. The bound is checked after each group of eight:
 // it only falls from tree to tree, so a "below" the tree-by-tree walk
-// finds inside a group is found at its end. need is the missing feature
+// finds inside a group is found at its end; and a group inside which it
+// can answer (the sum so far plus the largest leaves after the group is
+// under the threshold) is walked tree by tree, stopping where the
+// tree-by-tree walk stops: a benign row answers a few trees into the
+// group, where walking all eight cost 10% more instructions in detect
+// (callgrind, merged-k1, 120 trees). need is the missing feature
 // of the first tree, in tree order, that stopped on a split. The values of
 // missing features are copied into the extended row but decide nothing:
 // a split that reads one is never taken.
@@ -136,7 +141,36 @@ func (b *Bounder) belowWithoutFast(row []float64, threshold float64, missing []b
 	need = -1
 	sum := 0.0
 	t := 0
-	for ; t+8 <= len(roots); t += 8 {
+	// walkOne walks tree t alone and adds what it ends on; true when the
+	// bound then answers below.
+	walkOne := func(t int) bool {
+		i := roots[t]
+		for {
+			var at uint8
+			if i, at = fastStepOrStop(nodes, &xr, &miss, i); at != 0 {
+				if at&2 != 0 && need < 0 {
+					need = int(nodes[i].slot) % nf
+				}
+				break
+			}
+		}
+		sum += endValue(nodes, most, i)
+		return sum+tail[t+1] < need0
+	}
+	for t+8 <= len(roots) {
+		if sum+tail[t+8] < need0 {
+			// The bound can answer inside this group (leaf values are
+			// not negative, so it cannot where this fails): walk its
+			// trees one at a time and stop at the first that lets it,
+			// rather than all eight in lock-step. A benign row stops a
+			// few trees in, where the group would have walked eight.
+			for end := t + 8; t < end; t++ {
+				if walkOne(t) {
+					return true, -1
+				}
+			}
+			continue
+		}
 		r := (*[8]uint32)(roots[t : t+8])
 		a, b, c, d := r[0], r[1], r[2], r[3]
 		e, g, h, k := r[4], r[5], r[6], r[7]
@@ -160,35 +194,40 @@ func (b *Bounder) belowWithoutFast(row []float64, threshold float64, missing []b
 		if hit != 0 && need < 0 {
 			need = firstStop(nodes, nf, [8]uint32{a, b, c, d, e, g, h, k})
 		}
-		sum += most[a]
-		sum += most[b]
-		sum += most[c]
-		sum += most[d]
-		sum += most[e]
-		sum += most[g]
-		sum += most[h]
-		sum += most[k]
-		if sum+tail[t+8] < need0 {
+		sum += endValue(nodes, most, a)
+		sum += endValue(nodes, most, b)
+		sum += endValue(nodes, most, c)
+		sum += endValue(nodes, most, d)
+		sum += endValue(nodes, most, e)
+		sum += endValue(nodes, most, g)
+		sum += endValue(nodes, most, h)
+		sum += endValue(nodes, most, k)
+		t += 8
+		if sum+tail[t] < need0 {
 			return true, -1
 		}
 	}
 	for ; t < len(roots); t++ {
-		i := roots[t]
-		for {
-			var at uint8
-			if i, at = fastStepOrStop(nodes, &xr, &miss, i); at != 0 {
-				if at&2 != 0 && need < 0 {
-					need = int(nodes[i].slot) % nf
-				}
-				break
-			}
-		}
-		sum += most[i]
-		if sum+tail[t+1] < need0 {
+		if walkOne(t) {
 			return true, -1
 		}
 	}
 	return false, need
+}
+
+// endValue is what a walk that ended on node i of nodes adds: the leaf's
+// value, read from the node the walk has just loaded, or, on a split on a
+// missing feature, the largest leaf value under it (most[i]). For a leaf
+// most[i] holds the same value, but reading it there would touch one more
+// cache line per tree, which in a real run (packets between rows evict
+// the forest from cache) costs more than the rest of the step; walks end
+// on a leaf almost always, so the branch is predicted.
+func endValue(nodes []fastNode, most []float64, i uint32) float64 {
+	n := (*fastNode)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(nodes)), uintptr(i)*16))
+	if n.first == i {
+		return n.threshold
+	}
+	return most[i]
 }
 
 // firstStop returns the feature of the first of the nodes that is not a
