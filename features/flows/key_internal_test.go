@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -42,6 +43,9 @@ func TestFlowMatchesExactlyItsOwnKey(t *testing.T) {
 		}
 		k := makeKey(a.Addr(), b.Addr(), a.Port(), b.Port(), proto, vlan)
 		fk := makeKey(f.Client.Addr(), f.Server.Addr(), f.Client.Port(), f.Server.Port(), f.Proto, f.VLAN)
+		if k.same(&fk) != (k == fk) {
+			t.Fatalf("keys %v <-> %v and %v <-> %v: same says %v, == says %v", a, b, f.Client, f.Server, k.same(&fk), k == fk)
+		}
 		if want := fk == k; f.matches(&k) != want {
 			t.Fatalf("flow %v <-> %v proto %d vlan %v, key of %v <-> %v: matches %v, want %v", f.Client, f.Server, f.Proto, f.VLAN, a, b, !want, want)
 		}
@@ -179,5 +183,76 @@ func TestIndexHashDependsOnEveryKeyField(t *testing.T) {
 		if len(seen) < 3800 {
 			t.Errorf("%s: 4,096 keys fall on %d of 65,536 slots, want about 3,970", tc.name, len(seen))
 		}
+	}
+}
+
+// endLog records the order and reasons of ended flows.
+type endLog struct{ ends []string }
+
+func (l *endLog) FlowStarted(*Flow)                              {}
+func (l *endLog) Packet(*Flow, *packet.Packet, packet.Direction) {}
+func (l *endLog) ActiveRecord(*Record)                           {}
+func (l *endLog) FlowEnded(f *Flow, why EndReason) {
+	l.ends = append(l.ends, f.Client.String()+" "+f.Server.String()+" "+why.String()+" "+f.Last().String())
+}
+
+// TestExpiryBoundEndsWhatAPassPerPacketEnds: skipping expire until the
+// clock passes expireAt (or a list head moved) ends the same flows, at the
+// same packets, as a pass over the heads at every packet that moves the
+// clock (what the table did before the skip). Random TCP and UDP flows
+// over short timeouts and a small cap, clocks that jump ahead and go back
+// (a merged capture's out-of-order packets), so heads move by closing,
+// evicting, expiring and reclassifying.
+func TestExpiryBoundEndsWhatAPassPerPacketEnds(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.IdleUDP, cfg.IdleTCP, cfg.IdleHalfOpen, cfg.CloseLinger = 5*time.Second, 20*time.Second, 3*time.Second, time.Second
+	cfg.MaxFlows = 150
+	var got, want endLog
+	tb, ref := NewTable(cfg, &got), NewTable(cfg, &want)
+	rng := rand.New(rand.NewPCG(7, 21))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var now time.Duration
+	flags := []uint8{packet.FlagSYN, packet.FlagSYN | packet.FlagACK, packet.FlagACK, packet.FlagACK, packet.FlagFIN | packet.FlagACK, packet.FlagRST, 0}
+	for step := range 40000 {
+		switch r := rng.IntN(1000); {
+		case r < 3:
+			now += time.Duration(rng.IntN(60)) * time.Second
+		case r < 40:
+			now -= time.Duration(rng.IntN(2000)) * time.Millisecond
+		default:
+			now += time.Duration(rng.IntN(40)) * time.Millisecond
+		}
+		i := rng.IntN(200)
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(40000+i%7))
+		dst := netip.MustParseAddrPort("192.0.2.1:3333")
+		if rng.IntN(2) == 0 {
+			src, dst = dst, src
+		}
+		p := &packet.Packet{Time: t0.Add(now), SrcIP: src.Addr(), DstIP: dst.Addr(), SrcPort: src.Port(), DstPort: dst.Port(),
+			Proto: packet.ProtoTCP, HasPorts: true, HasTCP: true, TCPFlags: flags[rng.IntN(len(flags))], IPLen: 40}
+		if i%5 == 0 {
+			p.Proto, p.HasTCP, p.TCPFlags = packet.ProtoUDP, false, 0
+		}
+		if rng.IntN(3) == 0 {
+			p.PayloadLen = 1 + rng.IntN(100)
+			p.IPLen += p.PayloadLen
+		}
+		q := *p
+		// The reference passes over the heads at every packet that moves
+		// its clock: a deadline long past makes it.
+		ref.expireAt, ref.hasExpiry = math.MinInt64/2, true
+		ref.Add(&q)
+		tb.Add(p)
+		if len(got.ends) != len(want.ends) {
+			t.Fatalf("step %d: %d flows ended, want %d", step, len(got.ends), len(want.ends))
+		}
+	}
+	for i := range want.ends {
+		if got.ends[i] != want.ends[i] {
+			t.Fatalf("end %d: %s, want %s", i, got.ends[i], want.ends[i])
+		}
+	}
+	if len(want.ends) < 1000 {
+		t.Errorf("only %d flows ended: the test exercises too little", len(want.ends))
 	}
 }
