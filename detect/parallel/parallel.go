@@ -401,11 +401,14 @@ func (rd *reader) send(ep *epoch) {
 
 func (rd *reader) run(ctx context.Context) {
 	var (
-		rec   capture.Record
-		clock time.Time
-		pos   int64
-		nrec  int64
-		last  int32 // the last packet's file
+		rec capture.Record
+		// The clock (the latest packet time so far) as Unix seconds and
+		// nanoseconds, from the zero time.
+		clockSec  = time.Time{}.Unix()
+		clockNsec int32
+		pos       int64
+		nrec      int64
+		last      int32 // the last packet's file
 	)
 	ep := rd.next(0)
 	defer func() {
@@ -444,9 +447,14 @@ func (rd *reader) run(ctx context.Context) {
 		}
 		// The flow table's clock: packets without ports do not move it
 		// (flows.Table.Add counts them before reading the time).
-		if (q.HasPorts || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP)) && q.Time.After(clock) {
-			clock = q.Time
-			ep.ticks = append(ep.ticks, tick{idx: int32(len(ep.files)), ns: clock.UnixNano(), t: clock})
+		// Compared as time.Time's After does (seconds, then nanoseconds),
+		// without its call: a fortieth of the reader's instructions.
+		if q.HasPorts || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP) {
+			if sec, nsec := q.Time.Unix(), int32(q.Time.Nanosecond()); sec > clockSec || (sec == clockSec && nsec > clockNsec) {
+				clockSec, clockNsec = sec, nsec
+				// sec*1e9+nsec is UnixNano's own sum.
+				ep.ticks = append(ep.ticks, tick{idx: int32(len(ep.files)), ns: sec*1e9 + int64(nsec), t: q.Time})
+			}
 		}
 		s := &ep.shares[wk]
 		// Filled in place: append(s.frames, frame{...}) built the frame
