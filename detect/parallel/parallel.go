@@ -757,11 +757,11 @@ func (m *merger) mergeEvents(ep *epoch) {
 			continue
 		}
 		// Every worker's time-outs at this position, in compare's order.
-		// Each worker's are in its table's order, which is compare's
-		// unless packets came out of time order: then the runs are merged
-		// (a burst when the capture's clock jumps is thousands of events,
-		// and sorting them was a fifth of the merger's work), else sorted
-		// by pointer (the events are 72 bytes).
+		// Each worker's come in its table's order, which is compare's
+		// unless packets came out of time order. Runs in compare's order
+		// are merged (a burst when the capture's clock jumps is thousands
+		// of events, and sorting them was a fifth of the merger's work);
+		// otherwise the events are sorted, by pointer (they are 72 bytes).
 		pos := bx.pos
 		m.runs = m.runs[:0]
 		sorted := true
