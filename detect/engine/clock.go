@@ -21,10 +21,11 @@ func (e *Engine) Expire(now time.Time) { e.table.Advance(now) }
 func (e *Engine) PacketHashed(p *packet.Packet, hash uint64) { e.table.AddHashed(p, hash) }
 
 // NextExpiry is the flow table's flows.Table.NextExpiry: Expire(now)
-// for a now not after at does nothing a later call depends on, unless
-// check. A worker of the parallel path moves its clock at every packet
-// of the capture, most of them other workers'; it skips those calls.
-func (e *Engine) NextExpiry() (at time.Time, check bool) { return e.table.NextExpiry() }
+// does nothing a later call depends on unless check, or ok and
+// now.UnixNano()-at > 0. A worker of the parallel path moves its clock at
+// every packet of the capture, most of them other workers'; it skips
+// those calls.
+func (e *Engine) NextExpiry() (at int64, check, ok bool) { return e.table.NextExpiry() }
 
 // ActiveFlows is the number of flows in the table: what Flush would end
 // now (detect/parallel sizes its record of the flush by it).

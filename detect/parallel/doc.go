@@ -8,7 +8,9 @@
 // directions of a flow meet in one worker. It cuts the packet stream into
 // epochs of EpochPackets packets; an epoch carries, per worker, that
 // worker's packets as decoded (payloads copied into one slab: no
-// allocation per packet, and no second decode), and the packets after
+// allocation per packet, and no second decode) with their flow hash,
+// which the worker's flow table uses rather than hashing the key again
+// (engine.PacketHashed), and the packets after
 // which the capture's packet clock (the latest timestamp so far) moved
 // on, with its new time. Workers walk every such tick: their flow tables
 // expire flows at the packet where one table seeing every packet would

@@ -98,7 +98,8 @@ func Run(ctx context.Context, r *capture.Reader, cfg Config, out func(*alert.Ale
 	for i := range workers {
 		workers[i] = newWorker(i, n, cfg)
 	}
-	rd := &reader{r: r, cfg: cfg, workers: workers, free: free, sp: online.NewSpreader(n), maxEpochs: cfg.Depth + 2}
+	rd := &reader{r: r, cfg: cfg, workers: workers, free: free, sp: online.NewSpreader(n), maxEpochs: cfg.Depth + 2,
+		pool: &sync.Pool{New: func() any { return new(spillBuf) }}}
 	var wg sync.WaitGroup
 	wg.Add(1 + n)
 	// Labelled for CPU profiles (go tool pprof -tags): what each role
@@ -195,8 +196,11 @@ type share struct {
 	// it keeps before the epoch goes back to the reader.
 	lines []byte
 	// spill takes the lines beyond maxLines, in chunks of spillChunk
-	// bytes that are not recycled.
+	// bytes (spilled: the chunks in use) that go back to a pool shared
+	// by the epochs, not with this one.
 	spill   []byte
+	spilled []*spillBuf
+	pool    *sync.Pool
 	flushed []flushedFlow // final epoch: each flow flushed, in order
 }
 
@@ -248,22 +252,23 @@ type epoch struct {
 }
 
 // tick is a packet (by its index in the epoch) that moved the capture's
-// clock on to t, which is also Unix seconds sec and nanoseconds nsec: a
-// worker compares those with its table's next expiry (time.Time's After
-// was a tenth of the workers' extra instructions).
+// clock on to t, which is also ns Unix nanoseconds: a worker compares
+// those with its table's next expiry, as the table does (time.Time's
+// After and the table's Advance at every tick were a tenth of the
+// workers' extra instructions).
 type tick struct {
-	idx  int32
-	nsec int32
-	sec  int64
-	t    time.Time
+	idx int32
+	ns  int64
+	t   time.Time
 }
 
 // maxLines bounds a share's alert lines buffer: a typical epoch (1,024
 // packets of the merged bench capture raise about 30 events) needs a
 // tenth of it; the events beyond it (a burst of flows timed out together
 // when the capture's clock jumps, the final flush) go to chunks of
-// spillChunk bytes, which the collector frees once written, rather than
-// a buffer that grows for the burst and stays that size in every
+// spillChunk bytes, which go back to a pool shared by the epochs once
+// written (the collector frees what the pool keeps too long), rather
+// than a buffer that grows for the burst and stays that size in every
 // recycled epoch. (A line of its own per event, as before, allocated
 // three times its size — 1 KiB, then 2 KiB as most lines are longer —
 // and was a quarter of the 2-worker run's allocations on merged-k10.)
@@ -272,14 +277,20 @@ const (
 	spillChunk = 64 << 10
 )
 
-func newEpoch(workers, size int) *epoch {
+// spillBuf is one chunk of spilled lines.
+type spillBuf [spillChunk]byte
+
+// newEpoch returns an epoch of size packets whose shares' frames and
+// slabs have room for frames and slab (0: a fair share of typical
+// payloads; the merged shared captures average 190-byte frames).
+func newEpoch(workers, size, frames, slab int, pool *sync.Pool) *epoch {
 	ep := &epoch{ticks: make([]tick, 0, size), files: make([]int32, 0, size), shares: make([]share, workers)}
-	// Room for a fair share of typical payloads (the merged shared
-	// captures average 190-byte frames), so the slabs seldom grow.
 	per := size/workers + size/8
+	frames, slab = max(frames, per), max(slab, per*128)
 	for i := range ep.shares {
-		ep.shares[i].frames = make([]frame, 0, per)
-		ep.shares[i].slab = make([]byte, 0, per*128)
+		ep.shares[i].frames = make([]frame, 0, frames)
+		ep.shares[i].slab = make([]byte, 0, slab)
+		ep.shares[i].pool = pool
 	}
 	return ep
 }
@@ -293,7 +304,12 @@ func (rd *reader) next(base int64) *epoch {
 	default:
 		if rd.made < rd.maxEpochs {
 			rd.made++
-			ep = newEpoch(len(rd.workers), rd.cfg.EpochPackets)
+			// As large as the largest share so far: all the epochs in
+			// flight are made in the first few (each filled before the
+			// next is made), and a slab that grows by doubling left its
+			// size again in garbage (51 MB of the 2-worker run's
+			// allocations on merged-k10).
+			ep = newEpoch(len(rd.workers), rd.cfg.EpochPackets, rd.frames, rd.slab, rd.pool)
 		} else {
 			t0 := time.Now()
 			ep = <-rd.free
@@ -311,7 +327,13 @@ func (ep *epoch) reset(base int64) {
 		clear(s.events) // drop the alerts and requests for the collector
 		clear(s.reqs)
 		s.frames, s.slab, s.events, s.reqs, s.flushed, s.lines = s.frames[:0], s.slab[:0], s.events[:0], s.reqs[:0], s.flushed[:0], s.lines[:0]
-		s.spill = nil
+		// The alerts sealed into the spill chunks are written (or
+		// dropped): the chunks can take the next burst's lines.
+		for i, b := range s.spilled {
+			s.pool.Put(b)
+			s.spilled[i] = nil
+		}
+		s.spill, s.spilled = nil, s.spilled[:0]
 	}
 }
 
@@ -360,9 +382,16 @@ type reader struct {
 
 	made, maxEpochs int // epochs made so far, and the most in flight
 	idle            time.Duration
+	// frames and slab are the largest share's capacities so far (see
+	// next); pool holds the alert lines' spill chunks.
+	frames, slab int
+	pool         *sync.Pool
 }
 
 func (rd *reader) send(ep *epoch) {
+	for i := range ep.shares {
+		rd.frames, rd.slab = max(rd.frames, cap(ep.shares[i].frames)), max(rd.slab, cap(ep.shares[i].slab))
+	}
 	t0 := time.Now()
 	for _, w := range rd.workers {
 		w.in <- ep
@@ -396,14 +425,13 @@ func (rd *reader) run(ctx context.Context) {
 		if nrec%4096 == 0 && ctx.Err() != nil {
 			return
 		}
-		err := rd.r.Next(&rec)
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil && rd.cfg.SkipBadFiles && isFileError(err) {
-			continue
-		}
-		if err != nil {
+		if err := rd.r.Next(&rec); err != nil { // errors.Is is a call: not for every packet
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if rd.cfg.SkipBadFiles && isFileError(err) {
+				continue
+			}
 			rd.err = fmt.Errorf("read packets: %w", err)
 			return
 		}
@@ -418,12 +446,26 @@ func (rd *reader) run(ctx context.Context) {
 		// (flows.Table.Add counts them before reading the time).
 		if (q.HasPorts || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP)) && q.Time.After(clock) {
 			clock = q.Time
-			ep.ticks = append(ep.ticks, tick{idx: int32(len(ep.files)), sec: clock.Unix(), nsec: int32(clock.Nanosecond()), t: clock})
+			ep.ticks = append(ep.ticks, tick{idx: int32(len(ep.files)), ns: clock.UnixNano(), t: clock})
 		}
 		s := &ep.shares[wk]
-		s.frames = append(s.frames, frame{idx: int32(len(ep.files)), file: int32(rec.File), off: int32(len(s.slab)),
-			n: int32(len(q.Payload)), hash: hash, p: *q})
-		s.frames[len(s.frames)-1].p.Payload = nil
+		// Filled in place: append(s.frames, frame{...}) built the frame
+		// (184 bytes, its packet included) on the stack and copied it again.
+		n := len(s.frames)
+		if n == cap(s.frames) {
+			s.frames = slices.Grow(s.frames, 1)
+		}
+		s.frames = s.frames[:n+1]
+		fr := &s.frames[n]
+		fr.idx, fr.file, fr.off, fr.n, fr.hash = int32(len(ep.files)), int32(rec.File), int32(len(s.slab)), int32(len(q.Payload)), hash
+		fr.p = *q
+		fr.p.Payload = nil
+		if len(s.slab)+len(q.Payload) > cap(s.slab) {
+			// Straight to the largest share's size so far, not by
+			// doubling: see next.
+			s.slab = slices.Grow(s.slab, max(len(q.Payload), rd.slab-len(s.slab)))
+			rd.slab = max(rd.slab, cap(s.slab))
+		}
 		s.slab = append(s.slab, q.Payload...)
 		ep.files = append(ep.files, int32(rec.File))
 		last = int32(rec.File)
@@ -529,7 +571,9 @@ func (w *worker) seal(a *alert.Alert) {
 	// Room for a long line; a longer one grows the chunk (the lines
 	// before keep the old one).
 	if cap(sh.spill)-len(sh.spill) < 4<<10 {
-		sh.spill = make([]byte, 0, spillChunk)
+		b := sh.pool.Get().(*spillBuf)
+		sh.spilled = append(sh.spilled, b)
+		sh.spill = b[:0]
 	}
 	sh.spill, _ = a.SealAppend(sh.spill)
 }
@@ -578,7 +622,7 @@ func (w *worker) run() {
 		// at a tick, the flows that time out go first, as in one table.
 		// Most ticks are other workers' packets and expire nothing here:
 		// the table says until when (due), and those ticks cost a compare.
-		frames, ticks := w.sh.frames, ep.ticks
+		frames, ticks, ti := w.sh.frames, ep.ticks, 0
 		end := int32(len(ep.files))
 		due := w.due()
 		for {
@@ -586,9 +630,8 @@ func (w *worker) run() {
 			if len(frames) > 0 {
 				next = frames[0].idx
 			}
-			for len(ticks) > 0 && ticks[0].idx <= next {
-				tk := &ticks[0]
-				ticks = ticks[1:]
+			for ; ti < len(ticks) && ticks[ti].idx <= next; ti++ {
+				tk := &ticks[ti]
 				if !due.passed(tk) {
 					continue
 				}
@@ -620,29 +663,29 @@ func (w *worker) run() {
 }
 
 // deadline is when the worker's table next expires a flow (see
-// flows.Table.NextExpiry), as Unix seconds and nanoseconds: a tick after
-// it calls Expire, the others are skipped. check: the next tick calls it.
+// flows.Table.NextExpiry): a tick past it calls Expire, the others are
+// skipped. check: the next tick calls it; ok false: no tick does.
 type deadline struct {
-	sec   int64
-	nsec  int32
-	check bool
+	at        int64
+	check, ok bool
 }
 
 func (w *worker) due() deadline {
-	at, check := w.eng.NextExpiry()
-	return deadline{sec: at.Unix(), nsec: int32(at.Nanosecond()), check: check}
+	at, check, ok := w.eng.NextExpiry()
+	return deadline{at: at, check: check, ok: ok}
 }
 
-// passed reports whether the clock's move to tk may expire a flow.
+// passed reports whether the clock's move to tk may expire a flow: the
+// test flows.Table.Advance makes.
 func (d deadline) passed(tk *tick) bool {
-	return d.check || tk.sec > d.sec || (tk.sec == d.sec && tk.nsec > d.nsec)
+	return d.check || (d.ok && tk.ns-d.at > 0)
 }
 
 // merger orders the workers' events and applies them to the Decider.
 type merger struct {
 	dec      *engine.Decider
 	names    []string
-	events   []event
+	events   []*event
 	next     []int // per worker, its next event to merge
 	requests int64
 	// The epoch and position being applied, for the capture name of the
@@ -704,22 +747,24 @@ func (m *merger) mergeEvents(ep *epoch) {
 			m.apply(bx)
 			continue
 		}
-		// Every worker's time-outs at this position, in compare's order.
+		// Every worker's time-outs at this position, in compare's order
+		// (sorted by pointer: the events are 72 bytes, and a burst when
+		// the capture's clock jumps is thousands of them).
 		pos := bx.pos
 		m.events = m.events[:0]
 		for w := range ep.shares {
 			evs := ep.shares[w].events
 			for m.next[w] < len(evs) && evs[m.next[w]].pos == pos && evs[m.next[w]].phase == phaseExpire {
-				m.events = append(m.events, evs[m.next[w]])
+				m.events = append(m.events, &evs[m.next[w]])
 				m.next[w]++
 			}
 		}
 		if len(m.events) > 1 {
 			slices.SortFunc(m.events, compare)
 		}
-		for i := range m.events {
-			m.apply(&m.events[i])
-			m.events[i].a = nil
+		for i, e := range m.events {
+			m.apply(e)
+			m.events[i] = nil
 		}
 	}
 }
@@ -847,7 +892,7 @@ func (m *merger) flowEnded(f *flushedFlow) {
 // the flow's LRU class (one table walks its lists in class order), its
 // last packet (the LRU order within a list) then flow ID, and last each
 // worker's own order.
-func compare(x, y event) int {
+func compare(x, y *event) int {
 	if x.pos != y.pos {
 		return cmp.Compare(x.pos, y.pos)
 	}

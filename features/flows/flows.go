@@ -676,26 +676,18 @@ func (t *Table) Advance(now time.Time) {
 	}
 }
 
-// NextExpiry says when Advance next has work: Advance(now) for any now
-// not after at ends no flow and changes nothing a later call depends on
-// (the clock it moves is read only to decide whether to expire), so a
-// caller that moves the clock often — detect/parallel's workers, at
-// every packet of the capture — may skip those calls, comparing times
-// of its own. check is true when a list head moved since the last
-// expiry pass: the next Advance must run whatever its time. With no flow
-// in the table, at is the latest time there is.
-func (t *Table) NextExpiry() (at time.Time, check bool) {
-	switch {
-	case t.headMoved:
-		return time.Time{}, true
-	case !t.hasExpiry:
-		return maxTime, false
-	}
-	return time.Unix(0, t.expireAt), false // expireAt is Unix nanoseconds
+// NextExpiry says when Advance next has work: Advance(now) ends no flow
+// and changes nothing a later call depends on (the clock it moves is read
+// only to decide whether to expire) unless check, or ok and
+// now.UnixNano()-at > 0 — the very test Advance makes — so a caller that
+// moves the clock often (detect/parallel's workers, at every packet of the
+// capture) may skip the other calls, comparing nanoseconds of its own.
+// check is true when a list head moved since the last expiry pass (the
+// next Advance must run); ok is false when no flow can expire (the table
+// is empty). at is Unix nanoseconds.
+func (t *Table) NextExpiry() (at int64, check, ok bool) {
+	return t.expireAt, t.headMoved, t.hasExpiry
 }
-
-// maxTime is the latest time.Time: no time is after it.
-var maxTime = time.Unix(1<<63-1-(1969*365+1969/4-1969/100+1969/400)*86400, 999999999)
 
 func (t *Table) evictOne() {
 	for _, c := range []class{classClosed, classHalfOpen, classUDP, classTCP} {
