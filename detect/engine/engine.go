@@ -588,8 +588,10 @@ func (e *Engine) packet(f *flows.Flow, p *packet.Packet, dir packet.Direction) {
 		// the next handshake instead of becoming garbage at that payload
 		// (a million flows opened before any of them sends data otherwise
 		// leave 80 MB behind that the growing heap never collects), and
-		// the ACK is read below as itself, not held and replayed.
-		if e.tracker == nil || !e.tracker.Due(f, p.Time) {
+		// the ACK is read below as itself, not held and replayed. A
+		// packet with payload earns it whatever Due says (the prelude
+		// holds none): asked first, it spares the rest.
+		if p.PayloadLen == 0 && len(p.Payload) == 0 && (e.tracker == nil || !e.tracker.Due(f, p.Time)) {
 			if pre := &e.parsers(fi).pre; !pre.Completes(p, dir) && pre.Add(p, dir) {
 				return
 			}

@@ -351,8 +351,12 @@ func (s *Stream) deliver(seq uint32, payload []byte, sink Sink) {
 	}
 	if len(payload) > 0 && s.lim.Conflicts {
 		s.addRecent(s.next, payload)
-		if as, ok := sink.(AltSink); ok && s.x != nil && s.x.alt != nil {
-			s.x.alt.append(payload, as)
+		// The cheap tests first: the type assertion cost every data
+		// packet of a stream without a second reading.
+		if s.x != nil && s.x.alt != nil {
+			if as, ok := sink.(AltSink); ok {
+				s.x.alt.append(payload, as)
+			}
 		}
 	}
 	s.next += uint32(len(payload))

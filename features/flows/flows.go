@@ -637,12 +637,25 @@ func (c Counters) minus(base Counters) Counters {
 // two time.Time Adds per list head, and a table at its cap, whose every
 // new flow evicts a list head, comes here at every packet that moves the
 // clock.
+//
+// One pass per list: its due heads end, and the head left sets the next
+// deadline (ending a flow touches no other list, so this is what a pass
+// ending them all and then a pass over the heads found, in half the
+// work).
 func (t *Table) expire(now time.Time) {
 	nowNs := now.UnixNano()
+	t.hasExpiry = false
 	for c := classHalfOpen; c < numClasses; c++ {
 		to := int64(t.timeout(c))
 		l := &t.lists[c]
-		for f := t.head(l); f != nil && nowNs-f.lastNs() > to; f = t.head(l) {
+		for f := t.head(l); f != nil; f = t.head(l) {
+			if last := f.lastNs(); nowNs-last <= to {
+				// The same test as the loop's: the head's deadline.
+				if at := last + to; !t.hasExpiry || at-t.expireAt < 0 {
+					t.expireAt, t.hasExpiry = at, true
+				}
+				break
+			}
 			reason := EndIdle
 			if c == classClosed {
 				reason = EndClosed
@@ -650,15 +663,7 @@ func (t *Table) expire(now time.Time) {
 			t.end(f, reason)
 		}
 	}
-	// The same test as the loop's: the first head's deadline.
-	t.headMoved, t.hasExpiry = false, false
-	for c := classHalfOpen; c < numClasses; c++ {
-		if f := t.head(&t.lists[c]); f != nil {
-			if at := f.lastNs() + int64(t.timeout(c)); !t.hasExpiry || at-t.expireAt < 0 {
-				t.expireAt, t.hasExpiry = at, true
-			}
-		}
-	}
+	t.headMoved = false
 }
 
 // Advance expires flows as of the wall-clock (or packet-clock) time now,
