@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/minerwatch/minerwatch/models/internal/wirejson"
 )
 
 // wireForest is the JSON form of a Forest: one object per tree with
@@ -84,10 +86,20 @@ func clampInf(v float64) float64 {
 // children after their parent (so walks always end), features within
 // num_features, values in [0,1]. A forest that fails is refused whole.
 func (f *Forest) UnmarshalJSON(data []byte) error {
-	var wf wireForest
-	if err := json.Unmarshal(data, &wf); err != nil {
-		return fmt.Errorf("decode forest: %w", err)
+	wf, ok := readWire(string(data))
+	if !ok {
+		// The fast reader refuses anything unusual (see readWire);
+		// encoding/json decodes it, or says what is wrong with it.
+		wf = wireForest{}
+		if err := json.Unmarshal(data, &wf); err != nil {
+			return fmt.Errorf("decode forest: %w", err)
+		}
 	}
+	return f.fromWire(wf)
+}
+
+// fromWire validates wf and builds the forest from it.
+func (f *Forest) fromWire(wf wireForest) error {
 	if wf.NumFeatures <= 0 || wf.NumFeatures > maxFeatures {
 		return fmt.Errorf("decode forest: num_features = %d, want 1..%d", wf.NumFeatures, maxFeatures)
 	}
@@ -171,4 +183,157 @@ func (wt wireTree) nodes(nFeatures int) ([]trainNode, error) {
 		out[i].nanLeft = wt.NaNLeft[i] == 1
 	}
 	return out, nil
+}
+
+// readWire decodes the wire form as MarshalJSON writes it, without the
+// reflection of encoding/json, which spent about 70 % of a model load on
+// the trees' number arrays. It accepts only exact keys, each at most
+// once, and numbers within their Go types; on anything else (escaped or
+// differently cased keys, null, unknown fields, NaN text, 1e999) it
+// reports false and the caller falls back to encoding/json, so a file
+// decodes to the same forest, or fails with the same error, either way.
+// params and oob are small and go to encoding/json as they are.
+func readWire(s string) (wf wireForest, ok bool) {
+	r := wirejson.NewReader(s)
+	if !r.Byte('{') {
+		return wf, false
+	}
+	var seen [5]bool
+	once := func(k int) bool {
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return true
+	}
+	if r.Byte('}') {
+		return wf, r.End()
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return wf, false
+		}
+		switch key {
+		case "num_features":
+			if !once(0) {
+				return wf, false
+			}
+			v, ok := r.Int(math.MinInt, math.MaxInt)
+			if !ok {
+				return wf, false
+			}
+			wf.NumFeatures = int(v)
+		case "params":
+			if !once(1) || !skipInto(r, &wf.Params) {
+				return wf, false
+			}
+		case "importances":
+			if !once(2) {
+				return wf, false
+			}
+			if wf.Importances, ok = r.Floats(64); !ok {
+				return wf, false
+			}
+		case "oob":
+			if !once(3) || !skipInto(r, &wf.OOB) {
+				return wf, false
+			}
+		case "trees":
+			if !once(4) {
+				return wf, false
+			}
+			if wf.Trees, ok = readWireTrees(r); !ok {
+				return wf, false
+			}
+		default:
+			return wf, false
+		}
+		more, ok := r.Next('}')
+		if !ok {
+			return wf, false
+		}
+		if !more {
+			return wf, r.End()
+		}
+	}
+}
+
+// skipInto decodes the next value into v with encoding/json.
+func skipInto(r *wirejson.Reader, v any) bool {
+	text, ok := r.Skip()
+	return ok && json.Unmarshal([]byte(text), v) == nil
+}
+
+// readWireTrees reads the "trees" array of wireTree objects.
+func readWireTrees(r *wirejson.Reader) ([]wireTree, bool) {
+	if !r.Byte('[') {
+		return nil, false
+	}
+	trees := make([]wireTree, 0, 128)
+	if r.Byte(']') {
+		return trees, true
+	}
+	hint := 64
+	for {
+		wt, ok := readWireTree(r, hint)
+		if !ok {
+			return nil, false
+		}
+		hint = max(hint, len(wt.Feature))
+		trees = append(trees, wt)
+		more, ok := r.Next(']')
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			return trees, true
+		}
+	}
+}
+
+// readWireTree reads one tree object; hint sizes its arrays.
+func readWireTree(r *wirejson.Reader, hint int) (wt wireTree, ok bool) {
+	if !r.Byte('{') {
+		return wt, false
+	}
+	if r.Byte('}') {
+		return wt, true
+	}
+	var seen [5]bool
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return wt, false
+		}
+		k := -1
+		switch key {
+		case "feature":
+			k = 0
+			wt.Feature, ok = r.Int32s(hint)
+		case "threshold":
+			k = 1
+			wt.Threshold, ok = r.Floats(hint)
+		case "left":
+			k = 2
+			wt.Left, ok = r.Uint32s(hint)
+		case "nan_left":
+			k = 3
+			wt.NaNLeft, ok = r.Int8s(hint)
+		case "value":
+			k = 4
+			wt.Value, ok = r.Floats(hint)
+		}
+		if k < 0 || !ok || seen[k] {
+			return wt, false
+		}
+		seen[k] = true
+		more, ok := r.Next('}')
+		if !ok {
+			return wt, false
+		}
+		if !more {
+			return wt, true
+		}
+	}
 }
