@@ -97,6 +97,12 @@ func (r *Reader) Skip() (string, bool) {
 	start := r.i
 	depth := 0
 	for r.i < len(r.s) {
+		if depth > 0 && !special[r.s[r.i]] {
+			// Inside brackets only the bytes in special matter; the
+			// numbers that make up most of a forest pass here.
+			r.i++
+			continue
+		}
 		switch r.s[r.i] {
 		case '"':
 			if !r.skipString() {
@@ -126,6 +132,9 @@ func (r *Reader) Skip() (string, bool) {
 	}
 	return r.s[start:r.i], depth == 0 && r.i > start
 }
+
+// special marks the bytes Skip must look at inside brackets.
+var special = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
 
 // skipString passes over a string starting at its opening quote.
 func (r *Reader) skipString() bool {
@@ -210,11 +219,23 @@ func (r *Reader) Int(lo, hi int64) (int64, bool) {
 	if !ok || !integer || (lo >= 0 && tok[0] == '-') {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(tok, 10, 64)
-	if err != nil || v < lo || v > hi {
-		return 0, false
+	if len(tok) > 18 { // may not fit int64: leave it to strconv
+		v, err := strconv.ParseInt(tok, 10, 64)
+		return v, err == nil && v >= lo && v <= hi
 	}
-	return v, true
+	// At most 18 digits fit int64; number checked the grammar.
+	var v int64
+	digits := tok
+	if tok[0] == '-' {
+		digits = tok[1:]
+	}
+	for i := 0; i < len(digits); i++ {
+		v = v*10 + int64(digits[i]-'0')
+	}
+	if tok[0] == '-' {
+		v = -v
+	}
+	return v, v >= lo && v <= hi
 }
 
 // array reads '[' elem (',' elem)* ']' or '[]', calling elem per element.
