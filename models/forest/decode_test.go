@@ -151,7 +151,12 @@ func TestUnusualButValidForestsDecodeAlike(t *testing.T) {
 		"duplicate num_features": strings.Replace(base, `{"num_features"`, `{"num_features":9,"num_features"`, 1),
 	}
 	for name, data := range cases {
-		t.Run(name, func(t *testing.T) { decodeBoth(t, []byte(data)) })
+		t.Run(name, func(t *testing.T) {
+			if data == base {
+				t.Fatal("the case did not change the forest")
+			}
+			decodeBoth(t, []byte(data))
+		})
 	}
 }
 
@@ -207,6 +212,9 @@ func TestMalformedForestsAreRefusedAlike(t *testing.T) {
 	}
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
+			if data == base {
+				t.Fatal("the case did not change the forest")
+			}
 			if _, err := decodeBoth(t, []byte(data)); err == nil {
 				t.Errorf("%s decoded without error", name)
 			}
