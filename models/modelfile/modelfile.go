@@ -237,6 +237,16 @@ func decodeSplit(data []byte) (*Model, bool) {
 		if !ok {
 			return nil, false
 		}
+		if key == "forest" && start < 0 {
+			// Write puts the forest last: try the rest of the file up
+			// to its closing brace as the forest's text, which spares a
+			// scan of it; if the forest is not last, that text is not
+			// one value, the forest's reader refuses it, and the scan
+			// below finds the value's end.
+			if m, ok := decodeLastForest(data, r.Offset()); ok {
+				return m, true
+			}
+		}
 		text, ok := r.Skip()
 		if !ok {
 			return nil, false
@@ -255,6 +265,25 @@ func decodeSplit(data []byte) (*Model, bool) {
 	if !r.End() || start < 0 {
 		return nil, false
 	}
+	return decodeParts(data, start, end)
+}
+
+// decodeLastForest is decodeParts for a forest whose value starts at
+// start and is the last one in the file: its text runs to the file's
+// last closing brace.
+func decodeLastForest(data []byte, start int) (*Model, bool) {
+	end := bytes.LastIndexByte(data, '}')
+	if end <= start || len(bytes.TrimLeft(data[end+1:], " \t\r\n")) != 0 {
+		return nil, false
+	}
+	return decodeParts(data, start, end)
+}
+
+// decodeParts decodes a model whose forest value is data[start:end]: the
+// forest with its own reader, the rest with encoding/json with null in
+// the forest's place. Both parts are checked in full, so when both
+// decode, so does the whole file, to the same model.
+func decodeParts(data []byte, start, end int) (*Model, bool) {
 	rest := make([]byte, 0, len(data)-(end-start)+4)
 	rest = append(append(append(rest, data[:start]...), "null"...), data[end:]...)
 	var m Model
