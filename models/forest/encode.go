@@ -86,7 +86,7 @@ func clampInf(v float64) float64 {
 // children after their parent (so walks always end), features within
 // num_features, values in [0,1]. A forest that fails is refused whole.
 func (f *Forest) UnmarshalJSON(data []byte) error {
-	wf, ok := readWire(string(data))
+	wf, ok := readWire(wirejson.NewReaderBytes(data))
 	if !ok {
 		// The fast reader refuses anything unusual (see readWire);
 		// encoding/json decodes it, or says what is wrong with it.
@@ -193,8 +193,9 @@ func (wt wireTree) nodes(nFeatures int) ([]trainNode, error) {
 // reports false and the caller falls back to encoding/json, so a file
 // decodes to the same forest, or fails with the same error, either way.
 // params and oob are small and go to encoding/json as they are.
-func readWire(s string) (wf wireForest, ok bool) {
-	r := wirejson.NewReader(s)
+// Nothing it returns refers to r's text (keys are only compared, params
+// and oob are copied by encoding/json).
+func readWire(r *wirejson.Reader) (wf wireForest, ok bool) {
 	if !r.Byte('{') {
 		return wf, false
 	}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"reflect"
 	"slices"
+
+	"github.com/minerwatch/minerwatch/models/internal/wirejson"
 )
 
 // Reference is the pre-compact inference layout (reference_test.go),
@@ -53,7 +55,7 @@ func UnmarshalReflect(f *Forest, data []byte) error {
 
 // ReadsFast reports whether UnmarshalJSON takes its fast path for data.
 func ReadsFast(data []byte) bool {
-	_, ok := readWire(string(data))
+	_, ok := readWire(wirejson.NewReaderBytes(data))
 	return ok
 }
 

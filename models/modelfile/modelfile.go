@@ -227,7 +227,7 @@ func decodeGeneral(data []byte) (*Model, error) {
 // wrong it reports false, and Decode's general path decodes the file or
 // says what is wrong with it, exactly as before.
 func decodeSplit(data []byte) (*Model, bool) {
-	r := wirejson.NewReader(string(data))
+	r := wirejson.NewReaderBytes(data) // only keys and lengths are kept
 	start, end := -1, -1
 	if !r.Byte('{') {
 		return nil, false

@@ -3,6 +3,7 @@ package wirejson
 import (
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // Reader walks a JSON text. Its methods report false on anything
@@ -13,8 +14,13 @@ type Reader struct {
 	i int
 }
 
-// NewReader reads s from its start.
-func NewReader(s string) *Reader { return &Reader{s: s} }
+// NewReaderBytes reads b without copying it (a model is half a megabyte
+// of text). b must not change while the Reader is in use, and the
+// strings its methods return (keys, skipped values) are views of b: use
+// them before b changes, or copy them.
+func NewReaderBytes(b []byte) *Reader {
+	return &Reader{s: unsafe.String(unsafe.SliceData(b), len(b))}
+}
 
 // Rest returns the text not yet read.
 func (r *Reader) Rest() string { return r.s[r.i:] }
