@@ -22,9 +22,6 @@ func NewReaderBytes(b []byte) *Reader {
 	return &Reader{s: unsafe.String(unsafe.SliceData(b), len(b))}
 }
 
-// Rest returns the text not yet read.
-func (r *Reader) Rest() string { return r.s[r.i:] }
-
 // Offset is the number of bytes read.
 func (r *Reader) Offset() int { return r.i }
 
