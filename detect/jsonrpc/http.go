@@ -94,9 +94,26 @@ func (r *HTTPReader) Write(b []byte, h HTTPHandler) {
 		r.fail()
 		return
 	}
+	if len(r.buf) == 0 {
+		// Whole messages at the start of the chunk are read where they
+		// are: copying each into the buffer first was a third of the
+		// signature stage's garbage (getwork flows send one message per
+		// packet). Only a partial message, or a chunked one (dechunk joins
+		// it in place, and b is not ours to change), is buffered.
+		for len(b) > 0 && !r.broken {
+			n := r.parse(b, false, h)
+			if n <= 0 {
+				break
+			}
+			b = b[n:]
+		}
+		if r.broken || len(b) == 0 {
+			return
+		}
+	}
 	r.buf = append(r.buf, b...)
 	for len(r.buf) > 0 && !r.broken {
-		n := r.parse(h)
+		n := r.parse(r.buf, true, h)
 		if n == 0 {
 			return
 		}
@@ -107,10 +124,10 @@ func (r *HTTPReader) Write(b []byte, h HTTPHandler) {
 
 var crlf2 = []byte("\r\n\r\n")
 
-// parse handles one complete message at the start of buf and returns its
-// length, or 0 if it is not complete yet.
-func (r *HTTPReader) parse(h HTTPHandler) int {
-	b := r.buf
+// parse handles one complete message at the start of b and returns its
+// length, 0 if it is not complete yet, or -1 if it is chunked and b is
+// not owned (the reader's buffer): dechunk would change it.
+func (r *HTTPReader) parse(b []byte, owned bool, h HTTPHandler) int {
 	he := bytes.Index(b, crlf2)
 	if he < 0 {
 		return 0
@@ -118,20 +135,20 @@ func (r *HTTPReader) parse(h HTTPHandler) int {
 	head := b[:he]
 	r.info = HTTPInfo{}
 	line, rest, _ := bytes.Cut(head, []byte("\r\n"))
-	f := bytes.Fields(line)
-	if len(f) < 2 {
+	f0, f1, ok := firstFields(line)
+	if !ok {
 		r.fail()
 		return 0
 	}
-	if bytes.HasPrefix(f[0], []byte("HTTP/1.")) {
-		st, err := strconv.Atoi(string(f[1]))
+	if bytes.HasPrefix(f0, []byte("HTTP/1.")) {
+		st, err := strconv.Atoi(string(f1))
 		if err != nil {
 			r.fail()
 			return 0
 		}
 		r.info.Status = st
 	} else {
-		r.info.Request, r.info.Method, r.info.Target = true, f[0], f[1]
+		r.info.Request, r.info.Method, r.info.Target = true, f0, f1
 	}
 	length, chunked := 0, false
 	for len(rest) > 0 {
@@ -164,6 +181,9 @@ func (r *HTTPReader) parse(h HTTPHandler) int {
 	}
 	body := b[he+4:]
 	if chunked {
+		if !owned {
+			return -1
+		}
 		n, payload, ok := dechunk(body)
 		if !ok {
 			return 0
@@ -178,6 +198,41 @@ func (r *HTTPReader) parse(h HTTPHandler) int {
 	r.Stats.Messages++
 	h.Body(&r.info, body[:length])
 	return he + 4 + length
+}
+
+// asciiSpace is the ASCII whitespace bytes.Fields splits on.
+var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// firstFields returns the first two fields of line as bytes.Fields
+// would, and false if it has fewer than two, without building the slice
+// of all fields bytes.Fields allocates for every message. A line with a
+// non-ASCII byte (whose Unicode spaces also split) goes to bytes.Fields.
+func firstFields(line []byte) (f0, f1 []byte, ok bool) {
+	var f [2][]byte
+	n, i := 0, 0
+	for n < 2 {
+		for i < len(line) && asciiSpace[line[i]] {
+			i++
+		}
+		j := i
+		for j < len(line) && !asciiSpace[line[j]] {
+			if line[j] >= 0x80 {
+				all := bytes.Fields(line)
+				if len(all) < 2 {
+					return nil, nil, false
+				}
+				return all[0], all[1], true
+			}
+			j++
+		}
+		if j == i {
+			return nil, nil, false
+		}
+		f[n] = line[i:j:j]
+		n++
+		i = j
+	}
+	return f[0], f[1], true
 }
 
 // dechunk joins a chunked body in place. It returns the encoded length

@@ -1,6 +1,8 @@
 package jsonrpc_test
 
 import (
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -319,3 +321,90 @@ func TestLooksLikeHTTPKnowsRequestAndStatusLines(t *testing.T) {
 		}
 	}
 }
+
+// infos records what an HTTPHandler is handed, copied.
+type infos []string
+
+func (s *infos) Body(info *jsonrpc.HTTPInfo, body []byte) {
+	*s = append(*s, fmt.Sprintf("req=%v %q %q %d ua=%q host=%q mining=%v xs=%q body=%q",
+		info.Request, info.Method, info.Target, info.Status, info.UserAgent, info.Host, info.Mining, info.XStratum, body))
+}
+
+// TestHTTPReaderReadsAlikeHoweverTheStreamIsCut: whole messages in a chunk
+// are read where they are, partial and chunked ones from the reader's
+// buffer; every cut of the stream must give the same messages, and the
+// caller's bytes must come back unchanged (a chunked body is joined in
+// place only in the reader's own buffer).
+func TestHTTPReaderReadsAlikeHoweverTheStreamIsCut(t *testing.T) {
+	stream := "POST /rpc HTTP/1.1\r\nUser-Agent: cgminer/4.10\r\nHost: pool:8332\r\nX-Mining-Extensions: midstate\r\nContent-Length: 7\r\n\r\n{\"a\":1}" +
+		"HTTP/1.1 200 OK\r\nX-Stratum: stratum+tcp://pool:3333\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"b\r\n4\r\n\":2}\r\n0\r\n\r\n" +
+		"GET\t /x\vHTTP/1.0\r\nContent-Length: 0\r\n\r\n" +
+		"HTTP/1.1\u00a0404 Not Found\r\nContent-Length: 2\r\n\r\n{}" +
+		"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n[]"
+	var want infos
+	var whole jsonrpc.HTTPReader
+	whole.Write([]byte(stream), &want)
+	if len(want) != 5 || whole.Broken() {
+		t.Fatalf("whole stream: %d messages, broken %v: %q", len(want), whole.Broken(), want)
+	}
+	for _, tc := range []struct {
+		name string
+		cuts func(n int) []int // chunk sizes
+	}{
+		{"every size", nil},
+		{"message by message", func(int) []int { return []int{122, 105, 39, 48, 40} }},
+		{"two messages and a half", func(int) []int { return []int{122 + 105 + 20, 300} }},
+	} {
+		sizes := [][]int{}
+		if tc.cuts == nil {
+			for n := 1; n <= len(stream); n++ {
+				sizes = append(sizes, []int{n})
+			}
+		} else {
+			sizes = append(sizes, tc.cuts(len(stream)))
+		}
+		for _, sz := range sizes {
+			var r jsonrpc.HTTPReader
+			var got infos
+			for i, k := 0, 0; i < len(stream); k++ {
+				n := min(sz[k%len(sz)], len(stream)-i)
+				chunk := []byte(stream[i : i+n])
+				r.Write(chunk, &got)
+				if string(chunk) != stream[i:i+n] {
+					t.Fatalf("%s %v: the reader changed the caller's bytes", tc.name, sz)
+				}
+				i += n
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s %v: got\n%q\nwant\n%q", tc.name, sz, got, want)
+			}
+		}
+	}
+}
+
+// TestHTTPReaderReadsWholeMessagesWithoutAllocating: a getwork flow's
+// messages arrive one per packet; reading them must not copy each.
+func TestHTTPReaderReadsWholeMessagesWithoutAllocating(t *testing.T) {
+	msg := []byte("POST / HTTP/1.1\r\nUser-Agent: cgminer/4.10\r\nContent-Length: 7\r\n\r\n{\"a\":1}")
+	var h countBodies
+	readers := make([]jsonrpc.HTTPReader, 1001) // AllocsPerRun's warm-up and runs
+	next := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		r := &readers[next] // a new flow's: no buffer yet
+		next++
+		r.Write(msg, &h)
+		if r.Pending() != 0 {
+			t.Fatalf("%d bytes pending", r.Pending())
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per message", allocs)
+	}
+	if h == 0 {
+		t.Error("no body read")
+	}
+}
+
+type countBodies int
+
+func (c *countBodies) Body(*jsonrpc.HTTPInfo, []byte) { *c++ }
