@@ -81,6 +81,17 @@ func (r *HTTPReader) fail() {
 	r.buf = nil
 }
 
+// Recycle clears the reader for a new stream, as a zero HTTPReader
+// (MaxMessage too), keeping its buffer if it holds at most recycleKeep
+// bytes (see Reader.Recycle).
+func (r *HTTPReader) Recycle() {
+	buf := r.buf[:0]
+	if cap(buf) > recycleKeep {
+		buf = nil
+	}
+	*r = HTTPReader{buf: buf}
+}
+
 // Write consumes a chunk of the stream.
 func (r *HTTPReader) Write(b []byte, h HTTPHandler) {
 	if r.broken {
