@@ -2,6 +2,7 @@ package jsonrpc
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 )
 
@@ -40,6 +41,7 @@ type HTTPReader struct {
 	MaxMessage int
 	buf        []byte
 	broken     bool
+	need       int32 // the length of the buffered message, once its head is read (0: not known)
 	info       HTTPInfo
 	Stats      HTTPStats
 }
@@ -122,6 +124,14 @@ func (r *HTTPReader) Write(b []byte, h HTTPHandler) {
 			return
 		}
 	}
+	if n := len(r.buf) + len(b); n > cap(r.buf) && int(r.need) >= n {
+		// The message's length is known: one buffer of its size, not
+		// one per doubling as its segments arrive (a getwork reply
+		// split over segments grew two, 2.7 KB on average).
+		buf := make([]byte, len(r.buf), min(int(r.need), max))
+		copy(buf, r.buf)
+		r.buf = buf
+	}
 	r.buf = append(r.buf, b...)
 	for len(r.buf) > 0 && !r.broken {
 		n := r.parse(r.buf, true, h)
@@ -139,6 +149,7 @@ var crlf2 = []byte("\r\n\r\n")
 // length, 0 if it is not complete yet, or -1 if it is chunked and b is
 // not owned (the reader's buffer): dechunk would change it.
 func (r *HTTPReader) parse(b []byte, owned bool, h HTTPHandler) int {
+	r.need = 0
 	he := bytes.Index(b, crlf2)
 	if he < 0 {
 		return 0
@@ -204,6 +215,7 @@ func (r *HTTPReader) parse(b []byte, owned bool, h HTTPHandler) int {
 		return he + 4 + n
 	}
 	if len(body) < length {
+		r.need = int32(min(he+4+length, math.MaxInt32))
 		return 0
 	}
 	r.Stats.Messages++

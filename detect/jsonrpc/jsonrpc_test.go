@@ -408,3 +408,60 @@ func TestHTTPReaderReadsWholeMessagesWithoutAllocating(t *testing.T) {
 type countBodies int
 
 func (c *countBodies) Body(*jsonrpc.HTTPInfo, []byte) { *c++ }
+
+// TestHTTPReaderBuffersASplitMessageOnce: a message whose body comes in
+// later segments is buffered in one buffer of its length, not regrown
+// at each segment.
+func TestHTTPReaderBuffersASplitMessageOnce(t *testing.T) {
+	body := `{"id":1,"result":{"data":"` + strings.Repeat("0", 3000) + `"}}`
+	msg := []byte("HTTP/1.1 200 OK\r\nContent-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n" + body)
+	readers := make([]jsonrpc.HTTPReader, 101)
+	next := 0
+	var h countBodies
+	allocs := testing.AllocsPerRun(100, func() {
+		r := &readers[next]
+		next++
+		for i := 0; i < len(msg); i += 1000 {
+			r.Write(msg[i:min(i+1000, len(msg))], &h)
+		}
+	})
+	if allocs != 1 {
+		t.Errorf("%.1f allocations per split message, want 1", allocs)
+	}
+	if h != 101 {
+		t.Errorf("%d bodies, want 101", h)
+	}
+}
+
+// TestRecycledReadersReadLikeNewOnes: Recycle drops whatever the last
+// stream left (a partial line or message, a skip, a broken stream) but
+// may keep the buffer; the next stream reads as with a zero reader.
+func TestRecycledReadersReadLikeNewOnes(t *testing.T) {
+	var r jsonrpc.Reader
+	r.Write([]byte("{\"id\":1,\"method\":\"partial"), nop{})
+	r.Recycle()
+	var got lines
+	r.Write([]byte("{\"id\":2}\n{\"id\":"), &got)
+	r.Write([]byte("3}\n"), &got)
+	if strings.Join(got, "|") != `{"id":2}|{"id":3}` || r.Stats != (jsonrpc.Stats{Lines: 2}) {
+		t.Errorf("recycled line reader: %q, %+v", got, r.Stats)
+	}
+
+	var hr jsonrpc.HTTPReader
+	var hb bodies
+	hr.Write([]byte("POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n{\"a\""), &hb)
+	hr.Recycle()
+	hr.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n{\"b\":2}"), &hb)
+	if strings.Join(hb, "|") != `{"b":2}` || hr.Pending() != 0 || hr.Stats.Messages != 1 {
+		t.Errorf("recycled HTTP reader: %q, %d pending, %+v", hb, hr.Pending(), hr.Stats)
+	}
+	hr.Write([]byte("garbage\r\n\r\n"), &hb)
+	if !hr.Broken() {
+		t.Fatal("a start line of one field should break the stream")
+	}
+	hr.Recycle()
+	hr.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"), &hb)
+	if hr.Broken() || strings.Join(hb, "|") != `{"b":2}|{}` {
+		t.Errorf("recycled broken HTTP reader: broken %v, %q", hr.Broken(), hb)
+	}
+}
