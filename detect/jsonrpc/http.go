@@ -128,9 +128,13 @@ func (r *HTTPReader) Write(b []byte, h HTTPHandler) {
 		// The message's length is known: one buffer of its size, not
 		// one per doubling as its segments arrive (a getwork reply
 		// split over segments grew two, 2.7 KB on average).
-		buf := make([]byte, len(r.buf), min(int(r.need), max))
-		copy(buf, r.buf)
-		r.buf = buf
+		r.grow(min(int(r.need), max), h)
+	} else if n > cap(r.buf) {
+		c := 2 * cap(r.buf) // as append would; MaxMessage bounds n, not the capacity
+		if c < n {
+			c = n
+		}
+		r.grow(c, h)
 	}
 	r.buf = append(r.buf, b...)
 	for len(r.buf) > 0 && !r.broken {
@@ -141,6 +145,25 @@ func (r *HTTPReader) Write(b []byte, h HTTPHandler) {
 		rest := copy(r.buf, r.buf[n:])
 		r.buf = r.buf[:rest]
 	}
+	if len(r.buf) == 0 && cap(r.buf) > 0 {
+		if l, ok := h.(Buffers); ok { // no partial message: give the buffer back
+			l.PutBuffer(r.buf)
+			r.buf = nil
+		}
+	}
+}
+
+// grow gives the buffer capacity c (> its length), lent by h if it lends
+// Buffers; the old buffer is dropped.
+func (r *HTTPReader) grow(c int, h HTTPHandler) {
+	var buf []byte
+	if l, ok := h.(Buffers); ok {
+		buf = l.GetBuffer(c)[:len(r.buf)]
+	} else {
+		buf = make([]byte, len(r.buf), c)
+	}
+	copy(buf, r.buf)
+	r.buf = buf
 }
 
 var crlf2 = []byte("\r\n\r\n")

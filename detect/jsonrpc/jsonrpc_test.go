@@ -465,3 +465,88 @@ func TestRecycledReadersReadLikeNewOnes(t *testing.T) {
 		t.Errorf("recycled broken HTTP reader: broken %v, %q", hr.Broken(), hb)
 	}
 }
+
+// lender lends buffers from one list to several readers, as a
+// signature.Shared does, and spoils what it gets back.
+type lender struct {
+	free [][]byte
+	lent int
+	got  []string
+}
+
+func (l *lender) GetBuffer(n int) []byte {
+	l.lent++
+	for i, b := range l.free {
+		if cap(b) >= n {
+			l.free = append(l.free[:i], l.free[i+1:]...)
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+func (l *lender) PutBuffer(b []byte) {
+	for i := range b[:cap(b)] { // a reader still using it would read garbage
+		b[:cap(b)][i] = '#'
+	}
+	l.free = append(l.free, b)
+}
+
+func (l *lender) Line(b []byte) { l.got = append(l.got, string(b)) }
+
+func (l *lender) Body(_ *jsonrpc.HTTPInfo, b []byte) { l.got = append(l.got, string(b)) }
+
+// TestReadersGiveLentBuffersBackWhenALineCompletes: readers sharing one
+// lender, fed interleaved and cut everywhere, read what readers with
+// buffers of their own read, and hold no buffer between complete lines
+// or messages.
+func TestReadersGiveLentBuffersBackWhenALineCompletes(t *testing.T) {
+	streams := [2]string{
+		"{\"id\":1,\"method\":\"login\",\"params\":{\"login\":\"x\"}}\n  {\"id\":2}\r\n" + strings.Repeat(" ", 40) + "{\"a\":\"" + strings.Repeat(" ", 40) + "\"}\n",
+		"{\"id\":1,\"result\":{\"job\":{\"blob\":\"" + strings.Repeat("ab", 300) + "\"}}}\n",
+	}
+	http := "POST / HTTP/1.1\r\nContent-Length: 7\r\n\r\n{\"a\":1}" +
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"b\r\n4\r\n\":2}\r\n0\r\n\r\n"
+	for n := 1; n <= 64; n++ {
+		var own [2]lines
+		var ownHTTP bodies
+		var l lender
+		var rs, ownRs [2]jsonrpc.Reader
+		for d, max := range [2]int{100, 1000} { // 100: the padding is squeezed
+			rs[d].MaxLine, ownRs[d].MaxLine = max, max
+		}
+		var hr, ownHR jsonrpc.HTTPReader
+		for i := 0; i < 700; i += n {
+			for d := range rs {
+				if i < len(streams[d]) {
+					c := streams[d][i:min(i+n, len(streams[d]))]
+					rs[d].Write([]byte(c), &l)
+					ownRs[d].Write([]byte(c), &own[d])
+				}
+			}
+			if i < len(http) {
+				c := http[i:min(i+n, len(http))]
+				hr.Write([]byte(c), &l)
+				ownHR.Write([]byte(c), &ownHTTP)
+			}
+		}
+		want := len(own[0]) + len(own[1]) + len(ownHTTP)
+		if len(l.got) != want || len(own[0]) != 3 || len(own[1]) != 1 || len(ownHTTP) != 2 {
+			t.Fatalf("cut %d: lent %d lines and bodies, own %d (%d+%d+%d)", n, len(l.got), want, len(own[0]), len(own[1]), len(ownHTTP))
+		}
+		all := strings.Join(l.got, "|")
+		for _, s := range append(append(own[0], own[1]...), ownHTTP...) {
+			if !strings.Contains(all, s) {
+				t.Errorf("cut %d: %q not read with lent buffers", n, s)
+			}
+		}
+		for d := range rs {
+			if b := rs[d].Buffered(); b != 0 {
+				t.Errorf("cut %d: reader %d holds a %d-byte buffer after complete lines", n, d, b)
+			}
+		}
+		if l.lent == 0 {
+			t.Errorf("cut %d: no buffer lent", n)
+		}
+	}
+}

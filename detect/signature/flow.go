@@ -99,6 +99,7 @@ type flowSink interface {
 	reassembly.AltSink
 	jsonrpc.Handler
 	jsonrpc.HTTPHandler
+	jsonrpc.Buffers
 }
 
 func (s *upSink) Data(b []byte)                            { (*Flow)(s).data(packet.Up, b) }
@@ -116,6 +117,13 @@ func (s *downSink) Body(info *jsonrpc.HTTPInfo, body []byte) {
 }
 func (s *downSink) AltData(b []byte) { (*Flow)(s).altData(packet.Down, b) }
 func (s *downSink) AltGap(n uint32)  { (*Flow)(s).altGap(packet.Down) }
+
+// Both directions' readers borrow their partial-line and partial-message
+// buffers from the Shared's pools (jsonrpc.Buffers).
+func (s *upSink) GetBuffer(n int) []byte   { return (*Flow)(s).sh.free.getBuffer(n) }
+func (s *upSink) PutBuffer(b []byte)       { (*Flow)(s).sh.free.putBuffer(b) }
+func (s *downSink) GetBuffer(n int) []byte { return (*Flow)(s).sh.free.getBuffer(n) }
+func (s *downSink) PutBuffer(b []byte)     { (*Flow)(s).sh.free.putBuffer(b) }
 
 // sink returns direction dir's adapter.
 func (f *Flow) sink(dir packet.Direction) flowSink {
