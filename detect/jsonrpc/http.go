@@ -84,14 +84,12 @@ func (r *HTTPReader) fail() {
 }
 
 // Recycle clears the reader for a new stream, as a zero HTTPReader
-// (MaxMessage too), keeping its buffer if it holds at most recycleKeep
-// bytes (see Reader.Recycle).
-func (r *HTTPReader) Recycle() {
-	buf := r.buf[:0]
-	if cap(buf) > recycleKeep {
-		buf = nil
+// (MaxMessage too), and gives its buffer to l (see Reader.Recycle).
+func (r *HTTPReader) Recycle(l Buffers) {
+	if l != nil && cap(r.buf) > 0 {
+		l.PutBuffer(r.buf[:0])
 	}
-	*r = HTTPReader{buf: buf}
+	*r = HTTPReader{}
 }
 
 // Write consumes a chunk of the stream.

@@ -434,12 +434,12 @@ func TestHTTPReaderBuffersASplitMessageOnce(t *testing.T) {
 }
 
 // TestRecycledReadersReadLikeNewOnes: Recycle drops whatever the last
-// stream left (a partial line or message, a skip, a broken stream) but
-// may keep the buffer; the next stream reads as with a zero reader.
+// stream left (a partial line or message, a skip, a broken stream) and
+// gives the buffer away; the next stream reads as with a zero reader.
 func TestRecycledReadersReadLikeNewOnes(t *testing.T) {
 	var r jsonrpc.Reader
 	r.Write([]byte("{\"id\":1,\"method\":\"partial"), nop{})
-	r.Recycle()
+	r.Recycle(nil)
 	var got lines
 	r.Write([]byte("{\"id\":2}\n{\"id\":"), &got)
 	r.Write([]byte("3}\n"), &got)
@@ -447,10 +447,17 @@ func TestRecycledReadersReadLikeNewOnes(t *testing.T) {
 		t.Errorf("recycled line reader: %q, %+v", got, r.Stats)
 	}
 
+	var l lender
+	r.Write([]byte("{\"id\":4,"), &l) // a partial line, in the buffer the last stream grew
+	r.Recycle(&l)
+	if r.Buffered() != 0 || len(l.free) != 1 {
+		t.Errorf("recycled with a lender: %d bytes kept, %d buffers given back", r.Buffered(), len(l.free))
+	}
+
 	var hr jsonrpc.HTTPReader
 	var hb bodies
 	hr.Write([]byte("POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n{\"a\""), &hb)
-	hr.Recycle()
+	hr.Recycle(nil)
 	hr.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n{\"b\":2}"), &hb)
 	if strings.Join(hb, "|") != `{"b":2}` || hr.Pending() != 0 || hr.Stats.Messages != 1 {
 		t.Errorf("recycled HTTP reader: %q, %d pending, %+v", hb, hr.Pending(), hr.Stats)
@@ -459,7 +466,7 @@ func TestRecycledReadersReadLikeNewOnes(t *testing.T) {
 	if !hr.Broken() {
 		t.Fatal("a start line of one field should break the stream")
 	}
-	hr.Recycle()
+	hr.Recycle(nil)
 	hr.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"), &hb)
 	if hr.Broken() || strings.Join(hb, "|") != `{"b":2}|{}` {
 		t.Errorf("recycled broken HTTP reader: broken %v, %q", hr.Broken(), hb)

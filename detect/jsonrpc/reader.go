@@ -256,20 +256,15 @@ func (r *Reader) Discard() { r.newLine() }
 // Buffered returns the bytes held for a partial line.
 func (r *Reader) Buffered() int { return cap(r.buf) }
 
-// recycleKeep bounds the buffer Recycle keeps: a few partial lines
-// worth, not a MaxLine buffer for every recycled reader.
-const recycleKeep = 4 << 10
-
 // Recycle clears the reader for a new stream, as a zero Reader (MaxLine
-// too), but keeps its line buffer if it holds at most recycleKeep bytes:
-// an engine recycles readers with its flows' state, and the next flow's
-// partial lines then reuse the buffer instead of growing a new one.
-func (r *Reader) Recycle() {
-	buf := r.buf[:0]
-	if cap(buf) > recycleKeep {
-		buf = nil
+// too), and gives its line buffer to l (nil: drops it): an engine
+// recycles readers with its flows' state, and a recycled reader must not
+// keep a buffer that its next flow may never need.
+func (r *Reader) Recycle(l Buffers) {
+	if l != nil && cap(r.buf) > 0 {
+		l.PutBuffer(r.buf[:0])
 	}
-	*r = Reader{buf: buf}
+	*r = Reader{}
 }
 
 // Reset frees the line buffer.
