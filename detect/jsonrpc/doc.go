@@ -20,7 +20,13 @@
 // (getwork, getblocktemplate, eth-proxy over HTTP): it follows
 // Content-Length and chunked framing and hands each body to the Handler as
 // one line, with the request's headers of interest (User-Agent, Host,
-// X-Mining-Extensions, X-Stratum) in HTTPInfo.
+// X-Mining-Extensions, X-Stratum) in HTTPInfo. Whole messages in a chunk
+// are read in place; a split or chunked one is buffered.
+//
+// A Handler or HTTPHandler that also implements Buffers lends the readers
+// their buffer only while a line or message is split, and has it back
+// when it completes; Recycle readies a reader for a new stream and gives
+// its buffer back.
 //
 // Example:
 //

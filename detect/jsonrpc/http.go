@@ -2,6 +2,7 @@ package jsonrpc
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 )
 
@@ -40,6 +41,7 @@ type HTTPReader struct {
 	MaxMessage int
 	buf        []byte
 	broken     bool
+	need       int32 // the length of the buffered message, once its head is read (0: not known)
 	info       HTTPInfo
 	Stats      HTTPStats
 }
@@ -81,6 +83,15 @@ func (r *HTTPReader) fail() {
 	r.buf = nil
 }
 
+// Recycle clears the reader for a new stream, as a zero HTTPReader
+// (MaxMessage too), and gives its buffer to l (see Reader.Recycle).
+func (r *HTTPReader) Recycle(l Buffers) {
+	if l != nil && cap(r.buf) > 0 {
+		l.PutBuffer(r.buf[:0])
+	}
+	*r = HTTPReader{}
+}
+
 // Write consumes a chunk of the stream.
 func (r *HTTPReader) Write(b []byte, h HTTPHandler) {
 	if r.broken {
@@ -94,23 +105,72 @@ func (r *HTTPReader) Write(b []byte, h HTTPHandler) {
 		r.fail()
 		return
 	}
+	if len(r.buf) == 0 {
+		// Whole messages at the start of the chunk are read where they
+		// are: copying each into the buffer first was a third of the
+		// signature stage's garbage (getwork flows send one message per
+		// packet). Only a partial message, or a chunked one (dechunk joins
+		// it in place, and b is not ours to change), is buffered.
+		for len(b) > 0 && !r.broken {
+			n := r.parse(b, false, h)
+			if n <= 0 {
+				break
+			}
+			b = b[n:]
+		}
+		if r.broken || len(b) == 0 {
+			return
+		}
+	}
+	if n := len(r.buf) + len(b); n > cap(r.buf) && int(r.need) >= n {
+		// The message's length is known: one buffer of its size, not
+		// one per doubling as its segments arrive (a getwork reply
+		// split over segments grew two, 2.7 KB on average).
+		r.grow(min(int(r.need), max), h)
+	} else if n > cap(r.buf) {
+		c := 2 * cap(r.buf) // as append would; MaxMessage bounds n, not the capacity
+		if c < n {
+			c = n
+		}
+		r.grow(c, h)
+	}
 	r.buf = append(r.buf, b...)
 	for len(r.buf) > 0 && !r.broken {
-		n := r.parse(h)
+		n := r.parse(r.buf, true, h)
 		if n == 0 {
 			return
 		}
 		rest := copy(r.buf, r.buf[n:])
 		r.buf = r.buf[:rest]
 	}
+	if len(r.buf) == 0 && cap(r.buf) > 0 {
+		if l, ok := h.(Buffers); ok { // no partial message: give the buffer back
+			l.PutBuffer(r.buf)
+			r.buf = nil
+		}
+	}
+}
+
+// grow gives the buffer capacity c (> its length), lent by h if it lends
+// Buffers; the old buffer is dropped.
+func (r *HTTPReader) grow(c int, h HTTPHandler) {
+	var buf []byte
+	if l, ok := h.(Buffers); ok {
+		buf = l.GetBuffer(c)[:len(r.buf)]
+	} else {
+		buf = make([]byte, len(r.buf), c)
+	}
+	copy(buf, r.buf)
+	r.buf = buf
 }
 
 var crlf2 = []byte("\r\n\r\n")
 
-// parse handles one complete message at the start of buf and returns its
-// length, or 0 if it is not complete yet.
-func (r *HTTPReader) parse(h HTTPHandler) int {
-	b := r.buf
+// parse handles one complete message at the start of b and returns its
+// length, 0 if it is not complete yet, or -1 if it is chunked and b is
+// not owned (the reader's buffer): dechunk would change it.
+func (r *HTTPReader) parse(b []byte, owned bool, h HTTPHandler) int {
+	r.need = 0
 	he := bytes.Index(b, crlf2)
 	if he < 0 {
 		return 0
@@ -118,20 +178,20 @@ func (r *HTTPReader) parse(h HTTPHandler) int {
 	head := b[:he]
 	r.info = HTTPInfo{}
 	line, rest, _ := bytes.Cut(head, []byte("\r\n"))
-	f := bytes.Fields(line)
-	if len(f) < 2 {
+	f0, f1, ok := firstFields(line)
+	if !ok {
 		r.fail()
 		return 0
 	}
-	if bytes.HasPrefix(f[0], []byte("HTTP/1.")) {
-		st, err := strconv.Atoi(string(f[1]))
+	if bytes.HasPrefix(f0, []byte("HTTP/1.")) {
+		st, err := strconv.Atoi(string(f1))
 		if err != nil {
 			r.fail()
 			return 0
 		}
 		r.info.Status = st
 	} else {
-		r.info.Request, r.info.Method, r.info.Target = true, f[0], f[1]
+		r.info.Request, r.info.Method, r.info.Target = true, f0, f1
 	}
 	length, chunked := 0, false
 	for len(rest) > 0 {
@@ -164,6 +224,9 @@ func (r *HTTPReader) parse(h HTTPHandler) int {
 	}
 	body := b[he+4:]
 	if chunked {
+		if !owned {
+			return -1
+		}
 		n, payload, ok := dechunk(body)
 		if !ok {
 			return 0
@@ -173,11 +236,47 @@ func (r *HTTPReader) parse(h HTTPHandler) int {
 		return he + 4 + n
 	}
 	if len(body) < length {
+		r.need = int32(min(he+4+length, math.MaxInt32))
 		return 0
 	}
 	r.Stats.Messages++
 	h.Body(&r.info, body[:length])
 	return he + 4 + length
+}
+
+// asciiSpace is the ASCII whitespace bytes.Fields splits on.
+var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// firstFields returns the first two fields of line as bytes.Fields
+// would, and false if it has fewer than two, without building the slice
+// of all fields bytes.Fields allocates for every message. A line with a
+// non-ASCII byte (whose Unicode spaces also split) goes to bytes.Fields.
+func firstFields(line []byte) (f0, f1 []byte, ok bool) {
+	var f [2][]byte
+	n, i := 0, 0
+	for n < 2 {
+		for i < len(line) && asciiSpace[line[i]] {
+			i++
+		}
+		j := i
+		for j < len(line) && !asciiSpace[line[j]] {
+			if line[j] >= 0x80 {
+				all := bytes.Fields(line)
+				if len(all) < 2 {
+					return nil, nil, false
+				}
+				return all[0], all[1], true
+			}
+			j++
+		}
+		if j == i {
+			return nil, nil, false
+		}
+		f[n] = line[i:j:j]
+		n++
+		i = j
+	}
+	return f[0], f[1], true
 }
 
 // dechunk joins a chunked body in place. It returns the encoded length

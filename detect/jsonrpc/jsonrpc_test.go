@@ -1,6 +1,8 @@
 package jsonrpc_test
 
 import (
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -316,6 +318,242 @@ func TestLooksLikeHTTPKnowsRequestAndStatusLines(t *testing.T) {
 	} {
 		if got := jsonrpc.LooksLikeHTTP([]byte(tc.in)); got != tc.want {
 			t.Errorf("LooksLikeHTTP(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// infos records what an HTTPHandler is handed, copied.
+type infos []string
+
+func (s *infos) Body(info *jsonrpc.HTTPInfo, body []byte) {
+	*s = append(*s, fmt.Sprintf("req=%v %q %q %d ua=%q host=%q mining=%v xs=%q body=%q",
+		info.Request, info.Method, info.Target, info.Status, info.UserAgent, info.Host, info.Mining, info.XStratum, body))
+}
+
+// TestHTTPReaderReadsAlikeHoweverTheStreamIsCut: whole messages in a chunk
+// are read where they are, partial and chunked ones from the reader's
+// buffer; every cut of the stream must give the same messages, and the
+// caller's bytes must come back unchanged (a chunked body is joined in
+// place only in the reader's own buffer).
+func TestHTTPReaderReadsAlikeHoweverTheStreamIsCut(t *testing.T) {
+	stream := "POST /rpc HTTP/1.1\r\nUser-Agent: cgminer/4.10\r\nHost: pool:8332\r\nX-Mining-Extensions: midstate\r\nContent-Length: 7\r\n\r\n{\"a\":1}" +
+		"HTTP/1.1 200 OK\r\nX-Stratum: stratum+tcp://pool:3333\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"b\r\n4\r\n\":2}\r\n0\r\n\r\n" +
+		"GET\t /x\vHTTP/1.0\r\nContent-Length: 0\r\n\r\n" +
+		"HTTP/1.1\u00a0404 Not Found\r\nContent-Length: 2\r\n\r\n{}" +
+		"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n[]"
+	var want infos
+	var whole jsonrpc.HTTPReader
+	whole.Write([]byte(stream), &want)
+	if len(want) != 5 || whole.Broken() {
+		t.Fatalf("whole stream: %d messages, broken %v: %q", len(want), whole.Broken(), want)
+	}
+	for _, tc := range []struct {
+		name string
+		cuts func(n int) []int // chunk sizes
+	}{
+		{"every size", nil},
+		{"message by message", func(int) []int { return []int{122, 105, 39, 48, 40} }},
+		{"two messages and a half", func(int) []int { return []int{122 + 105 + 20, 300} }},
+	} {
+		sizes := [][]int{}
+		if tc.cuts == nil {
+			for n := 1; n <= len(stream); n++ {
+				sizes = append(sizes, []int{n})
+			}
+		} else {
+			sizes = append(sizes, tc.cuts(len(stream)))
+		}
+		for _, sz := range sizes {
+			var r jsonrpc.HTTPReader
+			var got infos
+			for i, k := 0, 0; i < len(stream); k++ {
+				n := min(sz[k%len(sz)], len(stream)-i)
+				chunk := []byte(stream[i : i+n])
+				r.Write(chunk, &got)
+				if string(chunk) != stream[i:i+n] {
+					t.Fatalf("%s %v: the reader changed the caller's bytes", tc.name, sz)
+				}
+				i += n
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s %v: got\n%q\nwant\n%q", tc.name, sz, got, want)
+			}
+		}
+	}
+}
+
+// TestHTTPReaderReadsWholeMessagesWithoutAllocating: a getwork flow's
+// messages arrive one per packet; reading them must not copy each.
+func TestHTTPReaderReadsWholeMessagesWithoutAllocating(t *testing.T) {
+	msg := []byte("POST / HTTP/1.1\r\nUser-Agent: cgminer/4.10\r\nContent-Length: 7\r\n\r\n{\"a\":1}")
+	var h countBodies
+	readers := make([]jsonrpc.HTTPReader, 1001) // AllocsPerRun's warm-up and runs
+	next := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		r := &readers[next] // a new flow's: no buffer yet
+		next++
+		r.Write(msg, &h)
+		if r.Pending() != 0 {
+			t.Fatalf("%d bytes pending", r.Pending())
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per message", allocs)
+	}
+	if h == 0 {
+		t.Error("no body read")
+	}
+}
+
+type countBodies int
+
+func (c *countBodies) Body(*jsonrpc.HTTPInfo, []byte) { *c++ }
+
+// TestHTTPReaderBuffersASplitMessageOnce: a message whose body comes in
+// later segments is buffered in one buffer of its length, not regrown
+// at each segment.
+func TestHTTPReaderBuffersASplitMessageOnce(t *testing.T) {
+	body := `{"id":1,"result":{"data":"` + strings.Repeat("0", 3000) + `"}}`
+	msg := []byte("HTTP/1.1 200 OK\r\nContent-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n" + body)
+	readers := make([]jsonrpc.HTTPReader, 101)
+	next := 0
+	var h countBodies
+	allocs := testing.AllocsPerRun(100, func() {
+		r := &readers[next]
+		next++
+		for i := 0; i < len(msg); i += 1000 {
+			r.Write(msg[i:min(i+1000, len(msg))], &h)
+		}
+	})
+	if allocs != 1 {
+		t.Errorf("%.1f allocations per split message, want 1", allocs)
+	}
+	if h != 101 {
+		t.Errorf("%d bodies, want 101", h)
+	}
+}
+
+// TestRecycledReadersReadLikeNewOnes: Recycle drops whatever the last
+// stream left (a partial line or message, a skip, a broken stream) and
+// gives the buffer away; the next stream reads as with a zero reader.
+func TestRecycledReadersReadLikeNewOnes(t *testing.T) {
+	var r jsonrpc.Reader
+	r.Write([]byte("{\"id\":1,\"method\":\"partial"), nop{})
+	r.Recycle(nil)
+	var got lines
+	r.Write([]byte("{\"id\":2}\n{\"id\":"), &got)
+	r.Write([]byte("3}\n"), &got)
+	if strings.Join(got, "|") != `{"id":2}|{"id":3}` || r.Stats != (jsonrpc.Stats{Lines: 2}) {
+		t.Errorf("recycled line reader: %q, %+v", got, r.Stats)
+	}
+
+	var l lender
+	r.Write([]byte("{\"id\":4,"), &l) // a partial line, in the buffer the last stream grew
+	r.Recycle(&l)
+	if r.Buffered() != 0 || len(l.free) != 1 {
+		t.Errorf("recycled with a lender: %d bytes kept, %d buffers given back", r.Buffered(), len(l.free))
+	}
+
+	var hr jsonrpc.HTTPReader
+	var hb bodies
+	hr.Write([]byte("POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n{\"a\""), &hb)
+	hr.Recycle(nil)
+	hr.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n{\"b\":2}"), &hb)
+	if strings.Join(hb, "|") != `{"b":2}` || hr.Pending() != 0 || hr.Stats.Messages != 1 {
+		t.Errorf("recycled HTTP reader: %q, %d pending, %+v", hb, hr.Pending(), hr.Stats)
+	}
+	hr.Write([]byte("garbage\r\n\r\n"), &hb)
+	if !hr.Broken() {
+		t.Fatal("a start line of one field should break the stream")
+	}
+	hr.Recycle(nil)
+	hr.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"), &hb)
+	if hr.Broken() || strings.Join(hb, "|") != `{"b":2}|{}` {
+		t.Errorf("recycled broken HTTP reader: broken %v, %q", hr.Broken(), hb)
+	}
+}
+
+// lender lends buffers from one list to several readers, as a
+// signature.Shared does, and spoils what it gets back.
+type lender struct {
+	free [][]byte
+	lent int
+	got  []string
+}
+
+func (l *lender) GetBuffer(n int) []byte {
+	l.lent++
+	for i, b := range l.free {
+		if cap(b) >= n {
+			l.free = append(l.free[:i], l.free[i+1:]...)
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+func (l *lender) PutBuffer(b []byte) {
+	for i := range b[:cap(b)] { // a reader still using it would read garbage
+		b[:cap(b)][i] = '#'
+	}
+	l.free = append(l.free, b)
+}
+
+func (l *lender) Line(b []byte) { l.got = append(l.got, string(b)) }
+
+func (l *lender) Body(_ *jsonrpc.HTTPInfo, b []byte) { l.got = append(l.got, string(b)) }
+
+// TestReadersGiveLentBuffersBackWhenALineCompletes: readers sharing one
+// lender, fed interleaved and cut everywhere, read what readers with
+// buffers of their own read, and hold no buffer between complete lines
+// or messages.
+func TestReadersGiveLentBuffersBackWhenALineCompletes(t *testing.T) {
+	streams := [2]string{
+		"{\"id\":1,\"method\":\"login\",\"params\":{\"login\":\"x\"}}\n  {\"id\":2}\r\n" + strings.Repeat(" ", 40) + "{\"a\":\"" + strings.Repeat(" ", 40) + "\"}\n",
+		"{\"id\":1,\"result\":{\"job\":{\"blob\":\"" + strings.Repeat("ab", 300) + "\"}}}\n",
+	}
+	http := "POST / HTTP/1.1\r\nContent-Length: 7\r\n\r\n{\"a\":1}" +
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"b\r\n4\r\n\":2}\r\n0\r\n\r\n"
+	for n := 1; n <= 64; n++ {
+		var own [2]lines
+		var ownHTTP bodies
+		var l lender
+		var rs, ownRs [2]jsonrpc.Reader
+		for d, max := range [2]int{100, 1000} { // 100: the padding is squeezed
+			rs[d].MaxLine, ownRs[d].MaxLine = max, max
+		}
+		var hr, ownHR jsonrpc.HTTPReader
+		for i := 0; i < 700; i += n {
+			for d := range rs {
+				if i < len(streams[d]) {
+					c := streams[d][i:min(i+n, len(streams[d]))]
+					rs[d].Write([]byte(c), &l)
+					ownRs[d].Write([]byte(c), &own[d])
+				}
+			}
+			if i < len(http) {
+				c := http[i:min(i+n, len(http))]
+				hr.Write([]byte(c), &l)
+				ownHR.Write([]byte(c), &ownHTTP)
+			}
+		}
+		want := len(own[0]) + len(own[1]) + len(ownHTTP)
+		if len(l.got) != want || len(own[0]) != 3 || len(own[1]) != 1 || len(ownHTTP) != 2 {
+			t.Fatalf("cut %d: lent %d lines and bodies, own %d (%d+%d+%d)", n, len(l.got), want, len(own[0]), len(own[1]), len(ownHTTP))
+		}
+		all := strings.Join(l.got, "|")
+		for _, s := range append(append(own[0], own[1]...), ownHTTP...) {
+			if !strings.Contains(all, s) {
+				t.Errorf("cut %d: %q not read with lent buffers", n, s)
+			}
+		}
+		for d := range rs {
+			if b := rs[d].Buffered(); b != 0 {
+				t.Errorf("cut %d: reader %d holds a %d-byte buffer after complete lines", n, d, b)
+			}
+		}
+		if l.lent == 0 {
+			t.Errorf("cut %d: no buffer lent", n)
 		}
 	}
 }

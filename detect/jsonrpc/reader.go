@@ -76,7 +76,7 @@ func (r *Reader) Write(b []byte, h Handler) {
 			r.newLine()
 			continue
 		default:
-			r.add(seg, max)
+			r.add(seg, max, h)
 		}
 		if i < 0 {
 			return
@@ -85,6 +85,31 @@ func (r *Reader) Write(b []byte, h Handler) {
 			r.emit(r.buf, h)
 		}
 		r.newLine()
+		r.lend(h)
+	}
+}
+
+// Buffers lends a reader the buffer of a partial line or message. A
+// Handler or HTTPHandler that implements it lends the buffer each time a
+// line (message) arrives split, and has it back as soon as the line
+// (message) is complete: thousands of concurrent flows whose lines and
+// messages are split across segments then share a few buffers, instead
+// of each growing and holding its own.
+type Buffers interface {
+	// GetBuffer returns an empty buffer of capacity n or more.
+	GetBuffer(n int) []byte
+	// PutBuffer takes back a buffer no longer used.
+	PutBuffer(b []byte)
+}
+
+// lend gives the empty line buffer back to h if h lends Buffers.
+func (r *Reader) lend(h Handler) {
+	if cap(r.buf) == 0 {
+		return
+	}
+	if l, ok := h.(Buffers); ok {
+		l.PutBuffer(r.buf[:0])
+		r.buf = nil
 	}
 }
 
@@ -101,25 +126,25 @@ var special = [256]bool{' ': true, '\t': true, '\r': true, '"': true, '\\': true
 // add appends seg to the partial line. If the line would outgrow max,
 // the part not yet squeezed and seg are squeezed; a line still too long
 // is dropped and the rest of it skipped.
-func (r *Reader) add(seg []byte, max int) {
+func (r *Reader) add(seg []byte, max int, h Handler) {
 	if len(r.buf)+len(seg) <= max {
-		r.append(seg, max)
+		r.append(seg, max, h)
 		return
 	}
 	if int(r.sq) < len(r.buf) {
 		// Squeeze in place: the write position never passes the read one.
 		raw := r.buf[r.sq:]
 		r.buf = r.buf[:r.sq]
-		r.squeeze(raw, max)
+		r.squeeze(raw, max, h)
 	}
-	if r.squeeze(seg, max) {
+	if r.squeeze(seg, max, h) {
 		r.sq = int32(len(r.buf))
 	}
 }
 
 // squeeze appends seg to the line with padding squeezed; false if the
 // line outgrew max (it is then dropped and skipped).
-func (r *Reader) squeeze(seg []byte, max int) bool {
+func (r *Reader) squeeze(seg []byte, max int, h Handler) bool {
 	for i := 0; i < len(seg); {
 		j := i
 		for j < len(seg) && !special[seg[j]] {
@@ -127,7 +152,7 @@ func (r *Reader) squeeze(seg []byte, max int) bool {
 		}
 		if j > i {
 			r.ws, r.esc = 0, false
-			if !r.put(seg[i:j], max, len(seg)-i) {
+			if !r.put(seg[i:j], max, len(seg)-i, h) {
 				return false
 			}
 			i = j
@@ -159,7 +184,7 @@ func (r *Reader) squeeze(seg []byte, max int) bool {
 		}
 		if !keep {
 			r.Stats.Squeezed++
-		} else if !r.put(seg[i:i+1], max, len(seg)-i) {
+		} else if !r.put(seg[i:i+1], max, len(seg)-i, h) {
 			return false
 		}
 		i++
@@ -169,7 +194,7 @@ func (r *Reader) squeeze(seg []byte, max int) bool {
 
 // put appends b to the line, or drops the line if it would outgrow max
 // (rest: the bytes of the chunk from b on, counted as skipped).
-func (r *Reader) put(b []byte, max, rest int) bool {
+func (r *Reader) put(b []byte, max, rest int, h Handler) bool {
 	if len(r.buf)+len(b) > max {
 		r.Stats.Oversized++
 		r.Stats.OversizeBytes += int64(len(r.buf) + rest)
@@ -177,7 +202,7 @@ func (r *Reader) put(b []byte, max, rest int) bool {
 		r.skip = true
 		return false
 	}
-	r.append(b, max)
+	r.append(b, max, h)
 	return true
 }
 
@@ -185,14 +210,21 @@ func (r *Reader) put(b []byte, max, rest int) bool {
 // starts at the size of the first partial line and doubles up to max: a
 // flow holding a short partial line (a binary record without a newline,
 // one of a million concurrent flows) keeps only those bytes, and a long
-// line costs a few copies.
-func (r *Reader) append(b []byte, max int) {
+// line costs a few copies. A handler that lends Buffers lends it (the
+// buffer it replaces is dropped, not given back: squeeze may still be
+// reading it).
+func (r *Reader) append(b []byte, max int, h Handler) {
 	if n := len(r.buf) + len(b); n > cap(r.buf) {
 		c := min(max, 2*cap(r.buf))
 		if c < n {
 			c = n
 		}
-		buf := make([]byte, len(r.buf), c)
+		var buf []byte
+		if l, ok := h.(Buffers); ok {
+			buf = l.GetBuffer(c)[:len(r.buf)]
+		} else {
+			buf = make([]byte, len(r.buf), c)
+		}
 		copy(buf, r.buf)
 		r.buf = buf
 	}
@@ -223,6 +255,17 @@ func (r *Reader) Discard() { r.newLine() }
 
 // Buffered returns the bytes held for a partial line.
 func (r *Reader) Buffered() int { return cap(r.buf) }
+
+// Recycle clears the reader for a new stream, as a zero Reader (MaxLine
+// too), and gives its line buffer to l (nil: drops it): an engine
+// recycles readers with its flows' state, and a recycled reader must not
+// keep a buffer that its next flow may never need.
+func (r *Reader) Recycle(l Buffers) {
+	if l != nil && cap(r.buf) > 0 {
+		l.PutBuffer(r.buf[:0])
+	}
+	*r = Reader{}
+}
 
 // Reset frees the line buffer.
 func (r *Reader) Reset() {

@@ -24,7 +24,10 @@
 // its flags: 144 B in all (was 704; the clock is the Shared's). What only
 // some flows need (first bytes, readers, machine, proxy result, second
 // reading) hangs off one pointer. A flow without a verdict whose both
-// directions reached the scan cap frees its partial lines.
+// directions reached the scan cap frees its partial lines. The Shared
+// lends the line and HTTP readers their partial-line buffers and takes a
+// reset flow's machine, readings and readers back into bounded free
+// lists (pool.go), so ending and starting flows make little garbage.
 //
 // # Rules
 //

@@ -99,6 +99,7 @@ type flowSink interface {
 	reassembly.AltSink
 	jsonrpc.Handler
 	jsonrpc.HTTPHandler
+	jsonrpc.Buffers
 }
 
 func (s *upSink) Data(b []byte)                            { (*Flow)(s).data(packet.Up, b) }
@@ -116,6 +117,13 @@ func (s *downSink) Body(info *jsonrpc.HTTPInfo, body []byte) {
 }
 func (s *downSink) AltData(b []byte) { (*Flow)(s).altData(packet.Down, b) }
 func (s *downSink) AltGap(n uint32)  { (*Flow)(s).altGap(packet.Down) }
+
+// Both directions' readers borrow their partial-line and partial-message
+// buffers from the Shared's pools (jsonrpc.Buffers).
+func (s *upSink) GetBuffer(n int) []byte   { return (*Flow)(s).sh.free.getBuffer(n) }
+func (s *upSink) PutBuffer(b []byte)       { (*Flow)(s).sh.free.putBuffer(b) }
+func (s *downSink) GetBuffer(n int) []byte { return (*Flow)(s).sh.free.getBuffer(n) }
+func (s *downSink) PutBuffer(b []byte)     { (*Flow)(s).sh.free.putBuffer(b) }
 
 // sink returns direction dir's adapter.
 func (f *Flow) sink(dir packet.Direction) flowSink {
@@ -233,7 +241,7 @@ type flowMore struct {
 // more returns the flow's flowMore, allocating it at its first use.
 func (f *Flow) more() *flowMore {
 	if f.x == nil {
-		f.x = &flowMore{}
+		f.x = f.sh.free.more.get()
 	}
 	return f.x
 }
@@ -306,6 +314,8 @@ type Shared struct {
 	tap                  func(dir packet.Direction, data []byte)
 	// now is the time of the packet being read (see Flow.now).
 	now time.Time
+	// free recycles the flows' optional state (see Flow.Reset).
+	free pools
 }
 
 // NewShared returns the state shared by flows with cfg and budget (may
@@ -347,6 +357,9 @@ func (f *Flow) Reset() {
 	for d := range f.streams {
 		f.streams[d].Reset() // its extension goes back to the Shared's recycler
 	}
+	if f.x != nil {
+		f.sh.free.recycle(f.x) // so does the optional state
+	}
 	*f = Flow{}
 }
 
@@ -358,7 +371,9 @@ func (f *Flow) now() time.Time { return f.sh.now }
 // m returns the flow's machine, allocating it at its first use.
 func (f *Flow) m() *stratum.Machine {
 	if f.mach() == nil {
-		f.more().machine = &stratum.Machine{MayBeSwapped: f.is(flagMaybeSwapped), PairByOrder: f.mode == modeHTTP}
+		m := f.sh.free.machines.get() // cleared when put back
+		m.MayBeSwapped, m.PairByOrder = f.is(flagMaybeSwapped), f.mode == modeHTTP
+		f.more().machine = m
 	}
 	return f.mach()
 }
@@ -370,7 +385,7 @@ func (f *Flow) decidedMining() bool { return f.mach() != nil && f.mach().Mining(
 // readLines allocates the JSON-RPC reading (decide: lines or HTTP).
 func (f *Flow) readLines() {
 	if f.lineRd() == nil {
-		f.more().rd = &lineReading{}
+		f.more().rd = f.sh.free.reads.get() // cleared when put back
 		for d := range f.lineRd().lines {
 			f.lineRd().lines[d].MaxLine = f.sh.cfg.MaxLine
 		}
@@ -388,6 +403,7 @@ func (sh *Shared) SetTap(tap func(dir packet.Direction, data []byte)) { sh.tap =
 func (f *Flow) SetTap(tap func(dir packet.Direction, data []byte)) {
 	sh := *f.sh
 	sh.tap = tap
+	sh.free = pools{} // the copy's lists must not share the original's arrays
 	f.sh = &sh
 }
 
@@ -709,8 +725,8 @@ func (f *Flow) decideOn(up, down []byte) {
 	switch {
 	case jsonrpc.LooksLikeHTTP(up):
 		f.mode = modeHTTP
-		f.more().http = &[2]jsonrpc.HTTPReader{}
-		f.readLines() // bodies are parsed with its message; a Stratum server may answer in lines
+		f.more().http = f.sh.free.http.get() // cleared when put back
+		f.readLines()                        // bodies are parsed with its message; a Stratum server may answer in lines
 		if f.mach() != nil {
 			f.mach().PairByOrder = true
 		}
