@@ -154,14 +154,21 @@ func (r *HTTPReader) Write(b []byte, h HTTPHandler) {
 // grow gives the buffer capacity c (> its length), lent by h if it lends
 // Buffers; the old buffer is dropped.
 func (r *HTTPReader) grow(c int, h HTTPHandler) {
-	var buf []byte
+	r.buf = regrow(r.buf, c, h)
+}
+
+// regrow copies buf into a buffer of capacity c, lent by h if h lends
+// Buffers (a handler of either reader may), else allocated; the old
+// buffer is dropped, never given back: the caller may still read it.
+func regrow(buf []byte, c int, h any) []byte {
+	var nb []byte
 	if l, ok := h.(Buffers); ok {
-		buf = l.GetBuffer(c)[:len(r.buf)]
+		nb = l.GetBuffer(c)[:len(buf)]
 	} else {
-		buf = make([]byte, len(r.buf), c)
+		nb = make([]byte, len(buf), c)
 	}
-	copy(buf, r.buf)
-	r.buf = buf
+	copy(nb, buf)
+	return nb
 }
 
 var crlf2 = []byte("\r\n\r\n")

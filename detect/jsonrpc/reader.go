@@ -219,14 +219,7 @@ func (r *Reader) append(b []byte, max int, h Handler) {
 		if c < n {
 			c = n
 		}
-		var buf []byte
-		if l, ok := h.(Buffers); ok {
-			buf = l.GetBuffer(c)[:len(r.buf)]
-		} else {
-			buf = make([]byte, len(r.buf), c)
-		}
-		copy(buf, r.buf)
-		r.buf = buf
+		r.buf = regrow(r.buf, c, h)
 	}
 	r.buf = append(r.buf, b...)
 }
