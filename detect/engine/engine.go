@@ -20,6 +20,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/flowfeat"
 	"github.com/minerwatch/minerwatch/features/flows"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/freelist"
 	"github.com/minerwatch/minerwatch/internal/lru"
 )
 
@@ -324,11 +325,11 @@ type Engine struct {
 	req     Request // Config.Defer's argument, reused
 	// Hello parsers live from a flow's first payload to its ClientHello
 	// (or the end of the search): recycled, not re-allocated per flow.
-	tlsFree  freeList[tlshello.Parser]
-	quicFree freeList[tlshello.QUICParser]
-	sigFree  freeList[signature.Flow]
-	parFree  freeList[parsers]
-	infoFree freeList[FlowInfo]
+	tlsFree  freelist.List[tlshello.Parser]
+	quicFree freelist.List[tlshello.QUICParser]
+	sigFree  freelist.List[signature.Flow]
+	parFree  freelist.List[parsers]
+	infoFree freelist.List[FlowInfo]
 	sigDone  signature.Stats
 	stats    Stats
 	vec      flowfeat.Vector
@@ -497,7 +498,7 @@ func (e *Engine) captureRef() *string {
 }
 
 func (e *Engine) flowStarted(f *flows.Flow) {
-	fi := e.infoFree.get()
+	fi := e.infoFree.Get()
 	*fi = FlowInfo{flow: f, capture: e.captureRef()}
 	f.Data = fi
 	// Stage state comes when the flow earns it (see packet); a flow that
@@ -554,7 +555,7 @@ func (e *Engine) earn(fi *FlowInfo, withSig bool) {
 	e.stats.Earned++
 	f := fi.flow
 	if withSig && f.Proto == packet.ProtoTCP {
-		fi.sig = e.sigFree.get()
+		fi.sig = e.sigFree.Get()
 		fi.sig.Init(e.sigShared)
 	}
 	if e.wantsFeatures(f) {
@@ -674,7 +675,7 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 			}
 			return
 		}
-		tls := e.tlsFree.get()
+		tls := e.tlsFree.Get()
 		e.parsers(fi).tls = tls
 		// Feed from the hello's start: the bytes of earlier chunks it
 		// starts with (a record header cut by a chunk boundary), the
@@ -697,7 +698,7 @@ func (e *Engine) tap(fi *FlowInfo, dir packet.Direction, data []byte) {
 // parsers returns fi's parsers, taking a recycled set if it has none.
 func (e *Engine) parsers(fi *FlowInfo) *parsers {
 	if fi.par == nil {
-		fi.par = e.parFree.get()
+		fi.par = e.parFree.Get()
 	}
 	return fi.par
 }
@@ -705,7 +706,7 @@ func (e *Engine) parsers(fi *FlowInfo) *parsers {
 // dropParsers recycles fi's parsers once none is in use.
 func (e *Engine) dropParsers(fi *FlowInfo) {
 	if ps := fi.par; ps != nil && ps.tls == nil && ps.quic == nil && ps.dns == [2]*dnsmsg.Stream{} && ps.pre.Len() == 0 {
-		e.parFree.put(ps)
+		e.parFree.Put(ps)
 		fi.par = nil
 	}
 }
@@ -817,7 +818,7 @@ func (e *Engine) quicInitial(fi *FlowInfo, b []byte, now time.Time) {
 	}
 	ps := e.parsers(fi)
 	if ps.quic == nil {
-		ps.quic = e.quicFree.get()
+		ps.quic = e.quicFree.Get()
 	}
 	err := ps.quic.Feed(b)
 	if err == tlshello.ErrNeedMore {
@@ -1132,14 +1133,14 @@ func (e *Engine) flowEnded(f *flows.Flow, why flows.EndReason) {
 		}
 		fi.sig.AddStats(&e.sigDone)
 		fi.sig.Reset()
-		e.sigFree.put(fi.sig)
+		e.sigFree.Put(fi.sig)
 		fi.sig = nil
 	}
 	f.Data = nil
 	// Nothing keeps fi past its flow's end (OnRow callers read it during
 	// the call), so the next flow can have it.
 	e.tapping = nil
-	e.infoFree.put(fi)
+	e.infoFree.Put(fi)
 }
 
 func (e *Engine) newAlert(fi *FlowInfo, detector string, at time.Time, swapped bool) *alert.Alert {

@@ -241,7 +241,7 @@ type flowMore struct {
 // more returns the flow's flowMore, allocating it at its first use.
 func (f *Flow) more() *flowMore {
 	if f.x == nil {
-		f.x = f.sh.free.more.get()
+		f.x = f.sh.free.more.Get()
 	}
 	return f.x
 }
@@ -321,7 +321,7 @@ type Shared struct {
 // NewShared returns the state shared by flows with cfg and budget (may
 // be nil: no global cap).
 func NewShared(cfg Config, budget *reassembly.Budget) *Shared {
-	sh := &Shared{cfg: cfg, budget: budget}
+	sh := &Shared{cfg: cfg, budget: budget, free: newPools()}
 	lean := cfg.Stream
 	lean.Conflicts, lean.MaxPadding = false, 0
 	// The flows of one Shared are fed from one goroutine: their streams
@@ -371,7 +371,7 @@ func (f *Flow) now() time.Time { return f.sh.now }
 // m returns the flow's machine, allocating it at its first use.
 func (f *Flow) m() *stratum.Machine {
 	if f.mach() == nil {
-		m := f.sh.free.machines.get() // cleared when put back
+		m := f.sh.free.machines.Get() // cleared when put back
 		m.MayBeSwapped, m.PairByOrder = f.is(flagMaybeSwapped), f.mode == modeHTTP
 		f.more().machine = m
 	}
@@ -385,7 +385,7 @@ func (f *Flow) decidedMining() bool { return f.mach() != nil && f.mach().Mining(
 // readLines allocates the JSON-RPC reading (decide: lines or HTTP).
 func (f *Flow) readLines() {
 	if f.lineRd() == nil {
-		f.more().rd = f.sh.free.reads.get() // cleared when put back
+		f.more().rd = f.sh.free.reads.Get() // cleared when put back
 		for d := range f.lineRd().lines {
 			f.lineRd().lines[d].MaxLine = f.sh.cfg.MaxLine
 		}
@@ -403,7 +403,7 @@ func (sh *Shared) SetTap(tap func(dir packet.Direction, data []byte)) { sh.tap =
 func (f *Flow) SetTap(tap func(dir packet.Direction, data []byte)) {
 	sh := *f.sh
 	sh.tap = tap
-	sh.free = pools{} // the copy's lists must not share the original's arrays
+	sh.free = newPools() // the copy's lists must not share the original's arrays
 	f.sh = &sh
 }
 
@@ -725,7 +725,7 @@ func (f *Flow) decideOn(up, down []byte) {
 	switch {
 	case jsonrpc.LooksLikeHTTP(up):
 		f.mode = modeHTTP
-		f.more().http = f.sh.free.http.get() // cleared when put back
+		f.more().http = f.sh.free.http.Get() // cleared when put back
 		f.readLines()                        // bodies are parsed with its message; a Stratum server may answer in lines
 		if f.mach() != nil {
 			f.mach().PairByOrder = true

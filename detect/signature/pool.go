@@ -3,37 +3,23 @@ package signature
 import (
 	"github.com/minerwatch/minerwatch/detect/jsonrpc"
 	"github.com/minerwatch/minerwatch/detect/stratum"
+	"github.com/minerwatch/minerwatch/internal/freelist"
 )
 
-// freeList recycles one kind of a flow's optional state among the flows
-// of a Shared (fed from one goroutine, so a slice does what sync.Pool
-// would, without its per-GC flushes). Items are cleared when put back, so
-// the list holds no strings or buffers of ended flows beyond the line
-// buffers the readers keep on purpose (Reader.Recycle).
-type freeList[T any] struct{ items []*T }
-
 // maxFree bounds each list. Flows end in bursts (an idle timeout sweep):
-// with 256, most of merged-k10's machines were allocated anew (25 of 217
-// MB; 3 MB with 4096). The lists hold at most ~6 MB (a machine is ~900
-// bytes), and a past flood of mining flows stays resident no further.
+// with freelist's default of 256, most of merged-k10's machines were
+// allocated anew (25 of 217 MB; 3 MB with 4096). The lists hold at most
+// ~6 MB (a machine is ~900 bytes), and a past flood of mining flows stays
+// resident no further. Items are cleared when put back, so the lists hold
+// no strings or buffers of ended flows beyond the line buffers the
+// readers keep on purpose (Reader.Recycle).
 const maxFree = 4096
 
-func (l *freeList[T]) get() *T {
-	n := len(l.items)
-	if n == 0 {
-		return new(T)
-	}
-	x := l.items[n-1]
-	l.items[n-1] = nil
-	l.items = l.items[:n-1]
-	return x
-}
-
-// put takes x back; the caller has cleared it.
-func (l *freeList[T]) put(x *T) {
-	if len(l.items) < maxFree {
-		l.items = append(l.items, x)
-	}
+// newPools returns empty lists bounded by maxFree.
+func newPools() pools {
+	var p pools
+	p.more.Limit, p.machines.Limit, p.reads.Limit, p.http.Limit = maxFree, maxFree, maxFree, maxFree
+	return p
 }
 
 // pools is a Shared's free lists: the machine, the line reading and the
@@ -41,10 +27,10 @@ func (l *freeList[T]) put(x *T) {
 // garbage (merged-k10: 37, 14 and 6 of 308 MB), and their buffers another
 // 26 MB.
 type pools struct {
-	more     freeList[flowMore]
-	machines freeList[stratum.Machine]
-	reads    freeList[lineReading]
-	http     freeList[[2]jsonrpc.HTTPReader]
+	more     freelist.List[flowMore]
+	machines freelist.List[stratum.Machine]
+	reads    freelist.List[lineReading]
+	http     freelist.List[[2]jsonrpc.HTTPReader]
 	// bufs are lent to the line and HTTP readers while a line or message
 	// is partial (jsonrpc.Buffers): one per flow with a split line was
 	// 26 MB on merged-k10, and as many held at once.
@@ -110,21 +96,21 @@ func (p *pools) putBuffer(b []byte) {
 func (p *pools) recycle(x *flowMore) {
 	if m := x.machine; m != nil {
 		*m = stratum.Machine{}
-		p.machines.put(m)
+		p.machines.Put(m)
 	}
 	if rd := x.rd; rd != nil {
 		for d := range rd.lines {
 			rd.lines[d].Recycle(p) // its buffer is lent to the next split line
 		}
 		*rd = lineReading{lines: rd.lines}
-		p.reads.put(rd)
+		p.reads.Put(rd)
 	}
 	if h := x.http; h != nil {
 		for d := range h {
 			h[d].Recycle(p)
 		}
-		p.http.put(h)
+		p.http.Put(h)
 	}
 	*x = flowMore{}
-	p.more.put(x)
+	p.more.Put(x)
 }
