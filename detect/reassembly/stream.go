@@ -1,9 +1,6 @@
 package reassembly
 
-import (
-	"bytes"
-	"math"
-)
+import "math"
 
 // Sink receives one direction's bytes in order.
 type Sink interface {
@@ -382,9 +379,8 @@ func (s *Stream) capped(payload []byte) []byte {
 		}
 		return payload
 	}
-	// Fast path (SIMD counts): the whole payload fits, padding free.
-	pads := int64(bytes.Count(payload, []byte{' '}) + bytes.Count(payload, []byte{'\n'}) +
-		bytes.Count(payload, []byte{'\r'}) + bytes.Count(payload, []byte{'\t'}))
+	// Fast path (one SIMD count): the whole payload fits, padding free.
+	pads := int64(countPadding(payload))
 	if n := int64(len(payload)) - pads; n < room && int64(s.st.padding)+pads <= s.lim.MaxPadding {
 		s.st.padding += uint32(pads)
 		return payload
