@@ -2,8 +2,8 @@
 
 package reassembly
 
-// countPadding16 counts the JSON whitespace bytes of b, whose length is a
-// multiple of 16 (SSE2, which every amd64 has; padcount_amd64.s).
+// countPaddingLong counts the JSON whitespace bytes of b, at least 16
+// bytes long (SSE2, which every amd64 has; padcount_amd64.s).
 //
 //go:noescape
-func countPadding16(b []byte) int
+func countPaddingLong(b []byte) int

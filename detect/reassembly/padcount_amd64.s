@@ -2,15 +2,27 @@
 
 #include "textflag.h"
 
-// func countPadding16(b []byte) int
+// tailmask<>+r is 16-r zero bytes, then r 0xFF bytes: it keeps the last
+// r bytes of a 16-byte load.
+DATA tailmask<>+0(SB)/8, $0
+DATA tailmask<>+8(SB)/8, $0
+DATA tailmask<>+16(SB)/8, $0xffffffffffffffff
+DATA tailmask<>+24(SB)/8, $0xffffffffffffffff
+GLOBL tailmask<>(SB), RODATA|NOPTR, $32
+
+// func countPaddingLong(b []byte) int
 //
 // Each 16-byte block is compared with ' ', '\t', '\n' and '\r' (PCMPEQB
 // gives 0xFF per equal byte); the OR of the four is subtracted from a
 // vector of byte counters (adding 1 per whitespace byte), which PSADBW
-// sums into the total every 255 blocks, before a counter can wrap.
-TEXT ·countPadding16(SB), NOSPLIT, $0-32
+// sums into the total every 255 blocks, before a counter can wrap. The
+// last len%16 bytes are read as the last 16 bytes of b (len(b) >= 16),
+// masked to the bytes the blocks did not cover.
+TEXT ·countPaddingLong(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
+	MOVQ CX, R8
+	ANDQ $15, R8
 	SHRQ $4, CX
 	MOVQ $0x2020202020202020, AX
 	MOVQ AX, X4
@@ -29,7 +41,7 @@ TEXT ·countPadding16(SB), NOSPLIT, $0-32
 
 outer:
 	TESTQ CX, CX
-	JZ    done
+	JZ    tail
 	MOVQ  $255, DX
 	CMPQ  CX, DX
 	JAE   run
@@ -58,6 +70,29 @@ inner:
 	PSADBW  X8, X3
 	PADDQ   X3, X9
 	JMP     outer
+
+tail:
+	TESTQ   R8, R8
+	JZ      done
+	LEAQ    -16(SI)(R8*1), DI
+	MOVOU   (DI), X0
+	MOVO    X0, X1
+	PCMPEQB X4, X1
+	MOVO    X0, X2
+	PCMPEQB X5, X2
+	POR     X2, X1
+	MOVO    X0, X2
+	PCMPEQB X6, X2
+	POR     X2, X1
+	PCMPEQB X7, X0
+	POR     X0, X1
+	LEAQ    tailmask<>(SB), DI
+	MOVOU   (DI)(R8*1), X2
+	PAND    X2, X1
+	PXOR    X3, X3
+	PSUBB   X1, X3
+	PSADBW  X8, X3
+	PADDQ   X3, X9
 
 done:
 	MOVQ   X9, AX

@@ -2,9 +2,9 @@
 
 package reassembly
 
-// countPadding16 counts the JSON whitespace bytes of b (the portable
+// countPaddingLong counts the JSON whitespace bytes of b (the portable
 // form of padcount_amd64.s).
-func countPadding16(b []byte) int {
+func countPaddingLong(b []byte) int {
 	c := 0
 	for _, x := range b {
 		if isPadding(x) {

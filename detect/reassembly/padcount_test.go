@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestCountPaddingCountsWhatIsPaddingSays compares the block count with
+// TestCountPaddingCountsWhatIsPaddingSays compares the SIMD count with
 // isPadding byte by byte: every length up to a few blocks at every
 // alignment, bytes drawn mostly from near the whitespace values (so
 // near misses such as 0x08, 0x0b, 0x0c, 0x1f, 0x21 and the high-bit
