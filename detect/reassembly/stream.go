@@ -190,6 +190,15 @@ func (s *Stream) Stats() Stats {
 	return st
 }
 
+// Plain reports whether the stream has no extension: then every counter
+// of Stats but Delivered and Padding is 0 and it has no second reading
+// (a caller summing many streams' counters reads Padding alone).
+func (s *Stream) Plain() bool { return s.x == nil }
+
+// Padding returns the whitespace bytes delivered without counting toward
+// MaxBytes (Stats().Padding).
+func (s *Stream) Padding() int64 { return int64(s.st.padding) }
+
 // Delivered returns the bytes handed to the Sink so far.
 func (s *Stream) Delivered() int64 { return int64(s.st.delivered) }
 
