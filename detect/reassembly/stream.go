@@ -215,8 +215,10 @@ func (s *Stream) Limits() *Limits { return s.lim }
 
 // Init (re)initialises s with the shared limits l.
 func (s *Stream) Init(l *Limits) {
-	s.Reset()
-	s.lim = l
+	if s.x != nil {
+		s.Reset() // Release and the recycler have work only with an extension
+	}
+	*s = Stream{lim: l}
 }
 
 // Reset releases what the stream holds, gives its extension back to its
