@@ -283,3 +283,29 @@ func TestSplitChecksDecideAsTheWholeOnes(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckFlowFollowsTheLearnedStoresSize: the new-flow check skips the
+// learned store while it is empty (Len without the lock), so its size
+// must follow every add and removal.
+func TestCheckFlowFollowsTheLearnedStoresSize(t *testing.T) {
+	l := NewLearned()
+	in := New(nil, nil, l, Config{})
+	t0 := time.Unix(1_800_000_000, 0)
+	server := netip.MustParseAddrPort("192.0.2.7:3333")
+	client := netip.MustParseAddrPort("10.0.0.1:40000")
+	if _, ok := in.CheckFlow(client, server, t0); ok || l.Len() != 0 {
+		t.Fatalf("empty store: hit or Len %d", l.Len())
+	}
+	if !l.Add(LearnedEntry{Addr: server.Addr(), Port: server.Port(), Reason: ReasonManual, Added: t0, Expires: t0.Add(time.Hour)}) {
+		t.Fatal("Add refused")
+	}
+	if h, ok := in.CheckFlow(client, server, t0); !ok || h.Kind != MatchLearned || l.Len() != 1 {
+		t.Fatalf("after Add: hit %v %+v, Len %d", ok, h, l.Len())
+	}
+	if !l.Remove(server.Addr(), server.Port()) {
+		t.Fatal("Remove found nothing")
+	}
+	if _, ok := in.CheckFlow(client, server, t0); ok || l.Len() != 0 {
+		t.Fatalf("after Remove: hit or Len %d", l.Len())
+	}
+}

@@ -160,17 +160,27 @@ func (s *Set) live(head int32, now int64) (int32, bool) {
 // address with any port, then CIDRs longest first. Expired entries do not
 // match. The hit's Kind is MatchIP.
 func (s *Set) MatchAddr(ip netip.Addr, port uint16, now time.Time) (Hit, bool) {
-	if s == nil || len(s.recs) == 0 {
+	i, ok := s.lookupAddr(ip.Unmap(), port, now.Unix())
+	if !ok {
 		return Hit{}, false
 	}
-	ip = ip.Unmap()
-	t := now.Unix()
-	a16 := ip.As16()
+	return s.hit(i, MatchIP), true
+}
+
+// lookupAddr is MatchAddr's search for an unmapped ip at Unix second t:
+// the matching record's index. Building the Hit is left to the caller
+// that found one (a new flow's check, which mostly finds none, then
+// neither zeroes nor copies one per set).
+func (s *Set) lookupAddr(ip netip.Addr, port uint16, t int64) (int32, bool) {
+	if s == nil || len(s.recs) == 0 {
+		return -1, false
+	}
 	if len(s.addrs) > 0 {
+		a16 := ip.As16()
 		for _, p := range [2]uint16{port, 0} {
 			if head, ok := s.addrs[addrKey{ip: a16, port: p}]; ok {
 				if i, ok := s.live(head, t); ok {
-					return s.hit(i, MatchIP), true
+					return i, true
 				}
 			}
 			if port == 0 {
@@ -192,7 +202,7 @@ func (s *Set) MatchAddr(ip netip.Addr, port uint16, now time.Time) (Hit, bool) {
 			k.port = pt
 			if head, ok := s.prefixes[k]; ok {
 				if i, ok := s.live(head, t); ok {
-					return s.hit(i, MatchIP), true
+					return i, true
 				}
 			}
 			if port == 0 {
@@ -200,7 +210,7 @@ func (s *Set) MatchAddr(ip netip.Addr, port uint16, now time.Time) (Hit, bool) {
 			}
 		}
 	}
-	return Hit{}, false
+	return -1, false
 }
 
 // MatchDomain looks a DNS name or SNI up: case-insensitive, trailing dot

@@ -1,9 +1,6 @@
 package reassembly
 
-import (
-	"bytes"
-	"math"
-)
+import "math"
 
 // Sink receives one direction's bytes in order.
 type Sink interface {
@@ -193,6 +190,15 @@ func (s *Stream) Stats() Stats {
 	return st
 }
 
+// Plain reports whether the stream has no extension: then every counter
+// of Stats but Delivered and Padding is 0 and it has no second reading
+// (a caller summing many streams' counters reads Padding alone).
+func (s *Stream) Plain() bool { return s.x == nil }
+
+// Padding returns the whitespace bytes delivered without counting toward
+// MaxBytes (Stats().Padding).
+func (s *Stream) Padding() int64 { return int64(s.st.padding) }
+
 // Delivered returns the bytes handed to the Sink so far.
 func (s *Stream) Delivered() int64 { return int64(s.st.delivered) }
 
@@ -209,8 +215,10 @@ func (s *Stream) Limits() *Limits { return s.lim }
 
 // Init (re)initialises s with the shared limits l.
 func (s *Stream) Init(l *Limits) {
-	s.Reset()
-	s.lim = l
+	if s.x != nil {
+		s.Reset() // Release and the recycler have work only with an extension
+	}
+	*s = Stream{lim: l}
 }
 
 // Reset releases what the stream holds, gives its extension back to its
@@ -382,9 +390,8 @@ func (s *Stream) capped(payload []byte) []byte {
 		}
 		return payload
 	}
-	// Fast path (SIMD counts): the whole payload fits, padding free.
-	pads := int64(bytes.Count(payload, []byte{' '}) + bytes.Count(payload, []byte{'\n'}) +
-		bytes.Count(payload, []byte{'\r'}) + bytes.Count(payload, []byte{'\t'}))
+	// Fast path (one SIMD count): the whole payload fits, padding free.
+	pads := int64(countPadding(payload))
 	if n := int64(len(payload)) - pads; n < room && int64(s.st.padding)+pads <= s.lim.MaxPadding {
 		s.st.padding += uint32(pads)
 		return payload

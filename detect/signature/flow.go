@@ -858,22 +858,32 @@ func (f *Flow) AddStats(s *Stats) {
 		s.HTTPMessages += rd.httpMessages
 	}
 	for d := range f.streams {
-		st := f.streams[d].Stats()
-		s.Gaps += st.Gaps
-		s.GapBytes += st.GapBytes
-		s.CapDropped += st.CapDropped
-		s.BudgetDropped += st.BudgetDropped
-		s.Retransmitted += st.Retransmitted
-		s.Padding += st.Padding
-		s.OverlapConflicts += st.Conflicts
-		if f.streams[d].Conflicting() {
-			s.AltReadings++
+		if f.streams[d].Plain() {
+			// Most streams: building and summing a whole Stats adds zeros.
+			s.Padding += f.streams[d].Padding()
+		} else {
+			f.addStreamStats(s, d)
 		}
 		if f.lineRd() != nil {
 			ls := f.lineRd().lines[d].Stats
 			s.OversizedLines += ls.Oversized
 			s.SkippedBytes += ls.OversizeBytes
 		}
+	}
+}
+
+// addStreamStats adds one direction's stream counters to s.
+func (f *Flow) addStreamStats(s *Stats, d int) {
+	st := f.streams[d].Stats()
+	s.Gaps += st.Gaps
+	s.GapBytes += st.GapBytes
+	s.CapDropped += st.CapDropped
+	s.BudgetDropped += st.BudgetDropped
+	s.Retransmitted += st.Retransmitted
+	s.Padding += st.Padding
+	s.OverlapConflicts += st.Conflicts
+	if f.streams[d].Conflicting() {
+		s.AltReadings++
 	}
 }
 

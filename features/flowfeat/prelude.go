@@ -1,7 +1,9 @@
 package flowfeat
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/minerwatch/minerwatch/features/flows"
@@ -88,12 +90,15 @@ func (pr *Prelude) Completes(p *packet.Packet, dir packet.Direction) bool {
 
 // Len returns the number of packets held.
 func (pr *Prelude) Len() int {
-	n := 0
-	for n < PreludeLen && pr.bits[n]&preHeld != 0 {
-		n++
-	}
-	return n
+	// The held packets are the first slots with preHeld: the index of the
+	// first byte without it, read as one word (a flow asks several times).
+	const held = preHeld * 0x01010101
+	free := ^binary.LittleEndian.Uint32(pr.bits[:]) & held
+	return bits.TrailingZeros32(free) / 8 // no free slot: 32/8 = PreludeLen
 }
+
+// The word read of Len holds the four slots exactly.
+var _ [0]struct{} = [PreludeLen - 4]struct{}{}
 
 // Replay calls fn with each held packet of flow f, oldest first, rebuilt
 // into scratch (the caller's, reused: a Packet of its own would escape to
