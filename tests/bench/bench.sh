@@ -65,43 +65,51 @@ capture() {
   echo "$path"
 }
 
-# measure LABEL CMD...: runs CMD RUNS times (stdout discarded) and sets
-# WALL (fastest run, seconds), MEDIAN (median wall seconds), CPU (user+sys
-# seconds of the fastest run), RSS (largest max RSS in MiB, "–" without
-# GNU time) and STATUS (exit code of the last failing run). The fastest run
-# is the one least disturbed by whatever else the machine was doing.
-measure() {
-  local label=$1; shift
-  local walls=() rss=0 t
+# Rows are measured in rounds: each round runs every row's command once,
+# in order, so a machine that speeds up or slows down during the run (a
+# shared VM does) moves every row alike and the ratios between rows stay
+# fair; measuring one row RUNS times and then the next let a slow minute
+# land on one row only.
+#
+# run_once ID: runs row ID's command (stdout discarded) once and records
+# its wall and user+sys seconds, its max RSS and a failing exit code.
+run_once() {
+  local id=$1 t
+  local -n cmd="CMD_$id" walls="WALLS_$id"
   t=$(mktemp)
-  STATUS=0
-  for ((i = 0; i < RUNS; i++)); do
-    if ((have_gnu_time)); then
-      /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >/dev/null 2>"$t.err" || STATUS=$?
-      read -r w u s m < <(tail -n 1 "$t")
-      walls+=("$w $(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')")
-      ((m > rss)) && rss=$m
-    else
-      local start end
-      start=$(date +%s.%N)
-      "$@" >/dev/null 2>"$t.err" || STATUS=$?
-      end=$(date +%s.%N)
-      walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}') –")
-    fi
-  done
-  if ((STATUS != 0)); then
-    echo "bench: $label exited $STATUS: $(head -c 300 "$t.err")" >&2
+  if ((have_gnu_time)); then
+    /usr/bin/time -f '%e %U %S %M' -o "$t" "${cmd[@]}" >/dev/null 2>"$t.err" || STATUS[$id]=$?
+    read -r w u s m < <(tail -n 1 "$t")
+    walls+=("$w $(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')")
+    ((m > ${MAXRSS[$id]:-0})) && MAXRSS[$id]=$m
+  else
+    local start end
+    start=$(date +%s.%N)
+    "${cmd[@]}" >/dev/null 2>"$t.err" || STATUS[$id]=$?
+    end=$(date +%s.%N)
+    walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}') –")
+  fi
+  if ((${STATUS[$id]:-0} != 0)) && [[ -z ${ERR[$id]:-} ]]; then
+    ERR[$id]=$(head -c 300 "$t.err")
   fi
   rm -f "$t" "$t.err"
+}
+
+# summarize ID: sets WALL (fastest run, seconds), MEDIAN (median wall
+# seconds), CPU (user+sys seconds of the fastest run) and RSS (largest max
+# RSS in MiB, "–" without GNU time) from row ID's runs. The fastest run is
+# the one least disturbed by whatever else the machine was doing.
+summarize() {
+  local -n walls="WALLS_$1"
   read -r WALL CPU < <(printf '%s\n' "${walls[@]}" | sort -n | head -n 1)
   MEDIAN=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-  if ((have_gnu_time)); then RSS=$(awk -v k="$rss" 'BEGIN{printf "%.0f", k/1024}'); else RSS="–"; fi
+  if ((have_gnu_time)); then RSS=$(awk -v k="${MAXRSS[$1]:-0}" 'BEGIN{printf "%.0f", k/1024}'); else RSS="–"; fi
 }
 
 results=$OUT/results.md
 {
   echo "minerwatch benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
-  echo "$($GO version), $(git describe --always --dirty 2>/dev/null || echo unknown), $RUNS runs per row: rates from the fastest run, its CPU time, the largest max RSS"
+  echo "$($GO version), $(git describe --always --dirty 2>/dev/null || echo unknown), $RUNS rounds, each running every row once: rates from the fastest run, its CPU time, the largest max RSS"
   if command -v ndpiReader >/dev/null; then echo "ndpiReader: $(ndpiReader -h 2>&1 | grep -m1 -o 'nDPI [0-9.]*')"; fi
 } | tee "$results"
 
@@ -116,10 +124,20 @@ for name in $CAPTURES; do
     echo "| | command | wall s (best, median) | CPU s | cores | packets/s | packets/CPU-s | Gbit/s | max RSS MiB |"
     echo "|---|---|---|---|---|---|---|---|---|"
   } | tee -a "$results"
-  declare -A PPS=() CPPS=()
-  row() { # ID LABEL CMD...
-    local id=$1 label=$2; shift 2
-    measure "$label" "$@"
+  declare -A PPS=() CPPS=() LABEL=() STATUS=() MAXRSS=() ERR=()
+  ROWS=()
+  row() { # ID LABEL CMD...: a row to measure
+    local id=$1
+    ROWS+=("$id")
+    LABEL[$id]=$2
+    shift 2
+    declare -ga "CMD_$id=()" "WALLS_$id=()"
+    local -n cmd="CMD_$id"
+    cmd=("$@")
+  }
+  report() { # ID: the row's line of the table
+    local id=$1 label=${LABEL[$1]}
+    summarize "$id"
     local pps cpps gbps cores
     pps=$(awk -v p="$packets" -v w="$WALL" 'BEGIN{ printf "%.0f", p/(w > 0 ? w : 0.005) }')
     cpps=$(awk -v p="$packets" -v c="$CPU" 'BEGIN{ if (c == "–") print "–"; else printf "%.0f", p/(c > 0 ? c : 0.005) }')
@@ -129,8 +147,11 @@ for name in $CAPTURES; do
     cores=$(awk -v c="$CPU" -v w="$WALL" 'BEGIN{ if (c == "–") print "–"; else printf "%.2f", c/(w > 0 ? w : 0.005) }')
     PPS[$id]=$pps
     CPPS[$id]=$cpps
-    local note=""
-    ((STATUS == 0)) || note=" (exit $STATUS)"
+    local note="" st=${STATUS[$id]:-0}
+    if ((st != 0)); then
+      note=" (exit $st)"
+      echo "bench: $label exited $st: ${ERR[$id]}" >&2
+    fi
     printf '| (%s) | `%s`%s | %s, %s | %s | %s | %s | %s | %s | %s |\n' "$id" "$label" "$note" "$WALL" "$MEDIAN" "$CPU" \
       "$cores" "$pps" "$cpps" "$gbps" "$RSS" | tee -a "$results"
   }
@@ -148,9 +169,16 @@ for name in $CAPTURES; do
     # shellcheck disable=SC2086
     row c2 "minerwatch detect --workers 2 -r X -o /dev/null" "$MW" detect --workers 2 -r "$cap" -o /dev/null $EXTRA_DETECT_FLAGS
   fi
+  have_ndpi=0
   if command -v ndpiReader >/dev/null; then
     row d "ndpiReader -i X -q" ndpiReader -i "$cap" -q
-  else
+    have_ndpi=1
+  fi
+  for ((i = 0; i < RUNS; i++)); do
+    for id in "${ROWS[@]}"; do run_once "$id"; done
+  done
+  for id in "${ROWS[@]}"; do report "$id"; done
+  if ((!have_ndpi)); then
     echo "| (d) | ndpiReader not installed (Debian: libndpi-bin) | | | | | | | |" | tee -a "$results"
   fi
   {
@@ -169,7 +197,7 @@ for name in $CAPTURES; do
         'BEGIN{ printf "flows per second of wall clock (each flow 5 packets, opened and carrying data): flows %.0f, detect %.0f\n", b*f/p, c*f/p }'
     fi
   } | tee -a "$results"
-  unset PPS CPPS
+  unset PPS CPPS LABEL STATUS MAXRSS ERR
 done
 if [[ $GO_BENCH == 1 ]]; then
   {
