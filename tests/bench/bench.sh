@@ -2,8 +2,9 @@
 # Performance harness (`make bench`, README "Performance"): measures, on
 # the same generated captures in one run, (a) a bare pcap record walk,
 # (b) minerwatch decode+flows, (c) the full detection pipeline with the
-# shipped model, (d) ndpiReader, each RUNS times, and prints packets/s,
-# Gbit/s, CPU time and max RSS, and the ratios (c)/(a) and (c)/(d).
+# shipped model, (c2) the same with --workers 2, (d) ndpiReader, in RUNS
+# rounds (each round runs every command once), and prints packets/s,
+# Gbit/s, CPU time and max RSS, and the ratios (c)/(a), (c)/(d), (c2)/(c).
 #
 # Captures are built by internal/benchgen into OUT and reused when present
 # (REGEN=1 rebuilds them); nothing here is committed.
