@@ -277,32 +277,26 @@ func (r *Reader) Floats(capHint int) ([]float64, bool) {
 
 // Int32s reads an array of int32.
 func (r *Reader) Int32s(capHint int) ([]int32, bool) {
-	out := make([]int32, 0, capHint)
-	ok := r.array(func() bool {
-		v, ok := r.Int(math.MinInt32, math.MaxInt32)
-		out = append(out, int32(v))
-		return ok
-	})
-	return out, ok
+	return ints[int32](r, capHint, math.MinInt32, math.MaxInt32)
 }
 
 // Uint32s reads an array of uint32.
 func (r *Reader) Uint32s(capHint int) ([]uint32, bool) {
-	out := make([]uint32, 0, capHint)
-	ok := r.array(func() bool {
-		v, ok := r.Int(0, math.MaxUint32)
-		out = append(out, uint32(v))
-		return ok
-	})
-	return out, ok
+	return ints[uint32](r, capHint, 0, math.MaxUint32)
 }
 
 // Int8s reads an array of int8.
 func (r *Reader) Int8s(capHint int) ([]int8, bool) {
-	out := make([]int8, 0, capHint)
+	return ints[int8](r, capHint, math.MinInt8, math.MaxInt8)
+}
+
+// ints reads an array of integers in [lo, hi], T's range, into a new
+// slice (a method cannot have a type parameter).
+func ints[T int8 | int32 | uint32](r *Reader, capHint int, lo, hi int64) ([]T, bool) {
+	out := make([]T, 0, capHint)
 	ok := r.array(func() bool {
-		v, ok := r.Int(math.MinInt8, math.MaxInt8)
-		out = append(out, int8(v))
+		v, ok := r.Int(lo, hi)
+		out = append(out, T(v))
 		return ok
 	})
 	return out, ok
