@@ -3,7 +3,6 @@ package online
 import (
 	"encoding/binary"
 	"hash/maphash"
-	"math/bits"
 	"net/netip"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/minerwatch/minerwatch/features/decode"
 	"github.com/minerwatch/minerwatch/features/defrag"
 	"github.com/minerwatch/minerwatch/features/packet"
+	"github.com/minerwatch/minerwatch/internal/wyfold"
 )
 
 // Spreader picks a worker for each captured frame by a symmetric hash of
@@ -90,8 +90,8 @@ func (s *Spreader) hash(q *packet.Packet) uint64 {
 	if a > b {
 		a, b = b, a
 	}
-	h := mix(a^s.seed[0], b^s.seed[1])
-	return mix(h^uint64(q.Proto)<<32^uint64(q.VLAN[0])<<40^uint64(q.VLAN[1])<<52^s.seed[2], s.seed[3])
+	h := wyfold.Fold(a^s.seed[0], b^s.seed[1])
+	return wyfold.Fold(h^uint64(q.Proto)<<32^uint64(q.VLAN[0])<<40^uint64(q.VLAN[1])<<52^s.seed[2], s.seed[3])
 }
 
 // endpoint is an address and port in 64 bits: exactly for IPv4 (48 bits),
@@ -102,13 +102,7 @@ func (s *Spreader) endpoint(a netip.Addr, port uint16) uint64 {
 		return uint64(binary.BigEndian.Uint32(b[:]))<<16 | uint64(port)
 	}
 	b := a.As16()
-	return mix(binary.BigEndian.Uint64(b[:8])^s.seed[2], binary.BigEndian.Uint64(b[8:])^s.seed[3]) ^ uint64(port)<<48
-}
-
-// mix is wyhash's fold: the two halves of a 128-bit product xored.
-func mix(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	return hi ^ lo
+	return wyfold.Fold(binary.BigEndian.Uint64(b[:8])^s.seed[2], binary.BigEndian.Uint64(b[8:])^s.seed[3]) ^ uint64(port)<<48
 }
 
 // Flush ends the reassembly (datagrams still missing fragments are

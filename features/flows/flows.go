@@ -2,7 +2,6 @@ package flows
 
 import (
 	"encoding/binary"
-	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/minerwatch/minerwatch/features/packet"
 	"github.com/minerwatch/minerwatch/internal/splitmix"
+	"github.com/minerwatch/minerwatch/internal/wyfold"
 )
 
 // Config holds the flow table's timeouts and limits.
@@ -787,17 +787,11 @@ func newIndex() index {
 func (ix *index) hash(k *Key) uint32 {
 	s := &ix.seed
 	le := binary.LittleEndian
-	h := mix(le.Uint64(k.lo[:8])^s[0], le.Uint64(k.lo[8:])^s[1])
-	h = mix(le.Uint64(k.hi[:8])^s[2]^h, le.Uint64(k.hi[8:])^s[3])
+	h := wyfold.Fold(le.Uint64(k.lo[:8])^s[0], le.Uint64(k.lo[8:])^s[1])
+	h = wyfold.Fold(le.Uint64(k.hi[:8])^s[2]^h, le.Uint64(k.hi[8:])^s[3])
 	rest := uint64(k.LoPort) | uint64(k.HiPort)<<16 | uint64(k.Proto)<<32 | uint64(k.v4)<<40
-	h = mix(rest^s[1]^h, (uint64(k.VLAN[0])|uint64(k.VLAN[1])<<16)^s[0])
+	h = wyfold.Fold(rest^s[1]^h, (uint64(k.VLAN[0])|uint64(k.VLAN[1])<<16)^s[0])
 	return uint32(h ^ h>>32)
-}
-
-// mix is wyhash's fold: the two halves of a 128-bit product xored.
-func mix(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	return hi ^ lo
 }
 
 func (ix *index) insert(h, ref uint32) {
